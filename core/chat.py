@@ -1,0 +1,222 @@
+"""A multi-turn conversation with a provider, shaped like the official SDK's chat.
+
+The user turn is recorded before the request leaves, so nothing typed is lost if the
+request fails. A stopped answer keeps what arrived and goes back to the model as
+history; failed and blocked turns stay visible but are never sent back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import aclosing
+
+from rill.core.errors import BlockedError, RillError
+from rill.core.providers.base import Provider
+from rill.core.retry import OnRetry, RetryPolicy, call_with_retry, stream_with_retry
+from rill.core.types import (
+    BLOCKING_FINISH_REASONS,
+    Chunk,
+    GenerateRequest,
+    GenerationSettings,
+    Message,
+    MessageStatus,
+    Part,
+    Role,
+)
+
+MessageInput = str | Part | Sequence[str | Part]
+
+
+def to_parts(message: MessageInput) -> list[Part]:
+    """Normalise what a caller passes (text, a part, or a mix) into parts."""
+    items: Sequence[str | Part] = [message] if isinstance(message, str | Part) else message
+    parts = [Part.from_text(item) if isinstance(item, str) else item for item in items]
+    if not parts or all(p.text is not None and not p.text.strip() for p in parts):
+        raise ValueError("A message needs some text or an attachment.")
+    return parts
+
+
+class ChatSession:
+    """History plus the calls that extend it. One answer at a time."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        settings: GenerationSettings,
+        *,
+        history: Iterable[Message] = (),
+        retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> None:
+        self.provider = provider
+        self.settings = settings
+        self.history: list[Message] = list(history)
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.on_retry = on_retry
+
+    # ------------------------------------------------------------ history
+
+    @property
+    def last_answer(self) -> Message | None:
+        for message in reversed(self.history):
+            if message.role is Role.MODEL:
+                return message
+        return None
+
+    def curated_history(self) -> list[Message]:
+        """What goes to the model: complete or stopped exchanges only.
+
+        A user turn whose answer failed is left out together with that answer, so the
+        model never sees two user turns in a row or an error as if it had said it.
+        """
+        out: list[Message] = []
+        pending_user: Message | None = None
+        for message in self.history:
+            if message.role is Role.USER:
+                pending_user = message
+            elif pending_user is not None and message.sendable and message.parts:
+                out.extend((pending_user, message))
+                pending_user = None
+            else:
+                pending_user = None
+        if pending_user is not None:
+            out.append(pending_user)
+        return out
+
+    def _begin(self, parts: list[Part]) -> Message:
+        self.history.append(Message(role=Role.USER, parts=parts))
+        return self._begin_answer()
+
+    def _begin_answer(self) -> Message:
+        answer = Message(
+            role=Role.MODEL,
+            status=MessageStatus.PENDING,
+            model=self.settings.model,
+            started_at=time.monotonic(),
+        )
+        self.history.append(answer)
+        return answer
+
+    def _request(self, answer: Message) -> GenerateRequest:
+        contents = [m for m in self.curated_history() if m is not answer]
+        return GenerateRequest(contents=tuple(contents), settings=self.settings)
+
+    def _retry_target(self) -> Message:
+        """Drop a failed last answer and return the user turn to send again."""
+        if not self.history:
+            raise ValueError("There is nothing to retry.")
+        if self.history[-1].role is Role.MODEL:
+            if self.history[-1].sendable:
+                raise ValueError("The last answer is complete; there is nothing to retry.")
+            self.history.pop()
+        if not self.history or self.history[-1].role is not Role.USER:
+            raise ValueError("There is no user message to retry.")
+        return self.history[-1]
+
+    # ------------------------------------------------------------ streaming
+
+    def send_message_stream(self, message: MessageInput) -> AsyncIterator[Chunk]:
+        """Record ``message`` now and return the answer's chunks as an async iterator."""
+        answer = self._begin(to_parts(message))
+        return self._stream_into(answer)
+
+    def retry_stream(self) -> AsyncIterator[Chunk]:
+        """Send the last user turn again (after a failure) without duplicating it."""
+        self._retry_target()
+        return self._stream_into(self._begin_answer())
+
+    async def _stream_into(self, answer: Message) -> AsyncIterator[Chunk]:
+        request = self._request(answer)
+        answer.status = MessageStatus.STREAMING
+        answer.started_at = time.monotonic()
+        stream = stream_with_retry(
+            lambda: self.provider.stream(request), self.retry_policy, self.on_retry
+        )
+        try:
+            async with aclosing(stream):
+                async for chunk in stream:
+                    self._absorb(answer, chunk)
+                    yield chunk
+        except asyncio.CancelledError:
+            answer.status = MessageStatus.STOPPED
+            answer.finished_at = time.monotonic()
+            raise
+        except GeneratorExit:
+            # The consumer stopped iterating: the same as the user pressing Stop.
+            answer.status = MessageStatus.STOPPED
+            answer.finished_at = time.monotonic()
+            raise
+        except RillError as error:
+            self._fail(answer, error)
+            raise
+        self._complete(answer)
+
+    @staticmethod
+    def _absorb(answer: Message, chunk: Chunk) -> None:
+        if chunk.parts and answer.first_token_at is None:
+            answer.first_token_at = time.monotonic()
+        for part in chunk.parts:
+            answer.append_part(part)
+        if chunk.usage is not None:
+            answer.usage = chunk.usage  # running totals: the last one wins
+        if chunk.finish_reason is not None:
+            answer.finish_reason = chunk.finish_reason
+        if chunk.model_version is not None:
+            answer.model_version = chunk.model_version
+
+    @staticmethod
+    def _fail(answer: Message, error: RillError) -> None:
+        answer.status = (
+            MessageStatus.BLOCKED if isinstance(error, BlockedError) else MessageStatus.FAILED
+        )
+        answer.error = str(error)
+        answer.error_kind = error.kind
+        answer.finished_at = time.monotonic()
+
+    @staticmethod
+    def _complete(answer: Message) -> None:
+        answer.finished_at = time.monotonic()
+        reason = answer.finish_reason
+        if reason in BLOCKING_FINISH_REASONS and not answer.text:
+            answer.status = MessageStatus.BLOCKED
+            answer.error = f"The answer was blocked ({reason})."
+            answer.error_kind = "blocked"
+        else:
+            answer.status = MessageStatus.COMPLETE
+
+    # ------------------------------------------------------------ one-shot
+
+    async def send_message(self, message: MessageInput) -> Message:
+        """Record ``message``, wait for the whole answer (generateContent), return it."""
+        answer = self._begin(to_parts(message))
+        return await self._generate_into(answer)
+
+    async def retry(self) -> Message:
+        """Non-streaming counterpart of :meth:`retry_stream`."""
+        self._retry_target()
+        return await self._generate_into(self._begin_answer())
+
+    async def _generate_into(self, answer: Message) -> Message:
+        request = self._request(answer)
+        answer.status = MessageStatus.STREAMING
+        answer.started_at = time.monotonic()
+        try:
+            result = await call_with_retry(
+                lambda: self.provider.generate(request), self.retry_policy, self.on_retry
+            )
+        except asyncio.CancelledError:
+            answer.status = MessageStatus.STOPPED
+            answer.finished_at = time.monotonic()
+            raise
+        except RillError as error:
+            self._fail(answer, error)
+            raise
+        answer.first_token_at = time.monotonic()
+        answer.parts = list(result.parts)
+        answer.usage = result.usage
+        answer.finish_reason = result.finish_reason
+        answer.model_version = result.model_version
+        self._complete(answer)
+        return answer

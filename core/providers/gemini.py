@@ -1,0 +1,280 @@
+"""Google's Gemini API (REST v1beta, SSE streaming) over one ``httpx.AsyncClient``.
+
+The key travels only in the ``x-goog-api-key`` header, never in a URL, so it cannot
+end up in a log line, a proxy's access log or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from rill.core.errors import (
+    NetworkError,
+    ProtocolError,
+    RequestTimeoutError,
+    RillError,
+    StreamInterruptedError,
+)
+from rill.core.providers import gemini_wire as wire
+from rill.core.sse import iter_sse
+from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+DEFAULT_MODEL = "gemini-2.5-flash"
+USER_AGENT = "rill/0.1"
+# Error bodies are small; a proxy's 50 MB error page is not read whole.
+MAX_ERROR_BODY = 256 * 1024
+
+
+def default_api_key() -> str | None:
+    """The key the official SDK would use: GEMINI_API_KEY, then GOOGLE_API_KEY."""
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def default_base_url() -> str:
+    """GOOGLE_GEMINI_BASE_URL (the SDK's variable) or Google's endpoint."""
+    return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or DEFAULT_BASE_URL
+
+
+def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
+    """Connect bounded, reads bounded between bytes, and no total limit at all."""
+    return httpx.Timeout(
+        connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
+    )
+
+
+class GeminiProvider:
+    """Gemini Developer API. One instance per configured account."""
+
+    name = "gemini"
+    capabilities = Capabilities()
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None = None,
+        *,
+        read_timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        api_version: str = "v1beta",
+        proxy: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._api_key = api_key
+        root = (base_url or default_base_url()).rstrip("/")
+        # Accept a base URL that already names the version (".../v1beta").
+        if not root.endswith(f"/{api_version}"):
+            root = f"{root}/{api_version}"
+        self.base_url = root
+        self.host = urlsplit(root).netloc or root
+        self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self._client = httpx.AsyncClient(
+            timeout=make_timeout(read_timeout, connect_timeout),
+            headers={"user-agent": USER_AGENT},
+            proxy=proxy or None,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # ------------------------------------------------------------ plumbing
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self._api_key:
+            headers["x-goog-api-key"] = self._api_key
+        return headers
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
+
+    def _model_path(self, model: str, method: str) -> str:
+        model_id = model.removeprefix("models/")
+        return self._url(f"models/{quote(model_id, safe='-._~')}:{method}")
+
+    def _network_error(self, exc: Exception) -> RillError:
+        """httpx's failures as the hierarchy, with a line a person understands."""
+        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+            return RequestTimeoutError(
+                f"Could not connect to {self.host} within {self.connect_timeout:g} s."
+            )
+        if isinstance(exc, httpx.ReadTimeout):
+            return RequestTimeoutError(
+                f"{self.host} sent nothing for {self.read_timeout:g} s; the request timed out."
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeoutError(f"The request to {self.host} timed out.")
+        text = str(exc) or type(exc).__name__
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return NetworkError(
+                    f"The TLS certificate of {self.host} could not be verified "
+                    f"({cause.verify_message}); Rill does not connect to it.",
+                    detail=text,
+                )
+            if isinstance(cause, ssl.SSLError):
+                return NetworkError(
+                    f"A secure connection to {self.host} failed (TLS).", detail=text
+                )
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(exc, httpx.ConnectError):
+            lowered = text.lower()
+            if (
+                "name or service not known" in lowered
+                or "nodename nor servname" in lowered
+                or ("getaddrinfo" in lowered or "temporary failure in name resolution" in lowered)
+            ):
+                return NetworkError(
+                    f"Could not find the server {self.host} (DNS lookup failed).", detail=text
+                )
+            if "refused" in lowered:
+                return NetworkError(f"{self.host} refused the connection.", detail=text)
+            return NetworkError(f"Could not connect to {self.host}.", detail=text)
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+            return StreamInterruptedError(
+                f"The connection to {self.host} broke before the answer was finished.",
+                detail=text,
+            )
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            return NetworkError(f"The server address is not valid: {text}")
+        return NetworkError(f"Network error talking to {self.host}.", detail=text)
+
+    async def _raise_for_status(self, response: httpx.Response, model: str | None) -> None:
+        if response.status_code == 200:
+            return
+        body = b""
+        async for piece in response.aiter_bytes():
+            body += piece
+            if len(body) > MAX_ERROR_BODY:
+                break
+        if 300 <= response.status_code < 400:
+            target = response.headers.get("location", "?")
+            raise ProtocolError(
+                f"{self.host} redirected the request (HTTP {response.status_code}) to "
+                f"{urlsplit(target).netloc or target}; check the base URL."
+            )
+        raise wire.error_from_http(
+            response.status_code,
+            body,
+            response.headers.get("content-type", ""),
+            response.headers.get("retry-after"),
+            model,
+        )
+
+    @asynccontextmanager
+    async def _request(
+        self, method: str, url: str, *, json: Any = None, model: str | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """An open, status-checked response; closed (connection dropped) on exit."""
+        try:
+            async with self._client.stream(method, url, json=json, headers=self._headers()) as resp:
+                await self._raise_for_status(resp, model)
+                yield resp
+        except httpx.HTTPError as exc:
+            raise self._network_error(exc) from None
+
+    async def _get_json(
+        self, method: str, url: str, *, json: Any = None, model: str | None = None
+    ) -> Any:
+        async with self._request(method, url, json=json, model=model) as resp:
+            body = await resp.aread()
+        try:
+            return resp.json() if body else {}
+        except ValueError:
+            kind = resp.headers.get("content-type", "no content type")
+            raise ProtocolError(
+                f"{self.host} answered with something that is not JSON ({kind})."
+            ) from None
+
+    # ------------------------------------------------------------ the protocol
+
+    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+        """``streamGenerateContent?alt=sse``: chunks as they arrive.
+
+        Raises :class:`StreamInterruptedError` when the body ends without a finish
+        reason: a dropped connection must never look like a complete answer.
+        """
+        model = request.settings.model
+        url = self._model_path(model, "streamGenerateContent") + "?alt=sse"
+        body = wire.encode_request(request)
+        async with self._request("POST", url, json=body, model=model) as resp:
+            ctype = resp.headers.get("content-type", "")
+            if "text/event-stream" not in ctype:
+                raise ProtocolError(
+                    f"{self.host} did not answer with an event stream "
+                    f"({ctype.split(';')[0] or 'no content type'})."
+                )
+            finished = False
+            try:
+                async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):
+                    chunk = wire.decode_event(data)
+                    if chunk.finish_reason is not None:
+                        finished = True
+                    yield chunk
+            except StreamInterruptedError as exc:
+                raise StreamInterruptedError(
+                    f"The connection to {self.host} broke before the answer was finished.",
+                    detail=str(exc),
+                ) from None
+            if not finished:
+                raise StreamInterruptedError(
+                    f"The connection to {self.host} closed before the answer was finished."
+                )
+
+    async def generate(self, request: GenerateRequest) -> Message:
+        """``generateContent``: the whole answer in one response."""
+        model = request.settings.model
+        url = self._model_path(model, "generateContent")
+        obj = await self._get_json("POST", url, json=wire.encode_request(request), model=model)
+        chunk = wire.decode_chunk(obj)
+        message = Message(role=Role.MODEL, model=model)
+        for part in chunk.parts:
+            message.append_part(part)
+        message.usage = chunk.usage
+        message.finish_reason = chunk.finish_reason
+        message.model_version = chunk.model_version
+        return message
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Every page of ``models``, keeping those that support generateContent."""
+        models: list[ModelInfo] = []
+        token: str | None = None
+        for _ in range(100):  # a server that never stops paging is not followed forever
+            params = "pageSize=1000" + (f"&pageToken={quote(token)}" if token else "")
+            obj = await self._get_json("GET", self._url(f"models?{params}"))
+            entries = obj.get("models") if isinstance(obj, dict) else None
+            for raw in entries if isinstance(entries, list) else []:
+                info = wire.decode_model(raw)
+                if info is not None:
+                    models.append(info)
+            next_token = obj.get("nextPageToken") if isinstance(obj, dict) else None
+            if not isinstance(next_token, str) or not next_token:
+                break
+            token = next_token
+        return models
+
+    async def count_tokens(self, request: GenerateRequest) -> int:
+        """``countTokens`` for the request's contents."""
+        model = request.settings.model
+        url = self._model_path(model, "countTokens")
+        body = {"contents": wire.encode_contents(request.contents)}
+        obj = await self._get_json("POST", url, json=body, model=model)
+        total = obj.get("totalTokens") if isinstance(obj, dict) else None
+        if not isinstance(total, int):
+            raise ProtocolError(f"{self.host} did not return a token count.")
+        return total
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,135 @@
+"""Retrying a stream before its first chunk, and never after.
+
+Once any output reached the user, a retry would silently show a different answer
+stitched onto the old one, so errors after the first chunk always surface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from rill.core.errors import RillError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter; a server's own delay wins."""
+
+    max_attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    # A server asking for a longer wait than this is not worth an automatic retry:
+    # the error surfaces with its countdown and the user decides.
+    max_honoured_delay: float = 120.0
+    jitter: float = 0.25  # +/- fraction of the computed delay
+
+    def delay_for(self, attempt: int, error: RillError, rng: random.Random | None = None) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        asked = getattr(error, "retry_after", None)
+        if isinstance(asked, int | float) and asked >= 0:
+            return float(asked)
+        raw = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        spread = raw * self.jitter
+        offset: float = (rng or random).uniform(-spread, spread)
+        return max(0.0, raw + offset)
+
+    def should_retry(self, attempt: int, error: RillError) -> bool:
+        if not error.retryable or attempt >= self.max_attempts:
+            return False
+        asked = getattr(error, "retry_after", None)
+        return not (isinstance(asked, int | float) and asked > self.max_honoured_delay)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryNotice:
+    """Told to the UI before each wait: "Retrying in 14 s…"."""
+
+    attempt: int  # the attempt that failed, from 1
+    max_attempts: int
+    delay: float
+    error: RillError
+
+    def __str__(self) -> str:
+        seconds = max(1, round(self.delay))
+        return (
+            f"{self.error} Retrying in {seconds} s… "
+            f"(attempt {self.attempt + 1} of {self.max_attempts})"
+        )
+
+
+OnRetry = Callable[[RetryNotice], None]
+
+
+async def stream_with_retry(
+    open_stream: Callable[[], AsyncIterator[T]],
+    policy: RetryPolicy,
+    on_retry: OnRetry | None = None,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncGenerator[T, None]:
+    """Yield from ``open_stream()``, re-opening it on retryable errors before output.
+
+    Cancelling the consumer during a backoff wait cancels the wait.
+    """
+    attempt = 1
+    while True:
+        started = False
+        stream = open_stream()
+        try:
+            async for item in stream:
+                started = True
+                yield item
+            return
+        except RillError as error:
+            if started or not policy.should_retry(attempt, error):
+                raise
+            delay = policy.delay_for(attempt, error)
+            if on_retry is not None:
+                on_retry(RetryNotice(attempt, policy.max_attempts, delay, error))
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        await sleep(delay)
+        attempt += 1
+
+
+async def call_with_retry(
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    on_retry: OnRetry | None = None,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Await ``call()``, retrying retryable failures under ``policy``."""
+    attempt = 1
+    while True:
+        try:
+            return await call()
+        except RillError as error:
+            if not policy.should_retry(attempt, error):
+                raise
+            delay = policy.delay_for(attempt, error)
+            if on_retry is not None:
+                on_retry(RetryNotice(attempt, policy.max_attempts, delay, error))
+        await sleep(delay)
+        attempt += 1
+
+
+__all__ = [
+    "NO_RETRY",
+    "OnRetry",
+    "RetryNotice",
+    "RetryPolicy",
+    "call_with_retry",
+    "stream_with_retry",
+]

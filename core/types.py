@@ -1,0 +1,256 @@
+"""Plain data that flows between providers, the chat session, the store and the UIs.
+
+No provider's JSON leaks past a provider: everything here is provider-neutral.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    USER = "user"
+    MODEL = "model"
+
+
+class MessageStatus(StrEnum):
+    """Where a message stands; only COMPLETE and STOPPED answers go back to the model."""
+
+    PENDING = "pending"  # user turn recorded, answer not started yet
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    STOPPED = "stopped"  # the user stopped it; what arrived is kept and sent back
+    FAILED = "failed"  # an error ended it; kept and shown, never sent back
+    BLOCKED = "blocked"  # the provider refused; kept and shown, never sent back
+    INTERRUPTED = "interrupted"  # the app died mid-stream (found on the next start)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One piece of a turn: text, a thought, inline image bytes, or a file URI."""
+
+    text: str | None = None
+    thought: bool = False
+    data: bytes | None = None
+    mime_type: str | None = None
+    file_uri: str | None = None
+    # Opaque token from Gemini; must go back byte-exact in the part it came with.
+    thought_signature: str | None = None
+
+    @classmethod
+    def from_text(cls, text: str) -> Part:
+        return cls(text=text)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mime_type: str) -> Part:
+        return cls(data=data, mime_type=mime_type)
+
+    @classmethod
+    def from_uri(cls, uri: str, mime_type: str) -> Part:
+        return cls(file_uri=uri, mime_type=mime_type)
+
+    @property
+    def is_text(self) -> bool:
+        return self.text is not None and not self.thought
+
+    @property
+    def is_image(self) -> bool:
+        return self.data is not None or self.file_uri is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts as the provider reported them (None where it did not say)."""
+
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    thoughts_tokens: int | None = None
+    cached_tokens: int | None = None
+    tool_prompt_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One streamed event: deltas of answer text and thoughts, plus metadata.
+
+    ``text`` mirrors the official SDK's ``chunk.text``: the answer text in this chunk,
+    thoughts excluded. ``parts`` holds every part as received (signatures included).
+    """
+
+    parts: tuple[Part, ...] = ()
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model_version: str | None = None
+    response_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+
+    @property
+    def thought_text(self) -> str:
+        return "".join(p.text for p in self.parts if p.text is not None and p.thought)
+
+
+# Finish reasons that mean the answer ended normally.
+NORMAL_FINISH_REASONS = frozenset({"STOP", "FINISH_REASON_UNSPECIFIED"})
+# Finish reasons that mean the provider withheld the answer.
+BLOCKING_FINISH_REASONS = frozenset(
+    {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
+)
+
+
+@dataclass(slots=True)
+class Message:
+    """A turn in a conversation. Answers are built up in place while they stream."""
+
+    role: Role
+    parts: list[Part] = field(default_factory=list)
+    status: MessageStatus = MessageStatus.COMPLETE
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model: str | None = None  # the model asked for
+    model_version: str | None = None  # the model that answered, as the provider said
+    error: str | None = None  # one human line when FAILED or BLOCKED
+    error_kind: str | None = None  # the error class name, for the UI's choice of card
+    created_at: float = field(default_factory=time.time)
+    # Monotonic timings of an answer, for time to first token and speed.
+    started_at: float | None = None
+    first_token_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+
+    @property
+    def thought_text(self) -> str:
+        return "".join(p.text for p in self.parts if p.text is not None and p.thought)
+
+    @property
+    def images(self) -> list[Part]:
+        return [p for p in self.parts if p.is_image]
+
+    @property
+    def sendable(self) -> bool:
+        """Whether this turn goes back to the model as history."""
+        return self.status in (MessageStatus.COMPLETE, MessageStatus.STOPPED)
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        if self.started_at is None or self.first_token_at is None:
+            return None
+        return self.first_token_at - self.started_at
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Output tokens over the time from the first token to the last."""
+        if self.usage is None or self.first_token_at is None or self.finished_at is None:
+            return None
+        tokens = (self.usage.output_tokens or 0) + (self.usage.thoughts_tokens or 0)
+        span = self.finished_at - self.first_token_at
+        if tokens <= 0 or span <= 0:
+            return None
+        return tokens / span
+
+    def append_part(self, part: Part) -> None:
+        """Add a streamed part, merging text deltas so history stays compact.
+
+        A part that already carries a thought signature is closed: the signature
+        must go back with exactly the text it came with, so later deltas start anew.
+        """
+        last = self.parts[-1] if self.parts else None
+        mergeable = (
+            last is not None
+            and part.text is not None
+            and last.text is not None
+            and last.thought == part.thought
+            and last.thought_signature is None
+            and last.data is None
+            and last.file_uri is None
+        )
+        if last is not None and mergeable:
+            assert last.text is not None and part.text is not None
+            self.parts[-1] = replace(
+                last,
+                text=last.text + part.text,
+                thought_signature=part.thought_signature,
+            )
+        elif part.text == "" and part.thought_signature is None:
+            return  # newer models close with an empty text part; nothing to keep
+        else:
+            self.parts.append(part)
+
+
+SAFETY_CATEGORIES = (
+    "HARM_CATEGORY_HARASSMENT",
+    "HARM_CATEGORY_HATE_SPEECH",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+    "HARM_CATEGORY_DANGEROUS_CONTENT",
+)
+SAFETY_THRESHOLDS = (
+    "BLOCK_LOW_AND_ABOVE",
+    "BLOCK_MEDIUM_AND_ABOVE",
+    "BLOCK_ONLY_HIGH",
+    "BLOCK_NONE",
+    "OFF",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSettings:
+    """What the user chose for a request; None means "the provider's default"."""
+
+    model: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_output_tokens: int | None = None
+    stop_sequences: tuple[str, ...] = ()
+    seed: int | None = None
+    system_instruction: str | None = None
+    thinking_budget: int | None = None  # 0 off, -1 automatic
+    include_thoughts: bool = False
+    safety: tuple[tuple[str, str], ...] = ()  # (category, threshold)
+    stream: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateRequest:
+    """Everything a provider needs for one call."""
+
+    contents: tuple[Message, ...]
+    settings: GenerationSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A model as the provider lists it."""
+
+    id: str  # what goes into a request, e.g. "gemini-2.5-flash"
+    display_name: str = ""
+    description: str = ""
+    input_token_limit: int | None = None
+    output_token_limit: int | None = None
+    temperature: float | None = None  # the model's default
+    max_temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    thinking: bool = False
+    vision: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a provider can take, so the UI offers only what works."""
+
+    images: bool = True
+    file_uris: bool = True
+    thoughts: bool = True
+    system_instruction: bool = True
+    safety_settings: bool = True
+    seed: bool = True
+    top_k: bool = True
