@@ -1,0 +1,130 @@
+"""Fixtures for GUI tests: a qasync loop per test and a hermetic profile.
+
+How to use the loop::
+
+    def test_something(qtbot, qloop):
+        controller = ChatController(...)          # may create asyncio tasks
+        with qtbot.waitSignal(controller.answer_finished, timeout=5000):
+            controller.send("hi")                 # tasks run while qtbot waits
+        assert ...
+
+``qloop`` is a ``qasync.QEventLoop`` on pytest-qt's one ``QApplication``, registered as
+the *running* asyncio loop for the whole test, so ``asyncio.create_task`` and
+``asyncio.get_running_loop()`` work from plain (sync) test functions and Qt slots.
+Coroutines make progress whenever Qt processes events, i.e. inside
+``qtbot.waitSignal`` / ``qtbot.waitUntil``. To await one coroutine from a test, use
+``run_async(coro)``. Keep GUI tests sync (no ``async def``): pytest-asyncio would
+try to run its own loop while this one counts as running.
+
+At teardown every task still pending is cancelled and awaited, then the loop is
+closed; an exception that reached the loop's exception handler (an unretrieved task
+exception, a failing callback) fails the test.
+
+Every GUI test gets ``RILL_HOME`` in a temporary folder, no API key from the
+environment and no system keychain, so nothing touches the real profile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+T = TypeVar("T")
+
+# Long enough for a cancelled stream to close its HTTP response, short enough that a
+# stuck task fails the test instead of hanging the suite.
+TEARDOWN_TIMEOUT_S = 5.0
+
+
+def run_until_done(loop: asyncio.AbstractEventLoop, aw: Awaitable[T], timeout: float = 10.0) -> T:
+    """Drive Qt (and so ``loop``) until ``aw`` is done; return its result or raise.
+
+    Uses a local ``QEventLoop`` woken by the future's completion, not a busy wait.
+    Raises TimeoutError when ``aw`` is not done after ``timeout`` seconds.
+    """
+    future = asyncio.ensure_future(aw, loop=loop)
+    if not future.done():
+        waiter = QEventLoop()
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(waiter.quit)
+        future.add_done_callback(lambda _f: waiter.quit())
+        timer.start(int(timeout * 1000))
+        waiter.exec()
+        timer.stop()
+    if not future.done():
+        future.cancel()
+        raise TimeoutError(f"{aw!r} did not finish within {timeout} s")
+    return future.result()
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """A qasync loop running (for asyncio's purposes) for the duration of one test."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        yield loop
+    finally:
+        _drain(loop)
+        # Not loop.stop(): it calls QApplication.exit(), which emits aboutToQuit and
+        # makes every later QEventLoop.exec() (qtbot.waitSignal) return at once.
+        # qasync has no public way to mark an "already running" loop as stopped.
+        loop._QEventLoop__is_running = False
+        asyncio.events._set_running_loop(None)
+        with contextlib.suppress(RuntimeError, TypeError):  # not connected: fine
+            qapp.aboutToQuit.disconnect(loop._after_run_forever)
+        loop.close()
+        asyncio.set_event_loop(None)
+    if errors:
+        messages = [str(c.get("exception") or c.get("message")) for c in errors]
+        pytest.fail("the event loop reported errors: " + "; ".join(messages))
+
+
+def _drain(loop: qasync.QEventLoop) -> None:
+    """Cancel every pending task and wait for all of them to finish."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    try:
+        run_until_done(
+            loop, asyncio.gather(*pending, return_exceptions=True), timeout=TEARDOWN_TIMEOUT_S
+        )
+    except TimeoutError:
+        names = ", ".join(t.get_name() for t in pending if not t.done())
+        pytest.fail(f"tasks still running {TEARDOWN_TIMEOUT_S} s after cancel: {names}")
+
+
+@pytest.fixture
+def run_async(qloop: qasync.QEventLoop) -> Callable[..., Any]:
+    """``run_async(coro, timeout=10.0)``: run a coroutine to completion from a sync test."""
+
+    def run(aw: Awaitable[T], timeout: float = 10.0) -> T:
+        return run_until_done(qloop, aw, timeout)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def hermetic_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RILL_HOME in tmp, no keys from the environment, no system keychain."""
+    home = tmp_path / "rill-home"
+    monkeypatch.setenv("RILL_HOME", str(home))
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # keyring's null backend has a negative priority: rill.core.secrets then uses its
+    # private file under RILL_HOME instead of the developer's real keychain.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    return home
