@@ -1,0 +1,271 @@
+"""``rill ask`` and ``rill chat``: the command-line twin of the window, on the same core.
+
+Only argparse and the standard library load at import time; the provider, asyncio and
+httpx load inside ``main`` so that a Ctrl-C at any moment ends without a traceback,
+and Pillow and keyring load only when an image or a stored key is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+PROG = "rill"
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_INVALID = 4
+EXIT_BLOCKED = 5
+EXIT_RATE_LIMITED = 6
+EXIT_SERVER = 7
+EXIT_NETWORK = 8
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+EPILOG = f"""\
+The answer goes to stdout, flushed chunk by chunk; everything else (thoughts, retry
+notices, --stats, errors) goes to stderr, so `rill ask ... > answer.md` stays clean.
+A failure prints exactly one line on stderr naming the cause.
+
+exit status:
+  {EXIT_OK}    the answer arrived (a note on stderr tells if it was cut short, e.g. MAX_TOKENS)
+  {EXIT_INTERNAL}    unexpected internal error (set RILL_DEBUG=1 for the traceback)
+  {EXIT_USAGE}    usage: bad option or value, empty prompt
+  {EXIT_AUTH}    API key rejected or missing, permission denied (403), provider not available
+  {EXIT_INVALID}    invalid request, unknown model (404), unusable --image
+  {EXIT_BLOCKED}    the prompt or the answer was blocked (safety, recitation, ...)
+  {EXIT_RATE_LIMITED}    rate limited or out of quota (429), after the retries
+  {EXIT_SERVER}    server error (500, 503, 504) after the retries, or a malformed reply
+  {EXIT_NETWORK}    network failure, timeout, or the connection dropped mid-answer
+               (what arrived is kept on stdout)
+  {EXIT_INTERRUPTED}  stopped with Ctrl-C (what arrived is kept on stdout)
+  {EXIT_BROKEN_PIPE}  stdout was closed early (e.g. piped into `head`)
+
+environment:
+  GEMINI_API_KEY, GOOGLE_API_KEY   the Gemini key (else the one saved in the app)
+  GOOGLE_GEMINI_BASE_URL           Gemini endpoint, overridden by --base-url
+  RILL_HOME                        keep settings, data, cache and logs under this folder
+  RILL_MAX_ATTEMPTS                attempts per request (default 4; 1 = no retries)
+"""
+
+CHAT_HELP = """\
+Type a message and press Enter. Commands: /retry sends the last message again after a
+failure, /exit (or Ctrl-D) quits, /help shows this. Ctrl-C stops the answer being
+written and keeps what was printed. Start a line with // to send a literal "/".
+--image attachments go with the first message.
+"""
+
+
+class StdoutState:
+    """Whether an answer left stdout mid-line, so a failure starts on a fresh line."""
+
+    line_open = False
+
+
+def finish_stdout_line() -> None:
+    """End a partly written answer line; what was printed stays."""
+    if StdoutState.line_open:
+        StdoutState.line_open = False
+        with contextlib.suppress(OSError, ValueError):  # stdout may be gone
+            print(flush=True)
+
+
+class UsageError(Exception):
+    """A command-line mistake; reported on one line with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse would print the whole usage block; one line says what is wrong.
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``rill`` parser with its ``ask`` and ``chat`` subcommands."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog=PROG,
+        description="Chat with Gemini from the terminal; answers stream as they are written.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    common = _Parser(add_help=False)
+    _add_generation_options(common)
+    sub = parser.add_subparsers(dest="command", metavar="{ask,chat}", parser_class=_Parser)
+    ask = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="ask one question and stream the answer to stdout",
+        description="Ask one question; the answer streams to stdout.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    ask.add_argument(
+        "prompt", nargs="+", metavar="PROMPT", help="the question (words are joined); - reads stdin"
+    )
+    sub.add_parser(
+        "chat",
+        parents=[common],
+        help="a multi-turn conversation in the terminal",
+        description="A multi-turn conversation; every turn sends the history.\n\n" + CHAT_HELP,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    return parser
+
+
+def _add_generation_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--provider", help="provider from the settings (default: gemini)")
+    p.add_argument("--model", help="model id (default: the settings' model, else gemini-2.5-flash)")
+    p.add_argument("--base-url", metavar="URL", help="API endpoint (proxies, gateways, tests)")
+    p.add_argument("--temperature", type=_ranged(float, 0.0, 2.0), metavar="T")
+    p.add_argument("--top-p", type=_ranged(float, 0.0, 1.0), metavar="P")
+    p.add_argument("--top-k", type=_ranged(int, 1, None), metavar="K")
+    p.add_argument("--max-output-tokens", type=_ranged(int, 1, None), metavar="N")
+    p.add_argument(
+        "--stop", action="append", default=[], metavar="SEQ", help="stop sequence (repeatable)"
+    )
+    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument("--system", metavar="TEXT", help="system instruction")
+    p.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URI",
+        help="attach an image: a file, https://, gs:// or a Gemini Files API URI (repeatable)",
+    )
+    p.add_argument(
+        "--thoughts",
+        action="store_true",
+        help="ask for the model's thoughts and print them on stderr (dimmed on a terminal)",
+    )
+    p.add_argument(
+        "--no-stream", action="store_true", help="wait for the whole answer (generateContent)"
+    )
+    p.add_argument(
+        "--stats",
+        action="store_true",
+        help="after the answer, print tokens, time to first token, speed, finish reason "
+        "and model version on stderr",
+    )
+
+
+def _ranged(kind: type[float] | type[int], lo: float, hi: float | None) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value < lo or (hi is not None and value > hi):
+            span = f"from {lo:g} to {hi:g}" if hi is not None else f"{lo:g} or more"
+            raise argparse.ArgumentTypeError(f"{text} is out of range (expected {span})")
+        return value
+
+    return convert
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit status for a failure (see EPILOG)."""
+    from rill.core import errors as e
+
+    table: tuple[tuple[type[BaseException], int], ...] = (
+        (e.CancelledByUserError, EXIT_INTERRUPTED),
+        (e.AuthError, EXIT_AUTH),
+        (e.PermissionDeniedError, EXIT_AUTH),
+        (e.ConfigurationError, EXIT_AUTH),
+        (e.BlockedError, EXIT_BLOCKED),
+        (e.RateLimitedError, EXIT_RATE_LIMITED),
+        (e.ServerError, EXIT_SERVER),
+        (e.ProtocolError, EXIT_SERVER),
+        (e.NetworkError, EXIT_NETWORK),  # includes StreamInterruptedError
+        (e.RequestTimeoutError, EXIT_NETWORK),
+        (e.NotFoundError, EXIT_INVALID),
+        (e.InvalidRequestError, EXIT_INVALID),  # includes AttachmentError
+        (UsageError, EXIT_USAGE),
+    )
+    for cls, code in table:
+        if isinstance(error, cls):
+            return code
+    return EXIT_INTERNAL
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rill-chat")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "unknown error"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status. Never lets a traceback reach the user."""
+    args_list = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(args_list)
+    except KeyboardInterrupt:
+        finish_stdout_line()
+        _err("Stopped (Ctrl-C).")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read stdout has gone; point stdout at devnull so the interpreter's
+        # final flush does not raise again, and say nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:
+        if os.environ.get("RILL_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        code = exit_code_for(exc)
+        if code == EXIT_INTERNAL:
+            _err(f"rill: internal error: {type(exc).__name__}: {_one_line(str(exc))}")
+        else:
+            finish_stdout_line()
+            _err(_one_line(str(exc)))
+        return code
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help; argparse already printed it
+        return done.code if isinstance(done.code, int) else EXIT_OK
+    if args.version:
+        print(f"{PROG} {_version()}")
+        return EXIT_OK
+    if args.command is None:
+        raise UsageError(f"{PROG}: choose a command: ask or chat (see {PROG} --help)")
+    # Imported only now: asyncio, httpx and the provider are most of the startup time.
+    from rill.core import cli_run
+
+    if args.command == "ask":
+        prompt = " ".join(args.prompt)
+        if prompt == "-":
+            prompt = sys.stdin.read()
+        if not prompt.strip():
+            raise UsageError(f"{PROG} ask: the prompt is empty")
+        return cli_run.run_ask(args, prompt)
+    return cli_run.run_chat(args)
+
+
+def _err(line: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # stderr gone: the status still tells
+        print(line, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

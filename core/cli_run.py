@@ -1,0 +1,313 @@
+"""What ``rill ask`` and ``rill chat`` do once the arguments are parsed.
+
+Split from ``rill.core.cli`` so that ``--help`` and usage errors never pay for asyncio,
+httpx and the provider.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rill.core.chat import ChatSession
+from rill.core.cli import CHAT_HELP, EXIT_OK, PROG, StdoutState, finish_stdout_line
+from rill.core.errors import BlockedError, ConfigurationError, RillError
+from rill.core.providers.base import Provider
+from rill.core.providers.gemini import DEFAULT_MODEL, GeminiProvider, default_api_key
+from rill.core.retry import RetryNotice, RetryPolicy
+from rill.core.settings import Settings, load_settings
+from rill.core.types import (
+    BLOCKING_FINISH_REASONS,
+    NORMAL_FINISH_REASONS,
+    GenerationSettings,
+    Message,
+    Part,
+)
+
+Content = list[str | Part]
+
+
+class Output:
+    """Writes the answer to stdout and everything else to stderr.
+
+    Thoughts go to stderr, dimmed when it is a terminal (and NO_COLOR is unset), so
+    stdout carries only the answer whether or not it is redirected.
+    """
+
+    def __init__(self) -> None:
+        self.dim = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        self._thought_open = False
+
+    def answer(self, text: str) -> None:
+        if not text:
+            return
+        self._close_thought()
+        print(text, end="", flush=True)
+        StdoutState.line_open = not text.endswith("\n")
+
+    def thought(self, text: str) -> None:
+        if not text:
+            return
+        if self.dim and not self._thought_open:
+            sys.stderr.write("\x1b[2m")
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self._thought_open = True
+
+    def _close_thought(self) -> None:
+        if self._thought_open:
+            sys.stderr.write(("\x1b[0m" if self.dim else "") + "\n\n")
+            sys.stderr.flush()
+            self._thought_open = False
+
+    def end_answer(self) -> None:
+        self._close_thought()
+        finish_stdout_line()
+
+    def note(self, line: str) -> None:
+        self.end_answer()
+        print(line, file=sys.stderr, flush=True)
+
+    def retry_notice(self, notice: RetryNotice) -> None:
+        self.note(str(notice))
+
+
+def build_session(args: argparse.Namespace, out: Output) -> ChatSession:
+    """A ChatSession on the chosen provider, with settings overridden by the options."""
+    loaded = load_settings()
+    for warning in loaded.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    settings = loaded.settings
+    name = args.provider or settings.default_provider
+    provider = make_provider(name, args.base_url, settings)
+    generation = generation_from_args(args, settings.generation_settings(name))
+    return ChatSession(provider, generation, retry_policy=retry_policy(), on_retry=out.retry_notice)
+
+
+def make_provider(name: str, base_url: str | None, settings: Settings) -> Provider:
+    """The provider called ``name``; ConfigurationError when it cannot be used yet."""
+    config = settings.providers.get(name)
+    kind = config.kind if config is not None else name
+    if kind != "gemini":
+        raise ConfigurationError(f"provider {name!r} is not available yet")
+    # The official SDK's variables win for the provider called "gemini"; a second
+    # Gemini account under another name uses only its own stored key.
+    key = default_api_key() if name == "gemini" else None
+    if key is None:
+        from rill.core.secrets import get_api_key  # keyring loads only on this path
+
+        key = get_api_key(name, use_env=False)
+    if key is None:
+        raise ConfigurationError(
+            "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), "
+            "or save a key in Rill's settings."
+            if name == "gemini"
+            else f"No API key saved for provider {name!r}; save one in Rill's settings."
+        )
+    url = (
+        base_url
+        or os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip()
+        or (config.base_url if config is not None else "")
+        or None
+    )
+    return GeminiProvider(
+        key,
+        url,
+        read_timeout=settings.network.read_timeout,
+        proxy=settings.network.proxy or None,
+    )
+
+
+def generation_from_args(
+    args: argparse.Namespace, defaults: GenerationSettings
+) -> GenerationSettings:
+    """The app-wide defaults with every option given on the command line applied."""
+    a = args
+    d = defaults
+    return replace(
+        d,
+        model=a.model or d.model or DEFAULT_MODEL,
+        temperature=d.temperature if a.temperature is None else a.temperature,
+        top_p=d.top_p if a.top_p is None else a.top_p,
+        top_k=d.top_k if a.top_k is None else a.top_k,
+        max_output_tokens=d.max_output_tokens
+        if a.max_output_tokens is None
+        else a.max_output_tokens,
+        stop_sequences=tuple(a.stop) if a.stop else d.stop_sequences,
+        seed=d.seed if a.seed is None else a.seed,
+        system_instruction=d.system_instruction if a.system is None else a.system,
+        include_thoughts=True if a.thoughts else d.include_thoughts,
+        stream=not a.no_stream,
+    )
+
+
+def retry_policy() -> RetryPolicy:
+    """The default policy; RILL_MAX_ATTEMPTS bounds it (scripts and CI may want 1)."""
+    raw = os.environ.get("RILL_MAX_ATTEMPTS", "").strip()
+    if not raw:
+        return RetryPolicy()
+    try:
+        attempts = int(raw)
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        raise ConfigurationError(f"RILL_MAX_ATTEMPTS must be a whole number from 1, not {raw!r}")
+    return RetryPolicy(max_attempts=attempts)
+
+
+def load_images(sources: Sequence[str]) -> list[Part]:
+    if not sources:
+        return []
+    from rill.core.attachments import load_attachment  # Pillow only when attaching
+
+    return [load_attachment(source) for source in sources]
+
+
+async def answer(session: ChatSession, content: Content | None, out: Output) -> Message:
+    """Send ``content`` (None: retry the last turn) and print the answer as it arrives.
+
+    Raises the RillError that ended it, or BlockedError for a blocked answer.
+    """
+    try:
+        if session.settings.stream:
+            chunks = (
+                session.retry_stream() if content is None else session.send_message_stream(content)
+            )
+            async for chunk in chunks:
+                out.thought(chunk.thought_text)
+                out.answer(chunk.text)
+        else:
+            message = await (session.retry() if content is None else session.send_message(content))
+            out.thought(message.thought_text)
+            out.answer(message.text)
+    finally:
+        # Whatever ended the answer (done, error, Ctrl-C), what was printed stays and
+        # the terminal is left on a fresh line with normal colours.
+        out.end_answer()
+    result = session.last_answer
+    assert result is not None  # the session recorded the answer before sending
+    reason = result.finish_reason
+    if reason in BLOCKING_FINISH_REASONS:
+        cut = "stopped the answer" if result.text else "blocked the answer"
+        raise BlockedError(f"Gemini {cut} ({reason}).", reason=reason or "")
+    if reason is not None and reason not in NORMAL_FINISH_REASONS:
+        out.note(finish_note(reason))
+    return result
+
+
+def finish_note(reason: str) -> str:
+    if reason == "MAX_TOKENS":
+        return "Note: the answer reached the output token limit (MAX_TOKENS)."
+    return f"Note: the answer ended early (finish reason {reason})."
+
+
+def format_stats(message: Message) -> str:
+    """The --stats block: one "name: value" line per figure, "-" where unknown."""
+    usage = message.usage
+
+    def count(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    ttft = message.time_to_first_token
+    speed = message.tokens_per_second
+    lines = [
+        f"prompt tokens: {count(usage.prompt_tokens if usage else None)}",
+        f"output tokens: {count(usage.output_tokens if usage else None)}",
+        f"thinking tokens: {count(usage.thoughts_tokens if usage else None)}",
+        f"total tokens: {count(usage.total_tokens if usage else None)}",
+        f"time to first token: {'-' if ttft is None else f'{ttft:.3f} s'}",
+        f"tokens per second: {'-' if speed is None else f'{speed:.1f}'}",
+        f"finish reason: {message.finish_reason or '-'}",
+        f"model version: {message.model_version or '-'}",
+    ]
+    if usage is not None and usage.cached_tokens:
+        lines.insert(4, f"cached tokens: {usage.cached_tokens}")
+    return "\n".join(lines)
+
+
+def run_ask(args: argparse.Namespace, prompt: str) -> int:
+    """``rill ask``: one answer. Errors propagate to ``cli.main`` for the exit status."""
+    out = Output()
+    images = load_images(args.image)
+    session = build_session(args, out)
+
+    async def ask() -> Message:
+        try:
+            # Images first: Gemini's guidance for a single-image prompt.
+            return await answer(session, [*images, prompt], out)
+        finally:
+            await session.provider.aclose()
+
+    message = asyncio.run(ask())
+    if args.stats:
+        print(format_stats(message), file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    """``rill chat``: a REPL on one ChatSession; errors are shown and the chat goes on."""
+    out = Output()
+    images = load_images(args.image)
+    session = build_session(args, out)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        with contextlib.suppress(ImportError):  # absent on Windows
+            import readline  # noqa: F401  (line editing and history for input())
+        print(f"{PROG} chat with {session.settings.model}. /help for commands.", file=sys.stderr)
+    with asyncio.Runner() as runner:
+        try:
+            while (line := _read_line("> " if interactive else "")) is not None:
+                text = line.strip()
+                if not text:
+                    continue
+                if text in ("/exit", "/quit"):
+                    break
+                if text == "/help":
+                    print(CHAT_HELP, file=sys.stderr, end="")
+                    continue
+                content: Content | None
+                if text == "/retry":
+                    content = None
+                elif text.startswith("/") and not text.startswith("//"):
+                    out.note(f"Unknown command {text.split()[0]}; /help lists them.")
+                    continue
+                else:
+                    content = [*images, text.removeprefix("/") if text.startswith("//") else text]
+                    images = []
+                _chat_turn(runner, session, content, out, args.stats)
+        finally:
+            runner.run(session.provider.aclose())
+    return EXIT_OK
+
+
+def _read_line(prompt: str) -> str | None:
+    """One line of input; None at end of input. Ctrl-C clears the line, like a shell."""
+    while True:
+        try:
+            return input(prompt)
+        except EOFError:
+            if prompt:
+                print(file=sys.stderr)
+            return None
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+
+
+def _chat_turn(
+    runner: asyncio.Runner, session: ChatSession, content: Content | None, out: Output, stats: bool
+) -> None:
+    try:
+        message = runner.run(answer(session, content, out))
+    except KeyboardInterrupt:
+        out.note("Stopped.")
+        return
+    except (RillError, ValueError) as error:  # ValueError: /retry with nothing to retry
+        out.note(" ".join(str(error).split()))
+        return
+    if stats:
+        print(format_stats(message), file=sys.stderr, flush=True)

@@ -1,0 +1,100 @@
+"""Where Rill keeps its profile: config, data, cache and logs directories.
+
+The locations come from platformdirs (app name "Rill"), unless ``RILL_HOME`` is set:
+then all four live under it, so tests and portable installs never touch a real profile.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+APP_NAME = "Rill"
+HOME_ENV_VAR = "RILL_HOME"
+
+Kind = Literal["config", "data", "cache", "logs"]
+KINDS: tuple[Kind, ...] = ("config", "data", "cache", "logs")
+
+# Settings and the key fallback file live here; nobody else on the machine should
+# be able to list or read them.
+_DIR_MODE = 0o700
+
+
+def rill_home() -> Path | None:
+    """The ``RILL_HOME`` override as an absolute path, or None when unset or empty."""
+    value = os.environ.get(HOME_ENV_VAR, "").strip()
+    if not value:
+        return None
+    return Path(value).expanduser().resolve()
+
+
+def profile_dir(kind: Kind, *, create: bool = True) -> Path:
+    """The directory for ``kind``; created (user-only) on first use unless ``create`` is False.
+
+    Raises ValueError for an unknown kind and OSError when the directory cannot be made.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown profile directory kind {kind!r}; expected one of {KINDS}")
+    home = rill_home()
+    path = home / kind if home is not None else _platform_dir(kind)
+    if create:
+        ensure_private_dir(path)
+    return path
+
+
+def config_dir(*, create: bool = True) -> Path:
+    """Settings and, without a system keychain, the API key file."""
+    return profile_dir("config", create=create)
+
+
+def data_dir(*, create: bool = True) -> Path:
+    """The chat database and stored images."""
+    return profile_dir("data", create=create)
+
+
+def cache_dir(*, create: bool = True) -> Path:
+    """Things that can be rebuilt: thumbnails, model lists."""
+    return profile_dir("cache", create=create)
+
+
+def logs_dir(*, create: bool = True) -> Path:
+    """Log files (which never contain an API key)."""
+    return profile_dir("logs", create=create)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) if needed; a directory we create is user-only.
+
+    An existing directory keeps its permissions: it may be one the user chose
+    (``RILL_HOME=~/Documents/rill``) and is theirs to manage.
+    """
+    if path.is_dir():
+        return path
+    home = rill_home()
+    # Tighten only what is Rill's own: the directory itself, a "Rill" folder above it
+    # (platformdirs' log dir is .../Rill/log) and RILL_HOME - never a shared ~/.config.
+    ours = [
+        p
+        for p in (path, *path.parents)
+        if not p.exists() and (p in (path, home) or p.name == APP_NAME)
+    ]
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        for created in ours:
+            # mkdir's mode is filtered by the umask; chmod makes the intent exact.
+            os.chmod(created, _DIR_MODE)
+    return path
+
+
+def _platform_dir(kind: Kind) -> Path:
+    # Imported here: platformdirs costs startup time and is unused under RILL_HOME.
+    import platformdirs
+
+    if kind == "config":
+        return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    if kind == "data":
+        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    if kind == "cache":
+        return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))

@@ -1,0 +1,185 @@
+"""API keys: environment first (Gemini), then the system keychain, then a private file.
+
+Keys are stored with ``keyring`` (service "rill", username = provider name). Where the
+machine has no usable keychain, they go to ``api-keys.json`` in the config dir, mode
+0600, and ``storage_status().warning`` says so for the UI. No key is ever logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rill.core.paths import config_dir
+
+SERVICE = "rill"
+KEY_FILE_NAME = "api-keys.json"
+# The official SDK's names, in its order of precedence.
+ENV_VARS: dict[str, tuple[str, ...]] = {"gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StorageStatus:
+    """Where stored keys go on this machine."""
+
+    uses_keychain: bool
+    backend: str  # the keyring backend's name, for a diagnostics line
+    file_path: Path
+
+    @property
+    def warning(self) -> str | None:
+        """The line the UI shows when keys cannot go into a keychain, else None."""
+        if self.uses_keychain:
+            return None
+        return (
+            f"No system keychain found; the key is stored in {self.file_path}, "
+            "readable only by you."
+        )
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    """A key and where it came from ("GEMINI_API_KEY", "keychain", or the file path)."""
+
+    key: str
+    source: str
+
+
+def env_api_key(provider: str) -> KeyLookup | None:
+    """The key from the provider's environment variables, if one is set and non-empty."""
+    for name in ENV_VARS.get(provider, ()):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return KeyLookup(value, name)
+    return None
+
+
+def find_api_key(provider: str, *, use_env: bool = True) -> KeyLookup | None:
+    """The key for ``provider`` and its source: env (if ``use_env``), keychain, file."""
+    if use_env and (found := env_api_key(provider)):
+        return found
+    keychain = _usable_keyring()
+    if keychain is not None:
+        try:
+            value = keychain.get_password(SERVICE, provider)
+        except Exception as exc:  # any backend failure: locked, D-Bus gone, denied
+            log.warning("keychain lookup for %s failed: %s", provider, type(exc).__name__)
+        else:
+            if value:
+                return KeyLookup(value, "keychain")
+    path = key_file_path()
+    value = _read_key_file(path).get(provider)
+    if isinstance(value, str) and value:
+        return KeyLookup(value, str(path))
+    return None
+
+
+def get_api_key(provider: str, *, use_env: bool = True) -> str | None:
+    """The key for ``provider``, or None when none is set anywhere."""
+    found = find_api_key(provider, use_env=use_env)
+    return found.key if found else None
+
+
+def set_api_key(provider: str, key: str) -> StorageStatus:
+    """Store ``key`` in the keychain, or in the private file without one; says where.
+
+    Raises ValueError for an empty key and OSError when the file cannot be written.
+    """
+    key = key.strip()
+    if not key:
+        raise ValueError("an API key cannot be empty")
+    keychain = _usable_keyring()
+    if keychain is not None:
+        try:
+            keychain.set_password(SERVICE, provider, key)
+        except Exception as exc:
+            log.warning("keychain refused the %s key: %s", provider, type(exc).__name__)
+        else:
+            _remove_from_file(provider)  # an older copy in the file must not win later
+            return storage_status()
+    path = key_file_path()
+    keys = _read_key_file(path)
+    keys[provider] = key
+    _write_key_file(path, keys)
+    return StorageStatus(False, _backend_name(keychain), path)
+
+
+def delete_api_key(provider: str) -> None:
+    """Forget the stored key everywhere Rill keeps one (environment variables stay)."""
+    keychain = _usable_keyring()
+    if keychain is not None:
+        try:
+            keychain.delete_password(SERVICE, provider)
+        except Exception as exc:  # PasswordDeleteError when absent, or a backend failure
+            log.debug("keychain delete for %s: %s", provider, type(exc).__name__)
+    _remove_from_file(provider)
+
+
+def storage_status() -> StorageStatus:
+    """Whether a usable keychain exists and where the fallback file is."""
+    keychain = _usable_keyring()
+    return StorageStatus(keychain is not None, _backend_name(keychain), key_file_path())
+
+
+def key_file_path() -> Path:
+    return config_dir() / KEY_FILE_NAME
+
+
+def _usable_keyring() -> Any | None:
+    """The active keyring backend, or None when it is the fail/null kind or broken."""
+    try:
+        # Imported here: keyring scans entry points on import, which a CLI run with
+        # GEMINI_API_KEY set should never pay for.
+        import keyring
+
+        backend = keyring.get_keyring()
+        priority = float(backend.priority)
+    except Exception as exc:
+        log.warning("no keychain backend: %s", type(exc).__name__)
+        return None
+    # fail.Keyring has priority 0, null.Keyring and an empty chainer are below it.
+    return backend if priority > 0 else None
+
+
+def _backend_name(backend: Any | None) -> str:
+    if backend is None:
+        return "none"
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _read_key_file(path: Path) -> dict[str, Any]:
+    try:
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)  # someone loosened it; a key file is never shared
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("key file %s unreadable: %s", path, type(exc).__name__)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_key_file(path: Path, keys: dict[str, Any]) -> None:
+    # Imported here to keep settings (and its JSON helpers) off the key lookup path.
+    from rill.core.settings import atomic_write_text
+
+    atomic_write_text(path, json.dumps(keys, indent=2) + "\n", mode=0o600)
+
+
+def _remove_from_file(provider: str) -> None:
+    path = key_file_path()
+    keys = _read_key_file(path)
+    if provider in keys:
+        del keys[provider]
+        if keys:
+            _write_key_file(path, keys)
+        else:
+            path.unlink(missing_ok=True)
