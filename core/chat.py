@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from contextlib import aclosing
+from typing import Any
 
 from rill.core.errors import BlockedError, RillError
 from rill.core.providers.base import Provider
@@ -188,15 +189,19 @@ class ChatSession:
 
     # ------------------------------------------------------------ one-shot
 
-    async def send_message(self, message: MessageInput) -> Message:
-        """Record ``message``, wait for the whole answer (generateContent), return it."""
-        answer = self._begin(to_parts(message))
-        return await self._generate_into(answer)
+    def send_message(self, message: MessageInput) -> Coroutine[Any, Any, Message]:
+        """Record ``message`` now; the returned coroutine waits for the whole answer.
 
-    async def retry(self) -> Message:
-        """Non-streaming counterpart of :meth:`retry_stream`."""
+        Recording happens at the call, as in :meth:`send_message_stream`, so a UI can
+        show the turn (and clear its input) before the request goes out.
+        """
+        answer = self._begin(to_parts(message))
+        return self._generate_into(answer)
+
+    def retry(self) -> Coroutine[Any, Any, Message]:
+        """Non-streaming counterpart of :meth:`retry_stream` (also records at the call)."""
         self._retry_target()
-        return await self._generate_into(self._begin_answer())
+        return self._generate_into(self._begin_answer())
 
     async def _generate_into(self, answer: Message) -> Message:
         request = self._request(answer)
