@@ -66,7 +66,7 @@ class ChatSession:
                 return message
         return None
 
-    def curated_history(self) -> list[Message]:
+    def curated_history(self, in_flight: Message | None = None) -> list[Message]:
         """What goes to the model: complete or stopped exchanges only.
 
         A user turn whose answer failed is left out together with that answer, so the
@@ -75,6 +75,8 @@ class ChatSession:
         out: list[Message] = []
         pending_user: Message | None = None
         for message in self.history:
+            if message is in_flight:
+                continue
             if message.role is Role.USER:
                 pending_user = message
             elif pending_user is not None and message.sendable and message.parts:
@@ -101,7 +103,7 @@ class ChatSession:
         return answer
 
     def _request(self, answer: Message) -> GenerateRequest:
-        contents = [m for m in self.curated_history() if m is not answer]
+        contents = self.curated_history(in_flight=answer)
         return GenerateRequest(contents=tuple(contents), settings=self.settings)
 
     def _retry_target(self) -> Message:

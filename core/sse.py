@@ -99,11 +99,13 @@ class SSEDecoder:
             if event is not None:
                 events.append(event)
             rest = ""
-        if rest or self._data:
-            partial = "\n".join([*self._data, rest]) if rest else "\n".join(self._data)
+        if rest:
+            self._line(rest)  # an unfinished last line still carries its field
+        if self._data:
+            partial = "\n".join(self._data)
             self._data = []
             return events, partial
-        return events, None
+        return events, ("" if rest else None)
 
     def _line(self, line: str) -> str | None:
         if line == "":

@@ -7,6 +7,7 @@ end up in a log line, a proxy's access log or an error message.
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,6 +55,16 @@ def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
     )
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it was raised from, innermost last."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 class GeminiProvider:
     """Gemini Developer API. One instance per configured account."""
 
@@ -79,6 +90,7 @@ class GeminiProvider:
         self.base_url = root
         self.host = urlsplit(root).netloc or root
         self.read_timeout = read_timeout
+        self.models_page_size = 1000  # Google's maximum; tests shrink it to prove paging
         self.connect_timeout = connect_timeout
         self._client = httpx.AsyncClient(
             timeout=make_timeout(read_timeout, connect_timeout),
@@ -116,8 +128,7 @@ class GeminiProvider:
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeoutError(f"The request to {self.host} timed out.")
         text = str(exc) or type(exc).__name__
-        cause: BaseException | None = exc
-        while cause is not None:
+        for cause in _causes(exc):
             if isinstance(cause, ssl.SSLCertVerificationError):
                 return NetworkError(
                     f"The TLS certificate of {self.host} could not be verified "
@@ -128,19 +139,13 @@ class GeminiProvider:
                 return NetworkError(
                     f"A secure connection to {self.host} failed (TLS).", detail=text
                 )
-            cause = cause.__cause__ or cause.__context__
-        if isinstance(exc, httpx.ConnectError):
-            lowered = text.lower()
-            if (
-                "name or service not known" in lowered
-                or "nodename nor servname" in lowered
-                or ("getaddrinfo" in lowered or "temporary failure in name resolution" in lowered)
-            ):
+            if isinstance(cause, socket.gaierror):
                 return NetworkError(
                     f"Could not find the server {self.host} (DNS lookup failed).", detail=text
                 )
-            if "refused" in lowered:
+            if isinstance(cause, ConnectionRefusedError):
                 return NetworkError(f"{self.host} refused the connection.", detail=text)
+        if isinstance(exc, httpx.ConnectError):
             return NetworkError(f"Could not connect to {self.host}.", detail=text)
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
             return StreamInterruptedError(
@@ -252,7 +257,9 @@ class GeminiProvider:
         models: list[ModelInfo] = []
         token: str | None = None
         for _ in range(100):  # a server that never stops paging is not followed forever
-            params = "pageSize=1000" + (f"&pageToken={quote(token)}" if token else "")
+            params = f"pageSize={self.models_page_size}" + (
+                f"&pageToken={quote(token)}" if token else ""
+            )
             obj = await self._get_json("GET", self._url(f"models?{params}"))
             entries = obj.get("models") if isinstance(obj, dict) else None
             for raw in entries if isinstance(entries, list) else []:
