@@ -250,6 +250,10 @@ def _main(argv: list[str]) -> int:
     if args.command is None:
         raise UsageError(f"{PROG}: choose a command: ask or chat (see {PROG} --help)")
     # Imported only now: asyncio, httpx and the provider are most of the startup time.
+    # httpx's package init also imports its own command line (click + rich, ~40 ms)
+    # when those happen to be installed; a None entry makes that optional import fail
+    # fast, as it does on a machine without them. Rill never uses httpx's CLI.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from rill.core import cli_run
 
     if args.command == "ask":

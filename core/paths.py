@@ -1,4 +1,4 @@
-"""Where Rill keeps its profile: config, data, cache and logs directories.
+"""Where Rill keeps its profile (config, data, cache, logs) and how files there are written.
 
 The locations come from platformdirs (app name "Rill"), unless ``RILL_HOME`` is set:
 then all four live under it, so tests and portable installs never touch a real profile.
@@ -85,6 +85,24 @@ def ensure_private_dir(path: Path) -> Path:
             # mkdir's mode is filtered by the umask; chmod makes the intent exact.
             os.chmod(created, _DIR_MODE)
     return path
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``text`` in one step; the file is created with ``mode``."""
+    import tempfile  # only writers need it; readers (every CLI run) do not
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _platform_dir(kind: Kind) -> Path:

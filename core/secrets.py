@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rill.core.paths import config_dir
+from rill.core.paths import atomic_write_text, config_dir
 
 SERVICE = "rill"
 KEY_FILE_NAME = "api-keys.json"
@@ -168,9 +168,6 @@ def _read_key_file(path: Path) -> dict[str, Any]:
 
 
 def _write_key_file(path: Path, keys: dict[str, Any]) -> None:
-    # Imported here to keep settings (and its JSON helpers) off the key lookup path.
-    from rill.core.settings import atomic_write_text
-
     atomic_write_text(path, json.dumps(keys, indent=2) + "\n", mode=0o600)
 
 

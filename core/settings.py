@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rill.core.paths import config_dir
+from rill.core.paths import atomic_write_text, config_dir
 from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS, GenerationSettings
 
 SCHEMA_VERSION = 1
@@ -193,24 +193,6 @@ def use_as_default(
     updated = current.with_generation_defaults(generation, provider)
     save_settings(updated, path)
     return updated
-
-
-def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text`` in one step; the file is created with ``mode``."""
-    import tempfile  # only writers need it; readers (every CLI run) do not
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def migrate(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:

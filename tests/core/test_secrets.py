@@ -97,7 +97,9 @@ def test_keychain_set_get_delete(memory: MemoryKeyring, tmp_path: Path) -> None:
     secrets.delete_api_key("gemini")  # deleting nothing is fine
 
 
-def test_environment_wins_for_gemini(memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_wins_for_gemini(
+    memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secrets.set_api_key("gemini", "stored-key")
     monkeypatch.setenv("GOOGLE_API_KEY", "google-key")
     assert secrets.find_api_key("gemini") == secrets.KeyLookup("google-key", "GOOGLE_API_KEY")
