@@ -43,7 +43,7 @@ exit status:
   {EXIT_RATE_LIMITED}    rate limited or out of quota (429), after the retries
   {EXIT_SERVER}    server error (500, 503, 504) after the retries, or a malformed reply
   {EXIT_NETWORK}    network failure, timeout, or the connection dropped mid-answer
-               (what arrived is kept on stdout)
+       (what arrived is kept on stdout)
   {EXIT_INTERRUPTED}  stopped with Ctrl-C (what arrived is kept on stdout)
   {EXIT_BROKEN_PIPE}  stdout was closed early (e.g. piped into `head`)
 
@@ -125,14 +125,22 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--provider", help="provider from the settings (default: gemini)")
     p.add_argument("--model", help="model id (default: the settings' model, else gemini-2.5-flash)")
     p.add_argument("--base-url", metavar="URL", help="API endpoint (proxies, gateways, tests)")
-    p.add_argument("--temperature", type=_ranged(float, 0.0, 2.0), metavar="T")
-    p.add_argument("--top-p", type=_ranged(float, 0.0, 1.0), metavar="P")
-    p.add_argument("--top-k", type=_ranged(int, 1, None), metavar="K")
-    p.add_argument("--max-output-tokens", type=_ranged(int, 1, None), metavar="N")
+    p.add_argument(
+        "--temperature", type=_ranged(float, 0.0, 2.0), metavar="T", help="randomness, 0 to 2"
+    )
+    p.add_argument(
+        "--top-p", type=_ranged(float, 0.0, 1.0), metavar="P", help="nucleus sampling, 0 to 1"
+    )
+    p.add_argument(
+        "--top-k", type=_ranged(int, 1, None), metavar="K", help="sample from the K likeliest"
+    )
+    p.add_argument(
+        "--max-output-tokens", type=_ranged(int, 1, None), metavar="N", help="answer length cap"
+    )
     p.add_argument(
         "--stop", action="append", default=[], metavar="SEQ", help="stop sequence (repeatable)"
     )
-    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument("--seed", type=int, metavar="N", help="for repeatable sampling")
     p.add_argument("--system", metavar="TEXT", help="system instruction")
     p.add_argument(
         "--image",

@@ -178,9 +178,17 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
             chunks = (
                 session.retry_stream() if content is None else session.send_message_stream(content)
             )
-            async for chunk in chunks:
-                out.thought(chunk.thought_text)
-                out.answer(chunk.text)
+            try:
+                async for chunk in chunks:
+                    out.thought(chunk.thought_text)
+                    out.answer(chunk.text)
+            finally:
+                # A failure here (stdout closed by `| head`) leaves the stream suspended;
+                # closing it now ends the HTTP response in this task, rather than in the
+                # loop's shutdown, where nested generators close concurrently and fail.
+                aclose = getattr(chunks, "aclose", None)
+                if aclose is not None:
+                    await aclose()
         else:
             message = await (session.retry() if content is None else session.send_message(content))
             out.thought(message.thought_text)

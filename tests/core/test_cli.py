@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
-from tests.fakes.gemini_scenarios import Scenario, hold_open, slow, stream
+from tests.fakes.gemini_scenarios import Scenario, hold_open, huge_text, slow, stream
 from tests.fakes.gemini_server import FakeGemini
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="reads pipes with select, sends SIGINT")
@@ -417,3 +417,25 @@ def test_a_default_answer_is_the_echo(fake: FakeGemini, env: dict[str, str]) -> 
     fake.push(Scenario())
     result = ask(fake, env, "ping")
     assert (result.returncode, result.stdout) == (0, "Echo: ping\n")
+
+
+def test_a_huge_answer_arrives_intact(fake: FakeGemini, env: dict[str, str]) -> None:
+    result = ask(fake, env, "--model", "fake-huge", "long please")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == huge_text(300_000) + "\n"
+
+
+def test_a_closed_stdout_ends_quietly(fake: FakeGemini, env: dict[str, str]) -> None:
+    """`rill ask ... | head -c 5`: the reader goes away; no traceback, status 141."""
+    fake.push(hold_open(["first"], [" second"]))
+    cli = Cli(["ask", "--base-url", fake.base_url, "go"], env)
+    try:
+        cli.read_until("first")
+        assert cli.proc.stdout is not None
+        cli.proc.stdout.close()  # the reader hangs up
+        fake.release()
+        assert cli.proc.wait(timeout=30) == 141
+        assert cli.proc.stderr is not None
+        assert cli.proc.stderr.read() == b""
+    finally:
+        cli.kill()
