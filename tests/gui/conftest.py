@@ -16,8 +16,9 @@ Coroutines make progress whenever Qt processes events, i.e. inside
 ``run_async(coro)``. Keep GUI tests sync (no ``async def``): pytest-asyncio would
 try to run its own loop while this one counts as running.
 
-At teardown every task still pending is cancelled and awaited, then the loop is
-closed; an exception that reached the loop's exception handler (an unretrieved task
+The loop finalizes abandoned async generators as asyncio's own loop does (see
+``rill.gui.tasks.asyncgen_hooks``). At teardown every task still pending is cancelled
+and awaited, async generators are shut down, then the loop is closed; an exception that reached the loop's exception handler (an unretrieved task
 exception, a failing callback) fails the test.
 
 Every GUI test gets ``RILL_HOME`` in a temporary folder, no API key from the
@@ -36,6 +37,8 @@ import pytest
 import qasync
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
+
+from rill.gui.tasks import asyncgen_hooks
 
 T = TypeVar("T")
 
@@ -74,9 +77,11 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     errors: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     try:
-        yield loop
+        with asyncgen_hooks(loop):
+            yield loop
+            _drain(loop)
+            run_until_done(loop, loop.shutdown_asyncgens(), timeout=TEARDOWN_TIMEOUT_S)
     finally:
-        _drain(loop)
         # Not loop.stop(): it calls QApplication.exit(), which emits aboutToQuit and
         # makes every later QEventLoop.exec() (qtbot.waitSignal) return at once.
         # qasync has no public way to mark an "already running" loop as stopped.
@@ -85,10 +90,25 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
         with contextlib.suppress(RuntimeError, TypeError):  # not connected: fine
             qapp.aboutToQuit.disconnect(loop._after_run_forever)
         loop.close()
+        _kill_pending_timers(loop)
         asyncio.set_event_loop(None)
     if errors:
         messages = [str(c.get("exception") or c.get("message")) for c in errors]
         pytest.fail("the event loop reported errors: " + "; ".join(messages))
+
+
+def _kill_pending_timers(loop: qasync.QEventLoop) -> None:
+    """Stop the Qt timers of callbacks that will never run now.
+
+    A closed loop may be garbage-collected later on a worker thread (the cycle
+    collector runs wherever it is triggered); a QObject destroyed there with live
+    timers makes Qt warn "Timers cannot be stopped from another thread".
+    """
+    timer = loop._timer
+    pending = getattr(timer, "_SimpleTimer__callbacks", {})
+    for timer_id in list(pending):
+        timer.killTimer(timer_id)
+    pending.clear()
 
 
 def _drain(loop: qasync.QEventLoop) -> None:

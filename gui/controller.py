@@ -1,0 +1,462 @@
+"""ChatController: the chats of this window, their streaming tasks and the frame flush.
+
+It owns one ``ChatSession`` per chat and the tasks that feed them. Chunks are never
+painted one by one: deltas collect in a buffer that a ~60 Hz timer hands to the view
+as ONE ``append_to_answer`` per frame, and the timer runs only while streaming.
+No widget is awaited here; the view is only called from the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from rill.core.chat import ChatSession
+from rill.core.errors import RillError
+from rill.core.providers.base import Provider
+from rill.core.retry import RetryNotice, RetryPolicy
+from rill.core.types import (
+    Chunk,
+    GenerationSettings,
+    Message,
+    MessageStatus,
+    ModelInfo,
+    Part,
+)
+from rill.gui.missing_provider import MissingProvider
+from rill.gui.tasks import TaskLauncher
+
+FRAME_MS = 16  # one flush per display frame at 60 Hz
+TITLE_LENGTH = 48
+
+
+class AnswerView(Protocol):
+    """What the controller needs from the chat pane (``rill.gui.chat_view.ChatView``)."""
+
+    def clear(self) -> None: ...
+    def set_messages(self, messages: Sequence[Message]) -> None: ...
+    def add_user_message(self, message: Message) -> None: ...
+    def begin_answer(self, message: Message) -> None: ...
+    def append_to_answer(self, text: str, thought: str) -> None: ...
+    def finish_answer(self, message: Message) -> None: ...
+    def show_retry_notice(self, text: str, seconds: float) -> None: ...
+
+
+@dataclass(eq=False)
+class Chat:
+    """One conversation: its session and, while it streams, what is not shown yet."""
+
+    id: int
+    session: ChatSession
+    title: str = "New chat"
+    answer: Message | None = None  # the answer in flight
+    text_buffer: list[str] = field(default_factory=list)
+    thought_buffer: list[str] = field(default_factory=list)
+    shown_text: int = 0  # characters of answer text already handed to the view
+    shown_thought: int = 0
+    retry_after: float | None = None  # the server's wait when the answer failed
+
+    @property
+    def task_name(self) -> str:
+        return f"answer:{self.id}"
+
+
+class ChatController(QObject):
+    """Sends turns, streams answers into the view, stops and retries them.
+
+    Signals:
+        chat_added(int chat_id, str title): a new chat exists (and is now current).
+        chat_renamed(int chat_id, str title): its first message gave it a title.
+        current_chat_changed(int chat_id): the view now shows this chat.
+        streaming_changed(bool streaming): the current chat started/ended an answer.
+        turn_recorded(int chat_id): the user turn is in the history; the input may clear.
+        send_refused(str reason): nothing was sent; the typed text must stay.
+        answer_finished(int chat_id, object message): an answer reached its final
+            state (COMPLETE, STOPPED, FAILED or BLOCKED); ``message`` is the Message.
+        retry_scheduled(str text, float seconds): an automatic retry waits this long,
+            or the server asked to wait this long before a manual Retry.
+        status_changed(str text): one line for the status bar ("Streaming…").
+        settings_changed(object settings): the current chat's GenerationSettings.
+        models_loaded(object models): list[ModelInfo] from the provider.
+        models_failed(str message): the model list could not be fetched.
+        provider_changed(bool configured): a provider with a key is (not) set.
+        key_saved(str note): the API key was stored; ``note`` warns where, or is "".
+        key_save_failed(str message): storing the key failed.
+    """
+
+    chat_added = Signal(int, str)
+    chat_renamed = Signal(int, str)
+    current_chat_changed = Signal(int)
+    streaming_changed = Signal(bool)
+    turn_recorded = Signal(int)
+    send_refused = Signal(str)
+    answer_finished = Signal(int, object)
+    retry_scheduled = Signal(str, float)
+    status_changed = Signal(str)
+    settings_changed = Signal(object)
+    models_loaded = Signal(object)
+    models_failed = Signal(str)
+    provider_changed = Signal(bool)
+    key_saved = Signal(str)
+    key_save_failed = Signal(str)
+
+    def __init__(
+        self,
+        view: AnswerView,
+        launcher: TaskLauncher,
+        defaults: GenerationSettings,
+        provider: Provider | None = None,
+        provider_factory: Callable[[str], Provider] | None = None,
+        parent: QObject | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._view = view
+        self._launcher = launcher
+        self._defaults = defaults
+        self._provider: Provider = provider or MissingProvider()
+        self._provider_factory = provider_factory
+        self._chats: dict[int, Chat] = {}
+        self._next_id = 1
+        self._current: Chat = self._make_chat()
+        self.models: list[ModelInfo] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._flush_timer.setInterval(FRAME_MS)
+        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def has_provider(self) -> bool:
+        return not isinstance(self._provider, MissingProvider)
+
+    @property
+    def provider(self) -> Provider:
+        return self._provider
+
+    @property
+    def provider_factory(self) -> Callable[[str], Provider] | None:
+        """Turns an API key into a provider (None: keys cannot be added here)."""
+        return self._provider_factory
+
+    @property
+    def current_chat(self) -> Chat:
+        return self._current
+
+    @property
+    def chats(self) -> list[Chat]:
+        return list(self._chats.values())
+
+    @property
+    def is_streaming(self) -> bool:
+        """Whether the current chat has an answer in flight."""
+        return self._current.answer is not None
+
+    @property
+    def settings(self) -> GenerationSettings:
+        return self._current.session.settings
+
+    @property
+    def defaults(self) -> GenerationSettings:
+        return self._defaults
+
+    # ------------------------------------------------------------ chats
+
+    def _make_chat(self) -> Chat:
+        session = ChatSession(self._provider, self._defaults, retry_policy=self._retry_policy)
+        chat = Chat(self._next_id, session)
+        session.on_retry = lambda notice: self._on_session_retry(chat, notice)
+        self._chats[chat.id] = chat
+        self._next_id += 1
+        return chat
+
+    def new_chat(self) -> int:
+        """Start an empty chat with the default settings and show it; returns its id.
+
+        The current chat, if still empty, is reused instead of piling up blank chats.
+        """
+        if not self._current.session.history and self._current.answer is None:
+            self._current.session.settings = self._defaults
+            self.settings_changed.emit(self._defaults)
+            return self._current.id
+        chat = self._make_chat()
+        self.chat_added.emit(chat.id, chat.title)
+        self.select_chat(chat.id)
+        return chat.id
+
+    def select_chat(self, chat_id: int) -> None:
+        """Show chat ``chat_id`` in the view, including an answer still streaming."""
+        chat = self._chats[chat_id]
+        was_streaming = self.is_streaming
+        self._current = chat
+        answer = chat.answer
+        history = chat.session.history
+        if answer is None:
+            self._view.set_messages(history)
+        else:
+            self._view.set_messages([m for m in history if m is not answer])
+            self._view.begin_answer(answer)
+            chat.shown_text = chat.shown_thought = 0
+            self._catch_up(chat, answer)
+        self.current_chat_changed.emit(chat.id)
+        self.settings_changed.emit(chat.session.settings)
+        self._sync_flush_timer()
+        if was_streaming != self.is_streaming:
+            self.streaming_changed.emit(self.is_streaming)
+
+    def set_settings(self, settings: GenerationSettings) -> None:
+        """The current chat's settings from now on (an answer in flight keeps its own)."""
+        self._current.session.settings = settings
+
+    def set_defaults(self, settings: GenerationSettings) -> None:
+        """Settings new chats start from (after "use as default")."""
+        self._defaults = settings
+
+    # ------------------------------------------------------------ sending
+
+    def send(self, text: str, attachments: Sequence[Part] = ()) -> bool:
+        """Record a user turn in the current chat and start its answer.
+
+        Returns False (and emits ``send_refused``) when nothing was recorded: an
+        answer is still streaming, or there is neither text nor an attachment.
+        """
+        chat = self._current
+        if chat.answer is not None:
+            self.send_refused.emit("An answer is still coming; stop it before sending.")
+            return False
+        parts: list[Part] = list(attachments)
+        if text.strip():
+            parts.append(Part.from_text(text))
+        session = chat.session
+        try:
+            if session.settings.stream:
+                work = self._consume(chat, session.send_message_stream(parts))
+            else:
+                work = self._await_answer(chat, session.send_message(parts))
+        except ValueError as error:
+            self.send_refused.emit(str(error))
+            return False
+        user, answer = session.history[-2], session.history[-1]
+        self._name_chat(chat, user)
+        self.turn_recorded.emit(chat.id)
+        self._view.add_user_message(user)
+        self._start(chat, answer, work)
+        return True
+
+    def retry(self) -> bool:
+        """Send the current chat's last user turn again after a failed answer."""
+        chat = self._current
+        if chat.answer is not None:
+            return False
+        session = chat.session
+        try:
+            if session.settings.stream:
+                work = self._consume(chat, session.retry_stream())
+            else:
+                work = self._await_answer(chat, session.retry())
+        except ValueError as error:
+            self.status_changed.emit(str(error))
+            return False
+        answer = session.history[-1]
+        # The failed answer left the history; show the conversation without it.
+        self._view.set_messages(session.history[:-1])
+        self._start(chat, answer, work)
+        return True
+
+    def stop(self) -> None:
+        """Stop the current chat's answer; what arrived stays, marked stopped."""
+        if self._current.answer is not None:
+            self._launcher.cancel(self._current.task_name)
+
+    def _start(self, chat: Chat, answer: Message, work: Coroutine[Any, Any, None]) -> None:
+        chat.answer = answer
+        chat.text_buffer.clear()
+        chat.thought_buffer.clear()
+        chat.shown_text = chat.shown_thought = 0
+        chat.retry_after = None
+        task = self._launcher.run(chat.task_name, work)
+        # A done-callback, not a `finally`: a task cancelled before its first step
+        # never runs its body, and the answer must still be closed as stopped.
+        task.add_done_callback(lambda _task: self._finish(chat, answer))
+        if chat is self._current:
+            self._view.begin_answer(answer)
+            self._sync_flush_timer()
+            self.streaming_changed.emit(True)
+        self.status_changed.emit(f"Waiting for {answer.model or 'the model'}…")
+
+    async def _consume(self, chat: Chat, chunks: AsyncIterator[Chunk]) -> None:
+        streaming_reported = False
+        try:
+            async with aclosing(chunks):  # type: ignore[type-var]
+                async for chunk in chunks:
+                    if chunk.text:
+                        chat.text_buffer.append(chunk.text)
+                    if chunk.thought_text:
+                        chat.thought_buffer.append(chunk.thought_text)
+                    if not streaming_reported and chunk.parts:
+                        streaming_reported = True
+                        self.status_changed.emit("Streaming…")
+        except RillError as error:
+            chat.retry_after = _retry_after(error)
+
+    async def _await_answer(self, chat: Chat, pending: Coroutine[Any, Any, Message]) -> None:
+        try:
+            await pending
+        except RillError as error:
+            chat.retry_after = _retry_after(error)
+
+    def _finish(self, chat: Chat, answer: Message) -> None:
+        if chat.answer is not answer:
+            return
+        if answer.status in (MessageStatus.PENDING, MessageStatus.STREAMING):
+            # Cancelled before the session saw it (e.g. Stop before the first step).
+            answer.status = MessageStatus.STOPPED
+            answer.finished_at = time.monotonic()
+        chat.answer = None
+        if chat is self._current:
+            self._catch_up(chat, answer)
+            self._view.finish_answer(answer)
+            if chat.retry_after:
+                text = f"The server asked to wait {round(chat.retry_after)} s before retrying."
+                self._view.show_retry_notice(text, chat.retry_after)
+                self.retry_scheduled.emit(text, chat.retry_after)
+            self._sync_flush_timer()
+            self.streaming_changed.emit(False)
+        chat.text_buffer.clear()
+        chat.thought_buffer.clear()
+        self.status_changed.emit(_final_status(answer))
+        self.answer_finished.emit(chat.id, answer)
+
+    # ------------------------------------------------------------ flushing
+
+    def _sync_flush_timer(self) -> None:
+        if self._current.answer is not None:
+            if not self._flush_timer.isActive():
+                self._flush_timer.start()
+        else:
+            self._flush_timer.stop()
+
+    def _on_flush_timer_timeout(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Hand what arrived since the last frame to the view in one call."""
+        chat = self._current
+        if not chat.text_buffer and not chat.thought_buffer:
+            return
+        text = "".join(chat.text_buffer)
+        thought = "".join(chat.thought_buffer)
+        chat.text_buffer.clear()
+        chat.thought_buffer.clear()
+        chat.shown_text += len(text)
+        chat.shown_thought += len(thought)
+        self._view.append_to_answer(text, thought)
+
+    def _catch_up(self, chat: Chat, answer: Message) -> None:
+        """Show everything ``answer`` holds that the view has not been given yet.
+
+        Covers the buffer at a stop, a whole non-streamed answer, and a chat shown
+        again mid-stream; measured against the answer itself, so nothing is doubled.
+        """
+        chat.text_buffer.clear()
+        chat.thought_buffer.clear()
+        text, thought = answer.text, answer.thought_text
+        new_text, new_thought = text[chat.shown_text :], thought[chat.shown_thought :]
+        chat.shown_text, chat.shown_thought = len(text), len(thought)
+        if new_text or new_thought:
+            self._view.append_to_answer(new_text, new_thought)
+
+    # ------------------------------------------------------------ retries
+
+    def _on_session_retry(self, chat: Chat, notice: RetryNotice) -> None:
+        if chat is not self._current:
+            return
+        self._view.show_retry_notice(str(notice), notice.delay)
+        self.retry_scheduled.emit(str(notice), notice.delay)
+
+    # ------------------------------------------------------------ naming
+
+    def _name_chat(self, chat: Chat, user: Message) -> None:
+        if chat.title != "New chat":
+            return
+        words = " ".join(user.text.split())
+        if not words:
+            words = "Image" if user.images else "New chat"
+        title = words
+        if len(words) > TITLE_LENGTH:
+            cut = words[: TITLE_LENGTH - 1]
+            title = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"  # at a word break
+        chat.title = title
+        self.chat_renamed.emit(chat.id, title)
+
+    # ------------------------------------------------------------ provider
+
+    def set_provider(self, provider: Provider) -> None:
+        """Use ``provider`` for every chat from the next request on; close the old one."""
+        old = self._provider
+        self._provider = provider
+        for chat in self._chats.values():
+            chat.session.provider = provider
+        if old is not provider:
+            self._launcher.run(f"close-provider:{id(old)}", old.aclose())
+        self.provider_changed.emit(self.has_provider)
+        if self.has_provider:
+            self.refresh_models()
+
+    def refresh_models(self) -> None:
+        """Fetch the provider's model list in the background (``models_loaded``)."""
+        if self.has_provider:
+            self._launcher.run("models", self._load_models())
+
+    async def _load_models(self) -> None:
+        try:
+            models = await self._provider.list_models()
+        except RillError as error:
+            self.models_failed.emit(f"Could not load the model list: {error}")
+            return
+        self.models = models
+        self.models_loaded.emit(models)
+
+    def save_api_key(self, key: str) -> None:
+        """Store ``key`` (keychain or private file) and switch to a provider using it."""
+        self._launcher.run("save-key", self._save_key(key.strip()))
+
+    async def _save_key(self, key: str) -> None:
+        from rill.core import secrets  # keyring is slow to import; only needed here
+
+        try:
+            status = await asyncio.to_thread(secrets.set_api_key, "gemini", key)
+        except (OSError, ValueError) as error:
+            self.key_save_failed.emit(f"The key could not be saved: {error}")
+            return
+        if self._provider_factory is not None:
+            self.set_provider(self._provider_factory(key))
+        self.key_saved.emit(status.warning or "")
+
+    async def shutdown(self) -> None:
+        """Cancel every task, wait for them, then close the provider's connections."""
+        self._flush_timer.stop()
+        await self._launcher.shutdown()
+        await self._provider.aclose()
+
+
+def _retry_after(error: RillError) -> float | None:
+    value = getattr(error, "retry_after", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _final_status(answer: Message) -> str:
+    if answer.status is MessageStatus.STOPPED:
+        return "Stopped."
+    if answer.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
+        return answer.error or "The answer failed."
+    return "Ready."

@@ -1,0 +1,392 @@
+"""The main window: chats | conversation over the composer | settings, and a status line.
+
+It builds the widgets, wires them to the ChatController and keeps the layout usable
+from 480 px wide up. Window geometry goes to QSettings (the one thing allowed there);
+everything else the user chooses goes through ``rill.core.settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rill.core import settings as core_settings
+from rill.core.paths import config_dir
+from rill.core.providers.base import Provider
+from rill.core.types import GenerationSettings, Message
+from rill.gui.chat_view import ChatView
+from rill.gui.composer import Composer
+from rill.gui.controller import ChatController
+from rill.gui.conversation_list import ConversationList
+from rill.gui.settings_panel import SettingsPanel
+from rill.gui.status_bar import StatusLine
+from rill.gui.tasks import TaskLauncher
+from rill.gui.theme import MODES, ThemeManager
+from rill.gui.welcome import WelcomeCard
+
+NARROW_PX = 700  # below this the chat list hides and settings take the whole width
+DEFAULT_SIZE = (1100, 720)
+GEOMETRY_FILE = "window.ini"
+E2E_REPORT_ENV = "RILL_E2E_REPORT"
+
+
+class NoticeBar(QFrame):
+    """A dismissible line above the conversation for failures outside any answer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noticeBar")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("×")
+        close.setAccessibleName("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.setVisible(bool(text))
+
+
+class MainWindow(QMainWindow):
+    """Rill's one window.
+
+    Signals:
+        closed(): the window was closed; the app shuts down its tasks and exits.
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        app_settings: core_settings.Settings,
+        launcher: TaskLauncher,
+        theme: ThemeManager,
+        provider: Provider | None = None,
+        provider_factory: Callable[[str], Provider] | None = None,
+        defaults: GenerationSettings | None = None,
+        *,
+        key_lookup_pending: bool = False,
+    ) -> None:
+        """``key_lookup_pending``: a stored key is being looked up; the welcome card
+        waits for :meth:`show_welcome` instead of flashing up before the key arrives."""
+        super().__init__()
+        self.setWindowTitle("Rill")
+        self.app_settings = app_settings
+        self.theme = theme
+        self._settings_wanted = app_settings.ui.settings_panel_visible
+        self._narrow = False
+        self._narrow_settings_open = False  # narrow windows show settings instead of chat
+        self.view = ChatView()
+        self.controller = ChatController(
+            self.view,
+            launcher,
+            defaults or app_settings.generation_settings(),
+            provider,
+            provider_factory,
+            parent=self,
+        )
+        self._build()
+        self._build_menus()
+        self._connect(launcher)
+        self.conversations.add_chat(self.controller.current_chat.id, "New chat")
+        self.conversations.select_chat(self.controller.current_chat.id)
+        self.panel.set_settings(self.controller.settings)
+        self.view.set_show_thoughts(self.controller.settings.include_thoughts)
+        if self.controller.has_provider or not key_lookup_pending:
+            self._on_provider_changed(self.controller.has_provider)
+        self._restore_geometry()
+
+    # ------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        self.conversations = ConversationList()
+        self.panel = SettingsPanel()
+        self.panel.setMinimumWidth(260)
+        self.composer = Composer()
+        self.welcome = WelcomeCard()
+        self.notice = NoticeBar()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.welcome)
+        self.chat_column = QWidget()
+        self.chat_column.setObjectName("chatColumn")
+        column = QVBoxLayout(self.chat_column)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        notice_row = QHBoxLayout()
+        notice_row.setContentsMargins(12, 8, 12, 0)
+        notice_row.addWidget(self.notice)
+        column.addLayout(notice_row)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.composer)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.conversations)
+        self.splitter.addWidget(self.chat_column)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([220, 580, 300])
+        self.conversations.setMinimumWidth(160)
+        self.chat_column.setMinimumWidth(300)
+        central = QWidget()
+        central.setObjectName("central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self.setCentralWidget(central)
+        self.status_line = StatusLine()
+        self.setStatusBar(self.status_line)
+        self.setMinimumSize(420, 360)
+
+    def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_chat_action = self._action("&New chat", "Ctrl+N", self.new_chat)
+        self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
+        file_menu.addAction(self.new_chat_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = bar.addMenu("&View")
+        self.focus_action = self._action("&Focus input", "Ctrl+L", self.composer.focus_input)
+        self.settings_action = self._action("&Settings", "Ctrl+,", self.toggle_settings)
+        self.settings_action.setCheckable(True)
+        self.chats_action = self._action("&Chat list", "", self._on_chats_action_triggered)
+        self.chats_action.setCheckable(True)
+        self.chats_action.setChecked(True)
+        view_menu.addAction(self.focus_action)
+        view_menu.addAction(self.settings_action)
+        view_menu.addAction(self.chats_action)
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in MODES:
+            action = QAction(mode.capitalize(), self.theme_group)
+            action.setCheckable(True)
+            action.setChecked(mode == self.theme.mode)
+            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme_mode(m))
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
+
+    def _connect(self, launcher: TaskLauncher) -> None:
+        c, composer, panel = self.controller, self.composer, self.panel
+        composer.send_requested.connect(c.send)
+        composer.stop_requested.connect(c.stop)
+        composer.attachment_failed.connect(self.status_line.set_state)
+        c.turn_recorded.connect(self._on_controller_turn_recorded)
+        c.send_refused.connect(composer.show_error)
+        c.streaming_changed.connect(composer.set_streaming)
+        c.status_changed.connect(self.status_line.set_state)
+        c.retry_scheduled.connect(self.status_line.show_countdown)
+        c.answer_finished.connect(self._on_controller_answer_finished)
+        c.chat_added.connect(self.conversations.add_chat)
+        c.chat_renamed.connect(self.conversations.rename_chat)
+        c.current_chat_changed.connect(self.conversations.select_chat)
+        c.settings_changed.connect(self._on_controller_settings_changed)
+        c.models_loaded.connect(panel.set_models)
+        c.models_failed.connect(panel.set_models_error)
+        c.provider_changed.connect(self._on_provider_changed)
+        c.key_saved.connect(self._on_controller_key_saved)
+        c.key_save_failed.connect(self.welcome.show_message)
+        self.conversations.chat_selected.connect(c.select_chat)
+        self.conversations.new_chat_requested.connect(self.new_chat)
+        panel.settings_edited.connect(self._on_panel_settings_edited)
+        panel.use_as_default_requested.connect(self._on_panel_use_as_default)
+        panel.reset_requested.connect(self._on_panel_reset_requested)
+        panel.refresh_models_requested.connect(c.refresh_models)
+        panel.close_requested.connect(self.toggle_settings)
+        self.welcome.key_submitted.connect(c.save_api_key)
+        self.view.retry_requested.connect(c.retry)
+        launcher.task_failed.connect(self._on_launcher_task_failed)
+        self.theme.theme_changed.connect(self.view.set_dark)
+        self.view.set_dark(self.theme.dark)
+
+    # ------------------------------------------------------------ actions
+
+    def new_chat(self) -> None:
+        self.controller.new_chat()
+        self.composer.focus_input()
+
+    def toggle_settings(self) -> None:
+        """Show or hide the settings panel; the choice is remembered (not when narrow)."""
+        visible = not self.panel.isVisible()
+        if not self._narrow:
+            self._settings_wanted = visible
+            self._save_ui(settings_panel_visible=visible)
+        self._narrow_settings_open = visible
+        self._apply_layout()
+        if visible:
+            self.panel.model_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            self.composer.focus_input()
+
+    def set_theme_mode(self, mode: str) -> None:
+        self.theme.set_mode(mode)
+        self.theme_actions[self.theme.mode].setChecked(True)
+        self._save_ui(theme=self.theme.mode)
+
+    def show_welcome(self) -> None:
+        """No key anywhere: ask for one."""
+        self._on_provider_changed(False)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.show_text(text)
+
+    def focus_input(self) -> None:
+        """Give the keyboard to what the user will type into first."""
+        if self.stack.currentWidget() is self.welcome:
+            self.welcome.focus_input()
+        else:
+            self.composer.focus_input()
+
+    # ------------------------------------------------------------ layout
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        narrow = event.size().width() < NARROW_PX
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._narrow_settings_open = False
+            self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        """Wide: chats | chat | settings. Narrow: the chat, or settings in its place."""
+        if self._narrow:
+            settings_open = self._narrow_settings_open
+            self.conversations.setVisible(False)
+            self.panel.setVisible(settings_open)
+            self.chat_column.setVisible(not settings_open)
+        else:
+            self.conversations.setVisible(self.chats_action.isChecked())
+            self.panel.setVisible(self._settings_wanted)
+            self.chat_column.setVisible(True)
+        self.settings_action.setChecked(self.panel.isVisibleTo(self))
+
+    def _on_chats_action_triggered(self) -> None:
+        self._apply_layout()
+
+    # ------------------------------------------------------------ handlers
+
+    def _on_controller_turn_recorded(self, chat_id: int) -> None:
+        if chat_id == self.controller.current_chat.id:
+            self.composer.clear_sent()
+
+    def _on_controller_answer_finished(self, chat_id: int, message: Message) -> None:
+        if chat_id == self.controller.current_chat.id:
+            self.status_line.show_answer(message)
+        report = os.environ.get(E2E_REPORT_ENV)
+        if report:
+            # Test hook for tests/e2e: what the chat pane shows, after every answer.
+            Path(report).write_text(self.view.plain_text(), encoding="utf-8")
+
+    def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
+        self.panel.set_settings(settings)
+        self.view.set_show_thoughts(settings.include_thoughts)
+
+    def _on_panel_settings_edited(self, settings: GenerationSettings) -> None:
+        self.controller.set_settings(settings)
+        self.view.set_show_thoughts(settings.include_thoughts)
+
+    def _on_panel_use_as_default(self, settings: GenerationSettings) -> None:
+        self.controller.set_settings(settings)
+        self.controller.set_defaults(settings)
+        self.app_settings = self.app_settings.with_generation_defaults(settings)
+        if self._save(self.app_settings):
+            self.panel.show_saved("Saved: new chats start with these settings.")
+
+    def _on_panel_reset_requested(self) -> None:
+        defaults = self.controller.defaults
+        self.controller.set_settings(defaults)
+        self.panel.set_settings(defaults)
+        self.view.set_show_thoughts(defaults.include_thoughts)
+
+    def _on_provider_changed(self, configured: bool) -> None:
+        self.stack.setCurrentWidget(self.view if configured else self.welcome)
+        self.composer.setEnabled(configured)
+        self.focus_input()
+
+    def _on_controller_key_saved(self, note: str) -> None:
+        self.show_notice(note)
+        self.status_line.set_state("API key saved.")
+
+    def _on_launcher_task_failed(self, _name: str, message: str) -> None:
+        self.show_notice(message)
+
+    # ------------------------------------------------------------ persistence
+
+    def _save_ui(self, **changes: Any) -> None:
+        ui = replace(self.app_settings.ui, **changes)
+        self.app_settings = replace(self.app_settings, ui=ui)
+        self._save(self.app_settings)
+
+    def _save(self, settings: core_settings.Settings) -> bool:
+        try:
+            core_settings.save_settings(settings)
+        except OSError as error:
+            self.show_notice(f"Settings could not be saved: {error}")
+            return False
+        return True
+
+    def _geometry_store(self) -> QSettings:
+        path = config_dir() / GEOMETRY_FILE
+        return QSettings(str(path), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        store = self._geometry_store()
+        geometry = store.value("geometry")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            pass
+        else:
+            self.resize(*DEFAULT_SIZE)
+        splitter = store.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        self._narrow = self.width() < NARROW_PX
+        self._apply_layout()
+
+    def save_geometry(self) -> None:
+        store = self._geometry_store()
+        store.setValue("geometry", self.saveGeometry())
+        if not self._narrow:
+            store.setValue("splitter", self.splitter.saveState())
+        store.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_geometry()
+        event.accept()
+        self.closed.emit()

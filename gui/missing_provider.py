@@ -1,0 +1,40 @@
+"""A stand-in provider for when no API key is set: every call explains what to do.
+
+With it, a chat always has a provider, and a send without a key ends as an error
+card that says how to add one instead of a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from rill.core.errors import ConfigurationError
+from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo
+
+NO_KEY_MESSAGE = (
+    "No Gemini API key is set. Paste one into the welcome card, or start Rill with "
+    "GEMINI_API_KEY set."
+)
+
+
+class MissingProvider:
+    """Implements the Provider protocol by refusing every request."""
+
+    name = "none"
+    capabilities = Capabilities()
+
+    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+        raise ConfigurationError(NO_KEY_MESSAGE)
+        yield  # pragma: no cover - makes this an async generator
+
+    async def generate(self, request: GenerateRequest) -> Message:
+        raise ConfigurationError(NO_KEY_MESSAGE)
+
+    async def list_models(self) -> list[ModelInfo]:
+        return []
+
+    async def count_tokens(self, request: GenerateRequest) -> int:
+        raise ConfigurationError(NO_KEY_MESSAGE)
+
+    async def aclose(self) -> None:
+        return None

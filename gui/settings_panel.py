@@ -1,0 +1,408 @@
+"""The settings panel: provider, model and every generation setting of the current chat.
+
+It only shows and edits a ``GenerationSettings``; the controller applies it to the
+chat and the window persists defaults. Values set from code never echo back as edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS, GenerationSettings, ModelInfo
+from rill.gui.qt_helpers import signals_blocked
+
+TEMPERATURE_STEP = 0.05
+TEMPERATURE_MAX = 2.0
+MAX_STOP_SEQUENCES = 5  # Gemini's limit
+DEFAULT_LABEL = "Default"
+THINKING_MODES = ("Default", "Off", "Auto", "Budget")
+SAFETY_NAMES = {
+    "HARM_CATEGORY_HARASSMENT": "Harassment",
+    "HARM_CATEGORY_HATE_SPEECH": "Hate speech",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT": "Sexually explicit",
+    "HARM_CATEGORY_DANGEROUS_CONTENT": "Dangerous content",
+}
+THRESHOLD_NAMES = {
+    "BLOCK_LOW_AND_ABOVE": "Block low and above",
+    "BLOCK_MEDIUM_AND_ABOVE": "Block medium and above",
+    "BLOCK_ONLY_HIGH": "Block only high",
+    "BLOCK_NONE": "Block none",
+    "OFF": "Off",
+}
+
+
+def parse_stop_sequences(text: str) -> tuple[str, ...]:
+    """One sequence per line or comma; blanks dropped; at most MAX_STOP_SEQUENCES."""
+    pieces = [p.strip() for line in text.splitlines() for p in line.split(",")]
+    return tuple(p for p in pieces if p)[:MAX_STOP_SEQUENCES]
+
+
+def _section(title: str) -> QLabel:
+    label = QLabel(title)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+def _optional_spin(maximum: int, tooltip: str) -> QSpinBox:
+    """An integer box whose 0 reads "Default" (the field is not sent)."""
+    spin = QSpinBox()
+    spin.setRange(0, maximum)
+    spin.setSpecialValueText(DEFAULT_LABEL)
+    spin.setToolTip(tooltip)
+    spin.setAccelerated(True)
+    return spin
+
+
+class SettingsPanel(QWidget):
+    """Edits the current chat's GenerationSettings.
+
+    Signals:
+        settings_edited(object settings): the user changed a value; the new
+            GenerationSettings. Never emitted by :meth:`set_settings`.
+        use_as_default_requested(object settings): make these the app-wide defaults.
+        refresh_models_requested(): fetch the model list again.
+        reset_requested(): go back to the app-wide defaults.
+        close_requested(): the panel's close button.
+    """
+
+    settings_edited = Signal(object)
+    use_as_default_requested = Signal(object)
+    refresh_models_requested = Signal()
+    reset_requested = Signal()
+    close_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsPanel")
+        self._settings = GenerationSettings()
+        self._models: dict[str, ModelInfo] = {}
+        self._build_widgets()
+        self._build_layout()
+        self._connect()
+        self.set_settings(self._settings)
+
+    # ------------------------------------------------------------ building
+
+    def _build_widgets(self) -> None:
+        self.provider_combo = QComboBox()
+        self.provider_combo.addItem("Google Gemini", "gemini")
+        self.provider_combo.setEnabled(False)  # the only provider in this version
+        self.model_combo = QComboBox()
+        self.model_combo.setEditable(True)  # an id the list does not know still works
+        self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model_combo.setAccessibleName("Model")
+        self.refresh_button = QToolButton()
+        self.refresh_button.setText("↻")
+        self.refresh_button.setToolTip("Fetch the model list again")
+        self.refresh_button.setAccessibleName("Refresh models")
+        self.model_note = QLabel()
+        self.model_note.setObjectName("hint")
+        self.model_note.setWordWrap(True)
+        self.model_note.hide()
+        self.temperature_slider = QSlider(Qt.Orientation.Horizontal)
+        self.temperature_slider.setRange(0, round(TEMPERATURE_MAX / TEMPERATURE_STEP))
+        self.temperature_slider.setAccessibleName("Temperature")
+        self.temperature_spin = QDoubleSpinBox()
+        self.temperature_spin.setDecimals(2)
+        self.temperature_spin.setSingleStep(TEMPERATURE_STEP)
+        self.temperature_spin.setRange(-TEMPERATURE_STEP, TEMPERATURE_MAX)
+        self.temperature_spin.setSpecialValueText(DEFAULT_LABEL)
+        self.temperature_spin.setAccessibleName("Temperature value")
+        self.top_p_spin = QDoubleSpinBox()
+        self.top_p_spin.setDecimals(2)
+        self.top_p_spin.setSingleStep(0.05)
+        self.top_p_spin.setRange(-0.05, 1.0)
+        self.top_p_spin.setSpecialValueText(DEFAULT_LABEL)
+        self.top_k_spin = _optional_spin(1000, "Sample from the k likeliest tokens")
+        self.max_tokens_spin = _optional_spin(65536, "Longest answer, in tokens")
+        self.stop_edit = QPlainTextEdit()
+        self.stop_edit.setPlaceholderText("One per line or comma-separated (up to 5)")
+        self.stop_edit.setTabChangesFocus(True)
+        self.stop_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
+        self.seed_edit = QLineEdit()
+        self.seed_edit.setPlaceholderText("Random")
+        self.seed_edit.setValidator(QIntValidator(-(2**31), 2**31 - 1, self.seed_edit))
+        self.system_edit = QPlainTextEdit()
+        self.system_edit.setPlaceholderText("How the model should behave in this chat")
+        self.system_edit.setTabChangesFocus(True)
+        self.system_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.thinking_combo = QComboBox()
+        self.thinking_combo.addItems(THINKING_MODES)
+        self.thinking_spin = QSpinBox()
+        self.thinking_spin.setRange(1, 32768)
+        self.thinking_spin.setSingleStep(256)
+        self.thinking_spin.setSuffix(" tokens")
+        self.show_thoughts_check = QCheckBox("Show thoughts")
+        self.show_thoughts_check.setToolTip("Ask for the model's thought summaries and show them")
+        self.safety_combos: dict[str, QComboBox] = {}
+        for category in SAFETY_CATEGORIES:
+            combo = QComboBox()
+            combo.addItem(DEFAULT_LABEL, None)
+            for threshold in SAFETY_THRESHOLDS:
+                combo.addItem(THRESHOLD_NAMES.get(threshold, threshold), threshold)
+            self.safety_combos[category] = combo
+        self.stream_check = QCheckBox("Stream answers as they are written")
+        self.default_button = QPushButton("Use as default")
+        self.default_button.setToolTip("New chats start with these settings")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Back to the app-wide defaults")
+        self.saved_note = QLabel()
+        self.saved_note.setObjectName("hint")
+
+    def _build_layout(self) -> None:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.addRow(_section("Model"))
+        form.addRow("Provider", self.provider_combo)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.refresh_button)
+        form.addRow("Model", model_row)
+        form.addRow(self.model_note)
+        form.addRow(_section("Sampling"))
+        temp_row = QHBoxLayout()
+        temp_row.addWidget(self.temperature_slider, 1)
+        temp_row.addWidget(self.temperature_spin)
+        form.addRow("Temperature", temp_row)
+        form.addRow("Top-p", self.top_p_spin)
+        form.addRow("Top-k", self.top_k_spin)
+        form.addRow("Seed", self.seed_edit)
+        form.addRow(_section("Output"))
+        form.addRow("Max tokens", self.max_tokens_spin)
+        form.addRow("Stop at", self.stop_edit)
+        form.addRow(self.stream_check)
+        form.addRow(_section("System instruction"))
+        form.addRow(self.system_edit)
+        form.addRow(_section("Thinking"))
+        think_row = QHBoxLayout()
+        think_row.addWidget(self.thinking_combo, 1)
+        think_row.addWidget(self.thinking_spin, 1)
+        form.addRow("Budget", think_row)
+        form.addRow(self.show_thoughts_check)
+        form.addRow(_section("Safety"))
+        for category, combo in self.safety_combos.items():
+            form.addRow(SAFETY_NAMES.get(category, category), combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.default_button)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        form.addRow(self.saved_note)
+        body = QWidget()
+        body.setObjectName("settingsBody")
+        body.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        self.close_button = QToolButton()
+        self.close_button.setText("×")
+        self.close_button.setToolTip("Hide settings (Ctrl+,)")
+        self.close_button.setAccessibleName("Hide settings")
+        header = QHBoxLayout()
+        header.setContentsMargins(12, 8, 6, 0)
+        title = QLabel("Chat settings")
+        title.setObjectName("panelTitle")
+        header.addWidget(title, 1)
+        header.addWidget(self.close_button)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addLayout(header)
+        outer.addWidget(scroll, 1)
+
+    def _connect(self) -> None:
+        self.model_combo.currentTextChanged.connect(self._on_model_changed)
+        self.refresh_button.clicked.connect(self.refresh_models_requested)
+        self.temperature_slider.valueChanged.connect(self._on_temperature_slider_changed)
+        self.temperature_spin.valueChanged.connect(self._on_temperature_spin_changed)
+        for spin in (self.top_p_spin, self.top_k_spin, self.max_tokens_spin, self.thinking_spin):
+            spin.valueChanged.connect(self._emit_edited)
+        for edit in (self.stop_edit, self.system_edit):
+            edit.textChanged.connect(self._emit_edited)
+        self.seed_edit.textChanged.connect(self._emit_edited)
+        self.thinking_combo.currentIndexChanged.connect(self._on_thinking_mode_changed)
+        self.show_thoughts_check.toggled.connect(self._emit_edited)
+        self.stream_check.toggled.connect(self._emit_edited)
+        for combo in self.safety_combos.values():
+            combo.currentIndexChanged.connect(self._emit_edited)
+        self.default_button.clicked.connect(self._on_default_clicked)
+        self.reset_button.clicked.connect(self.reset_requested)
+        self.close_button.clicked.connect(self.close_requested)
+
+    def _all_inputs(self) -> list[QWidget]:
+        return [
+            self.model_combo,
+            self.temperature_slider,
+            self.temperature_spin,
+            self.top_p_spin,
+            self.top_k_spin,
+            self.max_tokens_spin,
+            self.stop_edit,
+            self.seed_edit,
+            self.system_edit,
+            self.thinking_combo,
+            self.thinking_spin,
+            self.show_thoughts_check,
+            self.stream_check,
+            *self.safety_combos.values(),
+        ]
+
+    # ------------------------------------------------------------ model → widgets
+
+    def set_settings(self, settings: GenerationSettings) -> None:
+        """Show ``settings``; emits nothing."""
+        self._settings = settings
+        with signals_blocked(*self._all_inputs()):
+            self.model_combo.setEditText(settings.model)
+            self._apply_model_limits(settings.model)
+            self._show_temperature(settings.temperature)
+            self.top_p_spin.setValue(-0.05 if settings.top_p is None else settings.top_p)
+            self.top_k_spin.setValue(settings.top_k or 0)
+            self.max_tokens_spin.setValue(settings.max_output_tokens or 0)
+            self.stop_edit.setPlainText("\n".join(settings.stop_sequences))
+            self.seed_edit.setText("" if settings.seed is None else str(settings.seed))
+            self.system_edit.setPlainText(settings.system_instruction or "")
+            self._show_thinking(settings.thinking_budget)
+            self.show_thoughts_check.setChecked(settings.include_thoughts)
+            self.stream_check.setChecked(settings.stream)
+            chosen = dict(settings.safety)
+            for category, combo in self.safety_combos.items():
+                combo.setCurrentIndex(max(0, combo.findData(chosen.get(category))))
+        self.saved_note.clear()
+
+    def set_models(self, models: Sequence[ModelInfo]) -> None:
+        """Fill the model list; the current model stays selected even if unlisted."""
+        self._models = {m.id: m for m in models}
+        current = self.model_combo.currentText() or self._settings.model
+        with signals_blocked(self.model_combo):
+            self.model_combo.clear()
+            for info in models:
+                self.model_combo.addItem(info.id)
+                index = self.model_combo.count() - 1
+                tip = info.display_name + (f"\n{info.description}" if info.description else "")
+                self.model_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+            self.model_combo.setEditText(current)
+        self.model_note.hide()
+        self._apply_model_limits(current)
+
+    def set_models_error(self, message: str) -> None:
+        self.model_note.setText(message)
+        self.model_note.setVisible(bool(message))
+
+    def show_saved(self, text: str) -> None:
+        self.saved_note.setText(text)
+
+    def _show_temperature(self, value: float | None) -> None:
+        with signals_blocked(self.temperature_slider, self.temperature_spin):
+            if value is None:
+                info = self._models.get(self._settings.model)
+                shown = info.temperature if info and info.temperature is not None else 1.0
+                self.temperature_slider.setValue(round(shown / TEMPERATURE_STEP))
+                self.temperature_spin.setValue(self.temperature_spin.minimum())
+            else:
+                self.temperature_slider.setValue(round(value / TEMPERATURE_STEP))
+                self.temperature_spin.setValue(value)
+
+    def _show_thinking(self, budget: int | None) -> None:
+        mode = {None: 0, 0: 1, -1: 2}.get(budget, 3)
+        self.thinking_combo.setCurrentIndex(mode)
+        self.thinking_spin.setVisible(mode == 3)
+        if mode == 3 and budget is not None:
+            self.thinking_spin.setValue(budget)
+
+    def _apply_model_limits(self, model: str) -> None:
+        """Cap temperature at the model's maxTemperature and tokens at its output limit."""
+        info = self._models.get(model)
+        cap = info.max_temperature if info and info.max_temperature else TEMPERATURE_MAX
+        cap = min(cap, TEMPERATURE_MAX)
+        with signals_blocked(self.temperature_slider, self.temperature_spin):
+            self.temperature_slider.setMaximum(round(cap / TEMPERATURE_STEP))
+            self.temperature_spin.setMaximum(cap)
+        limit = info.output_token_limit if info and info.output_token_limit else 65536
+        with signals_blocked(self.max_tokens_spin):
+            self.max_tokens_spin.setMaximum(limit)
+
+    # ------------------------------------------------------------ widgets → model
+
+    def settings(self) -> GenerationSettings:
+        """The GenerationSettings the widgets show now."""
+        temperature = self.temperature_spin.value()
+        top_p = self.top_p_spin.value()
+        seed = self.seed_edit.text().strip()
+        return replace(
+            self._settings,
+            model=self.model_combo.currentText().strip() or self._settings.model,
+            temperature=None if temperature < 0 else round(temperature, 2),
+            top_p=None if top_p < 0 else round(top_p, 2),
+            top_k=self.top_k_spin.value() or None,
+            max_output_tokens=self.max_tokens_spin.value() or None,
+            stop_sequences=parse_stop_sequences(self.stop_edit.toPlainText()),
+            seed=int(seed) if seed.lstrip("-").isdigit() else None,
+            system_instruction=self.system_edit.toPlainText().strip() or None,
+            thinking_budget=self._thinking_budget(),
+            include_thoughts=self.show_thoughts_check.isChecked(),
+            safety=tuple(
+                (category, combo.currentData())
+                for category, combo in self.safety_combos.items()
+                if combo.currentData() is not None
+            ),
+            stream=self.stream_check.isChecked(),
+        )
+
+    def _thinking_budget(self) -> int | None:
+        mode = self.thinking_combo.currentIndex()
+        return [None, 0, -1, self.thinking_spin.value()][mode]
+
+    def _emit_edited(self) -> None:
+        self._settings = self.settings()
+        self.saved_note.clear()
+        self.settings_edited.emit(self._settings)
+
+    def _on_model_changed(self, model: str) -> None:
+        self._apply_model_limits(model.strip())
+        # A lower cap may have clamped the value; the slider follows the box.
+        self._on_temperature_spin_changed(self.temperature_spin.value())
+
+    def _on_temperature_slider_changed(self, position: int) -> None:
+        with signals_blocked(self.temperature_spin):
+            self.temperature_spin.setValue(position * TEMPERATURE_STEP)
+        self._emit_edited()
+
+    def _on_temperature_spin_changed(self, value: float) -> None:
+        if value >= 0:
+            with signals_blocked(self.temperature_slider):
+                self.temperature_slider.setValue(round(value / TEMPERATURE_STEP))
+        self._emit_edited()
+
+    def _on_thinking_mode_changed(self, mode: int) -> None:
+        self.thinking_spin.setVisible(mode == THINKING_MODES.index("Budget"))
+        self._emit_edited()
+
+    def _on_default_clicked(self) -> None:
+        self.use_as_default_requested.emit(self.settings())

@@ -1,0 +1,77 @@
+"""The status line: what the window is doing, and what the last answer cost.
+
+"Retrying in 14 s…" counts down here too, so a wait is never a frozen message.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from rill.core.types import Message
+
+_SECONDS = re.compile(r"\b\d+ s\b")
+
+
+def format_stats(message: Message) -> str:
+    """ "812 tokens · 94 tok/s · first token 0.42 s" (parts the answer lacks are left out)."""
+    bits: list[str] = []
+    usage = message.usage
+    if usage is not None and usage.output_tokens is not None:
+        total = usage.output_tokens + (usage.thoughts_tokens or 0)
+        bits.append(f"{total:,} tokens")
+    speed = message.tokens_per_second
+    if speed is not None:
+        bits.append(f"{speed:.0f} tok/s")
+    ttft = message.time_to_first_token
+    if ttft is not None:
+        bits.append(f"first token {ttft:.2f} s")
+    return " · ".join(bits)
+
+
+class StatusLine(QStatusBar):
+    """A state line on the left, the last answer's numbers on the right."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusLine")
+        self.setSizeGripEnabled(False)
+        self.state_label = QLabel("Ready.")
+        self.state_label.setObjectName("stateLabel")
+        self.stats_label = QLabel()
+        self.stats_label.setObjectName("statsLabel")
+        self.addWidget(self.state_label, 1)
+        self.addPermanentWidget(self.stats_label)
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._on_countdown_timeout)
+        self._countdown_text = ""
+        self._deadline = 0.0
+
+    def set_state(self, text: str) -> None:
+        """Replace the state line (and end any countdown)."""
+        self._countdown.stop()
+        self.state_label.setText(text)
+        self.state_label.setToolTip(text)
+
+    def show_countdown(self, text: str, seconds: float) -> None:
+        """Show ``text`` with its "N s" counting down to zero."""
+        self._countdown_text = text
+        self._deadline = time.monotonic() + seconds
+        self._on_countdown_timeout()
+        self._countdown.start()
+
+    def show_answer(self, message: Message) -> None:
+        self.stats_label.setText(format_stats(message))
+
+    def _on_countdown_timeout(self) -> None:
+        left = max(0, math.ceil(self._deadline - time.monotonic()))
+        text = _SECONDS.sub(f"{left} s", self._countdown_text, count=1)
+        self.state_label.setText(text)
+        self.state_label.setToolTip(text)
+        if left <= 0:
+            self._countdown.stop()

@@ -1,0 +1,164 @@
+"""Light and dark looks: a Fusion palette plus ``resources/rill.qss`` filled with tokens.
+
+"system" follows the platform's colour scheme (``QStyleHints.colorScheme``, Qt 6.5+)
+and keeps following it while the app runs; "light" and "dark" pin one.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+MODES = ("system", "light", "dark")
+
+# Palette tokens. Text/background pairs keep WCAG AA contrast (≥ 4.5:1).
+LIGHT: dict[str, str] = {
+    "window": "#f6f7f9",
+    "surface": "#ffffff",
+    "sidebar": "#eef0f3",
+    "input": "#ffffff",
+    "text": "#1d2127",
+    "muted": "#5a6270",
+    "border": "#d5d9e0",
+    "hover": "#e3e7ed",
+    "selected": "#d8e4fb",
+    "accent": "#2459d6",
+    "accent_hover": "#1d4bb8",
+    "on_accent": "#ffffff",
+    "focus": "#2459d6",
+    "danger": "#c0322b",
+    "danger_hover": "#a52a24",
+    "link": "#1f56cf",
+}
+DARK: dict[str, str] = {
+    "window": "#1c1e22",
+    "surface": "#24272c",
+    "sidebar": "#191b1f",
+    "input": "#2a2d33",
+    "text": "#e7e9ec",
+    "muted": "#a0a7b2",
+    "border": "#3a3f47",
+    "hover": "#30343b",
+    "selected": "#2c3d5e",
+    "accent": "#3b6fe0",
+    "accent_hover": "#5283ee",
+    "on_accent": "#ffffff",
+    "focus": "#8ab0ff",
+    "danger": "#c4453d",
+    "danger_hover": "#d65a52",
+    "link": "#8ab0ff",
+}
+
+_TOKEN = re.compile(r"@([a-z_]+)")
+
+
+def tokens(dark: bool) -> dict[str, str]:
+    return DARK if dark else LIGHT
+
+
+@cache
+def _template() -> str:
+    return resources.files("rill.resources").joinpath("rill.qss").read_text(encoding="utf-8")
+
+
+def stylesheet(dark: bool) -> str:
+    """The app's style sheet with every ``@token`` replaced by its colour.
+
+    Raises KeyError for a token the palette does not define (a typo in the .qss).
+    """
+    values = tokens(dark)
+    return _TOKEN.sub(lambda m: values[m.group(1)], _template())
+
+
+def palette(dark: bool) -> QPalette:
+    """A Fusion palette from the same tokens, so native parts match the style sheet."""
+    t = tokens(dark)
+    pal = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: t["window"],
+        QPalette.ColorRole.WindowText: t["text"],
+        QPalette.ColorRole.Base: t["input"],
+        QPalette.ColorRole.AlternateBase: t["sidebar"],
+        QPalette.ColorRole.Text: t["text"],
+        QPalette.ColorRole.Button: t["surface"],
+        QPalette.ColorRole.ButtonText: t["text"],
+        QPalette.ColorRole.Highlight: t["accent"],
+        QPalette.ColorRole.HighlightedText: t["on_accent"],
+        QPalette.ColorRole.PlaceholderText: t["muted"],
+        QPalette.ColorRole.ToolTipBase: t["surface"],
+        QPalette.ColorRole.ToolTipText: t["text"],
+        QPalette.ColorRole.Link: t["link"],
+        QPalette.ColorRole.LinkVisited: t["link"],
+        QPalette.ColorRole.Mid: t["border"],
+        QPalette.ColorRole.Midlight: t["hover"],
+        QPalette.ColorRole.Light: t["surface"],
+        QPalette.ColorRole.Dark: t["border"],
+    }
+    for role, colour in roles.items():
+        pal.setColor(role, QColor(colour))
+    disabled = QColor(t["muted"])
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return pal
+
+
+def system_is_dark() -> bool:
+    """Whether the platform asks for a dark scheme (False where it does not say)."""
+    hints = QGuiApplication.styleHints()
+    scheme = getattr(hints, "colorScheme", None)  # Qt ≥ 6.5
+    return scheme is not None and scheme() == Qt.ColorScheme.Dark
+
+
+def app_icon() -> QIcon:
+    """Rill's icon from ``resources/rill.svg`` (the Qt SVG plugin renders it)."""
+    return QIcon(str(resources.files("rill.resources").joinpath("rill.svg")))
+
+
+class ThemeManager(QObject):
+    """Applies a mode to the application and re-applies it when the system flips.
+
+    Signals:
+        theme_changed(bool dark): the look changed; widgets with their own colours
+            (the chat view) should follow.
+    """
+
+    theme_changed = Signal(bool)
+
+    def __init__(self, app: QApplication, mode: str = "system") -> None:
+        super().__init__(app)
+        self._app = app
+        self._mode = mode if mode in MODES else "system"
+        self.dark = False
+        app.setStyle("Fusion")
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(self._on_color_scheme_changed)
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        """Use ``mode`` ("system", "light" or "dark") from now on."""
+        self._mode = mode if mode in MODES else "system"
+        self.apply()
+
+    def apply(self) -> None:
+        dark = system_is_dark() if self._mode == "system" else self._mode == "dark"
+        self.dark = dark
+        self._app.setPalette(palette(dark))
+        self._app.setStyleSheet(stylesheet(dark))
+        self.theme_changed.emit(dark)
+
+    def _on_color_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        if self._mode == "system":
+            self.apply()
