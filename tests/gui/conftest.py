@@ -18,8 +18,9 @@ try to run its own loop while this one counts as running.
 
 The loop finalizes abandoned async generators as asyncio's own loop does (see
 ``rill.gui.tasks.asyncgen_hooks``). At teardown every task still pending is cancelled
-and awaited, async generators are shut down, then the loop is closed; an exception that reached the loop's exception handler (an unretrieved task
-exception, a failing callback) fails the test.
+and awaited, async generators are shut down, then the loop is closed; an exception
+that reached the loop's exception handler (an unretrieved task exception, a failing
+callback) fails the test.
 
 Every GUI test gets ``RILL_HOME`` in a temporary folder, no API key from the
 environment and no system keychain, so nothing touches the real profile.

@@ -290,7 +290,8 @@ def test_chat_is_named_after_its_first_message(qtbot: QtBot, rig: Rig) -> None:
     names: list[tuple[int, str]] = []
     rig.controller.chat_renamed.connect(lambda i, t: names.append((i, t)))
     send_and_finish(qtbot, rig, "  What is   the tallest mountain on Earth and on Mars?  ")
-    assert names == [(rig.controller.current_chat.id, "What is the tallest mountain on Earth and on…")]
+    expected = "What is the tallest mountain on Earth and on…"
+    assert names == [(rig.controller.current_chat.id, expected)]
 
 
 def test_without_a_key_the_answer_explains_how_to_add_one(
