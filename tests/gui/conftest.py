@@ -43,6 +43,20 @@ from rill.gui.tasks import asyncgen_hooks
 
 T = TypeVar("T")
 
+# The offscreen platform plugin (used by every GUI test) cannot forward a window's
+# minimum/maximum size to a window system, and says so whenever a layout changes
+# them; it is noise about the test platform, not about Rill.
+OFFSCREEN_NOISE = (r"This plugin does not support propagateSizeHints\(\)",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Hooks of a conftest see the whole session's items; mark only tests/gui's.
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE))
+
+
 # Long enough for a cancelled stream to close its HTTP response, short enough that a
 # stuck task fails the test instead of hanging the suite.
 TEARDOWN_TIMEOUT_S = 5.0
