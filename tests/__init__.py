@@ -1,0 +1,1 @@
+"""Rill test suite (a package so tests can import tests.fakes)."""

@@ -1,0 +1,220 @@
+"""Request validation for the fake Gemini server: reject what Google would reject.
+
+Google parses request JSON strictly against its protos, so unknown field names, bad
+enum values, bad base64 and empty contents come back as 400 INVALID_ARGUMENT with
+recognisable messages; a client bug should fail against the fake the same way.
+Bodies arrive here already normalised to camelCase (gemini_wire.normalize).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.fakes.gemini_scenarios import ErrorSpec, error_spec
+from tests.fakes.gemini_wire import decode_bytes_field
+
+_TOP_LEVEL = {"contents", "systemInstruction", "generationConfig", "safetySettings", "tools",
+              "toolConfig", "cachedContent", "model", "labels"}
+_GENERATION_CONFIG = {
+    "stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema",
+    "responseModalities", "candidateCount", "maxOutputTokens", "temperature", "topP", "topK",
+    "seed", "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs",
+    "enableEnhancedCivicAnswers", "speechConfig", "thinkingConfig", "mediaResolution",
+    "imageConfig",
+}
+_THINKING_CONFIG = {"includeThoughts", "thinkingBudget", "thinkingLevel"}
+_PART_DATA = {"text", "inlineData", "fileData", "functionCall", "functionResponse",
+              "executableCode", "codeExecutionResult"}
+_PART_META = {"thought", "thoughtSignature", "videoMetadata", "partMetadata", "mediaResolution"}
+_ROLES = {"user", "model"}
+HARM_CATEGORIES = {
+    "HARM_CATEGORY_UNSPECIFIED", "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT", "HARM_CATEGORY_DANGEROUS_CONTENT",
+    "HARM_CATEGORY_CIVIC_INTEGRITY",
+}
+HARM_THRESHOLDS = {
+    "HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE",
+    "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF",
+}
+# Gemini takes these image types and no others (no GIF, no BMP).
+IMAGE_MIME_TYPES = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
+_OTHER_MIME_PREFIXES = ("audio/", "video/", "text/", "application/pdf", "application/json")
+
+_FILES_URI = re.compile(r"(?:^|/v1beta/)files/([a-z0-9-]+)$")
+
+
+def invalid(message: str, field_path: str | None = None) -> ErrorSpec:
+    """400 INVALID_ARGUMENT, with a BadRequest field violation when a field is to blame."""
+    details: list[dict[str, Any]] = []
+    if field_path is not None:
+        details.append({
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [{"field": field_path, "description": message}],
+        })
+    return error_spec(400, message, details=details)
+
+
+def unknown_name(name: str, where: str) -> ErrorSpec:
+    """Google's wording for a field it does not know (proto JSON parsing is strict)."""
+    at = f" at '{where}'" if where else ""
+    return invalid(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
+                   where or None)
+
+
+class FileLookup:
+    """What validation needs to know about uploaded files (implemented by the file store)."""
+
+    def file_state(self, file_id: str) -> str | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def validate_generate(
+    body: Any, files: FileLookup, *, count_only: bool = False
+) -> ErrorSpec | None:
+    """The first thing Google would reject in a (normalised) generate/countTokens body."""
+    if not isinstance(body, dict):
+        return invalid("Invalid JSON payload received. Expected an object.")
+    if count_only and isinstance(body.get("generateContentRequest"), dict):
+        return validate_generate(body["generateContentRequest"], files)
+    allowed = _TOP_LEVEL | ({"generateContentRequest"} if count_only else set())
+    for key in body:
+        if key not in allowed:
+            return unknown_name(key, "")
+    contents = body.get("contents")
+    if not contents:
+        return invalid("* GenerateContentRequest.contents: contents is not specified\n")
+    if not isinstance(contents, list):
+        return invalid("Invalid value at 'contents': expected a list.", "contents")
+    for i, content in enumerate(contents):
+        problem = _validate_content(content, f"contents[{i}]", files)
+        if problem:
+            return problem
+    system = body.get("systemInstruction")
+    if system is not None:
+        problem = _validate_content(system, "system_instruction", files, check_role=False)
+        if problem:
+            return problem
+    return _validate_generation_config(body.get("generationConfig")) or _validate_safety(
+        body.get("safetySettings")
+    )
+
+
+def _validate_content(
+    content: Any, where: str, files: FileLookup, *, check_role: bool = True
+) -> ErrorSpec | None:
+    if not isinstance(content, dict):
+        return invalid(f"Invalid value at '{where}': expected an object.", where)
+    for key in content:
+        if key not in {"role", "parts"}:
+            return unknown_name(key, where)
+    role = content.get("role")
+    if check_role and role not in (None, "", *_ROLES):
+        return invalid("Please use a valid role: user, model.")
+    parts = content.get("parts")
+    if not isinstance(parts, list) or not parts:
+        return invalid(f"* GenerateContentRequest.{where}.parts: contents.parts must not be "
+                       "empty.\n")
+    for j, part in enumerate(parts):
+        problem = _validate_part(part, f"{where}.parts[{j}]", files)
+        if problem:
+            return problem
+    return None
+
+
+def _validate_part(part: Any, where: str, files: FileLookup) -> ErrorSpec | None:
+    if not isinstance(part, dict):
+        return invalid(f"Invalid value at '{where}': expected an object.", where)
+    for key in part:
+        if key not in _PART_DATA | _PART_META:
+            return unknown_name(key, where)
+    data_fields = [key for key in part if key in _PART_DATA]
+    if len(data_fields) != 1:
+        return invalid(
+            f"* GenerateContentRequest.{where}.data: required oneof field 'data' must have "
+            "one initialized field\n", where)
+    if "thoughtSignature" in part and decode_bytes_field(part["thoughtSignature"]) is None:
+        return invalid(f"Invalid value at '{where}.thought_signature' (TYPE_BYTES), "
+                       "Base64 decoding failed", f"{where}.thought_signature")
+    if "text" in part and not isinstance(part["text"], str):
+        return invalid(f"Invalid value at '{where}.text' (TYPE_STRING)", f"{where}.text")
+    if "inlineData" in part:
+        return _validate_inline(part["inlineData"], f"{where}.inline_data")
+    if "fileData" in part:
+        return _validate_file_data(part["fileData"], f"{where}.file_data", files)
+    return None
+
+
+def _check_mime(mime: Any) -> ErrorSpec | None:
+    if not isinstance(mime, str) or not mime:
+        return None
+    if mime in IMAGE_MIME_TYPES or mime.startswith(_OTHER_MIME_PREFIXES):
+        return None
+    return invalid(f"Unsupported MIME type: {mime}")
+
+
+def _validate_inline(blob: Any, where: str) -> ErrorSpec | None:
+    if not isinstance(blob, dict):
+        return invalid(f"Invalid value at '{where}': expected an object.", where)
+    mime = blob.get("mimeType")
+    if not mime:
+        return invalid(f"* GenerateContentRequest.{where}.mime_type: mime_type is not specified\n")
+    if decode_bytes_field(blob.get("data", "")) is None:
+        return invalid(f"Invalid value at '{where}.data' (TYPE_BYTES), Base64 decoding failed",
+                       f"{where}.data")
+    return _check_mime(mime)
+
+
+def _validate_file_data(ref: Any, where: str, files: FileLookup) -> ErrorSpec | None:
+    if not isinstance(ref, dict) or not isinstance(ref.get("fileUri"), str):
+        return invalid(f"* GenerateContentRequest.{where}.file_uri: file_uri is not specified\n")
+    uri: str = ref["fileUri"]
+    match = _FILES_URI.search(uri)
+    if match:
+        state = files.file_state(match.group(1))
+        if state is None:
+            return error_spec(403, f"You do not have permission to access the File "
+                                   f"{match.group(1)} or it may not exist.")
+        if state != "ACTIVE":
+            return error_spec(400, f"The File {match.group(1)} is not in an ACTIVE state and "
+                                   "usage is not allowed.", status="FAILED_PRECONDITION")
+    elif not uri.startswith(("gs://", "https://", "http://")):
+        return invalid(f"Unsupported file uri: {uri}")
+    return _check_mime(ref.get("mimeType"))
+
+
+def _validate_generation_config(config: Any) -> ErrorSpec | None:
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        return invalid("Invalid value at 'generation_config': expected an object.")
+    for key in config:
+        if key not in _GENERATION_CONFIG:
+            return unknown_name(key, "generation_config")
+    thinking = config.get("thinkingConfig") or {}
+    for key in thinking:
+        if key not in _THINKING_CONFIG:
+            return unknown_name(key, "generation_config.thinking_config")
+    ranges = {"temperature": (0.0, 2.0), "topP": (0.0, 1.0), "candidateCount": (1, 8)}
+    for key, (low, high) in ranges.items():
+        value = config.get(key)
+        if value is not None and not (isinstance(value, int | float) and low <= value <= high):
+            return invalid(f"* GenerateContentRequest.generation_config.{key}: "
+                           f"must be in the range [{low}, {high}]\n")
+    return None
+
+
+def _validate_safety(settings: Any) -> ErrorSpec | None:
+    if settings is None:
+        return None
+    for i, setting in enumerate(settings if isinstance(settings, list) else [settings]):
+        category = setting.get("category") if isinstance(setting, dict) else None
+        threshold = setting.get("threshold") if isinstance(setting, dict) else None
+        if category not in HARM_CATEGORIES:
+            return invalid(f"Invalid value at 'safety_settings[{i}].category' (type.googleapis.com"
+                           f"/google.ai.generativelanguage.v1beta.HarmCategory), \"{category}\"")
+        if threshold not in HARM_THRESHOLDS:
+            return invalid(f"Invalid value at 'safety_settings[{i}].threshold' (type.googleapis."
+                           f"com/google.ai.generativelanguage.v1beta.SafetySetting.HarmBlock"
+                           f"Threshold), \"{threshold}\"")
+    return None

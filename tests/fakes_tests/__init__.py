@@ -1,0 +1,1 @@
+"""Fidelity tests of the fake API servers against official client SDKs."""
