@@ -121,6 +121,14 @@ async def find_stored_key(window: MainWindow) -> None:
     controller.set_provider(factory(found.key))
 
 
+def present(window: MainWindow) -> None:
+    """Show the window in front with the keyboard in the input, ready to type."""
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    window.focus_input()
+
+
 async def run(window: MainWindow, launcher: TaskLauncher, key_lookup: bool) -> int:
     """Show the window, live until it closes, then shut everything down in order."""
     loop = asyncio.get_running_loop()
@@ -131,10 +139,7 @@ async def run(window: MainWindow, launcher: TaskLauncher, key_lookup: bool) -> i
             closed.set_result(None)
 
     window.closed.connect(on_closed)
-    window.show()
-    window.raise_()
-    window.activateWindow()
-    window.focus_input()
+    present(window)
     if key_lookup:
         launcher.run("find-key", find_stored_key(window))
     else:

@@ -44,9 +44,12 @@ from rill.gui.tasks import asyncgen_hooks
 T = TypeVar("T")
 
 # The offscreen platform plugin (used by every GUI test) cannot forward a window's
-# minimum/maximum size to a window system, and says so whenever a layout changes
-# them; it is noise about the test platform, not about Rill.
-OFFSCREEN_NOISE = (r"This plugin does not support propagateSizeHints\(\)",)
+# minimum/maximum size to a window system or raise a window, and says so each time;
+# it is noise about the test platform, not about Rill.
+OFFSCREEN_NOISE = (
+    r"This plugin does not support propagateSizeHints\(\)",
+    r"This plugin does not support raise\(\)",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

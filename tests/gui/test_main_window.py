@@ -1,0 +1,255 @@
+"""The main window as the app builds it: shortcuts, layouts, persistence, first run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from rill.core import secrets
+from rill.core.settings import load_settings
+from rill.core.types import MessageStatus
+from rill.gui.app import create_window, find_stored_key, present
+from rill.gui.main_window import E2E_REPORT_ENV, MainWindow
+from rill.gui.tasks import TaskLauncher
+from rill.gui.theme import LIGHT, ThemeManager
+from tests.fakes.gemini_scenarios import stream
+from tests.fakes.gemini_server import FakeGemini
+from tests.gui.conftest import run_until_done
+
+MakeWindow = Callable[[], MainWindow]
+
+
+@pytest.fixture
+def make_window(
+    qtbot: QtBot,
+    qloop: qasync.QEventLoop,
+    qapp: QApplication,
+    fake_gemini: FakeGemini,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MakeWindow]:
+    """Windows built exactly as ``main()`` builds them, talking to the fake server."""
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    made: list[tuple[MainWindow, ThemeManager]] = []
+
+    def make() -> MainWindow:
+        loaded = load_settings()
+        theme = ThemeManager(qapp, loaded.settings.ui.theme)
+        theme.apply()
+        window, _lookup = create_window(loaded, TaskLauncher(), theme)
+        made.append((window, theme))
+        return window
+
+    yield make
+    # Not qtbot.addWidget: pytest-qt deletes those before fixtures tear down, and the
+    # controller must shut down (tasks awaited, client closed) while it still exists.
+    for window, theme in made:
+        run_until_done(qloop, window.controller.shutdown())
+        window.close()
+        window.deleteLater()
+        theme.deleteLater()
+    qapp.setStyleSheet("")  # the next test starts from Qt's own look
+    qapp.setPalette(QPalette())
+
+
+def shown(qtbot: QtBot, window: MainWindow) -> MainWindow:
+    """Present the window as the app does and wait until it is active (shortcuts work)."""
+    with qtbot.waitActive(window):
+        present(window)
+    return window
+
+
+def test_input_has_focus_when_the_window_opens(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window = shown(qtbot, make_window())
+    qtbot.waitUntil(window.composer.edit.hasFocus, timeout=2000)
+    assert window.windowTitle() == "Rill"
+
+
+def test_a_prompt_streams_into_the_chat_pane(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    fake_gemini.push(stream(["The answer ", "is forty-two."]))
+    qtbot.keyClicks(window.composer.edit, "What is the answer?")
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    assert blocker.args[1].status is MessageStatus.COMPLETE
+    assert window.composer.text == ""
+    shown_text = window.view.plain_text()
+    assert "What is the answer?" in shown_text
+    assert "The answer is forty-two." in shown_text
+    assert "tokens" in window.status_line.stats_label.text()
+    assert fake_gemini.requests[-1].headers["x-goog-api-key"] == "test-key"
+
+
+def test_shortcuts(qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini) -> None:
+    window = shown(qtbot, make_window())
+    window.resize(1100, 720)
+    assert window.panel.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert not window.panel.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert window.panel.isVisible()
+    window.panel.system_edit.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.composer.edit.hasFocus, timeout=2000)
+    fake_gemini.push(stream(["hi"]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.controller.send("first chat")
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.conversations.chat_ids()) == 2
+    assert window.view.messages == []
+    with qtbot.waitSignal(window.closed, timeout=2000):
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_picking_a_chat_in_the_list_shows_it(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    fake_gemini.push(stream(["one"]), stream(["two"]))
+    for text in ("alpha question", "beta question"):
+        with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+            window.controller.send(text)
+        window.new_chat()
+    first = window.conversations.chat_ids()[-1]
+    window.conversations.list.setCurrentRow(window.conversations.list.count() - 1)
+    assert window.controller.current_chat.id == first
+    assert "alpha question" in window.view.plain_text()
+    assert window.conversations.list.item(window.conversations.list.count() - 1).text() == (
+        "alpha question"
+    )
+
+
+def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window = shown(qtbot, make_window())
+    window.resize(480, 640)
+    qtbot.waitUntil(lambda: window.chat_column.width() == 480)
+    assert not window.conversations.isVisible()
+    assert not window.panel.isVisible()
+    assert window.chat_column.isVisible()
+    send = window.composer.send_button
+    assert send.isVisible() and send.width() >= send.sizeHint().width()
+    assert window.composer.edit.width() > 200
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert window.panel.isVisible() and not window.chat_column.isVisible()
+    qtbot.waitUntil(lambda: window.panel.width() == 480)  # settings take the whole width
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert window.chat_column.isVisible() and not window.panel.isVisible()
+    window.resize(1100, 700)
+    qtbot.waitUntil(window.conversations.isVisible)
+    assert window.panel.isVisible()  # the wide layout's remembered choice is back
+
+
+def test_geometry_is_restored(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window = shown(qtbot, make_window())
+    # Within the offscreen platform's 800x600 screen: Qt fits restored windows to it.
+    window.resize(760, 530)
+    window.move(QPoint(12, 20))
+    qtbot.waitUntil(lambda: window.width() == 760)
+    window.close()
+    again = shown(qtbot, make_window())
+    assert (again.width(), again.height()) == (760, 530)
+
+
+def test_use_as_default_survives_a_new_window(
+    qtbot: QtBot, make_window: MakeWindow, hermetic_profile: Path
+) -> None:
+    window = shown(qtbot, make_window())
+    window.panel.temperature_spin.setValue(0.4)
+    window.panel.system_edit.setPlainText("Be terse.")
+    qtbot.mouseClick(window.panel.default_button, Qt.MouseButton.LeftButton)
+    assert "Saved" in window.panel.saved_note.text()
+    assert (hermetic_profile / "config" / "settings.json").exists()
+    window.close()
+    again = shown(qtbot, make_window())
+    assert again.panel.temperature_spin.value() == pytest.approx(0.4)
+    assert again.controller.settings.system_instruction == "Be terse."
+    assert again.controller.defaults.temperature == pytest.approx(0.4)
+
+
+def test_a_chats_own_settings_do_not_become_defaults(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    fake_gemini.push(stream(["ok"]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.controller.send("keep this chat")
+    window.panel.temperature_spin.setValue(1.5)
+    assert window.controller.settings.temperature == pytest.approx(1.5)
+    window.new_chat()
+    assert window.controller.settings.temperature is None
+    assert window.panel.temperature_spin.text() == "Default"
+
+
+def test_theme_switch_is_applied_and_remembered(
+    qtbot: QtBot, make_window: MakeWindow, qapp: QApplication
+) -> None:
+    window = shown(qtbot, make_window())
+    assert not window.view.is_dark
+    window.theme_actions["dark"].trigger()
+    assert window.view.is_dark
+    assert qapp.palette().color(QPalette.ColorRole.Window).name() != LIGHT["window"]
+    window.close()
+    again = make_window()
+    assert again.theme.mode == "dark" and again.theme_actions["dark"].isChecked()
+
+
+def test_first_run_asks_for_a_key_and_stores_it(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    qloop: qasync.QEventLoop,
+    fake_gemini: FakeGemini,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GEMINI_API_KEY")
+    window = shown(qtbot, make_window())
+    run_until_done(qloop, find_stored_key(window))
+    assert window.stack.currentWidget() is window.welcome
+    assert not window.composer.isEnabled()
+    qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
+    qtbot.keyClicks(window.welcome.key_edit, "test-key")
+    with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
+        qtbot.keyClick(window.welcome.key_edit, Qt.Key.Key_Return)
+    assert window.stack.currentWidget() is window.view
+    assert window.composer.isEnabled()
+    assert secrets.get_api_key("gemini", use_env=False) == "test-key"
+    fake_gemini.push(stream(["Welcome aboard."]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:
+        window.controller.send("hello")
+    assert blocker.args[1].status is MessageStatus.COMPLETE
+
+
+def test_a_stored_key_is_found_on_the_next_start(
+    qtbot: QtBot, make_window: MakeWindow, qloop: qasync.QEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GEMINI_API_KEY")
+    secrets.set_api_key("gemini", "test-key")
+    window = shown(qtbot, make_window())
+    with qtbot.waitSignal(window.controller.provider_changed, timeout=5000):
+        run_until_done(qloop, find_stored_key(window))
+    assert window.controller.has_provider
+    assert window.stack.currentWidget() is window.view
+
+
+def test_e2e_report_hook_writes_the_transcript(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    fake_gemini: FakeGemini,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.txt"
+    monkeypatch.setenv(E2E_REPORT_ENV, str(report))
+    window = shown(qtbot, make_window())
+    fake_gemini.push(stream(["Reported."]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.controller.send("report this")
+    assert "Reported." in report.read_text(encoding="utf-8")
