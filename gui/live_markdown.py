@@ -1,0 +1,257 @@
+"""A Markdown region of the transcript that grows at its end while an answer streams.
+
+``rill.core.markdown`` renders finished blocks once and re-renders only the open tail;
+this module inserts the finished blocks into the document once and replaces only the
+tail's region on each flush. Its bookkeeping is two lengths, so the work per flush is
+the size of the delta and the tail, never the size of the answer. Code blocks get a
+header line with their language and a Copy link.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+
+from rill.core.highlight import escape
+from rill.core.markdown import IncrementalMarkdown, RenderedBlock, Theme, render_all, theme_for
+from rill.gui.transcript_document import TranscriptDocument
+
+# Languages whose lexers are loaded ahead of need (see warm_up_in_background).
+COMMON_LANGUAGES = (
+    "python", "javascript", "typescript", "bash", "json", "rust", "go", "c", "cpp",
+    "java", "html", "css", "sql", "yaml", "diff",
+)  # fmt: skip
+_warm_up_started = threading.Event()
+log = logging.getLogger(__name__)
+
+# The first piece of a code block keeps its top margin on the header line instead, so
+# the header and the code read as one box.
+_FIRST_PIECE_MARGIN = re.compile(r"(<pre style=\"[^\"]*?)margin-top:\d+px")
+# Code wraps instead of widening the whole transcript: one document cannot scroll a
+# single block sideways, and a 480 px window must not scroll horizontally.
+_PRE = '<pre style="'
+_PRE_WRAP = '<pre style="white-space:pre-wrap;'
+
+
+class CodeRegistry:
+    """The text behind every code block's Copy link, keyed by view-wide ids.
+
+    A streamed code block arrives in pieces (and an open last piece that changes);
+    Copy gives the finished pieces joined plus the open one.
+    """
+
+    def __init__(self) -> None:
+        self._pieces: dict[int, list[str]] = {}
+        self._open: dict[int, str] = {}
+
+    def new(self) -> int:
+        """Reserve an id for a new code block."""
+        code_id = len(self._pieces)
+        self._pieces[code_id] = []
+        return code_id
+
+    def add_piece(self, code_id: int, code: str) -> None:
+        self._pieces[code_id].append(code)
+        self._open.pop(code_id, None)
+
+    def set_open_piece(self, code_id: int, code: str) -> None:
+        self._open[code_id] = code
+
+    def text(self, code_id: int) -> str | None:
+        """The code of block ``code_id`` (None for an unknown id)."""
+        if code_id not in self._pieces:
+            return None
+        return "".join(self._pieces[code_id]) + self._open.get(code_id, "")
+
+    def clear(self) -> None:
+        self._pieces.clear()
+        self._open.clear()
+
+
+class BlockHtml:
+    """Turns one message's rendered blocks into the HTML the document gets.
+
+    Adds the code header (language and Copy) in front of a code block's first piece
+    and records the code for Copy; the same block index always maps to the same id,
+    so a tail rendered many times and then finished keeps one Copy target.
+    """
+
+    def __init__(self, codes: CodeRegistry, theme: Theme) -> None:
+        self._codes = codes
+        self._theme = theme
+        self._ids: dict[int, int] = {}
+
+    def html(self, blocks: Iterable[RenderedBlock | None], *, finished: bool) -> str:
+        out: list[str] = []
+        for block in blocks:
+            if block is None:
+                continue
+            if block.kind != "code":
+                out.append(block.html)
+                continue
+            code_id = self._ids.get(block.index)
+            if code_id is None:
+                code_id = self._ids[block.index] = self._codes.new()
+            if block.code is not None:
+                if finished:
+                    self._codes.add_piece(code_id, block.code)
+                else:
+                    self._codes.set_open_piece(code_id, block.code)
+            html = block.html.replace(_PRE, _PRE_WRAP)
+            if block.part == 0:
+                out.append(self._header(code_id, block.language))
+                html = _FIRST_PIECE_MARGIN.sub(r"\1margin-top:0px", html, count=1)
+            out.append(html)
+        return "".join(out)
+
+    def _header(self, code_id: int, language: str | None) -> str:
+        theme = self._theme
+        label = escape(language) if language else "code"
+        return (
+            f'<p style="margin-top:10px; margin-bottom:0px; '
+            f"background-color:{theme.code_background}; color:{theme.muted}; "
+            f'font-size:small;">&nbsp;{label} &nbsp;·&nbsp; '
+            f'<a href="rill:copy/{code_id}" style="color:{theme.link}; '
+            f'text-decoration:none;">Copy</a></p>'
+        )
+
+
+class LiveMarkdown:
+    """One streamed Markdown region: ``done`` characters of finished blocks, then the tail.
+
+    The caller passes the region's start position on every call, because text above
+    it (the thoughts of the same answer) may have grown since the last one.
+    """
+
+    def __init__(
+        self,
+        document: TranscriptDocument,
+        codes: CodeRegistry,
+        *,
+        dark: bool,
+        wrap: Callable[[str], str] | None = None,
+    ) -> None:
+        theme = theme_for(dark)
+        self._document = document
+        self._markdown = IncrementalMarkdown(theme)
+        self._blocks = BlockHtml(codes, theme)
+        self._wrap = wrap
+        self.done = 0  # document length of the finished blocks
+        self.tail = 0  # document length of the open tail
+        self.finished = False
+        self._plain: str | None = None  # the source, once rendering failed
+
+    @property
+    def length(self) -> int:
+        """The region's current length in the document."""
+        return self.done + self.tail
+
+    @property
+    def text(self) -> str:
+        """The Markdown source received so far (line endings normalised)."""
+        return self._markdown.text if self._plain is None else self._plain
+
+    def append(self, position: int, delta: str) -> int:
+        """Add ``delta`` to the region that starts at ``position``; return the length change."""
+        if not delta or self.finished:
+            return 0
+        if self._plain is not None:
+            return self._append_plain(position, delta)
+        try:
+            update = self._markdown.append(delta)
+            finished = self._html(update.finished, finished=True)
+            tail = self._html([update.tail], finished=False) if update.tail_changed else None
+        except Exception:
+            log.exception("rendering streamed Markdown failed; showing it as plain text")
+            self._plain = self._markdown.text
+            return self._append_plain(position, "")
+        return self._apply(position, finished, tail)
+
+    def finish(self, position: int) -> int:
+        """Render the tail as finished; return the length change."""
+        if self.finished:
+            return 0
+        self.finished = True
+        if self._plain is not None:
+            return 0
+        try:
+            update = self._markdown.finish()
+            finished = self._html(update.finished, finished=True)
+        except Exception:
+            log.exception("rendering streamed Markdown failed; showing it as plain text")
+            self._plain = self._markdown.text
+            return self._append_plain(position, "")
+        return self._apply(position, finished, "")
+
+    def _append_plain(self, position: int, delta: str) -> int:
+        """The failure mode: the whole source as plain text, re-inserted per flush."""
+        assert self._plain is not None
+        self._plain += delta
+        before = self.length
+        self.done = self._document.replace(position, self.length, plain_html(self._plain))
+        self.tail = 0
+        return self.length - before
+
+    def _html(self, blocks: Iterable[RenderedBlock | None], *, finished: bool) -> str:
+        html = self._blocks.html(blocks, finished=finished)
+        return self._wrap(html) if self._wrap is not None and html else html
+
+    def _apply(self, position: int, finished_html: str, tail_html: str | None) -> int:
+        """Insert finished blocks before the tail; replace the tail unless it is unchanged."""
+        before = self.length
+        if not finished_html and tail_html is None:
+            return 0
+        doc = self._document
+        doc.begin_edit()
+        try:
+            if tail_html is not None:
+                doc.remove(position + self.done, self.tail)
+                self.tail = 0
+            self.done += doc.insert(position + self.done, finished_html)
+            if tail_html is not None:
+                self.tail = doc.insert(position + self.done, tail_html)
+        finally:
+            doc.end_edit()
+        return self.length - before
+
+
+def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
+    """The HTML of a whole Markdown text at once (history, re-themes, thoughts).
+
+    A renderer failure shows the text as plain text rather than losing the message.
+    """
+    theme = theme_for(dark)
+    try:
+        return BlockHtml(codes, theme).html(render_all(text, theme), finished=True)
+    except Exception:
+        log.exception("rendering Markdown failed; showing it as plain text")
+        return plain_html(text)
+
+
+def plain_html(text: str) -> str:
+    """``text`` as one paragraph of plain text that keeps its line breaks."""
+    return f'<p style="white-space:pre-wrap;">{escape(text)}</p>'
+
+
+def warm_up_in_background() -> None:
+    """Load the Markdown parser, both Pygments styles and the common lexers on a thread.
+
+    The first code block of a language otherwise stalls the UI thread while Pygments
+    imports its lexer (about 40 ms for Python). Imports are I/O and one-off, so a
+    daemon thread is enough; it runs once per process.
+    """
+    if _warm_up_started.is_set():
+        return
+    _warm_up_started.set()
+
+    def warm() -> None:
+        for language in COMMON_LANGUAGES:
+            for dark in (False, True):
+                try:
+                    render_all(f"```{language}\nx = 'y'  # z\n```\n", theme_for(dark))
+                except Exception:  # a renderer bug must not kill the warm-up, only log
+                    log.exception("warming up the %s lexer failed", language)
+
+    threading.Thread(target=warm, name="rill-markdown-warm-up", daemon=True).start()

@@ -1,0 +1,215 @@
+"""The chrome around messages as Qt rich-text HTML: bubbles, footers, cards, notices.
+
+Only the subset of HTML/CSS that Qt's rich-text engine honours is used (tables for
+boxes with padding, ``bgcolor``, ``font-size``, colours); everything a model or user
+wrote is escaped here or rendered by ``rill.core.markdown``. Colours come from a
+:class:`Palette`, so switching light/dark re-renders with the other one.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rill.core.types import Message, MessageStatus
+
+ESCAPE = html.escape
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """The colours of one theme; both themes keep text at WCAG AA contrast or better."""
+
+    dark: bool
+    base: str  # the transcript's background
+    text: str
+    muted: str  # footers, labels, thoughts
+    link: str
+    user_bubble: str
+    user_border: str
+    error_bg: str
+    error_border: str
+    error_title: str
+    notice: str  # retry countdowns
+    rule: str  # the thin line between turns
+
+
+LIGHT = Palette(
+    dark=False,
+    base="#ffffff",
+    text="#1f2328",
+    muted="#59636e",
+    link="#0969da",
+    user_bubble="#eef4fc",
+    user_border="#d3e1f5",
+    error_bg="#fff1f0",
+    error_border="#f1b4ae",
+    error_title="#b42318",
+    notice="#8a5a00",
+    rule="#e6e8eb",
+)
+
+DARK = Palette(
+    dark=True,
+    base="#1c1d21",
+    text="#e3e5e8",
+    muted="#a0a7b1",
+    link="#6cb6ff",
+    user_bubble="#253041",
+    user_border="#33445c",
+    error_bg="#3a2326",
+    error_border="#7d3a40",
+    error_title="#ff9a92",
+    notice="#e3b341",
+    rule="#2f3238",
+)
+
+# Finish reasons worth a word under the answer, in the user's terms.
+FINISH_REASON_TEXT = {
+    "MAX_TOKENS": "Cut off at the output token limit",
+    "SAFETY": "Stopped by the safety filter",
+    "RECITATION": "Stopped: the answer recited a source",
+    "BLOCKLIST": "Stopped: a blocked term",
+    "PROHIBITED_CONTENT": "Stopped: prohibited content",
+    "SPII": "Stopped: sensitive personal information",
+    "MALFORMED_FUNCTION_CALL": "Stopped: malformed function call",
+    "LANGUAGE": "Stopped: unsupported language",
+    "OTHER": "Stopped for an unspecified reason",
+}
+
+ERROR_TITLES = {
+    "auth": "The API key was not accepted",
+    "permission": "Permission denied",
+    "not_found": "Model not found",
+    "invalid_request": "The request was refused",
+    "blocked": "Blocked",
+    "rate_limited": "Rate limited",
+    "server": "The server had a problem",
+    "network": "Connection problem",
+    "interrupted": "The answer was cut off",
+    "timeout": "Timed out",
+    "protocol": "Unexpected answer from the server",
+    "configuration": "Not set up yet",
+}
+
+
+def _small(text_html: str, color: str, *, top: int = 4, bottom: int = 4, align: str = "") -> str:
+    align_attr = f' align="{align}"' if align else ""
+    return (
+        f'<p{align_attr} style="margin-top:{top}px; margin-bottom:{bottom}px; '
+        f'color:{color}; font-size:small;">{text_html}</p>'
+    )
+
+
+def _link(href: str, label: str, color: str) -> str:
+    return f'<a href="{ESCAPE(href)}" style="color:{color}; text-decoration:none;">{label}</a>'
+
+
+def user_message(message: Message, entry_id: int, palette: Palette, images: Sequence[str]) -> str:
+    """A user turn: its text in a tinted box, thumbnails above, "Copy" below.
+
+    ``images`` are resource names already registered on the document (never a URL
+    from the message itself).
+    """
+    thumbs = "".join(
+        f'<img src="{ESCAPE(name)}" style="vertical-align:middle;" />&nbsp;' for name in images
+    )
+    paragraphs = [ESCAPE(p).replace("\n", "<br/>") for p in message.text.split("\n\n")]
+    body = "".join(f'<p style="margin:0px; margin-bottom:6px;">{p}</p>' for p in paragraphs if p)
+    if thumbs:
+        body = f'<p style="margin:0px; margin-bottom:6px;">{thumbs}</p>' + body
+    copy = _link(f"rill:copy-message/{entry_id}", "Copy", palette.muted)
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
+        f'style="margin-top:14px; margin-bottom:0px; border-style:solid; '
+        f'border-color:{palette.user_border}; background-color:{palette.user_bubble};">'
+        f"<tr><td>{body}</td></tr></table>" + _small(copy, palette.muted, top=2, align="right")
+    )
+
+
+def thoughts_header(entry_id: int, palette: Palette, *, open_: bool, streaming: bool) -> str:
+    """The "Thoughts" disclosure line; clicking it opens or folds the thoughts."""
+    arrow = "▾" if open_ else "▸"
+    label = "Thinking…" if streaming else "Thoughts"
+    link = _link(f"rill:toggle-thoughts/{entry_id}", f"{arrow} {label}", palette.muted)
+    return _small(link, palette.muted, top=12, bottom=4)
+
+
+def thoughts_body(rendered_html: str, palette: Palette) -> str:
+    """Thoughts, indented and muted so they read as an aside."""
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-left:14px; '
+        f'margin-bottom:6px; color:{palette.muted};"><tr><td>{rendered_html}</td></tr></table>'
+    )
+
+
+def waiting(palette: Palette, phase: int) -> str:
+    """A "waiting for the first token" indicator; ``phase`` animates the dots."""
+    dots = ["●", "●", "●"]
+    dots[phase % 3] = f'<span style="color:{palette.link};">●</span>'
+    return _small("&nbsp;".join(dots), palette.muted, top=10, bottom=10)
+
+
+def retry_notice(text: str, palette: Palette) -> str:
+    """An inline notice under an answer, e.g. "Retrying in 14 s…" (text is plain)."""
+    return _small(f"⟳ {ESCAPE(text)}", palette.notice, top=6, bottom=6)
+
+
+def _int(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def footer_facts(message: Message) -> list[str]:
+    """The facts under an answer, in reading order (each one plain text)."""
+    facts: list[str] = []
+    model = message.model_version or message.model
+    if model:
+        facts.append(model)
+    reason = message.finish_reason
+    if reason and reason not in ("STOP", "FINISH_REASON_UNSPECIFIED"):
+        facts.append(f"{FINISH_REASON_TEXT.get(reason, 'Finished')} ({reason})")
+    usage = message.usage
+    if usage is not None:
+        tokens = f"{_int(usage.prompt_tokens)} in · {_int(usage.output_tokens)} out"
+        if usage.thoughts_tokens:
+            tokens += f" · {_int(usage.thoughts_tokens)} thinking"
+        tokens += f" · {_int(usage.total_tokens)} total tokens"
+        facts.append(tokens)
+    ttft = message.time_to_first_token
+    if ttft is not None:
+        facts.append(f"first token {ttft:.2f} s")
+    speed = message.tokens_per_second
+    if speed is not None:
+        facts.append(f"{speed:,.0f} tokens/s")
+    return facts
+
+
+def footer(message: Message, entry_id: int, palette: Palette) -> str:
+    """The line under a finished answer: model, finish reason, tokens, timings, Copy."""
+    parts = [ESCAPE(f) for f in footer_facts(message)]
+    parts.append(_link(f"rill:copy-message/{entry_id}", "Copy", palette.link))
+    return _small(" · ".join(parts), palette.muted, top=6, bottom=10)
+
+
+def stopped_marker(palette: Palette, label: str) -> str:
+    """Marks an answer that ended early (stopped, interrupted); what arrived stays above."""
+    return _small(f"■ {ESCAPE(label)}", palette.muted, top=6, bottom=0)
+
+
+def error_card(message: Message, palette: Palette, notice_html: str = "") -> str:
+    """A failed or blocked answer: a title, the human message, and Retry."""
+    title = ERROR_TITLES.get(message.error_kind or "", "The answer failed")
+    if message.status is MessageStatus.BLOCKED:
+        title = ERROR_TITLES["blocked"]
+    detail = ESCAPE(message.error or "Something went wrong.")
+    retry = _link("rill:retry", "⟳ Retry", palette.link)
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
+        f'style="margin-top:10px; margin-bottom:4px; border-style:solid; '
+        f'border-color:{palette.error_border}; background-color:{palette.error_bg};">'
+        f'<tr><td><p style="margin:0px; margin-bottom:4px; color:{palette.error_title};">'
+        f"<b>{ESCAPE(title)}</b></p>"
+        f'<p style="margin:0px; margin-bottom:6px;">{detail}</p>'
+        f'<p style="margin:0px;"><b>{retry}</b></p>{notice_html}</td></tr></table>'
+    )
