@@ -1,0 +1,138 @@
+"""Pygments syntax highlighting as inline-styled spans for Qt's rich text engine.
+
+Qt's HTML importer ignores CSS classes, so every token colour is written into the
+span itself. Long code is cut into pieces of whole lines (:func:`piece_ends`) so a code
+block that is still streaming re-highlights only its last piece, never the whole block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.token import _TokenType
+from pygments.util import ClassNotFound
+
+# A piece ends at a blank line followed by an unindented line once it has PIECE_MIN_LINES
+# lines (a lexer is usually back in its root state there), or hard at PIECE_MAX_LINES /
+# PIECE_MAX_CHARS. Each piece is highlighted on its own; the limits bound the cost of
+# re-highlighting the open piece of a streaming block (Pygments: ~150-400 KB/s).
+PIECE_MIN_LINES = 12
+PIECE_MAX_LINES = 40
+PIECE_MAX_CHARS = 1024
+
+# Bidi embedding/override/isolate controls and the invisible direction marks: in code and
+# links they can make text read differently from what it is ("Trojan Source").
+_BIDI_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
+_PLAIN_LANGUAGES = frozenset({"", "text", "txt", "plain", "plaintext", "none", "output"})
+
+
+def escape(text: str) -> str:
+    """Return `text` with the HTML metacharacters escaped (safe in content and attributes)."""
+    return text.translate(_ESCAPES)
+
+
+def escape_visible(text: str) -> str:
+    """Escape `text` and show bidi control characters as visible ``<U+202E>`` markers."""
+    return _BIDI_RE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text).translate(_ESCAPES)
+
+
+def split_lines(code: str) -> list[str]:
+    """Split `code` on ``\\n`` only, keeping the newline on each line (unlike splitlines)."""
+    parts = code.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def piece_ends(lines: Sequence[str]) -> list[int]:
+    """Return the end index of every piece the lines split into; the last is len(lines).
+
+    A boundary depends only on the lines up to the first line after it, so the pieces
+    before the last are the same for any longer list of lines: that is what lets a
+    streaming code block finish its early pieces for good.
+    """
+    ends: list[int] = []
+    count = chars = 0
+    for i, line in enumerate(lines):
+        count += 1
+        chars += len(line)
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        soft = (
+            count >= PIECE_MIN_LINES and not line.strip() and nxt[:1] not in ("", " ", "\t", "\n")
+        )
+        if soft or count >= PIECE_MAX_LINES or chars >= PIECE_MAX_CHARS:
+            ends.append(i + 1)
+            count = chars = 0
+    if not ends or ends[-1] != len(lines):
+        ends.append(len(lines))
+    return ends
+
+
+def language_of(info: str) -> str | None:
+    """Return the language named by a fence info string (``{.python}`` too), or None."""
+    word = info.strip().split(maxsplit=1)[0] if info.strip() else ""
+    word = word.strip("{}").lstrip(".").lower()[:40]
+    return None if word in _PLAIN_LANGUAGES else word
+
+
+@lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer | None:
+    """Look a lexer up by exact name or alias; never guess from the content."""
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False, tabsize=0)
+    except ClassNotFound:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _css(style_name: str, ttype: _TokenType) -> str:
+    """Return the inline CSS for one token type in one Pygments style ('' for plain)."""
+    spec = get_style_by_name(style_name).style_for_token(ttype)
+    css = []
+    if spec["color"]:
+        css.append(f"color:#{spec['color']}")
+    if spec["bold"]:
+        css.append("font-weight:bold")
+    if spec["italic"]:
+        css.append("font-style:italic")
+    if spec["underline"]:
+        css.append("text-decoration:underline")
+    return ";".join(css)
+
+
+def highlight(code: str, language: str | None, style_name: str) -> str:
+    """Return `code` as escaped HTML with coloured spans (no ``<pre>`` wrapper).
+
+    Unknown languages, and any lexer output that does not reproduce the input exactly,
+    give plain escaped text: highlighting may fail, but it never changes the code shown.
+    """
+    lexer = _lexer(language) if language else None
+    parts: list[tuple[str, list[str]]] = []  # neighbours with equal css merged
+    if lexer is not None:
+        for ttype, value in lexer.get_tokens(code):
+            css = _css(style_name, ttype) if value.strip() else (parts[-1][0] if parts else "")
+            if parts and parts[-1][0] == css:
+                parts[-1][1].append(value)
+            else:
+                parts.append((css, [value]))
+    runs = [(css, "".join(values)) for css, values in parts]
+    if "".join(text for _, text in runs) != code:
+        runs = [("", code)]
+    # Qt drops one plain newline before </pre> but keeps one inside a span: keep the
+    # final newline plain so a block never grows an empty last line.
+    tail = ""
+    if code.endswith("\n"):
+        runs[-1], tail = (runs[-1][0], runs[-1][1][:-1]), "\n"
+    return "".join(_span(css, text) for css, text in runs if text) + tail
+
+
+def _span(css: str, text: str) -> str:
+    body = escape_visible(text)
+    return f'<span style="{css}">{body}</span>' if css else body
