@@ -136,7 +136,10 @@ class Composer(QWidget):
         self._attachments: list[Attachment] = []
         self.edit = PromptEdit(self)
         self.edit.setObjectName("promptEdit")
-        self.edit.setPlaceholderText("Message Rill — Shift+Enter for a new line")
+        self.edit.setPlaceholderText("Message Rill")
+        self.edit.setAccessibleDescription(
+            "Enter sends, Shift+Enter starts a new line, Escape stops an answer"
+        )
         self.edit.setAccessibleName("Message")
         self.edit.setTabChangesFocus(True)
         self.edit.submitted.connect(self._on_edit_submitted)
@@ -150,6 +153,7 @@ class Composer(QWidget):
         self.attach_button.clicked.connect(self._on_attach_clicked)
         self.send_button = QPushButton("Send", self)
         self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip("Send (Enter) · Shift+Enter starts a new line")
         self.send_button.setDefault(False)
         self.send_button.setAutoDefault(False)
         self.send_button.clicked.connect(self._on_send_button_clicked)
@@ -215,6 +219,9 @@ class Composer(QWidget):
         self.send_button.setText("Stop" if streaming else "Send")
         self.send_button.setProperty("stop", streaming)
         self.send_button.setAccessibleName("Stop the answer" if streaming else "Send")
+        self.send_button.setToolTip(
+            "Stop the answer (Esc)" if streaming else "Send (Enter) · Shift+Enter starts a new line"
+        )
         self.send_button.style().unpolish(self.send_button)
         self.send_button.style().polish(self.send_button)
         self._update_send_enabled()
@@ -307,10 +314,16 @@ class Composer(QWidget):
     def _fit_height(self) -> None:
         """Grow with the text from one line up to eight, then scroll."""
         self.edit.ensurePolished()
-        lines = max(1, min(MAX_LINES, int(self.edit.document().size().height())))
+        wanted = max(1, int(self.edit.document().size().height()))
+        lines = min(MAX_LINES, wanted)
         # Frame, border and the style sheet's padding: measurable once laid out.
         chrome = self.edit.height() - self.edit.viewport().height()
         if not self.edit.isVisible() or chrome <= 0:
             chrome = self.edit.frameWidth() * 2 + 12
         margin = int(self.edit.document().documentMargin() * 2)
+        # A scroll bar only once the text outgrows the box; QPlainTextEdit would
+        # otherwise show one even for a single line that fits.
+        policy = Qt.ScrollBarPolicy
+        scroll = policy.ScrollBarAsNeeded if wanted > MAX_LINES else policy.ScrollBarAlwaysOff
+        self.edit.setVerticalScrollBarPolicy(scroll)
         self.edit.setFixedHeight(lines * self.edit.fontMetrics().lineSpacing() + margin + chrome)

@@ -12,8 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
@@ -29,42 +28,18 @@ from rill.core.types import (
     ModelInfo,
     Part,
 )
+from rill.gui.chat_state import (  # AnswerView is part of this module's interface
+    NEW_CHAT_TITLE,
+    AnswerView,
+    Chat,
+    chat_title,
+    final_status,
+    retry_after,
+)
 from rill.gui.missing_provider import MissingProvider
 from rill.gui.tasks import TaskLauncher
 
 FRAME_MS = 16  # one flush per display frame at 60 Hz
-TITLE_LENGTH = 48
-
-
-class AnswerView(Protocol):
-    """What the controller needs from the chat pane (``rill.gui.chat_view.ChatView``)."""
-
-    def clear(self) -> None: ...
-    def set_messages(self, messages: Sequence[Message]) -> None: ...
-    def add_user_message(self, message: Message) -> None: ...
-    def begin_answer(self, message: Message) -> None: ...
-    def append_to_answer(self, text: str, thought: str) -> None: ...
-    def finish_answer(self, message: Message) -> None: ...
-    def show_retry_notice(self, text: str, seconds: float) -> None: ...
-
-
-@dataclass(eq=False)
-class Chat:
-    """One conversation: its session and, while it streams, what is not shown yet."""
-
-    id: int
-    session: ChatSession
-    title: str = "New chat"
-    answer: Message | None = None  # the answer in flight
-    text_buffer: list[str] = field(default_factory=list)
-    thought_buffer: list[str] = field(default_factory=list)
-    shown_text: int = 0  # characters of answer text already handed to the view
-    shown_thought: int = 0
-    retry_after: float | None = None  # the server's wait when the answer failed
-
-    @property
-    def task_name(self) -> str:
-        return f"answer:{self.id}"
 
 
 class ChatController(QObject):
@@ -306,13 +281,13 @@ class ChatController(QObject):
                         streaming_reported = True
                         self.status_changed.emit("Streaming…")
         except RillError as error:
-            chat.retry_after = _retry_after(error)
+            chat.retry_after = retry_after(error)
 
     async def _await_answer(self, chat: Chat, pending: Coroutine[Any, Any, Message]) -> None:
         try:
             await pending
         except RillError as error:
-            chat.retry_after = _retry_after(error)
+            chat.retry_after = retry_after(error)
 
     def _finish(self, chat: Chat, answer: Message) -> None:
         if chat.answer is not answer:
@@ -333,7 +308,7 @@ class ChatController(QObject):
             self.streaming_changed.emit(False)
         chat.text_buffer.clear()
         chat.thought_buffer.clear()
-        self.status_changed.emit(_final_status(answer))
+        self.status_changed.emit(final_status(answer))
         self.answer_finished.emit(chat.id, answer)
 
     # ------------------------------------------------------------ flushing
@@ -386,17 +361,9 @@ class ChatController(QObject):
     # ------------------------------------------------------------ naming
 
     def _name_chat(self, chat: Chat, user: Message) -> None:
-        if chat.title != "New chat":
-            return
-        words = " ".join(user.text.split())
-        if not words:
-            words = "Image" if user.images else "New chat"
-        title = words
-        if len(words) > TITLE_LENGTH:
-            cut = words[: TITLE_LENGTH - 1]
-            title = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"  # at a word break
-        chat.title = title
-        self.chat_renamed.emit(chat.id, title)
+        if chat.title == NEW_CHAT_TITLE:
+            chat.title = chat_title(user)
+            self.chat_renamed.emit(chat.id, chat.title)
 
     # ------------------------------------------------------------ provider
 
@@ -447,16 +414,3 @@ class ChatController(QObject):
         self._flush_timer.stop()
         await self._launcher.shutdown()
         await self._provider.aclose()
-
-
-def _retry_after(error: RillError) -> float | None:
-    value = getattr(error, "retry_after", None)
-    return float(value) if isinstance(value, int | float) and value > 0 else None
-
-
-def _final_status(answer: Message) -> str:
-    if answer.status is MessageStatus.STOPPED:
-        return "Stopped."
-    if answer.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
-        return answer.error or "The answer failed."
-    return "Ready."

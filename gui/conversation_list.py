@@ -35,6 +35,8 @@ class ConversationList(QWidget):
         self.list.setObjectName("chatList")
         self.list.setAccessibleName("Chats")
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # Long titles end in "…" instead of growing a horizontal scroll bar.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(True)
         self.list.currentItemChanged.connect(self._on_list_current_changed)
         layout = QVBoxLayout(self)

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
         self.splitter.addWidget(self.conversations)
         self.splitter.addWidget(self.chat_column)
         self.splitter.addWidget(self.panel)

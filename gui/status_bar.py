@@ -26,7 +26,7 @@ def format_stats(message: Message) -> str:
         bits.append(f"{total:,} tokens")
     speed = message.tokens_per_second
     if speed is not None:
-        bits.append(f"{speed:.0f} tok/s")
+        bits.append(f"{speed:,.0f} tok/s")
     ttft = message.time_to_first_token
     if ttft is not None:
         bits.append(f"first token {ttft:.2f} s")

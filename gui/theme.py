@@ -19,6 +19,8 @@ MODES = ("system", "light", "dark")
 # Palette tokens. Text/background pairs keep WCAG AA contrast (≥ 4.5:1).
 LIGHT: dict[str, str] = {
     "window": "#f6f7f9",
+    "view": "#ffffff",  # the chat pane (rill.gui.message_html.LIGHT.base)
+    "view_text": "#1f2328",
     "surface": "#ffffff",
     "sidebar": "#eef0f3",
     "input": "#ffffff",
@@ -37,6 +39,8 @@ LIGHT: dict[str, str] = {
 }
 DARK: dict[str, str] = {
     "window": "#1c1e22",
+    "view": "#1c1d21",  # the chat pane (rill.gui.message_html.DARK.base)
+    "view_text": "#e3e5e8",
     "surface": "#24272c",
     "sidebar": "#191b1f",
     "input": "#2a2d33",

@@ -1,0 +1,75 @@
+"""What the controller keeps per chat, and the small rules it applies to messages.
+
+No Qt here: the view is described by a Protocol, so the rules are easy to test and
+to reuse when the conversations issue stores chats on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rill.core.chat import ChatSession
+from rill.core.errors import RillError
+from rill.core.types import Message, MessageStatus
+
+NEW_CHAT_TITLE = "New chat"
+TITLE_LENGTH = 48
+
+
+class AnswerView(Protocol):
+    """What the controller needs from the chat pane (``rill.gui.chat_view.ChatView``)."""
+
+    def clear(self) -> None: ...
+    def set_messages(self, messages: Sequence[Message]) -> None: ...
+    def add_user_message(self, message: Message) -> None: ...
+    def begin_answer(self, message: Message) -> None: ...
+    def append_to_answer(self, text: str, thought: str) -> None: ...
+    def finish_answer(self, message: Message) -> None: ...
+    def show_retry_notice(self, text: str, seconds: float) -> None: ...
+
+
+@dataclass(eq=False)
+class Chat:
+    """One conversation: its session and, while it streams, what is not shown yet."""
+
+    id: int
+    session: ChatSession
+    title: str = NEW_CHAT_TITLE
+    answer: Message | None = None  # the answer in flight
+    text_buffer: list[str] = field(default_factory=list)
+    thought_buffer: list[str] = field(default_factory=list)
+    shown_text: int = 0  # characters of answer text already handed to the view
+    shown_thought: int = 0
+    retry_after: float | None = None  # the server's wait when the answer failed
+
+    @property
+    def task_name(self) -> str:
+        return f"answer:{self.id}"
+
+
+def chat_title(user: Message) -> str:
+    """A list title from a chat's first user turn: its words, cut at a word break."""
+    words = " ".join(user.text.split())
+    if not words:
+        return "Image" if user.images else NEW_CHAT_TITLE
+    if len(words) <= TITLE_LENGTH:
+        return words
+    cut = words[: TITLE_LENGTH - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
+def retry_after(error: RillError) -> float | None:
+    """The wait in seconds the server asked for with this error, if any."""
+    value = getattr(error, "retry_after", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def final_status(answer: Message) -> str:
+    """The status line once an answer settled."""
+    if answer.status is MessageStatus.STOPPED:
+        return "Stopped."
+    if answer.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
+        return answer.error or "The answer failed."
+    return "Ready."
