@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QPalette, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QImage,
+    QPalette,
+    QResizeEvent,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from rill.core.types import Message, MessageStatus, Role
@@ -36,6 +44,8 @@ SEGMENTS = 5
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 THUMBNAIL = QSize(120, 90)  # logical pixels; stored at 2x so it stays sharp on HiDPI
 WARM_UP_DELAY_MS = 300
+# Narrow windows get a thinner margin so tables and code keep their width.
+WIDE_MARGIN, NARROW_MARGIN, NARROW_BELOW_PX = 16, 6, 640
 _SECONDS = re.compile(r"\d+(?:\.\d+)? s\b")
 
 
@@ -96,7 +106,7 @@ class ChatView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.browser)
         self._doc = TranscriptDocument(self.browser.document())
-        self.browser.document().setDocumentMargin(16)
+        self.browser.document().setDocumentMargin(WIDE_MARGIN)
         self._palette = chrome.LIGHT
         self._show_thoughts = True
         self._entries: list[_Entry] = []
@@ -237,6 +247,14 @@ class ChatView(QWidget):
             return
         self._show_thoughts = show
         self._rebuild()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Use the thin margin below NARROW_BELOW_PX (a relayout only when it changes)."""
+        super().resizeEvent(event)
+        margin = NARROW_MARGIN if event.size().width() < NARROW_BELOW_PX else WIDE_MARGIN
+        document = self.browser.document()
+        if document.documentMargin() != margin:
+            document.setDocumentMargin(margin)
 
     # ------------------------------------------------------------ queries (tests, tools)
 

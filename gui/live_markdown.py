@@ -142,6 +142,7 @@ class LiveMarkdown:
         self.tail = 0  # document length of the open tail
         self.finished = False
         self._plain: str | None = None  # the source, once rendering failed
+        self._source: list[str] = []  # every delta, for that failure mode
 
     @property
     def length(self) -> int:
@@ -157,6 +158,7 @@ class LiveMarkdown:
         """Add ``delta`` to the region that starts at ``position``; return the length change."""
         if not delta or self.finished:
             return 0
+        self._source.append(delta)
         if self._plain is not None:
             return self._append_plain(position, delta)
         try:
@@ -165,8 +167,8 @@ class LiveMarkdown:
             tail = self._html([update.tail], finished=False) if update.tail_changed else None
         except Exception:
             log.exception("rendering streamed Markdown failed; showing it as plain text")
-            self._plain = self._markdown.text
-            return self._append_plain(position, "")
+            self._plain = ""
+            return self._append_plain(position, "".join(self._source))
         return self._apply(position, finished, tail)
 
     def finish(self, position: int) -> int:
@@ -181,8 +183,8 @@ class LiveMarkdown:
             finished = self._html(update.finished, finished=True)
         except Exception:
             log.exception("rendering streamed Markdown failed; showing it as plain text")
-            self._plain = self._markdown.text
-            return self._append_plain(position, "")
+            self._plain = ""
+            return self._append_plain(position, "".join(self._source))
         return self._apply(position, finished, "")
 
     def _append_plain(self, position: int, delta: str) -> int:

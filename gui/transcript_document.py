@@ -91,8 +91,15 @@ class TranscriptDocument:
             return
         cursor = self._cursor
         cursor.setPosition(position)
+        # When the block the region hangs off is empty, Qt gives it the format of the
+        # first removed block (an empty line would turn into a heading): put it back.
+        block_format, char_format = cursor.blockFormat(), cursor.blockCharFormat()
         cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        if cursor.blockFormat() != block_format:
+            cursor.setBlockFormat(block_format)
+        if cursor.blockCharFormat() != char_format:
+            cursor.setBlockCharFormat(char_format)
 
     def replace(self, position: int, length: int, html: str) -> int:
         """Replace ``[position, position + length)`` with ``html``; return the new length."""

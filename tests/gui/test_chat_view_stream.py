@@ -1,0 +1,243 @@
+"""Streaming into the chat pane: tail-only edits, same result as a whole render, scrolling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import qasync
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractSlider
+from pytestqt.qtbot import QtBot
+
+from rill.core import markdown as core_markdown
+from rill.core.providers.gemini import GeminiProvider
+from rill.core.types import GenerationSettings, Message, MessageStatus
+from rill.gui.chat_view import ChatView
+from rill.gui.controller import ChatController
+from rill.gui.tasks import TaskLauncher
+from tests.fakes.gemini_scenarios import huge_text, stream
+from tests.fakes.gemini_server import FakeGemini
+from tests.gui.chat_view_support import (
+    answer,
+    finished,
+    make_view,
+    shapes,
+    streaming,
+)
+from tests.gui.chat_view_support import (
+    stream as feed,
+)
+from tests.gui.chat_view_support import (
+    user as user_message,
+)
+from tests.gui.conftest import run_until_done
+from tests.gui.test_chat_view import RICH
+
+VARIED = RICH + "\n\n" + huge_text(6_000) + "\n\n1. a\n2. b\n\n```\nplain code\n```\n\nThe end."
+
+
+@pytest.fixture
+def view(qtbot: QtBot) -> ChatView:
+    return make_view(qtbot)
+
+
+@pytest.mark.parametrize("sizes", [(1,), (5, 1, 13), (64, 3), (4096,)])
+def test_streamed_answer_equals_the_whole_render(qtbot: QtBot, sizes: tuple[int, ...]) -> None:
+    streamed, whole = make_view(qtbot), make_view(qtbot)
+    streamed.add_user_message(user_message("go"))
+    streamed.begin_answer(streaming())
+    feed(streamed, VARIED, sizes)
+    final = finished(VARIED)
+    streamed.finish_answer(final)
+    whole.set_messages([user_message("go"), final])
+    assert streamed.message_text(1) == whole.message_text(1)
+    assert shapes(streamed, 1) == shapes(whole, 1)
+
+
+def test_streaming_shows_the_text_before_it_finishes(view: ChatView) -> None:
+    view.begin_answer(streaming())
+    feed(view, "# Heading\n\nA paragraph that is still being writ")
+    text = view.message_text(0)
+    assert "Heading" in text and "A paragraph that is still being writ" in text
+
+
+def test_a_flush_edits_only_the_tail_however_long_the_answer(view: ChatView) -> None:
+    """The document change of one flush starts near the end and is as big as the delta."""
+    view.set_messages([user_message("q"), finished(huge_text(50_000))])
+    view.begin_answer(streaming())
+    text = huge_text(260_000)
+    changes: list[tuple[int, int, int]] = []
+    document = view.browser.document()
+    document.contentsChange.connect(lambda at, removed, added: changes.append((at, removed, added)))
+    view.append_to_answer(text[:200_000], "")  # one big catch-up, then normal frames
+    for size_at in (200_000, 230_000):
+        for i in range(10):
+            changes.clear()
+            end_before = document.characterCount()
+            start = size_at + i * 3_300
+            view.append_to_answer(text[start : start + 3_300], "")
+            assert changes, "a flush must change the document"
+            first = min(at for at, _r, _a in changes)
+            touched = max(r + a for _at, r, a in changes)
+            assert end_before - first < 4_000  # only the last few KB were touched
+            assert touched < 8_000  # tail + delta, not the answer
+
+
+def test_history_rendering_is_reused_for_a_prefix(view: ChatView) -> None:
+    """Retry shows the history without the failed answer: only that answer is removed."""
+    first, failed = user_message("q"), answer("", status=MessageStatus.FAILED, error="x")
+    history = [user_message("a"), finished(huge_text(20_000)), first, failed]
+    view.set_messages(history)
+    kept_end = view._entries[2].end
+    changes: list[int] = []
+    view.browser.document().contentsChange.connect(lambda at, _r, _a: changes.append(at))
+    view.set_messages(history[:3])
+    assert changes and min(changes) >= kept_end
+    assert view.messages == history[:3]
+
+
+def test_finish_renders_a_whole_answer_that_never_streamed(view: ChatView) -> None:
+    view.begin_answer(streaming())
+    view.finish_answer(finished(RICH))
+    assert "def greet():" in view.message_text(0)
+    assert "gemini-2.5-flash-001" in view.message_text(0)
+
+
+def test_finish_with_a_different_text_re_renders_the_body(view: ChatView) -> None:
+    view.begin_answer(streaming())
+    view.append_to_answer("draft words", "")
+    view.finish_answer(finished("Final words"))
+    text = view.message_text(0)
+    assert "Final words" in text and "draft" not in text
+
+
+def test_a_renderer_failure_shows_plain_text_instead_of_crashing(
+    view: ChatView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, delta: str) -> object:
+        raise KeyError("a renderer bug")
+
+    view.begin_answer(streaming())
+    view.append_to_answer("Good **start**\n\n", "")
+    monkeypatch.setattr(core_markdown.IncrementalMarkdown, "append", broken)
+    view.append_to_answer("then `more`", "")
+    view.append_to_answer(" and more", "")
+    view.finish_answer(finished("Good **start**\n\nthen `more` and more"))
+    assert "Good **start**\n\nthen `more` and more" in view.message_text(0)
+
+
+def test_dark_mode_recolours_and_streaming_continues(view: ChatView) -> None:
+    view.set_messages([user_message("q"), finished("```python\nx = 1\n```")])
+    view.begin_answer(streaming())
+    view.append_to_answer("Live **answer** so far", "")
+    view.set_dark(True)
+    assert view.is_dark
+    base = view.browser.palette().base().color().name()
+    assert base == "#1c1d21"
+    code = next(b for b in _blocks(view) if b.text() == "x = 1")
+    assert code.blockFormat().background().color().name() == "#161b22"
+    view.append_to_answer(", and the rest.", "")
+    view.finish_answer(finished("Live **answer** so far, and the rest."))
+    assert "Live answer so far, and the rest." in view.message_text(2)
+    view.set_dark(False)
+    assert view.browser.palette().base().color().name() == "#ffffff"
+
+
+def test_clear_empties_everything(view: ChatView) -> None:
+    view.set_messages([user_message("q"), finished(RICH)])
+    view.clear()
+    assert view.plain_text().strip() == ""
+    assert view.messages == []
+
+
+# ------------------------------------------------------------ auto-scroll
+
+
+def test_follows_the_stream_stops_when_scrolled_up_and_resumes(qtbot: QtBot) -> None:
+    view = make_view(qtbot, width=500, height=300)
+    view.set_messages([user_message("q"), finished(huge_text(5_000))])
+    bar = view.browser.verticalScrollBar()
+    view.begin_answer(streaming())
+    for i in range(5):
+        view.append_to_answer(f"Paragraph {i} of the answer.\n\n", "")
+        qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)  # the user scrolls up
+    held = bar.value()
+    assert held < bar.maximum()
+    for i in range(5):
+        view.append_to_answer(f"More text {i} arriving.\n\n", "")
+    qtbot.waitUntil(lambda: bar.maximum() > held + 40)
+    assert bar.value() == held  # the view stayed where the user put it
+    assert not view.browser.following
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # back to the bottom
+    assert view.browser.following
+    view.append_to_answer("Following again.\n\n", "")
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+
+
+def test_sending_a_message_jumps_back_to_the_bottom(qtbot: QtBot) -> None:
+    view = make_view(qtbot, width=500, height=300)
+    view.set_messages([user_message("q"), finished(huge_text(5_000))])
+    bar = view.browser.verticalScrollBar()
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)
+    view.add_user_message(user_message("next question"))
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    assert view.browser.following
+
+
+# ------------------------------------------------------------ with the real controller
+
+
+@pytest.fixture
+def wired(
+    qtbot: QtBot, qloop: qasync.QEventLoop, fake_gemini: FakeGemini
+) -> Iterator[tuple[ChatView, ChatController, FakeGemini]]:
+    view = make_view(qtbot)
+    provider = GeminiProvider("test-key", fake_gemini.base_url)
+    controller = ChatController(
+        view, TaskLauncher(), GenerationSettings(model="gemini-2.5-flash"), provider
+    )
+    view.retry_requested.connect(controller.retry)
+    yield view, controller, fake_gemini
+    run_until_done(qloop, controller.shutdown())
+
+
+def test_controller_stream_renders_like_history(
+    qtbot: QtBot, wired: tuple[ChatView, ChatController, FakeGemini]
+) -> None:
+    view, controller, server = wired
+    chunks = [VARIED[i : i + 37] for i in range(0, len(VARIED), 37)]
+    server.push(stream(chunks))
+    with qtbot.waitSignal(controller.answer_finished, timeout=10_000) as blocker:
+        controller.send("Show me")
+    message = blocker.args[1]
+    assert isinstance(message, Message) and message.text == VARIED
+    whole = make_view(qtbot)
+    whole.set_messages(view.messages)
+    assert shapes(view, 1) == shapes(whole, 1)
+    assert "gemini-2.5-flash" in view.message_text(1)
+
+
+def test_retry_link_sends_the_turn_again(
+    qtbot: QtBot, wired: tuple[ChatView, ChatController, FakeGemini]
+) -> None:
+    from tests.fakes.gemini_scenarios import http_error
+    from tests.gui.chat_view_support import click_anchor
+
+    view, controller, server = wired
+    server.push(http_error(400), stream(["Second ", "time lucky."]))
+    with qtbot.waitSignal(controller.answer_finished, timeout=10_000):
+        controller.send("Try")
+    assert "The request was refused" in view.plain_text()
+    with qtbot.waitSignal(controller.answer_finished, timeout=10_000):
+        click_anchor(qtbot, view, "rill:retry")
+    assert "Second time lucky." in view.plain_text()
+    assert "The request was refused" not in view.plain_text()
+    assert QGuiApplication.clipboard() is not None
+
+
+def _blocks(view: ChatView):  # type: ignore[no-untyped-def]
+    from tests.gui.chat_view_support import blocks
+
+    return blocks(view)
