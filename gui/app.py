@@ -11,8 +11,6 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 from rill.core import secrets
 from rill.core.paths import logs_dir
 from rill.core.settings import LoadResult, Settings, load_settings
+from rill.gui.chat_state import ProviderFactory
 from rill.gui.tasks import TaskLauncher, asyncgen_hooks
 from rill.gui.theme import ThemeManager, app_icon
 
@@ -32,23 +31,24 @@ APP_NAME = "Rill"
 log = logging.getLogger("rill")
 
 
-def make_provider_factory(settings: Settings) -> Callable[[str], Provider]:
-    """A function turning an API key into the configured Gemini provider.
+def make_provider_factory(settings: Settings) -> ProviderFactory:
+    """A function turning an API key into the configured Gemini provider and model.
 
     GOOGLE_GEMINI_BASE_URL (the SDK's variable) wins over the settings file's URL,
     so a test or a proxy can redirect one run without editing the profile.
     """
 
-    def make(key: str) -> Provider:
-        from rill.core.providers.gemini import GeminiProvider
+    def make(key: str) -> tuple[Provider, str]:
+        from rill.core.providers.gemini import DEFAULT_MODEL, GeminiProvider
 
         env_url = os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip()
-        return GeminiProvider(
+        provider = GeminiProvider(
             key,
             env_url or settings.provider("gemini").base_url or None,
             read_timeout=settings.network.read_timeout,
             proxy=settings.network.proxy or None,
         )
+        return provider, DEFAULT_MODEL
 
     return make
 
@@ -79,47 +79,44 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_window(
-    loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManager
-) -> tuple[MainWindow, bool]:
-    """The main window, with a provider when a key is in the environment.
+def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManager) -> MainWindow:
+    """The main window, still without a provider: :func:`connect_provider` adds it.
 
-    Returns the window and whether a stored key still has to be looked up (the
-    keychain is slow to reach, so that happens after the window is on screen).
+    Making the provider (httpx, an SSL context) and reaching the keychain cost more
+    than the window itself, so both happen after the window is on screen.
     """
-    from rill.core.providers.gemini import DEFAULT_MODEL
     from rill.gui.main_window import MainWindow
 
     settings = loaded.settings
-    factory = make_provider_factory(settings)
-    env_key = secrets.env_api_key("gemini")
-    provider = factory(env_key.key) if env_key else None
-    defaults = settings.generation_settings()
-    if not defaults.model:
-        defaults = replace(defaults, model=DEFAULT_MODEL)
     window = MainWindow(
         settings,
         launcher,
         theme,
-        provider,
-        factory,
-        defaults,
-        key_lookup_pending=provider is None,
+        None,
+        make_provider_factory(settings),
+        settings.generation_settings(),
+        key_lookup_pending=True,
     )
     if loaded.warnings:
         window.show_notice(" ".join(loaded.warnings))
-    return window, provider is None
+    return window
 
 
-async def find_stored_key(window: MainWindow) -> None:
-    """Look the key up in the keychain (off the UI thread); else show the welcome card."""
-    found = await asyncio.to_thread(secrets.find_api_key, "gemini", use_env=False)
+async def connect_provider(window: MainWindow) -> None:
+    """Find the key (environment, then keychain) and give the chats their provider.
+
+    The slow parts run on a worker thread. Without a key, the welcome card asks for
+    one. Messages sent meanwhile wait for the provider instead of failing.
+    """
     controller = window.controller
-    factory = controller.provider_factory
-    if found is None or factory is None:
+    found = secrets.env_api_key("gemini") or await asyncio.to_thread(
+        secrets.find_api_key, "gemini", use_env=False
+    )
+    if found is None or controller.provider_factory is None:
+        controller.provider_unavailable()
         window.show_welcome()
         return
-    controller.set_provider(factory(found.key))
+    await controller.use_key(found.key)
 
 
 def present(window: MainWindow) -> None:
@@ -130,7 +127,7 @@ def present(window: MainWindow) -> None:
     window.focus_input()
 
 
-async def run(window: MainWindow, launcher: TaskLauncher, key_lookup: bool) -> int:
+async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     """Show the window, live until it closes, then shut everything down in order."""
     loop = asyncio.get_running_loop()
     closed: asyncio.Future[None] = loop.create_future()
@@ -141,10 +138,8 @@ async def run(window: MainWindow, launcher: TaskLauncher, key_lookup: bool) -> i
 
     window.closed.connect(on_closed)
     present(window)
-    if key_lookup:
-        launcher.run("find-key", find_stored_key(window))
-    else:
-        window.controller.refresh_models()
+    window.controller.expect_provider()
+    launcher.run("connect-provider", connect_provider(window))
     await closed
     await window.controller.shutdown()
     return 0
@@ -162,9 +157,9 @@ def main() -> int:
     theme = ThemeManager(app, loaded.settings.ui.theme)
     theme.apply()
     launcher = TaskLauncher(app)
-    window, key_lookup = create_window(loaded, launcher, theme)
+    window = create_window(loaded, launcher, theme)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
     with loop, asyncgen_hooks(loop):
-        code = loop.run_until_complete(run(window, launcher, key_lookup))
+        code = loop.run_until_complete(run(window, launcher))
         loop.run_until_complete(loop.shutdown_asyncgens())
     return int(code)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -32,6 +33,7 @@ from rill.gui.chat_state import (  # AnswerView is part of this module's interfa
     NEW_CHAT_TITLE,
     AnswerView,
     Chat,
+    ProviderFactory,
     chat_title,
     final_status,
     retry_after,
@@ -40,6 +42,14 @@ from rill.gui.missing_provider import MissingProvider
 from rill.gui.tasks import TaskLauncher
 
 FRAME_MS = 16  # one flush per display frame at 60 Hz
+
+
+@dataclass(frozen=True)
+class _Work:
+    """An answer's task body, and the session call inside it (non-streaming only)."""
+
+    coro: Coroutine[Any, Any, None]
+    call: Coroutine[Any, Any, Message] | None = None
 
 
 class ChatController(QObject):
@@ -87,7 +97,7 @@ class ChatController(QObject):
         launcher: TaskLauncher,
         defaults: GenerationSettings,
         provider: Provider | None = None,
-        provider_factory: Callable[[str], Provider] | None = None,
+        provider_factory: ProviderFactory | None = None,
         parent: QObject | None = None,
         *,
         retry_policy: RetryPolicy | None = None,
@@ -100,6 +110,7 @@ class ChatController(QObject):
         self._provider: Provider = provider or MissingProvider()
         self._provider_factory = provider_factory
         self._chats: dict[int, Chat] = {}
+        self._provider_pending: asyncio.Future[None] | None = None
         self._next_id = 1
         self._current: Chat = self._make_chat()
         self.models: list[ModelInfo] = []
@@ -119,7 +130,7 @@ class ChatController(QObject):
         return self._provider
 
     @property
-    def provider_factory(self) -> Callable[[str], Provider] | None:
+    def provider_factory(self) -> ProviderFactory | None:
         """Turns an API key into a provider (None: keys cannot be added here)."""
         return self._provider_factory
 
@@ -211,16 +222,12 @@ class ChatController(QObject):
         parts: list[Part] = list(attachments)
         if text.strip():
             parts.append(Part.from_text(text))
-        session = chat.session
         try:
-            if session.settings.stream:
-                work = self._consume(chat, session.send_message_stream(parts))
-            else:
-                work = self._await_answer(chat, session.send_message(parts))
+            work = self._request(chat, parts)
         except ValueError as error:
             self.send_refused.emit(str(error))
             return False
-        user, answer = session.history[-2], session.history[-1]
+        user, answer = chat.session.history[-2], chat.session.history[-1]
         self._name_chat(chat, user)
         self.turn_recorded.emit(chat.id)
         self._view.add_user_message(user)
@@ -232,36 +239,51 @@ class ChatController(QObject):
         chat = self._current
         if chat.answer is not None:
             return False
-        session = chat.session
         try:
-            if session.settings.stream:
-                work = self._consume(chat, session.retry_stream())
-            else:
-                work = self._await_answer(chat, session.retry())
+            work = self._request(chat, None)
         except ValueError as error:
             self.status_changed.emit(str(error))
             return False
-        answer = session.history[-1]
+        history = chat.session.history
         # The failed answer left the history; show the conversation without it.
-        self._view.set_messages(session.history[:-1])
-        self._start(chat, answer, work)
+        self._view.set_messages(history[:-1])
+        self._start(chat, history[-1], work)
         return True
+
+    def _request(self, chat: Chat, parts: list[Part] | None) -> _Work:
+        """Record the turn (``parts``; None = retry the last) and return the work to run.
+
+        Raises ValueError when there is nothing to send or to retry.
+        """
+        session = chat.session
+        if session.settings.stream:
+            if parts is None:
+                return _Work(self._consume(chat, session.retry_stream()))
+            return _Work(self._consume(chat, session.send_message_stream(parts)))
+        call = session.send_message(parts) if parts is not None else session.retry()
+        return _Work(self._await_answer(chat, call), call)
 
     def stop(self) -> None:
         """Stop the current chat's answer; what arrived stays, marked stopped."""
         if self._current.answer is not None:
             self._launcher.cancel(self._current.task_name)
 
-    def _start(self, chat: Chat, answer: Message, work: Coroutine[Any, Any, None]) -> None:
+    def _start(self, chat: Chat, answer: Message, work: _Work) -> None:
         chat.answer = answer
         chat.text_buffer.clear()
         chat.thought_buffer.clear()
         chat.shown_text = chat.shown_thought = 0
         chat.retry_after = None
-        task = self._launcher.run(chat.task_name, work)
+        task = self._launcher.run(chat.task_name, work.coro)
+
         # A done-callback, not a `finally`: a task cancelled before its first step
         # never runs its body, and the answer must still be closed as stopped.
-        task.add_done_callback(lambda _task: self._finish(chat, answer))
+        def on_done(_task: asyncio.Task[None]) -> None:
+            if work.call is not None:
+                work.call.close()  # never started: closing it keeps Python from warning
+            self._finish(chat, answer)
+
+        task.add_done_callback(on_done)
         if chat is self._current:
             self._view.begin_answer(answer)
             self._sync_flush_timer()
@@ -270,6 +292,7 @@ class ChatController(QObject):
 
     async def _consume(self, chat: Chat, chunks: AsyncIterator[Chunk]) -> None:
         streaming_reported = False
+        await self._wait_for_provider()  # the session reads its provider only now
         try:
             async with aclosing(chunks):  # type: ignore[type-var]
                 async for chunk in chunks:
@@ -285,9 +308,12 @@ class ChatController(QObject):
 
     async def _await_answer(self, chat: Chat, pending: Coroutine[Any, Any, Message]) -> None:
         try:
+            await self._wait_for_provider()
             await pending
         except RillError as error:
             chat.retry_after = retry_after(error)
+        finally:
+            pending.close()  # cancelled while waiting: no "never awaited" warning
 
     def _finish(self, chat: Chat, answer: Message) -> None:
         if chat.answer is not answer:
@@ -367,8 +393,39 @@ class ChatController(QObject):
 
     # ------------------------------------------------------------ provider
 
+    def expect_provider(self) -> None:
+        """A provider is on its way: answers started meanwhile wait for it.
+
+        Call from the running loop; :meth:`set_provider` or
+        :meth:`provider_unavailable` ends the wait.
+        """
+        if self._provider_pending is None or self._provider_pending.done():
+            self._provider_pending = asyncio.get_running_loop().create_future()
+
+    def provider_unavailable(self) -> None:
+        """No provider will come (no key): waiting answers go on and explain that."""
+        if self._provider_pending is not None and not self._provider_pending.done():
+            self._provider_pending.set_result(None)
+
+    async def _wait_for_provider(self) -> None:
+        pending = self._provider_pending
+        if pending is not None and not pending.done():
+            # asyncio.wait, not await: cancelling this answer must not cancel the
+            # future other answers are waiting on.
+            await asyncio.wait({pending})
+
+    def set_default_model(self, model: str) -> None:
+        """Fill in ``model`` wherever none was chosen (defaults and every chat)."""
+        if not self._defaults.model:
+            self._defaults = replace(self._defaults, model=model)
+        for chat in self._chats.values():
+            if not chat.session.settings.model:
+                chat.session.settings = replace(chat.session.settings, model=model)
+        self.settings_changed.emit(self.settings)
+
     def set_provider(self, provider: Provider) -> None:
         """Use ``provider`` for every chat from the next request on; close the old one."""
+        self.provider_unavailable()  # i.e. stop waiting: it is here
         old = self._provider
         self._provider = provider
         for chat in self._chats.values():
@@ -405,9 +462,17 @@ class ChatController(QObject):
         except (OSError, ValueError) as error:
             self.key_save_failed.emit(f"The key could not be saved: {error}")
             return
-        if self._provider_factory is not None:
-            self.set_provider(self._provider_factory(key))
+        await self.use_key(key)
         self.key_saved.emit(status.warning or "")
+
+    async def use_key(self, key: str) -> None:
+        """Make the provider for ``key`` (off the UI thread) and switch every chat to it."""
+        if self._provider_factory is None:
+            self.provider_unavailable()
+            return
+        provider, model = await asyncio.to_thread(self._provider_factory, key)
+        self.set_default_model(model)
+        self.set_provider(provider)
 
     async def shutdown(self) -> None:
         """Cancel every task, wait for them, then close the provider's connections."""

@@ -31,6 +31,7 @@ from rill.core import settings as core_settings
 from rill.core.paths import config_dir
 from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, Message
+from rill.gui.chat_state import ProviderFactory
 from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
 from rill.gui.controller import ChatController
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
         launcher: TaskLauncher,
         theme: ThemeManager,
         provider: Provider | None = None,
-        provider_factory: Callable[[str], Provider] | None = None,
+        provider_factory: ProviderFactory | None = None,
         defaults: GenerationSettings | None = None,
         *,
         key_lookup_pending: bool = False,

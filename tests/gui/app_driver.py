@@ -19,7 +19,7 @@ from rill.gui.tasks import TaskLauncher
 _original_run = app.run
 
 
-async def _driven_run(window: MainWindow, launcher: TaskLauncher, key_lookup: bool) -> int:
+async def _driven_run(window: MainWindow, launcher: TaskLauncher) -> int:
     def on_status(text: str) -> None:
         if text.startswith("Streaming"):
             print("driver: streaming, quitting", flush=True)
@@ -31,7 +31,7 @@ async def _driven_run(window: MainWindow, launcher: TaskLauncher, key_lookup: bo
 
     window.controller.status_changed.connect(on_status)
     QTimer.singleShot(0, send)
-    return await _original_run(window, launcher, key_lookup)
+    return await _original_run(window, launcher)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from rill.core import secrets
 from rill.core.settings import load_settings
 from rill.core.types import MessageStatus
-from rill.gui.app import create_window, find_stored_key, present
+from rill.gui.app import connect_provider, create_window, present
 from rill.gui.main_window import E2E_REPORT_ENV, MainWindow
 from rill.gui.tasks import TaskLauncher
 from rill.gui.theme import LIGHT, ThemeManager
@@ -43,8 +43,9 @@ def make_window(
         loaded = load_settings()
         theme = ThemeManager(qapp, loaded.settings.ui.theme)
         theme.apply()
-        window, _lookup = create_window(loaded, TaskLauncher(), theme)
+        window = create_window(loaded, TaskLauncher(), theme)
         made.append((window, theme))
+        run_until_done(qloop, connect_provider(window))  # as run() does after showing it
         return window
 
     yield make
@@ -211,7 +212,6 @@ def test_first_run_asks_for_a_key_and_stores_it(
 ) -> None:
     monkeypatch.delenv("GEMINI_API_KEY")
     window = shown(qtbot, make_window())
-    run_until_done(qloop, find_stored_key(window))
     assert window.stack.currentWidget() is window.welcome
     assert not window.composer.isEnabled()
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
@@ -233,8 +233,6 @@ def test_a_stored_key_is_found_on_the_next_start(
     monkeypatch.delenv("GEMINI_API_KEY")
     secrets.set_api_key("gemini", "test-key")
     window = shown(qtbot, make_window())
-    with qtbot.waitSignal(window.controller.provider_changed, timeout=5000):
-        run_until_done(qloop, find_stored_key(window))
     assert window.controller.has_provider
     assert window.stack.currentWidget() is window.view
 
