@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=formatter,
     )
+    from rill.core import cli_history  # history, search, export, import; --no-save
+
+    cli_history.add_commands(sub)
     return parser
 
 
@@ -257,6 +260,10 @@ def _main(argv: list[str]) -> int:
         return EXIT_OK
     if args.command is None:
         raise UsageError(f"{PROG}: choose a command: ask or chat (see {PROG} --help)")
+    from rill.core import cli_history
+
+    if args.command in cli_history.COMMANDS:
+        return cli_history.run(args)
     # Imported only now: asyncio, httpx and the provider are most of the startup time.
     # httpx's package init also imports its own command line (click + rich, ~40 ms)
     # when those happen to be installed; a None entry makes that optional import fail
@@ -264,14 +271,15 @@ def _main(argv: list[str]) -> int:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from rill.core import cli_run
 
-    if args.command == "ask":
-        prompt = " ".join(args.prompt)
-        if prompt == "-":
-            prompt = sys.stdin.read()
-        if not prompt.strip():
-            raise UsageError(f"{PROG} ask: the prompt is empty")
-        return cli_run.run_ask(args, prompt)
-    return cli_run.run_chat(args)
+    with cli_history.saving(args):  # unless --no-save: the conversation goes to the store
+        if args.command == "ask":
+            prompt = " ".join(args.prompt)
+            if prompt == "-":
+                prompt = sys.stdin.read()
+            if not prompt.strip():
+                raise UsageError(f"{PROG} ask: the prompt is empty")
+            return cli_run.run_ask(args, prompt)
+        return cli_run.run_chat(args)
 
 
 def _err(line: str) -> None:

@@ -1,0 +1,186 @@
+"""Conversions between ``rill.core.types`` and what the store (and the JSON export) keep.
+
+Parts become small JSON objects; image bytes leave the part and are referenced by their
+sha256, so one image is stored once however often it is sent. Unknown keys are ignored
+and missing ones take their defaults, so newer files degrade gracefully in older code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role, Usage
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """Image bytes under their content address."""
+
+    sha256: str
+    mime_type: str
+    data: bytes
+
+
+def blob_of(data: bytes, mime_type: str) -> Blob:
+    return Blob(hashlib.sha256(data).hexdigest(), mime_type, data)
+
+
+# ---------------------------------------------------------------- parts
+
+
+def part_to_json(part: Part, blobs: dict[str, Blob]) -> JsonDict:
+    """``part`` as a JSON object; its bytes (if any) go into ``blobs`` by sha256."""
+    out: JsonDict = {}
+    if part.text is not None:
+        out["text"] = part.text
+    if part.thought:
+        out["thought"] = True
+    if part.data is not None:
+        blob = blob_of(part.data, part.mime_type or "application/octet-stream")
+        blobs[blob.sha256] = blob
+        out["blob"] = blob.sha256
+    if part.mime_type is not None:
+        out["mime_type"] = part.mime_type
+    if part.file_uri is not None:
+        out["file_uri"] = part.file_uri
+    if part.thought_signature is not None:
+        out["thought_signature"] = part.thought_signature
+    return out
+
+
+def part_from_json(data: Mapping[str, Any], blobs: Mapping[str, bytes]) -> Part:
+    """The Part for ``data``; KeyError when it references a blob that is missing."""
+    sha = data.get("blob")
+    return Part(
+        text=_opt_str(data.get("text")),
+        thought=bool(data.get("thought", False)),
+        data=blobs[sha] if isinstance(sha, str) else None,
+        mime_type=_opt_str(data.get("mime_type")),
+        file_uri=_opt_str(data.get("file_uri")),
+        thought_signature=_opt_str(data.get("thought_signature")),
+    )
+
+
+def parts_blob_refs(parts_json: str) -> list[str]:
+    """The sha256 of every image a stored ``parts`` column references."""
+    return [p["blob"] for p in json.loads(parts_json) if isinstance(p.get("blob"), str)]
+
+
+# ---------------------------------------------------------------- usage and settings
+
+
+def usage_to_json(usage: Usage | None) -> JsonDict | None:
+    if usage is None:
+        return None
+    return {k: v for k, v in asdict(usage).items() if v is not None}
+
+
+def usage_from_json(data: Mapping[str, Any] | None) -> Usage | None:
+    if data is None:
+        return None
+    known = {f.name for f in fields(Usage)}
+    return Usage(**{k: int(v) for k, v in data.items() if k in known and v is not None})
+
+
+def settings_to_json(settings: GenerationSettings) -> JsonDict:
+    """Every field of ``settings``; tuples become lists."""
+    out = asdict(settings)
+    out["stop_sequences"] = list(settings.stop_sequences)
+    out["safety"] = [list(pair) for pair in settings.safety]
+    return out
+
+
+def settings_from_json(data: Mapping[str, Any]) -> GenerationSettings:
+    """Settings from JSON; unknown keys are dropped, missing ones keep their defaults."""
+    known = {f.name for f in fields(GenerationSettings)}
+    values = {k: v for k, v in data.items() if k in known}
+    if "stop_sequences" in values:
+        values["stop_sequences"] = tuple(str(s) for s in values["stop_sequences"] or ())
+    if "safety" in values:
+        values["safety"] = tuple((str(c), str(t)) for c, t in values["safety"] or ())
+    return GenerationSettings(**values)
+
+
+# ---------------------------------------------------------------- messages
+
+
+# The columns a message row holds besides its ids and place in the tree, in this order.
+MESSAGE_COLUMNS = (
+    "role",
+    "status",
+    "text",
+    "parts",
+    "usage",
+    "finish_reason",
+    "model",
+    "model_version",
+    "error",
+    "error_kind",
+    "created_at",
+    "started_at",
+    "first_token_at",
+    "finished_at",
+)
+
+
+def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
+    """Column values (in MESSAGE_COLUMNS order) and the images ``message`` carries."""
+    blobs: dict[str, Blob] = {}
+    parts = [part_to_json(p, blobs) for p in message.parts]
+    usage = usage_to_json(message.usage)
+    row = (
+        message.role.value,
+        message.status.value,
+        message.text,
+        json.dumps(parts, ensure_ascii=False, separators=(",", ":")),
+        None if usage is None else json.dumps(usage, separators=(",", ":")),
+        message.finish_reason,
+        message.model,
+        message.model_version,
+        message.error,
+        message.error_kind,
+        message.created_at,
+        message.started_at,
+        message.first_token_at,
+        message.finished_at,
+    )
+    return row, blobs
+
+
+def message_from_row(row: sqlite3.Row, blobs: Mapping[str, bytes]) -> Message:
+    """The Message for a row with the MESSAGE_COLUMNS; ``blobs`` maps sha256 to bytes."""
+    usage = row["usage"]
+    return Message(
+        role=Role(row["role"]),
+        parts=[part_from_json(p, blobs) for p in json.loads(row["parts"])],
+        status=MessageStatus(row["status"]),
+        usage=usage_from_json(json.loads(usage)) if usage else None,
+        finish_reason=row["finish_reason"],
+        model=row["model"],
+        model_version=row["model_version"],
+        error=row["error"],
+        error_kind=row["error_kind"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        first_token_at=row["first_token_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def title_from(message: Message, limit: int = 80) -> str:
+    """A conversation title from its first prompt: the first line, shortened."""
+    line = next((ln.strip() for ln in message.text.splitlines() if ln.strip()), "")
+    if not line:
+        return "Image" if message.images else ""
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
