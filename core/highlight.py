@@ -1,14 +1,16 @@
-"""Pygments syntax highlighting as inline-styled spans for Qt's rich text engine.
+"""Colour: the renderer's themes, and Pygments highlighting as inline-styled spans.
 
-Qt's HTML importer ignores CSS classes, so every token colour is written into the
-span itself. Long code is cut into pieces of whole lines (:func:`piece_ends`) so a code
-block that is still streaming re-highlights only its last piece, never the whole block.
+Qt's HTML importer ignores CSS classes, so every colour, token colours included, is
+written into the HTML itself. Long code is cut into pieces of whole lines
+(:func:`piece_ends`) so a code block that is still streaming re-highlights only its
+last piece, never the whole block.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pygments.lexer import Lexer
@@ -25,8 +27,11 @@ PIECE_MIN_LINES = 12
 PIECE_MAX_LINES = 40
 PIECE_MAX_CHARS = 1024
 
-# Bidi embedding/override/isolate controls and the invisible direction marks: in code and
-# links they can make text read differently from what it is ("Trojan Source").
+# Bidi embedding/override/isolate controls reorder the text after them, so a link or a
+# line of code can read as something it is not ("Trojan Source"): shown as visible
+# markers everywhere. The plain direction marks are shown only in links and code, since
+# right-to-left prose uses them legitimately.
+_OVERRIDE_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BIDI_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
 _PLAIN_LANGUAGES = frozenset({"", "text", "txt", "plain", "plaintext", "none", "output"})
@@ -37,9 +42,18 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def escape_prose(text: str) -> str:
+    """Escape `text` and show bidi override/isolate controls as visible markers."""
+    return _OVERRIDE_RE.sub(_marker, text).translate(_ESCAPES)
+
+
 def escape_visible(text: str) -> str:
-    """Escape `text` and show bidi control characters as visible ``<U+202E>`` markers."""
-    return _BIDI_RE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text).translate(_ESCAPES)
+    """Escape `text` and show every bidi control (marks too) as ``<U+202E>`` markers."""
+    return _BIDI_RE.sub(_marker, text).translate(_ESCAPES)
+
+
+def _marker(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group()):04X}>"
 
 
 def split_lines(code: str) -> list[str]:
@@ -80,6 +94,53 @@ def language_of(info: str) -> str | None:
     word = info.strip().split(maxsplit=1)[0] if info.strip() else ""
     word = word.strip("{}").lstrip(".").lower()[:40]
     return None if word in _PLAIN_LANGUAGES else word
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """Colours written into the HTML (Qt rich text has no stylesheet classes to hook)."""
+
+    dark: bool
+    text: str  # for the view's palette / default stylesheet: the HTML inherits it
+    muted: str
+    link: str
+    border: str
+    table_header_background: str
+    inline_code_background: str
+    code_background: str
+    code_text: str
+    pygments_style: str
+
+
+LIGHT_THEME = Theme(
+    dark=False,
+    text="#1f2328",
+    muted="#6e7781",
+    link="#0969da",
+    border="#d0d7de",
+    table_header_background="#f0f3f6",
+    inline_code_background="#eef0f3",
+    code_background="#f6f8fa",
+    code_text="#1f2328",
+    pygments_style="default",
+)
+DARK_THEME = Theme(
+    dark=True,
+    text="#e6edf3",
+    muted="#8b949e",
+    link="#58a6ff",
+    border="#3d444d",
+    table_header_background="#21262d",
+    inline_code_background="#2d333b",
+    code_background="#161b22",
+    code_text="#e6edf3",
+    pygments_style="github-dark",
+)
+
+
+def theme_for(dark: bool) -> Theme:
+    """Return the built-in dark or light theme."""
+    return DARK_THEME if dark else LIGHT_THEME
 
 
 @lru_cache(maxsize=64)

@@ -11,20 +11,28 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rill.core.highlight import language_of, piece_ends, split_lines
-from rill.core.markdown_html import (
+from rill.core.highlight import (
     DARK_THEME,
     LIGHT_THEME,
-    Seg,
     Theme,
+    language_of,
+    piece_ends,
+    split_lines,
+    theme_for,
+)
+from rill.core.markdown_html import (
+    Seg,
+    Window,
     code_html,
     fence_closes,
     list_open_html,
     loose_before_next,
     make_parser,
+    maybe_definition,
+    open_window,
     render_source,
     segment,
-    theme_for,
+    window_continues,
 )
 
 __all__ = [
@@ -46,12 +54,9 @@ __all__ = [
 TAIL_BUDGET = 0.004
 TAIL_GROWTH = 1.25
 TAIL_ALWAYS = 2_048
-# An open paragraph or table at least this big checks new lines in a small window
-# instead of re-parsing the whole block to see whether it ended.
+# An open paragraph, quote or table at least this big checks its new lines on their own
+# instead of re-parsing the whole block to see whether it ended (see Window).
 WINDOW_MIN = 4_096
-# markdown-it stops a table after this many padded cells; the window cannot count them.
-_TABLE_CELL_LIMIT = 65_536
-
 _MD = make_parser()
 
 
@@ -113,22 +118,6 @@ class _Ctx:
 
 
 @dataclass(slots=True)
-class _Window:
-    """A big open paragraph or table whose new lines are checked in a window (fast path).
-
-    At top level, whether a line continues a paragraph depends on that line and the next
-    one (a table header), and a setext underline shows up as a heading; a table row
-    depends on itself and the header. So parsing the last paragraph line, or the header
-    and delimiter rows, together with the new lines tells whether the block goes on.
-    """
-
-    kind: str
-    context: str  # the lines the new ones are parsed after
-    rows: int = 0
-    columns: int = 0
-
-
-@dataclass(slots=True)
 class _Fence:
     """An unindented fence still open at the end of the region (fast path)."""
 
@@ -136,22 +125,6 @@ class _Fence:
     length: int
     language: str | None
     pending: list[str]  # complete code lines not yet in a finished piece
-
-
-def _maybe_definition(text: str, offsets: list[int], seg: Seg) -> bool:
-    """Could this paragraph still turn into a (multi-line) link reference definition?"""
-    return seg.kind == "paragraph" and text[offsets[seg.line] :].lstrip(" ").startswith("[")
-
-
-def _open_window(text: str, offsets: list[int], seg: Seg) -> _Window | None:
-    """Return the fast-path window for a big open paragraph or table, if it has one."""
-    if seg.kind == "paragraph" and not _maybe_definition(text, offsets, seg):
-        return _Window("paragraph", text[text.rfind("\n", 0, -1) + 1 :])
-    if seg.kind == "table":
-        header = text[offsets[seg.line] : offsets[seg.line + 2]]
-        rows = text.count("\n", offsets[seg.line])
-        return _Window("table", header, rows, header.count("|") + 1)
-    return None
 
 
 def _normalize(text: str) -> str:
@@ -175,7 +148,7 @@ class IncrementalMarkdown:
         self._held_cr = False  # a trailing "\r" that may be half of "\r\n"
         self._ctx = _Ctx()
         self._fence: _Fence | None = None
-        self._window: _Window | None = None
+        self._window: Window | None = None
         self._blocks: list[RenderedBlock] = []
         self._tail: RenderedBlock | None = None
         self._tail_mark = 0
@@ -245,11 +218,11 @@ class IncrementalMarkdown:
             return []
         # A paragraph starting with "[" may still become a reference definition, which
         # would belong to (and may be used by) the block before it: keep that one open.
-        keep = 2 if len(segs) > 1 and _maybe_definition(text, offsets, segs[-1]) else 1
+        keep = 2 if len(segs) > 1 and maybe_definition(text, offsets, segs[-1]) else 1
         done = self._render_segs(text, segs, offsets, self._ctx, len(segs) - keep)
         last = segs[-keep]
         if len(segs) == 1 and len(text) >= WINDOW_MIN:
-            self._window = _open_window(text, offsets, last)
+            self._window = open_window(text, offsets, last)
         cut = offsets[last.line] if len(segs) > keep else 0
         self._done_src.append(self._open[:cut])
         self._open, text = self._open[cut:], text[cut:]
@@ -284,20 +257,10 @@ class IncrementalMarkdown:
         del fence.pending[: self._ctx.lines_done - before]
         return done
 
-    def _window_continues(self, window: _Window) -> bool:
-        """Do the new complete lines just continue the open paragraph or table?"""
+    def _window_continues(self, window: Window) -> bool:
         end = self._open.rfind("\n") + 1
-        new = self._open[self._scanned : end]
-        text = window.context + new
-        segs, _ = segment(_MD, text)
-        lines = text.count("\n")
-        if len(segs) != 1 or segs[0].kind != window.kind or segs[0].end != lines:
+        if not window_continues(_MD, window, self._open[self._scanned : end]):
             return False
-        window.rows += new.count("\n")
-        if window.kind == "table" and window.rows * window.columns >= _TABLE_CELL_LIMIT:
-            return False
-        if window.kind == "paragraph":
-            window.context = text[text.rfind("\n", 0, -1) + 1 :]
         self._scanned = end
         return True
 

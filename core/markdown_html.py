@@ -17,55 +17,19 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from rill.core.highlight import escape, escape_visible, highlight, language_of
-
-
-@dataclass(frozen=True, slots=True)
-class Theme:
-    """Colours written into the HTML (Qt rich text has no stylesheet classes to hook)."""
-
-    dark: bool
-    text: str  # for the view's palette / default stylesheet: the HTML inherits it
-    muted: str
-    link: str
-    border: str
-    table_header_background: str
-    inline_code_background: str
-    code_background: str
-    code_text: str
-    pygments_style: str
-
-
-LIGHT_THEME = Theme(
-    dark=False,
-    text="#1f2328",
-    muted="#6e7781",
-    link="#0969da",
-    border="#d0d7de",
-    table_header_background="#f0f3f6",
-    inline_code_background="#eef0f3",
-    code_background="#f6f8fa",
-    code_text="#1f2328",
-    pygments_style="default",
-)
-DARK_THEME = Theme(
-    dark=True,
-    text="#e6edf3",
-    muted="#8b949e",
-    link="#58a6ff",
-    border="#3d444d",
-    table_header_background="#21262d",
-    inline_code_background="#2d333b",
-    code_background="#161b22",
-    code_text="#e6edf3",
-    pygments_style="github-dark",
+from rill.core.highlight import (
+    Theme,
+    escape,
+    escape_prose,
+    escape_visible,
+    highlight,
+    language_of,
+    split_lines,
 )
 
-
-def theme_for(dark: bool) -> Theme:
-    """Return the built-in dark or light theme."""
-    return DARK_THEME if dark else LIGHT_THEME
-
+# One block (not code) bigger than this is shown as plain text: markdown-it-py parses
+# emphasis-dense text at ~200 KB/s, and no answer needs a 64 KB paragraph or table.
+BLOCK_LIMIT = 65_536
 
 _SAFE_HREF = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 _HTTP = re.compile(r"https?://", re.IGNORECASE)
@@ -180,6 +144,66 @@ def loose_before_next(md: MarkdownIt, src: str, seg: Seg) -> bool:
     return bool(probe) and not probe[-1].hidden
 
 
+# markdown-it stops a table after this many padded cells; the window cannot count them.
+_TABLE_CELL_LIMIT = 65_536
+_QUOTE_LINE = re.compile(r" {0,3}>")
+
+
+@dataclass(slots=True)
+class Window:
+    """A big open paragraph, table or quote whose new lines are checked alone (fast path).
+
+    At top level, whether a line continues a paragraph depends on that line and the next
+    one (a table header), and a setext underline shows up as a heading; a table row
+    depends on itself and the header; after a non-blank quote line, a ">" line always
+    continues the quote. So the last paragraph line, or the header and delimiter rows,
+    parsed with the new lines tell whether the block goes on, without the whole block.
+    """
+
+    kind: str
+    context: str  # the lines the new ones are parsed after
+    rows: int = 0
+    columns: int = 0
+
+
+def maybe_definition(text: str, offsets: list[int], seg: Seg) -> bool:
+    """Could this paragraph still turn into a (multi-line) link reference definition?"""
+    return seg.kind == "paragraph" and text[offsets[seg.line] :].lstrip(" ").startswith("[")
+
+
+def open_window(text: str, offsets: list[int], seg: Seg) -> Window | None:
+    """Return the fast-path window for a big open paragraph, quote or table, if any."""
+    if seg.kind == "paragraph" and not maybe_definition(text, offsets, seg):
+        return Window("paragraph", text[text.rfind("\n", 0, -1) + 1 :])
+    if seg.kind == "blockquote":
+        return Window("blockquote", text[text.rfind("\n", 0, -1) + 1 :])
+    if seg.kind == "table":
+        header = text[offsets[seg.line] : offsets[seg.line + 2]]
+        rows = text.count("\n", offsets[seg.line])
+        return Window("table", header, rows, header.count("|") + 1)
+    return None
+
+
+def window_continues(md: MarkdownIt, window: Window, new: str) -> bool:
+    """Do the new complete lines just continue the open paragraph, table or quote?"""
+    if window.kind == "blockquote":
+        if not window.context.strip() or not all(map(_QUOTE_LINE.match, split_lines(new))):
+            return False  # a blank line before or a lazy line: let the parser decide
+        window.context = new
+        return True
+    text = window.context + new
+    segs, _ = segment(md, text)
+    lines = text.count("\n")
+    if len(segs) != 1 or segs[0].kind != window.kind or segs[0].end != lines:
+        return False
+    window.rows += new.count("\n")
+    if window.kind == "table" and window.rows * window.columns >= _TABLE_CELL_LIMIT:
+        return False
+    if window.kind == "paragraph":
+        window.context = text[text.rfind("\n", 0, -1) + 1 :]
+    return True
+
+
 def _linkify(state: StateInline, silent: bool) -> bool:
     """Turn a bare http(s) URL into a link, scanning at the "://" the text rule stops at.
 
@@ -269,7 +293,7 @@ def render_tokens(tokens: Sequence[Token], theme: Theme, outer_list: str | None 
             language = language_of(tok.info) if kind == "fence" else None
             out.append(code_html(tok.content, language, theme, first=True, last=True))
         elif tok.content:  # anything unexpected is shown as text, never as markup
-            out.append(f"<p>{escape(tok.content)}</p>")
+            out.append(f"<p>{escape_prose(tok.content)}</p>")
     return "".join(out)
 
 
@@ -287,12 +311,21 @@ def render_source(
     `loose` shows the paragraphs of a top-level list item as paragraphs, for items of a
     list made loose by blank lines between its earlier items.
     """
+    if len(src) > BLOCK_LIMIT:
+        return plain_html(src)
     tokens = md.parse(src, env)
+    if any(tok.level >= md.options.maxNesting - 1 for tok in tokens):
+        return plain_html(src)  # markdown-it drops what is nested deeper: keep the text
     if loose:
         for tok in tokens:
             if tok.level == 2 and tok.type in ("paragraph_open", "paragraph_close"):
                 tok.hidden = False
     return render_tokens(tokens, theme, outer_list)
+
+
+def plain_html(src: str) -> str:
+    """Show a block's source as text, keeping its line breaks (the fallback rendering)."""
+    return f'<p style="white-space:pre-wrap">{escape_visible(src.strip())}</p>'
 
 
 def _cell_open(tok: Token, theme: Theme) -> str:
@@ -310,7 +343,7 @@ def _inline(children: Sequence[Token], theme: Theme) -> str:
     for tok in children:
         kind = tok.type
         if kind == "text":
-            out.append(escape_visible(tok.content) if links else escape(tok.content))
+            out.append(escape_visible(tok.content) if links else escape_prose(tok.content))
         elif kind in _SIMPLE_TAGS:
             out.append(_SIMPLE_TAGS[kind])
         elif kind == "code_inline":
@@ -329,7 +362,7 @@ def _inline(children: Sequence[Token], theme: Theme) -> str:
         elif kind == "image":
             out.append(_image(tok, theme, inside_link=bool(links)))
         else:
-            out.append(escape(tok.content))
+            out.append(escape_prose(tok.content))
     return "".join(out)
 
 
