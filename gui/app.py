@@ -13,7 +13,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication
 
 from rill.core import secrets
@@ -119,6 +120,38 @@ async def connect_provider(window: MainWindow) -> None:
     await controller.use_key(found.key)
 
 
+class _ExposeWatcher(QObject):
+    """Resolves a future at the window's first Expose event (it is on screen)."""
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        super().__init__()
+        self._future = future
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Expose
+            and isinstance(watched, QWindow)
+            and watched.isExposed()
+            and not self._future.done()
+        ):
+            self._future.set_result(None)
+        return False
+
+
+async def first_exposed(window: MainWindow, limit: float = 2.0) -> None:
+    """Wait until ``window`` is on screen (at most ``limit`` s: some platforms never say)."""
+    handle = window.windowHandle()
+    if handle is None or handle.isExposed():
+        return
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    watcher = _ExposeWatcher(future)
+    handle.installEventFilter(watcher)
+    try:
+        await asyncio.wait({future}, timeout=limit)
+    finally:
+        handle.removeEventFilter(watcher)
+
+
 def present(window: MainWindow) -> None:
     """Show the window in front with the keyboard in the input, ready to type."""
     window.show()
@@ -137,8 +170,11 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
             closed.set_result(None)
 
     window.closed.connect(on_closed)
-    present(window)
     window.controller.expect_provider()
+    present(window)
+    # The key lookup and the provider import on a worker thread hold the GIL for a
+    # while; started before the first frame, they delay it by as much.
+    await first_exposed(window)
     launcher.run("connect-provider", connect_provider(window))
     await closed
     await window.controller.shutdown()

@@ -339,7 +339,8 @@ class MainWindow(QMainWindow):
 
     def _on_provider_changed(self, configured: bool) -> None:
         self.stack.setCurrentWidget(self.view if configured else self.welcome)
-        self.composer.setEnabled(configured)
+        # Nothing can be sent without a key: the card is the one thing to fill in.
+        self.composer.setVisible(configured)
         self.focus_input()
 
     def _on_controller_key_saved(self, note: str) -> None:

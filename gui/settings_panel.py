@@ -113,6 +113,9 @@ class SettingsPanel(QWidget):
         self.model_combo.setEditable(True)  # an id the list does not know still works
         self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.model_combo.setAccessibleName("Model")
+        line = self.model_combo.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("The provider's default")
         self.refresh_button = QToolButton()
         self.refresh_button.setText("↻")
         self.refresh_button.setToolTip("Fetch the model list again")

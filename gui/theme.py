@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
@@ -65,9 +65,20 @@ def tokens(dark: bool) -> dict[str, str]:
     return DARK if dark else LIGHT
 
 
+def resource_path(name: str) -> Path:
+    """A file shipped in ``rill.resources`` (a plain directory in every install we make).
+
+    Found from the package's own location: importlib.resources would import zipfile
+    and friends at start-up for nothing.
+    """
+    import rill.resources
+
+    return Path(rill.resources.__file__).with_name(name)
+
+
 @cache
 def _template() -> str:
-    return resources.files("rill.resources").joinpath("rill.qss").read_text(encoding="utf-8")
+    return resource_path("rill.qss").read_text(encoding="utf-8")
 
 
 def stylesheet(dark: bool) -> str:
@@ -124,7 +135,7 @@ def system_is_dark() -> bool:
 
 def app_icon() -> QIcon:
     """Rill's icon from ``resources/rill.svg`` (the Qt SVG plugin renders it)."""
-    return QIcon(str(resources.files("rill.resources").joinpath("rill.svg")))
+    return QIcon(str(resource_path("rill.svg")))
 
 
 class ThemeManager(QObject):

@@ -213,13 +213,13 @@ def test_first_run_asks_for_a_key_and_stores_it(
     monkeypatch.delenv("GEMINI_API_KEY")
     window = shown(qtbot, make_window())
     assert window.stack.currentWidget() is window.welcome
-    assert not window.composer.isEnabled()
+    assert not window.composer.isVisible()
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
     with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
         qtbot.keyClick(window.welcome.key_edit, Qt.Key.Key_Return)
     assert window.stack.currentWidget() is window.view
-    assert window.composer.isEnabled()
+    assert window.composer.isVisible()
     assert secrets.get_api_key("gemini", use_env=False) == "test-key"
     fake_gemini.push(stream(["Welcome aboard."]))
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:
