@@ -1,24 +1,48 @@
-"""Turn what the user attached (a local file or an image URI) into a ``Part``.
+"""What the user attached (files, pasted bytes, URIs) turned into the parts of a request.
 
-Minimal on purpose: local images are checked and sent as they are. Downscaling,
-EXIF orientation and re-encoding come with ``rill.core.images``.
+``rill.core.images`` makes each local image fit (verified, upright, downscaled); this
+module decides where each goes: inline data while the request stays within its inline
+budget, the provider's Files API otherwise, and URIs by reference. The CLI's
+``--image`` uses it now, the window's composer the same way.
+
+History: inline images live in their Message's parts (bytes) and go back with every
+later turn; an uploaded image's part holds its Files API URI, so later turns reuse
+the upload. Google deletes uploaded files after 48 hours; a chat resumed after that
+fails on that turn with 403 PERMISSION_DENIED (re-uploading is not done yet).
 """
 
 from __future__ import annotations
 
-import io
+import asyncio
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from typing import Protocol, runtime_checkable
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from rill.core.errors import InvalidRequestError
-from rill.core.types import Part
+from rill.core.errors import NotFoundError, PermissionDeniedError
+from rill.core.image_formats import SUPPORTED_MIME_TYPES
+from rill.core.images import (
+    DEFAULT_LIMITS,
+    ImageError,
+    ImageLimits,
+    PreparedImage,
+    human_bytes,
+    inline_cost,
+    prepare_image,
+)
+from rill.core.types import Message, Part
 
-# What Gemini accepts as image input.
-SUPPORTED_MIME_TYPES = ("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif")
+AttachmentError = ImageError  # the name callers used before rill.core.images existed
+
 FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
-# A URI without a telling extension (every Files API URI, many CDN links) is assumed
-# to be a JPEG, the commonest photo format; pass ``mime_type`` when it is not.
+# A URI without a telling extension (many CDN links) is assumed to be a JPEG, the
+# commonest photo format, unless the caller says otherwise; Files API URIs are asked.
 DEFAULT_URI_MIME_TYPE = "image/jpeg"
+# Room in the inline budget for the request's JSON, settings and this turn's text.
+REQUEST_SLACK = 64 * 1024
 
 # Extensions are looked up here first: the stdlib table varies with /etc/mime.types.
 _EXTENSION_MIME = {
@@ -30,47 +54,76 @@ _EXTENSION_MIME = {
     ".heic": "image/heic",
     ".heif": "image/heif",
 }
-_PILLOW_FORMATS = {
-    "PNG": "image/png",
-    "JPEG": "image/jpeg",
-    "MPO": "image/jpeg",
-    "WEBP": "image/webp",
-}
-# ISO-BMFF brands (bytes 8..12 after "ftyp"); Pillow cannot open HEIF without a plugin.
-_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
-_HEIF_BRANDS = {b"mif1", b"msf1", b"heif"}
+
+UploadProgress = Callable[[PreparedImage, int, int], None]
+"""Told (image, bytes sent, total bytes) while an image goes through the Files API."""
 
 
-class AttachmentError(InvalidRequestError):
-    """An attachment cannot be sent; the message names the file and the reason."""
+@dataclass(frozen=True, slots=True)
+class ImageUri:
+    """An image by reference: ``https://``, ``gs://`` or a Gemini Files API URI."""
 
-    kind = "attachment"
+    uri: str
+    mime_type: str | None = None  # None: asked (Files API) or guessed at send time
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"Cannot attach {source}: {reason}")
-        self.source = source
-        self.reason = reason
+    @property
+    def name(self) -> str:
+        return PurePosixPath(unquote(urlsplit(self.uri).path)).name or self.uri
+
+    def to_part(self) -> Part:
+        return Part.from_uri(self.uri, self.mime_type or guess_uri_mime_type(self.uri))
 
 
-def load_attachment(path_or_uri: str, mime_type: str | None = None) -> Part:
-    """A ``Part`` for a local image file or an ``https://`` / ``gs://`` / Files API URI.
+Attachment = PreparedImage | ImageUri | Part
+AttachmentInput = Attachment | str | Path | bytes
 
-    URIs are passed by reference (``Part.from_uri``) with the MIME type from
-    ``mime_type`` or the extension; local files are read, checked with Pillow and sent
-    inline. Raises AttachmentError: not found, unreadable, empty, not an image,
-    unsupported format, or an unsupported URI scheme.
+
+@runtime_checkable
+class FileUploader(Protocol):
+    """A provider that can upload files (Gemini's Files API) and refer to them."""
+
+    can_upload_files: bool
+
+    async def upload_file(
+        self,
+        data: bytes,
+        mime_type: str,
+        display_name: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Part: ...
+
+
+class RemoteFileInfo(Protocol):
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+
+
+@runtime_checkable
+class FileResolver(Protocol):
+    """A provider that can look up a Files API URI (``GET files/{id}``)."""
+
+    async def file_info(self, uri: str) -> RemoteFileInfo: ...
+
+
+# ---------------------------------------------------------------- one item
+
+
+def parse_image_uri(text: str, mime_type: str | None = None) -> ImageUri | None:
+    """An ImageUri for ``https://`` and ``gs://``; None for a local path or ``file:``.
+
+    Raises ImageError (code ``uri``) for ``http://`` and other schemes.
     """
-    source = path_or_uri.strip()
+    source = text.strip()
     scheme = urlsplit(source).scheme.lower()
     if scheme in ("https", "gs"):
-        return Part.from_uri(source, mime_type or guess_uri_mime_type(source))
-    if scheme == "file":
-        return load_local_image(Path(unquote(urlsplit(source).path)))
+        return ImageUri(source, mime_type)
     if scheme == "http":
-        raise AttachmentError(source, "plain http:// URLs are not accepted; use https://")
-    if len(scheme) > 1:  # "c:" in a Windows path is a drive, not a scheme
-        raise AttachmentError(source, f"the {scheme}:// scheme is not supported")
-    return load_local_image(Path(source).expanduser())
+        raise ImageError(source, "plain http:// URLs are not accepted; use https://", code="uri")
+    if len(scheme) > 1 and scheme not in ("file", "data"):  # "c:" is a Windows drive
+        raise ImageError(source, f"the {scheme}:// scheme is not supported", code="uri")
+    return None
 
 
 def guess_uri_mime_type(uri: str) -> str:
@@ -87,47 +140,213 @@ def guess_uri_mime_type(uri: str) -> str:
     return DEFAULT_URI_MIME_TYPE
 
 
-def load_local_image(path: Path) -> Part:
-    """Read ``path`` and return it as inline image bytes with the MIME type of its content."""
+def _data_uri_bytes(uri: str) -> bytes:
+    """The payload of a ``data:image/...;base64,`` URI (what browsers drag and drop)."""
+    header, _, payload = uri.partition(",")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AttachmentError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise AttachmentError(str(path), "it is a directory") from None
-    except PermissionError:
-        raise AttachmentError(str(path), "permission denied (unreadable)") from None
-    except OSError as exc:
-        raise AttachmentError(str(path), f"unreadable ({exc.strerror or exc})") from None
-    if not data:
-        raise AttachmentError(str(path), "the file is empty")
-    return Part.from_bytes(data, sniff_image_mime_type(data, str(path)))
+        if header.endswith(";base64"):
+            return base64.b64decode(payload, validate=False)
+        return unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        raise ImageError("the dropped data: URI", "its base64 is invalid", code="corrupt") from None
 
 
-def sniff_image_mime_type(data: bytes, source: str) -> str:
-    """The MIME type of image ``data`` from its content; AttachmentError if unusable."""
-    if data[4:8] == b"ftyp":
-        brand = data[8:12]
-        if brand in _HEIC_BRANDS:
-            return "image/heic"
-        if brand in _HEIF_BRANDS:
-            return "image/heif"
-    # Imported here: Pillow adds ~100 ms to startup and only image attachments need it.
-    from PIL import Image, UnidentifiedImageError
+def load_item(
+    source: str | Path | bytes,
+    limits: ImageLimits = DEFAULT_LIMITS,
+    *,
+    name: str | None = None,
+    mime_type: str | None = None,
+) -> PreparedImage | ImageUri:
+    """A path, ``file:``/``data:``/``https:``/``gs:`` URI or raw bytes, made ready to send.
 
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format or "unknown"
-            image.verify()  # catches truncated and corrupt files before upload
-    except UnidentifiedImageError:
-        raise AttachmentError(source, "not an image (no known image format)") from None
-    except Image.DecompressionBombError:
-        raise AttachmentError(source, "the image has too many pixels to be safe") from None
-    except Exception as exc:  # Pillow raises many kinds for broken data
-        raise AttachmentError(source, f"not a valid image ({exc})") from None
-    mime = _PILLOW_FORMATS.get(fmt)
-    if mime is None:
-        raise AttachmentError(
-            source, f"unsupported format {fmt}; Gemini takes PNG, JPEG, WebP, HEIC or HEIF"
+    Blocking for local images (Pillow): run it off the UI thread. ``name`` names
+    pasted bytes in messages; ``mime_type`` overrides the guess for a URI.
+    """
+    if isinstance(source, bytes | bytearray):
+        return prepare_image(bytes(source), name=name or "the pasted image", limits=limits)
+    if isinstance(source, Path):
+        return prepare_image(source, name=name, limits=limits)
+    text = source.strip()
+    uri = parse_image_uri(text, mime_type)
+    if uri is not None:
+        return uri
+    scheme = urlsplit(text).scheme.lower()
+    if scheme == "data":
+        label = name or "the dropped image"
+        return prepare_image(_data_uri_bytes(text), name=label, limits=limits)
+    path = Path(unquote(urlsplit(text).path)) if scheme == "file" else Path(text).expanduser()
+    return prepare_image(path, name=name, limits=limits)
+
+
+def load_attachment(path_or_uri: str, mime_type: str | None = None) -> Part:
+    """A ready ``Part`` for a local image or a URI, synchronously (default limits).
+
+    For callers without a provider at hand; an image that only fits through the
+    Files API raises ImageError (``too_large``) — use :func:`attachments_to_parts`.
+    """
+    item = load_item(path_or_uri, mime_type=mime_type)
+    if isinstance(item, ImageUri):
+        return item.to_part()
+    if item.needs_upload:
+        raise ImageError(
+            path_or_uri,
+            f"too large to send inline even after downscaling ({human_bytes(item.byte_size)} "
+            f"at {item.width}×{item.height} px, over the "
+            f"{human_bytes(DEFAULT_LIMITS.max_image_bytes)} limit); it needs a Files API upload",
+            code="too_large",
         )
-    return mime
+    return item.to_part()
+
+
+# ---------------------------------------------------------------- a request's worth
+
+
+def inline_request_bytes(messages: Iterable[Message]) -> int:
+    """What ``messages`` already put into a request: inline images (base64) and text."""
+    total = 0
+    for message in messages:
+        for part in message.parts:
+            if part.data is not None:
+                total += inline_cost(len(part.data))
+            elif part.text is not None:
+                total += len(part.text.encode("utf-8")) + 16
+    return total
+
+
+def plan_uploads(
+    images: Sequence[PreparedImage], limits: ImageLimits, inline_bytes_used: int = 0
+) -> list[bool]:
+    """Which images go through the Files API (True) rather than inline.
+
+    Those that cannot fit inline on their own, then the largest of the rest until
+    the others fit the request's inline budget: fewest uploads for the bytes saved.
+    """
+    upload = [image.needs_upload for image in images]
+    budget = limits.inline_request_bytes - inline_bytes_used - REQUEST_SLACK
+    total = sum(img.inline_cost for img, up in zip(images, upload, strict=True) if not up)
+    for index in sorted(range(len(images)), key=lambda i: -images[i].inline_cost):
+        if total <= budget:
+            break
+        if not upload[index]:
+            upload[index] = True
+            total -= images[index].inline_cost
+    return upload
+
+
+async def resolve_uri(item: ImageUri, provider: object) -> Part:
+    """The part for a URI; a Files API URI without a MIME type is asked about it.
+
+    Asking also proves the file exists: an expired upload (48 h) fails here, named,
+    rather than as the model call's 403.
+    """
+    if item.mime_type or not item.uri.startswith(FILES_API_PREFIX):
+        return item.to_part()
+    if not isinstance(provider, FileResolver):
+        return item.to_part()
+    try:
+        info = await provider.file_info(item.uri)
+    except (PermissionDeniedError, NotFoundError):
+        raise ImageError(
+            item.uri,
+            "the Files API has no such file (uploads are deleted after 48 hours)",
+            code="uri",
+        ) from None
+    if info.state == "FAILED":
+        raise ImageError(item.uri, "Gemini could not process this file", code="uri")
+    return Part.from_uri(item.uri, info.mime_type)
+
+
+async def attachments_to_parts(
+    items: Sequence[AttachmentInput],
+    provider: object,
+    limits: ImageLimits = DEFAULT_LIMITS,
+    progress: UploadProgress | None = None,
+    *,
+    inline_bytes_used: int = 0,
+) -> list[Part]:
+    """The parts for one user turn's attachments, in the order given.
+
+    Paths, URIs and bytes are prepared on a worker thread (pass PreparedImage
+    objects to reuse work already done for thumbnails). Images go inline while the
+    request's inline budget allows (``inline_bytes_used``: what the history already
+    carries, see :func:`inline_request_bytes`), the rest through ``provider``'s
+    Files API, one after another, with ``progress``. Raises ImageError naming the
+    file when an image is too big and the provider cannot upload, or a RillError
+    from the upload.
+    """
+    uploader = (
+        provider if isinstance(provider, FileUploader) and provider.can_upload_files else None
+    )
+    effective = limits if uploader is not None else replace(limits, allow_upload=False)
+    resolved: list[Attachment] = []
+    for item in items:
+        if isinstance(item, PreparedImage | ImageUri | Part):
+            resolved.append(item)
+        else:
+            resolved.append(await asyncio.to_thread(load_item, item, effective))
+    images = [item for item in resolved if isinstance(item, PreparedImage)]
+    plan = plan_uploads(images, limits, inline_bytes_used)
+    to_upload = {id(image) for image, up in zip(images, plan, strict=True) if up}
+    if uploader is None and to_upload:
+        _raise_no_room(next(i for i in images if id(i) in to_upload), provider, limits)
+    parts: list[Part] = []
+    for item in resolved:
+        if isinstance(item, Part):
+            parts.append(item)
+        elif isinstance(item, ImageUri):
+            parts.append(await resolve_uri(item, provider))
+        elif id(item) in to_upload:
+            assert uploader is not None
+            parts.append(await _upload(uploader, item, progress))
+        else:
+            parts.append(item.to_part())
+    return parts
+
+
+async def _upload(
+    uploader: FileUploader, image: PreparedImage, progress: UploadProgress | None
+) -> Part:
+    def report(sent: int, total: int) -> None:
+        if progress is not None:
+            progress(image, sent, total)
+
+    return await uploader.upload_file(image.data, image.mime_type, image.name, report)
+
+
+def _raise_no_room(image: PreparedImage, provider: object, limits: ImageLimits) -> None:
+    who = getattr(provider, "name", "this provider")
+    label = str(image.path) if image.path is not None else image.name
+    if image.needs_upload:
+        why = (
+            f"too large even after downscaling: {human_bytes(image.byte_size)} at "
+            f"{image.width}×{image.height} px, over the "
+            f"{human_bytes(limits.max_image_bytes)} inline limit"
+        )
+    else:
+        why = (
+            f"the images together are over the request's "
+            f"{human_bytes(limits.inline_request_bytes)} inline limit"
+        )
+    raise ImageError(label, f"{why}, and {who} cannot upload files", code="too_large")
+
+
+__all__ = [
+    "DEFAULT_URI_MIME_TYPE",
+    "SUPPORTED_MIME_TYPES",
+    "Attachment",
+    "AttachmentError",
+    "AttachmentInput",
+    "FileResolver",
+    "FileUploader",
+    "ImageUri",
+    "UploadProgress",
+    "attachments_to_parts",
+    "guess_uri_mime_type",
+    "inline_request_bytes",
+    "load_attachment",
+    "load_item",
+    "parse_image_uri",
+    "plan_uploads",
+    "resolve_uri",
+]

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rill.core.chat import ChatSession
 from rill.core.cli import CHAT_HELP, EXIT_OK, PROG, StdoutState, finish_stdout_line
@@ -28,6 +29,10 @@ from rill.core.types import (
     Message,
     Part,
 )
+
+if TYPE_CHECKING:
+    from rill.core.attachments import Attachment
+    from rill.core.images import ImageLimits, PreparedImage
 
 Content = list[str | Part]
 
@@ -160,12 +165,38 @@ def retry_policy() -> RetryPolicy:
     return RetryPolicy(max_attempts=attempts)
 
 
-def load_images(sources: Sequence[str]) -> list[Part]:
+def image_limits() -> ImageLimits:
+    """Image limits, with RILL_IMAGE_MAX_SIDE / _MAX_BYTES / RILL_INLINE_REQUEST_BYTES."""
+    from rill.core.images import ImageLimits
+
+    try:
+        return ImageLimits.from_env()
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def load_images(sources: Sequence[str]) -> list[Attachment]:
+    """Prepare every --image before any request, so a bad file fails first, by name."""
     if not sources:
         return []
-    from rill.core.attachments import load_attachment  # Pillow only when attaching
+    from rill.core.attachments import load_item  # Pillow only when attaching
 
-    return [load_attachment(source) for source in sources]
+    limits = image_limits()
+    return [load_item(source, limits) for source in sources]
+
+
+async def attach(session: ChatSession, images: list[Attachment], out: Output) -> list[Part]:
+    """The prepared images as parts: inline, or uploaded through the Files API."""
+    if not images:
+        return []
+    from rill.core.attachments import attachments_to_parts
+    from rill.core.images import human_bytes
+
+    def progress(image: PreparedImage, sent: int, total: int) -> None:
+        if sent == 0:
+            out.note(f"Uploading {image.name} ({human_bytes(total)}) to the Files API…")
+
+    return await attachments_to_parts(images, session.provider, image_limits(), progress)
 
 
 async def answer(session: ChatSession, content: Content | None, out: Output) -> Message:
@@ -247,7 +278,8 @@ def run_ask(args: argparse.Namespace, prompt: str) -> int:
     async def ask() -> Message:
         try:
             # Images first: Gemini's guidance for a single-image prompt.
-            return await answer(session, [*images, prompt], out)
+            parts = await attach(session, images, out)
+            return await answer(session, [*parts, prompt], out)
         finally:
             await session.provider.aclose()
 
@@ -285,7 +317,12 @@ def run_chat(args: argparse.Namespace) -> int:
                     out.note(f"Unknown command {text.split()[0]}; /help lists them.")
                     continue
                 else:
-                    content = [*images, text.removeprefix("/") if text.startswith("//") else text]
+                    try:
+                        parts = runner.run(attach(session, images, out))
+                    except RillError as error:
+                        out.note(" ".join(str(error).split()))
+                        continue
+                    content = [*parts, text.removeprefix("/") if text.startswith("//") else text]
                     images = []
                 _chat_turn(runner, session, content, out, args.stats)
         finally:

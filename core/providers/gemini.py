@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,8 +24,9 @@ from rill.core.errors import (
     StreamInterruptedError,
 )
 from rill.core.providers import gemini_wire as wire
+from rill.core.providers.gemini_files import GeminiFiles, RemoteFile
 from rill.core.sse import iter_sse
-from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role
+from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -70,6 +71,8 @@ class GeminiProvider:
 
     name = "gemini"
     capabilities = Capabilities()
+    # The Files API (resumable upload) is there: images too big for inline data can go.
+    can_upload_files = True
 
     def __init__(
         self,
@@ -282,6 +285,33 @@ class GeminiProvider:
         if not isinstance(total, int):
             raise ProtocolError(f"{self.host} did not return a token count.")
         return total
+
+    # ------------------------------------------------------------ files
+
+    @property
+    def files(self) -> GeminiFiles:
+        """The Files API on this provider's connection pool, key and timeouts."""
+        return GeminiFiles(
+            self._client, self.base_url, self._api_key, network_error=self._network_error
+        )
+
+    async def upload_file(
+        self,
+        data: bytes,
+        mime_type: str,
+        display_name: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Part:
+        """Upload through the Files API, wait until ACTIVE, return a ``fileData`` part.
+
+        ``progress(sent, total)`` is called as bytes go out. The file expires after 48 h.
+        """
+        remote = await self.files.upload(data, mime_type, display_name, progress)
+        return Part.from_uri(remote.uri, remote.mime_type)
+
+    async def file_info(self, uri: str) -> RemoteFile:
+        """``GET files/{id}`` for a Files API URI: its MIME type, state and expiry."""
+        return await self.files.get(uri)
 
     async def aclose(self) -> None:
         await self._client.aclose()
