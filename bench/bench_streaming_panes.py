@@ -63,7 +63,8 @@ class Pane:
         self.controller.flush()
 
     def repaint(self) -> None:
-        """Paint the visible part now (synchronously), as the next frame would."""
+        """Write what the flush rendered, then paint (synchronously), as the next turns would."""
+        self.view.settle_live()
         self.view.browser.viewport().repaint()
 
     def close(self) -> None:

@@ -12,10 +12,18 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from rill.core.highlight import escape
-from rill.core.markdown import IncrementalMarkdown, RenderedBlock, Theme, render_all, theme_for
+from rill.core.markdown import (
+    IncrementalMarkdown,
+    RenderedBlock,
+    RenderUpdate,
+    Theme,
+    render_all,
+    theme_for,
+)
 from rill.gui.transcript_document import TranscriptDocument
 
 # Languages whose lexers are loaded ahead of need (see warm_up_in_background).
@@ -121,8 +129,11 @@ class BlockHtml:
 class LiveMarkdown:
     """One streamed Markdown region: ``done`` characters of finished blocks, then the tail.
 
-    The caller passes the region's start position on every call, because text above
-    it (the thoughts of the same answer) may have grown since the last one.
+    Work is split in two so neither half holds the UI thread for long: :meth:`render`
+    runs the Markdown renderer over queued text in slices until a deadline, and
+    :meth:`apply` writes what it produced into the document in one edit. The caller
+    passes the region's start on every apply, because text above it (the thoughts of
+    the same answer) may have grown since the last one.
     """
 
     def __init__(
@@ -140,9 +151,14 @@ class LiveMarkdown:
         self._wrap = wrap
         self.done = 0  # document length of the finished blocks
         self.tail = 0  # document length of the open tail
-        self.finished = False
-        self._plain: str | None = None  # the source, once rendering failed
-        self._source: list[str] = []  # every delta, for that failure mode
+        self._queue: list[str] = []  # text pushed, not rendered yet
+        self._source: list[str] = []  # every delta, for text and the plain fallback
+        self._finished_html: list[str] = []  # rendered, not applied yet
+        self._tail_html: str | None = None  # None: the tail in the document is current
+        self._closing = False
+        self._closed = False  # the renderer has finished: everything is a finished block
+        self._plain = False  # rendering failed once: the region shows plain text
+        self._plain_dirty = False  # ... and the document does not show all of it yet
 
     @property
     def length(self) -> int:
@@ -151,61 +167,90 @@ class LiveMarkdown:
 
     @property
     def text(self) -> str:
-        """The Markdown source received so far (line endings normalised)."""
-        return self._markdown.text if self._plain is None else self._plain
+        """Everything pushed so far."""
+        if len(self._source) > 1:
+            self._source[:] = ["".join(self._source)]
+        return self._source[0] if self._source else ""
 
-    def append(self, position: int, delta: str) -> int:
-        """Add ``delta`` to the region that starts at ``position``; return the length change."""
-        if not delta or self.finished:
-            return 0
-        self._source.append(delta)
-        if self._plain is not None:
-            return self._append_plain(position, delta)
+    @property
+    def pending(self) -> bool:
+        """Whether pushed text or a close still has to reach the document."""
+        return bool(
+            self._queue
+            or self._plain_dirty
+            or self._finished_html
+            or self._tail_html is not None
+            or (self._closing and not self._closed)
+        )
+
+    def push(self, delta: str) -> None:
+        """Queue ``delta`` (cheap; :meth:`render` and :meth:`apply` do the work)."""
+        if delta and not self._closing:
+            self._queue.append(delta)
+            self._source.append(delta)
+
+    def close(self) -> None:
+        """No more text: once the queue is rendered, the tail becomes a finished block."""
+        self._closing = True
+
+    def render(self, deadline: float, slice_chars: int = 2048) -> bool:
+        """Run the renderer over queued text until ``deadline``; True when the queue is empty.
+
+        At least one slice is rendered per call, so work always advances.
+        """
+        while self._queue or (self._closing and not self._closed):
+            if self._plain:
+                self._queue.clear()
+                self._closed = self._closing
+                self._plain_dirty = True
+                break
+            if self._queue:
+                head = self._queue[0]
+                piece, rest = head[:slice_chars], head[slice_chars:]
+                if rest:
+                    self._queue[0] = rest
+                else:
+                    self._queue.pop(0)
+                self._run(self._markdown.append, piece)
+            else:
+                self._run(self._markdown.finish, None)
+                self._closed = True
+            if time.perf_counter() >= deadline:
+                break
+        return not self._queue and (self._closed or not self._closing)
+
+    def _run(self, step: Callable[..., RenderUpdate], piece: str | None) -> None:
+        """One renderer call: ``append(piece)``, or ``finish()`` when piece is None."""
         try:
-            update = self._markdown.append(delta)
-            finished = self._html(update.finished, finished=True)
-            tail = self._html([update.tail], finished=False) if update.tail_changed else None
+            update = step() if piece is None else step(piece)
+            self._finished_html.append(self._html(update.finished, finished=True))
+            if piece is None:
+                self._tail_html = ""
+            elif update.tail_changed:
+                self._tail_html = self._html([update.tail], finished=False)
         except Exception:
             log.exception("rendering streamed Markdown failed; showing it as plain text")
-            self._plain = ""
-            return self._append_plain(position, "".join(self._source))
-        return self._apply(position, finished, tail)
+            self._plain = self._plain_dirty = True
+            self._finished_html.clear()
+            self._tail_html = None
 
-    def finish(self, position: int) -> int:
-        """Render the tail as finished; return the length change."""
-        if self.finished:
-            return 0
-        self.finished = True
-        if self._plain is not None:
-            return 0
-        try:
-            update = self._markdown.finish()
-            finished = self._html(update.finished, finished=True)
-        except Exception:
-            log.exception("rendering streamed Markdown failed; showing it as plain text")
-            self._plain = ""
-            return self._append_plain(position, "".join(self._source))
-        return self._apply(position, finished, "")
-
-    def _append_plain(self, position: int, delta: str) -> int:
-        """The failure mode: the whole source as plain text, re-inserted per flush."""
-        assert self._plain is not None
-        self._plain += delta
+    def apply(self, position: int) -> int:
+        """Write the rendered output into the region at ``position``; return the length change."""
         before = self.length
-        self.done = self._document.replace(position, self.length, plain_html(self._plain))
-        self.tail = 0
-        return self.length - before
-
-    def _html(self, blocks: Iterable[RenderedBlock | None], *, finished: bool) -> str:
-        html = self._blocks.html(blocks, finished=finished)
-        return self._wrap(html) if self._wrap is not None and html else html
-
-    def _apply(self, position: int, finished_html: str, tail_html: str | None) -> int:
-        """Insert finished blocks before the tail; replace the tail unless it is unchanged."""
-        before = self.length
+        doc = self._document
+        if self._plain:
+            if not self._plain_dirty:
+                return 0
+            self._plain_dirty = False
+            self.done = doc.replace(position, self.length, plain_html(self.text))
+            self.tail = 0
+            return self.length - before
+        finished_html = "".join(self._finished_html)
+        tail_html = self._tail_html
+        self._finished_html.clear()
+        self._tail_html = None
         if not finished_html and tail_html is None:
             return 0
-        doc = self._document
         doc.begin_edit()
         try:
             if tail_html is not None:
@@ -217,6 +262,10 @@ class LiveMarkdown:
         finally:
             doc.end_edit()
         return self.length - before
+
+    def _html(self, blocks: Iterable[RenderedBlock | None], *, finished: bool) -> str:
+        html = self._blocks.html(blocks, finished=finished)
+        return self._wrap(html) if self._wrap is not None and html else html
 
 
 def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
@@ -253,7 +302,7 @@ def warm_up_in_background() -> None:
             for dark in (False, True):
                 try:
                     render_all(f"```{language}\nx = 'y'  # z\n```\n", theme_for(dark))
-                except Exception:  # a renderer bug must not kill the warm-up, only log
-                    log.exception("warming up the %s lexer failed", language)
+                except Exception:  # best effort: a real message shows (and logs) it
+                    log.debug("warming up the %s lexer failed", language, exc_info=True)
 
     threading.Thread(target=warm, name="rill-markdown-warm-up", daemon=True).start()

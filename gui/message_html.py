@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from rill.core.types import Message, MessageStatus
 
 ESCAPE = html.escape
+USER_INDENT_PX = 48  # the user's box never starts further left than this
+# The transcript's margin. Qt places a right-aligned table against the frame's edge,
+# ignoring this margin, so the user's box repeats it as its own right margin.
+DOCUMENT_MARGIN_PX = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +119,23 @@ def user_message(message: Message, entry_id: int, palette: Palette, images: Sequ
     thumbs = "".join(
         f'<img src="{ESCAPE(name)}" style="vertical-align:middle;" />&nbsp;' for name in images
     )
-    paragraphs = [ESCAPE(p).replace("\n", "<br/>") for p in message.text.split("\n\n")]
-    body = "".join(f'<p style="margin:0px; margin-bottom:6px;">{p}</p>' for p in paragraphs if p)
+    paragraphs = [ESCAPE(p).replace("\n", "<br/>") for p in message.text.split("\n\n") if p]
     if thumbs:
-        body = f'<p style="margin:0px; margin-bottom:6px;">{thumbs}</p>' + body
+        paragraphs.insert(0, thumbs)
+    body = "".join(
+        f'<p style="margin:0px; margin-bottom:{0 if i == len(paragraphs) - 1 else 8}px;">{p}</p>'
+        for i, p in enumerate(paragraphs)
+    )
     copy = _link(f"rill:copy-message/{entry_id}", "Copy", palette.muted)
+    # Right-aligned and as wide as its text (up to the pane less a margin): the user's
+    # turns read as "mine" at a glance, the answers keep the full width.
     return (
-        f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
-        f'style="margin-top:14px; margin-bottom:0px; border-style:solid; '
-        f'border-color:{palette.user_border}; background-color:{palette.user_bubble};">'
-        f"<tr><td>{body}</td></tr></table>" + _small(copy, palette.muted, top=2, align="right")
+        f'<table align="right" cellspacing="0" cellpadding="10" border="1" '
+        f'style="margin-top:16px; margin-bottom:0px; margin-left:{USER_INDENT_PX}px; '
+        f"margin-right:{DOCUMENT_MARGIN_PX}px; "
+        f"border-style:solid; border-color:{palette.user_border}; "
+        f'background-color:{palette.user_bubble};"><tr><td>{body}</td></tr></table>'
+        + _small(copy, palette.muted, top=2, bottom=6, align="right")
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QImage, QPaintEvent, QTextDocument
+from PySide6.QtCore import QPoint, QUrl, Signal
+from PySide6.QtGui import QImage, QPaintEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QWidget
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
@@ -38,6 +38,8 @@ class TranscriptBrowser(QTextBrowser):
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         self._following = True
         self._scrolling = False  # set while we move the scroll bar ourselves
+        self._anchor: QTextCursor | None = None  # see keep_in_place
+        self._anchor_y = 0
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_range_changed)
         bar.valueChanged.connect(self._on_scroll_value_changed)
@@ -67,7 +69,33 @@ class TranscriptBrowser(QTextBrowser):
     def scroll_to_bottom(self) -> None:
         """Jump to the end and follow the stream again."""
         self._following = True
+        self._anchor = None
         self._move_to_bottom()
+
+    def keep_in_place(self) -> None:
+        """Pin what the reader sees: content arriving above must not move it.
+
+        The text at the top of the viewport is remembered with a QTextCursor (which the
+        document moves along with its text) and brought back to the same height after
+        every layout change, until the user scrolls or follows the end again.
+        """
+        if self._following or self._anchor is not None:
+            return
+        self._anchor = self.cursorForPosition(QPoint(0, 0))
+        self._anchor_y = self.cursorRect(self._anchor).top()
+
+    def restore_place(self) -> None:
+        """Scroll so the pinned text is back where the reader left it."""
+        if self._anchor is None:
+            return
+        drift = self.cursorRect(self._anchor).top() - self._anchor_y
+        if drift:
+            bar = self.verticalScrollBar()
+            self._scrolling = True
+            try:
+                bar.setValue(bar.value() + drift)
+            finally:
+                self._scrolling = False
 
     def _move_to_bottom(self) -> None:
         bar = self.verticalScrollBar()
@@ -80,12 +108,15 @@ class TranscriptBrowser(QTextBrowser):
     def _on_scroll_range_changed(self, _minimum: int, _maximum: int) -> None:
         if self._following:
             self._move_to_bottom()
+        else:
+            self.restore_place()
 
     def _on_scroll_value_changed(self, value: int) -> None:
         if self._scrolling:
             return
         # Only the user moves the bar here (wheel, drag, keys): follow exactly when
-        # they left it at the bottom.
+        # they left it at the bottom; their new place is theirs, not a pinned one.
+        self._anchor = None
         self._following = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK_PX
 
     # ------------------------------------------------------------ painting

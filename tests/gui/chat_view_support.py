@@ -68,6 +68,7 @@ def stream(view: ChatView, text: str, sizes: tuple[int, ...] = (1, 7, 3, 40, 2, 
 
 
 def blocks(view: ChatView) -> Iterator[QTextBlock]:
+    view.settle()  # everything queued is in the document
     block = view.browser.document().begin()
     while block.isValid():
         yield block
@@ -121,7 +122,8 @@ class BlockShape:
 
 def shapes(view: ChatView, index: int) -> list[BlockShape]:
     """The blocks of message ``index``, for comparing two renders of one message."""
-    entry = view._entries[index]
+    view.settle()
+    entry = view._transcript.entries[index]
     document = view.browser.document()
     out: list[BlockShape] = []
     block = document.findBlock(entry.start)

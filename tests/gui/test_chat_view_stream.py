@@ -71,12 +71,14 @@ def test_a_flush_edits_only_the_tail_however_long_the_answer(view: ChatView) -> 
     document = view.browser.document()
     document.contentsChange.connect(lambda at, removed, added: changes.append((at, removed, added)))
     view.append_to_answer(text[:200_000], "")  # one big catch-up, then normal frames
+    view.settle_live()
     for size_at in (200_000, 230_000):
         for i in range(10):
             changes.clear()
             end_before = document.characterCount()
             start = size_at + i * 3_300
             view.append_to_answer(text[start : start + 3_300], "")
+            view.settle_live()  # the document half of the flush (next loop turn)
             assert changes, "a flush must change the document"
             first = min(at for at, _r, _a in changes)
             touched = max(r + a for _at, r, a in changes)
@@ -89,7 +91,8 @@ def test_history_rendering_is_reused_for_a_prefix(view: ChatView) -> None:
     first, failed = user_message("q"), answer("", status=MessageStatus.FAILED, error="x")
     history = [user_message("a"), finished(huge_text(20_000)), first, failed]
     view.set_messages(history)
-    kept_end = view._entries[2].end
+    view.settle()
+    kept_end = view._transcript.entries[2].end
     changes: list[int] = []
     view.browser.document().contentsChange.connect(lambda at, _r, _a: changes.append(at))
     view.set_messages(history[:3])
@@ -241,3 +244,81 @@ def _blocks(view: ChatView):  # type: ignore[no-untyped-def]
     from tests.gui.chat_view_support import blocks
 
     return blocks(view)
+
+
+# ------------------------------------------------------------ work in slices
+
+
+def long_history(count: int) -> list[Message]:
+    history: list[Message] = []
+    for i in range(count):
+        body = huge_text(700).replace("Paragraph", f"Line of answer {i}, paragraph")
+        history += [user_message(f"Question {i}?"), finished(f"Answer {i}.\n\n{body}")]
+    return history
+
+
+def test_a_long_history_shows_its_end_at_once_and_fills_in(qtbot: QtBot) -> None:
+    view = make_view(qtbot, height=400)
+    history = long_history(300)
+    view.set_messages(history)
+    document = view.browser.document().toPlainText()  # no settle(): what is shown now
+    assert "Question 299?" in document and "Answer 299." in document
+    assert "Question 0?" not in document
+    assert view.busy
+    bar = view.browser.verticalScrollBar()
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    document = view.browser.document().toPlainText()
+    assert document.index("Question 0?") < document.index("Question 1?")
+    assert document.index("Question 298?") < document.index("Answer 299.")
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())  # followed the end throughout
+    whole = make_view(qtbot)
+    whole.set_messages(history)
+    whole.settle()
+    assert view.plain_text() == whole.plain_text()
+    assert shapes(view, 300) == shapes(whole, 300)
+
+
+def test_reading_older_messages_while_history_loads_keeps_the_place(qtbot: QtBot) -> None:
+    view = make_view(qtbot, height=400)
+    view.set_messages(long_history(300))
+    browser, bar = view.browser, view.browser.verticalScrollBar()
+    bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)  # the reader scrolls up
+    assert not browser.following
+    from PySide6.QtCore import QPoint
+
+    def line_at_top() -> str:
+        return browser.cursorForPosition(QPoint(0, browser.viewport().height() // 3)).block().text()
+
+    reading = line_at_top()
+    assert "answer" in reading or "Question" in reading
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    assert line_at_top() == reading  # older messages arrived above without moving it
+    assert bar.value() > 0 and not browser.following
+
+
+def test_a_whole_answer_at_once_is_written_in_slices(view: ChatView) -> None:
+    view.begin_answer(streaming())
+    text = huge_text(120_000)
+    view.append_to_answer(text, "")  # what the controller does for a non-streamed answer
+    view.finish_answer(finished(text))
+    view.show_retry_notice("The server asked to wait 30 s before retrying.", 30)
+    assert view.busy  # not all written during the call
+    view.settle()
+    shown = view.message_text(0)
+    assert shown.count("Paragraph") == text.count("Paragraph")
+    assert "gemini-2.5-flash-001" in shown
+    assert "wait 30 s" in shown or "wait 29 s" in shown
+    assert not view.busy
+
+
+def test_sending_while_an_answer_settles_keeps_the_order(view: ChatView) -> None:
+    view.begin_answer(streaming())
+    view.append_to_answer("First answer text.", "")
+    view.finish_answer(finished("First answer text."))
+    view.add_user_message(user_message("Second question"))  # before the work loop ran
+    view.begin_answer(streaming())
+    view.append_to_answer("Second answer.", "")
+    text = view.plain_text()
+    assert text.index("First answer text.") < text.index("Second question")
+    assert text.index("Second question") < text.index("Second answer.")
+    assert "gemini-2.5-flash-001" in view.message_text(0)

@@ -1,0 +1,339 @@
+"""The messages of a transcript and their regions in its document.
+
+Each message is an :class:`Entry` owning five consecutive regions (header, thoughts
+disclosure, thoughts, Markdown body, status line); only their lengths are stored, so
+an edit shifts at most the entries after it, and a streaming answer (always the last
+entry) shifts nothing. A long history is rendered newest first, in slices, in front of
+what is already shown (:meth:`Transcript.load_older`), so the bottom of a chat of
+thousands of messages appears at once and the rest fills in without freezing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
+from PySide6.QtGui import QImage, QTextDocument
+
+from rill.core.types import Message, MessageStatus, Role
+from rill.gui import message_html as chrome
+from rill.gui.live_markdown import CodeRegistry, LiveMarkdown, render_markdown
+from rill.gui.transcript_document import TranscriptDocument
+
+HEAD, THOUGHTS_HEAD, THOUGHTS, BODY, STATUS = range(5)
+SEGMENTS = 5
+THUMBNAIL = QSize(120, 90)  # logical pixels; stored at 2x so it stays sharp on HiDPI
+_SECONDS = re.compile(r"\d+(?:\.\d+)? s\b")
+
+
+@dataclass(eq=False)
+class Notice:
+    """A countdown under an answer ("Retrying in 14 s…")."""
+
+    text: str
+    deadline: float  # time.monotonic()
+
+
+@dataclass(eq=False)
+class Entry:
+    """One message's place in the document: where it starts and how long each part is."""
+
+    id: int
+    index: int
+    message: Message
+    start: int = 0
+    lengths: list[int] = field(default_factory=lambda: [0] * SEGMENTS)
+    thoughts_open: bool = False
+    notice: Notice | None = None
+    # Only while the answer streams (the "live" entry):
+    body: LiveMarkdown | None = None
+    thoughts: LiveMarkdown | None = None
+    thought_parts: list[str] = field(default_factory=list)
+    received: bool = False
+    final: Message | None = None  # finish_answer() came; settling the last text
+
+    def offset(self, segment: int) -> int:
+        return self.start + sum(self.lengths[:segment])
+
+    @property
+    def end(self) -> int:
+        return self.start + sum(self.lengths)
+
+    @property
+    def live(self) -> bool:
+        return self.body is not None
+
+    @property
+    def text(self) -> str:
+        """The Markdown source shown (what "Copy message" copies)."""
+        return self.body.text if self.body is not None else self.message.text
+
+    @property
+    def thought_text(self) -> str:
+        return "".join(self.thought_parts) if self.live else self.message.thought_text
+
+    @property
+    def pending(self) -> bool:
+        """Whether the live answer still has text or a close to write."""
+        return any(md is not None and md.pending for md in (self.body, self.thoughts)) or (
+            self.final is not None
+        )
+
+
+class Transcript:
+    """The entries of one conversation and the document regions they render into."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        self.document = document
+        self.doc = TranscriptDocument(document)
+        self.entries: list[Entry] = []
+        self.codes = CodeRegistry()
+        self.palette = chrome.LIGHT
+        self.show_thoughts = True
+        self.waiting_phase = 0
+        self.loaded_from = 0  # entries before this index are not in the document yet
+        self._next_id = 0
+        self._by_id: dict[int, Entry] = {}
+
+    # ------------------------------------------------------------ entries
+
+    def new_entry(self, message: Message) -> Entry:
+        """Append an entry (at the end of the document, not rendered yet)."""
+        entry = Entry(self._next_id, len(self.entries), message, self.doc.end)
+        self._next_id += 1
+        self.entries.append(entry)
+        self._by_id[entry.id] = entry
+        return entry
+
+    def find(self, entry_id: int) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def clear(self) -> None:
+        """Forget every entry; the document is emptied (thumbnails too)."""
+        self.entries.clear()
+        self._by_id.clear()
+        self.codes.clear()
+        self.document.clear()
+        self.loaded_from = 0
+
+    def truncate(self, keep: int) -> None:
+        """Remove the entries from index ``keep`` on (and their regions)."""
+        if keep >= len(self.entries):
+            return
+        start = self.entries[keep].start
+        self.doc.remove(start, self.doc.end - start)
+        for entry in self.entries[keep:]:
+            del self._by_id[entry.id]
+        del self.entries[keep:]
+        self.loaded_from = min(self.loaded_from, keep)
+
+    def unload(self) -> None:
+        """Empty the document but keep the entries, all waiting to be rendered again."""
+        self.document.clear()
+        self.codes.clear()
+        for entry in self.entries:
+            entry.start, entry.lengths = 0, [0] * SEGMENTS
+        self.loaded_from = len(self.entries)
+
+    # ------------------------------------------------------------ segments
+
+    def set_segment(self, entry: Entry, segment: int, html: str, *, shift: bool = True) -> None:
+        """Replace one region of ``entry``; later entries move by the change."""
+        old = entry.lengths[segment]
+        if not html and not old:
+            return
+        new = self.doc.replace(entry.offset(segment), old, html)
+        entry.lengths[segment] = new
+        if shift and new != old:
+            for later in self.entries[entry.index + 1 :]:
+                later.start += new - old
+
+    def render(self, entry: Entry, *, shift: bool = True) -> None:
+        """Fill every region of ``entry`` from its message (or its live text)."""
+        message = entry.message
+        if message.role is Role.USER:
+            images = self._register_images(entry)
+            html = chrome.user_message(message, entry.id, self.palette, images)
+            self.set_segment(entry, HEAD, html, shift=shift)
+            return
+        self.render_thoughts(entry, shift=shift)
+        if entry.body is not None:
+            # A fresh renderer (e.g. new colours) gets the text so far; the view's
+            # work loop renders and writes it in slices.
+            text = entry.body.text
+            self.set_segment(entry, BODY, "", shift=shift)
+            entry.body = self.live_markdown()
+            entry.body.push(text)
+            if entry.final is not None:
+                entry.body.close()
+        else:
+            self.set_segment(entry, BODY, self.markdown(message.text), shift=shift)
+        self.set_segment(entry, STATUS, self.status_html(entry), shift=shift)
+
+    def render_thoughts(self, entry: Entry, *, shift: bool = True) -> None:
+        """The disclosure line and, when open, the thoughts of ``entry``."""
+        text = entry.thought_text
+        shown = self.show_thoughts and bool(text)
+        header = self.thoughts_header(entry) if shown else ""
+        self.set_segment(entry, THOUGHTS_HEAD, header, shift=shift)
+        entry.thoughts = None
+        if shown and entry.thoughts_open and entry.live and entry.final is None:
+            # Streaming: the thoughts grow at their end like the answer does.
+            self.set_segment(entry, THOUGHTS, "", shift=shift)
+            entry.thoughts = self.live_markdown(thoughts=True)
+            entry.thoughts.push(text)
+            return
+        body = self.wrap_thoughts(self.markdown(text)) if shown and entry.thoughts_open else ""
+        self.set_segment(entry, THOUGHTS, body, shift=shift)
+
+    def thoughts_header(self, entry: Entry) -> str:
+        streaming = entry.live and entry.final is None
+        return chrome.thoughts_header(
+            entry.id, self.palette, open_=entry.thoughts_open, streaming=streaming
+        )
+
+    def wrap_thoughts(self, html: str) -> str:
+        return chrome.thoughts_body(html, self.palette) if html else ""
+
+    def status_html(self, entry: Entry) -> str:
+        """Waiting dots or a notice while live; the footer or an error card after."""
+        palette = self.palette
+        if entry.live and entry.final is None:
+            notice = self.notice_html(entry, retrying=True)
+            if notice or entry.received:
+                return notice
+            return chrome.waiting(palette, self.waiting_phase)
+        message = entry.final or entry.message
+        notice = self.notice_html(entry, retrying=False)
+        if message.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
+            return chrome.error_card(message, palette, notice)
+        marks = ""
+        if message.status is MessageStatus.STOPPED:
+            marks = chrome.stopped_marker(palette, "Stopped")
+        elif message.status is MessageStatus.INTERRUPTED:
+            marks = chrome.stopped_marker(palette, "Interrupted: the app closed mid-answer")
+        return marks + chrome.footer(message, entry.id, palette) + notice
+
+    def notice_html(self, entry: Entry, *, retrying: bool) -> str:
+        notice = entry.notice
+        if notice is None:
+            return ""
+        left = max(0, math.ceil(notice.deadline - time.monotonic()))
+        if left == 0:
+            # Live: the retry is under way and the waiting dots say so.
+            return "" if retrying else chrome.retry_notice("You can retry now.", self.palette)
+        text, found = _SECONDS.subn(f"{left} s", notice.text, count=1)
+        if not found:
+            text = f"{text} ({left} s)"
+        return chrome.retry_notice(text, self.palette)
+
+    # ------------------------------------------------------------ the live answer
+
+    def live_markdown(self, *, thoughts: bool = False) -> LiveMarkdown:
+        wrap = self.wrap_thoughts if thoughts else None
+        return LiveMarkdown(self.doc, self.codes, dark=self.palette.dark, wrap=wrap)
+
+    def advance_live(self, entry: Entry, deadline: float) -> bool:
+        """Render and write the live answer's queued text; True once it is settled."""
+        body = entry.body
+        assert body is not None
+        self.doc.begin_edit()
+        try:
+            if not entry.received and (body.text or entry.thought_parts):
+                entry.received = True
+                if entry.final is None:  # text came: the retry it announced worked
+                    entry.notice = None
+                    self.set_segment(entry, STATUS, "", shift=False)
+            if entry.thoughts is not None:
+                entry.thoughts.render(deadline)
+                entry.lengths[THOUGHTS] += entry.thoughts.apply(entry.offset(THOUGHTS))
+            body.render(deadline)
+            entry.lengths[BODY] += body.apply(entry.offset(BODY))
+        finally:
+            self.doc.end_edit()
+        drained = not body.pending and (entry.thoughts is None or not entry.thoughts.pending)
+        if entry.final is not None and drained:
+            self._settle(entry, entry.final)
+            return True
+        return False
+
+    def _settle(self, entry: Entry, message: Message) -> None:
+        """The answer's text is all written: swap the live state for the final message."""
+        self.doc.begin_edit()
+        try:
+            entry.message, entry.final = message, None
+            entry.body = entry.thoughts = None
+            entry.thought_parts.clear()
+            shown = self.show_thoughts and bool(message.thought_text)
+            header = self.thoughts_header(entry) if shown else ""
+            self.set_segment(entry, THOUGHTS_HEAD, header, shift=False)
+            self.set_segment(entry, STATUS, self.status_html(entry), shift=False)
+        finally:
+            self.doc.end_edit()
+
+    # ------------------------------------------------------------ history
+
+    def load_older(self, deadline: float) -> int:
+        """Render entries before ``loaded_from``, newest first, until ``deadline``.
+
+        Each goes in front of what is shown, so the bottom of the chat (what the user
+        looks at) is complete first. Returns the number of characters inserted.
+        """
+        k = self.loaded_from
+        if k == 0:
+            return 0
+        at = self.entries[k].start if k < len(self.entries) else self.doc.end
+        batch: list[Entry] = []
+        inserted = 0
+        self.doc.begin_edit()
+        try:
+            while k > 0:
+                entry = self.entries[k - 1]
+                entry.start, entry.lengths = at, [0] * SEGMENTS
+                self.render(entry, shift=False)
+                size = entry.end - at
+                for later in batch:
+                    later.start += size
+                batch.append(entry)
+                inserted += size
+                k -= 1
+                if time.perf_counter() >= deadline:
+                    break
+        finally:
+            self.doc.end_edit()
+        for entry in self.entries[self.loaded_from :]:
+            entry.start += inserted
+        for entry in self.entries[:k]:
+            entry.start = at
+        self.loaded_from = k
+        return inserted
+
+    # ------------------------------------------------------------ helpers
+
+    def markdown(self, text: str) -> str:
+        return render_markdown(text, self.codes, dark=self.palette.dark) if text else ""
+
+    def _register_images(self, entry: Entry) -> list[str]:
+        """Thumbnails of the message's inline images as document resources; never a URL."""
+        names: list[str] = []
+        for number, part in enumerate(entry.message.images):
+            if part.data is None:
+                continue
+            image = QImage.fromData(QByteArray(part.data))
+            if image.isNull():
+                continue
+            thumb = image.scaled(
+                THUMBNAIL * 2,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            thumb.setDevicePixelRatio(2.0)
+            name = f"rill-image:{entry.id}-{number}"
+            self.document.addResource(
+                QTextDocument.ResourceType.ImageResource.value, QUrl(name), thumb
+            )
+            names.append(name)
+        return names
