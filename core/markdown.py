@@ -231,13 +231,14 @@ class IncrementalMarkdown:
             tok = _MD.parse(text)[0]
             lines = split_lines(tok.content)
             language = language_of(tok.info) if tok.type == "fence" else None
-            pending = lines[self._ctx.lines_done :]
-            done += self._code_pieces(pending, language, self._ctx, complete=False)
+            done += self._code_pieces(
+                lines[self._ctx.lines_done :], language, self._ctx, complete=False
+            )
             region, (first, end) = split_lines(text), tok.map or (0, 0)
-            if tok.type == "fence" and region[first][0] in "`~":
+            if tok.type == "fence" and region[first][0] in "`~":  # unindented: fast path
                 marker, length = tok.markup[0], len(tok.markup)
                 if end - first == 1 or not fence_closes(region[end - 1], marker, length):
-                    pending = lines[self._ctx.lines_done :]
+                    pending = lines[self._ctx.lines_done :]  # after the pieces just finished
                     self._fence = _Fence(marker, length, language, pending)
         return done
 
