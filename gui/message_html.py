@@ -120,6 +120,11 @@ def user_message(message: Message, entry_id: int, palette: Palette, images: Sequ
         f'<img src="{ESCAPE(name)}" style="vertical-align:middle;" />&nbsp;' for name in images
     )
     paragraphs = [ESCAPE(p).replace("\n", "<br/>") for p in message.text.split("\n\n") if p]
+    # Images by address (https://, gs://, Files API) are named, never fetched.
+    uris = [p.file_uri for p in message.images if p.data is None and p.file_uri]
+    if uris:
+        chips = " &nbsp; ".join(f"🖼 {ESCAPE(_short(uri))}" for uri in uris)
+        paragraphs.insert(0, f'<span style="color:{palette.muted};">{chips}</span>')
     if thumbs:
         paragraphs.insert(0, thumbs)
     body = "".join(
@@ -137,6 +142,10 @@ def user_message(message: Message, entry_id: int, palette: Palette, images: Sequ
         f'background-color:{palette.user_bubble};"><tr><td>{body}</td></tr></table>'
         + _small(copy, palette.muted, top=2, bottom=6, align="right")
     )
+
+
+def _short(uri: str, limit: int = 60) -> str:
+    return uri if len(uri) <= limit else "…" + uri[-(limit - 1) :]
 
 
 def thoughts_header(entry_id: int, palette: Palette, *, open_: bool, streaming: bool) -> str:

@@ -10,33 +10,22 @@ document above it has grown.
 
 from __future__ import annotations
 
-from PySide6.QtGui import (
-    QTextBlockFormat,
-    QTextCursor,
-    QTextDocument,
-    QTextDocumentFragment,
-)
+from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument, QTextDocumentFragment
+
+# An empty paragraph Qt's importer keeps (it drops a plain "<p></p>"): its own toHtml()
+# writes empty paragraphs this way.
+_EMPTY_FIRST_BLOCK = '<p style="-qt-paragraph-type:empty; margin:0px;"><br /></p>'
 
 
-def html_fragment(html: str) -> tuple[QTextDocumentFragment, int]:
-    """Parse ``html`` into a fragment that keeps every block's format; return it and its length.
+def html_fragment(html: str) -> QTextDocumentFragment:
+    """Parse ``html`` into a fragment that keeps every block's format when inserted.
 
     Inserting a fragment merges its first block into the block at the insertion point,
     which drops that first block's format (a heading would become a paragraph). So an
-    empty first block is put in front whenever the real first block has content or a
-    format of its own; inserted at the end of a block, that empty block merges away and
-    every real block arrives behind a separator that carries its format.
+    empty paragraph goes first: inserted at the end of a block, it merges away, and
+    every real block arrives behind a separator that carries its own format.
     """
-    scratch = QTextDocument()
-    scratch.setUndoRedoEnabled(False)
-    scratch.setHtml(html)
-    first = scratch.begin()
-    if first.length() > 1 or first.blockFormat() != QTextBlockFormat():
-        cursor = QTextCursor(scratch)
-        cursor.insertBlock(first.blockFormat(), first.charFormat())
-    # characterCount() includes the document's final separator, which a fragment
-    # does not carry; the merged first block adds no characters of its own.
-    return QTextDocumentFragment(scratch), scratch.characterCount() - 1
+    return QTextDocumentFragment.fromHtml(_EMPTY_FIRST_BLOCK + html)
 
 
 class TranscriptDocument:
@@ -79,7 +68,7 @@ class TranscriptDocument:
         """
         if not html:
             return 0
-        fragment, _expected = html_fragment(html)
+        fragment = html_fragment(html)
         cursor = self._cursor
         cursor.setPosition(position)
         cursor.insertFragment(fragment)

@@ -339,3 +339,15 @@ def test_find_anchor_helper_reports_missing_links(view: ChatView) -> None:
     view.set_messages([Message(Role.MODEL, [], status=MessageStatus.COMPLETE)])
     with pytest.raises(AssertionError):
         find_anchor(view, "https://nowhere.example")
+
+
+def test_an_image_by_address_is_named_not_fetched(view: ChatView) -> None:
+    from rill.core.types import Part
+
+    message = Message(
+        Role.USER,
+        [Part.from_uri("gs://bucket/cat.png", "image/png"), Part.from_text("And this one?")],
+    )
+    view.set_messages([message])
+    assert "🖼 gs://bucket/cat.png" in view.message_text(0)
+    assert not any(f.charFormat().isImageFormat() for f in _all_fragments(view))
