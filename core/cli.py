@@ -125,8 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_generation_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--provider", help="provider from the settings (default: gemini)")
-    p.add_argument("--model", help="model id (default: the settings' model, else gemini-2.5-flash)")
+    p.add_argument(
+        "--provider",
+        help="a provider from the settings or a preset: gemini, local (offline, built in), "
+        "vertex, ollama, lmstudio, llamacpp, vllm, openrouter, openai, gemini-openai "
+        "(default: the settings' default provider)",
+    )
+    p.add_argument("--model", help="model id (default: the settings' model, else the provider's)")
     p.add_argument("--base-url", metavar="URL", help="API endpoint (proxies, gateways, tests)")
     p.add_argument(
         "--temperature", type=_ranged(float, 0.0, 2.0), metavar="T", help="randomness, 0 to 2"

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from rill.core.chat import ChatSession
 from rill.core.cli import CHAT_HELP, EXIT_OK, PROG, StdoutState, finish_stdout_line
 from rill.core.errors import BlockedError, ConfigurationError, RillError
+from rill.core.providers import registry
 from rill.core.providers.base import Provider
-from rill.core.providers.gemini import DEFAULT_MODEL, GeminiProvider, default_api_key
 from rill.core.retry import RetryNotice, RetryPolicy
 from rill.core.settings import Settings, load_settings
 from rill.core.types import (
@@ -90,42 +90,16 @@ def build_session(args: argparse.Namespace, out: Output) -> ChatSession:
     settings = loaded.settings
     name = args.provider or settings.default_provider
     provider = make_provider(name, args.base_url, settings)
-    generation = generation_from_args(args, settings.generation_settings(name))
+    # The provider's default model when the settings name none (a preset's, the
+    # built-in offline model's, or "" for "the first the server lists").
+    generation = generation_from_args(args, registry.generation_settings(name, settings))
     return ChatSession(provider, generation, retry_policy=retry_policy(), on_retry=out.retry_notice)
 
 
 def make_provider(name: str, base_url: str | None, settings: Settings) -> Provider:
-    """The provider called ``name``; ConfigurationError when it cannot be used yet."""
-    config = settings.providers.get(name)
-    kind = config.kind if config is not None else name
-    if kind != "gemini":
-        raise ConfigurationError(f"provider {name!r} is not available yet")
-    # The official SDK's variables win for the provider called "gemini"; a second
-    # Gemini account under another name uses only its own stored key.
-    key = default_api_key() if name == "gemini" else None
-    if key is None:
-        from rill.core.secrets import get_api_key  # keyring loads only on this path
-
-        key = get_api_key(name, use_env=False)
-    if key is None:
-        raise ConfigurationError(
-            "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), "
-            "or save a key in Rill's settings."
-            if name == "gemini"
-            else f"No API key saved for provider {name!r}; save one in Rill's settings."
-        )
-    url = (
-        base_url
-        or os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip()
-        or (config.base_url if config is not None else "")
-        or None
-    )
-    return GeminiProvider(
-        key,
-        url,
-        read_timeout=settings.network.read_timeout,
-        proxy=settings.network.proxy or None,
-    )
+    """The provider called ``name`` (an entry of the settings or a preset, see
+    ``rill.core.providers.registry``); ConfigurationError when it cannot be used yet."""
+    return registry.build_provider(name, settings, base_url=base_url)
 
 
 def generation_from_args(
@@ -136,7 +110,7 @@ def generation_from_args(
     d = defaults
     return replace(
         d,
-        model=a.model or d.model or DEFAULT_MODEL,
+        model=a.model or d.model,
         temperature=d.temperature if a.temperature is None else a.temperature,
         top_p=d.top_p if a.top_p is None else a.top_p,
         top_k=d.top_k if a.top_k is None else a.top_k,
@@ -233,7 +207,10 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
     reason = result.finish_reason
     if reason in BLOCKING_FINISH_REASONS:
         cut = "stopped the answer" if result.text else "blocked the answer"
-        raise BlockedError(f"Gemini {cut} ({reason}).", reason=reason or "")
+        who = getattr(session.provider, "label", None) or (
+            "Gemini" if session.provider.name in ("gemini", "vertex") else "The model"
+        )
+        raise BlockedError(f"{who} {cut} ({reason}).", reason=reason or "")
     if reason is not None and reason not in NORMAL_FINISH_REASONS:
         out.note(finish_note(reason))
     return result
@@ -298,7 +275,8 @@ def run_chat(args: argparse.Namespace) -> int:
     if interactive:
         with contextlib.suppress(ImportError):  # absent on Windows
             import readline  # noqa: F401  (line editing and history for input())
-        print(f"{PROG} chat with {session.settings.model}. /help for commands.", file=sys.stderr)
+        model = session.settings.model or "the server's default model"
+        print(f"{PROG} chat with {model}. /help for commands.", file=sys.stderr)
     with asyncio.Runner() as runner:
         try:
             while (line := _read_line("> " if interactive else "")) is not None:

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 _MODEL_CALL = re.compile(r"^/(v1beta|v1)/models/([^/:]+):(generateContent|streamGenerateContent"
                          r"|countTokens)$")
+# Vertex AI: the same calls under a project and location, with an OAuth bearer token.
+_VERTEX = re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/publishers/google(/models/.+)$")
+VERTEX_BAD_TOKEN = ("Request had invalid authentication credentials. Expected OAuth 2 access "
+                    "token, login cookie or other valid authentication credential.")
 _MODEL_GET = re.compile(r"^/(v1beta|v1)/models/([^/:]+)$")
 _MODELS = re.compile(r"^/(v1beta|v1)/models$")
 _FILE = re.compile(r"^/(v1beta|v1)/files/([a-z0-9-]+)$")
@@ -198,6 +202,9 @@ class GeminiHandler(BaseHTTPRequestHandler):
 
     def _route(self, rec: RecordedRequest) -> None:
         path, method = rec.path, rec.method
+        if vertex := _VERTEX.match(path):
+            self._vertex(rec, "/v1" + vertex.group(3))
+            return
         if method == "POST" and _UPLOAD.match(path) and "upload_id" in rec.query:
             self._upload_transfer(rec)  # the session URL itself is the credential
             return
@@ -230,6 +237,18 @@ class GeminiHandler(BaseHTTPRequestHandler):
             self.send_json(200, {"files": files} if files else {})
         else:
             self._send_html_404(path)
+
+    def _vertex(self, rec: RecordedRequest, inner: str) -> None:
+        """Vertex AI mode (see FakeGemini.bearer_token): bearer auth, then the usual call."""
+        token = self.server.fake.bearer_token
+        if token is None or rec.headers.get("authorization") != f"Bearer {token}":
+            self.send_error_spec(ErrorSpec(401, "UNAUTHENTICATED", VERTEX_BAD_TOKEN))
+            return
+        call = _MODEL_CALL.match(inner)
+        if rec.method != "POST" or call is None:
+            self._send_html_404(rec.path)
+            return
+        self._model_call(rec, call.group(2), call.group(3), "v1")
 
     def _list_models(self, rec: RecordedRequest) -> None:
         try:

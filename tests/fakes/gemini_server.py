@@ -146,6 +146,9 @@ class FakeGemini:
         self.api_key = api_key
         self.host = host
         self.verbose = verbose
+        # Vertex AI mode: /v1/projects/P/locations/L/publishers/google/models/M:action
+        # answers to "Authorization: Bearer <bearer_token>" (None: every token is refused).
+        self.bearer_token: str | None = None
         self.models: list[dict[str, Any]] = [dict(m) for m in (models or DEFAULT_MODELS)]
         self.default_scenario = Scenario(crlf=crlf, label="default")
         self.files = FileStore(file_active_after_polls)

@@ -1,0 +1,453 @@
+"""The embedded offline model: a GGUF file run by llama.cpp (``llama-cpp-python``).
+
+Every llama.cpp call happens on one worker thread owned by the provider, never on
+the event loop's thread: a token takes milliseconds of pure CPU, and loading a
+model takes seconds. Tokens come back to the asyncio consumer through an
+``asyncio.Queue`` fed with ``loop.call_soon_threadsafe``. Stopping (cancelling the
+consumer) sets a flag the worker checks between tokens, so generation ends within
+one token's time. The model loads lazily on first use and stays loaded ("warm");
+one model is in memory at a time. ``llama_cpp`` is imported only here, on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from rill.core.errors import ConfigurationError, InvalidRequestError, RillError, ServerError
+from rill.core.providers import openai_wire as wire
+from rill.core.providers.local_models import LocalModel, find_models, resolve_model
+from rill.core.types import (
+    Capabilities,
+    Chunk,
+    GenerateRequest,
+    Message,
+    ModelInfo,
+    Role,
+    Usage,
+)
+
+DEFAULT_N_CTX = 4096
+# llama_cpp's own sampling defaults, shown in the settings panel as the model's.
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_TOP_P = 0.95
+DEFAULT_TOP_K = 40
+
+
+@dataclass
+class RunStats:
+    """What one generation did, for benchmarks and tests (times are monotonic)."""
+
+    model_id: str = ""
+    thread_name: str = ""
+    load_seconds: float = 0.0  # 0 when the model was already warm
+    prompt_tokens: int | None = None
+    output_tokens: int = 0
+    first_token_at: float | None = None
+    stop_requested_at: float | None = None
+    finished_at: float | None = None  # the worker stopped touching the model
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def request_stop(self) -> None:
+        if not self.stop.is_set():
+            self.stop_requested_at = time.monotonic()
+            self.stop.set()
+
+    @property
+    def stop_latency(self) -> float | None:
+        """Seconds from the stop request to the worker leaving the generation loop."""
+        if self.stop_requested_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.stop_requested_at)
+
+
+class _TokenCounter:
+    """A llama_cpp logits processor: called once per sampled token, before sampling.
+
+    The first call's input is exactly the evaluated prompt, so it gives the prompt
+    size; the number of calls is the number of tokens sampled.
+    """
+
+    def __init__(self, stats: RunStats, on_prompt_read: Callable[[], None]) -> None:
+        self.stats = stats
+        self.calls = 0
+        self._on_prompt_read = on_prompt_read
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.calls == 0:
+            self.stats.prompt_tokens = len(input_ids)
+            self._on_prompt_read()
+        self.calls += 1
+        return scores
+
+
+def _import_llama() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ConfigurationError(
+            "The offline model needs llama-cpp-python, which is not installed "
+            "(pip install llama-cpp-python).",
+            detail=str(exc),
+        ) from None
+    return llama_cpp
+
+
+_END = object()
+
+
+class LocalProvider:
+    """Runs GGUF models in-process. ``model_paths``: the user's explicitly added files.
+
+    ``models_dir`` defaults to ``<data dir>/models``. ``n_threads`` defaults to the
+    number of CPU cores.
+    """
+
+    name = "local"
+    capabilities = Capabilities(
+        images=False,
+        file_uris=False,
+        thoughts=False,
+        system_instruction=True,
+        safety_settings=False,
+        seed=True,
+        top_k=True,
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str = "local",
+        model_paths: Sequence[str | Path] = (),
+        models_dir: Path | None = None,
+        n_ctx: int = DEFAULT_N_CTX,
+        n_threads: int | None = None,
+    ) -> None:
+        self.name = name
+        self.model_paths = list(model_paths)
+        self.models_dir = models_dir
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.last_run: RunStats | None = None
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="rill-local-model"
+        )
+        # Touched only on the worker thread.
+        self._llama: Any = None
+        self._loaded: LocalModel | None = None
+        # ctypes callbacks must outlive their use by C, so they live on the instance.
+        self._abort_callback: Any = None
+        self._no_callback: Any = None
+        self._set_abort: Any = None
+        self._running: RunStats | None = None  # the answer the worker is on
+        self._closed = False
+
+    # ------------------------------------------------------------ worker side
+
+    def _resolve(self, model_id: str) -> LocalModel:
+        return resolve_model(model_id, self.model_paths, self.models_dir)
+
+    def _ensure_loaded(self, model: LocalModel) -> float:
+        """Load ``model`` unless it is the one in memory; returns the seconds spent."""
+        if self._loaded is not None and self._loaded.path == model.path:
+            return 0.0
+        llama_cpp = _import_llama()
+        self._unload()
+        started = time.monotonic()
+        try:
+            self._llama = llama_cpp.Llama(
+                model_path=str(model.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise InvalidRequestError(
+                f"The model file {model.path.name} could not be loaded; is it a GGUF model?",
+                detail=str(exc),
+            ) from None
+        self._loaded = model
+        self._quiet_and_abortable(llama_cpp)
+        return time.monotonic() - started
+
+    def _quiet_and_abortable(self, llama_cpp: Any) -> None:
+        """Silence llama.cpp's stderr chatter and prepare its abort callback.
+
+        Reading a long prompt is one llama_decode call that can last seconds on a
+        small CPU: between tokens is too late for Stop there. llama.cpp's abort
+        callback is asked between compute steps, hundreds of times per token, so it
+        is armed only while the prompt is read (see ``_arm_abort``).
+        """
+        import logging
+
+        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
+        try:
+            self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
+            self._no_callback = llama_cpp.ggml_abort_callback()  # NULL
+            self._set_abort = llama_cpp.llama_set_abort_callback
+        except (AttributeError, TypeError):  # bindings without it: Stop waits for a token
+            self._set_abort = None
+
+    def _arm_abort(self, armed: bool) -> None:
+        if self._set_abort is None or self._llama is None:
+            return
+        callback = self._abort_callback if armed else self._no_callback
+        with contextlib.suppress(AttributeError, TypeError):
+            self._set_abort(self._llama._ctx.ctx, callback, None)
+
+    def _should_abort(self, _data: Any) -> bool:
+        run = self._running
+        return run is not None and run.stop.is_set()
+
+    def _unload(self) -> None:
+        llama, self._llama, self._loaded = self._llama, None, None
+        if llama is not None:
+            llama.close()
+
+    def _sampling(self, request: GenerateRequest, counter: _TokenCounter) -> dict[str, Any]:
+        s = request.settings
+        llama_cpp = _import_llama()
+        args: dict[str, Any] = {
+            "logits_processor": llama_cpp.LogitsProcessorList([counter]),
+        }
+        if s.temperature is not None:
+            args["temperature"] = s.temperature
+        if s.top_p is not None:
+            args["top_p"] = s.top_p
+        if s.top_k is not None:
+            args["top_k"] = s.top_k
+        if s.max_output_tokens is not None:
+            args["max_tokens"] = s.max_output_tokens
+        if s.stop_sequences:
+            args["stop"] = list(s.stop_sequences)
+        if s.seed is not None:
+            args["seed"] = s.seed
+        return args
+
+    def _generate(
+        self, request: GenerateRequest, stats: RunStats, emit: Callable[[object], None]
+    ) -> None:
+        """The worker's whole job for one answer; reports through ``emit`` only."""
+        stats.thread_name = threading.current_thread().name
+        self._running = stats
+        try:
+            if stats.stop.is_set():
+                return
+            model = self._resolve(request.settings.model)
+            stats.model_id = model.id
+            stats.load_seconds = self._ensure_loaded(model)
+            if stats.stop.is_set():
+                return
+            self._run_completion(request, model, stats, emit)
+        except RillError as exc:
+            emit(exc)
+        except RuntimeError as exc:
+            if not stats.stop.is_set():  # else: the abort callback ended a stopped decode
+                emit(ServerError("The local model failed.", detail=str(exc)))
+        except ValueError as exc:  # llama_cpp: prompt longer than the context, bad template
+            text = str(exc)
+            if "context window" in text or "exceed" in text:
+                emit(
+                    InvalidRequestError(
+                        f"The conversation is longer than the local model's context "
+                        f"({self.n_ctx} tokens); start a new chat or shorten it.",
+                        detail=text,
+                    )
+                )
+            else:
+                emit(InvalidRequestError("The local model refused the request.", detail=text))
+        except Exception as exc:  # a crash in llama.cpp's bindings must not kill the app
+            emit(ServerError("The local model failed.", detail=f"{type(exc).__name__}: {exc}"))
+        finally:
+            self._running = None
+            stats.finished_at = time.monotonic()
+            stats.done.set()
+            emit(_END)
+
+    def _run_completion(
+        self,
+        request: GenerateRequest,
+        model: LocalModel,
+        stats: RunStats,
+        emit: Callable[[object], None],
+    ) -> None:
+        counter = _TokenCounter(stats, lambda: self._arm_abort(False))
+        messages = wire.encode_messages(request)
+        pieces = self._llama.create_chat_completion(
+            messages=messages, stream=True, **self._sampling(request, counter)
+        )
+        splitter = wire.ThinkSplitter()
+        finish: str | None = None
+        self._arm_abort(True)
+        try:
+            for piece in pieces:
+                if stats.stop.is_set():
+                    return
+                choice = piece["choices"][0]
+                text = choice.get("delta", {}).get("content")
+                if text:
+                    parts = splitter.feed(text)
+                    if parts:
+                        stats.first_token_at = stats.first_token_at or time.monotonic()
+                        emit(Chunk(parts=tuple(parts), model_version=model.id))
+                finish = choice.get("finish_reason") or finish
+        finally:
+            self._arm_abort(False)
+            pieces.close()  # ends llama_cpp's generator: no token is computed after this
+            stats.output_tokens = counter.calls
+        if finish == "stop" and counter.calls:
+            stats.output_tokens = counter.calls - 1  # the end-of-turn token is not output
+        prompt = stats.prompt_tokens
+        emit(
+            Chunk(
+                parts=tuple(splitter.flush()),
+                usage=Usage(
+                    prompt_tokens=prompt,
+                    output_tokens=stats.output_tokens,
+                    total_tokens=(prompt or 0) + stats.output_tokens,
+                ),
+                finish_reason=wire.map_finish_reason(finish) or "STOP",
+                model_version=model.id,
+            )
+        )
+
+    # ------------------------------------------------------------ loop side
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        if self._closed:
+            raise ConfigurationError("The local model was closed.")
+        return self._executor.submit(fn, *args)
+
+    @staticmethod
+    def _check(request: GenerateRequest) -> None:
+        if any(p.is_image for m in request.contents for p in m.parts):
+            raise InvalidRequestError(
+                "The local model cannot see images; remove the attachment or choose a vision model."
+            )
+
+    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+        """Tokens as the worker produces them; the last chunk has usage and finish."""
+        self._check(request)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        stats = RunStats()
+        self.last_run = stats
+
+        def emit(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is gone: nobody is listening any more
+                stats.request_stop()
+
+        self._submit(self._generate, request, stats, emit)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, Chunk)
+                yield item
+        finally:
+            if not stats.done.is_set():
+                stats.request_stop()
+
+    async def generate(self, request: GenerateRequest) -> Message:
+        """The streamed answer gathered into one message."""
+        message = Message(role=Role.MODEL, model=request.settings.model)
+        async for chunk in self.stream(request):
+            for part in chunk.parts:
+                message.append_part(part)
+            message.usage = chunk.usage or message.usage
+            message.finish_reason = chunk.finish_reason or message.finish_reason
+            message.model_version = chunk.model_version or message.model_version
+        return message
+
+    def _info(self, model: LocalModel) -> ModelInfo:
+        size = f"{model.size_bytes / 1e6:.0f} MB" if model.size_bytes else "size unknown"
+        return ModelInfo(
+            id=model.id,
+            display_name=model.display_name,
+            description=f"{model.path} ({size})",
+            input_token_limit=self.n_ctx,
+            output_token_limit=self.n_ctx,
+            temperature=DEFAULT_TEMPERATURE,
+            max_temperature=2.0,
+            top_p=DEFAULT_TOP_P,
+            top_k=DEFAULT_TOP_K,
+            thinking=False,
+            vision=False,
+        )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The built-in model, the models folder's files and the added paths."""
+        found = await asyncio.to_thread(find_models, self.model_paths, self.models_dir)
+        return [self._info(m) for m in found]
+
+    async def count_tokens(self, request: GenerateRequest) -> int:
+        """The prompt's tokens under the model's chat template (loads the model)."""
+        self._check(request)
+        return int(await asyncio.wrap_future(self._submit(self._count, request)))
+
+    def _count(self, request: GenerateRequest) -> int:
+        model = self._resolve(request.settings.model)
+        self._ensure_loaded(model)
+        llama = self._llama
+        messages = wire.encode_messages(request)
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            text = "\n".join(str(m["content"]) for m in messages)
+            return len(llama.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        def token_text(token: int) -> str:
+            return bytes(llama.detokenize([token], special=True)).decode("utf-8", "replace")
+
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=token_text(llama.token_eos()),
+            bos_token=token_text(llama.token_bos()),
+        )
+        result = formatter(messages=cast(Any, messages))
+        prompt = result.prompt.encode("utf-8")
+        return len(llama.tokenize(prompt, add_bos=not result.added_special, special=True))
+
+    async def warm_up(self, model: str = "") -> float:
+        """Load ``model`` now (off the loop) so the first answer starts at once.
+
+        Returns the seconds loading took (0 when it was already in memory).
+        """
+        return float(await asyncio.wrap_future(self._submit(self._warm, model)))
+
+    def _warm(self, model_id: str) -> float:
+        return self._ensure_loaded(self._resolve(model_id))
+
+    async def aclose(self) -> None:
+        """Stop any answer, free the model on its own thread, and end the thread."""
+        if self._closed:
+            return
+        if self.last_run is not None:
+            self.last_run.request_stop()
+        future = self._executor.submit(self._unload)
+        self._closed = True
+        self._executor.shutdown(wait=False)
+        with contextlib.suppress(Exception):  # freeing failed: the process is ending anyway
+            await asyncio.wrap_future(future)
+
+    def model_files(self) -> Iterable[LocalModel]:
+        """The model files as found now (blocking: call off the event loop)."""
+        return find_models(self.model_paths, self.models_dir)
+
+
+__all__ = ["LocalProvider", "RunStats"]

@@ -1,0 +1,388 @@
+"""Any OpenAI-compatible server (Chat Completions + SSE) over one ``httpx.AsyncClient``.
+
+Ollama, LM Studio, llama.cpp's server, vLLM, OpenRouter, OpenAI itself and Gemini's
+OpenAI endpoint all speak it, each a little differently; ``openai_wire`` absorbs the
+differences. The key travels only in the ``Authorization: Bearer`` header.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import math
+import socket
+import ssl
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from rill.core.errors import (
+    AuthError,
+    InvalidRequestError,
+    NetworkError,
+    ProtocolError,
+    RequestTimeoutError,
+    RillError,
+    StreamInterruptedError,
+)
+from rill.core.providers import openai_wire as wire
+from rill.core.sse import iter_sse
+from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
+
+USER_AGENT = "rill/0.1"
+MAX_ERROR_BODY = 256 * 1024
+DONE = "[DONE]"
+
+
+def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
+    """Connect bounded, reads bounded between bytes, no total limit (answers stream long)."""
+    return httpx.Timeout(
+        connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def network_error(
+    exc: Exception, host: str, connect_timeout: float, read_timeout: float
+) -> RillError:
+    """httpx's failures as the hierarchy, with a line a person understands."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return RequestTimeoutError(f"Could not connect to {host} within {connect_timeout:g} s.")
+    if isinstance(exc, httpx.ReadTimeout):
+        return RequestTimeoutError(
+            f"{host} sent nothing for {read_timeout:g} s; the request timed out."
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(f"The request to {host} timed out.")
+    text = str(exc) or type(exc).__name__
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return NetworkError(
+                f"The TLS certificate of {host} could not be verified "
+                f"({cause.verify_message}); Rill does not connect to it.",
+                detail=text,
+            )
+        if isinstance(cause, ssl.SSLError):
+            return NetworkError(f"A secure connection to {host} failed (TLS).", detail=text)
+        if isinstance(cause, socket.gaierror):
+            return NetworkError(
+                f"Could not find the server {host} (DNS lookup failed).", detail=text
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return NetworkError(
+                f"{host} refused the connection; is the server running?", detail=text
+            )
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"Could not connect to {host}; is the server running?", detail=text)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return StreamInterruptedError(
+            f"The connection to {host} broke before the answer was finished.", detail=text
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return NetworkError(f"The server address is not valid: {text}")
+    return NetworkError(f"Network error talking to {host}.", detail=text)
+
+
+def estimate_tokens(request: GenerateRequest) -> int:
+    """About four characters a token: the API has no counting call, so this guesses."""
+    chars = len(request.settings.system_instruction or "")
+    images = 0
+    for message in request.contents:
+        for part in message.parts:
+            chars += len(part.text or "")
+            images += part.is_image
+    return math.ceil(chars / 4) + 85 * images  # 85: OpenAI's low-detail image cost
+
+
+class OpenAICompatProvider:
+    """Chat Completions at ``base_url`` (which ends in ``/v1`` or its equivalent).
+
+    ``label`` names the server in error lines ("Ollama did not accept the API key").
+    ``default_model`` is used when a request names none; failing that, the first
+    model the server lists (llama.cpp and vLLM serve just one).
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        name: str = "openai",
+        label: str | None = None,
+        default_model: str = "",
+        read_timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        send_top_k: bool = True,
+        include_usage: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).netloc or self.base_url
+        self.label = label or self.host
+        self.default_model = default_model
+        self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self.send_top_k = send_top_k
+        # Turned off for good once the server refuses it (older vLLM, some proxies).
+        self.include_usage = include_usage
+        self.capabilities = Capabilities(
+            images=True,
+            file_uris=False,
+            thoughts=True,
+            system_instruction=True,
+            safety_settings=False,
+            seed=True,
+            top_k=send_top_k,
+        )
+        self._api_key = api_key
+        self._first_listed: str | None = None
+        self._client = httpx.AsyncClient(
+            timeout=make_timeout(read_timeout, connect_timeout),
+            headers={"user-agent": USER_AGENT},
+            proxy=proxy or None,
+            trust_env=trust_env,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # ------------------------------------------------------------ plumbing
+
+    def _headers(self, streaming: bool = False) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if streaming:
+            headers["accept"] = "text/event-stream"
+        if self._api_key:
+            headers["authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
+
+    async def _raise_for_status(self, response: httpx.Response, model: str | None) -> None:
+        if response.status_code == 200:
+            return
+        body = b""
+        async for piece in response.aiter_bytes():
+            body += piece
+            if len(body) > MAX_ERROR_BODY:
+                break
+        if 300 <= response.status_code < 400:
+            target = response.headers.get("location", "?")
+            raise ProtocolError(
+                f"{self.host} redirected the request (HTTP {response.status_code}) to "
+                f"{urlsplit(target).netloc or target}; check the base URL."
+            )
+        error = wire.error_from_http(
+            response.status_code,
+            body,
+            response.headers.get("content-type", ""),
+            response.headers.get("retry-after"),
+            model,
+            self.label,
+        )
+        if isinstance(error, AuthError) and not self._api_key:
+            error.message += f" No API key is set for provider '{self.name}'."
+            error.args = (error.message,)
+        raise error
+
+    @asynccontextmanager
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        model: str | None = None,
+        streaming: bool = False,
+    ) -> AsyncIterator[httpx.Response]:
+        """An open, status-checked response; closed (connection dropped) on exit."""
+        try:
+            async with self._client.stream(
+                method, url, json=json, headers=self._headers(streaming)
+            ) as resp:
+                await self._raise_for_status(resp, model)
+                yield resp
+        except httpx.HTTPError as exc:
+            raise network_error(exc, self.host, self.connect_timeout, self.read_timeout) from None
+
+    async def _get_json(
+        self, method: str, url: str, *, json: Any = None, model: str | None = None
+    ) -> Any:
+        async with self._request(method, url, json=json, model=model) as resp:
+            body = await resp.aread()
+        try:
+            return resp.json() if body else {}
+        except ValueError:
+            kind = resp.headers.get("content-type", "no content type")
+            raise ProtocolError(
+                f"{self.host} answered with something that is not JSON ({kind})."
+            ) from None
+
+    async def _model(self, requested: str) -> str:
+        """The model to ask for: the request's, the configured default, or the first listed."""
+        if requested:
+            return requested
+        if self.default_model:
+            return self.default_model
+        if self._first_listed is None:
+            models = await self.list_models()
+            if not models:
+                raise InvalidRequestError(
+                    f"No model was chosen and {self.label} lists none; choose a model."
+                )
+            self._first_listed = models[0].id
+        return self._first_listed
+
+    # ------------------------------------------------------------ the protocol
+
+    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+        """``chat/completions`` with ``stream: true``: chunks as they arrive.
+
+        A server that refuses ``stream_options`` is asked again without it (no usage
+        then). Raises StreamInterruptedError when the body ends with neither
+        ``[DONE]`` nor a finish reason: a dropped connection is never a complete answer.
+        """
+        model = await self._model(request.settings.model)
+        started = False
+        try:
+            async with aclosing(self._stream_once(request, model, self.include_usage)) as chunks:
+                async for chunk in chunks:
+                    started = True
+                    yield chunk
+            return
+        except InvalidRequestError as exc:
+            if started or not self.include_usage or not wire.rejects_stream_options(exc):
+                raise
+            self.include_usage = False
+        async with aclosing(self._stream_once(request, model, False)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _stream_once(
+        self, request: GenerateRequest, model: str, include_usage: bool
+    ) -> AsyncGenerator[Chunk, None]:
+        body = wire.encode_request(
+            request, model, stream=True, include_usage=include_usage, send_top_k=self.send_top_k
+        )
+        url = self._url("chat/completions")
+        async with self._request("POST", url, json=body, model=model, streaming=True) as resp:
+            ctype = resp.headers.get("content-type", "")
+            if "text/event-stream" not in ctype:
+                if "json" in ctype:  # the server ignored stream: true; take it whole
+                    yield self._whole(await resp.aread())
+                    return
+                raise ProtocolError(
+                    f"{self.host} did not answer with an event stream "
+                    f"({ctype.split(';')[0] or 'no content type'})."
+                )
+            async for chunk in self._read_events(resp):
+                yield chunk
+
+    async def _read_events(self, resp: httpx.Response) -> AsyncIterator[Chunk]:
+        """Text chunks as they come; finish reason and usage together in a last chunk.
+
+        With ``include_usage`` the usage arrives in its own event after the finish
+        reason, so the finish is held back until ``[DONE]`` to travel with it.
+        """
+        splitter = wire.ThinkSplitter()
+        finish: str | None = None
+        usage: Usage | None = None
+        version: str | None = None
+        response_id: str | None = None
+        done = False
+        try:
+            async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):
+                if data.strip() == DONE:
+                    done = True
+                    break
+                chunk = wire.decode_event(data, splitter)
+                finish = chunk.finish_reason or finish
+                usage = chunk.usage or usage
+                version = chunk.model_version or version
+                response_id = chunk.response_id or response_id
+                if chunk.parts:
+                    yield Chunk(parts=chunk.parts, model_version=version, response_id=response_id)
+        except StreamInterruptedError as exc:
+            raise StreamInterruptedError(
+                f"The connection to {self.host} broke before the answer was finished.",
+                detail=str(exc),
+            ) from None
+        if not done and finish is None:
+            raise StreamInterruptedError(
+                f"The connection to {self.host} closed before the answer was finished."
+            )
+        yield Chunk(
+            parts=tuple(splitter.flush()),
+            usage=usage,
+            finish_reason=finish,
+            model_version=version,
+            response_id=response_id,
+        )
+
+    def _whole(self, body: bytes) -> Chunk:
+        """A non-streamed completion body as one chunk."""
+        try:
+            obj = jsonlib.loads(body) if body else {}
+        except (ValueError, RecursionError):
+            raise ProtocolError(f"{self.host} answered with something that is not JSON.") from None
+        splitter = wire.ThinkSplitter()
+        chunk = wire.decode_chunk(obj, splitter, stream=False)
+        return Chunk(
+            parts=(*chunk.parts, *splitter.flush()),
+            usage=chunk.usage,
+            finish_reason=chunk.finish_reason,
+            model_version=chunk.model_version,
+            response_id=chunk.response_id,
+        )
+
+    async def generate(self, request: GenerateRequest) -> Message:
+        """``chat/completions`` with ``stream: false``: the whole answer at once."""
+        model = await self._model(request.settings.model)
+        body = wire.encode_request(request, model, stream=False, send_top_k=self.send_top_k)
+        async with self._request(
+            "POST", self._url("chat/completions"), json=body, model=model
+        ) as r:
+            raw = await r.aread()
+        chunk = self._whole(raw)
+        message = Message(role=Role.MODEL, model=model)
+        for part in chunk.parts:
+            message.append_part(part)
+        message.usage = chunk.usage
+        message.finish_reason = chunk.finish_reason
+        message.model_version = chunk.model_version
+        return message
+
+    async def list_models(self) -> list[ModelInfo]:
+        """``GET models``, chat models only (embedding and speech models left out)."""
+        obj = await self._get_json("GET", self._url("models"))
+        entries = None
+        if isinstance(obj, dict):
+            entries = obj.get("data", obj.get("models"))
+        models: list[ModelInfo] = []
+        for raw in entries if isinstance(entries, list) else []:
+            info = wire.decode_model(raw)
+            if info is not None:
+                models.append(info)
+        return models
+
+    async def count_tokens(self, request: GenerateRequest) -> int:
+        """An estimate: Chat Completions has no token-counting call."""
+        return estimate_tokens(request)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,475 @@
+"""OpenAI Chat Completions JSON on the wire: request bodies, stream chunks, errors.
+
+Pure functions and one small state machine (``ThinkSplitter``), no I/O, so the
+mapping can be tested alone. Servers that speak "OpenAI-compatible" differ in the
+details (vLLM puts its error at the top level, Gemini wraps it in a list, reasoning
+arrives as ``reasoning_content``, ``reasoning`` or ``<think>`` tags); this module
+absorbs those differences so the provider sees one shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rill.core.errors import (
+    AuthError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitedError,
+    RequestTimeoutError,
+    RillError,
+    ServerError,
+)
+from rill.core.providers.gemini_wire import parse_retry_after
+from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
+
+JSON = dict[str, Any]
+
+# OpenAI's finish reasons in Rill's (Gemini's) vocabulary; others are upper-cased.
+FINISH_REASONS = {
+    "stop": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "tool_calls": "TOOL_CALLS",
+    "function_call": "TOOL_CALLS",
+    "eos": "STOP",  # some servers (TGI) say "eos_token"/"eos"
+    "eos_token": "STOP",
+    "stop_sequence": "STOP",
+}
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+
+
+# ---------------------------------------------------------------- request
+
+
+def encode_content(message: Message) -> str | list[JSON]:
+    """A turn's parts as ``content``: a plain string when it is text only.
+
+    Thoughts never go back (OpenAI-style servers do not take them), images become
+    ``data:`` URLs, and ``https://`` URIs are passed as image URLs. Raises
+    InvalidRequestError for a ``gs://`` or Files API URI, which no such server reads.
+    """
+    parts = [p for p in message.parts if not p.thought]
+    if all(p.data is None and p.file_uri is None for p in parts):
+        return "".join(p.text or "" for p in parts)
+    out: list[JSON] = []
+    for part in parts:
+        if part.data is not None:
+            mime = part.mime_type or "image/png"
+            encoded = base64.b64encode(part.data).decode("ascii")
+            out.append({"type": "image_url", "image_url": {"url": f"data:{mime};base64,{encoded}"}})
+        elif part.file_uri is not None:
+            if not part.file_uri.startswith(("https://", "http://", "data:")):
+                raise InvalidRequestError(
+                    f"This provider cannot read {part.file_uri.split(':', 1)[0]}:// files; "
+                    "attach the image itself instead."
+                )
+            out.append({"type": "image_url", "image_url": {"url": part.file_uri}})
+        elif part.text:
+            out.append({"type": "text", "text": part.text})
+    return out
+
+
+def encode_messages(request: GenerateRequest) -> list[JSON]:
+    """The ``messages`` array: the system instruction first, then the history."""
+    messages: list[JSON] = []
+    system = request.settings.system_instruction
+    if system:
+        messages.append({"role": "system", "content": system})
+    for message in request.contents:
+        content = encode_content(message)
+        if not content:
+            continue
+        role = "assistant" if message.role is Role.MODEL else "user"
+        messages.append({"role": role, "content": content})
+    return messages
+
+
+def encode_request(
+    request: GenerateRequest,
+    model: str,
+    *,
+    stream: bool,
+    include_usage: bool = True,
+    send_top_k: bool = True,
+) -> JSON:
+    """The body of ``POST chat/completions``.
+
+    ``top_k`` is not in OpenAI's API (api.openai.com rejects it) but llama.cpp,
+    vLLM, Ollama and OpenRouter take it, so it is sent only when ``send_top_k``.
+    """
+    s = request.settings
+    body: JSON = {"model": model, "messages": encode_messages(request), "stream": stream}
+    if stream and include_usage:
+        body["stream_options"] = {"include_usage": True}
+    if s.temperature is not None:
+        body["temperature"] = s.temperature
+    if s.top_p is not None:
+        body["top_p"] = s.top_p
+    if s.top_k is not None and send_top_k:
+        body["top_k"] = s.top_k
+    if s.max_output_tokens is not None:
+        body["max_tokens"] = s.max_output_tokens
+    if s.stop_sequences:
+        body["stop"] = list(s.stop_sequences)
+    if s.seed is not None:
+        body["seed"] = s.seed
+    return body
+
+
+# ---------------------------------------------------------------- thoughts
+
+
+class ThinkSplitter:
+    """Splits ``<think>…</think>`` out of streamed text, tags cut anywhere included.
+
+    Text that could still be the start of a tag is held back until the next piece
+    (or :meth:`flush`) decides it. The answer's leading blank lines after a closing
+    tag are dropped, as every chat UI does.
+    """
+
+    def __init__(self) -> None:
+        self.in_think = False
+        self._held = ""
+        self._strip_newlines = False
+
+    def feed(self, text: str) -> list[Part]:
+        """The parts ``text`` completes, in order (thoughts marked ``thought=True``)."""
+        buf = self._held + text
+        self._held = ""
+        parts: list[Part] = []
+        while buf:
+            tag = THINK_CLOSE if self.in_think else THINK_OPEN
+            at = buf.find(tag)
+            if at >= 0:
+                self._emit(parts, buf[:at])
+                buf = buf[at + len(tag) :]
+                self.in_think = not self.in_think
+                self._strip_newlines = not self.in_think
+                continue
+            keep = _partial_suffix(buf, tag)
+            self._emit(parts, buf[: len(buf) - keep])
+            self._held = buf[len(buf) - keep :]
+            break
+        return parts
+
+    def flush(self) -> list[Part]:
+        """End of the answer: whatever was held back is plain text (or thought)."""
+        held, self._held = self._held, ""
+        parts: list[Part] = []
+        self._emit(parts, held)
+        return parts
+
+    def _emit(self, parts: list[Part], text: str) -> None:
+        if self._strip_newlines and not self.in_think:
+            text = text.lstrip("\r\n")
+            if not text:
+                return
+            self._strip_newlines = False
+        if text:
+            parts.append(Part(text=text, thought=self.in_think))
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """How many characters at the end of ``text`` are a proper prefix of ``tag``."""
+    for n in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:n]):
+            return n
+    return 0
+
+
+# ---------------------------------------------------------------- response
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def map_finish_reason(raw: Any) -> str | None:
+    """OpenAI's ``finish_reason`` as Rill's: stop→STOP, length→MAX_TOKENS…"""
+    if not isinstance(raw, str) or not raw:
+        return None
+    return FINISH_REASONS.get(raw, raw.upper())
+
+
+def decode_usage(raw: Any) -> Usage | None:
+    """``usage`` (prompt/completion/total, reasoning and cached details) as Usage.
+
+    Reasoning tokens are part of ``completion_tokens`` on OpenAI; Rill counts them
+    apart (as Gemini does), so they are taken out of the output count.
+    """
+    if not isinstance(raw, dict):
+        return None
+    completion = raw.get("completion_tokens_details")
+    prompt = raw.get("prompt_tokens_details")
+    reasoning = _int(completion.get("reasoning_tokens")) if isinstance(completion, dict) else None
+    cached = _int(prompt.get("cached_tokens")) if isinstance(prompt, dict) else None
+    output = _int(raw.get("completion_tokens"))
+    if output is not None and reasoning:
+        output = max(0, output - reasoning)
+    return Usage(
+        prompt_tokens=_int(raw.get("prompt_tokens")),
+        output_tokens=output,
+        thoughts_tokens=reasoning or None,
+        cached_tokens=cached or None,
+        total_tokens=_int(raw.get("total_tokens")),
+    )
+
+
+def _reasoning_text(source: JSON) -> str | None:
+    for key in ("reasoning_content", "reasoning"):
+        value = source.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def decode_chunk(obj: Any, splitter: ThinkSplitter, *, stream: bool = True) -> Chunk:
+    """One ``chat.completion.chunk`` (or, with ``stream=False``, a whole completion).
+
+    Raises the mapped error for an ``{"error": …}`` event.
+    """
+    if isinstance(obj, list) and len(obj) == 1:
+        obj = obj[0]  # Gemini's OpenAI face wraps some answers in a list
+    if not isinstance(obj, dict):
+        raise ProtocolError("The server sent an event that is not a JSON object.")
+    if obj.get("error") is not None:
+        raise error_from_body(obj, http_status=None)
+    choices = obj.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    parts: list[Part] = []
+    finish: str | None = None
+    if isinstance(choice, dict):
+        source = choice.get("delta" if stream else "message")
+        if isinstance(source, dict):
+            reasoning = _reasoning_text(source)
+            if reasoning:
+                parts.append(Part(text=reasoning, thought=True))
+            content = source.get("content")
+            if isinstance(content, str) and content:
+                parts.extend(splitter.feed(content))
+        finish = map_finish_reason(choice.get("finish_reason"))
+        if finish == "ERROR":  # OpenRouter: a provider failed mid-answer
+            raise ServerError("The model's provider failed in the middle of the answer.")
+    model = obj.get("model")
+    response_id = obj.get("id")
+    return Chunk(
+        parts=tuple(parts),
+        usage=decode_usage(obj.get("usage")),
+        finish_reason=finish,
+        model_version=model if isinstance(model, str) and model else None,
+        response_id=response_id if isinstance(response_id, str) and response_id else None,
+    )
+
+
+def decode_event(data: str, splitter: ThinkSplitter) -> Chunk:
+    """The ``data`` of one SSE event (other than ``[DONE]``) as a chunk."""
+    try:
+        obj = json.loads(data)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProtocolError(
+            "The server sent an event that is not valid JSON.", detail=data[:200]
+        ) from None
+    return decode_chunk(obj, splitter)
+
+
+# Words in a model id that mean it takes images / thinks, for servers that list
+# nothing but ids. A guess, so it errs towards offering images.
+_VISION_HINTS = (
+    "vision", "-vl", "vl-", "llava", "bakllava", "moondream", "pixtral", "gpt-4o", "gpt-4.1",
+    "gpt-5", "gemini", "gemma-3", "gemma3", "claude", "minicpm-v", "llama3.2-vision",
+    "qwen2.5vl", "qwen2-vl", "internvl", "mistral-small-3", "llama-4", "o3", "o4",
+)  # fmt: skip
+_THINKING_HINTS = (
+    "r1", "qwq", "qwen3", "reason", "think", "o1", "o3", "o4", "gpt-5", "magistral",
+    "gemini-2.5", "gemini-3", "gpt-oss",
+)  # fmt: skip
+
+
+def decode_model(raw: Any) -> ModelInfo | None:
+    """A ``/models`` entry; OpenRouter's richer fields are used when present."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
+        return None
+    model_id: str = raw["id"]
+    lowered = model_id.lower()
+    if "embed" in lowered or "whisper" in lowered or "tts" in lowered or "dall-e" in lowered:
+        return None  # not a chat model
+    arch = raw.get("architecture")
+    modalities = arch.get("input_modalities") if isinstance(arch, dict) else None
+    if isinstance(modalities, list):
+        vision = "image" in modalities
+    else:
+        vision = any(h in lowered for h in _VISION_HINTS)
+    params = raw.get("supported_parameters")
+    if isinstance(params, list):
+        thinking = "reasoning" in params or "include_reasoning" in params
+    else:
+        thinking = any(h in lowered for h in _THINKING_HINTS)
+    top = raw.get("top_provider")
+    return ModelInfo(
+        id=model_id,
+        display_name=str(raw.get("name") or model_id),
+        description=str(raw.get("description") or raw.get("owned_by") or ""),
+        input_token_limit=_int(raw.get("context_length")),
+        output_token_limit=_int(top.get("max_completion_tokens"))
+        if isinstance(top, dict)
+        else None,
+        max_temperature=2.0,
+        thinking=thinking,
+        vision=vision,
+    )
+
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """The parts of an error body that say what went wrong, whatever its shape."""
+
+    message: str = ""
+    type: str = ""
+    code: str = ""
+
+
+def _error_info(body: Any) -> ErrorInfo:
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict):
+        return ErrorInfo()
+    err = body.get("error")
+    if isinstance(err, str):  # Ollama, some proxies: {"error": "model not found"}
+        return ErrorInfo(message=err)
+    if not isinstance(err, dict):
+        # vLLM: {"object": "error", "message": ..., "type": ..., "code": ...};
+        # FastAPI: {"detail": ...}
+        if body.get("object") == "error" or "message" in body:
+            err = body
+        elif "detail" in body:
+            return ErrorInfo(message=str(body["detail"]))
+        else:
+            return ErrorInfo()
+    code = err.get("code")
+    return ErrorInfo(
+        message=str(err.get("message") or ""),
+        type=str(err.get("type") or err.get("status") or ""),
+        code="" if code is None else str(code),
+    )
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def error_from_body(
+    body: Any,
+    *,
+    http_status: int | None,
+    retry_after: str | None = None,
+    model: str | None = None,
+    label: str = "The server",
+) -> RillError:
+    """Map an error body (any of the shapes servers use) and status onto the hierarchy.
+
+    ``http_status`` None means an error event after the stream had begun: a server
+    fault unless its code says otherwise.
+    """
+    info = _error_info(body)
+    numeric = int(info.code) if info.code.isdigit() else None
+    status = http_status or numeric or 0
+    said = _first_line(info.message)
+    tail = f": {said}" if said else "."
+    detail = info.message or None
+    wait = parse_retry_after(retry_after)
+    code_text = f"{info.code} {info.type}".lower()
+
+    if status == 401 or "invalid_api_key" in code_text or info.type == "authentication_error":
+        return AuthError(
+            f"{label} did not accept the API key (401){tail}", detail=detail, status=401
+        )
+    if status == 402:
+        return PermissionDeniedError(
+            f"{label} refused: payment required (402){tail}", detail=detail, status=402
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            f"{label} denied access (403){tail}", detail=detail, status=403
+        )
+    if status == 404 or "model_not_found" in code_text:
+        what = f"The model '{model}' was not found" if model else "Not found"
+        return NotFoundError(f"{what} (404){tail}", detail=detail, status=404)
+    if status == 429 or "rate_limit" in code_text or "insufficient_quota" in code_text:
+        return RateLimitedError(
+            f"{label}'s rate limit or quota was reached (429){tail}",
+            retry_after=wait,
+            detail=detail,
+            status=429,
+        )
+    if status == 408:
+        return RequestTimeoutError(f"{label} timed out waiting for the request (408).")
+    if status >= 500 or http_status is None:
+        shown = status or "error event"
+        return ServerError(
+            f"{label} had a server error ({shown}){tail}",
+            detail=detail,
+            status=status or None,
+            retry_after=wait,
+        )
+    if 400 <= status < 500:
+        return InvalidRequestError(
+            f"{label} rejected the request ({status}){tail}", detail=detail, status=status
+        )
+    return ServerError(f"{label} reported an error ({status}){tail}", detail=detail)
+
+
+def error_from_http(
+    status: int,
+    body: bytes,
+    content_type: str,
+    retry_after: str | None,
+    model: str | None,
+    label: str = "The server",
+) -> RillError:
+    """An HTTP error response as a typed error, whether or not its body is JSON.
+
+    A 404 whose body is not JSON usually means the base URL is wrong (a missing
+    ``/v1``), so the message says so.
+    """
+    parsed: Any = None
+    stripped = body.lstrip()
+    if "json" in content_type or stripped.startswith((b"{", b"[")):
+        try:
+            parsed = json.loads(body.decode("utf-8", "replace"))
+        except (json.JSONDecodeError, RecursionError):
+            parsed = None
+    info = _error_info(parsed)
+    if parsed is None or not (info.message or info.code or info.type):
+        text = body.decode("utf-8", "replace")
+        if status == 404:
+            kind = content_type.split(";")[0].strip() or "no content type"
+            return NotFoundError(
+                f"{label} has no such endpoint (HTTP 404, {kind}); check the base URL "
+                "(it usually ends in /v1).",
+                detail=_first_line(text) or None,
+                status=404,
+            )
+        parsed = {"error": {"message": _first_line(text) if "html" not in content_type else ""}}
+    return error_from_body(
+        parsed, http_status=status, retry_after=retry_after, model=model, label=label
+    )
+
+
+def rejects_stream_options(error: RillError) -> bool:
+    """Whether a 400/422 is the server refusing ``stream_options`` (older servers do)."""
+    if error.status not in (400, 422):
+        return False
+    text = f"{error.message} {error.detail or ''}".lower()
+    return "stream_options" in text or "include_usage" in text

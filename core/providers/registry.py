@@ -1,0 +1,395 @@
+"""Making a Provider from the settings' provider table, the presets and the stored keys.
+
+One place knows every kind ("gemini", "openai", "local", "vertex") and the well-known
+servers, so the CLI, the window and the providers screen build providers the same
+way. Provider modules are imported only when their kind is built: the Gemini path of
+``rill ask`` never loads llama.cpp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rill.core.errors import ConfigurationError, NotFoundError, RillError
+from rill.core.settings import ProviderConfig, Settings
+from rill.core.types import GenerateRequest, GenerationSettings, Message, ModelInfo, Part, Role
+
+if TYPE_CHECKING:
+    from rill.core.providers.base import Provider
+
+KINDS = ("gemini", "openai", "local", "vertex")
+GEMINI_DEFAULT_MODEL = "gemini-2.5-flash"  # = providers.gemini.DEFAULT_MODEL, without the import
+LOCAL_DEFAULT_MODEL = "smollm2-135m-instruct"  # = local_models.BUILTIN_ID
+
+# Looks a key up by provider name (blocking: the keychain may be slow); None if none.
+KeyLookup = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A well-known provider: what the providers screen offers and ``--provider`` takes."""
+
+    id: str
+    label: str
+    kind: str
+    base_url: str
+    needs_key: bool
+    default_model: str  # "" = the first model the server lists
+    key_env: tuple[str, ...] = ()  # environment variables holding its key
+    key_url: str = ""  # where a user gets a key
+    send_top_k: bool = True  # False where the API rejects the non-standard top_k
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("local", "Offline model (built in)", "local", "", False, LOCAL_DEFAULT_MODEL),
+    Preset(
+        "gemini", "Google Gemini", "gemini", "https://generativelanguage.googleapis.com",
+        True, GEMINI_DEFAULT_MODEL, ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+        "https://aistudio.google.com/apikey",
+    ),
+    Preset("vertex", "Gemini on Vertex AI", "vertex", "", False, GEMINI_DEFAULT_MODEL),
+    Preset("ollama", "Ollama", "openai", "http://localhost:11434/v1", False, ""),
+    Preset("lmstudio", "LM Studio", "openai", "http://localhost:1234/v1", False, ""),
+    Preset("llamacpp", "llama.cpp server", "openai", "http://localhost:8080/v1", False, ""),
+    Preset("vllm", "vLLM", "openai", "http://localhost:8000/v1", False, ""),
+    Preset(
+        "openrouter", "OpenRouter", "openai", "https://openrouter.ai/api/v1", True,
+        "openrouter/auto", ("OPENROUTER_API_KEY",), "https://openrouter.ai/keys",
+    ),
+    Preset(
+        "openai", "OpenAI", "openai", "https://api.openai.com/v1", True, "gpt-4.1-mini",
+        ("OPENAI_API_KEY",), "https://platform.openai.com/api-keys", send_top_k=False,
+    ),
+    Preset(
+        "gemini-openai", "Gemini (OpenAI-compatible endpoint)", "openai",
+        "https://generativelanguage.googleapis.com/v1beta/openai", True, GEMINI_DEFAULT_MODEL,
+        ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "https://aistudio.google.com/apikey",
+        send_top_k=False,
+    ),
+)  # fmt: skip
+
+
+def preset(preset_id: str) -> Preset | None:
+    """The preset called ``preset_id``, or None."""
+    return next((p for p in PRESETS if p.id == preset_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """A provider entry with the gaps filled in from its preset."""
+
+    name: str
+    kind: str
+    base_url: str
+    default_model: str
+    preset: Preset | None
+    config: ProviderConfig | None  # the settings' entry, when there is one
+
+
+def resolve(name: str, settings: Settings) -> ProviderSpec:
+    """The settings' entry called ``name``, else the preset of that id.
+
+    Raises ConfigurationError for a name that is neither.
+    """
+    config = settings.providers.get(name)
+    found = preset(name)
+    if config is None:
+        if found is None:
+            known = ", ".join([*settings.providers, *(p.id for p in PRESETS)])
+            raise ConfigurationError(f"Unknown provider {name!r}; known: {known}.")
+        return ProviderSpec(name, found.kind, found.base_url, found.default_model, found, None)
+    kind = getattr(config, "kind", "gemini")
+    if found is None or found.kind != kind:
+        # A user's own entry: the preset of the same kind and address, if any, lends defaults.
+        found = next(
+            (p for p in PRESETS if p.kind == kind and p.base_url == config.base_url), None
+        ) or next((p for p in PRESETS if p.id == kind), None)
+    base_url = config.base_url or (found.base_url if found else "")
+    model = config.default_model or (found.default_model if found else "")
+    return ProviderSpec(name, kind, base_url, model, found, config)
+
+
+def default_model(name: str, settings: Settings) -> str:
+    """The model a new chat on ``name`` starts with ("" = the server's first)."""
+    try:
+        return resolve(name, settings).default_model
+    except ConfigurationError:
+        return ""
+
+
+def generation_settings(name: str, settings: Settings) -> GenerationSettings:
+    """The app-wide generation defaults for ``name``, with its default model filled in."""
+    from dataclasses import replace
+
+    generation = settings.generation_settings(name)
+    if generation.model:
+        return generation
+    return replace(generation, model=default_model(name, settings))
+
+
+def _stored_key(name: str) -> str | None:
+    from rill.core.secrets import get_api_key  # keyring loads only when a key is needed
+
+    return get_api_key(name, use_env=False)
+
+
+def find_key(spec: ProviderSpec, base_url: str, secrets: KeyLookup | None) -> str | None:
+    """Environment (for the preset's own address only), then the stored key.
+
+    A key from OPENAI_API_KEY is never sent to an address the user typed in place of
+    OpenAI's: a key goes only where it was made for.
+    """
+    if spec.preset is not None and base_url.rstrip("/") == spec.preset.base_url:
+        for variable in spec.preset.key_env:
+            value = os.environ.get(variable, "").strip()
+            if value:
+                return value
+    return (secrets or _stored_key)(spec.name)
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (where no proxy can reach)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def proxy_for(url: str, settings: Settings) -> tuple[str | None, bool]:
+    """``(proxy, trust_env)`` for a request to ``url``.
+
+    The settings' proxy wins over HTTPS_PROXY; httpx honours HTTPS_PROXY / NO_PROXY
+    itself when ``trust_env``. Servers on this machine are reached directly.
+    """
+    if url and is_loopback(url):
+        return None, False
+    return (settings.network.proxy or None), True
+
+
+def _missing_key(spec: ProviderSpec) -> ConfigurationError:
+    if spec.kind == "gemini" and spec.name == "gemini":
+        return ConfigurationError(
+            "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or save a key in "
+            "Rill's settings. The built-in offline model (provider 'local') needs none."
+        )
+    where = f" (get one at {spec.preset.key_url})" if spec.preset and spec.preset.key_url else ""
+    env = spec.preset.key_env if spec.preset else ()
+    hint = f"set {env[0]} or " if env else ""
+    return ConfigurationError(
+        f"No API key for provider {spec.name!r}: {hint}save one in Rill's settings{where}."
+    )
+
+
+def build_provider(
+    name: str,
+    settings: Settings,
+    secrets: KeyLookup | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    transport: Any = None,
+) -> Provider:
+    """A ready Provider for the entry or preset ``name``.
+
+    ``secrets`` looks up stored keys (default: the keychain; it blocks, so a UI calls
+    this off its thread or passes keys it already has). ``base_url`` and ``api_key``
+    override the configured ones (``--base-url``, the providers screen's unsaved
+    form). Raises ConfigurationError when the provider cannot be used yet.
+    """
+    spec = resolve(name, settings)
+    timeout = settings.network.read_timeout
+    if spec.kind == "local":
+        from rill.core.providers.local import LocalProvider
+
+        config = spec.config
+        return LocalProvider(name=name, model_paths=tuple(getattr(config, "model_paths", ())))
+    if spec.kind == "vertex":
+        from rill.core.providers.vertex import VertexProvider
+
+        url = base_url or (spec.config.base_url if spec.config else "") or None
+        return VertexProvider(
+            getattr(spec.config, "project", None) or None,
+            getattr(spec.config, "location", None) or None,
+            base_url=url,
+            read_timeout=timeout,
+            proxy=proxy_for(url or "https://aiplatform.googleapis.com", settings)[0],
+            transport=transport,
+        )
+    if spec.kind == "gemini":
+        return _gemini(spec, settings, secrets, base_url, api_key, transport)
+    if spec.kind == "openai":
+        return _openai(spec, settings, secrets, base_url, api_key, transport)
+    raise ConfigurationError(f"Provider {name!r} has an unknown kind {spec.kind!r}.")
+
+
+def _gemini(
+    spec: ProviderSpec,
+    settings: Settings,
+    secrets: KeyLookup | None,
+    base_url: str | None,
+    api_key: str | None,
+    transport: Any,
+) -> Provider:
+    from rill.core.providers.gemini import GeminiProvider, default_api_key
+
+    # The official SDK's variables count for the provider called "gemini" only; a
+    # second Gemini account under another name uses its own stored key.
+    key = api_key or (default_api_key() if spec.name == "gemini" else None)
+    key = key or (secrets or _stored_key)(spec.name)
+    if not key:
+        raise _missing_key(spec)
+    url = (
+        base_url
+        or os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip()
+        or (spec.config.base_url if spec.config else "")
+        or None
+    )
+    proxy, _trust_env = proxy_for(url or "https://generativelanguage.googleapis.com", settings)
+    return GeminiProvider(
+        key, url, read_timeout=settings.network.read_timeout, proxy=proxy, transport=transport
+    )
+
+
+def _openai(
+    spec: ProviderSpec,
+    settings: Settings,
+    secrets: KeyLookup | None,
+    base_url: str | None,
+    api_key: str | None,
+    transport: Any,
+) -> Provider:
+    from rill.core.providers.openai_compat import OpenAICompatProvider
+
+    url = (base_url or spec.base_url).rstrip("/")
+    if not url:
+        raise ConfigurationError(f"Provider {spec.name!r} needs a base URL (…/v1).")
+    key = api_key or find_key(spec, url, secrets)
+    own_address = spec.preset is not None and url == spec.preset.base_url
+    if not key and spec.preset is not None and spec.preset.needs_key and own_address:
+        raise _missing_key(spec)
+    proxy, trust_env = proxy_for(url, settings)
+    label = spec.preset.label if spec.preset is not None and own_address else None
+    return OpenAICompatProvider(
+        url,
+        key,
+        name=spec.name,
+        label=label,
+        default_model=spec.default_model if base_url is None else "",
+        read_timeout=settings.network.read_timeout,
+        proxy=proxy,
+        trust_env=trust_env,
+        send_top_k=spec.preset.send_top_k if spec.preset is not None else True,
+        transport=transport,
+    )
+
+
+def gemini_key_configured(secrets: KeyLookup | None = None) -> bool:
+    """Whether a Gemini key is in the environment or stored (blocking: keychain)."""
+    from rill.core.providers.gemini import default_api_key
+
+    return bool(default_api_key() or (secrets or _stored_key)("gemini"))
+
+
+def default_provider_name(settings: Settings, secrets: KeyLookup | None = None) -> str:
+    """The provider a new chat uses: the settings' choice, except that Gemini without a
+    key gives way to the built-in offline model, so a fresh install answers at once."""
+    name = settings.default_provider
+    if resolve(name, settings).kind == "gemini" and not gemini_key_configured(secrets):
+        return "local"
+    return name
+
+
+# ---------------------------------------------------------------- test connection
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionResult:
+    """What "Test connection" found: ``line`` is the one sentence to show."""
+
+    ok: bool
+    line: str
+    seconds: float
+    models: list[ModelInfo] = field(default_factory=list)
+    error: RillError | None = None
+
+
+def _probe_request(model: str) -> GenerateRequest:
+    user = Message(role=Role.USER, parts=[Part.from_text("Hi")])
+    return GenerateRequest((user,), GenerationSettings(model=model, max_output_tokens=1))
+
+
+async def _probe(provider: Provider, model: str) -> tuple[str, list[ModelInfo]]:
+    from rill.core.providers.local import LocalProvider
+    from rill.core.providers.vertex import VertexProvider
+
+    label = getattr(provider, "label", None) or provider.name
+    if isinstance(provider, LocalProvider):
+        models = await provider.list_models()
+        seconds = await provider.warm_up(model)
+        loaded = f"loaded in {seconds:.1f} s" if seconds else "already loaded"
+        return f"The offline model is ready ({loaded}; {len(models)} model(s) found).", models
+    if isinstance(provider, VertexProvider):
+        await provider.count_tokens(_probe_request(model or GEMINI_DEFAULT_MODEL))
+        where = f"{provider.project} in {provider.location}"
+        return f"Connected to Vertex AI ({where}); credentials accepted.", []
+    try:
+        models = await provider.list_models()
+    except NotFoundError:  # a server without a models list: ask for one token instead
+        async for _ in provider.stream(_probe_request(model)):
+            pass
+        return f"Connected to {label}; it answered a one-token request.", []
+    names = ", ".join(m.id for m in models[:3]) + (", …" if len(models) > 3 else "")
+    listed = f"{len(models)} model(s): {names}" if models else "no models listed"
+    return f"Connected to {label}: {listed}.", models
+
+
+async def test_connection(
+    provider: Provider, model: str = "", time_limit: float = 20.0
+) -> ConnectionResult:
+    """List the provider's models (or send a one-token request); never raises a RillError.
+
+    The local provider loads its model instead, which is its real test.
+    """
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(time_limit):
+            line, models = await _probe(provider, model)
+    except TimeoutError:
+        spent = time.monotonic() - started
+        return ConnectionResult(False, f"No answer within {time_limit:g} s.", spent)
+    except RillError as error:
+        return ConnectionResult(False, str(error), time.monotonic() - started, error=error)
+    return ConnectionResult(True, line, time.monotonic() - started, models)
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+__all__ = [
+    "KINDS",
+    "PRESETS",
+    "ConnectionResult",
+    "KeyLookup",
+    "Preset",
+    "ProviderSpec",
+    "build_provider",
+    "default_model",
+    "default_provider_name",
+    "find_key",
+    "gemini_key_configured",
+    "generation_settings",
+    "preset",
+    "proxy_for",
+    "resolve",
+    "test_connection",
+]

@@ -1,0 +1,92 @@
+"""What the fake OpenAI-compatible server answers to one chat/completions request.
+
+An ``OAIScenario`` is plain data; the builders below fill in fields for the common
+cases. ``texts=None`` means the echo answer ("Echo: <last user text>" in chunks of
+three words), so most scenarios still prove which request they answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ReasoningField = Literal["reasoning_content", "reasoning"]
+
+
+@dataclass(frozen=True)
+class OAIScenario:
+    """How to answer one request. Every field has a faithful default (OpenAI's traffic)."""
+
+    texts: tuple[str, ...] | None = None  # None: the echo answer
+    reasoning: tuple[str, ...] = ()  # sent first, as delta.<reasoning_field>
+    reasoning_field: ReasoningField = "reasoning_content"
+    finish_reason: str | None = "stop"
+    model: str | None = None  # the "model" field of chunks (default: the one asked for)
+    send_done: bool = True  # "data: [DONE]" at the end
+    role_chunk: bool = True  # OpenAI opens with delta {"role": "assistant", "content": ""}
+    keepalive: bool = False  # ": keep-alive" comment lines between events (OpenRouter)
+    first_delay: float = 0.0
+    delay: float = 0.0  # between events
+    split_bytes: int | None = None  # write each event in pieces of this many bytes
+    crlf: bool = False  # OpenAI ends events with "\n\n"
+    http_status: int | None = None  # answer with this error instead of a stream
+    error_body: Any = None  # the error response's JSON (or str for a raw body)
+    error_content_type: str = "application/json"
+    retry_after: str | None = None
+    error_after: int | None = None  # an {"error": ...} event after this many text chunks
+    hold_after: int | None = None  # hold the connection open after this many text chunks
+    abrupt_after: int | None = None  # then half an event and a torn-down socket
+    malformed_after: int | None = None  # then an event that is not valid JSON
+    ignore_stream: bool = False  # answer one JSON completion even when stream is true
+    label: str = "custom"
+
+
+def stream(texts: list[str] | tuple[str, ...], **fields: Any) -> OAIScenario:
+    """A plain streamed answer of these text deltas."""
+    return OAIScenario(texts=tuple(texts), label="stream", **fields)
+
+
+def http_error(
+    status: int,
+    message: str | None = None,
+    *,
+    code: str | None = None,
+    error_type: str | None = None,
+    retry_after: str | None = None,
+) -> OAIScenario:
+    """An error answer in OpenAI's envelope."""
+    kind = error_type or ("server_error" if status >= 500 else "invalid_request_error")
+    body = {
+        "error": {
+            "message": message or DEFAULT_MESSAGES.get(status, "Error."),
+            "type": kind,
+            "param": None,
+            "code": code,
+        }
+    }
+    return OAIScenario(
+        http_status=status, error_body=body, retry_after=retry_after, label=f"http-{status}"
+    )
+
+
+def raw_error(status: int, body: Any, content_type: str = "application/json") -> OAIScenario:
+    """An error answer with any body (vLLM's top-level shape, HTML from a proxy…)."""
+    return OAIScenario(
+        http_status=status, error_body=body, error_content_type=content_type, label="raw"
+    )
+
+
+def hold_open(texts: tuple[str, ...] = ("Hello",)) -> OAIScenario:
+    """Some text, then the connection held open until released or hung up."""
+    return OAIScenario(texts=texts, hold_after=len(texts), label="hold")
+
+
+DEFAULT_MESSAGES = {
+    400: "Invalid request.",
+    401: "Incorrect API key provided.",
+    403: "You are not allowed to sample from this model.",
+    404: "The model does not exist or you do not have access to it.",
+    429: "Rate limit reached for requests.",
+    500: "The server had an error while processing your request. Sorry about that!",
+    503: "The engine is currently overloaded, please try again later.",
+}
