@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         column.addLayout(notice_row)
         column.addWidget(self.stack, 1)
         column.addWidget(self.composer)
+        self._build_splitter()
+
+    def _build_splitter(self) -> None:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)

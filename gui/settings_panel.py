@@ -32,47 +32,17 @@ from PySide6.QtWidgets import (
 
 from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS, GenerationSettings, ModelInfo
 from rill.gui.qt_helpers import signals_blocked
-
-TEMPERATURE_STEP = 0.05
-TEMPERATURE_MAX = 2.0
-MAX_STOP_SEQUENCES = 5  # Gemini's limit
-DEFAULT_LABEL = "Default"
-THINKING_MODES = ("Default", "Off", "Auto", "Budget")
-SAFETY_NAMES = {
-    "HARM_CATEGORY_HARASSMENT": "Harassment",
-    "HARM_CATEGORY_HATE_SPEECH": "Hate speech",
-    "HARM_CATEGORY_SEXUALLY_EXPLICIT": "Sexually explicit",
-    "HARM_CATEGORY_DANGEROUS_CONTENT": "Dangerous content",
-}
-THRESHOLD_NAMES = {
-    "BLOCK_LOW_AND_ABOVE": "Block low and above",
-    "BLOCK_MEDIUM_AND_ABOVE": "Block medium and above",
-    "BLOCK_ONLY_HIGH": "Block only high",
-    "BLOCK_NONE": "Block none",
-    "OFF": "Off",
-}
-
-
-def parse_stop_sequences(text: str) -> tuple[str, ...]:
-    """One sequence per line or comma; blanks dropped; at most MAX_STOP_SEQUENCES."""
-    pieces = [p.strip() for line in text.splitlines() for p in line.split(",")]
-    return tuple(p for p in pieces if p)[:MAX_STOP_SEQUENCES]
-
-
-def _section(title: str) -> QLabel:
-    label = QLabel(title)
-    label.setObjectName("sectionTitle")
-    return label
-
-
-def _optional_spin(maximum: int, tooltip: str) -> QSpinBox:
-    """An integer box whose 0 reads "Default" (the field is not sent)."""
-    spin = QSpinBox()
-    spin.setRange(0, maximum)
-    spin.setSpecialValueText(DEFAULT_LABEL)
-    spin.setToolTip(tooltip)
-    spin.setAccelerated(True)
-    return spin
+from rill.gui.settings_fields import (
+    DEFAULT_LABEL,
+    SAFETY_NAMES,
+    TEMPERATURE_MAX,
+    TEMPERATURE_STEP,
+    THINKING_MODES,
+    THRESHOLD_NAMES,
+    optional_spin,
+    parse_stop_sequences,
+    section_title,
+)
 
 
 class SettingsPanel(QWidget):
@@ -106,6 +76,11 @@ class SettingsPanel(QWidget):
     # ------------------------------------------------------------ building
 
     def _build_widgets(self) -> None:
+        self._build_model_widgets()
+        self._build_sampling_widgets()
+        self._build_other_widgets()
+
+    def _build_model_widgets(self) -> None:
         self.provider_combo = QComboBox()
         self.provider_combo.addItem("Google Gemini", "gemini")
         self.provider_combo.setEnabled(False)  # the only provider in this version
@@ -124,6 +99,8 @@ class SettingsPanel(QWidget):
         self.model_note.setObjectName("hint")
         self.model_note.setWordWrap(True)
         self.model_note.hide()
+
+    def _build_sampling_widgets(self) -> None:
         self.temperature_slider = QSlider(Qt.Orientation.Horizontal)
         self.temperature_slider.setRange(0, round(TEMPERATURE_MAX / TEMPERATURE_STEP))
         self.temperature_slider.setAccessibleName("Temperature")
@@ -133,13 +110,14 @@ class SettingsPanel(QWidget):
         self.temperature_spin.setRange(-TEMPERATURE_STEP, TEMPERATURE_MAX)
         self.temperature_spin.setSpecialValueText(DEFAULT_LABEL)
         self.temperature_spin.setAccessibleName("Temperature value")
+        self.temperature_spin.setMaximumWidth(self.fontMetrics().horizontalAdvance("Default") + 48)
         self.top_p_spin = QDoubleSpinBox()
         self.top_p_spin.setDecimals(2)
         self.top_p_spin.setSingleStep(0.05)
         self.top_p_spin.setRange(-0.05, 1.0)
         self.top_p_spin.setSpecialValueText(DEFAULT_LABEL)
-        self.top_k_spin = _optional_spin(1000, "Sample from the k likeliest tokens")
-        self.max_tokens_spin = _optional_spin(65536, "Longest answer, in tokens")
+        self.top_k_spin = optional_spin(1000, "Sample from the k likeliest tokens")
+        self.max_tokens_spin = optional_spin(65536, "Longest answer, in tokens")
         self.stop_edit = QPlainTextEdit()
         self.stop_edit.setPlaceholderText("One per line or comma-separated (up to 5)")
         self.stop_edit.setTabChangesFocus(True)
@@ -147,6 +125,8 @@ class SettingsPanel(QWidget):
         self.seed_edit = QLineEdit()
         self.seed_edit.setPlaceholderText("Random")
         self.seed_edit.setValidator(QIntValidator(-(2**31), 2**31 - 1, self.seed_edit))
+
+    def _build_other_widgets(self) -> None:
         self.system_edit = QPlainTextEdit()
         self.system_edit.setPlaceholderText("How the model should behave in this chat")
         self.system_edit.setTabChangesFocus(True)
@@ -179,14 +159,19 @@ class SettingsPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        form.addRow(_section("Model"))
+        self._add_model_rows(form)
+        self._add_other_rows(form)
+        self._build_frame(form)
+
+    def _add_model_rows(self, form: QFormLayout) -> None:
+        form.addRow(section_title("Model"))
         form.addRow("Provider", self.provider_combo)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.refresh_button)
         form.addRow("Model", model_row)
         form.addRow(self.model_note)
-        form.addRow(_section("Sampling"))
+        form.addRow(section_title("Sampling"))
         temp_row = QHBoxLayout()
         temp_row.addWidget(self.temperature_slider, 1)
         temp_row.addWidget(self.temperature_spin)
@@ -194,19 +179,21 @@ class SettingsPanel(QWidget):
         form.addRow("Top-p", self.top_p_spin)
         form.addRow("Top-k", self.top_k_spin)
         form.addRow("Seed", self.seed_edit)
-        form.addRow(_section("Output"))
+
+    def _add_other_rows(self, form: QFormLayout) -> None:
+        form.addRow(section_title("Output"))
         form.addRow("Max tokens", self.max_tokens_spin)
         form.addRow("Stop at", self.stop_edit)
         form.addRow(self.stream_check)
-        form.addRow(_section("System instruction"))
+        form.addRow(section_title("System instruction"))
         form.addRow(self.system_edit)
-        form.addRow(_section("Thinking"))
+        form.addRow(section_title("Thinking"))
         think_row = QHBoxLayout()
         think_row.addWidget(self.thinking_combo, 1)
         think_row.addWidget(self.thinking_spin, 1)
         form.addRow("Budget", think_row)
         form.addRow(self.show_thoughts_check)
-        form.addRow(_section("Safety"))
+        form.addRow(section_title("Safety"))
         for category, combo in self.safety_combos.items():
             form.addRow(SAFETY_NAMES.get(category, category), combo)
         buttons = QHBoxLayout()
@@ -215,6 +202,9 @@ class SettingsPanel(QWidget):
         buttons.addStretch(1)
         form.addRow(buttons)
         form.addRow(self.saved_note)
+
+    def _build_frame(self, form: QFormLayout) -> None:
+        """The scrolling body under a title row with the close button."""
         body = QWidget()
         body.setObjectName("settingsBody")
         body.setLayout(form)
@@ -222,6 +212,7 @@ class SettingsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields, not the frame
         scroll.setWidget(body)
         self.close_button = QToolButton()
         self.close_button.setObjectName("panelClose")

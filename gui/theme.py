@@ -73,7 +73,7 @@ def resource_path(name: str) -> Path:
     """
     import rill.resources
 
-    return Path(rill.resources.__file__).with_name(name)
+    return Path(rill.resources.__file__).parent / name
 
 
 @cache
@@ -84,9 +84,11 @@ def _template() -> str:
 def stylesheet(dark: bool) -> str:
     """The app's style sheet with every ``@token`` replaced by its colour.
 
+    ``@resdir`` is the resources directory, for images the sheet refers to.
+
     Raises KeyError for a token the palette does not define (a typo in the .qss).
     """
-    values = tokens(dark)
+    values = {**tokens(dark), "resdir": resource_path(".").resolve().as_posix()}
     return _TOKEN.sub(lambda m: values[m.group(1)], _template())
 
 
