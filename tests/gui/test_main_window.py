@@ -19,7 +19,7 @@ from rill.gui.app import connect_provider, create_window, present
 from rill.gui.main_window import E2E_REPORT_ENV, MainWindow
 from rill.gui.tasks import TaskLauncher
 from rill.gui.theme import LIGHT, ThemeManager
-from tests.fakes.gemini_scenarios import stream
+from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.conftest import run_until_done
 
@@ -251,3 +251,21 @@ def test_e2e_report_hook_writes_the_transcript(
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
         window.controller.send("report this")
     assert "Reported." in report.read_text(encoding="utf-8")
+
+
+def test_escape_anywhere_stops_a_streaming_answer(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    fake_gemini.push(hold_open(["Partial"], [" rest"]))
+    assert not window.stop_action.isEnabled()
+    with qtbot.waitSignal(window.controller.streaming_changed, timeout=5000):
+        window.controller.send("go on")
+    assert window.stop_action.isEnabled() and window.composer.send_button.text() == "Stop"
+    qtbot.waitUntil(lambda: "Partial" in window.view.plain_text(), timeout=5000)
+    window.panel.system_edit.setFocus()
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:
+        qtbot.keyClick(window.panel.system_edit, Qt.Key.Key_Escape)
+    assert blocker.args[1].status is MessageStatus.STOPPED
+    assert "Partial" in window.view.plain_text()
+    assert window.composer.send_button.text() == "Send"
