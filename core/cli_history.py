@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     """Run one of COMMANDS; returns the exit status."""
     from rill.core.store import Store
 
-    with Store() as store:
+    with Store(check="auto") as store:  # a full check only after an unclean exit
         _warn_about(store)
         try:
             if args.command == "history":
@@ -231,7 +231,8 @@ def _follow(session: ChatSession, provider: str) -> Autosave:
     def make() -> SessionRecorder:
         from rill.core.store import Store  # in the autosave thread, off the request's path
 
-        return SessionRecorder(Store(), provider=provider, settings=session.settings)
+        store = Store(check="auto")
+        return SessionRecorder(store, provider=provider, settings=session.settings)
 
     def changed(removing: bool) -> None:
         # A turn about to be dropped (a retry) must wait for the store; an added one

@@ -18,7 +18,12 @@ from typing import Literal
 from rill.core.store_schema import LATEST_VERSION, UNSETTLED, migrate, user_version
 from rill.core.store_types import OpenOutcome, OpenReport
 
-Check = Literal["quick", "full", "none"]
+# How hard to look at an existing file before trusting it. "quick" (PRAGMA quick_check)
+# reads every page: ~3 ms per MB, 0.4 s for 100,000 messages. "auto" does that only
+# when a -wal file is left over, i.e. the last session did not close cleanly (or one
+# is running now); a clean close checkpoints and removes the log. "full" adds index
+# cross-checks (integrity_check); "none" only reads the header and schema.
+Check = Literal["quick", "full", "auto", "none"]
 COMPANIONS = ("-wal", "-shm", "-journal")
 INTERRUPTED_ERROR = "Rill closed before this answer finished."
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -89,6 +94,8 @@ def _inspect(path: Path, check: Check) -> tuple[sqlite3.Connection | None, str, 
         # Not opened at all: SQLite would treat a -wal beside it as its own and could
         # discard it on close, and that log may hold the user's last messages.
         return None, "file is not a database", 0
+    if check == "auto":
+        check = "quick" if path.with_name(path.name + "-wal").exists() else "none"
     conn: sqlite3.Connection | None = None
     try:
         conn = connect(path)

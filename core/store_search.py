@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 
+from rill.core.store_tree import chunks
 from rill.core.store_types import MARK_END, MARK_START, SearchHit
 from rill.core.types import Role
 
@@ -39,16 +41,24 @@ def fts_query(text: str, *, prefix: bool = True) -> str | None:
     return " ".join(phrases)
 
 
-_SEARCH = f"""
-SELECT m.conversation_id, m.id, c.title, m.role, m.created_at,
-       snippet(messages_fts, 0, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_TOKENS}) AS snippet,
-       messages_fts.rank AS score
-FROM messages_fts
-JOIN messages m ON m.id = messages_fts.rowid
-JOIN conversations c ON c.id = m.conversation_id
-WHERE messages_fts MATCH ? AND c.deleted_at IS NULL {{scope}}
-ORDER BY messages_fts.rank, m.created_at DESC, m.id DESC
-LIMIT ?
+# A query matching more messages than this ranks only the newest this many of them:
+# bm25 costs a little per match, and a word in most messages ranks poorly anyway.
+# It keeps the commonest query within ~50 ms over 100,000 messages.
+RANK_WINDOW = 10_000
+
+# Hits in the trash are dropped after ranking, so rank a few more than asked for.
+_SLACK = 50
+
+_DETAILS = """
+SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, c.deleted_at IS NULL
+FROM messages m JOIN conversations c ON c.id = m.conversation_id
+WHERE m.id IN ({marks})
+"""
+_SCOPED = """
+SELECT messages_fts.rowid, bm25(messages_fts) AS score
+FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+WHERE messages_fts MATCH ? AND m.conversation_id = ?
+ORDER BY score LIMIT ?
 """
 
 
@@ -60,25 +70,120 @@ def search(
     prefix: bool = True,
     conversation_id: int | None = None,
 ) -> list[SearchHit]:
-    """Best matches first (bm25), newer first among equals; [] for nothing searchable."""
+    """Best matches first (bm25), newer first among equals; [] for nothing searchable.
+
+    Two small queries instead of one join: rank message ids inside the FTS index,
+    then fetch just those rows; snippets are cut here from the hits' text. (FTS5's
+    own snippet() re-expands a prefix query for every row: 300 ms for 50 hits of a
+    common word.)
+    """
     query = fts_query(text, prefix=prefix)
     if query is None or limit <= 0:
         return []
-    params: tuple[object, ...] = (query, limit)
-    scope = ""
-    if conversation_id is not None:
-        scope = "AND m.conversation_id = ?"
-        params = (query, conversation_id, limit)
-    rows = conn.execute(_SEARCH.format(scope=scope), params)
+    wanted = limit + _SLACK
+    while True:
+        ranked = _ranked(conn, query, conversation_id, wanted)
+        scores = {int(r[0]): float(r[1]) for r in ranked}
+        details = {
+            int(r[0]): r
+            for chunk in chunks(list(scores))
+            for r in conn.execute(_DETAILS.format(marks=", ".join("?" * len(chunk))), chunk)
+            if r[5]  # not in the trash
+        }
+        if len(details) >= limit or len(ranked) < wanted:
+            break
+        wanted *= 4  # the trash took too many of the best: rank deeper
+    chosen = sorted(details, key=lambda i: (scores[i], -details[i][4], -i))[:limit]
+    if not chosen:
+        return []
+    terms = query_terms(query)
+    texts: dict[int, str] = {}
+    for chunk in chunks(chosen):  # bodies only for the hits shown
+        marks = ", ".join("?" * len(chunk))
+        texts.update(conn.execute(f"SELECT id, text FROM messages WHERE id IN ({marks})", chunk))
     return [
         SearchHit(
-            conversation_id=int(r[0]),
-            message_id=int(r[1]),
-            title=str(r[2]),
-            role=Role(r[3]),
-            created_at=float(r[4]),
-            snippet=str(r[5]),
-            score=float(r[6]),
+            conversation_id=int(details[i][1]),
+            message_id=i,
+            title=str(details[i][2]),
+            role=Role(details[i][3]),
+            created_at=float(details[i][4]),
+            snippet=snippet(texts.get(i, ""), terms),
+            score=scores[i],
         )
-        for r in rows
+        for i in chosen
     ]
+
+
+def _ranked(
+    conn: sqlite3.Connection, query: str, conversation_id: int | None, wanted: int
+) -> list[tuple[int, float]]:
+    """(message id, bm25 score), best first, at most ``wanted``."""
+    if conversation_id is not None:
+        return conn.execute(_SCOPED, (query, conversation_id, wanted)).fetchall()
+    bound = conn.execute(
+        "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (query, RANK_WINDOW - 1),
+    ).fetchone()
+    return conn.execute(
+        "SELECT rowid, bm25(messages_fts) AS score FROM messages_fts "
+        "WHERE messages_fts MATCH ? AND rowid >= ? ORDER BY score LIMIT ?",
+        (query, 0 if bound is None else bound[0], wanted),
+    ).fetchall()
+
+
+# unicode61's tokens: runs of letters and digits (an underscore separates, as in FTS5).
+_TOKEN = re.compile(r"[^\W_]+")
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"(\*?)')
+
+
+def _fold(token: str) -> str:
+    """What unicode61 with remove_diacritics compares: case-folded, accents dropped."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def query_terms(query: str) -> list[tuple[str, bool]]:
+    """(folded token, is a prefix) for every token of an ``fts_query`` result."""
+    terms: list[tuple[str, bool]] = []
+    for match in _PHRASE.finditer(query):
+        tokens = [_fold(t) for t in _TOKEN.findall(match.group(1).replace('""', '"'))]
+        terms += [(t, False) for t in tokens]
+        if match.group(2) and terms:
+            terms[-1] = (terms[-1][0], True)
+    return terms
+
+
+def snippet(text: str, terms: list[tuple[str, bool]], size: int = SNIPPET_TOKENS) -> str:
+    """The ``size`` tokens of ``text`` holding the most hits, hits between the markers.
+
+    "…" marks text left out at either end, as FTS5's snippet() does.
+    """
+    spans = [(m.start(), m.end(), _fold(m.group())) for m in _TOKEN.finditer(text)]
+    if not spans:
+        return text[:200]
+    exact = {t for t, prefix in terms if not prefix}
+    prefixes = tuple(t for t, prefix in terms if prefix)
+    hits = [
+        i
+        for i, (_, _, tok) in enumerate(spans)
+        if tok in exact or tok.startswith(prefixes or ("\0",))
+    ]
+    start = 0
+    if hits and len(spans) > size:
+        best = max(hits, key=lambda h: (sum(1 for x in hits if h <= x < h + size), -h))
+        start = max(0, min(best - 2, len(spans) - size))  # a little lead-in before the hit
+    end = min(len(spans), start + size)
+    begin_at = 0 if start == 0 else spans[start][0]
+    stop_at = len(text) if end == len(spans) else spans[end - 1][1]
+    out = ["…" if start > 0 else ""]
+    cursor = begin_at
+    for i in hits:
+        if start <= i < end:
+            a, b, _ = spans[i]
+            out += [text[cursor:a], MARK_START, text[a:b], MARK_END]
+            cursor = b
+    out.append(text[cursor:stop_at])
+    out.append("…" if end < len(spans) else "")
+    return "".join(out)

@@ -258,3 +258,28 @@ def test_answers_left_streaming_are_marked_interrupted_on_open(tmp_path: Path) -
         assert [h.message_id for h in store.search("half")] == [streaming]  # now indexed
     with Store(path) as store:
         assert store.report.interrupted == ()
+
+
+def test_auto_check_reads_every_page_only_after_an_unclean_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rill.core.store_open as store_open
+
+    path = tmp_path / "rill.sqlite"
+    Store(path).close()  # a clean close removes the -wal
+    modes: list[str] = []
+    real = store_open._problem
+
+    def spy(conn: sqlite3.Connection, check: store_open.Check) -> str:
+        modes.append(check)
+        return real(conn, check)
+
+    monkeypatch.setattr(store_open, "_problem", spy)
+    Store(path, check="auto").close()
+    survivor = sqlite3.connect(path)  # like a crashed (or running) session: the log stays
+    survivor.execute("SELECT count(*) FROM conversations").fetchone()
+    assert path.with_name("rill.sqlite-wal").exists()
+    Store(path, check="auto").close()
+    survivor.close()
+    Store(path).close()
+    assert modes == ["none", "quick", "quick"]

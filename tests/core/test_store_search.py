@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rill.core import store_search
 from rill.core.store import Store
-from rill.core.store_search import fts_query
+from rill.core.store_search import SNIPPET_TOKENS, fts_query, query_terms, snippet
 from rill.core.store_types import MARK_END, MARK_START
 from rill.core.types import Message, MessageStatus, Part, Role
 
@@ -168,3 +169,45 @@ def test_search_within_one_conversation(store: Store) -> None:
     say(store, b, "shared term")
     assert [h.message_id for h in store.search("shared", conversation_id=a)] == [in_a]
     assert len(store.search("shared")) == 2
+
+
+def test_a_very_common_word_ranks_only_the_newest_matches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_search, "RANK_WINDOW", 3)
+    cid = store.create_conversation()
+    best_but_old = say(store, cid, "tea tea tea tea")
+    newer = [say(store, cid, f"tea and {n} other words here") for n in range(5)]
+    hits = [h.message_id for h in store.search("tea")]
+    assert best_but_old not in hits and set(hits) == set(newer[-3:])
+    assert store.search("tea", conversation_id=cid)[0].message_id == best_but_old
+
+
+def test_the_trash_never_crowds_out_live_hits(store: Store) -> None:
+    trashed = store.create_conversation()
+    with store.batch():
+        for _ in range(200):
+            say(store, trashed, "lantern lantern lantern")  # the best matches...
+    store.delete_conversation(trashed)  # ...all in the trash
+    live = store.create_conversation()
+    keep = [say(store, live, f"a lantern among {n} other words") for n in range(3)]
+    assert sorted(h.message_id for h in store.search("lantern", limit=3)) == keep
+
+
+def test_snippets_show_the_best_window_of_a_long_message(store: Store) -> None:
+    cid = store.create_conversation()
+    filler = " ".join(f"w{n}" for n in range(60))
+    say(store, cid, f"{filler} the Crème Brûlée is served {filler}")
+    (hit,) = store.search("creme brul")  # the last word as a prefix, accents folded
+    marked = hit.marked("[", "]")
+    assert marked.startswith("…") and marked.endswith("…")
+    assert "[Crème] [Brûlée] is served" in marked
+    assert len(marked.split()) <= SNIPPET_TOKENS + 2
+
+
+def test_snippet_marks_prefixes_and_keeps_short_texts_whole() -> None:
+    terms = query_terms(fts_query("regen") or "")
+    assert snippet("Please regenerate, then regenerating again.", terms) == (
+        f"Please {MARK_START}regenerate{MARK_END}, then {MARK_START}regenerating{MARK_END} again."
+    )
+    assert query_terms('"it""s" "a b"*') == [("it", False), ("s", False), ("a", False), ("b", True)]
