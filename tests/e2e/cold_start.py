@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import rill_command
-from tests.e2e.screenshots import start_xvfb
+from tests.e2e.xvfb import start_xvfb, stop_xvfb
 from tests.fakes.gemini_server import FakeGemini
 
 IDLE_SECONDS = 2.0
@@ -92,8 +92,7 @@ def main(argv: list[str]) -> int:
                     f"window, median idle RSS {statistics.median(rss):.0f} MB"
                 )
     finally:
-        xvfb.terminate()
-        xvfb.wait()
+        stop_xvfb(xvfb)
     return 0
 
 

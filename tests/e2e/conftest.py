@@ -1,7 +1,6 @@
 """Fixtures for end-to-end tests: a private Xvfb display and the installed ``rill``.
 
-Each test gets its own X server (Xvfb picks a free display and reports it through
-``-displayfd``, so nothing is guessed and nothing sleeps). Tests are skipped with a
+Each test gets its own X server (see ``tests.e2e.xvfb``). Tests are skipped with a
 reason when Xvfb, xdotool or ImageMagick's ``import`` are missing; ``.ci/run``
 installs them.
 """
@@ -18,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.xvfb import start_xvfb, stop_xvfb
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("Xvfb", "xdotool", "import")
-SCREEN = "1280x800x24"
 
 
 def artifacts_dir() -> Path:
@@ -70,33 +70,19 @@ def xvfb(tmp_path: Path) -> Iterator[Display]:
         )
     if not rill_command().exists():
         pytest.skip(f"the rill command is not installed at {rill_command()} (pip install -e .)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", SCREEN, "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as reader:
-        number = reader.readline().strip()  # written once the server accepts clients
-    if not number:
-        server.kill()
-        pytest.fail("Xvfb did not report a display")
+    try:
+        server, display = start_xvfb()
+    except RuntimeError as error:
+        pytest.fail(str(error))
     runtime = tmp_path / "xdg-runtime"
     runtime.mkdir(mode=0o700)
     env = {
         **os.environ,
-        "DISPLAY": f":{number}",
+        "DISPLAY": display,
         "QT_QPA_PLATFORM": "xcb",  # the suite runs offscreen; this test wants a real window
         "XDG_RUNTIME_DIR": str(runtime),
     }
     try:
-        yield Display(f":{number}", env)
+        yield Display(display, env)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_xvfb(server)

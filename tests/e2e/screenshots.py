@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import ROOT, rill_command
+from tests.e2e.xvfb import start_xvfb, stop_xvfb
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 
@@ -41,19 +42,6 @@ for x in reversed(items):
 | `[::-1]` | yes | a list |
 | `reversed()` | no | an iterator |
 """
-
-
-def start_xvfb(screen: str) -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as reader:
-        return server, f":{reader.readline().strip()}"
 
 
 def shoot(
@@ -107,8 +95,7 @@ def shoot(
     finally:
         if app.poll() is None:
             app.kill()
-        xvfb.terminate()
-        xvfb.wait()
+        stop_xvfb(xvfb)
 
 
 def main(argv: list[str]) -> int:
