@@ -88,11 +88,12 @@ class ChatView(QWidget):
         A prefix already on screen (the retry path shows the history less its failed
         answer) is kept, not re-rendered.
         """
-        self.settle_live()
         entries = self._transcript.entries
         keep, limit = 0, min(len(messages), len(entries))
-        while keep < limit and entries[keep].message is messages[keep]:
+        while keep < limit and (entries[keep].final or entries[keep].message) is messages[keep]:
             keep += 1
+        if self._live is not None and self._live.index < keep:
+            self.settle_live()  # it stays; anything after it must wait for its text
         if keep == 0:
             self.clear()
         else:
