@@ -152,10 +152,22 @@ def _lexer(language: str) -> Lexer | None:
         return None
 
 
+@lru_cache(maxsize=8)
+def _known_tokens(style_name: str) -> frozenset[_TokenType]:
+    """The token types a style was built with (it raises KeyError for any other)."""
+    return frozenset(ttype for ttype, _ in get_style_by_name(style_name))
+
+
 @lru_cache(maxsize=4096)
 def _css(style_name: str, ttype: _TokenType) -> str:
     """Return the inline CSS for one token type in one Pygments style ('' for plain)."""
-    spec = get_style_by_name(style_name).style_for_token(ttype)
+    style = get_style_by_name(style_name)
+    # Lexers may mint token types after a style class was built (YAML's
+    # Literal.Scalar.Plain); such a type takes the colour of its nearest known parent.
+    known = _known_tokens(style_name)
+    while ttype not in known and ttype.parent is not None:
+        ttype = ttype.parent
+    spec = style.style_for_token(ttype)
     css = []
     if spec["color"]:
         css.append(f"color:#{spec['color']}")

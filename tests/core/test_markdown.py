@@ -222,3 +222,12 @@ def test_any_input_stays_inside_the_subset(parts: list[str]) -> None:
     html = render_html("".join(parts))
     assert subset_problems(html) == []
     assert "<img" not in html
+
+
+def test_token_types_minted_by_a_lexer_take_their_parents_colour() -> None:
+    """YAML's lexer creates Literal.Scalar.Plain, which no style defines (KeyError once)."""
+    from rill.core.highlight import highlight
+
+    html = highlight("key: plain value\n", "yaml", "github-dark")
+    assert "key" in html and "plain value" in html
+    assert html.count("color:#") >= 2  # the key and the value are coloured differently
