@@ -322,3 +322,22 @@ def test_sending_while_an_answer_settles_keeps_the_order(view: ChatView) -> None
     assert text.index("First answer text.") < text.index("Second question")
     assert text.index("Second question") < text.index("Second answer.")
     assert "gemini-2.5-flash-001" in view.message_text(0)
+
+
+def test_open_thoughts_survive_a_theme_switch_mid_stream(qtbot: QtBot, view: ChatView) -> None:
+    from tests.gui.chat_view_support import anchors, click_anchor
+
+    view.begin_answer(streaming())
+    view.append_to_answer("", "First I think about **this**. ")
+    href = next(h for h in anchors(view) if h.startswith("rill:toggle-thoughts/"))
+    click_anchor(qtbot, view, href)
+    view.append_to_answer("The answer starts", "Then about that.")
+    view.set_dark(True)
+    view.append_to_answer(" and ends.", "")
+    view.finish_answer(
+        finished("The answer starts and ends.", "First I think about **this**. Then about that.")
+    )
+    text = view.message_text(0)
+    assert "First I think about this. Then about that." in text
+    assert text.index("Then about that.") < text.index("The answer starts and ends.")
+    assert "Thoughts" in text and "Thinking…" not in text
