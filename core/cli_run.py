@@ -92,7 +92,8 @@ def build_session(args: argparse.Namespace, out: Output) -> ChatSession:
     provider = make_provider(name, args.base_url, settings)
     # The provider's default model when the settings name none (a preset's, the
     # built-in offline model's, or "" for "the first the server lists").
-    generation = generation_from_args(args, registry.generation_settings(name, settings))
+    defaults = registry.generation_settings(name, settings, args.base_url)
+    generation = generation_from_args(args, defaults)
     return ChatSession(provider, generation, retry_policy=retry_policy(), on_retry=out.retry_notice)
 
 

@@ -51,6 +51,7 @@ class RunStats:
     load_seconds: float = 0.0  # 0 when the model was already warm
     prompt_tokens: int | None = None
     output_tokens: int = 0
+    prompt_started_at: float | None = None  # llama.cpp began reading the prompt
     first_token_at: float | None = None
     stop_requested_at: float | None = None
     finished_at: float | None = None  # the worker stopped touching the model
@@ -289,6 +290,7 @@ class LocalProvider:
         splitter = wire.ThinkSplitter()
         finish: str | None = None
         self._arm_abort(True)
+        stats.prompt_started_at = time.monotonic()
         try:
             for piece in pieces:
                 if stats.stop.is_set():
@@ -322,6 +324,12 @@ class LocalProvider:
         )
 
     # ------------------------------------------------------------ loop side
+
+    @property
+    def loaded_model(self) -> str | None:
+        """The id of the model in memory, or None before the first use."""
+        loaded = self._loaded
+        return loaded.id if loaded is not None else None
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         if self._closed:

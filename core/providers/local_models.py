@@ -28,7 +28,7 @@ BUILTIN_ENV_VAR = "RILL_BUILTIN_MODEL"
 MODELS_SUBDIR = "models"
 
 # Parts 2..n of a split GGUF, and vision projectors, are not models of their own.
-_LATER_SHARD = re.compile(r"-0*([2-9]|\d{2,})-of-\d+\.gguf$", re.IGNORECASE)
+_SHARD = re.compile(r"-(\d+)-of-\d+\.gguf$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def _is_model_file(path: Path) -> bool:
     return (
         name.endswith(".gguf")
         and "mmproj" not in name
-        and not _LATER_SHARD.search(name)
+        and not ((shard := _SHARD.search(name)) and int(shard.group(1)) > 1)
         and path.is_file()
     )
 
@@ -112,12 +112,12 @@ def find_models(
     except OSError:
         entries = []
     found.extend(_model(p.name, p) for p in entries if _is_model_file(p))
-    seen = {m.path.resolve() for m in found}
+    seen = {m.path.absolute() for m in found}
     for raw in extra_paths:
         path = Path(raw).expanduser()
-        if _is_model_file(path) and path.resolve() not in seen:
-            seen.add(path.resolve())
-            found.append(_model(str(path.resolve()), path.resolve()))
+        if _is_model_file(path) and path.absolute() not in seen:
+            seen.add(path.absolute())
+            found.append(_model(str(path.absolute()), path.absolute()))
     return found
 
 

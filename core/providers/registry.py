@@ -116,22 +116,36 @@ def resolve(name: str, settings: Settings) -> ProviderSpec:
     return ProviderSpec(name, kind, base_url, model, found, config)
 
 
-def default_model(name: str, settings: Settings) -> str:
-    """The model a new chat on ``name`` starts with ("" = the server's first)."""
+def default_model(name: str, settings: Settings, base_url: str | None = None) -> str:
+    """The model a new chat on ``name`` starts with ("" = the server's first).
+
+    A preset's model means nothing to another server: with ``base_url`` pointing an
+    OpenAI-compatible preset elsewhere, only a model from the settings counts.
+    """
     try:
-        return resolve(name, settings).default_model
+        spec = resolve(name, settings)
     except ConfigurationError:
         return ""
+    if (
+        base_url is not None
+        and spec.preset is not None
+        and spec.kind == "openai"
+        and base_url.rstrip("/") != spec.preset.base_url
+    ):
+        return spec.config.default_model if spec.config is not None else ""
+    return spec.default_model
 
 
-def generation_settings(name: str, settings: Settings) -> GenerationSettings:
+def generation_settings(
+    name: str, settings: Settings, base_url: str | None = None
+) -> GenerationSettings:
     """The app-wide generation defaults for ``name``, with its default model filled in."""
     from dataclasses import replace
 
     generation = settings.generation_settings(name)
     if generation.model:
         return generation
-    return replace(generation, model=default_model(name, settings))
+    return replace(generation, model=default_model(name, settings, base_url))
 
 
 def _stored_key(name: str) -> str | None:
