@@ -6,7 +6,8 @@ model takes seconds. Tokens come back to the asyncio consumer through an
 ``asyncio.Queue`` fed with ``loop.call_soon_threadsafe``. Stopping (cancelling the
 consumer) sets a flag the worker checks between tokens, so generation ends within
 one token's time. The model loads lazily on first use and stays loaded ("warm");
-one model is in memory at a time. ``llama_cpp`` is imported only here, on first use.
+one model is in memory at a time. ``llama_cpp`` is imported on first use only
+(``local_run``), so nothing else in Rill pays for it.
 """
 
 from __future__ import annotations
@@ -17,14 +18,21 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from rill.core.errors import ConfigurationError, InvalidRequestError, RillError, ServerError
 from rill.core.providers import openai_wire as wire
 from rill.core.providers.local_models import LocalModel, find_models, resolve_model
+from rill.core.providers.local_run import (
+    AbortSwitch,
+    RunStats,
+    TokenCounter,
+    import_llama,
+    prompt_tokens,
+    sampling_args,
+)
 from rill.core.types import (
     Capabilities,
     Chunk,
@@ -41,69 +49,7 @@ DEFAULT_TEMPERATURE = 0.2
 DEFAULT_TOP_P = 0.95
 DEFAULT_TOP_K = 40
 
-
-@dataclass
-class RunStats:
-    """What one generation did, for benchmarks and tests (times are monotonic)."""
-
-    model_id: str = ""
-    thread_name: str = ""
-    load_seconds: float = 0.0  # 0 when the model was already warm
-    prompt_tokens: int | None = None
-    output_tokens: int = 0
-    prompt_started_at: float | None = None  # llama.cpp began reading the prompt
-    first_token_at: float | None = None
-    stop_requested_at: float | None = None
-    finished_at: float | None = None  # the worker stopped touching the model
-    stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    done: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    def request_stop(self) -> None:
-        if not self.stop.is_set():
-            self.stop_requested_at = time.monotonic()
-            self.stop.set()
-
-    @property
-    def stop_latency(self) -> float | None:
-        """Seconds from the stop request to the worker leaving the generation loop."""
-        if self.stop_requested_at is None or self.finished_at is None:
-            return None
-        return max(0.0, self.finished_at - self.stop_requested_at)
-
-
-class _TokenCounter:
-    """A llama_cpp logits processor: called once per sampled token, before sampling.
-
-    The first call's input is exactly the evaluated prompt, so it gives the prompt
-    size; the number of calls is the number of tokens sampled.
-    """
-
-    def __init__(self, stats: RunStats, on_prompt_read: Callable[[], None]) -> None:
-        self.stats = stats
-        self.calls = 0
-        self._on_prompt_read = on_prompt_read
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        if self.calls == 0:
-            self.stats.prompt_tokens = len(input_ids)
-            self._on_prompt_read()
-        self.calls += 1
-        return scores
-
-
-def _import_llama() -> Any:
-    try:
-        import llama_cpp
-    except ImportError as exc:
-        raise ConfigurationError(
-            "The offline model needs llama-cpp-python, which is not installed "
-            "(pip install llama-cpp-python).",
-            detail=str(exc),
-        ) from None
-    return llama_cpp
-
-
-_END = object()
+_END = object()  # the worker's last word on a queue
 
 
 class LocalProvider:
@@ -145,10 +91,7 @@ class LocalProvider:
         # Touched only on the worker thread.
         self._llama: Any = None
         self._loaded: LocalModel | None = None
-        # ctypes callbacks must outlive their use by C, so they live on the instance.
-        self._abort_callback: Any = None
-        self._no_callback: Any = None
-        self._set_abort: Any = None
+        self._abort: AbortSwitch | None = None
         self._running: RunStats | None = None  # the answer the worker is on
         self._closed = False
 
@@ -161,7 +104,7 @@ class LocalProvider:
         """Load ``model`` unless it is the one in memory; returns the seconds spent."""
         if self._loaded is not None and self._loaded.path == model.path:
             return 0.0
-        llama_cpp = _import_llama()
+        llama_cpp = import_llama()
         self._unload()
         started = time.monotonic()
         try:
@@ -178,62 +121,21 @@ class LocalProvider:
                 detail=str(exc),
             ) from None
         self._loaded = model
-        self._quiet_and_abortable(llama_cpp)
+        self._abort = AbortSwitch(llama_cpp, self._llama, self._should_abort)
         return time.monotonic() - started
 
-    def _quiet_and_abortable(self, llama_cpp: Any) -> None:
-        """Silence llama.cpp's stderr chatter and prepare its abort callback.
-
-        Reading a long prompt is one llama_decode call that can last seconds on a
-        small CPU: between tokens is too late for Stop there. llama.cpp's abort
-        callback is asked between compute steps, hundreds of times per token, so it
-        is armed only while the prompt is read (see ``_arm_abort``).
-        """
-        import logging
-
-        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
-        try:
-            self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
-            self._no_callback = llama_cpp.ggml_abort_callback()  # NULL
-            self._set_abort = llama_cpp.llama_set_abort_callback
-        except (AttributeError, TypeError):  # bindings without it: Stop waits for a token
-            self._set_abort = None
-
-    def _arm_abort(self, armed: bool) -> None:
-        if self._set_abort is None or self._llama is None:
-            return
-        callback = self._abort_callback if armed else self._no_callback
-        with contextlib.suppress(AttributeError, TypeError):
-            self._set_abort(self._llama._ctx.ctx, callback, None)
-
-    def _should_abort(self, _data: Any) -> bool:
+    def _should_abort(self) -> bool:
         run = self._running
         return run is not None and run.stop.is_set()
 
+    def _arm_abort(self, armed: bool) -> None:
+        if self._abort is not None:
+            self._abort.arm(armed)
+
     def _unload(self) -> None:
-        llama, self._llama, self._loaded = self._llama, None, None
+        llama, self._llama, self._loaded, self._abort = self._llama, None, None, None
         if llama is not None:
             llama.close()
-
-    def _sampling(self, request: GenerateRequest, counter: _TokenCounter) -> dict[str, Any]:
-        s = request.settings
-        llama_cpp = _import_llama()
-        args: dict[str, Any] = {
-            "logits_processor": llama_cpp.LogitsProcessorList([counter]),
-        }
-        if s.temperature is not None:
-            args["temperature"] = s.temperature
-        if s.top_p is not None:
-            args["top_p"] = s.top_p
-        if s.top_k is not None:
-            args["top_k"] = s.top_k
-        if s.max_output_tokens is not None:
-            args["max_tokens"] = s.max_output_tokens
-        if s.stop_sequences:
-            args["stop"] = list(s.stop_sequences)
-        if s.seed is not None:
-            args["seed"] = s.seed
-        return args
 
     def _generate(
         self, request: GenerateRequest, stats: RunStats, emit: Callable[[object], None]
@@ -282,10 +184,10 @@ class LocalProvider:
         stats: RunStats,
         emit: Callable[[object], None],
     ) -> None:
-        counter = _TokenCounter(stats, lambda: self._arm_abort(False))
+        counter = TokenCounter(stats, lambda: self._arm_abort(False))
         messages = wire.encode_messages(request)
         pieces = self._llama.create_chat_completion(
-            messages=messages, stream=True, **self._sampling(request, counter)
+            messages=messages, stream=True, **sampling_args(request, counter)
         )
         splitter = wire.ThinkSplitter()
         finish: str | None = None
@@ -409,27 +311,8 @@ class LocalProvider:
         return int(await asyncio.wrap_future(self._submit(self._count, request)))
 
     def _count(self, request: GenerateRequest) -> int:
-        model = self._resolve(request.settings.model)
-        self._ensure_loaded(model)
-        llama = self._llama
-        messages = wire.encode_messages(request)
-        template = llama.metadata.get("tokenizer.chat_template")
-        if not template:
-            text = "\n".join(str(m["content"]) for m in messages)
-            return len(llama.tokenize(text.encode("utf-8"), add_bos=True, special=False))
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        def token_text(token: int) -> str:
-            return bytes(llama.detokenize([token], special=True)).decode("utf-8", "replace")
-
-        formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=token_text(llama.token_eos()),
-            bos_token=token_text(llama.token_bos()),
-        )
-        result = formatter(messages=cast(Any, messages))
-        prompt = result.prompt.encode("utf-8")
-        return len(llama.tokenize(prompt, add_bos=not result.added_special, special=True))
+        self._ensure_loaded(self._resolve(request.settings.model))
+        return prompt_tokens(self._llama, wire.encode_messages(request))
 
     async def warm_up(self, model: str = "") -> float:
         """Load ``model`` now (off the loop) so the first answer starts at once.
@@ -452,10 +335,6 @@ class LocalProvider:
         self._executor.shutdown(wait=False)
         with contextlib.suppress(Exception):  # freeing failed: the process is ending anyway
             await asyncio.wrap_future(future)
-
-    def model_files(self) -> Iterable[LocalModel]:
-        """The model files as found now (blocking: call off the event loop)."""
-        return find_models(self.model_paths, self.models_dir)
 
 
 __all__ = ["LocalProvider", "RunStats"]

@@ -28,6 +28,7 @@ from rill.core.errors import (
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
+from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
 
@@ -187,7 +188,7 @@ class OpenAICompatProvider:
                 f"{self.host} redirected the request (HTTP {response.status_code}) to "
                 f"{urlsplit(target).netloc or target}; check the base URL."
             )
-        error = wire.error_from_http(
+        error = error_from_http(
             response.status_code,
             body,
             response.headers.get("content-type", ""),
@@ -266,7 +267,7 @@ class OpenAICompatProvider:
                     yield chunk
             return
         except InvalidRequestError as exc:
-            if started or not self.include_usage or not wire.rejects_stream_options(exc):
+            if started or not self.include_usage or not rejects_stream_options(exc):
                 raise
             self.include_usage = False
         async with aclosing(self._stream_once(request, model, False)) as chunks:

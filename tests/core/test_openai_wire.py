@@ -17,6 +17,7 @@ from rill.core.errors import (
     RateLimitedError,
     ServerError,
 )
+from rill.core.providers import openai_errors as errors
 from rill.core.providers import openai_wire as wire
 from rill.core.types import Part
 
@@ -90,7 +91,7 @@ def test_finish_reasons(raw: str | None, mapped: str | None) -> None:
     ],
 )
 def test_error_shapes(status: int, body: object, error: type | None, words: str) -> None:
-    mapped = wire.error_from_http(
+    mapped = errors.error_from_http(
         status, json.dumps(body).encode(), "application/json", None, "m", "Srv"
     )
     assert isinstance(mapped, error or InvalidRequestError)
@@ -99,12 +100,14 @@ def test_error_shapes(status: int, body: object, error: type | None, words: str)
 
 
 def test_rejects_stream_options_recognises_the_refusal() -> None:
-    refusal = wire.error_from_http(
+    refusal = errors.error_from_http(
         400, b'{"object":"error","message":"stream_options: extra"}', "application/json", None, None
     )
-    other = wire.error_from_http(400, b'{"error":{"message":"x"}}', "application/json", None, None)
-    assert wire.rejects_stream_options(refusal)
-    assert not wire.rejects_stream_options(other)
+    other = errors.error_from_http(
+        400, b'{"error":{"message":"x"}}', "application/json", None, None
+    )
+    assert errors.rejects_stream_options(refusal)
+    assert not errors.rejects_stream_options(other)
 
 
 def test_models_from_openrouter_use_their_fields() -> None:

@@ -1,0 +1,152 @@
+"""What runs on the local model's worker thread besides the provider: llama.cpp glue.
+
+``RunStats`` records one generation (what benchmarks and tests read), the token
+counter rides on llama_cpp's logits-processor hook, ``AbortSwitch`` lets Stop cut a
+long prompt read short, and ``prompt_tokens`` counts a prompt under the model's own
+chat template. ``llama_cpp`` is imported only when first needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from rill.core.errors import ConfigurationError
+from rill.core.types import GenerateRequest
+
+
+def import_llama() -> Any:
+    """The ``llama_cpp`` module; ConfigurationError (saying what to install) without it."""
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ConfigurationError(
+            "The offline model needs llama-cpp-python, which is not installed "
+            "(pip install llama-cpp-python).",
+            detail=str(exc),
+        ) from None
+    logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)  # no stderr chatter
+    return llama_cpp
+
+
+@dataclass
+class RunStats:
+    """What one generation did, for benchmarks and tests (times are monotonic)."""
+
+    model_id: str = ""
+    thread_name: str = ""
+    load_seconds: float = 0.0  # 0 when the model was already warm
+    prompt_tokens: int | None = None
+    output_tokens: int = 0
+    prompt_started_at: float | None = None  # llama.cpp began reading the prompt
+    first_token_at: float | None = None
+    stop_requested_at: float | None = None
+    finished_at: float | None = None  # the worker stopped touching the model
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def request_stop(self) -> None:
+        if not self.stop.is_set():
+            self.stop_requested_at = time.monotonic()
+            self.stop.set()
+
+    @property
+    def stop_latency(self) -> float | None:
+        """Seconds from the stop request to the worker leaving the generation loop."""
+        if self.stop_requested_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.stop_requested_at)
+
+
+class TokenCounter:
+    """A llama_cpp logits processor: called once per sampled token, before sampling.
+
+    The first call's input is exactly the evaluated prompt, so it gives the prompt
+    size; the number of calls is the number of tokens sampled.
+    """
+
+    def __init__(self, stats: RunStats, on_prompt_read: Callable[[], None]) -> None:
+        self.stats = stats
+        self.calls = 0
+        self._on_prompt_read = on_prompt_read
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.calls == 0:
+            self.stats.prompt_tokens = len(input_ids)
+            self._on_prompt_read()
+        self.calls += 1
+        return scores
+
+
+class AbortSwitch:
+    """llama.cpp's abort callback for one model, armed only while a prompt is read.
+
+    Reading a long prompt is one llama_decode call that can last seconds on a small
+    CPU: between tokens is too late for Stop there. The callback is asked between
+    compute steps (hundreds of times per token), so generation runs without it.
+    """
+
+    def __init__(self, llama_cpp: Any, llama: Any, should_abort: Callable[[], bool]) -> None:
+        self._llama = llama
+        try:
+            # ctypes callbacks must outlive their use by C, so they live here.
+            self._callback = llama_cpp.ggml_abort_callback(lambda _data: should_abort())
+            self._none = llama_cpp.ggml_abort_callback()  # NULL
+            self._set: Any = llama_cpp.llama_set_abort_callback
+        except (AttributeError, TypeError):  # bindings without it: Stop waits for a token
+            self._set = None
+
+    def arm(self, armed: bool) -> None:
+        if self._set is None:
+            return
+        with contextlib.suppress(AttributeError, TypeError):
+            self._set(self._llama._ctx.ctx, self._callback if armed else self._none, None)
+
+
+def sampling_args(request: GenerateRequest, counter: TokenCounter) -> dict[str, Any]:
+    """``create_chat_completion`` keyword arguments for the request's settings.
+
+    Unset values are left out so llama_cpp's defaults (temperature 0.2, top-p 0.95,
+    top-k 40) apply.
+    """
+    s = request.settings
+    args: dict[str, Any] = {"logits_processor": import_llama().LogitsProcessorList([counter])}
+    if s.temperature is not None:
+        args["temperature"] = s.temperature
+    if s.top_p is not None:
+        args["top_p"] = s.top_p
+    if s.top_k is not None:
+        args["top_k"] = s.top_k
+    if s.max_output_tokens is not None:
+        args["max_tokens"] = s.max_output_tokens
+    if s.stop_sequences:
+        args["stop"] = list(s.stop_sequences)
+    if s.seed is not None:
+        args["seed"] = s.seed
+    return args
+
+
+def prompt_tokens(llama: Any, messages: list[dict[str, Any]]) -> int:
+    """How many tokens ``messages`` make under the model's own chat template."""
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        text = "\n".join(str(m["content"]) for m in messages)
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    def token_text(token: int) -> str:
+        return bytes(llama.detokenize([token], special=True)).decode("utf-8", "replace")
+
+    formatter = Jinja2ChatFormatter(
+        template=template,
+        eos_token=token_text(llama.token_eos()),
+        bos_token=token_text(llama.token_bos()),
+    )
+    result = formatter(messages=cast(Any, messages))
+    prompt = result.prompt.encode("utf-8")
+    return len(llama.tokenize(prompt, add_bos=not result.added_special, special=True))
