@@ -276,15 +276,15 @@ def _main(argv: list[str]) -> int:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from rill.core import cli_run
 
-    with cli_history.saving(args):  # unless --no-save: the conversation goes to the store
+    with cli_history.saving(args) as follow:  # unless --no-save: turns go to the store
         if args.command == "ask":
             prompt = " ".join(args.prompt)
             if prompt == "-":
                 prompt = sys.stdin.read()
             if not prompt.strip():
                 raise UsageError(f"{PROG} ask: the prompt is empty")
-            return cli_run.run_ask(args, prompt)
-        return cli_run.run_chat(args)
+            return cli_run.run_ask(args, prompt, on_session=follow)
+        return cli_run.run_chat(args, on_session=follow)
 
 
 def _err(line: str) -> None:

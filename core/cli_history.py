@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -194,32 +194,26 @@ def _import(store: Store, args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def saving(args: argparse.Namespace) -> Iterator[None]:
+def saving(args: argparse.Namespace) -> Iterator[Callable[[ChatSession], None] | None]:
     """While ``rill ask``/``rill chat`` runs, save its session to the store.
 
-    The seam is ``cli_run.build_session``: the session it builds is followed by an
-    Autosave thread (open the store, then write new turns and the partial answer
-    every quarter second), and the final state is written when the command ends,
-    however it ends. A store that cannot be used costs a warning, never the answer.
+    Yields the hook to hand to ``cli_run.run_ask``/``run_chat`` (None with --no-save):
+    the session it is given is followed by an Autosave thread (open the store, then
+    write new turns and the partial answer every quarter second), and the final state
+    is written when the command ends, however it ends. A store that cannot be used
+    costs a warning, never the answer.
     """
     if args.command not in SAVING_COMMANDS or getattr(args, "no_save", False):
-        yield
+        yield None
         return
-    from rill.core import cli_run
-
-    build = cli_run.build_session
     followed: list[Autosave] = []
 
-    def build_and_follow(a: argparse.Namespace, out: Any) -> ChatSession:
-        session = build(a, out)
-        followed.append(_follow(session, a.provider or session.provider.name))
-        return session
+    def follow(session: ChatSession) -> None:
+        followed.append(_follow(session, args.provider or session.provider.name))
 
-    setattr(cli_run, "build_session", build_and_follow)  # noqa: B010 (mypy: a function)
     try:
-        yield
+        yield follow
     finally:
-        setattr(cli_run, "build_session", build)  # noqa: B010
         for autosave in followed:
             _finish(autosave)
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -247,11 +247,19 @@ def format_stats(message: Message) -> str:
     return "\n".join(lines)
 
 
-def run_ask(args: argparse.Namespace, prompt: str) -> int:
-    """``rill ask``: one answer. Errors propagate to ``cli.main`` for the exit status."""
+SessionHook = Callable[[ChatSession], None]
+
+
+def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | None = None) -> int:
+    """``rill ask``: one answer. Errors propagate to ``cli.main`` for the exit status.
+
+    ``on_session`` sees the session before any turn is recorded (the store follows it).
+    """
     out = Output()
     images = load_images(args.image)
     session = build_session(args, out)
+    if on_session is not None:
+        on_session(session)
 
     async def ask() -> Message:
         try:
@@ -267,11 +275,13 @@ def run_ask(args: argparse.Namespace, prompt: str) -> int:
     return EXIT_OK
 
 
-def run_chat(args: argparse.Namespace) -> int:
+def run_chat(args: argparse.Namespace, on_session: SessionHook | None = None) -> int:
     """``rill chat``: a REPL on one ChatSession; errors are shown and the chat goes on."""
     out = Output()
     images = load_images(args.image)
     session = build_session(args, out)
+    if on_session is not None:
+        on_session(session)
     interactive = sys.stdin.isatty()
     if interactive:
         with contextlib.suppress(ImportError):  # absent on Windows

@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 
 # First arguments that mean "the command line, not the window".
-CLI_FIRST_ARGUMENTS = frozenset({"ask", "chat", "-h", "--help", "--version"})
+CLI_FIRST_ARGUMENTS = frozenset(
+    {"ask", "chat", "history", "search", "export", "import", "-h", "--help", "--version"}
+)
 
 
 def wants_cli(argv: list[str]) -> bool:

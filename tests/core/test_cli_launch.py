@@ -125,7 +125,7 @@ def test_an_internal_error_is_one_line_without_traceback(
 ) -> None:
     from rill.core import cli_run
 
-    def explode(*_args: object) -> int:
+    def explode(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("something\nunexpected")
 
     monkeypatch.setenv("RILL_HOME", str(tmp_path))
@@ -139,3 +139,19 @@ def test_an_internal_error_is_one_line_without_traceback(
 def test_epilog_documents_every_exit_status() -> None:
     for code in (0, 1, 2, 3, 4, 5, 6, 7, 8, 130):
         assert f"\n  {code} " in cli.EPILOG
+
+
+def test_every_cli_subcommand_is_routed_to_the_cli_by_the_rill_launcher() -> None:
+    """`rill history` must not open the window: the launcher knows every subcommand."""
+    import argparse
+
+    from rill.core.cli import build_parser
+    from rill.gui.launch import CLI_FIRST_ARGUMENTS, wants_cli
+
+    parser = build_parser()
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    commands = set(actions[0].choices)
+    assert {"ask", "chat", "history", "search", "export", "import"} <= commands
+    assert commands <= CLI_FIRST_ARGUMENTS
+    assert all(wants_cli([c]) for c in commands)
+    assert not wants_cli([])
