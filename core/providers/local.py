@@ -22,7 +22,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rill.core.errors import ConfigurationError, InvalidRequestError, RillError, ServerError
+from rill.core.errors import (
+    CancelledByUserError,
+    ConfigurationError,
+    InvalidRequestError,
+    RillError,
+    ServerError,
+)
 from rill.core.providers import openai_wire as wire
 from rill.core.providers.local_models import LocalModel, find_models, resolve_model
 from rill.core.providers.local_run import (
@@ -84,7 +90,8 @@ class LocalProvider:
         self.models_dir = models_dir
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
-        self.last_run: RunStats | None = None
+        self.last_run: RunStats | None = None  # the latest answer asked for
+        self._unfinished: set[RunStats] = set()  # asked for and not yet done (chats queue)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="rill-local-model"
         )
@@ -252,6 +259,7 @@ class LocalProvider:
         queue: asyncio.Queue[object] = asyncio.Queue()
         stats = RunStats()
         self.last_run = stats
+        self._unfinished.add(stats)
 
         def emit(item: object) -> None:
             try:
@@ -264,12 +272,15 @@ class LocalProvider:
             while True:
                 item = await queue.get()
                 if item is _END:
+                    if stats.stop.is_set():  # stopped from elsewhere (aclose): not an end
+                        raise CancelledByUserError()
                     return
                 if isinstance(item, BaseException):
                     raise item
                 assert isinstance(item, Chunk)
                 yield item
         finally:
+            self._unfinished.discard(stats)
             if not stats.done.is_set():
                 stats.request_stop()
 
@@ -328,8 +339,8 @@ class LocalProvider:
         """Stop any answer, free the model on its own thread, and end the thread."""
         if self._closed:
             return
-        if self.last_run is not None:
-            self.last_run.request_stop()
+        for run in list(self._unfinished):
+            run.request_stop()
         future = self._executor.submit(self._unload)
         self._closed = True
         self._executor.shutdown(wait=False)

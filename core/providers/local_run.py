@@ -34,7 +34,7 @@ def import_llama() -> Any:
     return llama_cpp
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a run is kept in sets while it is unfinished
 class RunStats:
     """What one generation did, for benchmarks and tests (times are monotonic)."""
 

@@ -18,7 +18,12 @@ from pathlib import Path
 import pytest
 
 from rill.core.chat import ChatSession
-from rill.core.errors import ConfigurationError, InvalidRequestError, NotFoundError
+from rill.core.errors import (
+    CancelledByUserError,
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from rill.core.providers.local import LocalProvider, RunStats
 from rill.core.providers.local_models import BUILTIN_ID, bundled_model_path
 from rill.core.retry import NO_RETRY
@@ -163,6 +168,26 @@ async def test_stop_while_reading_a_long_prompt(local: LocalProvider) -> None:
     # The model is fine afterwards.
     chunks = await answer(local, request(max_output_tokens=3))
     assert "".join(c.text for c in chunks).strip()
+
+
+async def test_two_chats_share_the_model_one_after_the_other(local: LocalProvider) -> None:
+    first = asyncio.create_task(answer(local, request("One.", max_output_tokens=6)))
+    second = asyncio.create_task(answer(local, request("Two.", max_output_tokens=6)))
+    for chunks in await asyncio.gather(first, second):
+        assert "".join(c.text for c in chunks).strip()
+        assert chunks[-1].usage is not None
+
+
+async def test_closing_mid_answer_ends_the_stream_as_stopped(tmp_path: Path) -> None:
+    provider = LocalProvider(models_dir=tmp_path)
+    got: list[str] = []
+    with pytest.raises(CancelledByUserError):
+        async for chunk in provider.stream(request(STORY, max_output_tokens=2000)):
+            got.append(chunk.text)
+            if len(got) == 2:
+                await provider.aclose()
+    stats = provider.last_run
+    assert stats is not None and stats.done.is_set() and stats.output_tokens < 200
 
 
 async def test_sampling_settings_are_applied(local: LocalProvider) -> None:
