@@ -19,6 +19,13 @@ def wants_cli(argv: list[str]) -> bool:
     return bool(argv) and argv[0] in CLI_FIRST_ARGUMENTS
 
 
+# `rill --install-desktop-entry` and its undo (Linux launcher; see rill.gui.desktop_entry).
+DESKTOP_ENTRY_ACTIONS = {
+    "--install-desktop-entry": "install",
+    "--uninstall-desktop-entry": "uninstall",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``rill``: a CLI subcommand, or the desktop window; returns the exit status."""
     args = sys.argv[1:] if argv is None else argv
@@ -26,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from rill.core.cli import main as cli_main
 
         return cli_main(args)
+    if args and args[0] in DESKTOP_ENTRY_ACTIONS:
+        from rill.gui.desktop_entry import main as desktop_entry_main
+
+        return desktop_entry_main(DESKTOP_ENTRY_ACTIONS[args[0]])
     # Imported by name: the GUI (and Qt with it) loads only when the window is wanted,
     # and a build without it still gets a clear line instead of a traceback.
     import importlib
