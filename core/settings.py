@@ -20,7 +20,7 @@ from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS, GenerationSett
 
 SCHEMA_VERSION = 1
 FILE_NAME = "settings.json"
-PROVIDER_KINDS = ("gemini", "openai", "local")
+PROVIDER_KINDS = ("gemini", "openai", "local", "vertex")
 THEMES = ("system", "light", "dark")
 
 # Forward migrations: MIGRATIONS[n] turns a version-n document into version n + 1.
@@ -36,6 +36,8 @@ class ProviderConfig:
     kind: str = "gemini"
     base_url: str = ""
     default_model: str = ""
+    project: str = ""  # Vertex AI only: the Google Cloud project ("" = from ADC)
+    location: str = ""  # Vertex AI only: the region ("" = the provider's default)
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,8 @@ class _Validator:
                 kind=self.choice(entry, where, "kind", PROVIDER_KINDS),
                 base_url=base_url,
                 default_model=self.string(entry, where, "default_model", ""),
+                project=self.string(entry, where, "project", ""),
+                location=self.string(entry, where, "location", ""),
             )
         return table or _default_providers()
 
