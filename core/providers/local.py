@@ -4,8 +4,9 @@ Every llama.cpp call happens on one worker thread owned by the provider, never o
 the event loop's thread: a token takes milliseconds of pure CPU, and loading a
 model takes seconds. Tokens come back to the asyncio consumer through an
 ``asyncio.Queue`` fed with ``loop.call_soon_threadsafe``. Stopping (cancelling the
-consumer) sets a flag the worker checks between tokens, so generation ends within
-one token's time. The model loads lazily on first use and stays loaded ("warm");
+consumer) sets a flag the worker checks between tokens and llama.cpp checks between
+compute steps (``local_run.AbortSwitch``), so a long prompt or a stalled token ends
+within milliseconds too. The model loads lazily on first use and stays loaded ("warm");
 one model is in memory at a time. ``llama_cpp`` is imported on first use only
 (``local_run``), so nothing else in Rill pays for it.
 """
@@ -129,15 +130,12 @@ class LocalProvider:
             ) from None
         self._loaded = model
         self._abort = AbortSwitch(llama_cpp, self._llama, self._should_abort)
+        self._abort.arm(True)
         return time.monotonic() - started
 
     def _should_abort(self) -> bool:
         run = self._running
         return run is not None and run.stop.is_set()
-
-    def _arm_abort(self, armed: bool) -> None:
-        if self._abort is not None:
-            self._abort.arm(armed)
 
     def _unload(self) -> None:
         llama, self._llama, self._loaded, self._abort = self._llama, None, None, None
@@ -191,14 +189,13 @@ class LocalProvider:
         stats: RunStats,
         emit: Callable[[object], None],
     ) -> None:
-        counter = TokenCounter(stats, lambda: self._arm_abort(False))
+        counter = TokenCounter(stats)
         messages = wire.encode_messages(request)
         pieces = self._llama.create_chat_completion(
             messages=messages, stream=True, **sampling_args(request, counter)
         )
         splitter = wire.ThinkSplitter()
         finish: str | None = None
-        self._arm_abort(True)
         stats.prompt_started_at = time.monotonic()
         try:
             for piece in pieces:
@@ -213,7 +210,6 @@ class LocalProvider:
                         emit(Chunk(parts=tuple(parts), model_version=model.id))
                 finish = choice.get("finish_reason") or finish
         finally:
-            self._arm_abort(False)
             pieces.close()  # ends llama_cpp's generator: no token is computed after this
             stats.output_tokens = counter.calls
         if finish == "stop" and counter.calls:
