@@ -27,15 +27,33 @@ class SSEDecoder:
         self._size = 0
         self._max = max_event_bytes
         self._first = True
+        self._failed: ProtocolError | None = None  # raised by the next feed() or close()
 
     def feed(self, raw: bytes) -> list[str]:
-        """Consume ``raw`` and return the data of every event it completed."""
+        """Consume ``raw`` and return the data of every event it completed.
+
+        Invalid UTF-8 is a :class:`ProtocolError`; events completed before the bad
+        byte in the same read are returned first and the error comes on the next call,
+        so the answer that arrived before it is kept.
+        """
+        if self._failed is not None:
+            raise self._failed
+        buffered = self._utf8.getstate()[0]
         try:
             text = self._utf8.decode(raw)
         except UnicodeDecodeError as exc:
-            raise ProtocolError(
+            self._failed = ProtocolError(
                 "The server sent text that is not valid UTF-8.", detail=str(exc)
-            ) from None
+            )
+            good = (buffered + raw)[: exc.start]
+            self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+            events = self._feed_text(good.decode("utf-8")) if good else []
+            if not events:
+                raise self._failed from None
+            return events
+        return self._feed_text(text)
+
+    def _feed_text(self, text: str) -> list[str]:
         if self._first and text:
             text = text.removeprefix("\ufeff")  # the spec allows one leading BOM
             self._first = False
@@ -86,6 +104,8 @@ class SSEDecoder:
         the SSE spec discards it, and the caller decides whether it means the
         connection broke mid-event.
         """
+        if self._failed is not None:
+            raise self._failed
         try:
             tail = self._utf8.decode(b"", final=True)
         except UnicodeDecodeError:

@@ -156,6 +156,17 @@ def error_from_http(
                 status=404,
             )
         parsed = {"error": {"message": _first_line(text) if "html" not in content_type else ""}}
+        # Not an API error body: a proxy, gateway or captive portal answered. Say what
+        # came back, as the Gemini provider does.
+        kind = content_type.split(";")[0].strip() or "no content type"
+        error = error_from_body(
+            parsed, http_status=status, retry_after=retry_after, model=model, label=label
+        )
+        error.message = (
+            error.message.rstrip(".") + f" — the server answered HTTP {status} ({kind})."
+        )
+        error.args = (error.message,)
+        return error
     return error_from_body(
         parsed, http_status=status, retry_after=retry_after, model=model, label=label
     )
