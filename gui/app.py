@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from rill.core import secrets
 from rill.core.paths import logs_dir
 from rill.core.settings import LoadResult, Settings, load_settings
+from rill.gui import single_instance
 from rill.gui.chat_state import ProviderFactory
 from rill.gui.tasks import TaskLauncher, asyncgen_hooks
 from rill.gui.theme import ThemeManager, app_icon
@@ -187,6 +188,9 @@ def main() -> int:
 
     _configure_logging()
     app = create_application()
+    guard = single_instance.claim()
+    if guard is None:
+        return 0  # a running Rill (same user and profile) brings its window forward
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loaded = load_settings()
@@ -195,7 +199,9 @@ def main() -> int:
     launcher = TaskLauncher(app)
     window = create_window(loaded, launcher, theme)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    guard.activation_requested.connect(lambda: single_instance.bring_to_front(window))
     with loop, asyncgen_hooks(loop):
         code = loop.run_until_complete(run(window, launcher))
         loop.run_until_complete(loop.shutdown_asyncgens())
+    guard.close()
     return int(code)
