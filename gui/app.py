@@ -105,20 +105,16 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
 
 
 async def connect_provider(window: MainWindow) -> None:
-    """Find the key (environment, then keychain) and give the chats their provider.
+    """Give the chats the default provider: the settings' choice, or the built-in
+    offline model when Gemini has no key (environment, then keychain).
 
-    The slow parts run on a worker thread. Without a key, the welcome card asks for
-    one. Messages sent meanwhile wait for the provider instead of failing.
+    The slow parts (keychain, imports) run on a worker thread; the offline model
+    itself loads on first use. Messages sent meanwhile wait for the provider
+    instead of failing. Answering offline, the welcome card says so.
     """
-    controller = window.controller
-    found = secrets.env_api_key("gemini") or await asyncio.to_thread(
-        secrets.find_api_key, "gemini", use_env=False
-    )
-    if found is None or controller.provider_factory is None:
-        controller.provider_unavailable()
+    name = await window.providers.manager.connect_default()
+    if name in ("", "local"):
         window.show_welcome()
-        return
-    await controller.use_key(found.key)
 
 
 class _ExposeWatcher(QObject):

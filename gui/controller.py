@@ -471,7 +471,25 @@ class ChatController(QObject):
             self.provider_unavailable()
             return
         provider, model = await asyncio.to_thread(self._provider_factory, key)
-        self.set_default_model(model)
+        self.switch_provider(provider, model)
+
+    def switch_provider(self, provider: Provider, model: str) -> None:
+        """Use ``provider`` with ``model`` where a chat's model belonged to the old one.
+
+        A chat keeps a model the user chose that the old provider did not list (a chat
+        from the store); an empty one, or one of the old provider's models, becomes
+        ``model``: another server's model ids mean nothing to this one.
+        """
+        old = {m.id for m in self.models} | {self._defaults.model}
+        self.models = []
+        if not self._defaults.model or self._defaults.model in old:
+            self._defaults = replace(self._defaults, model=model)
+        for chat in self._chats.values():
+            current = chat.session.settings.model
+            if not current or (chat.answer is None and current in old):
+                chat.session.settings = replace(chat.session.settings, model=model)
+                self.chat_settings_changed.emit(chat.id, chat.session.settings)
+        self.settings_changed.emit(self.settings)
         self.set_provider(provider)
 
     async def shutdown(self) -> None:

@@ -36,6 +36,7 @@ from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
 from rill.gui.controller import ChatController
 from rill.gui.conversation_list import ConversationList
+from rill.gui.provider_wiring import install_providers
 from rill.gui.settings_panel import SettingsPanel
 from rill.gui.status_bar import StatusLine
 from rill.gui.tasks import TaskLauncher
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         if self.controller.has_provider or not key_lookup_pending:
             self._on_provider_changed(self.controller.has_provider)
         self._restore_geometry()
+        # Providers: the panel's combo, Settings → Providers…, the offline default.
+        self.providers = install_providers(self, launcher)
 
     # ------------------------------------------------------------ building
 
@@ -142,6 +145,10 @@ class MainWindow(QMainWindow):
         notice_row.setContentsMargins(12, 8, 12, 0)
         notice_row.addWidget(self.notice)
         column.addLayout(notice_row)
+        welcome_row = QHBoxLayout()  # the first-run card sits above the chat, not over it
+        welcome_row.setContentsMargins(12, 8, 12, 0)
+        welcome_row.addWidget(self.welcome)
+        column.addLayout(welcome_row)
         column.addWidget(self.stack, 1)
         column.addWidget(self.composer)
         self._build_splitter()
@@ -272,15 +279,19 @@ class MainWindow(QMainWindow):
         self._save_ui(theme=self.theme.mode)
 
     def show_welcome(self) -> None:
-        """No key anywhere: ask for one."""
-        self._on_provider_changed(False)
+        """No Gemini key: say the offline model answers (or ask for a key if none can)."""
+        if self.controller.has_provider:
+            self.welcome.show_offline()
+        else:
+            self.welcome.show_key_needed()
+        self.focus_input()
 
     def show_notice(self, text: str) -> None:
         self.notice.show_text(text)
 
     def focus_input(self) -> None:
         """Give the keyboard to what the user will type into first."""
-        if self.stack.currentWidget() is self.welcome:
+        if self.welcome.wants_focus:
             self.welcome.focus_input()
         else:
             self.composer.focus_input()
@@ -347,13 +358,14 @@ class MainWindow(QMainWindow):
         self.view.set_show_thoughts(defaults.include_thoughts)
 
     def _on_provider_changed(self, configured: bool) -> None:
-        self.stack.setCurrentWidget(self.view if configured else self.welcome)
-        # Nothing can be sent without a key: the card is the one thing to fill in.
-        self.composer.setVisible(configured)
+        # The composer stays: without any provider a send explains how to add one.
+        if not configured:
+            self.welcome.show_key_needed()
         self.focus_input()
 
     def _on_controller_key_saved(self, note: str) -> None:
         self.show_notice(note)
+        self.welcome.key_accepted()
         self.status_line.set_state("API key saved.")
 
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
@@ -373,6 +385,11 @@ class MainWindow(QMainWindow):
             self.show_notice(f"Settings could not be saved: {error}")
             return False
         return True
+
+    def replace_settings(self, settings: core_settings.Settings) -> bool:
+        """Keep ``settings`` as the app's and save them; False (and a notice) on failure."""
+        self.app_settings = settings
+        return self._save(settings)
 
     def _geometry_store(self) -> QSettings:
         path = config_dir() / GEOMETRY_FILE

@@ -30,7 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS, GenerationSettings, ModelInfo
+from rill.core.types import (
+    SAFETY_CATEGORIES,
+    SAFETY_THRESHOLDS,
+    Capabilities,
+    GenerationSettings,
+    ModelInfo,
+)
+from rill.gui.capability_rules import Offer, offer
+from rill.gui.provider_picker import ProviderPicker
 from rill.gui.qt_helpers import signals_blocked
 from rill.gui.settings_fields import (
     DEFAULT_LABEL,
@@ -55,6 +63,9 @@ class SettingsPanel(QWidget):
         refresh_models_requested(): fetch the model list again.
         reset_requested(): go back to the app-wide defaults.
         close_requested(): the panel's close button.
+
+    The provider row is ``provider_picker`` (its own signals: ``provider_selected``,
+    ``manage_requested``). :meth:`set_capabilities` hides what the provider ignores.
     """
 
     settings_edited = Signal(object)
@@ -68,6 +79,8 @@ class SettingsPanel(QWidget):
         self.setObjectName("settingsPanel")
         self._settings = GenerationSettings()
         self._models: dict[str, ModelInfo] = {}
+        self._capabilities = Capabilities()
+        self._provider_label = "This provider"
         self._build_widgets()
         self._build_layout()
         self._connect()
@@ -81,9 +94,8 @@ class SettingsPanel(QWidget):
         self._build_other_widgets()
 
     def _build_model_widgets(self) -> None:
-        self.provider_combo = QComboBox()
-        self.provider_combo.addItem("Google Gemini", "gemini")
-        self.provider_combo.setEnabled(False)  # the only provider in this version
+        self.provider_picker = ProviderPicker()
+        self.provider_combo = self.provider_picker.combo
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)  # an id the list does not know still works
         self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -162,10 +174,11 @@ class SettingsPanel(QWidget):
         self._add_model_rows(form)
         self._add_other_rows(form)
         self._build_frame(form)
+        self._form = form
 
     def _add_model_rows(self, form: QFormLayout) -> None:
         form.addRow(section_title("Model"))
-        form.addRow("Provider", self.provider_combo)
+        form.addRow("Provider", self.provider_picker)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.refresh_button)
@@ -187,13 +200,16 @@ class SettingsPanel(QWidget):
         form.addRow(self.stream_check)
         form.addRow(section_title("System instruction"))
         form.addRow(self.system_edit)
-        form.addRow(section_title("Thinking"))
+        self._thinking_title = section_title("Thinking")
+        form.addRow(self._thinking_title)
         think_row = QHBoxLayout()
         think_row.addWidget(self.thinking_combo, 1)
         think_row.addWidget(self.thinking_spin, 1)
         form.addRow("Budget", think_row)
+        self._think_row = think_row
         form.addRow(self.show_thoughts_check)
-        form.addRow(section_title("Safety"))
+        self._safety_title = section_title("Safety")
+        form.addRow(self._safety_title)
         for category, combo in self.safety_combos.items():
             form.addRow(SAFETY_NAMES.get(category, category), combo)
         buttons = QHBoxLayout()
@@ -342,6 +358,38 @@ class SettingsPanel(QWidget):
         limit = info.output_token_limit if info and info.output_token_limit else 65536
         with signals_blocked(self.max_tokens_spin):
             self.max_tokens_spin.setMaximum(limit)
+        self._apply_offer(offer(self._capabilities, info, self._provider_label))
+
+    def set_capabilities(self, capabilities: Capabilities, provider_label: str) -> None:
+        """Offer only what the provider (and the chosen model) can honour."""
+        self._capabilities = capabilities
+        self._provider_label = provider_label
+        self._apply_model_limits(self.model_combo.currentText().strip())
+
+    @property
+    def current_offer(self) -> Offer:
+        """What the panel offers now (for tests and the status of hidden controls)."""
+        info = self._models.get(self.model_combo.currentText().strip())
+        return offer(self._capabilities, info, self._provider_label)
+
+    def _apply_offer(self, shown: Offer) -> None:
+        """Hide thinking and safety where ignored; disable seed/top-k with a reason."""
+        form = self._form if hasattr(self, "_form") else None
+        if form is None:
+            return
+        for row in (self._thinking_title, self._think_row, self.show_thoughts_check):
+            form.setRowVisible(row, shown.thinking)
+        form.setRowVisible(self._safety_title, shown.safety)
+        for combo in self.safety_combos.values():
+            form.setRowVisible(combo, shown.safety)
+        self.thinking_combo.setEnabled(shown.thinking)
+        self.thinking_spin.setEnabled(shown.thinking)
+        self.show_thoughts_check.setEnabled(shown.thinking)
+        self.thinking_combo.setToolTip(shown.thinking_reason)
+        self.seed_edit.setEnabled(shown.seed)
+        self.seed_edit.setToolTip(shown.seed_reason)
+        self.top_k_spin.setEnabled(shown.top_k)
+        self.top_k_spin.setToolTip(shown.top_k_reason or "Sample from the k likeliest tokens")
 
     # ------------------------------------------------------------ widgets → model
 

@@ -212,14 +212,16 @@ def test_first_run_asks_for_a_key_and_stores_it(
 ) -> None:
     monkeypatch.delenv("GEMINI_API_KEY")
     window = shown(qtbot, make_window())
-    assert window.stack.currentWidget() is window.welcome
-    assert not window.composer.isVisible()
+    # No key: the offline model answers, and the card offers a key.
+    assert window.welcome.isVisible() and window.composer.isVisible()
+    assert window.providers.manager.current == "local"
+    qtbot.mouseClick(window.welcome.add_key_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
     with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
         qtbot.keyClick(window.welcome.key_edit, Qt.Key.Key_Return)
-    assert window.stack.currentWidget() is window.view
-    assert window.composer.isVisible()
+    assert not window.welcome.isVisible()
+    assert window.providers.manager.current == "gemini"
     assert secrets.get_api_key("gemini", use_env=False) == "test-key"
     fake_gemini.push(stream(["Welcome aboard."]))
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:

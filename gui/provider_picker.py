@@ -1,0 +1,59 @@
+"""The settings panel's provider row: the configured providers and a "Manage…" button."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
+
+from rill.gui.qt_helpers import signals_blocked
+
+
+class ProviderPicker(QWidget):
+    """A combo of providers (data = the provider's name) beside "Manage…".
+
+    Signals:
+        provider_selected(str name): the user picked provider ``name``.
+        manage_requested(): open the providers screen.
+    """
+
+    provider_selected = Signal(str)
+    manage_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setAccessibleName("Provider")
+        self.combo.setToolTip("Which service answers this window's chats")
+        self.manage_button = QPushButton("Manage…")
+        self.manage_button.setToolTip("Add, edit or test providers and keys")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.manage_button)
+        self.combo.activated.connect(self._on_combo_activated)
+        self.manage_button.clicked.connect(self.manage_requested)
+
+    def set_providers(self, entries: Sequence[tuple[str, str]], current: str) -> None:
+        """Show ``entries`` (name, label) with ``current`` selected; emits nothing."""
+        with signals_blocked(self.combo):
+            self.combo.clear()
+            for name, label in entries:
+                self.combo.addItem(label, name)
+            self.set_current(current)
+
+    def set_current(self, name: str) -> None:
+        with signals_blocked(self.combo):
+            index = self.combo.findData(name)
+            if index >= 0:
+                self.combo.setCurrentIndex(index)
+
+    def current(self) -> str:
+        data = self.combo.currentData()
+        return data if isinstance(data, str) else ""
+
+    def _on_combo_activated(self, index: int) -> None:
+        name = self.combo.itemData(index)
+        if isinstance(name, str):
+            self.provider_selected.emit(name)

@@ -1,0 +1,241 @@
+"""ProviderManager: which provider the window talks to, and the edits of the provider table.
+
+The providers screen and the settings panel's provider combo only show and ask; this
+object builds providers (``registry.build_provider``, on a worker thread because the
+keychain blocks), hands them to the ChatController, stores keys through
+``rill.core.secrets`` and the table through ``rill.core.settings``. Every piece of
+work runs through the TaskLauncher, so nothing here is awaited by a widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Signal
+
+from rill.core import secrets
+from rill.core.errors import ConfigurationError
+from rill.core.providers import registry
+from rill.core.providers.base import Provider
+from rill.core.settings import NetworkSettings, ProviderConfig, Settings
+from rill.gui.controller import ChatController
+from rill.gui.tasks import TaskLauncher
+
+LOCAL = "local"
+LOADING_LOCAL = "Loading the offline model… (the first answer only)"
+SettingsSink = Callable[[Settings], bool]  # stores new settings; False when saving failed
+
+
+def provider_names(settings: Settings) -> list[str]:
+    """The providers a chat can use: the settings' table, and the built-in offline model."""
+    names = list(settings.providers)
+    if LOCAL not in names:
+        names.append(LOCAL)
+    return names
+
+
+def provider_label(name: str, settings: Settings) -> str:
+    """What the combo shows: the preset's label for a preset's own name, else the name."""
+    found = registry.preset(name)
+    config = settings.providers.get(name)
+    if found is not None and (config is None or config.kind == found.kind):
+        return found.label
+    return name
+
+
+def key_status(name: str) -> str:
+    """ "in keychain", "in file (warned)" or "none" (blocking: the keychain)."""
+    found = secrets.find_api_key(name, use_env=False)
+    if found is None:
+        env = secrets.env_api_key(name)
+        return f"from {env.source}" if env is not None else "none"
+    return "in keychain" if found.source == "keychain" else "in file (warned)"
+
+
+class ProviderManager(QObject):
+    """Switches the window's provider and edits the provider table.
+
+    Signals:
+        current_changed(str name): the chats now use provider ``name``.
+        switch_failed(str name, str message): provider ``name`` could not be built.
+        table_changed(object settings): the provider table or network settings were
+            saved; ``settings`` is the new Settings.
+        key_statuses_ready(object statuses): dict name → key status line.
+        test_finished(bool ok, str line): "Test connection" ended; ``line`` says how.
+        key_warning(str text): a key went to the private file, not a keychain.
+    """
+
+    current_changed = Signal(str)
+    switch_failed = Signal(str, str)
+    table_changed = Signal(object)
+    key_statuses_ready = Signal(object)
+    test_finished = Signal(bool, str)
+    key_warning = Signal(str)
+
+    def __init__(
+        self,
+        controller: ChatController,
+        launcher: TaskLauncher,
+        get_settings: Callable[[], Settings],
+        store_settings: SettingsSink,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._launcher = launcher
+        self._get_settings = get_settings
+        self._store_settings = store_settings
+        self._warned = False
+        self.current = ""
+        controller.key_saved.connect(self._on_controller_key_saved)
+        controller.status_changed.connect(self._on_controller_status_changed)
+
+    @property
+    def settings(self) -> Settings:
+        return self._get_settings()
+
+    # ------------------------------------------------------------ switching
+
+    async def connect_default(self) -> str:
+        """Use the default provider (the offline model when Gemini has no key).
+
+        Returns the name used, or "" when none could be built.
+        """
+        settings = self.settings
+        name = await asyncio.to_thread(registry.default_provider_name, settings)
+        return name if await self._switch(name) else ""
+
+    def switch_to(self, name: str) -> None:
+        """Build provider ``name`` in the background and give it to every chat."""
+        if name and name != self.current:
+            self._launcher.run("switch-provider", self._switch(name, remember=True))
+
+    async def _switch(self, name: str, *, remember: bool = False) -> bool:
+        settings = self.settings
+        try:
+            provider: Provider = await asyncio.to_thread(registry.build_provider, name, settings)
+        except ConfigurationError as error:
+            self._controller.provider_unavailable()
+            self.switch_failed.emit(name, str(error))
+            return False
+        model = registry.default_model(name, settings)
+        self.current = name  # before the switch: its signals ask which provider this is
+        self._controller.switch_provider(provider, model)
+        if remember and settings.default_provider != name and name in settings.providers:
+            self._store_settings(replace(settings, default_provider=name))
+        self.current_changed.emit(name)
+        return True
+
+    def _on_controller_key_saved(self, _note: str) -> None:
+        # The welcome card's key: the chats now talk to Gemini.
+        settings = self.settings
+        self.current = "gemini"
+        if "gemini" in settings.providers and settings.default_provider != "gemini":
+            self._store_settings(replace(settings, default_provider="gemini"))
+        self.current_changed.emit("gemini")
+
+    def _on_controller_status_changed(self, text: str) -> None:
+        # The first answer of the offline model waits for the model file to load.
+        provider = self._controller.provider
+        if text.startswith("Waiting for") and getattr(provider, "loaded_model", "") is None:
+            self._controller.status_changed.emit(LOADING_LOCAL)
+
+    # ------------------------------------------------------------ the table
+
+    def refresh_key_statuses(self) -> None:
+        """Look up where each provider's key is (``key_statuses_ready``)."""
+        names = provider_names(self.settings)
+        self._launcher.run("key-statuses", self._key_statuses(names))
+
+    async def _key_statuses(self, names: list[str]) -> None:
+        statuses = await asyncio.to_thread(lambda: {n: key_status(n) for n in names})
+        self.key_statuses_ready.emit(statuses)
+
+    def save_entry(self, old_name: str, name: str, config: ProviderConfig, key: str) -> None:
+        """Store the entry ``name`` (renamed from ``old_name``, "" for a new one) and its key.
+
+        An empty ``key`` keeps the stored key. The key goes to the keychain (or the
+        warned file), never to the settings file.
+        """
+        settings = self.settings
+        providers = {n: c for n, c in settings.providers.items() if n != old_name}
+        providers[name] = config
+        default = name if settings.default_provider == old_name else settings.default_provider
+        updated = replace(settings, providers=providers, default_provider=default)
+        if self._store_settings(updated):
+            self.table_changed.emit(updated)
+        self._launcher.run(f"save-key:{name}", self._save_key(old_name, name, key))
+
+    async def _save_key(self, old_name: str, name: str, key: str) -> None:
+        if old_name and old_name != name:
+            moved = await asyncio.to_thread(secrets.get_api_key, old_name, use_env=False)
+            await asyncio.to_thread(secrets.delete_api_key, old_name)
+            key = key or (moved or "")
+        if key:
+            status = await asyncio.to_thread(secrets.set_api_key, name, key)
+            if status.warning:
+                self._warn(status.warning)
+        await self._key_statuses(provider_names(self.settings))
+        if name == self.current:
+            await self._switch(name)  # the new address or key applies at once
+
+    def remove_entry(self, name: str) -> None:
+        """Forget entry ``name`` and its stored key. The last entry cannot go."""
+        settings = self.settings
+        if name not in settings.providers or len(settings.providers) < 2:
+            return
+        providers = {n: c for n, c in settings.providers.items() if n != name}
+        default = settings.default_provider
+        if default == name:
+            default = next(iter(providers))
+        updated = replace(settings, providers=providers, default_provider=default)
+        if self._store_settings(updated):
+            self.table_changed.emit(updated)
+        self._launcher.run(f"forget-key:{name}", self._forget_key(name))
+
+    async def _forget_key(self, name: str) -> None:
+        await asyncio.to_thread(secrets.delete_api_key, name)
+        await self._key_statuses(provider_names(self.settings))
+        if name == self.current:
+            await self._switch(LOCAL)
+
+    def save_network(self, proxy: str, read_timeout: float) -> None:
+        """Store the proxy and read timeout; the current provider is rebuilt with them."""
+        settings = self.settings
+        network = NetworkSettings(read_timeout=read_timeout, proxy=proxy.strip())
+        updated = replace(settings, network=network)
+        if self._store_settings(updated):
+            self.table_changed.emit(updated)
+            if self.current:
+                self._launcher.run("switch-provider", self._switch(self.current))
+
+    def _warn(self, text: str) -> None:
+        if not self._warned:  # once per run as a notice; the screen keeps showing it
+            self._warned = True
+            self.key_warning.emit(text)
+
+    # ------------------------------------------------------------ test connection
+
+    def test(self, name: str, config: ProviderConfig, key: str) -> None:
+        """Try the entry as the form shows it, unsaved (``test_finished``)."""
+        settings = self.settings
+        providers = {**settings.providers, name: config}
+        trial = replace(settings, providers=providers)
+        self._launcher.run("test-connection", self._test(name, trial, key, config.default_model))
+
+    async def _test(self, name: str, settings: Settings, key: str, model: str) -> None:
+        try:
+            provider = await asyncio.to_thread(
+                registry.build_provider, name, settings, api_key=key or None
+            )
+        except ConfigurationError as error:
+            self.test_finished.emit(False, f"✗ {error}")
+            return
+        try:
+            result = await registry.test_connection(provider, model)
+        finally:
+            await provider.aclose()
+        mark = "✓" if result.ok else "✗"
+        self.test_finished.emit(result.ok, f"{mark} {result.line} ({result.seconds:.1f} s)")

@@ -1,0 +1,350 @@
+"""The Providers screen: the provider table, one entry's form, Test connection, network.
+
+A non-modal dialog (``show()``, never ``exec()``): the chat stays usable while it is
+open. It only shows and asks; the ProviderManager stores entries (settings file),
+keys (keychain or the warned file) and runs the connection test off the UI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rill.core import secrets
+from rill.core.providers import registry
+from rill.core.settings import ProviderConfig, Settings
+from rill.gui.provider_switch import LOCAL, ProviderManager, provider_names
+from rill.gui.qt_helpers import signals_blocked
+
+KIND_LABELS = {
+    "gemini": "Google Gemini",
+    "openai": "OpenAI-compatible",
+    "local": "Offline model (built in)",
+    "vertex": "Gemini on Vertex AI",
+}
+COLUMNS = ("Name", "Kind", "Base URL", "Default model", "Key")
+OPENAI_PRESETS = [p for p in registry.PRESETS if p.kind == "openai"]
+
+
+class ProvidersDialog(QDialog):
+    """Lists providers and edits one at a time; all work goes through ``manager``."""
+
+    def __init__(self, manager: ProviderManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("providersDialog")
+        self.setWindowTitle("Providers — Rill")
+        self.setModal(False)
+        self.resize(820, 640)
+        self.manager = manager
+        self._editing = ""  # the entry the form edits ("" = a new one)
+        self._statuses: dict[str, str] = {}
+        self._build()
+        manager.table_changed.connect(self._on_manager_table_changed)
+        manager.key_statuses_ready.connect(self._on_manager_key_statuses_ready)
+        manager.test_finished.connect(self._on_manager_test_finished)
+        self._fill_table(manager.settings)
+        self._fill_network(manager.settings)
+        self._select(manager.current or manager.settings.default_provider)
+        manager.refresh_key_statuses()
+        self._show_storage_warning()
+
+    # ------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        self.warning = QLabel()
+        self.warning.setObjectName("keyWarning")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(150)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self._on_add_clicked)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(10)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+        layout.addWidget(self._build_form())
+        layout.addWidget(self._build_network())
+        layout.addLayout(bottom)
+
+    def _build_form(self) -> QGroupBox:
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. ollama, work-gemini")
+        self.kind_combo = QComboBox()
+        for kind in registry.KINDS:
+            self.kind_combo.addItem(KIND_LABELS[kind], kind)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem("Fill in from a preset…", "")
+        for found in OPENAI_PRESETS:
+            self.preset_combo.addItem(f"{found.label} — {found.base_url}", found.id)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.url_edit = QLineEdit()
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setAccessibleName("API key")
+        self.model_edit = QLineEdit()
+        self.model_edit.setPlaceholderText("Empty: the server's first model")
+        self.project_edit = QLineEdit()
+        self.project_edit.setPlaceholderText("Empty: from Application Default Credentials")
+        self.location_edit = QLineEdit()
+        self.location_edit.setPlaceholderText("us-central1")
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("primaryButton")
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.test_button = QPushButton("Test connection")
+        self.test_button.clicked.connect(self._on_test_clicked)
+        self.outcome = QLabel()
+        self.outcome.setObjectName("testOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.test_button)
+        buttons.addStretch(1)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for label, field in (
+            ("Name", self.name_edit),
+            ("Kind", self.kind_combo),
+            ("Preset", self.preset_combo),
+            ("Base URL", self.url_edit),
+            ("API key", self.key_edit),
+            ("Default model", self.model_edit),
+            ("Project", self.project_edit),
+            ("Location", self.location_edit),
+        ):
+            self.form.addRow(label, field)
+        self.form.addRow(buttons)
+        self.form.addRow(self.outcome)
+        box = QGroupBox("Provider")
+        box.setLayout(self.form)
+        return box
+
+    def _build_network(self) -> QGroupBox:
+        self.proxy_edit = QLineEdit()
+        self.proxy_edit.setPlaceholderText("http://proxy.example:3128 (empty: HTTPS_PROXY)")
+        self.timeout_spin = QDoubleSpinBox()
+        self.timeout_spin.setRange(1, 3600)
+        self.timeout_spin.setDecimals(0)
+        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setToolTip("Longest wait between two pieces of an answer")
+        self.network_button = QPushButton("Apply")
+        self.network_button.clicked.connect(self._on_network_clicked)
+        self.network_note = QLabel(
+            "Servers on this computer are reached directly; NO_PROXY is honoured."
+        )
+        self.network_note.setObjectName("hint")
+        self.network_note.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.timeout_spin)
+        row.addStretch(1)
+        row.addWidget(self.network_button)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Proxy", self.proxy_edit)
+        form.addRow("Read timeout", row)
+        form.addRow(self.network_note)
+        box = QGroupBox("Network")
+        box.setLayout(form)
+        return box
+
+    # ------------------------------------------------------------ showing
+
+    def _fill_table(self, settings: Settings) -> None:
+        names = provider_names(settings)
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            spec = registry.resolve(name, settings)
+            url = spec.base_url or ("(on this computer)" if spec.kind == LOCAL else "(default)")
+            key = self._statuses.get(name, "…") if spec.kind in ("gemini", "openai") else "—"
+            cells = (name, KIND_LABELS.get(spec.kind, spec.kind), url, spec.default_model, key)
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                self.table.setItem(row, column, item)
+
+    def _fill_network(self, settings: Settings) -> None:
+        self.proxy_edit.setText(settings.network.proxy)
+        self.timeout_spin.setValue(settings.network.read_timeout)
+
+    def _select(self, name: str) -> None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.text() == name:
+                self.table.selectRow(row)
+                return
+
+    def _load(self, name: str) -> None:
+        """Put entry ``name`` into the form ("" = a blank new entry)."""
+        settings = self.manager.settings
+        self._editing = name if name in settings.providers else ""
+        config = settings.providers.get(name)
+        kind = registry.resolve(name, settings).kind if name else "openai"
+        self.name_edit.setText(name)
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        self.url_edit.setText(config.base_url if config else "")
+        self.model_edit.setText(config.default_model if config else "")
+        self.project_edit.setText(config.project if config else "")
+        self.location_edit.setText(config.location if config else "")
+        self.key_edit.clear()
+        status = self._statuses.get(name, "none")
+        self.key_edit.setPlaceholderText(
+            "Stored: type to replace" if status not in ("none", "…") else "Not stored"
+        )
+        self.preset_combo.setCurrentIndex(0)
+        self.outcome.clear()
+        removable = name in settings.providers and len(settings.providers) > 1
+        self.remove_button.setEnabled(removable)
+        self._on_kind_changed()
+
+    def _show_storage_warning(self) -> None:
+        warning = secrets.storage_status().warning
+        self.warning.setText(f"⚠ {warning}" if warning else "")
+        self.warning.setVisible(bool(warning))
+
+    # ------------------------------------------------------------ form → config
+
+    def form_entry(self) -> tuple[str, ProviderConfig, str]:
+        """(name, config, key) as the form shows them; raises ValueError when invalid."""
+        name = self.name_edit.text().strip()
+        if not name:
+            raise ValueError("Give the provider a name.")
+        url = self.url_edit.text().strip()
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("The base URL must start with http:// or https://.")
+        kind = str(self.kind_combo.currentData())
+        config = ProviderConfig(
+            kind=kind,
+            base_url=url if kind != LOCAL else "",
+            default_model=self.model_edit.text().strip(),
+            project=self.project_edit.text().strip() if kind == "vertex" else "",
+            location=self.location_edit.text().strip() if kind == "vertex" else "",
+        )
+        return name, config, self.key_edit.text().strip()
+
+    # ------------------------------------------------------------ handlers
+
+    def _on_table_selection_changed(self) -> None:
+        items = self.table.selectedItems()
+        if items:
+            self._load(str(items[0].data(Qt.ItemDataRole.UserRole)))
+
+    def _on_add_clicked(self) -> None:
+        self.table.clearSelection()
+        self._load("")
+        self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_remove_clicked(self) -> None:
+        if self._editing:
+            self.manager.remove_entry(self._editing)
+
+    def _on_kind_changed(self, *_args: object) -> None:
+        kind = self.kind_combo.currentData()
+        for field, shown in (
+            (self.preset_combo, kind == "openai"),
+            (self.url_edit, kind != LOCAL),
+            (self.key_edit, kind in ("gemini", "openai")),
+            (self.project_edit, kind == "vertex"),
+            (self.location_edit, kind == "vertex"),
+        ):
+            self.form.setRowVisible(field, shown)
+        defaults = {"gemini": "https://generativelanguage.googleapis.com", "vertex": "(default)"}
+        self.url_edit.setPlaceholderText(defaults.get(str(kind), "http://localhost:11434/v1"))
+
+    def _on_preset_activated(self, index: int) -> None:
+        found = registry.preset(str(self.preset_combo.itemData(index)))
+        if found is None:
+            return
+        self.url_edit.setText(found.base_url)
+        self.model_edit.setText(found.default_model)
+        if not self.name_edit.text().strip():
+            self.name_edit.setText(found.id)
+        where = f" Get a key at {found.key_url}." if found.key_url else ""
+        self.outcome.setText(f"{found.label}: {found.base_url}.{where}")
+
+    def _on_save_clicked(self) -> None:
+        try:
+            name, config, key = self.form_entry()
+        except ValueError as error:
+            self.outcome.setText(f"✗ {error}")
+            return
+        self.manager.save_entry(self._editing, name, config, key)
+        self.key_edit.clear()
+        self._editing = name
+        self.outcome.setText(f"Saved {name}.")
+
+    def _on_test_clicked(self) -> None:
+        try:
+            name, config, key = self.form_entry()
+        except ValueError as error:
+            self.outcome.setText(f"✗ {error}")
+            return
+        self.outcome.setText("Testing…")
+        self.test_button.setEnabled(False)
+        self.manager.test(name, config, key)
+
+    def _on_network_clicked(self) -> None:
+        proxy = self.proxy_edit.text().strip()
+        if proxy and "://" not in proxy:
+            self.network_note.setText("✗ The proxy must be a URL such as http://host:3128.")
+            return
+        self.manager.save_network(proxy, self.timeout_spin.value())
+        self.network_note.setText("Saved; providers built from now on use these settings.")
+
+    def _on_manager_table_changed(self, settings: Settings) -> None:
+        selected = self._editing
+        self._fill_table(settings)
+        self._select(selected if selected in provider_names(settings) else LOCAL)
+        self._show_storage_warning()
+
+    def _on_manager_key_statuses_ready(self, statuses: dict[str, str]) -> None:
+        self._statuses = statuses
+        editing = self._editing or self.name_edit.text().strip()
+        self._fill_table(self.manager.settings)
+        with signals_blocked(self.table):  # keep what is typed in the form
+            self._select(editing)
+        self._show_storage_warning()
+
+    def _on_manager_test_finished(self, ok: bool, line: str) -> None:
+        self.test_button.setEnabled(True)
+        self.outcome.setProperty("ok", ok)
+        self.outcome.setText(line)
