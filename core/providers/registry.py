@@ -101,7 +101,7 @@ def resolve(name: str, settings: Settings) -> ProviderSpec:
     found = preset(name)
     if config is None:
         if found is None:
-            known = ", ".join([*settings.providers, *(p.id for p in PRESETS)])
+            known = ", ".join(dict.fromkeys([*settings.providers, *(p.id for p in PRESETS)]))
             raise ConfigurationError(f"Unknown provider {name!r}; known: {known}.")
         return ProviderSpec(name, found.kind, found.base_url, found.default_model, found, None)
     kind = getattr(config, "kind", "gemini")

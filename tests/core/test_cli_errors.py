@@ -181,9 +181,11 @@ def test_an_unusable_image_is_named(fake: FakeGemini, home: Path, tmp_path: Path
     assert fake.requests == []
 
 
-def test_an_unavailable_provider(fake: FakeGemini, home: Path) -> None:
-    status, _out, line = ask_fails(fake, home, "--provider", "openai", "hi")
-    assert (status, line) == (cli.EXIT_AUTH, "provider 'openai' is not available yet")
+def test_an_unknown_provider(fake: FakeGemini, home: Path) -> None:
+    status, _out, line = ask_fails(fake, home, "--provider", "nope", "hi")
+    assert status == cli.EXIT_AUTH
+    assert line.startswith("Unknown provider 'nope'; known: gemini, local, vertex, ")
+    assert fake.requests == []
 
 
 @pytest.mark.parametrize(
