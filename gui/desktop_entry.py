@@ -75,7 +75,8 @@ def desktop_entry_text(program: Path) -> str:
             "GenericName=AI Chat",
             "Comment=Chat with language models that stream their answers, online or offline",
             f"Exec={exec_value}",
-            f"TryExec={exec_value}",
+            # TryExec is a plain path, not a command line: no quoting, only string escapes.
+            f"TryExec={str(program).replace(chr(92), chr(92) * 2)}",
             f"Icon={APP_ID}",
             "Terminal=false",
             "StartupNotify=true",
