@@ -184,7 +184,7 @@ def decode_event(data: str) -> Chunk:
     """The ``data`` of one SSE event as a chunk."""
     try:
         obj = json.loads(data)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: JSONDecodeError, 4300+ digit ints
         raise ProtocolError(
             "The server sent an event that is not valid JSON.", detail=data[:200]
         ) from None
@@ -237,7 +237,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True too
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -345,7 +345,7 @@ def error_from_http(
     if "json" in content_type or body.lstrip().startswith(b"{"):
         try:
             envelope = json.loads(body.decode("utf-8", "replace"))
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: JSONDecodeError, 4300+ digit ints
             envelope = None
     if isinstance(envelope, dict) and isinstance(envelope.get("error"), dict):
         return error_from_envelope(

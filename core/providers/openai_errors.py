@@ -77,7 +77,12 @@ def error_from_body(
     fault unless its code says otherwise.
     """
     info = _error_info(body)
-    numeric = int(info.code) if info.code.isdigit() else None
+    # ASCII and short: "²" is a digit to isdigit(), and int() refuses 4300+ digits.
+    numeric = (
+        int(info.code)
+        if info.code.isascii() and info.code.isdigit() and len(info.code) < 10
+        else None
+    )
     status = http_status or numeric or 0
     said = _first_line(info.message)
     tail = f": {said}" if said else "."
@@ -142,7 +147,7 @@ def error_from_http(
     if "json" in content_type or stripped.startswith((b"{", b"[")):
         try:
             parsed = json.loads(body.decode("utf-8", "replace"))
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: JSONDecodeError, 4300+ digit ints
             parsed = None
     info = _error_info(parsed)
     if parsed is None or not (info.message or info.code or info.type):

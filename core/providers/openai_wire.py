@@ -262,7 +262,7 @@ def decode_event(data: str, splitter: ThinkSplitter) -> Chunk:
     """The ``data`` of one SSE event (other than ``[DONE]``) as a chunk."""
     try:
         obj = json.loads(data)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: JSONDecodeError, 4300+ digit ints
         raise ProtocolError(
             "The server sent an event that is not valid JSON.", detail=data[:200]
         ) from None
