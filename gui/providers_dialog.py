@@ -307,9 +307,9 @@ class ProvidersDialog(QDialog):
         except ValueError as error:
             self.outcome.setText(f"✗ {error}")
             return
-        self.manager.save_entry(self._editing, name, config, key)
+        previous, self._editing = self._editing, name  # the table reselects it when saved
         self.key_edit.clear()
-        self._editing = name
+        self.manager.save_entry(previous, name, config, key)
         self.outcome.setText(f"Saved {name}.")
 
     def _on_test_clicked(self) -> None:

@@ -111,7 +111,10 @@ def resolve(name: str, settings: Settings) -> ProviderSpec:
             (p for p in PRESETS if p.kind == kind and p.base_url == config.base_url), None
         ) or next((p for p in PRESETS if p.id == kind), None)
     base_url = config.base_url or (found.base_url if found else "")
-    model = config.default_model or (found.default_model if found else "")
+    # A preset's model means nothing to a server at another address (an "openai" entry
+    # pointing at Ollama must not default to gpt-4.1-mini).
+    same_server = found is not None and base_url.rstrip("/") == found.base_url.rstrip("/")
+    model = config.default_model or (found.default_model if found and same_server else "")
     return ProviderSpec(name, kind, base_url, model, found, config)
 
 
