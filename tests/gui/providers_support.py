@@ -1,11 +1,12 @@
-"""Helpers for the providers tests: a keychain in memory and a window as main() builds it."""
+"""Helpers for the providers tests: a keychain in memory."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from contextlib import contextmanager
+
 import keyring
-import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -30,11 +31,13 @@ class MemoryKeyring(KeyringBackend):
             raise PasswordDeleteError(username)
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    """Make the keychain a MemoryKeyring for one test."""
+@contextmanager
+def memory_keychain() -> Iterator[MemoryKeyring]:
+    """Make the keychain a MemoryKeyring inside the block."""
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

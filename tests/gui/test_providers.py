@@ -23,7 +23,7 @@ from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_scenarios import stream as oai_stream
 from tests.fakes.openai_server import FakeOpenAI
 from tests.gui.conftest import run_until_done
-from tests.gui.providers_support import MemoryKeyring, memory_keyring  # noqa: F401
+from tests.gui.providers_support import MemoryKeyring, memory_keychain
 
 MakeWindow = Callable[[], MainWindow]
 
@@ -47,6 +47,12 @@ def make_window(qtbot: QtBot, qloop: qasync.QEventLoop, qapp: QApplication) -> I
         window.close()
         window.deleteLater()
         theme.deleteLater()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    with memory_keychain() as backend:
+        yield backend
 
 
 @pytest.fixture
