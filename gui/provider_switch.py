@@ -38,6 +38,8 @@ def provider_names(settings: Settings) -> list[str]:
 
 def provider_label(name: str, settings: Settings) -> str:
     """What the combo shows: the preset's label for a preset's own name, else the name."""
+    if name == LOCAL and name not in settings.providers:
+        return "Offline model"  # the preset's "(built in)" does not fit the panel
     found = registry.preset(name)
     config = settings.providers.get(name)
     if found is not None and (config is None or config.kind == found.kind):

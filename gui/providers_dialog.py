@@ -289,6 +289,11 @@ class ProvidersDialog(QDialog):
             self.form.setRowVisible(field, shown)
         defaults = {"gemini": "https://generativelanguage.googleapis.com", "vertex": "(default)"}
         self.url_edit.setPlaceholderText(defaults.get(str(kind), "http://localhost:11434/v1"))
+        models = {
+            "openai": "Empty: the server's first model",
+            "local": registry.LOCAL_DEFAULT_MODEL,
+        }
+        self.model_edit.setPlaceholderText(models.get(str(kind), registry.GEMINI_DEFAULT_MODEL))
 
     def _on_preset_activated(self, index: int) -> None:
         found = registry.preset(str(self.preset_combo.itemData(index)))
@@ -299,26 +304,26 @@ class ProvidersDialog(QDialog):
         if not self.name_edit.text().strip():
             self.name_edit.setText(found.id)
         where = f" Get a key at {found.key_url}." if found.key_url else ""
-        self.outcome.setText(f"{found.label}: {found.base_url}.{where}")
+        self._show_outcome(f"{found.label}: {found.base_url}.{where}")
 
     def _on_save_clicked(self) -> None:
         try:
             name, config, key = self.form_entry()
         except ValueError as error:
-            self.outcome.setText(f"✗ {error}")
+            self._show_outcome(f"✗ {error}", False)
             return
         previous, self._editing = self._editing, name  # the table reselects it when saved
         self.key_edit.clear()
         self.manager.save_entry(previous, name, config, key)
-        self.outcome.setText(f"Saved {name}.")
+        self._show_outcome(f"Saved {name}.")
 
     def _on_test_clicked(self) -> None:
         try:
             name, config, key = self.form_entry()
         except ValueError as error:
-            self.outcome.setText(f"✗ {error}")
+            self._show_outcome(f"✗ {error}", False)
             return
-        self.outcome.setText("Testing…")
+        self._show_outcome("Testing…")
         self.test_button.setEnabled(False)
         self.manager.test(name, config, key)
 
@@ -346,5 +351,12 @@ class ProvidersDialog(QDialog):
 
     def _on_manager_test_finished(self, ok: bool, line: str) -> None:
         self.test_button.setEnabled(True)
-        self.outcome.setProperty("ok", ok)
+        self._show_outcome(line, ok)
+
+    def _show_outcome(self, line: str, ok: bool | None = None) -> None:
+        """The outcome line, coloured by the style sheet when it is a verdict."""
+        self.outcome.setProperty("ok", "" if ok is None else str(ok).lower())
+        style = self.outcome.style()
+        style.unpolish(self.outcome)
+        style.polish(self.outcome)
         self.outcome.setText(line)

@@ -291,6 +291,7 @@ class SettingsPanel(QWidget):
         self._settings = settings
         with signals_blocked(*self._all_inputs()):
             self.model_combo.setEditText(settings.model)
+            self._show_model_start()
             self._apply_model_limits(settings.model)
             self._show_temperature(settings.temperature)
             self.top_p_spin.setValue(-0.05 if settings.top_p is None else settings.top_p)
@@ -319,8 +320,15 @@ class SettingsPanel(QWidget):
                 tip = info.display_name + (f"\n{info.description}" if info.description else "")
                 self.model_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
             self.model_combo.setEditText(current)
+            self._show_model_start()
         self.model_note.hide()
         self._apply_model_limits(current)
+
+    def _show_model_start(self) -> None:
+        # A long id shows its beginning (the family), not its tail.
+        line = self.model_combo.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)
 
     def set_models_error(self, message: str) -> None:
         self.model_note.setText(message)
