@@ -16,14 +16,24 @@ from rill.core.errors import RateLimitedError
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import MessageStatus
 from tests.fakes.fault_payloads import DIALECTS, GEMINI, Dialect
-from tests.faults.cases import CASES, HEALTHY, Case, by_name, run_core, setting
+from tests.faults.cases import CASES, HEALTHY, Case, CoreOutcome, by_name, run_core, setting
+
+_OUTCOMES: dict[tuple[str, str], CoreOutcome] = {}
+
+
+async def outcome_of(case: Case, dialect: Dialect) -> CoreOutcome:
+    """Each case runs once per provider; the focused tests below reuse the outcome."""
+    if (case.name, dialect.name) not in _OUTCOMES:
+        _OUTCOMES[case.name, dialect.name] = await run_core(case, dialect)
+    return _OUTCOMES[case.name, dialect.name]
+
 
 PARAMS = [pytest.param(case, d, id=f"{case.name}-{d.name}") for case in CASES for d in DIALECTS]
 
 
 @pytest.mark.parametrize(("case", "dialect"), PARAMS)
 async def test_fault(case: Case, dialect: Dialect) -> None:
-    outcome = await run_core(case, dialect)
+    outcome = await outcome_of(case, dialect)
     if case.error is None:
         assert outcome.error is None, str(outcome.error)
         assert outcome.status is MessageStatus.COMPLETE
@@ -47,7 +57,7 @@ async def test_fault(case: Case, dialect: Dialect) -> None:
 
 async def test_the_429_storm_is_bounded_and_each_delay_honoured() -> None:
     for dialect in DIALECTS:
-        outcome = await run_core(by_name("429-storm"), dialect)
+        outcome = await outcome_of(by_name("429-storm"), dialect)
         assert isinstance(outcome.error, RateLimitedError)
         assert len(outcome.requests) == 3  # max_attempts, no more
         asked = 0.2 if dialect.name == "gemini" else 1.0
@@ -58,14 +68,14 @@ async def test_the_429_storm_is_bounded_and_each_delay_honoured() -> None:
 
 async def test_500_then_success_retries_once_before_the_first_chunk() -> None:
     for dialect in DIALECTS:
-        outcome = await run_core(by_name("500-then-ok"), dialect)
+        outcome = await outcome_of(by_name("500-then-ok"), dialect)
         assert len(outcome.requests) == 2
         assert len(outcome.notices) == 1
 
 
 async def test_a_redirect_is_not_followed() -> None:
     for dialect in DIALECTS:
-        outcome = await run_core(by_name("redirect"), dialect)
+        outcome = await outcome_of(by_name("redirect"), dialect)
         assert len(outcome.requests) == 1
 
 
@@ -77,5 +87,5 @@ async def test_tls_verification_is_on_and_nothing_is_sent() -> None:
         assert pool._ssl_context.verify_mode is ssl.CERT_REQUIRED
         assert pool._ssl_context.check_hostname is True
         await provider.aclose()
-    outcome = await run_core(case, GEMINI)
+    outcome = await outcome_of(case, GEMINI)
     assert outcome.requests == []  # no request was sent over the untrusted connection
