@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 _LONG = os.environ.get("RILL_FUZZ", "").strip().lower() == "long"
 _EXAMPLES = int(os.environ.get("RILL_FUZZ_EXAMPLES", "0") or 0) or (20_000 if _LONG else 150)
@@ -21,5 +22,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=not _LONG,  # the quick run is the same every time; the long one explores
-    database=None if not _LONG else settings.default.database,
+    # The long run keeps failures to replay them next time; the quick one stores nothing.
+    database=DirectoryBasedExampleDatabase(".hypothesis/examples") if _LONG else None,
 )
