@@ -40,8 +40,16 @@ from rill.gui.chat_state import (  # AnswerView is part of this module's interfa
 )
 from rill.gui.missing_provider import MissingProvider
 from rill.gui.tasks import TaskLauncher
+from rill.gui.turn_attachments import (
+    Outgoing,
+    image_limits,
+    needs_work,
+    turn_parts,
+    upload_status,
+)
 
 FRAME_MS = 16  # one flush per display frame at 60 Hz
+PREPARE_TASK = "prepare-turn"  # a turn's images being readied/uploaded; one at a time
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ class ChatController(QObject):
         provider_changed(bool configured): a provider with a key is (not) set.
         key_saved(str note): the API key was stored; ``note`` warns where, or is "".
         key_save_failed(str message): storing the key failed.
+        upload_progressed(object attachment, int sent, int total): an attachment
+            handed to :meth:`send` is going through the Files API.
     """
 
     chat_added = Signal(int, str)
@@ -90,6 +100,7 @@ class ChatController(QObject):
     provider_changed = Signal(bool)
     key_saved = Signal(str)
     key_save_failed = Signal(str)
+    upload_progressed = Signal(object, int, int)
 
     def __init__(
         self,
@@ -114,6 +125,7 @@ class ChatController(QObject):
         self._next_id = 1
         self._current: Chat = self._make_chat()
         self.models: list[ModelInfo] = []
+        self.image_limits = image_limits()
         self._flush_timer = QTimer(self)
         self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._flush_timer.setInterval(FRAME_MS)
@@ -209,16 +221,26 @@ class ChatController(QObject):
 
     # ------------------------------------------------------------ sending
 
-    def send(self, text: str, attachments: Sequence[Part] = ()) -> bool:
+    def send(self, text: str, attachments: Sequence[Outgoing] = ()) -> bool:
         """Record a user turn in the current chat and start its answer.
 
-        Returns False (and emits ``send_refused``) when nothing was recorded: an
-        answer is still streaming, or there is neither text nor an attachment.
+        Images still being prepared are awaited first, and those the request cannot
+        carry inline are uploaded (``upload_progressed``); Stop cancels that, and the
+        turn is recorded only once its parts are ready. Returns False (and emits
+        ``send_refused``) when nothing was recorded or started: an answer is still
+        streaming, or there is neither text nor an attachment.
         """
         chat = self._current
-        if chat.answer is not None:
+        if chat.answer is not None or self._launcher.is_running(PREPARE_TASK):
             self.send_refused.emit("An answer is still coming; stop it before sending.")
             return False
+        if needs_work(attachments):
+            self._launcher.run(PREPARE_TASK, self._prepare_turn(chat, text, list(attachments)))
+            self.streaming_changed.emit(True)  # Send becomes Stop while images go out
+            return True
+        return self._record(chat, text, [a for a in attachments if isinstance(a, Part)])
+
+    def _record(self, chat: Chat, text: str, attachments: Sequence[Part]) -> bool:
         parts: list[Part] = list(attachments)
         if text.strip():
             parts.append(Part.from_text(text))
@@ -230,9 +252,37 @@ class ChatController(QObject):
         user, answer = chat.session.history[-2], chat.session.history[-1]
         self._name_chat(chat, user)
         self.turn_recorded.emit(chat.id)
-        self._view.add_user_message(user)
+        if chat is self._current:
+            self._view.add_user_message(user)
         self._start(chat, answer, work)
         return True
+
+    async def _prepare_turn(self, chat: Chat, text: str, attachments: list[Outgoing]) -> None:
+        """Wait for the images, upload what must go through the Files API, then record."""
+        self.status_changed.emit("Preparing images…")
+        parts: list[Part] | None = None
+        try:
+            await self._wait_for_provider()
+            history = chat.session.curated_history()
+            parts = await turn_parts(
+                attachments, self._provider, self.image_limits, history, self._on_upload
+            )
+        except RillError as error:  # ImageError names the file; the input keeps all
+            self.send_refused.emit(str(error))
+            self.status_changed.emit("Not sent.")
+        except asyncio.CancelledError:
+            self.status_changed.emit("Stopped; nothing was sent.")
+            raise
+        finally:
+            if parts is None:
+                self.streaming_changed.emit(self.is_streaming)
+        if parts is not None and not self._record(chat, text, parts):
+            self.streaming_changed.emit(self.is_streaming)
+
+    def _on_upload(self, attachment: object, sent: int, total: int) -> None:
+        self.upload_progressed.emit(attachment, sent, total)
+        name = getattr(attachment, "name", "the image")
+        self.status_changed.emit(upload_status(str(name), sent, total))
 
     def retry(self) -> bool:
         """Send the current chat's last user turn again after a failed answer."""
@@ -264,9 +314,12 @@ class ChatController(QObject):
         return _Work(self._await_answer(chat, call), call)
 
     def stop(self) -> None:
-        """Stop the current chat's answer; what arrived stays, marked stopped."""
+        """Stop the current chat's answer (what arrived stays, marked stopped), or the
+        images of a turn still going out (nothing is recorded; the input keeps them)."""
         if self._current.answer is not None:
             self._launcher.cancel(self._current.task_name)
+        else:
+            self._launcher.cancel(PREPARE_TASK)
 
     def _start(self, chat: Chat, answer: Message, work: _Work) -> None:
         chat.answer = answer

@@ -31,16 +31,19 @@ from rill.core import settings as core_settings
 from rill.core.paths import config_dir
 from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, Message
+from rill.gui.attachment_queue import AttachmentQueue
 from rill.gui.chat_state import ProviderFactory
 from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
 from rill.gui.controller import ChatController
 from rill.gui.conversation_list import ConversationList
 from rill.gui.provider_wiring import install_providers
+from rill.gui.image_drop import WindowImageDrop
 from rill.gui.settings_panel import SettingsPanel
 from rill.gui.status_bar import StatusLine
 from rill.gui.tasks import TaskLauncher
 from rill.gui.theme import MODES, ThemeManager
+from rill.gui.turn_attachments import image_refusal
 from rill.gui.welcome import WelcomeCard
 
 NARROW_PX = 700  # below this the chat list hides and settings take the whole width
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         self._narrow = False
         self._narrow_settings_open = False  # narrow windows show settings instead of chat
         self.view = ChatView()
+        self.attachments = AttachmentQueue(launcher, parent=self)
         self.controller = ChatController(
             self.view,
             launcher,
@@ -130,7 +134,7 @@ class MainWindow(QMainWindow):
         self.conversations = ConversationList()
         self.panel = SettingsPanel()
         self.panel.setMinimumWidth(260)
-        self.composer = Composer()
+        self.composer = Composer(queue=self.attachments)
         self.welcome = WelcomeCard()
         self.notice = NoticeBar()
         self.stack = QStackedWidget()
@@ -191,7 +195,12 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self.new_chat_action = self._action("&New chat", "Ctrl+N", self.new_chat)
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
+        self.attach_action = self._action("&Attach images…", "", self.composer.open_file_dialog)
+        self.uri_action = self._action("Add image by &URI…", "", self.composer.open_uri_dialog)
         file_menu.addAction(self.new_chat_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.attach_action)
+        file_menu.addAction(self.uri_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         chat_menu = bar.addMenu("&Chat")
@@ -253,6 +262,14 @@ class MainWindow(QMainWindow):
         launcher.task_failed.connect(self._on_launcher_task_failed)
         self.theme.theme_changed.connect(self.view.set_dark)
         self.view.set_dark(self.theme.dark)
+        # Images: after the panel's own handlers, so the model read here is current.
+        c.upload_progressed.connect(composer.show_upload_progress)
+        self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
+        self.image_drop.payload_dropped.connect(self._on_image_drop_payload_dropped)
+        for changed in (c.provider_changed, c.settings_changed, c.models_loaded):
+            changed.connect(self._update_image_support)
+        panel.settings_edited.connect(self._update_image_support)
+        self._update_image_support()
 
     # ------------------------------------------------------------ actions
 
@@ -368,6 +385,20 @@ class MainWindow(QMainWindow):
         self.welcome.key_accepted()
         self.status_line.set_state("API key saved.")
 
+    def _update_image_support(self, *_args: object) -> None:
+        """Grey out attaching when the provider or the chosen model cannot read images."""
+        c = self.controller
+        reason = image_refusal(c.provider, c.settings.model, c.models)
+        self.composer.set_images_refused(reason)
+        for action in (self.attach_action, self.uri_action):
+            action.setEnabled(reason is None)
+
+    def _on_image_drop_payload_dropped(self, payload: object) -> None:
+        if self.composer.isVisible():
+            self.composer.add_payload(payload)
+        else:
+            self.show_notice("Images can be attached once an API key is set.")
+
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
         self.show_notice(message)
 
@@ -417,5 +448,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry()
+        self.attachments.shutdown()
         event.accept()
         self.closed.emit()

@@ -8,7 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from rill.gui.composer import AttachmentChip, Composer
+from rill.gui.attachment_queue import State
+from rill.gui.attachment_strip import AttachmentTile
+from rill.gui.composer import Composer
+from tests.gui.attachment_support import wait_ready
 
 
 def make_composer(qtbot: QtBot) -> Composer:
@@ -84,47 +87,80 @@ def test_enter_while_streaming_does_not_send_or_stop(qtbot: QtBot) -> None:
     assert composer.text == "next question"
 
 
-def test_clear_sent_empties_input_and_strip(qtbot: QtBot, tmp_path: Path) -> None:
+def test_clear_sent_empties_input_and_strip(qtbot: QtBot, qloop: object, tmp_path: Path) -> None:
     composer = make_composer(qtbot)
     composer.set_text("look")
     composer.add_files([str(write_png(tmp_path / "a.png"))])
+    wait_ready(qtbot, composer, 1)
     composer.clear_sent()
     assert composer.text == "" and composer.attachments == []
     assert not composer.strip.isVisible()
 
 
-def test_attached_image_is_sent_as_an_inline_part(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_tile_appears_at_once_and_the_thumbnail_follows(
+    qtbot: QtBot, qloop: object, tmp_path: Path
+) -> None:
     composer = make_composer(qtbot)
     png = write_png(tmp_path / "shot.png")
-    composer.add_files([str(png)])
-    assert composer.strip.isVisible()
-    chips = composer.findChildren(AttachmentChip)
-    assert len(chips) == 1 and chips[0].toolTip() == "shot.png"
+    (item,) = composer.add_files([str(png)])
+    (tile,) = composer.strip.tiles  # before the loop ran: the placeholder
+    assert composer.strip.isVisible() and not tile.has_thumbnail
+    assert item.state is State.PREPARING and "preparing" in tile.toolTip()
+    wait_ready(qtbot, composer, 1)
+    assert tile.has_thumbnail
+    assert tile.toolTip().startswith("shot.png — 8×6 px, ")  # name, pixel size, bytes
+    assert item.prepared is not None and item.prepared.data == png.read_bytes()
     with qtbot.waitSignal(composer.send_requested, timeout=1000) as blocker:
         qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
-    text, parts = blocker.args
-    assert text == ""
-    assert [(p.mime_type, p.data) for p in parts] == [("image/png", png.read_bytes())]
+    assert blocker.args == ["", [item]]
 
 
-def test_removing_a_thumbnail_drops_the_attachment(qtbot: QtBot, tmp_path: Path) -> None:
+def test_the_remove_button_and_the_delete_key_drop_an_attachment(
+    qtbot: QtBot, qloop: object, tmp_path: Path
+) -> None:
     composer = make_composer(qtbot)
-    composer.add_files([str(write_png(tmp_path / "a.png")), str(write_png(tmp_path / "b.png"))])
-    first = composer.findChildren(AttachmentChip)[0]
-    first.remove_requested.emit(first.attachment)
-    assert len(composer.attachments) == 1
-    qtbot.waitUntil(lambda: len(composer.findChildren(AttachmentChip)) == 1)
+    names = ["a.png", "b.png", "c.png"]
+    composer.add_files([write_png(tmp_path / n) for n in names])
+    wait_ready(qtbot, composer, 3)
+    first = composer.strip.tiles[0]
+    assert first.remove_button.accessibleName() == "Remove a.png"
+    qtbot.mouseClick(first.remove_button, Qt.MouseButton.LeftButton)
+    assert [i.name for i in composer.attachments] == ["b.png", "c.png"]
+    last = composer.strip.tiles[-1]
+    last.setFocus()
+    qtbot.keyClick(last, Qt.Key.Key_Delete)
+    assert [i.name for i in composer.attachments] == ["b.png"]
+    qtbot.waitUntil(lambda: len(composer.findChildren(AttachmentTile)) == 1)
 
 
-def test_a_file_that_is_not_an_image_is_refused_with_its_name(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_file_that_is_not_an_image_is_refused_with_its_name(
+    qtbot: QtBot, qloop: object, tmp_path: Path
+) -> None:
     composer = make_composer(qtbot)
+    composer.set_text("keep me")
     bad = tmp_path / "notes.png"
     bad.write_text("not really a picture")
-    with qtbot.waitSignal(composer.attachment_failed, timeout=1000) as blocker:
+    with qtbot.waitSignal(composer.attachment_failed, timeout=5000) as blocker:
         composer.add_files([str(bad)])
-    assert "notes.png" in blocker.args[0]
+    assert blocker.args[0].startswith("Cannot attach notes.png: not an image")
+    assert composer.attachments == [] and not composer.strip.tiles
+    assert composer.error_label.isVisible() and "notes.png" in composer.error_label.text()
+    assert composer.text == "keep me"
+
+
+def test_attaching_is_greyed_out_with_the_reason(
+    qtbot: QtBot, qloop: object, tmp_path: Path
+) -> None:
+    composer = make_composer(qtbot)
+    composer.set_images_refused("The offline model cannot read images")
+    assert not composer.attach_button.isEnabled()
+    assert composer.attach_button.toolTip() == "The offline model cannot read images."
+    with qtbot.waitSignal(composer.attachment_failed, timeout=1000) as blocker:
+        composer.add_files([write_png(tmp_path / "a.png")])
+    assert blocker.args[0] == "Cannot attach a.png: The offline model cannot read images"
     assert composer.attachments == []
-    assert composer.error_label.isVisible()
+    composer.set_images_refused(None)
+    assert composer.attach_button.isEnabled()
 
 
 def test_input_grows_with_lines_up_to_a_limit(qtbot: QtBot) -> None:

@@ -1,0 +1,325 @@
+"""The images waiting in the composer, and the worker threads that make them ready.
+
+Widgets only connect here; this QObject owns the preparation tasks (through the
+window's TaskLauncher) and a two-thread pool for Pillow, so nothing heavy runs on the
+UI thread. Each image gets a placeholder at once, a thumbnail as soon as a reduced
+decode allows, then its prepared form (``prepare_image``) for sending. Two workers:
+measured best on a 2-CPU machine; more only queue behind each other on the GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import itertools
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from rill.core.attachments import ImageUri
+from rill.core.images import ImageError, ImageLimits, PreparedImage, make_thumbnail, prepare_image
+from rill.gui.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
+from rill.gui.image_drop import ImagePayload
+from rill.gui.tasks import TaskLauncher
+from rill.gui.turn_attachments import image_limits
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MAX_ATTACHMENTS = 100  # per message: a sane cap that still allows a photo album
+WORKERS = 2
+WORKER_NICENESS = 10  # added to the workers' nice value: background work yields the CPU
+Source = Path | bytes | QImage | ImageUri
+
+
+class State(enum.Enum):
+    PREPARING = "preparing"  # thumbnail and/or prepare_image still running
+    READY = "ready"
+    FAILED = "failed"  # removed from the strip; the reason was reported
+    REMOVED = "removed"
+
+
+@dataclass(eq=False)
+class QueuedImage:
+    """One attachment in the composer: where it came from and how far it got.
+
+    Qt-free apart from a pasted QImage source; the strip shows it, the controller
+    awaits :meth:`ready` when the turn is sent.
+    """
+
+    id: int
+    name: str
+    source: Source
+    state: State = State.PREPARING
+    thumbnail: bytes | None = None  # PNG, for the strip
+    prepared: PreparedImage | None = None
+    error: str | None = None
+    progress: float | None = None  # 0..1 while uploading
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def uri(self) -> ImageUri | None:
+        return self.source if isinstance(self.source, ImageUri) else None
+
+    @property
+    def busy(self) -> bool:
+        return self.state is State.PREPARING or self.progress is not None
+
+    def describe(self) -> str:
+        """The tooltip: name, pixel size and bytes once known."""
+        if self.prepared is not None:
+            return self.prepared.describe()
+        if self.uri is not None:
+            return f"{self.uri.uri} — sent by reference"
+        return f"{self.name} — preparing…"
+
+    async def ready(self) -> PreparedImage | ImageUri:
+        """What to send, once prepared. Raises ImageError if it failed or was removed."""
+        await self.settled.wait()
+        if self.uri is not None:
+            return self.uri
+        if self.state is State.READY and self.prepared is not None:
+            return self.prepared
+        reason = self.error or "it was removed before sending"
+        raise ImageError(self.name, reason, code="removed")
+
+
+def _lower_priority() -> None:
+    """Run this worker thread at a lower CPU priority than the UI thread (Linux).
+
+    With two CPUs, two busy decoders and the UI thread compete for cores; the
+    scheduler then lets the UI thread in first, and the workers lose only idle time.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+
+
+class ImageWorkers:
+    """A dedicated thread pool for image work, awaited from the qasync loop."""
+
+    def __init__(self, workers: int = WORKERS) -> None:
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="rill-image", initializer=_lower_priority
+        )
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def shutdown(self) -> None:
+        """Drop queued work; a decode already running finishes on its own."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _thumbnail(source: Path | bytes, side: int, name: str) -> bytes:
+    return make_thumbnail(source, side, name=name)
+
+
+def _prepare(source: Path | bytes | QImage, name: str, limits: ImageLimits) -> PreparedImage:
+    data = png_bytes(source) if isinstance(source, QImage) else source
+    prepared = prepare_image(data, name=name, limits=limits)
+    hash(prepared.data)  # cached by the bytes object: the UI thread never pays for it
+    return prepared
+
+
+class AttachmentQueue(QObject):
+    """The composer's attachments and their preparation.
+
+    Signals:
+        item_added(object item): a QueuedImage to show (a placeholder until ready).
+        item_changed(object item): its thumbnail, state or upload progress changed.
+        item_removed(object item): gone from the strip (removed, failed or sent).
+        problems_reported(object messages): list[str], one line per refused input,
+            naming the file and the reason; nothing else was lost.
+        preview_loaded(object item, object image): the QImage :meth:`request_preview`
+            decoded for ``item``.
+    """
+
+    item_added = Signal(object)
+    item_changed = Signal(object)
+    item_removed = Signal(object)
+    problems_reported = Signal(object)
+    preview_loaded = Signal(object, object)
+
+    def __init__(
+        self,
+        launcher: TaskLauncher | None = None,
+        limits: ImageLimits | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        # Unparented, like the queue a composer makes: done-callbacks may outlive widgets.
+        self.launcher = launcher if launcher is not None else TaskLauncher()
+        self.limits = limits if limits is not None else image_limits()
+        self.workers = ImageWorkers()
+        self.refusal: str | None = None  # why images cannot be attached right now
+        self._items: list[QueuedImage] = []
+        self._ids = itertools.count(1)
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def items(self) -> list[QueuedImage]:
+        return list(self._items)
+
+    @property
+    def pending(self) -> list[QueuedImage]:
+        return [item for item in self._items if item.state is State.PREPARING]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    # ------------------------------------------------------------ adding
+
+    def add_paths(self, paths: Iterable[str | Path]) -> list[QueuedImage]:
+        """Attach local files (each prepared on a worker thread)."""
+        return self.add_payload(ImagePayload(paths=[Path(p) for p in paths]))
+
+    def add_uri(self, uri: ImageUri) -> list[QueuedImage]:
+        return self.add_payload(ImagePayload(uris=[uri]))
+
+    def add_payload(self, payload: ImagePayload) -> list[QueuedImage]:
+        """Queue everything in a drop or a paste; report what cannot be taken."""
+        problems = list(payload.problems)
+        sources: list[tuple[str, Source]] = [(p.name or str(p), p) for p in payload.paths]
+        sources += [(name, data) for data, name in payload.blobs]
+        sources += [(name, image) for image, name in payload.images]
+        sources += [(uri.name, uri) for uri in payload.uris]
+        if sources and self.refusal is not None:
+            names = ", ".join(name for name, _ in sources)
+            problems.append(f"Cannot attach {names}: {self.refusal}")
+            sources = []
+        room = MAX_ATTACHMENTS - len(self._items)
+        if len(sources) > room:
+            refused = ", ".join(name for name, _ in sources[max(room, 0) :])
+            problems.append(
+                f"Cannot attach {refused}: at most {MAX_ATTACHMENTS} images per message"
+            )
+            sources = sources[: max(room, 0)]
+        added = [self._add(name, source) for name, source in sources]
+        if problems:
+            self.problems_reported.emit(problems)
+        return added
+
+    def _add(self, name: str, source: Source) -> QueuedImage:
+        item = QueuedImage(next(self._ids), name, source)
+        self._items.append(item)
+        if isinstance(source, ImageUri):
+            item.state = State.READY
+            item.settled.set()
+        self.item_added.emit(item)
+        if item.state is State.PREPARING:
+            self.launcher.run(f"attach:{item.id}", self._prepare_item(item))
+        return item
+
+    # ------------------------------------------------------------ removing
+
+    def remove(self, item: QueuedImage) -> None:
+        """Take ``item`` out of the strip; its preparation, if running, is cancelled."""
+        if item not in self._items:
+            return
+        self._items.remove(item)
+        self.launcher.cancel(f"attach:{item.id}")
+        if item.state is State.PREPARING:
+            item.state = State.REMOVED
+        item.settled.set()
+        self.item_removed.emit(item)
+
+    def clear(self) -> None:
+        for item in list(self._items):
+            self.remove(item)
+
+    def shutdown(self) -> None:
+        """Stop taking work (the window is closing)."""
+        self.workers.shutdown()
+
+    # ------------------------------------------------------------ progress
+
+    def set_upload_progress(self, item: object, sent: int, total: int) -> None:
+        """Shown on the tile while the Files API receives the image, full until the
+        turn is recorded (Gemini still processes the file) or :meth:`end_uploads`."""
+        if isinstance(item, QueuedImage) and item in self._items:
+            item.progress = min(1.0, sent / total) if total > 0 else 1.0
+            self.item_changed.emit(item)
+
+    def end_uploads(self) -> None:
+        for item in self._items:
+            if item.progress is not None:
+                item.progress = None
+                self.item_changed.emit(item)
+
+    # ------------------------------------------------------------ preview
+
+    def request_preview(self, item: QueuedImage, max_side: int) -> None:
+        """Decode ``item`` to fit ``max_side`` on a worker; ``preview_loaded`` follows."""
+        data = item.prepared.data if item.prepared is not None else item.source
+        if isinstance(data, bytes):
+            self.launcher.run("attach:preview", self._load_preview(item, data, max_side))
+        elif isinstance(data, QImage):
+            self.preview_loaded.emit(item, data)
+
+    async def _load_preview(self, item: QueuedImage, data: bytes, max_side: int) -> None:
+        image = await self.workers.run(decode_scaled, data, max_side)
+        self.preview_loaded.emit(item, image)
+
+    # ------------------------------------------------------------ the work
+
+    async def _prepare_item(self, item: QueuedImage) -> None:
+        try:
+            await self._first_thumbnail(item)
+            source = item.source
+            assert not isinstance(source, ImageUri)
+            prepared = await self.workers.run(_prepare, source, item.name, self.limits)
+        except ImageError as error:
+            self._fail(item, str(error))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a Pillow bug must not leave a tile spinning forever
+            log.exception("preparing %s failed", item.name)
+            self._fail(item, f"Cannot attach {item.name}: unexpected error ({error})")
+            return
+        item.prepared = prepared
+        item.thumbnail = item.thumbnail or prepared.thumbnail
+        item.state = State.READY
+        item.settled.set()
+        self.item_changed.emit(item)
+
+    async def _first_thumbnail(self, item: QueuedImage) -> None:
+        """A quick reduced decode for big files, so the strip shows them early.
+
+        Small files skip it: ``prepare_image`` is then about as fast and makes one.
+        A file that is not an image fails here already, before the long prepare.
+        """
+        source = item.source
+        if isinstance(source, QImage | ImageUri) or source_size(source) < BIG_FILE_BYTES:
+            return
+        try:
+            thumb = await self.workers.run(
+                _thumbnail, source, self.limits.thumbnail_side, item.name
+            )
+        except ImageError as error:
+            if error.code != "unsupported":  # HEIC without a decoder still goes as it is
+                raise
+            return
+        item.thumbnail = thumb
+        self.item_changed.emit(item)
+
+    def _fail(self, item: QueuedImage, message: str) -> None:
+        item.error = message
+        if item in self._items:
+            self._items.remove(item)
+            item.state = State.FAILED
+            item.settled.set()
+            self.item_removed.emit(item)
+            self.problems_reported.emit([message])

@@ -1,0 +1,323 @@
+"""The row of thumbnails above the input: one tile per attached image.
+
+A tile appears the moment an image is attached (a placeholder with a spinner), shows
+the thumbnail as soon as a worker thread made one, and a progress bar while the image
+uploads. Tiles are painted here rather than styled, so a busy strip costs one small
+paint per tile per animation frame. Click or Enter previews, × or Delete removes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
+
+from rill.gui.attachment_queue import QueuedImage, State
+
+TILE_PX = 64
+REMOVE_PX = 20
+SPACING_PX = 8
+FRAME_MS = 50  # spinner animation: smooth enough, and cheap
+
+
+def _dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def cover(pixmap: QPixmap, side: int) -> QPixmap:
+    """``pixmap`` scaled to fill a ``side``-pixel square, centre-cropped."""
+    scaled = pixmap.scaled(
+        side,
+        side,
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    x = (scaled.width() - side) // 2
+    y = (scaled.height() - side) // 2
+    return scaled.copy(x, y, side, side)
+
+
+class RemoveButton(QAbstractButton):
+    """The round × in a tile's corner; reachable with Tab, shows its focus."""
+
+    def __init__(self, name: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("tileRemove")
+        self.setFixedSize(REMOVE_PX, REMOVE_PX)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(f"Remove {name}")
+        self.setAccessibleName(f"Remove {name}")
+
+    def sizeHint(self) -> QSize:
+        return QSize(REMOVE_PX, REMOVE_PX)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        disc = QColor(0, 0, 0, 200 if self.underMouse() or self.isDown() else 150)
+        ring = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(disc)
+        painter.drawEllipse(ring)
+        if self.hasFocus():
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(ring)
+        painter.setPen(QPen(QColor("white"), 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        c, r = QPointF(ring.center()), 3.6
+        painter.drawLine(c + QPointF(-r, -r), c + QPointF(r, r))
+        painter.drawLine(c + QPointF(-r, r), c + QPointF(r, -r))
+        painter.end()
+
+
+class AttachmentTile(QWidget):
+    """One attachment: thumbnail (or placeholder), spinner or progress, and ×.
+
+    Signals:
+        preview_requested(object item): clicked, or Enter/Space with focus.
+        remove_requested(object item): × clicked, or Delete/Backspace with focus.
+    """
+
+    preview_requested = Signal(object)
+    remove_requested = Signal(object)
+
+    def __init__(self, item: QueuedImage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item = item
+        self.phase = 0
+        self._pixmap: QPixmap | None = None
+        self._thumb_source: bytes | None = None
+        self.setObjectName("attachmentTile")
+        self.setFixedSize(TILE_PX, TILE_PX)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.remove_button = RemoveButton(item.name, self)
+        self.remove_button.move(TILE_PX - REMOVE_PX - 3, 3)
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.refresh()
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return self._pixmap is not None
+
+    def refresh(self) -> None:
+        """Follow the item: new thumbnail, state or progress."""
+        item = self.item
+        if item.thumbnail is not None and item.thumbnail is not self._thumb_source:
+            self._thumb_source = item.thumbnail
+            pixmap = QPixmap()
+            if pixmap.loadFromData(item.thumbnail):
+                dpr = self.devicePixelRatioF()
+                self._pixmap = cover(pixmap, round(TILE_PX * dpr))
+                self._pixmap.setDevicePixelRatio(dpr)
+        busy = " (preparing)" if item.state is State.PREPARING else ""
+        if item.progress is not None:
+            busy = f" (uploading, {item.progress:.0%})"
+        self.setToolTip(item.describe() + "\nClick to preview")
+        self.setAccessibleName(f"Image {item.name}{busy}")
+        self.setAccessibleDescription(item.describe() + ". Enter previews, Delete removes.")
+        self.update()
+
+    # ------------------------------------------------------------ painting
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        box = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        path = QPainterPath()
+        path.addRoundedRect(box, 8, 8)
+        palette = self.palette()
+        painter.fillPath(path, palette.color(QPalette.ColorRole.Button))
+        painter.save()
+        painter.setClipPath(path)
+        if self._pixmap is not None:
+            painter.drawPixmap(0, 0, self._pixmap)
+        elif self.item.state is not State.PREPARING:  # a spinner says enough meanwhile
+            self._paint_placeholder(painter, box)
+        if self.item.state is State.PREPARING:
+            self._paint_spinner(painter, box)
+        if self.item.progress is not None:
+            self._paint_progress(painter, box, self.item.progress)
+        painter.restore()
+        focus = self.hasFocus()
+        colour = palette.color(QPalette.ColorRole.Highlight if focus else QPalette.ColorRole.Mid)
+        painter.setPen(QPen(colour, 2 if focus else 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(path)
+        painter.end()
+
+    def _paint_placeholder(self, painter: QPainter, box: QRectF) -> None:
+        item = self.item
+        if item.uri is not None:
+            label = "LINK"
+        else:
+            suffix = item.name.rsplit(".", 1)[-1] if "." in item.name else "IMG"
+            label = suffix[:4].upper()
+        font = painter.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.8))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _paint_spinner(self, painter: QPainter, box: QRectF) -> None:
+        veil = QColor(0, 0, 0, 70 if self._pixmap is not None else 0)
+        painter.fillRect(box, veil)
+        ring = QRectF(0, 0, 22, 22)
+        ring.moveCenter(box.center())
+        accent = QColor("white") if self._pixmap is not None else self._accent()
+        track = QColor(accent)
+        track.setAlpha(60)
+        painter.setPen(QPen(track, 3))
+        painter.drawEllipse(ring)
+        painter.setPen(QPen(accent, 3, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.drawArc(ring, -self.phase * 30 * 16, 100 * 16)
+
+    def _paint_progress(self, painter: QPainter, box: QRectF, fraction: float) -> None:
+        bar = QRectF(box.left() + 6, box.bottom() - 10, box.width() - 12, 5)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 110))
+        painter.drawRoundedRect(bar, 2.5, 2.5)
+        done = QRectF(bar)
+        done.setWidth(max(bar.height(), bar.width() * fraction))
+        painter.setBrush(QColor("white"))
+        painter.drawRoundedRect(done, 2.5, 2.5)
+
+    def _accent(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Highlight)
+
+    # ------------------------------------------------------------ input
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.preview_requested.emit(self.item)
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.preview_requested.emit(self.item)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_requested.emit(self.item)
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def _on_remove_clicked(self) -> None:
+        self.remove_requested.emit(self.item)
+
+
+class AttachmentStrip(QScrollArea):
+    """Scrolls its tiles sideways; hidden while empty.
+
+    Signals:
+        preview_requested(object item), remove_requested(object item): from a tile.
+    """
+
+    preview_requested = Signal(object)
+    remove_requested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentStrip")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._inner = QWidget(self)
+        self._inner.setObjectName("attachmentStripInner")
+        self._row = QHBoxLayout(self._inner)
+        self._row.setContentsMargins(0, 2, 0, 2)
+        self._row.setSpacing(SPACING_PX)
+        self._row.addStretch(1)
+        self.setWidget(self._inner)
+        self._tiles: dict[int, AttachmentTile] = {}
+        self._animation = QTimer(self)
+        self._animation.setInterval(FRAME_MS)
+        self._animation.timeout.connect(self._on_animation_timeout)
+        self._fit_height()
+        self.hide()
+
+    @property
+    def tiles(self) -> list[AttachmentTile]:
+        return [self._tiles[k] for k in sorted(self._tiles)]
+
+    def tile(self, item: QueuedImage) -> AttachmentTile | None:
+        return self._tiles.get(item.id)
+
+    def add_item(self, item: QueuedImage) -> None:
+        tile = AttachmentTile(item, self._inner)
+        tile.preview_requested.connect(self.preview_requested)
+        tile.remove_requested.connect(self.remove_requested)
+        self._tiles[item.id] = tile
+        self._row.insertWidget(self._row.count() - 1, tile)
+        self.show()
+        self._sync()
+
+    def update_item(self, item: QueuedImage) -> None:
+        tile = self._tiles.get(item.id)
+        if tile is not None:
+            tile.refresh()
+            self._sync()
+
+    def remove_item(self, item: QueuedImage) -> None:
+        tile = self._tiles.pop(item.id, None)
+        if tile is None:
+            return
+        refocus = tile.isAncestorOf(self.focusWidget()) or tile.hasFocus()
+        self._row.removeWidget(tile)
+        tile.hide()
+        tile.deleteLater()
+        if refocus and self._tiles:
+            self.tiles[-1].setFocus(Qt.FocusReason.OtherFocusReason)
+        self.setVisible(bool(self._tiles))
+        self._sync()
+
+    def _sync(self) -> None:
+        busy = any(tile.item.busy for tile in self._tiles.values())
+        if busy and not self._animation.isActive():
+            self._animation.start()
+        elif not busy:
+            self._animation.stop()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Room for the tiles, plus the scroll bar only when they overflow."""
+        count = len(self._tiles)
+        wanted = count * TILE_PX + max(0, count - 1) * SPACING_PX
+        overflow = wanted > self.viewport().width() and count > 0
+        bar = self.horizontalScrollBar().sizeHint().height() if overflow else 0
+        self.setFixedHeight(TILE_PX + 4 + bar)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _on_animation_timeout(self) -> None:
+        for tile in self._tiles.values():
+            if tile.item.state is State.PREPARING:
+                tile.phase += 1
+                tile.update()

@@ -1,0 +1,108 @@
+""" "Add image by URI…": an address the model fetches itself, checked before it is taken.
+
+Accepted: ``https://host/path``, ``gs://bucket/object`` and Gemini Files API URIs (also
+written short as ``files/abc123``). Anything else gets a message naming the problem,
+inside the dialog, which stays open so the address can be fixed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rill.core.attachments import FILES_API_PREFIX, ImageUri, parse_image_uri
+from rill.core.images import ImageError
+
+HINT = "https://…, gs://bucket/object or a Files API URI (files/…)"
+
+
+def validate_image_uri(text: str) -> ImageUri:
+    """``text`` as an ImageUri. Raises ImageError (code ``uri``) saying what is wrong."""
+    address = text.strip()
+    if not address:
+        raise ImageError("the address", "it is empty; paste " + HINT, code="uri")
+    if any(ch.isspace() for ch in address):
+        raise ImageError(address, "an address cannot contain spaces", code="uri")
+    if address.startswith("files/"):
+        address = FILES_API_PREFIX + address.removeprefix("files/")
+    uri = parse_image_uri(address)  # raises for http:// and unknown schemes
+    if uri is None:
+        raise ImageError(
+            address,
+            f"not an address; use {HINT} (local files go through the + button)",
+            code="uri",
+        )
+    parts = urlsplit(address)
+    if not parts.netloc:
+        what = "bucket" if parts.scheme.lower() == "gs" else "host"
+        raise ImageError(address, f"the address has no {what}", code="uri")
+    if not parts.path.strip("/"):
+        raise ImageError(address, "the address names no file", code="uri")
+    if address.startswith(FILES_API_PREFIX) and "/" in address[len(FILES_API_PREFIX) :]:
+        raise ImageError(address, "a Files API URI ends in files/<id>", code="uri")
+    return uri
+
+
+class UriDialog(QDialog):
+    """Asks for one image address; opened with ``open()``, never ``exec()``.
+
+    Signals:
+        uri_chosen(object uri): a valid ImageUri was entered and OK pressed.
+    """
+
+    uri_chosen = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add image by URI")
+        self.setObjectName("uriDialog")
+        prompt = QLabel(f"Image address — {HINT}", self)
+        prompt.setWordWrap(True)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("https://example.com/photo.jpg")
+        self.edit.setAccessibleName("Image address")
+        self.edit.setMinimumWidth(420)
+        prompt.setBuddy(self.edit)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("uriError")  # plain text colour: legible in both themes
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Add")
+        buttons.accepted.connect(self._on_buttons_accepted)
+        buttons.rejected.connect(self.reject)
+        self.edit.textEdited.connect(self._on_edit_text_edited)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 12)
+        layout.setSpacing(8)
+        layout.addWidget(prompt)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    def _on_buttons_accepted(self) -> None:
+        try:
+            uri = validate_image_uri(self.edit.text())
+        except ImageError as error:
+            self.error_label.setText(f"⚠ {error}")
+            self.error_label.show()
+            self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self.uri_chosen.emit(uri)
+        self.accept()
+
+    def _on_edit_text_edited(self, _text: str) -> None:
+        self.error_label.hide()
