@@ -70,6 +70,10 @@ class ProvidersUi(QObject):
     def _on_manager_switch_failed(self, name: str, message: str) -> None:
         self._window.show_notice(message)
         self._window.panel.provider_picker.set_current(self.manager.current)
+        if name == "gemini" and self._window.controller.has_provider:
+            # Gemini without a key: the card's key field is the quickest way on.
+            self._window.welcome.show_offline()
+            self._window.welcome.open_key_form()
 
     def _on_controller_provider_changed(self, _configured: bool) -> None:
         provider = self._window.controller.provider

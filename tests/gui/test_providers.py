@@ -217,3 +217,29 @@ def test_network_settings_persist(qtbot: QtBot, make_window: MakeWindow) -> None
     dialog.proxy_edit.setText("proxy.example")
     dialog.network_button.click()
     assert dialog.network_note.text().startswith("✗")
+
+
+def test_choosing_gemini_without_a_key_explains_and_offers_the_key_field(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    window = make_window()
+    picker = window.panel.provider_picker
+    with qtbot.waitSignal(window.providers.manager.switch_failed, timeout=5000):
+        picker.combo.activated.emit(picker.combo.findData("gemini"))
+    assert "No Gemini API key" in window.notice.label.text()
+    assert picker.current() == "local" and window.providers.manager.current == "local"
+    assert window.welcome.key_form.isVisibleTo(window)
+
+
+def test_a_vertex_entry_keeps_project_and_location(qtbot: QtBot, make_window: MakeWindow) -> None:
+    dialog = open_dialog(qtbot, make_window())
+    fill(dialog, "cloud", "vertex", "", "", "gemini-2.5-pro")
+    assert not dialog.form.isRowVisible(dialog.key_edit)  # credentials come from ADC
+    assert dialog.form.isRowVisible(dialog.project_edit)
+    dialog.project_edit.setText("my-project")
+    dialog.location_edit.setText("europe-west4")
+    with qtbot.waitSignal(dialog.manager.table_changed, timeout=5000):
+        dialog.save_button.click()
+    entry = load_settings().settings.providers["cloud"]
+    assert (entry.kind, entry.project, entry.location) == ("vertex", "my-project", "europe-west4")
+    assert entry.default_model == "gemini-2.5-pro"
