@@ -323,8 +323,9 @@ class ProvidersDialog(QDialog):
         except ValueError as error:
             self._show_outcome(f"✗ {error}", False)
             return
+        # The button stays enabled (disabling it would throw the keyboard focus onward);
+        # a second click replaces the running test.
         self._show_outcome("Testing…")
-        self.test_button.setEnabled(False)
         self.manager.test(name, config, key)
 
     def _on_network_clicked(self) -> None:
@@ -350,7 +351,6 @@ class ProvidersDialog(QDialog):
         self._show_storage_warning()
 
     def _on_manager_test_finished(self, ok: bool, line: str) -> None:
-        self.test_button.setEnabled(True)
         self._show_outcome(line, ok)
 
     def _show_outcome(self, line: str, ok: bool | None = None) -> None:
