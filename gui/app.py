@@ -17,7 +17,6 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication
 
-from rill.core import secrets
 from rill.core.paths import logs_dir
 from rill.core.settings import LoadResult, Settings, load_settings
 from rill.gui import single_instance
