@@ -139,7 +139,6 @@ class MainWindow(QMainWindow):
         self.notice = NoticeBar()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
-        self.stack.addWidget(self.welcome)
         self.chat_column = QWidget()
         self.chat_column.setObjectName("chatColumn")
         column = QVBoxLayout(self.chat_column)
