@@ -37,8 +37,8 @@ from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
 from rill.gui.controller import ChatController
 from rill.gui.conversation_list import ConversationList
-from rill.gui.provider_wiring import install_providers
 from rill.gui.image_drop import WindowImageDrop
+from rill.gui.provider_wiring import install_providers
 from rill.gui.settings_panel import SettingsPanel
 from rill.gui.status_bar import StatusLine
 from rill.gui.tasks import TaskLauncher
