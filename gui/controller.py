@@ -541,7 +541,6 @@ class ChatController(QObject):
             current = chat.session.settings.model
             if not current or (chat.answer is None and current in old):
                 chat.session.settings = replace(chat.session.settings, model=model)
-                self.chat_settings_changed.emit(chat.id, chat.session.settings)
         self.settings_changed.emit(self.settings)
         self.set_provider(provider)
 
