@@ -80,7 +80,7 @@ class RemoteFile:
             uri=str(raw.get("uri") or FILES_URI_PREFIX + name.removeprefix("files/")),
             mime_type=str(raw.get("mimeType") or "application/octet-stream"),
             state=str(raw.get("state") or "STATE_UNSPECIFIED"),
-            size_bytes=int(size) if isinstance(size, str | int) and str(size).isdigit() else None,
+            size_bytes=_positive_int(str(size)) if isinstance(size, str | int) else None,
             display_name=shown if isinstance(shown, str) else None,
             expiration_time=expires if isinstance(expires, str) else None,
             error=str(error.get("message") or error) if isinstance(error, dict) else None,
@@ -315,4 +315,8 @@ async def _pieces(chunk: bytes, base: int, reporter: _Reporter) -> AsyncIterator
 
 
 def _positive_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and int(value) > 0 else None
+    """A header or field of plain ASCII digits as a positive int ("²".isdigit() is True)."""
+    if not value or len(value) > 20 or not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if number > 0 else None

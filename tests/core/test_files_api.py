@@ -209,3 +209,13 @@ def test_file_ids_and_uris() -> None:
     assert file_id("https://example.com/cat.png") is None
     assert is_files_api_uri(FILES_URI_PREFIX + "abc")
     assert not is_files_api_uri("https://example.com/files/abc")
+
+
+def test_odd_digit_strings_from_the_server_do_not_crash() -> None:
+    """'²'.isdigit() is True but int('²') fails: only ASCII digits count as a size."""
+    from rill.core.providers.gemini_files import RemoteFile, _positive_int
+
+    assert _positive_int("²") is None and _positive_int("x") is None
+    assert _positive_int("1" * 40) is None and _positive_int("4096") == 4096
+    assert RemoteFile.from_json({"name": "files/a", "sizeBytes": "²"}).size_bytes is None
+    assert RemoteFile.from_json({"name": "files/a", "sizeBytes": "12"}).size_bytes == 12
