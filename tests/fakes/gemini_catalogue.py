@@ -136,9 +136,7 @@ def decode_page_token(token: str) -> int | None:
     return int(number)
 
 
-def page_of(
-    models: list[dict[str, Any]], page_size: int, offset: int
-) -> dict[str, Any]:
+def page_of(models: list[dict[str, Any]], page_size: int, offset: int) -> dict[str, Any]:
     """One page: `models`, plus `nextPageToken` unless it is the last page."""
     size = DEFAULT_PAGE_SIZE if page_size <= 0 else min(page_size, MAX_PAGE_SIZE)
     body: dict[str, Any] = {"models": models[offset : offset + size]}

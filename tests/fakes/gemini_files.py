@@ -62,17 +62,19 @@ class UploadedFile:
         body: dict[str, Any] = {"name": self.name}
         if self.display_name:
             body["displayName"] = self.display_name
-        body.update({
-            "mimeType": self.mime_type,
-            "sizeBytes": str(len(self.data)),
-            "createTime": _timestamp(self.created),
-            "updateTime": _timestamp(self.created),
-            "expirationTime": _timestamp(self.created + timedelta(hours=48)),
-            "sha256Hash": base64.b64encode(digest).decode("ascii"),
-            "uri": PUBLIC_FILES_BASE + self.file_id,
-            "state": self.state,
-            "source": "UPLOADED",
-        })
+        body.update(
+            {
+                "mimeType": self.mime_type,
+                "sizeBytes": str(len(self.data)),
+                "createTime": _timestamp(self.created),
+                "updateTime": _timestamp(self.created),
+                "expirationTime": _timestamp(self.created + timedelta(hours=48)),
+                "sha256Hash": base64.b64encode(digest).decode("ascii"),
+                "uri": PUBLIC_FILES_BASE + self.file_id,
+                "state": self.state,
+                "source": "UPLOADED",
+            }
+        )
         return body
 
 
@@ -98,36 +100,54 @@ class FileStore(FileLookup):
 
     def start(self, headers: dict[str, str], body: Any, base_url: str) -> UploadReply:
         """Open a resumable session (step 1)."""
-        if headers.get("x-goog-upload-protocol") != "resumable" or \
-                headers.get("x-goog-upload-command") != "start":
-            return UploadReply(400, {}, error=error_spec(
-                400, "Upload protocol must be resumable and the first command start."))
+        if (
+            headers.get("x-goog-upload-protocol") != "resumable"
+            or headers.get("x-goog-upload-command") != "start"
+        ):
+            return UploadReply(
+                400,
+                {},
+                error=error_spec(
+                    400, "Upload protocol must be resumable and the first command start."
+                ),
+            )
         try:
             size = int(headers.get("x-goog-upload-header-content-length", ""))
         except ValueError:
-            return UploadReply(400, {}, error=error_spec(
-                400, "X-Goog-Upload-Header-Content-Length is required."))
+            return UploadReply(
+                400, {}, error=error_spec(400, "X-Goog-Upload-Header-Content-Length is required.")
+            )
         meta = normalize(body).get("file", {}) if isinstance(body, dict) else {}
         mime = headers.get("x-goog-upload-header-content-type") or meta.get("mimeType")
         if not mime:
             return UploadReply(400, {}, error=error_spec(400, "Mime type is required."))
         wanted = str(meta.get("name") or "").removeprefix("files/")
-        file_id = wanted or "".join(secrets.choice(string.ascii_lowercase + string.digits)
-                                    for _ in range(12))
+        file_id = wanted or "".join(
+            secrets.choice(string.ascii_lowercase + string.digits) for _ in range(12)
+        )
         upload_id = secrets.token_urlsafe(24)
         with self._lock:
             if file_id in self._files:
-                return UploadReply(409, {}, error=error_spec(
-                    409, f"File {file_id} already exists.", status="ALREADY_EXISTS"))
+                return UploadReply(
+                    409,
+                    {},
+                    error=error_spec(
+                        409, f"File {file_id} already exists.", status="ALREADY_EXISTS"
+                    ),
+                )
             self._sessions[upload_id] = UploadedFile(
-                file_id, mime, size, display_name=meta.get("displayName"))
+                file_id, mime, size, display_name=meta.get("displayName")
+            )
         url = f"{base_url}/upload/v1beta/files?upload_id={upload_id}&upload_protocol=resumable"
-        return UploadReply(200, {
-            "X-Goog-Upload-Status": "active",
-            "X-Goog-Upload-URL": url,
-            "X-Goog-Upload-Control-URL": url,
-            "X-Goog-Upload-Chunk-Granularity": str(CHUNK_GRANULARITY),
-        })
+        return UploadReply(
+            200,
+            {
+                "X-Goog-Upload-Status": "active",
+                "X-Goog-Upload-URL": url,
+                "X-Goog-Upload-Control-URL": url,
+                "X-Goog-Upload-Chunk-Granularity": str(CHUNK_GRANULARITY),
+            },
+        )
 
     def transfer(self, upload_id: str, headers: dict[str, str], data: bytes) -> UploadReply:
         """Take one upload / finalize / query / cancel call on a session (step 2)."""
@@ -135,34 +155,60 @@ class FileStore(FileLookup):
         with self._lock:
             upload = self._sessions.get(upload_id)
             if upload is None:
-                return UploadReply(404, {"X-Goog-Upload-Status": "final"}, error=error_spec(
-                    404, "Upload session not found."))
+                return UploadReply(
+                    404,
+                    {"X-Goog-Upload-Status": "final"},
+                    error=error_spec(404, "Upload session not found."),
+                )
             if "cancel" in commands:
                 del self._sessions[upload_id]
                 return UploadReply(200, {"X-Goog-Upload-Status": "cancelled"})
             if "query" in commands:
-                return UploadReply(200, {"X-Goog-Upload-Status": "active",
-                                         "X-Goog-Upload-Size-Received": str(len(upload.data))})
+                return UploadReply(
+                    200,
+                    {
+                        "X-Goog-Upload-Status": "active",
+                        "X-Goog-Upload-Size-Received": str(len(upload.data)),
+                    },
+                )
             if "upload" in commands:
                 offset = headers.get("x-goog-upload-offset", "")
                 if offset != str(len(upload.data)):
-                    return UploadReply(400, {"X-Goog-Upload-Status": "active"}, error=error_spec(
-                        400, f"Invalid X-Goog-Upload-Offset {offset!r}; expected "
-                             f"{len(upload.data)}."))
+                    return UploadReply(
+                        400,
+                        {"X-Goog-Upload-Status": "active"},
+                        error=error_spec(
+                            400,
+                            f"Invalid X-Goog-Upload-Offset {offset!r}; expected "
+                            f"{len(upload.data)}.",
+                        ),
+                    )
                 upload.data.extend(data)
             if "finalize" not in commands:
-                return UploadReply(200, {"X-Goog-Upload-Status": "active",
-                                         "X-Goog-Upload-Size-Received": str(len(upload.data))})
+                return UploadReply(
+                    200,
+                    {
+                        "X-Goog-Upload-Status": "active",
+                        "X-Goog-Upload-Size-Received": str(len(upload.data)),
+                    },
+                )
             if len(upload.data) != upload.declared_size:
-                return UploadReply(400, {"X-Goog-Upload-Status": "final"}, error=error_spec(
-                    400, f"Upload size {len(upload.data)} does not match the declared "
-                         f"{upload.declared_size} bytes."))
+                return UploadReply(
+                    400,
+                    {"X-Goog-Upload-Status": "final"},
+                    error=error_spec(
+                        400,
+                        f"Upload size {len(upload.data)} does not match the declared "
+                        f"{upload.declared_size} bytes.",
+                    ),
+                )
             del self._sessions[upload_id]
             upload.finalized = True
             upload.state = "PROCESSING" if self.active_after_polls > 0 else self.final_state
             self._files[upload.file_id] = upload
-            return UploadReply(200, {"X-Goog-Upload-Status": "final"},
-                               body={"file": upload.resource()})
+            return UploadReply(
+                200, {"X-Goog-Upload-Status": "final"}, body={"file": upload.resource()}
+            )
 
     def poll(self, file_id: str) -> dict[str, Any] | None:
         """`GET files/{id}`: counts as one poll, moving PROCESSING along (step 3)."""

@@ -33,43 +33,71 @@ from tests.fakes.gemini_wire import build_events, merge_chunks, normalize, promp
 if TYPE_CHECKING:
     from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 
-_MODEL_CALL = re.compile(r"^/(v1beta|v1)/models/([^/:]+):(generateContent|streamGenerateContent"
-                         r"|countTokens)$")
+_MODEL_CALL = re.compile(
+    r"^/(v1beta|v1)/models/([^/:]+):(generateContent|streamGenerateContent"
+    r"|countTokens)$"
+)
 # Vertex AI: the same calls under a project and location, with an OAuth bearer token.
 _VERTEX = re.compile(r"^/v1/projects/([^/]+)/locations/([^/]+)/publishers/google(/models/.+)$")
-VERTEX_BAD_TOKEN = ("Request had invalid authentication credentials. Expected OAuth 2 access "
-                    "token, login cookie or other valid authentication credential.")
+VERTEX_BAD_TOKEN = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access "
+    "token, login cookie or other valid authentication credential."
+)
 _MODEL_GET = re.compile(r"^/(v1beta|v1)/models/([^/:]+)$")
 _MODELS = re.compile(r"^/(v1beta|v1)/models$")
 _FILE = re.compile(r"^/(v1beta|v1)/files/([a-z0-9-]+)$")
 _FILES = re.compile(r"^/(v1beta|v1)/files$")
 _UPLOAD = re.compile(r"^/upload/(v1beta|v1)/files$")
 
-UNREGISTERED = ("Method doesn't allow unregistered callers (callers without established "
-                "identity). Please use API Key or other form of API consumer identity to call "
-                "this API.")
+UNREGISTERED = (
+    "Method doesn't allow unregistered callers (callers without established "
+    "identity). Please use API Key or other form of API consumer identity to call "
+    "this API."
+)
 BAD_KEY = "API key not valid. Please pass a valid API key."
-BAD_KEY_ERROR = ErrorSpec(400, "INVALID_ARGUMENT", BAD_KEY, details=(
-    {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-     "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
-    {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
-     "message": BAD_KEY},
-))
+BAD_KEY_ERROR = ErrorSpec(
+    400,
+    "INVALID_ARGUMENT",
+    BAD_KEY,
+    details=(
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        },
+        {
+            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+            "locale": "en-US",
+            "message": BAD_KEY,
+        },
+    ),
+)
 # Headers Google's front end puts on every API answer.
-_GOOGLE_HEADERS = (("Vary", "Origin"), ("Vary", "X-Origin"), ("Vary", "Referer"),
-                   ("X-XSS-Protection", "0"), ("X-Frame-Options", "SAMEORIGIN"),
-                   ("X-Content-Type-Options", "nosniff"))
-_HTML_404 = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 404 (Not "
-             "Found)!!1</title>\n  <p><b>404.</b> <ins>That\u2019s an error.</ins>\n  <p>The "
-             "requested URL <code>{path}</code> was not found on this server.  <ins>That\u2019s "
-             "all we know.</ins>\n")
+_GOOGLE_HEADERS = (
+    ("Vary", "Origin"),
+    ("Vary", "X-Origin"),
+    ("Vary", "Referer"),
+    ("X-XSS-Protection", "0"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+_HTML_404 = (
+    "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 404 (Not "
+    "Found)!!1</title>\n  <p><b>404.</b> <ins>That\u2019s an error.</ins>\n  <p>The "
+    "requested URL <code>{path}</code> was not found on this server.  <ins>That\u2019s "
+    "all we know.</ins>\n"
+)
 
 
 def not_found_model(model_id: str, method: str, version: str = "v1beta") -> ErrorSpec:
     """Google's 404 for a model that does not exist or cannot do `method`."""
-    return error_spec(404, f"models/{model_id} is not found for API version {version}, or is not "
-                           f"supported for {method}. Call ListModels to see the list of "
-                           "available models and their supported methods.")
+    return error_spec(
+        404,
+        f"models/{model_id} is not found for API version {version}, or is not "
+        f"supported for {method}. Call ListModels to see the list of "
+        "available models and their supported methods.",
+    )
 
 
 class FakeHTTPServer(ThreadingHTTPServer):
@@ -163,8 +191,9 @@ class GeminiHandler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              headers: tuple[tuple[str, str], ...] = ()) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -208,8 +237,9 @@ class GeminiHandler(BaseHTTPRequestHandler):
         if method == "POST" and _UPLOAD.match(path) and "upload_id" in rec.query:
             self._upload_transfer(rec)  # the session URL itself is the credential
             return
-        known = any(p.match(path) for p in (_MODEL_CALL, _MODEL_GET, _MODELS, _FILE, _FILES,
-                                             _UPLOAD))
+        known = any(
+            p.match(path) for p in (_MODEL_CALL, _MODEL_GET, _MODELS, _FILE, _FILES, _UPLOAD)
+        )
         if not known:
             self._send_html_404(path)
             return
@@ -269,9 +299,12 @@ class GeminiHandler(BaseHTTPRequestHandler):
         store = self.server.fake.files
         found = store.poll(file_id) if method == "GET" else ({} if store.delete(file_id) else None)
         if found is None:
-            self.send_error_spec(error_spec(
-                403, f"You do not have permission to access the File {file_id} or it may not "
-                     "exist."))
+            self.send_error_spec(
+                error_spec(
+                    403,
+                    f"You do not have permission to access the File {file_id} or it may not exist.",
+                )
+            )
         else:
             self.send_json(200, found)
 
@@ -279,8 +312,13 @@ class GeminiHandler(BaseHTTPRequestHandler):
         reply = self.server.fake.files.transfer(rec.query["upload_id"], rec.headers, rec.body)
         self._upload_reply(reply.status, reply.headers, reply.body, reply.error)
 
-    def _upload_reply(self, status: int, headers: dict[str, str], body: dict[str, Any] | None,
-                      error: ErrorSpec | None) -> None:
+    def _upload_reply(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: dict[str, Any] | None,
+        error: ErrorSpec | None,
+    ) -> None:
         pairs = tuple(headers.items())
         if error is not None:
             self.send_error_spec(error, pairs)
@@ -297,10 +335,12 @@ class GeminiHandler(BaseHTTPRequestHandler):
             self.send_error_spec(not_found_model(model_id, needed, version))
             return
         if rec.json is None:
-            message = ("* GenerateContentRequest.contents: contents is not specified\n"
-                       if not rec.body.strip() else
-                       "Invalid JSON payload received. Unexpected token.\n"
-                       f"{rec.body[:40].decode('utf-8', 'replace')}\n^")
+            message = (
+                "* GenerateContentRequest.contents: contents is not specified\n"
+                if not rec.body.strip()
+                else "Invalid JSON payload received. Unexpected token.\n"
+                f"{rec.body[:40].decode('utf-8', 'replace')}\n^"
+            )
             self.send_error_spec(invalid(message))
             return
         body = normalize(rec.json)
@@ -330,8 +370,12 @@ class GeminiHandler(BaseHTTPRequestHandler):
             record.completed = True
             fake.notify()
             return
-        events = build_events(scenario, info, scenario.model_version or model_id,
-                              scenario.response_id or fake.new_response_id())
+        events = build_events(
+            scenario,
+            info,
+            scenario.model_version or model_id,
+            scenario.response_id or fake.new_response_id(),
+        )
         released = lambda: fake.released_since(release_mark)  # noqa: E731
         if streaming:
             sse = rec.query.get("alt") == "sse"
@@ -371,8 +415,10 @@ class GeminiHandler(BaseHTTPRequestHandler):
                 return
             elif event.kind == "abrupt":
                 data = json.dumps(merge_chunks([*payloads, event.payload]), indent=2).encode()
-                head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n"
-                        f"Content-Length: {len(data)}\r\n\r\n").encode()
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n"
+                ).encode()
                 writer.write_raw(head + data[: len(data) // 2])
                 writer.tear_down()
                 return
@@ -410,10 +456,26 @@ class GeminiHandler(BaseHTTPRequestHandler):
             self._send_html_404(path)
 
 
-_BUILDERS = {name: getattr(scenarios, name) for name in (
-    "stream", "thinking", "http_error", "rate_limited", "blocked", "error_event_after",
-    "content_less_finish", "empty_part_finish", "slow", "hold_open", "abrupt_close",
-    "malformed_json", "no_finish", "huge", "fail_n_times_then_ok")}
+_BUILDERS = {
+    name: getattr(scenarios, name)
+    for name in (
+        "stream",
+        "thinking",
+        "http_error",
+        "rate_limited",
+        "blocked",
+        "error_event_after",
+        "content_less_finish",
+        "empty_part_finish",
+        "slow",
+        "hold_open",
+        "abrupt_close",
+        "malformed_json",
+        "no_finish",
+        "huge",
+        "fail_n_times_then_ok",
+    )
+}
 
 
 def parse_push(spec: Any) -> list[Scenario]:

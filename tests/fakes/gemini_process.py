@@ -38,12 +38,23 @@ class FakeGeminiProcess:
     def start(self, timeout: float = 15.0) -> FakeGeminiProcess:
         """Spawn the server and wait for its PORT=<n> line."""
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT),
-                                                          env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.gemini_server", "--port", "0",
-             "--api-key", self.api_key, "--exit-on-stdin-eof", *self._extra_args],
-            cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "tests.fakes.gemini_server",
+                "--port",
+                "0",
+                "--api-key",
+                self.api_key,
+                "--exit-on-stdin-eof",
+                *self._extra_args,
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         assert self._proc.stdout is not None
         deadline = time.monotonic() + timeout
@@ -79,8 +90,12 @@ class FakeGeminiProcess:
     def __enter__(self) -> FakeGeminiProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -89,8 +104,12 @@ class FakeGeminiProcess:
 
     def _call(self, method: str, path: str, payload: Any = None) -> Any:
         data = None if payload is None else json.dumps(payload).encode("utf-8")
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         with _OPENER.open(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 

@@ -396,7 +396,8 @@ FAKE_MODEL_SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "fake-echo": Scenario,
     "fake-blocked": blocked,
     "fake-error-event": lambda: error_event_after(
-        2, texts=("Partial ", "answer ", "never finished.")),
+        2, texts=("Partial ", "answer ", "never finished.")
+    ),
     "fake-no-finish": no_finish,
     "fake-hold": hold_open,
     "fake-slow": slow,

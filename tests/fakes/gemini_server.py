@@ -114,10 +114,16 @@ class RecordedRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form served by GET /_fake/requests."""
-        return {"method": self.method, "path": self.path, "target": self.target,
-                "query": self.query, "headers": self.headers, "json": self.json,
-                "body_text": self.body.decode("utf-8", "replace"),
-                "received_at": self.received_at}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "target": self.target,
+            "query": self.query,
+            "headers": self.headers,
+            "json": self.json,
+            "body_text": self.body.decode("utf-8", "replace"),
+            "received_at": self.received_at,
+        }
 
 
 class FakeGemini:
@@ -173,9 +179,12 @@ class FakeGemini:
             return self
         self.stopping.clear()
         self._server = FakeHTTPServer((self.host, self._requested_port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.01},
-                                        name="fake-gemini", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="fake-gemini",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -199,8 +208,12 @@ class FakeGemini:
     def __enter__(self) -> FakeGemini:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -251,10 +264,10 @@ class FakeGemini:
 
         Each call consumes one hang-up (oldest first); None if none came within `timeout`.
         """
+
         def next_one() -> float | None:
             times = sorted(s.disconnected_at for s in self._streams if s.disconnected_at)
-            return times[self._disconnects_taken] if len(times) > self._disconnects_taken \
-                else None
+            return times[self._disconnects_taken] if len(times) > self._disconnects_taken else None
 
         with self._cond:
             if not self._cond.wait_for(lambda: next_one() is not None, timeout):
@@ -271,9 +284,12 @@ class FakeGemini:
 
     def wait_for_stream_end(self, timeout: float = 5.0) -> StreamRecord | None:
         """Block until the latest response finished, failed or lost its client."""
+
         def done() -> bool:
-            return bool(self._streams) and (self._streams[-1].completed
-                                            or self._streams[-1].disconnected_at is not None)
+            return bool(self._streams) and (
+                self._streams[-1].completed or self._streams[-1].disconnected_at is not None
+            )
+
         with self._cond:
             return self._streams[-1] if self._cond.wait_for(done, timeout) else None
 
@@ -329,8 +345,15 @@ class FakeGemini:
         with self._cond:
             self._cond.notify_all()
 
-    def record_request(self, method: str, path: str, target: str, query: dict[str, str],
-                       headers: dict[str, str], body: bytes) -> RecordedRequest:
+    def record_request(
+        self,
+        method: str,
+        path: str,
+        target: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> RecordedRequest:
         try:
             parsed = json.loads(body) if body.strip() else None
         except (ValueError, UnicodeDecodeError):
@@ -385,8 +408,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default="test-key")
     parser.add_argument("--lf", action="store_true", help="end default events with \\n\\n")
     parser.add_argument("--file-active-after-polls", type=int, default=2)
-    parser.add_argument("--exit-on-stdin-eof", action="store_true",
-                        help="stop when the parent closes our stdin (or dies)")
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="stop when the parent closes our stdin (or dies)",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -394,15 +420,22 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
     if args.exit_on_stdin_eof:
+
         def watch_stdin() -> None:
             while sys.stdin.buffer.read(4096):
                 pass
             done.set()
+
         threading.Thread(target=watch_stdin, daemon=True).start()
 
-    server = FakeGemini(args.api_key, host=args.host, port=args.port, crlf=not args.lf,
-                        file_active_after_polls=args.file_active_after_polls,
-                        verbose=args.verbose).start()
+    server = FakeGemini(
+        args.api_key,
+        host=args.host,
+        port=args.port,
+        crlf=not args.lf,
+        file_active_after_polls=args.file_active_after_polls,
+        verbose=args.verbose,
+    ).start()
     print(f"PORT={server.port}", flush=True)
     try:
         while not done.wait(0.2):

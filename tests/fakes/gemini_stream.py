@@ -158,8 +158,14 @@ class BodyWriter:
         self.record.held = False
 
 
-def write_stream(writer: BodyWriter, scenario: Scenario, events: list[Event], *, sse: bool,
-                 released: Callable[[], bool]) -> None:
+def write_stream(
+    writer: BodyWriter,
+    scenario: Scenario,
+    events: list[Event],
+    *,
+    sse: bool,
+    released: Callable[[], bool],
+) -> None:
     """Act out a streamed answer's events on an already started chunked body."""
     first = True
     for event in events:
@@ -190,6 +196,9 @@ def _sse_bytes(event: Event, scenario: Scenario) -> bytes:
 
 
 def _array_bytes(event: Event, first: bool) -> bytes:
-    text = MALFORMED_DATA if event.kind == "malformed" else json.dumps(
-        event.payload, ensure_ascii=False, indent=2)
+    text = (
+        MALFORMED_DATA
+        if event.kind == "malformed"
+        else json.dumps(event.payload, ensure_ascii=False, indent=2)
+    )
     return (("[" if first else "\r\n,\r\n") + text).encode("utf-8")

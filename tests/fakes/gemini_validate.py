@@ -14,28 +14,66 @@ from typing import Any
 from tests.fakes.gemini_scenarios import ErrorSpec, error_spec
 from tests.fakes.gemini_wire import decode_bytes_field
 
-_TOP_LEVEL = {"contents", "systemInstruction", "generationConfig", "safetySettings", "tools",
-              "toolConfig", "cachedContent", "model", "labels"}
+_TOP_LEVEL = {
+    "contents",
+    "systemInstruction",
+    "generationConfig",
+    "safetySettings",
+    "tools",
+    "toolConfig",
+    "cachedContent",
+    "model",
+    "labels",
+}
 _GENERATION_CONFIG = {
-    "stopSequences", "responseMimeType", "responseSchema", "responseJsonSchema",
-    "responseModalities", "candidateCount", "maxOutputTokens", "temperature", "topP", "topK",
-    "seed", "presencePenalty", "frequencyPenalty", "responseLogprobs", "logprobs",
-    "enableEnhancedCivicAnswers", "speechConfig", "thinkingConfig", "mediaResolution",
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "responseJsonSchema",
+    "responseModalities",
+    "candidateCount",
+    "maxOutputTokens",
+    "temperature",
+    "topP",
+    "topK",
+    "seed",
+    "presencePenalty",
+    "frequencyPenalty",
+    "responseLogprobs",
+    "logprobs",
+    "enableEnhancedCivicAnswers",
+    "speechConfig",
+    "thinkingConfig",
+    "mediaResolution",
     "imageConfig",
 }
 _THINKING_CONFIG = {"includeThoughts", "thinkingBudget", "thinkingLevel"}
-_PART_DATA = {"text", "inlineData", "fileData", "functionCall", "functionResponse",
-              "executableCode", "codeExecutionResult"}
+_PART_DATA = {
+    "text",
+    "inlineData",
+    "fileData",
+    "functionCall",
+    "functionResponse",
+    "executableCode",
+    "codeExecutionResult",
+}
 _PART_META = {"thought", "thoughtSignature", "videoMetadata", "partMetadata", "mediaResolution"}
 _ROLES = {"user", "model"}
 HARM_CATEGORIES = {
-    "HARM_CATEGORY_UNSPECIFIED", "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH",
-    "HARM_CATEGORY_SEXUALLY_EXPLICIT", "HARM_CATEGORY_DANGEROUS_CONTENT",
+    "HARM_CATEGORY_UNSPECIFIED",
+    "HARM_CATEGORY_HARASSMENT",
+    "HARM_CATEGORY_HATE_SPEECH",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+    "HARM_CATEGORY_DANGEROUS_CONTENT",
     "HARM_CATEGORY_CIVIC_INTEGRITY",
 }
 HARM_THRESHOLDS = {
-    "HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE",
-    "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF",
+    "HARM_BLOCK_THRESHOLD_UNSPECIFIED",
+    "BLOCK_LOW_AND_ABOVE",
+    "BLOCK_MEDIUM_AND_ABOVE",
+    "BLOCK_ONLY_HIGH",
+    "BLOCK_NONE",
+    "OFF",
 }
 # Gemini takes these image types and no others (no GIF, no BMP).
 IMAGE_MIME_TYPES = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
@@ -48,18 +86,22 @@ def invalid(message: str, field_path: str | None = None) -> ErrorSpec:
     """400 INVALID_ARGUMENT, with a BadRequest field violation when a field is to blame."""
     details: list[dict[str, Any]] = []
     if field_path is not None:
-        details.append({
-            "@type": "type.googleapis.com/google.rpc.BadRequest",
-            "fieldViolations": [{"field": field_path, "description": message}],
-        })
+        details.append(
+            {
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "fieldViolations": [{"field": field_path, "description": message}],
+            }
+        )
     return error_spec(400, message, details=details)
 
 
 def unknown_name(name: str, where: str) -> ErrorSpec:
     """Google's wording for a field it does not know (proto JSON parsing is strict)."""
     at = f" at '{where}'" if where else ""
-    return invalid(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
-                   where or None)
+    return invalid(
+        f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
+        where or None,
+    )
 
 
 class FileLookup:
@@ -113,8 +155,9 @@ def _validate_content(
         return invalid("Please use a valid role: user, model.")
     parts = content.get("parts")
     if not isinstance(parts, list) or not parts:
-        return invalid(f"* GenerateContentRequest.{where}.parts: contents.parts must not be "
-                       "empty.\n")
+        return invalid(
+            f"* GenerateContentRequest.{where}.parts: contents.parts must not be empty.\n"
+        )
     for j, part in enumerate(parts):
         problem = _validate_part(part, f"{where}.parts[{j}]", files)
         if problem:
@@ -132,10 +175,14 @@ def _validate_part(part: Any, where: str, files: FileLookup) -> ErrorSpec | None
     if len(data_fields) != 1:
         return invalid(
             f"* GenerateContentRequest.{where}.data: required oneof field 'data' must have "
-            "one initialized field\n", where)
+            "one initialized field\n",
+            where,
+        )
     if "thoughtSignature" in part and decode_bytes_field(part["thoughtSignature"]) is None:
-        return invalid(f"Invalid value at '{where}.thought_signature' (TYPE_BYTES), "
-                       "Base64 decoding failed", f"{where}.thought_signature")
+        return invalid(
+            f"Invalid value at '{where}.thought_signature' (TYPE_BYTES), Base64 decoding failed",
+            f"{where}.thought_signature",
+        )
     if "text" in part and not isinstance(part["text"], str):
         return invalid(f"Invalid value at '{where}.text' (TYPE_STRING)", f"{where}.text")
     if "inlineData" in part:
@@ -160,8 +207,9 @@ def _validate_inline(blob: Any, where: str) -> ErrorSpec | None:
     if not mime:
         return invalid(f"* GenerateContentRequest.{where}.mime_type: mime_type is not specified\n")
     if decode_bytes_field(blob.get("data", "")) is None:
-        return invalid(f"Invalid value at '{where}.data' (TYPE_BYTES), Base64 decoding failed",
-                       f"{where}.data")
+        return invalid(
+            f"Invalid value at '{where}.data' (TYPE_BYTES), Base64 decoding failed", f"{where}.data"
+        )
     return _check_mime(mime)
 
 
@@ -173,11 +221,17 @@ def _validate_file_data(ref: Any, where: str, files: FileLookup) -> ErrorSpec | 
     if match:
         state = files.file_state(match.group(1))
         if state is None:
-            return error_spec(403, f"You do not have permission to access the File "
-                                   f"{match.group(1)} or it may not exist.")
+            return error_spec(
+                403,
+                f"You do not have permission to access the File "
+                f"{match.group(1)} or it may not exist.",
+            )
         if state != "ACTIVE":
-            return error_spec(400, f"The File {match.group(1)} is not in an ACTIVE state and "
-                                   "usage is not allowed.", status="FAILED_PRECONDITION")
+            return error_spec(
+                400,
+                f"The File {match.group(1)} is not in an ACTIVE state and usage is not allowed.",
+                status="FAILED_PRECONDITION",
+            )
     elif not uri.startswith(("gs://", "https://", "http://")):
         return invalid(f"Unsupported file uri: {uri}")
     return _check_mime(ref.get("mimeType"))
@@ -199,8 +253,10 @@ def _validate_generation_config(config: Any) -> ErrorSpec | None:
     for key, (low, high) in ranges.items():
         value = config.get(key)
         if value is not None and not (isinstance(value, int | float) and low <= value <= high):
-            return invalid(f"* GenerateContentRequest.generation_config.{key}: "
-                           f"must be in the range [{low}, {high}]\n")
+            return invalid(
+                f"* GenerateContentRequest.generation_config.{key}: "
+                f"must be in the range [{low}, {high}]\n"
+            )
     return None
 
 
@@ -211,10 +267,14 @@ def _validate_safety(settings: Any) -> ErrorSpec | None:
         category = setting.get("category") if isinstance(setting, dict) else None
         threshold = setting.get("threshold") if isinstance(setting, dict) else None
         if category not in HARM_CATEGORIES:
-            return invalid(f"Invalid value at 'safety_settings[{i}].category' (type.googleapis.com"
-                           f"/google.ai.generativelanguage.v1beta.HarmCategory), \"{category}\"")
+            return invalid(
+                f"Invalid value at 'safety_settings[{i}].category' (type.googleapis.com"
+                f'/google.ai.generativelanguage.v1beta.HarmCategory), "{category}"'
+            )
         if threshold not in HARM_THRESHOLDS:
-            return invalid(f"Invalid value at 'safety_settings[{i}].threshold' (type.googleapis."
-                           f"com/google.ai.generativelanguage.v1beta.SafetySetting.HarmBlock"
-                           f"Threshold), \"{threshold}\"")
+            return invalid(
+                f"Invalid value at 'safety_settings[{i}].threshold' (type.googleapis."
+                f"com/google.ai.generativelanguage.v1beta.SafetySetting.HarmBlock"
+                f'Threshold), "{threshold}"'
+            )
     return None

@@ -20,8 +20,16 @@ from typing import Any, Literal
 from tests.fakes.gemini_scenarios import DEFAULT_THOUGHT, Scenario
 
 # Values under these keys are user data (schemas, function arguments), not API fields.
-_OPAQUE_KEYS = {"args", "response", "responseSchema", "responseJsonSchema", "parametersJsonSchema",
-                "parameters", "labels", "metadata"}
+_OPAQUE_KEYS = {
+    "args",
+    "response",
+    "responseSchema",
+    "responseJsonSchema",
+    "parametersJsonSchema",
+    "parameters",
+    "labels",
+    "metadata",
+}
 
 
 def camel(name: str) -> str:
@@ -53,7 +61,6 @@ def decode_bytes_field(text: Any) -> bytes | None:
         return base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError):
         return None
-
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,11 @@ def prompt_info(body: dict[str, Any]) -> PromptInfo:
     last_user = ""
     for content in reversed(contents):
         if content.get("role", "user") in ("user", "", None):
-            texts = [p["text"] for p in content.get("parts") or []
-                     if isinstance(p.get("text"), str) and not p.get("thought")]
+            texts = [
+                p["text"]
+                for p in content.get("parts") or []
+                if isinstance(p.get("text"), str) and not p.get("thought")
+            ]
             last_user = " ".join(texts)
             break
     thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
@@ -105,8 +115,9 @@ def echo_chunks(text: str, words_per_chunk: int = 3) -> tuple[str, ...]:
     if tokens and tokens[0].isspace() and len(tokens) > 1:
         tokens[1] = tokens[0] + tokens[1]
         tokens = tokens[1:]
-    return tuple("".join(tokens[i : i + words_per_chunk])
-                 for i in range(0, len(tokens), words_per_chunk)) or ("",)
+    return tuple(
+        "".join(tokens[i : i + words_per_chunk]) for i in range(0, len(tokens), words_per_chunk)
+    ) or ("",)
 
 
 EventKind = Literal["data", "error", "malformed", "hold", "abrupt"]
@@ -141,26 +152,40 @@ def blocked_event(scenario: Scenario, prompt: PromptInfo, version: str, rid: str
     """The single event of a blocked prompt: promptFeedback and usage, no candidates."""
     feedback: dict[str, Any] = {"blockReason": scenario.block_reason}
     if scenario.block_reason == "SAFETY":
-        feedback["safetyRatings"] = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT",
-                                      "probability": "HIGH", "blocked": True}]
-    return Event("data", {"promptFeedback": feedback,
-                          "usageMetadata": _usage(prompt, 0, 0, None),
-                          "modelVersion": version, "responseId": rid})
+        feedback["safetyRatings"] = [
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
+        ]
+    return Event(
+        "data",
+        {
+            "promptFeedback": feedback,
+            "usageMetadata": _usage(prompt, 0, 0, None),
+            "modelVersion": version,
+            "responseId": rid,
+        },
+    )
 
 
 def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str) -> list[Event]:
     """The events of a streamed answer, faults included, in the order they are sent."""
     if scenario.block_reason:
         return [blocked_event(scenario, prompt, version, rid)]
-    texts = scenario.texts if scenario.texts is not None else echo_chunks(
-        f"Echo: {prompt.last_user_text}")
-    all_thoughts = scenario.thoughts if scenario.thoughts is not None else (
-        (DEFAULT_THOUGHT,) if prompt.include_thoughts else ())
+    texts = (
+        scenario.texts
+        if scenario.texts is not None
+        else echo_chunks(f"Echo: {prompt.last_user_text}")
+    )
+    all_thoughts = (
+        scenario.thoughts
+        if scenario.thoughts is not None
+        else ((DEFAULT_THOUGHT,) if prompt.include_thoughts else ())
+    )
     sent_thoughts = all_thoughts if prompt.include_thoughts else ()
     thought_total = sum(words(t) for t in all_thoughts)
 
-    parts_per_chunk: list[list[dict[str, Any]]] = [[{"text": t, "thought": True}]
-                                                   for t in sent_thoughts]
+    parts_per_chunk: list[list[dict[str, Any]]] = [
+        [{"text": t, "thought": True}] for t in sent_thoughts
+    ]
     parts_per_chunk += [[{"text": t}] for t in texts]
     style = scenario.finish_style
     needs_part = style == "empty_part" or (not texts and style != "content_less")
@@ -181,19 +206,31 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
             answer += words(parts[0]["text"])
         candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
         thoughts = thoughts_so_far if sent_thoughts else thought_total
-        chunks.append({"candidates": [candidate],
-                       "usageMetadata": _usage(prompt, answer, thoughts, scenario.cached_tokens),
-                       "modelVersion": version, "responseId": rid})
+        chunks.append(
+            {
+                "candidates": [candidate],
+                "usageMetadata": _usage(prompt, answer, thoughts, scenario.cached_tokens),
+                "modelVersion": version,
+                "responseId": rid,
+            }
+        )
     if scenario.finish_reason:
         if style == "content_less" or not chunks:
             usage = _usage(prompt, answer, thought_total, scenario.cached_tokens)
-            chunks.append({"candidates": [{"finishReason": scenario.finish_reason, "index": 0}],
-                           "usageMetadata": usage, "modelVersion": version, "responseId": rid})
+            chunks.append(
+                {
+                    "candidates": [{"finishReason": scenario.finish_reason, "index": 0}],
+                    "usageMetadata": usage,
+                    "modelVersion": version,
+                    "responseId": rid,
+                }
+            )
         candidate = chunks[-1]["candidates"][0]
         candidate["finishReason"] = scenario.finish_reason
         if scenario.finish_reason == "SAFETY":
-            candidate["safetyRatings"] = [{"category": "HARM_CATEGORY_HARASSMENT",
-                                           "probability": "HIGH", "blocked": True}]
+            candidate["safetyRatings"] = [
+                {"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True}
+            ]
     if chunks:
         final = chunks[-1]["usageMetadata"]
         final.update(scenario.usage or {})
@@ -230,12 +267,21 @@ def merge_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
     for chunk in chunks:
         for candidate in chunk.get("candidates", []):
             finish = candidate.get("finishReason", finish)
-            extra.update({k: v for k, v in candidate.items()
-                          if k not in ("content", "finishReason", "index")})
+            extra.update(
+                {
+                    k: v
+                    for k, v in candidate.items()
+                    if k not in ("content", "finishReason", "index")
+                }
+            )
             for part in (candidate.get("content") or {}).get("parts", []):
                 last = parts[-1] if parts else None
-                if last is not None and bool(last.get("thought")) == bool(part.get("thought")) \
-                        and "text" in part and "text" in last:
+                if (
+                    last is not None
+                    and bool(last.get("thought")) == bool(part.get("thought"))
+                    and "text" in part
+                    and "text" in last
+                ):
                     last["text"] += part["text"]
                     if "thoughtSignature" in part:
                         last["thoughtSignature"] = part["thoughtSignature"]

@@ -34,8 +34,10 @@ def client(fake_gemini: FakeGemini) -> Iterator[genai.Client]:
 
 # ---- the default answer -------------------------------------------------------------
 
-def test_default_echo_stream_looks_like_google(fake_gemini: FakeGemini,
-                                               client: genai.Client) -> None:
+
+def test_default_echo_stream_looks_like_google(
+    fake_gemini: FakeGemini, client: genai.Client
+) -> None:
     chunks = stream(client, "hello there my friend, how are you")
     assert texts_of(chunks) == ["Echo: hello there ", "my friend, how ", "are you"]
     assert [c.candidates[0].finish_reason for c in chunks] == [None, None, types.FinishReason.STOP]
@@ -53,8 +55,9 @@ def test_default_echo_stream_looks_like_google(fake_gemini: FakeGemini,
     assert rec.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
     assert rec.query == {"alt": "sse"} and rec.headers["x-goog-api-key"] == KEY
     assert KEY not in rec.target
-    assert rec.json["contents"] == [{"parts": [{"text": "hello there my friend, how are you"}],
-                                     "role": "user"}]
+    assert rec.json["contents"] == [
+        {"parts": [{"text": "hello there my friend, how are you"}], "role": "user"}
+    ]
 
 
 def test_sdk_default_api_version_v1_is_served_too(fake_gemini: FakeGemini) -> None:
@@ -64,35 +67,63 @@ def test_sdk_default_api_version_v1_is_served_too(fake_gemini: FakeGemini) -> No
     assert fake_gemini.last_request.path == "/v1/models/gemini-2.5-flash:streamGenerateContent"
 
 
-def test_request_body_as_the_sdk_serialised_it(fake_gemini: FakeGemini,
-                                               client: genai.Client) -> None:
+def test_request_body_as_the_sdk_serialised_it(
+    fake_gemini: FakeGemini, client: genai.Client
+) -> None:
     config = types.GenerateContentConfig(
         system_instruction="You are a creative poet who writes in rhyme.",
-        temperature=0.9, top_p=0.95, top_k=40, max_output_tokens=500, stop_sequences=["END"],
-        seed=7, candidate_count=1,
+        temperature=0.9,
+        top_p=0.95,
+        top_k=40,
+        max_output_tokens=500,
+        stop_sequences=["END"],
+        seed=7,
+        candidate_count=1,
         thinking_config=types.ThinkingConfig(thinking_budget=1024, include_thoughts=True),
-        safety_settings=[types.SafetySetting(category=types.HarmCategory.HARM_CATEGORY_HARASSMENT,
-                                             threshold=types.HarmBlockThreshold.BLOCK_ONLY_HIGH)])
-    history = [types.Content(role="user", parts=[types.Part(text="first")]),
-               types.Content(role="model", parts=[types.Part(text="answer")]),
-               types.Content(role="user", parts=[types.Part(text="second question")])]
-    chunks = list(client.models.generate_content_stream(
-        model="gemini-2.5-flash", contents=history, config=config))
+        safety_settings=[
+            types.SafetySetting(
+                category=types.HarmCategory.HARM_CATEGORY_HARASSMENT,
+                threshold=types.HarmBlockThreshold.BLOCK_ONLY_HIGH,
+            )
+        ],
+    )
+    history = [
+        types.Content(role="user", parts=[types.Part(text="first")]),
+        types.Content(role="model", parts=[types.Part(text="answer")]),
+        types.Content(role="user", parts=[types.Part(text="second question")]),
+    ]
+    chunks = list(
+        client.models.generate_content_stream(
+            model="gemini-2.5-flash", contents=history, config=config
+        )
+    )
     assert "".join(texts_of(chunks)) == "Echo: second question"
 
     sent = fake_gemini.last_request.json
     # The SDK writes camelCase outside and snake_case inside thinkingConfig.
-    assert sent["generationConfig"]["thinkingConfig"] == {"include_thoughts": True,
-                                                          "thinking_budget": 1024}
+    assert sent["generationConfig"]["thinkingConfig"] == {
+        "include_thoughts": True,
+        "thinking_budget": 1024,
+    }
     assert sent["systemInstruction"] == {
-        "parts": [{"text": "You are a creative poet who writes in rhyme."}], "role": "user"}
-    assert sent["safetySettings"] == [{"category": "HARM_CATEGORY_HARASSMENT",
-                                       "threshold": "BLOCK_ONLY_HIGH"}]
+        "parts": [{"text": "You are a creative poet who writes in rhyme."}],
+        "role": "user",
+    }
+    assert sent["safetySettings"] == [
+        {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_ONLY_HIGH"}
+    ]
     assert [c["role"] for c in sent["contents"]] == ["user", "model", "user"]
     parsed = fake_gemini.last_request.normalized["generationConfig"]
-    assert parsed == {"temperature": 0.9, "topP": 0.95, "topK": 40, "maxOutputTokens": 500,
-                      "stopSequences": ["END"], "seed": 7, "candidateCount": 1,
-                      "thinkingConfig": {"includeThoughts": True, "thinkingBudget": 1024}}
+    assert parsed == {
+        "temperature": 0.9,
+        "topP": 0.95,
+        "topK": 40,
+        "maxOutputTokens": 500,
+        "stopSequences": ["END"],
+        "seed": 7,
+        "candidateCount": 1,
+        "thinkingConfig": {"includeThoughts": True, "thinkingBudget": 1024},
+    }
     # The server parsed the snake_case flag: thoughts came back.
     assert texts_of(chunks, thought=True) == [sc.DEFAULT_THOUGHT]
     # promptTokenCount counts the system instruction and every turn.
@@ -101,11 +132,17 @@ def test_request_body_as_the_sdk_serialised_it(fake_gemini: FakeGemini,
 
 # ---- scenarios ----------------------------------------------------------------------
 
-def test_pushed_stream_order_usage_and_cache(fake_gemini: FakeGemini,
-                                             client: genai.Client) -> None:
-    fake_gemini.push(sc.stream(["One ", "two ", "three."], cached_tokens=4,
-                               usage={"candidatesTokenCount": 42, "totalTokenCount": 99},
-                               model_version="gemini-2.5-flash-001", response_id="resp-1"))
+
+def test_pushed_stream_order_usage_and_cache(fake_gemini: FakeGemini, client: genai.Client) -> None:
+    fake_gemini.push(
+        sc.stream(
+            ["One ", "two ", "three."],
+            cached_tokens=4,
+            usage={"candidatesTokenCount": 42, "totalTokenCount": 99},
+            model_version="gemini-2.5-flash-001",
+            response_id="resp-1",
+        )
+    )
     chunks = stream(client)
     assert texts_of(chunks) == ["One ", "two ", "three."]
     last = chunks[-1]
@@ -118,8 +155,9 @@ def test_pushed_stream_order_usage_and_cache(fake_gemini: FakeGemini,
     assert "".join(texts_of(stream(client, "again"))) == "Echo: again"
 
 
-def test_usage_only_on_last_chunk_like_older_traffic(client: genai.Client,
-                                                     fake_gemini: FakeGemini) -> None:
+def test_usage_only_on_last_chunk_like_older_traffic(
+    client: genai.Client, fake_gemini: FakeGemini
+) -> None:
     fake_gemini.push(sc.stream(["a ", "b"], usage_on_every_chunk=False))
     chunks = stream(client)
     assert [c.usage_metadata is None for c in chunks] == [True, False]
@@ -140,14 +178,16 @@ def test_thoughts_and_signature_round_trip(fake_gemini: FakeGemini, client: gena
 
     chat.send_message("and now?")
     history = fake_gemini.last_request.json["contents"]
-    sent_back = [p["thoughtSignature"] for c in history for p in c["parts"]
-                 if "thoughtSignature" in p]
+    sent_back = [
+        p["thoughtSignature"] for c in history for p in c["parts"] if "thoughtSignature" in p
+    ]
     # Same bytes; note the SDK re-encodes them as URL-safe base64.
     assert [base64.urlsafe_b64decode(s) for s in sent_back] == [expected]
 
 
-def test_thoughts_withheld_without_include_thoughts(fake_gemini: FakeGemini,
-                                                    client: genai.Client) -> None:
+def test_thoughts_withheld_without_include_thoughts(
+    fake_gemini: FakeGemini, client: genai.Client
+) -> None:
     fake_gemini.push(sc.thinking(texts=["ok"]))
     chunks = stream(client)
     assert texts_of(chunks, thought=True) == [] and texts_of(chunks) == ["ok"]
@@ -166,8 +206,7 @@ def test_error_event_after_chunks(fake_gemini: FakeGemini, client: genai.Client)
     fake_gemini.push(sc.error_event_after(2, texts=["a ", "b ", "c ", "d"]))
     seen: list[str] = []
     with pytest.raises(errors.ServerError) as info:
-        for chunk in client.models.generate_content_stream(model="gemini-2.5-flash",
-                                                           contents="x"):
+        for chunk in client.models.generate_content_stream(model="gemini-2.5-flash", contents="x"):
             seen.extend(texts_of([chunk]))
     assert seen == ["a ", "b "]
     assert (info.value.code, info.value.status) == (503, "UNAVAILABLE")
@@ -199,8 +238,7 @@ def test_abrupt_close_raises(fake_gemini: FakeGemini, client: genai.Client) -> N
     seen: list[str] = []
     # google-genai uses httpx2 (a fork of httpx) when it is installed, so match by name.
     with pytest.raises(Exception, match="incomplete chunked read") as info:
-        for chunk in client.models.generate_content_stream(model="gemini-2.5-flash",
-                                                           contents="x"):
+        for chunk in client.models.generate_content_stream(model="gemini-2.5-flash", contents="x"):
             seen.extend(texts_of([chunk]))
     assert seen == ["first "]
     assert type(info.value).__name__ == "RemoteProtocolError"
@@ -210,8 +248,7 @@ def test_malformed_json_event(fake_gemini: FakeGemini, client: genai.Client) -> 
     fake_gemini.push(sc.malformed_json(1, ["good ", "never"]))
     seen: list[str] = []
     with pytest.raises(errors.UnknownApiResponseError):
-        for chunk in client.models.generate_content_stream(model="gemini-2.5-flash",
-                                                           contents="x"):
+        for chunk in client.models.generate_content_stream(model="gemini-2.5-flash", contents="x"):
             seen.extend(texts_of([chunk]))
     assert seen == ["good "]
 
@@ -223,14 +260,18 @@ def test_huge_answer(fake_gemini: FakeGemini, client: genai.Client) -> None:
     assert "".join(texts_of(chunks)) == sc.huge_text(300_000)
 
 
-@pytest.mark.parametrize("fields", [
-    {"split_bytes": 3, "crlf": True},
-    {"split_bytes": 1, "crlf": False, "split_pause": 0.0002},
-    {"multi_line_data": True, "crlf": False},
-    {"multi_line_data": True, "split_bytes": 5},
-])
-def test_byte_level_framing(fake_gemini: FakeGemini, client: genai.Client,
-                            fields: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"split_bytes": 3, "crlf": True},
+        {"split_bytes": 1, "crlf": False, "split_pause": 0.0002},
+        {"multi_line_data": True, "crlf": False},
+        {"multi_line_data": True, "split_bytes": 5},
+    ],
+)
+def test_byte_level_framing(
+    fake_gemini: FakeGemini, client: genai.Client, fields: dict[str, Any]
+) -> None:
     texts = ["naïve café ", "日本語 ", "😀 done"]
     fake_gemini.push(sc.stream(texts, **fields))
     chunks = stream(client)
@@ -245,13 +286,25 @@ def test_default_line_ending_can_be_lf() -> None:
 
 # ---- errors before the stream ---------------------------------------------------------
 
-@pytest.mark.parametrize(("code", "status", "kind"), [
-    (400, "INVALID_ARGUMENT", errors.ClientError), (403, "PERMISSION_DENIED", errors.ClientError),
-    (404, "NOT_FOUND", errors.ClientError), (500, "INTERNAL", errors.ServerError),
-    (503, "UNAVAILABLE", errors.ServerError), (504, "DEADLINE_EXCEEDED", errors.ServerError),
-])
-def test_http_errors(fake_gemini: FakeGemini, client: genai.Client, code: int, status: str,
-                     kind: type[errors.APIError]) -> None:
+
+@pytest.mark.parametrize(
+    ("code", "status", "kind"),
+    [
+        (400, "INVALID_ARGUMENT", errors.ClientError),
+        (403, "PERMISSION_DENIED", errors.ClientError),
+        (404, "NOT_FOUND", errors.ClientError),
+        (500, "INTERNAL", errors.ServerError),
+        (503, "UNAVAILABLE", errors.ServerError),
+        (504, "DEADLINE_EXCEEDED", errors.ServerError),
+    ],
+)
+def test_http_errors(
+    fake_gemini: FakeGemini,
+    client: genai.Client,
+    code: int,
+    status: str,
+    kind: type[errors.APIError],
+) -> None:
     fake_gemini.push(sc.http_error(code))
     with pytest.raises(kind) as info:
         stream(client)
@@ -266,8 +319,11 @@ def test_rate_limit_details_readable(fake_gemini: FakeGemini, client: genai.Clie
         client.models.generate_content(model="gemini-2.5-flash", contents="x")
     err = info.value
     assert (err.code, err.status, err.message) == (429, "RESOURCE_EXHAUSTED", sc.QUOTA_MESSAGE)
-    retry = [d for d in err.details["error"]["details"]
-             if d["@type"] == "type.googleapis.com/google.rpc.RetryInfo"]
+    retry = [
+        d
+        for d in err.details["error"]["details"]
+        if d["@type"] == "type.googleapis.com/google.rpc.RetryInfo"
+    ]
     assert retry == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "57.2s"}]
     assert err.response.headers["retry-after"] == "58"
 
@@ -312,14 +368,15 @@ def test_invalid_bodies_are_400(client: genai.Client) -> None:
 
 # ---- unary, counting, listing ---------------------------------------------------------
 
-def test_generate_content_merges_like_google(fake_gemini: FakeGemini,
-                                             client: genai.Client) -> None:
+
+def test_generate_content_merges_like_google(fake_gemini: FakeGemini, client: genai.Client) -> None:
     fake_gemini.push(sc.thinking(texts=["Hello ", "world."]))
-    response = client.models.generate_content(model="gemini-2.5-flash", contents="x",
-                                              config=THINK)
+    response = client.models.generate_content(model="gemini-2.5-flash", contents="x", config=THINK)
     parts = response.candidates[0].content.parts
     assert [(p.thought, p.text) for p in parts] == [
-        (True, "".join(sc.thinking().thoughts or ())), (None, "Hello world.")]
+        (True, "".join(sc.thinking().thoughts or ())),
+        (None, "Hello world."),
+    ]
     assert parts[1].thought_signature == base64.b64decode(sc.DEFAULT_SIGNATURE)
     assert response.candidates[0].finish_reason == types.FinishReason.STOP
     assert response.text == "Hello world."
@@ -330,8 +387,9 @@ def test_generate_content_merges_like_google(fake_gemini: FakeGemini,
 
 def test_count_tokens(fake_gemini: FakeGemini, client: genai.Client) -> None:
     image = types.Part.from_bytes(data=tiny_png(), mime_type="image/png")
-    result = client.models.count_tokens(model="gemini-2.5-flash",
-                                        contents=[image, "what is this image about?"])
+    result = client.models.count_tokens(
+        model="gemini-2.5-flash", contents=[image, "what is this image about?"]
+    )
     assert result.total_tokens == 5 + 1  # words + one per image
     sent = fake_gemini.last_request
     assert sent.action == "countTokens"
@@ -342,8 +400,12 @@ def test_count_tokens(fake_gemini: FakeGemini, client: genai.Client) -> None:
 def test_models_list_pages(fake_gemini: FakeGemini, client: genai.Client) -> None:
     models = list(client.models.list(config={"page_size": 2}))
     assert [m.name for m in models] == [
-        "models/gemini-2.5-flash", "models/gemini-2.5-pro", "models/gemini-embedding-001",
-        "models/gemini-2.5-flash-lite", "models/gemini-2.0-flash"]
+        "models/gemini-2.5-flash",
+        "models/gemini-2.5-pro",
+        "models/gemini-embedding-001",
+        "models/gemini-2.5-flash-lite",
+        "models/gemini-2.0-flash",
+    ]
     pages = [r for r in fake_gemini.requests if r.path == "/v1beta/models"]
     assert [r.query.get("pageSize") for r in pages] == ["2", "2", "2"]
     assert "pageToken" not in pages[0].query and all("pageToken" in r.query for r in pages[1:])
@@ -351,9 +413,17 @@ def test_models_list_pages(fake_gemini: FakeGemini, client: genai.Client) -> Non
     assert len(chat) == 4  # the embedding model must be filtered out by clients
     flash = models[0]
     assert (flash.display_name, flash.input_token_limit, flash.output_token_limit) == (
-        "Gemini 2.5 Flash", 1048576, 65536)
-    assert (flash.temperature, flash.max_temperature, flash.top_p, flash.top_k, flash.thinking) \
-        == (1, 2, 0.95, 64, True)
+        "Gemini 2.5 Flash",
+        1048576,
+        65536,
+    )
+    assert (flash.temperature, flash.max_temperature, flash.top_p, flash.top_k, flash.thinking) == (
+        1,
+        2,
+        0.95,
+        64,
+        True,
+    )
     assert models[4].thinking is None
 
 
@@ -367,8 +437,10 @@ def test_models_get(client: genai.Client) -> None:
 
 # ---- files ----------------------------------------------------------------------------
 
-def test_files_upload_reaches_active(fake_gemini: FakeGemini, client: genai.Client,
-                                     tmp_path: Path) -> None:
+
+def test_files_upload_reaches_active(
+    fake_gemini: FakeGemini, client: genai.Client, tmp_path: Path
+) -> None:
     png = tmp_path / "red.png"
     png.write_bytes(tiny_png())
     uploaded = client.files.upload(file=png, config={"display_name": "Red dot"})
@@ -391,8 +463,8 @@ def test_files_upload_reaches_active(fake_gemini: FakeGemini, client: genai.Clie
     start, transfer = fake_gemini.requests[:2]
     # The SDK writes this body in snake_case, with size_bytes as a number.
     assert start.path == "/upload/v1beta/files" and start.json == {
-        "file": {"display_name": "Red dot", "mime_type": "image/png",
-                 "size_bytes": len(tiny_png())}}
+        "file": {"display_name": "Red dot", "mime_type": "image/png", "size_bytes": len(tiny_png())}
+    }
     assert start.headers["x-goog-upload-protocol"] == "resumable"
     assert start.headers["x-goog-upload-command"] == "start"
     assert start.headers["x-goog-upload-header-content-length"] == str(len(tiny_png()))
@@ -406,7 +478,8 @@ def test_files_upload_reaches_active(fake_gemini: FakeGemini, client: genai.Clie
 def test_unknown_file_uri_is_refused(client: genai.Client) -> None:
     part = types.Part.from_uri(
         file_uri="https://generativelanguage.googleapis.com/v1beta/files/nosuchfile",
-        mime_type="image/png")
+        mime_type="image/png",
+    )
     with pytest.raises(errors.ClientError) as info:
         client.models.generate_content(model="gemini-2.5-flash", contents=[part, "x"])
     assert (info.value.code, info.value.status) == (403, "PERMISSION_DENIED")
