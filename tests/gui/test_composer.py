@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from rill.gui.attachment_queue import State
+from rill.gui.attachment_queue import SWITCH_INTERVAL_S, State
 from rill.gui.attachment_strip import AttachmentTile
 from rill.gui.composer import Composer
-from tests.gui.attachment_support import wait_ready
+from tests.gui.attachment_support import noisy_jpeg, wait_ready
 
 
 def make_composer(qtbot: QtBot) -> Composer:
@@ -113,6 +114,17 @@ def test_a_tile_appears_at_once_and_the_thumbnail_follows(
     with qtbot.waitSignal(composer.send_requested, timeout=1000) as blocker:
         qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
     assert blocker.args == ["", [item]]
+
+
+def test_preparing_shortens_the_gil_switch_interval_only_meanwhile(
+    qtbot: QtBot, qloop: object, tmp_path: Path
+) -> None:
+    composer = make_composer(qtbot)
+    before = sys.getswitchinterval()
+    composer.add_files([noisy_jpeg(tmp_path / "big.jpg", (2400, 1800))])  # a second or so
+    qtbot.waitUntil(lambda: sys.getswitchinterval() == SWITCH_INTERVAL_S, timeout=1000)
+    wait_ready(qtbot, composer, 1)
+    qtbot.waitUntil(lambda: sys.getswitchinterval() == before, timeout=1000)
 
 
 def test_the_remove_button_and_the_delete_key_drop_an_attachment(
