@@ -38,6 +38,7 @@ class ProviderConfig:
     default_model: str = ""
     project: str = ""  # Vertex AI only: the Google Cloud project ("" = from ADC)
     location: str = ""  # Vertex AI only: the region ("" = the provider's default)
+    model_paths: tuple[str, ...] = ()  # local only: .gguf files the user added by hand
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ class Settings:
         data = asdict(self)
         data["generation"]["stop_sequences"] = list(self.generation.stop_sequences)
         data["generation"]["safety"] = dict(self.generation.safety)
+        for entry in data["providers"].values():
+            entry["model_paths"] = list(entry["model_paths"])
         return data
 
 
@@ -285,6 +288,13 @@ class _Validator:
         self.bad(where, key, "a string", value, default)
         return default
 
+    def paths(self, data: Mapping[str, Any], where: str, key: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+            return tuple(dict.fromkeys(value))  # once each, in the order added
+        self.bad(where, key, "a list of file paths", value, [])
+        return ()
+
     def optional_string(self, data: Mapping[str, Any], where: str, key: str) -> str | None:
         value = data.get(key)
         if value is None or isinstance(value, str):
@@ -358,6 +368,7 @@ class _Validator:
                 default_model=self.string(entry, where, "default_model", ""),
                 project=self.string(entry, where, "project", ""),
                 location=self.string(entry, where, "location", ""),
+                model_paths=self.paths(entry, where, "model_paths"),
             )
         return table or _default_providers()
 

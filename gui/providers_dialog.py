@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from rill.core import secrets
 from rill.core.providers import registry
 from rill.core.settings import ProviderConfig, Settings
+from rill.gui.model_files import ModelFilesEditor
 from rill.gui.provider_switch import LOCAL, ProviderManager, provider_names
 from rill.gui.qt_helpers import signals_blocked
 
@@ -127,6 +128,8 @@ class ProvidersDialog(QDialog):
         self.project_edit.setPlaceholderText("Empty: from Application Default Credentials")
         self.location_edit = QLineEdit()
         self.location_edit.setPlaceholderText("us-central1")
+        self.model_files = ModelFilesEditor()
+        self.model_files.problem.connect(self._on_model_files_problem)
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primaryButton")
         self.save_button.clicked.connect(self._on_save_clicked)
@@ -151,6 +154,7 @@ class ProvidersDialog(QDialog):
             ("Default model", self.model_edit),
             ("Project", self.project_edit),
             ("Location", self.location_edit),
+            ("Model files", self.model_files),
         ):
             self.form.addRow(label, field)
         self.form.addRow(buttons)
@@ -225,6 +229,7 @@ class ProvidersDialog(QDialog):
         self.model_edit.setText(config.default_model if config else "")
         self.project_edit.setText(config.project if config else "")
         self.location_edit.setText(config.location if config else "")
+        self.model_files.set_paths(config.model_paths if config else ())
         self.key_edit.clear()
         status = self._statuses.get(name, "none")
         self.key_edit.setPlaceholderText(
@@ -258,6 +263,7 @@ class ProvidersDialog(QDialog):
             default_model=self.model_edit.text().strip(),
             project=self.project_edit.text().strip() if kind == "vertex" else "",
             location=self.location_edit.text().strip() if kind == "vertex" else "",
+            model_paths=self.model_files.paths() if kind == LOCAL else (),
         )
         return name, config, self.key_edit.text().strip()
 
@@ -285,6 +291,7 @@ class ProvidersDialog(QDialog):
             (self.key_edit, kind in ("gemini", "openai")),
             (self.project_edit, kind == "vertex"),
             (self.location_edit, kind == "vertex"),
+            (self.model_files, kind == LOCAL),
         ):
             self.form.setRowVisible(field, shown)
         defaults = {"gemini": "https://generativelanguage.googleapis.com", "vertex": "(default)"}
@@ -294,6 +301,9 @@ class ProvidersDialog(QDialog):
             "local": registry.LOCAL_DEFAULT_MODEL,
         }
         self.model_edit.setPlaceholderText(models.get(str(kind), registry.GEMINI_DEFAULT_MODEL))
+
+    def _on_model_files_problem(self, line: str) -> None:
+        self._show_outcome(line, ok=False)
 
     def _on_preset_activated(self, index: int) -> None:
         found = registry.preset(str(self.preset_combo.itemData(index)))

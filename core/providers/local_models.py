@@ -85,6 +85,32 @@ def _is_model_file(path: Path) -> bool:
     )
 
 
+GGUF_MAGIC = b"GGUF"
+
+
+def model_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be added as a model (one line naming the file), or None.
+
+    Reads four bytes: a .gguf name on a file that is not GGUF would otherwise only
+    fail later, deep inside llama.cpp, when the user first asks it something.
+    """
+    file = Path(path).expanduser()
+    if not file.name.lower().endswith(".gguf"):
+        return f"{file.name} is not a .gguf model file."
+    if "mmproj" in file.name.lower():
+        return f"{file.name} is a vision projector, not a chat model."
+    try:
+        with file.open("rb") as handle:
+            magic = handle.read(4)
+    except FileNotFoundError:
+        return f"{file} does not exist."
+    except OSError as exc:
+        return f"{file.name} cannot be read ({exc.strerror or type(exc).__name__})."
+    if magic != GGUF_MAGIC:
+        return f"{file.name} is not a GGUF model (its first bytes are wrong)."
+    return None
+
+
 def _model(model_id: str, path: Path, builtin: bool = False) -> LocalModel:
     try:
         size = path.stat().st_size

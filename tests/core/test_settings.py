@@ -265,3 +265,18 @@ def test_use_as_default_persists_and_keeps_the_model_when_none_given(profile: Pa
 def test_unknown_provider_entry_falls_back_to_defaults() -> None:
     assert s.Settings().provider("nowhere") == s.ProviderConfig()
     assert s.Settings().generation_settings("nowhere").model == ""
+
+
+def test_model_paths_round_trip_and_bad_values_are_reported(tmp_path: Path) -> None:
+    from rill.core.settings import ProviderConfig, Settings, load_settings, save_settings
+
+    path = tmp_path / "settings.json"
+    config = ProviderConfig(kind="local", model_paths=("/models/a.gguf", "/models/b.gguf"))
+    save_settings(Settings(providers={"local": config}), path)
+    assert load_settings(path).settings.providers["local"].model_paths == config.model_paths
+    data = json.loads(path.read_text())
+    data["providers"]["local"]["model_paths"] = "/not/a/list.gguf"
+    path.write_text(json.dumps(data))
+    loaded = load_settings(path)
+    assert loaded.settings.providers["local"].model_paths == ()
+    assert any("model_paths" in w for w in loaded.warnings)
