@@ -288,8 +288,10 @@ def _main(argv: list[str]) -> int:
 
 
 def _err(line: str) -> None:
+    from rill.core.terminal import for_stream  # a server's words are in the line
+
     with contextlib.suppress(OSError, ValueError):  # stderr gone: the status still tells
-        print(line, file=sys.stderr, flush=True)
+        print(for_stream(sys.stderr, line), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -260,7 +260,10 @@ def _note(line: str) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Stored text on one line, with any terminal control sequence made visible."""
+    from rill.core.terminal import inert
+
+    return inert(" ".join(text.split()))
 
 
 def _when(timestamp: float) -> str:

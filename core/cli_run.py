@@ -22,6 +22,7 @@ from rill.core.providers import registry
 from rill.core.providers.base import Provider
 from rill.core.retry import RetryNotice, RetryPolicy
 from rill.core.settings import Settings, load_settings
+from rill.core.terminal import for_stream
 from rill.core.types import (
     BLOCKING_FINISH_REASONS,
     NORMAL_FINISH_REASONS,
@@ -52,7 +53,7 @@ class Output:
         if not text:
             return
         self._close_thought()
-        print(text, end="", flush=True)
+        print(for_stream(sys.stdout, text), end="", flush=True)
         StdoutState.line_open = not text.endswith("\n")
 
     def thought(self, text: str) -> None:
@@ -60,7 +61,7 @@ class Output:
             return
         if self.dim and not self._thought_open:
             sys.stderr.write("\x1b[2m")
-        sys.stderr.write(text)
+        sys.stderr.write(for_stream(sys.stderr, text))
         sys.stderr.flush()
         self._thought_open = True
 
@@ -76,7 +77,7 @@ class Output:
 
     def note(self, line: str) -> None:
         self.end_answer()
-        print(line, file=sys.stderr, flush=True)
+        print(for_stream(sys.stderr, line), file=sys.stderr, flush=True)
 
     def retry_notice(self, notice: RetryNotice) -> None:
         self.note(str(notice))
