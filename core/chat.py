@@ -118,6 +118,31 @@ class ChatSession:
             raise ValueError("There is no user message to retry.")
         return self.history[-1]
 
+    def _regenerate_target(self, answer: Message | None) -> None:
+        """Cut the history back to the user turn ``answer`` replies to (default: the last
+        answer). The store keeps the old answer and what followed it as another branch.
+
+        Raises ValueError when there is no such answer or nothing asked for it.
+        """
+        target = self.last_answer if answer is None else answer
+        index = _index_of(self.history, target)
+        if target is None or index is None or target.role is not Role.MODEL:
+            raise ValueError("There is no answer to regenerate.")
+        if index == 0 or self.history[index - 1].role is not Role.USER:
+            raise ValueError("That answer has no question to send again.")
+        del self.history[index:]
+
+    def _edit_target(self, message: Message, parts: list[Part]) -> None:
+        """Cut the history back to before the user turn ``message`` and record its edit.
+
+        Raises ValueError when ``message`` is not a user turn of this history.
+        """
+        index = _index_of(self.history, message)
+        if index is None or message.role is not Role.USER:
+            raise ValueError("Only your own messages can be edited.")
+        del self.history[index:]
+        self.history.append(Message(role=Role.USER, parts=parts))
+
     # ------------------------------------------------------------ streaming
 
     def send_message_stream(self, message: MessageInput) -> AsyncIterator[Chunk]:
@@ -128,6 +153,23 @@ class ChatSession:
     def retry_stream(self) -> AsyncIterator[Chunk]:
         """Send the last user turn again (after a failure) without duplicating it."""
         self._retry_target()
+        return self._stream_into(self._begin_answer())
+
+    def regenerate_stream(self, answer: Message | None = None) -> AsyncIterator[Chunk]:
+        """Answer the same user turn again (``answer`` or the last one) as a new version.
+
+        Later turns leave the history (they stay on their branch in a store).
+        """
+        self._regenerate_target(answer)
+        return self._stream_into(self._begin_answer())
+
+    def edit_and_resend_stream(
+        self, message: Message, new_content: MessageInput
+    ) -> AsyncIterator[Chunk]:
+        """Replace user turn ``message`` (and all after it) by ``new_content`` and stream
+        its answer. Nothing is lost in a store: the old turn stays as another version.
+        """
+        self._edit_target(message, to_parts(new_content))
         return self._stream_into(self._begin_answer())
 
     async def _stream_into(self, answer: Message) -> AsyncIterator[Chunk]:
@@ -205,6 +247,18 @@ class ChatSession:
         self._retry_target()
         return self._generate_into(self._begin_answer())
 
+    def regenerate(self, answer: Message | None = None) -> Coroutine[Any, Any, Message]:
+        """Non-streaming counterpart of :meth:`regenerate_stream`."""
+        self._regenerate_target(answer)
+        return self._generate_into(self._begin_answer())
+
+    def edit_and_resend(
+        self, message: Message, new_content: MessageInput
+    ) -> Coroutine[Any, Any, Message]:
+        """Non-streaming counterpart of :meth:`edit_and_resend_stream`."""
+        self._edit_target(message, to_parts(new_content))
+        return self._generate_into(self._begin_answer())
+
     async def _generate_into(self, answer: Message) -> Message:
         request = self._request(answer)
         answer.status = MessageStatus.STREAMING
@@ -227,3 +281,8 @@ class ChatSession:
         answer.model_version = result.model_version
         self._complete(answer)
         return answer
+
+
+def _index_of(history: Sequence[Message], message: Message | None) -> int | None:
+    """Where ``message`` (that very object) is in ``history``; Messages compare by value."""
+    return next((i for i, m in enumerate(history) if m is message), None)

@@ -160,6 +160,18 @@ class Store:
         """
         return rows.listing(self._conn(), deleted=deleted, limit=limit, offset=offset)
 
+    def conversation_keys(self) -> list[tuple[int, bool, float]]:
+        """(id, pinned, updated_at) of every conversation not in the trash, in
+        ``list_conversations`` order: for a list that loads its rows lazily (``summaries``)."""
+        return rows.listing_keys(self._conn())
+
+    def summaries(self, ids: Sequence[int]) -> dict[int, ConversationSummary]:
+        """The list lines of ``ids`` by id; an id that is gone is left out."""
+        out: dict[int, ConversationSummary] = {}
+        for chunk in tree.chunks(list(ids)):
+            out.update(rows.summaries(self._conn(), chunk))
+        return out
+
     def latest_conversation_id(self) -> int | None:
         """The most recently active conversation not in the trash (pins ignored)."""
         return rows.latest_id(self._conn())

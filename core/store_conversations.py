@@ -62,17 +62,42 @@ def get(conn: sqlite3.Connection, conversation_id: int) -> Conversation:
     )
 
 
+_SUMMARY = (
+    "SELECT c.id, c.title, c.provider, c.model, c.pinned, c.created_at, c.updated_at, "
+    "c.deleted_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) "
+    "FROM conversations c "
+)
+_LISTING_ORDER = "ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC"
+
+
 def listing(
     conn: sqlite3.Connection, *, deleted: bool, limit: int, offset: int
 ) -> list[ConversationSummary]:
     """Pinned first, then the most recently active; the count is every message stored."""
     rows = conn.execute(
-        "SELECT c.id, c.title, c.provider, c.model, c.pinned, c.created_at, c.updated_at, "
-        "c.deleted_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) "
-        f"FROM conversations c WHERE c.deleted_at IS {'NOT ' if deleted else ''}NULL "
-        "ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?",
+        f"{_SUMMARY} WHERE c.deleted_at IS {'NOT ' if deleted else ''}NULL "
+        f"{_LISTING_ORDER} LIMIT ? OFFSET ?",
         (limit, offset),
     )
+    return _summaries(rows)
+
+
+def listing_keys(conn: sqlite3.Connection) -> list[tuple[int, bool, float]]:
+    """(id, pinned, updated_at) of what ``listing`` would give, in its order; no counts."""
+    rows = conn.execute(
+        "SELECT c.id, c.pinned, c.updated_at FROM conversations c "
+        f"WHERE c.deleted_at IS NULL {_LISTING_ORDER}"
+    )
+    return [(int(r[0]), bool(r[1]), float(r[2])) for r in rows]
+
+
+def summaries(conn: sqlite3.Connection, ids: list[int]) -> dict[int, ConversationSummary]:
+    """The summaries of ``ids`` (those that exist, trash included), by id."""
+    marks = ", ".join("?" * len(ids))
+    return {s.id: s for s in _summaries(conn.execute(f"{_SUMMARY} WHERE c.id IN ({marks})", ids))}
+
+
+def _summaries(rows: sqlite3.Cursor) -> list[ConversationSummary]:
     return [
         ConversationSummary(
             id=r[0],

@@ -172,6 +172,9 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     # while; started before the first frame, they delay it by as much.
     await first_exposed(window)
     launcher.run("connect-provider", connect_provider(window))
+    # The store opens (and may check itself) on its own thread; the window is usable
+    # meanwhile, and turns sent before it is open are written once it is.
+    launcher.run("open-history", window.history.start())
     await closed
     await window.controller.shutdown()
     return 0

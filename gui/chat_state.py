@@ -1,7 +1,7 @@
 """What the controller keeps per chat, and the small rules it applies to messages.
 
-No Qt here: the view is described by a Protocol, so the rules are easy to test and
-to reuse when the conversations issue stores chats on disk.
+No Qt here: the view is described by a Protocol, so the rules are easy to test; the
+store side of a chat lives in ``rill.gui.persistence``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Chat:
     shown_text: int = 0  # characters of answer text already handed to the view
     shown_thought: int = 0
     retry_after: float | None = None  # the server's wait when the answer failed
+    editing: Message | None = None  # the user turn the next Send replaces
 
     @property
     def task_name(self) -> str:

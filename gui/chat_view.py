@@ -32,11 +32,13 @@ from rill.gui.transcript_entries import (
     Notice,
     Transcript,
 )
+from rill.gui.transcript_navigation import Revealer
+from rill.gui.transcript_window import HistoryWindow
 
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 WARM_UP_DELAY_MS = 300
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
-FIRST_SCREEN_S = 0.030  # history rendered at once so the window is never blank
+TURN_ACTIONS = ("regenerate", "edit", "delete")
 
 
 class ChatView(QWidget):
@@ -44,9 +46,15 @@ class ChatView(QWidget):
 
     Signals:
         retry_requested(): the user clicked Retry on an error card.
+        turn_action_requested(str action, int index): "regenerate", "edit" or "delete"
+            was clicked under message ``index`` (its position in :attr:`messages`).
+        version_requested(int index, int version): the ‹ › switcher under message
+            ``index`` asked for its 1-based ``version``.
     """
 
     retry_requested = Signal()
+    turn_action_requested = Signal(str, int)
+    version_requested = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,7 +69,10 @@ class ChatView(QWidget):
         self._work_timer = self._timer(0, self._on_work_timer_timeout, single=True)
         self._waiting_timer = self._timer(400, self._on_waiting_timer_timeout)
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
+        self._revealer = Revealer(self.browser, self._transcript)
+        self._window = HistoryWindow(self._transcript, self.browser, self._revealer)
         self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
+        self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self._apply_palette()
         # After start-up work, so the window shows first; see warm_up_in_background.
         QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_in_background)
@@ -78,6 +89,7 @@ class ChatView(QWidget):
     def clear(self) -> None:
         """Show an empty conversation."""
         self._stop_timers()
+        self._revealer.cancel()
         self._live = self._notice_entry = None
         self._transcript.clear()
         self.browser.scroll_to_bottom()
@@ -103,11 +115,11 @@ class ChatView(QWidget):
             if self._live is not None and self._live.index >= keep:
                 self._live = None
                 self._waiting_timer.stop()
+            self._window.bring_back_the_end()
         transcript = self._transcript
         if transcript.loaded_from == len(entries):
             # Nothing kept is on screen yet: everything loads newest first.
-            for message in messages[keep:]:
-                transcript.new_entry(message)
+            transcript.new_entries(messages[keep:])
             transcript.loaded_from = len(entries)
         else:  # after messages on screen: render in order, at once (usually one or two)
             for message in messages[keep:]:
@@ -115,15 +127,52 @@ class ChatView(QWidget):
         self._load_first_screen()
         self.browser.scroll_to_bottom()
 
+    def prepend_messages(self, messages: Sequence[Message]) -> None:
+        """Put older messages in front of the history shown (its earlier part arrived
+        from the store); they render newest first like the rest."""
+        self._transcript.prepend(list(messages))
+        if self.busy:
+            self._work_timer.start()
+
+    def reveal(self, index: int) -> None:
+        """Scroll message ``index`` into view and highlight it for a moment; when it is
+        not rendered yet, as soon as it is."""
+        if not self._revealer.request(index) and self._revealer.pending:
+            self._work_timer.start()
+
+    def set_turn_info(self, lookup: Callable[[Message], chrome.TurnInfo]) -> None:
+        """Where versions (‹ 2/3 ›) and actions of a message come from; applies to what
+        is rendered from now on (use :meth:`refresh_turn` for what is shown)."""
+        self._transcript.turn_info = lookup
+
+    def refresh_turn(self, message: Message) -> None:
+        """Render ``message``'s versions and actions again (they changed in the store)."""
+        for entry in reversed(self._transcript.entries):
+            if (entry.final or entry.message) is message:
+                self._transcript.refresh_chrome(entry)
+                return
+
     def add_user_message(self, message: Message) -> None:
         """Append the user's turn and follow the conversation to its end."""
         self.settle_live()
-        self._transcript.render(self._transcript.new_entry(message))
+        self._append(message)
         self.browser.scroll_to_bottom()
+
+    def _append(self, message: Message) -> Entry:
+        """A new last entry, rendered (the end of the chat comes back first if the
+        reader had left it far behind)."""
+        reloaded = self._window.bring_back_the_end()
+        entry = self._transcript.new_entry(message)
+        self._transcript.render(entry)
+        if reloaded:
+            self._load_first_screen()
+        return entry
 
     def begin_answer(self, message: Message) -> None:
         """Start a streaming answer; it shows waiting dots until the first text."""
         self.settle_live()
+        if self._window.bring_back_the_end():
+            self._load_first_screen()
         entry = self._transcript.new_entry(message)
         entry.body = self._transcript.live_markdown()
         self._live = entry
@@ -158,7 +207,7 @@ class ChatView(QWidget):
         """
         entry = self._live
         if entry is None or entry.body is None:
-            self._transcript.render(self._transcript.new_entry(message))
+            self._append(message)
             return
         self._waiting_timer.stop()
         entry.notice = None
@@ -216,6 +265,11 @@ class ChatView(QWidget):
         """The messages on screen, in order."""
         return [e.final or e.message for e in self._transcript.entries]
 
+    def first_message(self) -> Message | None:
+        """The oldest message of the history shown (rendered or not)."""
+        entries = self._transcript.entries
+        return (entries[0].final or entries[0].message) if entries else None
+
     @property
     def is_dark(self) -> bool:
         return self._transcript.palette.dark
@@ -224,13 +278,12 @@ class ChatView(QWidget):
     def busy(self) -> bool:
         """Whether text or history is still on its way into the document."""
         live = self._live is not None and self._live.pending
-        return live or self._transcript.loaded_from > 0
+        return live or self._window.busy
 
     def settle(self) -> None:
         """Finish all queued work now (tests, exports): the document is then complete."""
         self.settle_live()
-        while self._transcript.loaded_from > 0:
-            self._transcript.load_older(math.inf)
+        self._window.settle()
 
     def settle_live(self) -> None:
         """Write everything the live answer has queued, settling it if it was finished."""
@@ -257,30 +310,31 @@ class ChatView(QWidget):
         if entry is not None and entry.pending:
             if self._transcript.advance_live(entry, deadline):
                 self._live = None
-        elif self._transcript.loaded_from > 0:
-            self._load_history(deadline)
+        else:
+            # A countdown or a live answer pins the end of the chat in the document.
+            pinned = self._live is not None or self._notice_entry is not None
+            self._window.step(deadline, bottom_busy=pinned)
         if self.busy:
             self._work_timer.start()
 
     def _load_first_screen(self) -> None:
-        self._load_history(time.perf_counter() + FIRST_SCREEN_S)
+        self._window.first_screen()
         if self.busy:
             self._work_timer.start()
 
-    def _load_history(self, deadline: float) -> None:
-        """Render older messages in front; a reader scrolled up keeps their place."""
-        self.browser.keep_in_place()
-        self._transcript.load_older(deadline)
-        self.browser.restore_place()
+    def _on_scroll_value_changed(self, _value: int) -> None:
+        if not self._work_timer.isActive() and self.busy:
+            self._work_timer.start()  # the reader neared either end of what is shown
 
     def _rebuild(self) -> None:
         """Render everything again (colours, thoughts): the newest first, as on opening."""
         self.settle_live()
+        self._revealer.cancel()
         self._transcript.unload()
         self._load_first_screen()
 
     def _render_status(self, entry: Entry) -> None:
-        if entry.index >= self._transcript.loaded_from:
+        if self._transcript.is_rendered(entry.index):
             self._transcript.set_segment(entry, STATUS, self._transcript.status_html(entry))
 
     # ------------------------------------------------------------ timers
@@ -330,9 +384,14 @@ class ChatView(QWidget):
 
     def _run_action(self, action: str) -> None:
         name, _, arg = action.partition("/")
+        arg, _, extra = arg.partition("/")
         entry = self._transcript.find(int(arg)) if arg.isdigit() else None
         if name == "retry":
             self.retry_requested.emit()
+        elif name in TURN_ACTIONS and entry is not None:
+            self.turn_action_requested.emit(name, entry.index)
+        elif name == "version" and entry is not None and extra.isdigit():
+            self.version_requested.emit(entry.index, int(extra))
         elif name == "copy" and arg.isdigit():
             code = self._transcript.codes.text(int(arg))
             if code is not None:
@@ -343,7 +402,7 @@ class ChatView(QWidget):
             self._toggle_thoughts(entry)
 
     def _toggle_thoughts(self, entry: Entry) -> None:
-        if entry.index < self._transcript.loaded_from:
+        if not self._transcript.is_rendered(entry.index):
             return
         entry.thoughts_open = not entry.thoughts_open
         self._transcript.doc.begin_edit()

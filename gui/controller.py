@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -38,6 +38,8 @@ from rill.gui.chat_state import (  # AnswerView is part of this module's interfa
     final_status,
     retry_after,
 )
+from rill.gui.controller_turns import TurnActions
+from rill.gui.controller_turns import Work as _Work
 from rill.gui.missing_provider import MissingProvider
 from rill.gui.tasks import TaskLauncher
 from rill.gui.turn_attachments import (
@@ -52,15 +54,7 @@ FRAME_MS = 16  # one flush per display frame at 60 Hz
 PREPARE_TASK = "prepare-turn"  # a turn's images being readied/uploaded; one at a time
 
 
-@dataclass(frozen=True)
-class _Work:
-    """An answer's task body, and the session call inside it (non-streaming only)."""
-
-    coro: Coroutine[Any, Any, None]
-    call: Coroutine[Any, Any, Message] | None = None
-
-
-class ChatController(QObject):
+class ChatController(QObject, TurnActions):
     """Sends turns, streams answers into the view, stops and retries them.
 
     Signals:
@@ -81,6 +75,10 @@ class ChatController(QObject):
         provider_changed(bool configured): a provider with a key is (not) set.
         key_saved(str note): the API key was stored; ``note`` warns where, or is "".
         key_save_failed(str message): storing the key failed.
+        chat_settings_changed(int chat_id, object settings): a chat's settings were set
+            (by the user or by filling in the default model); for saving them.
+        editing_changed(int index): the current chat's user turn ``index`` is being
+            edited (Send replaces it and what followed), or -1 for none.
         upload_progressed(object attachment, int sent, int total): an attachment
             handed to :meth:`send` is going through the Files API.
     """
@@ -100,6 +98,8 @@ class ChatController(QObject):
     provider_changed = Signal(bool)
     key_saved = Signal(str)
     key_save_failed = Signal(str)
+    chat_settings_changed = Signal(int, object)
+    editing_changed = Signal(int)
     upload_progressed = Signal(object, int, int)
 
     def __init__(
@@ -123,6 +123,9 @@ class ChatController(QObject):
         self._chats: dict[int, Chat] = {}
         self._provider_pending: asyncio.Future[None] | None = None
         self._next_id = 1
+        # Awaited before a request leaves (the store saving the user turn first).
+        self.request_gate: Callable[[Chat], Awaitable[None]] | None = None
+        self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self._current: Chat = self._make_chat()
         self.models: list[ModelInfo] = []
         self.image_limits = image_limits()
@@ -195,6 +198,7 @@ class ChatController(QObject):
         """Show chat ``chat_id`` in the view, including an answer still streaming."""
         chat = self._chats[chat_id]
         was_streaming = self.is_streaming
+        self.cancel_edit()
         self._current = chat
         answer = chat.answer
         history = chat.session.history
@@ -214,6 +218,7 @@ class ChatController(QObject):
     def set_settings(self, settings: GenerationSettings) -> None:
         """The current chat's settings from now on (an answer in flight keeps its own)."""
         self._current.session.settings = settings
+        self.chat_settings_changed.emit(self._current.id, settings)
 
     def set_defaults(self, settings: GenerationSettings) -> None:
         """Settings new chats start from (after "use as default")."""
@@ -306,6 +311,9 @@ class ChatController(QObject):
         Raises ValueError when there is nothing to send or to retry.
         """
         session = chat.session
+        editing = chat.editing
+        if editing is not None and parts is not None:
+            return self._request_edit(chat, editing, parts)
         if session.settings.stream:
             if parts is None:
                 return _Work(self._consume(chat, session.retry_stream()))
@@ -346,6 +354,8 @@ class ChatController(QObject):
     async def _consume(self, chat: Chat, chunks: AsyncIterator[Chunk]) -> None:
         streaming_reported = False
         await self._wait_for_provider()  # the session reads its provider only now
+        if self.request_gate is not None:
+            await self.request_gate(chat)
         try:
             async with aclosing(chunks):  # type: ignore[type-var]
                 async for chunk in chunks:
@@ -362,6 +372,8 @@ class ChatController(QObject):
     async def _await_answer(self, chat: Chat, pending: Coroutine[Any, Any, Message]) -> None:
         try:
             await self._wait_for_provider()
+            if self.request_gate is not None:
+                await self.request_gate(chat)
             await pending
         except RillError as error:
             chat.retry_after = retry_after(error)
@@ -474,6 +486,7 @@ class ChatController(QObject):
         for chat in self._chats.values():
             if not chat.session.settings.model:
                 chat.session.settings = replace(chat.session.settings, model=model)
+                self.chat_settings_changed.emit(chat.id, chat.session.settings)
         self.settings_changed.emit(self.settings)
 
     def set_provider(self, provider: Provider) -> None:
@@ -541,6 +554,7 @@ class ChatController(QObject):
             current = chat.session.settings.model
             if not current or (chat.answer is None and current in old):
                 chat.session.settings = replace(chat.session.settings, model=model)
+                self.chat_settings_changed.emit(chat.id, chat.session.settings)
         self.settings_changed.emit(self.settings)
         self.set_provider(provider)
 
@@ -549,3 +563,10 @@ class ChatController(QObject):
         self._flush_timer.stop()
         await self._launcher.shutdown()
         await self._provider.aclose()
+        for hook in self._shutdown_hooks:
+            await hook()
+
+    def add_shutdown_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Await ``hook()`` at the end of :meth:`shutdown`, after every answer settled
+        (the store writes their final state, then closes)."""
+        self._shutdown_hooks.append(hook)

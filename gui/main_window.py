@@ -31,15 +31,19 @@ from rill.core import settings as core_settings
 from rill.core.paths import config_dir
 from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, Message
+from rill.gui.action_bar import ActionBar
 from rill.gui.attachment_queue import AttachmentQueue
 from rill.gui.chat_state import ProviderFactory
 from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
 from rill.gui.controller import ChatController
-from rill.gui.conversation_list import ConversationList
+from rill.gui.edit_banner import EditBanner
+from rill.gui.export_actions import ExportImport
+from rill.gui.history import History
 from rill.gui.image_drop import WindowImageDrop
 from rill.gui.provider_wiring import install_providers
 from rill.gui.settings_panel import SettingsPanel
+from rill.gui.sidebar import Sidebar
 from rill.gui.status_bar import StatusLine
 from rill.gui.tasks import TaskLauncher
 from rill.gui.theme import MODES, ThemeManager
@@ -105,6 +109,7 @@ class MainWindow(QMainWindow):
         self._settings_wanted = app_settings.ui.settings_panel_visible
         self._narrow = False
         self._narrow_settings_open = False  # narrow windows show settings instead of chat
+        self._narrow_list_open = False  # … or the chat list (View → Chat list, Ctrl+F)
         self.view = ChatView()
         self.attachments = AttachmentQueue(launcher, parent=self)
         self.controller = ChatController(
@@ -118,8 +123,18 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._connect(launcher)
-        self.conversations.add_chat(self.controller.current_chat.id, "New chat")
-        self.conversations.select_chat(self.controller.current_chat.id)
+        # The chat history: the store opens off the UI thread when start() runs.
+        self.history = History(
+            self.controller,
+            self.view,
+            self.conversations,
+            self.action_bar,
+            launcher,
+            self.show_notice,
+            self,
+        )
+        self.exports = ExportImport(self.history, launcher, self, self)
+        self.exports.finished.connect(self.status_line.set_state)
         self.panel.set_settings(self.controller.settings)
         self.view.set_show_thoughts(self.controller.settings.include_thoughts)
         if self.controller.has_provider or not key_lookup_pending:
@@ -131,7 +146,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _build(self) -> None:
-        self.conversations = ConversationList()
+        self.conversations = Sidebar()
         self.panel = SettingsPanel()
         self.panel.setMinimumWidth(260)
         self.composer = Composer(queue=self.attachments)
@@ -153,6 +168,13 @@ class MainWindow(QMainWindow):
         welcome_row.addWidget(self.welcome)
         column.addLayout(welcome_row)
         column.addWidget(self.stack, 1)
+        self.action_bar = ActionBar()
+        self.edit_banner = EditBanner(self.controller, self.composer)
+        for bar in (self.action_bar, self.edit_banner):
+            row = QHBoxLayout()
+            row.setContentsMargins(12, 4, 12, 0)
+            row.addWidget(bar)
+            column.addLayout(row)
         column.addWidget(self.composer)
         self._build_splitter()
 
@@ -197,6 +219,11 @@ class MainWindow(QMainWindow):
         self.attach_action = self._action("&Attach images…", "", self.composer.open_file_dialog)
         self.uri_action = self._action("Add image by &URI…", "", self.composer.open_uri_dialog)
         file_menu.addAction(self.new_chat_action)
+        self.export_action = self._action("&Export conversation…", "Ctrl+Shift+E", self._on_export)
+        self.import_action = self._action("&Import conversation…", "", self._on_import)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.attach_action)
         file_menu.addAction(self.uri_action)
@@ -207,6 +234,11 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action("&Stop answer", "Esc", self.controller.stop)
         self.stop_action.setEnabled(False)
         chat_menu.addAction(self.stop_action)
+        self.search_action = self._action("&Search all chats", "Ctrl+F", self._on_search)
+        # Ctrl+Z in a text field still undoes typing: text fields take it first.
+        self.undo_action = self._action("&Undo delete", "Ctrl+Z", self.action_bar.trigger)
+        chat_menu.addAction(self.search_action)
+        chat_menu.addAction(self.undo_action)
         view_menu = bar.addMenu("&View")
         self.focus_action = self._action("&Focus input", "Ctrl+L", self.composer.focus_input)
         self.settings_action = self._action("&Settings", "Ctrl+,", self.toggle_settings)
@@ -240,17 +272,19 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.status_line.set_state)
         c.retry_scheduled.connect(self.status_line.show_countdown)
         c.answer_finished.connect(self._on_controller_answer_finished)
-        c.chat_added.connect(self.conversations.add_chat)
-        c.chat_renamed.connect(self.conversations.rename_chat)
-        c.current_chat_changed.connect(self.conversations.select_chat)
         c.settings_changed.connect(self._on_controller_settings_changed)
         c.models_loaded.connect(panel.set_models)
         c.models_failed.connect(panel.set_models_error)
         c.provider_changed.connect(self._on_provider_changed)
         c.key_saved.connect(self._on_controller_key_saved)
         c.key_save_failed.connect(self.welcome.show_message)
-        self.conversations.chat_selected.connect(c.select_chat)
         self.conversations.new_chat_requested.connect(self.new_chat)
+        for picked in (
+            self.conversations.conversation_selected,
+            self.conversations.hit_activated,
+            self.conversations.new_chat_requested,
+        ):
+            picked.connect(self._on_sidebar_picked)
         panel.settings_edited.connect(self._on_panel_settings_edited)
         panel.use_as_default_requested.connect(self._on_panel_use_as_default)
         panel.reset_requested.connect(self._on_panel_reset_requested)
@@ -276,6 +310,21 @@ class MainWindow(QMainWindow):
         self.controller.new_chat()
         self.composer.focus_input()
 
+    def _on_export(self) -> None:
+        self.exports.export_current()
+
+    def _on_import(self) -> None:
+        self.exports.import_file()
+
+    def _on_search(self) -> None:
+        """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
+        if self._narrow:
+            self._show_narrow_list(True)
+        elif not self.chats_action.isChecked():
+            self.chats_action.setChecked(True)
+            self._apply_layout()
+        self.conversations.focus_search()
+
     def toggle_settings(self) -> None:
         """Show or hide the settings panel; the choice is remembered (not when narrow)."""
         visible = not self.panel.isVisible()
@@ -283,6 +332,7 @@ class MainWindow(QMainWindow):
             self._settings_wanted = visible
             self._save_ui(settings_panel_visible=visible)
         self._narrow_settings_open = visible
+        self._narrow_list_open = False
         self._apply_layout()
         if visible:
             self.panel.model_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -320,15 +370,18 @@ class MainWindow(QMainWindow):
         if narrow != self._narrow:
             self._narrow = narrow
             self._narrow_settings_open = False
+            self._narrow_list_open = False
             self._apply_layout()
 
     def _apply_layout(self) -> None:
-        """Wide: chats | chat | settings. Narrow: the chat, or settings in its place."""
+        """Wide: chats | chat | settings. Narrow: the chat, or settings or the chat list
+        in its place."""
         if self._narrow:
             settings_open = self._narrow_settings_open
-            self.conversations.setVisible(False)
+            list_open = self._narrow_list_open and not settings_open
+            self.conversations.setVisible(list_open)
             self.panel.setVisible(settings_open)
-            self.chat_column.setVisible(not settings_open)
+            self.chat_column.setVisible(not (settings_open or list_open))
         else:
             self.conversations.setVisible(self.chats_action.isChecked())
             self.panel.setVisible(self._settings_wanted)
@@ -336,7 +389,23 @@ class MainWindow(QMainWindow):
         self.settings_action.setChecked(self.panel.isVisibleTo(self))
 
     def _on_chats_action_triggered(self) -> None:
+        if self._narrow:  # the list takes the chat's place; the wide choice stays as it was
+            self.chats_action.setChecked(not self.chats_action.isChecked())
+            self._show_narrow_list(not self._narrow_list_open)
+            return
         self._apply_layout()
+
+    def _show_narrow_list(self, show: bool) -> None:
+        self._narrow_list_open = show
+        if show:
+            self._narrow_settings_open = False
+        self._apply_layout()
+
+    def _on_sidebar_picked(self, *_args: object) -> None:
+        """A narrow window goes back to the chat once one was picked from the list."""
+        if self._narrow and self._narrow_list_open:
+            self._show_narrow_list(False)
+            self.composer.focus_input()
 
     # ------------------------------------------------------------ handlers
 

@@ -110,8 +110,51 @@ def _link(href: str, label: str, color: str) -> str:
     return f'<a href="{ESCAPE(href)}" style="color:{color}; text-decoration:none;">{label}</a>'
 
 
-def user_message(message: Message, entry_id: int, palette: Palette, images: Sequence[str]) -> str:
-    """A user turn: its text in a tinted box, thumbnails above, "Copy" below.
+@dataclass(frozen=True, slots=True)
+class TurnInfo:
+    """A turn's place among its versions (the ‹ 2/3 › switcher) and what it offers.
+
+    ``actions``: Edit / Regenerate / Delete links (off for a pane that cannot act on
+    them, e.g. a turn whose conversation is still being written).
+    """
+
+    version: int = 1
+    versions: int = 1
+    actions: bool = True
+
+
+SINGLE = TurnInfo()
+
+
+def version_switcher(entry_id: int, info: TurnInfo, palette: Palette) -> str:
+    """ "‹ 2/3 ›": each arrow a link to the version beside, plain at either end; "" for one."""
+    if info.versions <= 1:
+        return ""
+
+    def arrow(symbol: str, target: int) -> str:
+        # Spaces inside the link: a one-glyph link is too small a target for a click.
+        label = f"&nbsp;{symbol}&nbsp;"
+        if not 1 <= target <= info.versions:
+            return f'<span style="color:{palette.muted};">{label}</span>'
+        return _link(f"rill:version/{entry_id}/{target}", label, palette.link)
+
+    back, forward = arrow("‹", info.version - 1), arrow("›", info.version + 1)
+    return f"{back}{info.version}/{info.versions}{forward}"
+
+
+def turn_links(entry_id: int, color: str, labels: Sequence[tuple[str, str]]) -> list[str]:
+    """Action links ``(action, label)`` as ``rill:<action>/<entry_id>`` anchors."""
+    return [_link(f"rill:{action}/{entry_id}", label, color) for action, label in labels]
+
+
+def user_message(
+    message: Message,
+    entry_id: int,
+    palette: Palette,
+    images: Sequence[str],
+    info: TurnInfo = SINGLE,
+) -> str:
+    """A user turn: its text in a tinted box, thumbnails above, versions and actions below.
 
     ``images`` are resource names already registered on the document (never a URL
     from the message itself).
@@ -131,7 +174,11 @@ def user_message(message: Message, entry_id: int, palette: Palette, images: Sequ
         f'<p style="margin:0px; margin-bottom:{0 if i == len(paragraphs) - 1 else 8}px;">{p}</p>'
         for i, p in enumerate(paragraphs)
     )
-    copy = _link(f"rill:copy-message/{entry_id}", "Copy", palette.muted)
+    labels = [("copy-message", "Copy")]
+    if info.actions:
+        labels = [("edit", "Edit"), *labels, ("delete", "Delete")]
+    row = [version_switcher(entry_id, info, palette), *turn_links(entry_id, palette.muted, labels)]
+    under = " &nbsp;·&nbsp; ".join(bit for bit in row if bit)
     # Right-aligned and as wide as its text (up to the pane less a margin): the user's
     # turns read as "mine" at a glance, the answers keep the full width.
     return (
@@ -140,7 +187,7 @@ def user_message(message: Message, entry_id: int, palette: Palette, images: Sequ
         f"margin-right:{DOCUMENT_MARGIN_PX}px; "
         f"border-style:solid; border-color:{palette.user_border}; "
         f'background-color:{palette.user_bubble};"><tr><td>{body}</td></tr></table>'
-        + _small(copy, palette.muted, top=2, bottom=6, align="right")
+        + _small(under, palette.muted, top=2, bottom=6, align="right")
     )
 
 
@@ -205,11 +252,27 @@ def footer_facts(message: Message) -> list[str]:
     return facts
 
 
-def footer(message: Message, entry_id: int, palette: Palette) -> str:
-    """The line under a finished answer: model, finish reason, tokens, timings, Copy."""
-    parts = [ESCAPE(f) for f in footer_facts(message)]
-    parts.append(_link(f"rill:copy-message/{entry_id}", "Copy", palette.link))
-    return _small(" · ".join(parts), palette.muted, top=6, bottom=10)
+def footer(
+    message: Message,
+    entry_id: int,
+    palette: Palette,
+    info: TurnInfo = SINGLE,
+    *,
+    retry: bool = False,
+) -> str:
+    """The line under a finished answer: the versions and the actions (Copy, Regenerate
+    or, for an answer that never finished, Retry, and Delete) first, where the eye
+    finds them on any width; then model, finish reason, tokens and timings, which wrap
+    to a second line in a narrow pane."""
+    labels = [("copy-message", "Copy")]
+    if info.actions:
+        labels += [("regenerate", "⟳ Retry" if retry else "Regenerate"), ("delete", "Delete")]
+    actions = " · ".join(turn_links(entry_id, palette.link, labels))
+    switcher = version_switcher(entry_id, info, palette)
+    head = f"{switcher}&nbsp;&nbsp;&nbsp;{actions}" if switcher else actions
+    facts = " · ".join(ESCAPE(f) for f in footer_facts(message))
+    line = f"{head}&nbsp;&nbsp;&nbsp; {facts}" if facts else head
+    return _small(line, palette.muted, top=6, bottom=10)
 
 
 def stopped_marker(palette: Palette, label: str) -> str:

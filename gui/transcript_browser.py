@@ -37,6 +37,9 @@ class TranscriptBrowser(QTextBrowser):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         self._following = True
+        # False while newer messages are out of the document (see transcript_window):
+        # the bottom of the view is then not the end of the chat, nothing to follow.
+        self.bottom_is_end = True
         self._scrolling = False  # set while we move the scroll bar ourselves
         self._anchor: QTextCursor | None = None  # see keep_in_place
         self._anchor_y = 0
@@ -72,16 +75,51 @@ class TranscriptBrowser(QTextBrowser):
         self._anchor = None
         self._move_to_bottom()
 
-    def keep_in_place(self) -> None:
+    def scroll_to_position(self, position: int, margin: int = 0) -> None:
+        """Put document ``position`` near the top of the view and stop following the end.
+
+        The place is then pinned like a reader's own (see :meth:`keep_in_place`), so
+        history still arriving above does not move it.
+        """
+        self._following = False
+        self._anchor = None
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(position)
+        bar = self.verticalScrollBar()
+        self._scrolling = True
+        try:
+            bar.setValue(bar.value() + self.cursorRect(cursor).top() - margin)
+        finally:
+            self._scrolling = False
+        bottom = bar.value() >= bar.maximum() - BOTTOM_SLACK_PX
+        self._following = bottom and self.bottom_is_end
+
+    def near_top(self) -> bool:
+        """Whether the reader is within two screens of the top of what is rendered."""
+        return self.verticalScrollBar().value() < 2 * self.viewport().height()
+
+    def near_bottom(self) -> bool:
+        """Whether the reader is within two screens of the bottom of what is rendered."""
+        bar = self.verticalScrollBar()
+        return bar.value() > bar.maximum() - 2 * self.viewport().height()
+
+    def keep_in_place(self, below: int | None = None) -> None:
         """Pin what the reader sees: content arriving above must not move it.
 
-        The text at the top of the viewport is remembered with a QTextCursor (which the
-        document moves along with its text) and brought back to the same height after
-        every layout change, until the user scrolls or follows the end again.
+        Some text is remembered with a QTextCursor (which the document moves along with
+        its text) and brought back to the same height after every layout change, until
+        the user scrolls or follows the end again. ``below``: a position that all the
+        coming insertions are above (what is shown of a history loading newest first);
+        everything after it moves by the same amount, so it serves as well as the text
+        at the top of the view, and costs no hit test through a long document.
         """
         if self._following or self._anchor is not None:
             return
-        self._anchor = self.cursorForPosition(QPoint(0, 0))
+        if below is None:
+            self._anchor = self.cursorForPosition(QPoint(0, 0))
+        else:
+            self._anchor = QTextCursor(self.document())
+            self._anchor.setPosition(below)
         self._anchor_y = self.cursorRect(self._anchor).top()
 
     def restore_place(self) -> None:
@@ -117,7 +155,8 @@ class TranscriptBrowser(QTextBrowser):
         # Only the user moves the bar here (wheel, drag, keys): follow exactly when
         # they left it at the bottom; their new place is theirs, not a pinned one.
         self._anchor = None
-        self._following = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK_PX
+        bottom = value >= self.verticalScrollBar().maximum() - BOTTOM_SLACK_PX
+        self._following = bottom and self.bottom_is_end
 
     # ------------------------------------------------------------ painting
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
@@ -94,7 +95,12 @@ class Transcript:
         self.palette = chrome.LIGHT
         self.show_thoughts = True
         self.waiting_phase = 0
-        self.loaded_from = 0  # entries before this index are not in the document yet
+        # Entries before loaded_from are not in the document yet (history loads newest
+        # first); the last newer_unloaded were taken out again (see transcript_window).
+        self.loaded_from = 0
+        self.newer_unloaded = 0
+        # Versions and actions of a message (the store knows them; a bare pane: none).
+        self.turn_info: Callable[[Message], chrome.TurnInfo] = lambda _m: chrome.SINGLE
         self._next_id = 0
         self._by_id: dict[int, Entry] = {}
 
@@ -102,14 +108,44 @@ class Transcript:
 
     def new_entry(self, message: Message) -> Entry:
         """Append an entry (at the end of the document, not rendered yet)."""
-        entry = Entry(self._next_id, len(self.entries), message, self.doc.end)
-        self._next_id += 1
-        self.entries.append(entry)
-        self._by_id[entry.id] = entry
-        return entry
+        return self.new_entries([message])[0]
+
+    def new_entries(self, messages: Iterable[Message]) -> list[Entry]:
+        """Append entries for ``messages``, none rendered yet (thousands cost milliseconds)."""
+        end, first = self.doc.end, len(self.entries)
+        made = [
+            Entry(self._next_id + n, first + n, message, end) for n, message in enumerate(messages)
+        ]
+        self._next_id += len(made)
+        self.entries += made
+        self._by_id.update((entry.id, entry) for entry in made)
+        return made
+
+    def prepend(self, messages: list[Message]) -> None:
+        """Put entries for older ``messages`` in front, waiting to be rendered like the
+        rest of a history that is still loading (see :meth:`load_older`)."""
+        if not messages:
+            return
+        start = self.entries[0].start if self.entries else self.doc.end
+        made = [Entry(self._next_id + n, n, m, start) for n, m in enumerate(messages)]
+        self._next_id += len(made)
+        for entry in self.entries:
+            entry.index += len(made)
+        self.entries[:0] = made
+        self._by_id.update((entry.id, entry) for entry in made)
+        self.loaded_from += len(made)
 
     def find(self, entry_id: int) -> Entry | None:
         return self._by_id.get(entry_id)
+
+    @property
+    def loaded_to(self) -> int:
+        """Entries from here on are not in the document (0 newer unloaded: the end)."""
+        return len(self.entries) - self.newer_unloaded
+
+    def is_rendered(self, index: int) -> bool:
+        """Whether entry ``index`` is in the document now."""
+        return self.loaded_from <= index < self.loaded_to
 
     def clear(self) -> None:
         """Forget every entry; the document is emptied (thumbnails too)."""
@@ -117,16 +153,18 @@ class Transcript:
         self._by_id.clear()
         self.codes.clear()
         self.document.clear()
-        self.loaded_from = 0
+        self.loaded_from = self.newer_unloaded = 0
 
     def truncate(self, keep: int) -> None:
         """Remove the entries from index ``keep`` on (and their regions)."""
         if keep >= len(self.entries):
             return
-        start = self.entries[keep].start
-        self.doc.remove(start, self.doc.end - start)
+        if keep < self.loaded_to:
+            start = self.entries[keep].start
+            self.doc.remove(start, self.doc.end - start)
         for entry in self.entries[keep:]:
             del self._by_id[entry.id]
+        self.newer_unloaded = max(0, self.newer_unloaded - (len(self.entries) - keep))
         del self.entries[keep:]
         self.loaded_from = min(self.loaded_from, keep)
 
@@ -137,6 +175,7 @@ class Transcript:
         for entry in self.entries:
             entry.start, entry.lengths = 0, [0] * SEGMENTS
         self.loaded_from = len(self.entries)
+        self.newer_unloaded = 0
 
     # ------------------------------------------------------------ segments
 
@@ -156,7 +195,8 @@ class Transcript:
         message = entry.message
         if message.role is Role.USER:
             images = self._register_images(entry)
-            html = chrome.user_message(message, entry.id, self.palette, images)
+            info = self.turn_info(message)
+            html = chrome.user_message(message, entry.id, self.palette, images, info)
             self.set_segment(entry, HEAD, html, shift=shift)
             return
         self.render_thoughts(entry, shift=shift)
@@ -211,11 +251,27 @@ class Transcript:
         if message.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
             return chrome.error_card(message, palette, notice)
         marks = ""
+        interrupted = message.status is MessageStatus.INTERRUPTED
         if message.status is MessageStatus.STOPPED:
             marks = chrome.stopped_marker(palette, "Stopped")
-        elif message.status is MessageStatus.INTERRUPTED:
+        elif interrupted:
             marks = chrome.stopped_marker(palette, "Interrupted: the app closed mid-answer")
-        return marks + chrome.footer(message, entry.id, palette) + notice
+        info = self.turn_info(message)
+        footer = chrome.footer(message, entry.id, palette, info, retry=interrupted)
+        return marks + footer + notice
+
+    def refresh_chrome(self, entry: Entry) -> None:
+        """Render again what shows a turn's versions and actions (its text stays)."""
+        if not self.is_rendered(entry.index) or (entry.live and entry.final is None):
+            return
+        self.doc.begin_edit()
+        try:
+            if entry.message.role is Role.USER:
+                self.render(entry)
+            else:
+                self.set_segment(entry, STATUS, self.status_html(entry))
+        finally:
+            self.doc.end_edit()
 
     def notice_html(self, entry: Entry, *, retrying: bool) -> str:
         notice = entry.notice
@@ -273,43 +329,6 @@ class Transcript:
             self.set_segment(entry, STATUS, self.status_html(entry), shift=False)
         finally:
             self.doc.end_edit()
-
-    # ------------------------------------------------------------ history
-
-    def load_older(self, deadline: float) -> int:
-        """Render entries before ``loaded_from``, newest first, until ``deadline``.
-
-        Each goes in front of what is shown, so the bottom of the chat (what the user
-        looks at) is complete first. Returns the number of characters inserted.
-        """
-        k = self.loaded_from
-        if k == 0:
-            return 0
-        at = self.entries[k].start if k < len(self.entries) else self.doc.end
-        batch: list[Entry] = []
-        inserted = 0
-        self.doc.begin_edit()
-        try:
-            while k > 0:
-                entry = self.entries[k - 1]
-                entry.start, entry.lengths = at, [0] * SEGMENTS
-                self.render(entry, shift=False)
-                size = entry.end - at
-                for later in batch:
-                    later.start += size
-                batch.append(entry)
-                inserted += size
-                k -= 1
-                if time.perf_counter() >= deadline:
-                    break
-        finally:
-            self.doc.end_edit()
-        for entry in self.entries[self.loaded_from :]:
-            entry.start += inserted
-        for entry in self.entries[:k]:
-            entry.start = at
-        self.loaded_from = k
-        return inserted
 
     # ------------------------------------------------------------ helpers
 

@@ -40,6 +40,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from rill.gui.tasks import asyncgen_hooks
+from tests.gui.history_support import history_window  # noqa: F401 (a fixture)
 
 T = TypeVar("T")
 

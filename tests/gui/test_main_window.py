@@ -105,7 +105,9 @@ def test_shortcuts(qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemin
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
         window.controller.send("first chat")
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert len(window.conversations.chat_ids()) == 2
+    # The saved chat is listed; the new one joins the list with its first message.
+    qtbot.waitUntil(lambda: len(window.conversations.conversation_ids()) == 1)
+    assert window.conversations.selected_id() is None
     assert window.view.messages == []
     with qtbot.waitSignal(window.closed, timeout=2000):
         qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
@@ -120,13 +122,13 @@ def test_picking_a_chat_in_the_list_shows_it(
         with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
             window.controller.send(text)
         window.new_chat()
-    first = window.conversations.chat_ids()[-1]
-    window.conversations.list.setCurrentRow(window.conversations.list.count() - 1)
-    assert window.controller.current_chat.id == first
-    assert "alpha question" in window.view.plain_text()
-    assert window.conversations.list.item(window.conversations.list.count() - 1).text() == (
-        "alpha question"
-    )
+    sidebar = window.conversations
+    qtbot.waitUntil(lambda: len(sidebar.conversation_ids()) == 2)
+    oldest = sidebar.model.index(1)  # newest first
+    assert oldest.data() == "alpha question"
+    sidebar.list.setCurrentIndex(oldest)
+    qtbot.waitUntil(lambda: "alpha question" in window.view.plain_text())
+    assert "beta question" not in window.view.plain_text()
 
 
 def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:

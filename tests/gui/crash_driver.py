@@ -1,0 +1,38 @@
+"""Runs the real ``rill.gui.app.main()`` and sends one prompt (for test_crash).
+
+Usage: ``python -m tests.gui.crash_driver "<prompt>"``. The prompt is typed into the
+composer and sent with Enter; "driver: streaming" is printed once the answer streams.
+The test then kills this process with SIGKILL, as a crash or a power button would.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+
+from rill.gui import app
+from rill.gui.main_window import MainWindow
+from rill.gui.tasks import TaskLauncher
+
+_original_run = app.run
+
+
+async def _driven_run(window: MainWindow, launcher: TaskLauncher) -> int:
+    def on_status(text: str) -> None:
+        if text.startswith("Streaming"):
+            print("driver: streaming", flush=True)
+
+    def send() -> None:
+        QTest.keyClicks(window.composer.edit, sys.argv[1])
+        QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+
+    window.controller.status_changed.connect(on_status)
+    QTimer.singleShot(0, send)
+    return await _original_run(window, launcher)
+
+
+if __name__ == "__main__":
+    app.run = _driven_run
+    sys.exit(app.main())

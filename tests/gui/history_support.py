@@ -1,0 +1,123 @@
+"""Fixtures and helpers for the conversation-history GUI tests (sidebar, versions,
+persistence, crash): windows built as ``main()`` builds them, over a real SQLite store
+under the test's RILL_HOME, talking to the fake Gemini server."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from rill.core.settings import load_settings
+from rill.core.types import Message
+from rill.gui.app import connect_provider, create_window, present
+from rill.gui.main_window import MainWindow
+from rill.gui.tasks import TaskLauncher
+from rill.gui.theme import ThemeManager
+from tests.fakes.gemini_server import FakeGemini
+
+MakeWindow = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def history_window(
+    qtbot: QtBot,
+    qloop: qasync.QEventLoop,
+    qapp: QApplication,
+    fake_gemini: FakeGemini,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MakeWindow]:
+    """``history_window(start=True)``: a shown window whose store is open and list filled.
+
+    Registered for tests/gui in its conftest.
+    """
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    made: list[tuple[MainWindow, ThemeManager]] = []
+
+    from tests.gui.conftest import run_until_done  # conftest imports this module
+
+    def make(*, start: bool = True) -> MainWindow:
+        loaded = load_settings()
+        theme = ThemeManager(qapp, loaded.settings.ui.theme)
+        theme.apply()
+        window = create_window(loaded, TaskLauncher(), theme)
+        made.append((window, theme))
+        run_until_done(qloop, connect_provider(window))
+        with qtbot.waitActive(window):
+            present(window)
+        if start:
+            run_until_done(qloop, window.history.start())
+        return window
+
+    yield make
+    for window, theme in made:
+        close(qloop, window)
+        window.deleteLater()
+        theme.deleteLater()
+    qapp.setStyleSheet("")
+    qapp.setPalette(QPalette())
+
+
+def close(qloop: qasync.QEventLoop, window: MainWindow) -> None:
+    """Shut a window down as the app does: answers settle, the store writes and closes."""
+    from tests.gui.conftest import run_until_done
+    if window.isVisible():
+        window.close()
+    run_until_done(qloop, window.controller.shutdown(), timeout=15)
+
+
+def send(qtbot: QtBot, window: MainWindow, text: str, timeout: int = 5000) -> Message:
+    """Send ``text`` in the current chat and wait until its answer settled and was saved."""
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=timeout) as blocker:
+        assert window.controller.send(text)
+    message = blocker.args[1]
+    assert isinstance(message, Message)
+    wait_saved(qtbot, window)
+    return message
+
+
+def wait_saved(qtbot: QtBot, window: MainWindow, timeout: int = 5000) -> None:
+    """Wait until every write queued for the chats of ``window`` is done."""
+    records = list(window.history.persistence.records.values())
+    qtbot.waitUntil(
+        lambda: all(r.last_write is None or r.last_write.done() for r in records), timeout=timeout
+    )
+
+
+def db_path(home: Path) -> Path:
+    return home / "data" / "rill.sqlite"
+
+
+def db_rows(home: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """Read the store file directly (another connection, as another process would)."""
+    conn = sqlite3.connect(db_path(home))
+    try:
+        return [tuple(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
+def href(window: MainWindow, action: str, index: int, *extra: object) -> str:
+    """The link of a turn action (``rill:regenerate/<entry>``) under message ``index``."""
+    window.view.settle()
+    entry = window.view._transcript.entries[index]
+    return "/".join([f"rill:{action}", str(entry.id), *map(str, extra)])
+
+
+def click(qtbot: QtBot, window: MainWindow, action: str, index: int, *extra: object) -> None:
+    """Click a turn's action link the way a user does."""
+    from tests.gui.chat_view_support import click_anchor
+
+    click_anchor(qtbot, window.view, href(window, action, index, *extra))
+
+
+def texts(window: MainWindow) -> list[str]:
+    """The text of each message the chat pane shows, in order."""
+    return [m.text for m in window.view.messages]
