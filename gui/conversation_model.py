@@ -73,17 +73,17 @@ class ConversationModel(QAbstractListModel):
             self.set_rows(rows)
 
     def set_rows(self, rows: Mapping[int, ConversationSummary]) -> None:
-        """Rows read from the store; each one's row repaints."""
+        """Rows read from the store; the span of rows they fill repaints once."""
         for cid, summary in rows.items():
             self._asked.discard(cid)
             self._rows[cid] = summary
             self._rows.move_to_end(cid)
-            row = self.row_of(cid)
-            if row is not None:
-                index = self.index(row)
-                self.dataChanged.emit(index, index)
         while len(self._rows) > CACHE_ROWS:
             self._rows.popitem(last=False)
+        wanted = set(rows)
+        filled = [row for row, key in enumerate(self._keys) if -key[2] in wanted]
+        if filled:
+            self.dataChanged.emit(self.index(filled[0]), self.index(filled[-1]))
 
     def upsert(self, summary: ConversationSummary) -> int:
         """Add or update a conversation and move it to where it now sorts; its row."""

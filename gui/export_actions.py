@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from rill.core import export
 from rill.core.store import Store
+from rill.core.store_types import ConversationSummary
 from rill.gui.history import History
 from rill.gui.persistence import summary_of
 from rill.gui.tasks import TaskLauncher
@@ -133,9 +134,8 @@ class ExportImport(QObject):
         self.launcher.run("import", self._import(path))
 
     async def _import(self, path: Path) -> None:
-        def job(store: Store) -> object:
-            cid = import_from_file(store, path)
-            return summary_of(store, cid)
+        def job(store: Store) -> ConversationSummary | None:
+            return summary_of(store, import_from_file(store, path))
 
         try:
             summary = await self.history.worker.write(job, awaited=True)
@@ -145,5 +145,5 @@ class ExportImport(QObject):
         if summary is None:
             return
         self.history.persistence.conversation_saved.emit(summary)
-        self.history.loader.show(summary.id)  # type: ignore[attr-defined]
-        self.finished.emit(f"Imported “{summary.title or path.name}”.")  # type: ignore[attr-defined]
+        self.history.loader.show(summary.id)
+        self.finished.emit(f"Imported “{summary.title or path.name}”.")

@@ -83,6 +83,9 @@ class History(QObject):
             self.notify(report.message)
         keys, rows = await self.worker.read(_first_page)
         self.sidebar.model.set_keys(keys, rows)
+        for record in list(self.persistence.records.values()):
+            if record.conversation_id is not None:  # saved while the list was being read
+                self.persistence.refresh_summary(record)
         self.sidebar.select(self.persistence.current.conversation_id or NO_CONVERSATION)
         cutoff = time.time() - TRASH_DAYS * 86400
         self.worker.write(lambda store: store.purge_deleted(older_than=cutoff))

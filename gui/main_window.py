@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -123,18 +124,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._connect(launcher)
-        # The chat history: the store opens off the UI thread when start() runs.
-        self.history = History(
-            self.controller,
-            self.view,
-            self.conversations,
-            self.action_bar,
-            launcher,
-            self.show_notice,
-            self,
-        )
-        self.exports = ExportImport(self.history, launcher, self, self)
-        self.exports.finished.connect(self.status_line.set_state)
+        self._build_history(launcher)
         self.panel.set_settings(self.controller.settings)
         self.view.set_show_thoughts(self.controller.settings.include_thoughts)
         if self.controller.has_provider or not key_lookup_pending:
@@ -219,11 +209,7 @@ class MainWindow(QMainWindow):
         self.attach_action = self._action("&Attach images…", "", self.composer.open_file_dialog)
         self.uri_action = self._action("Add image by &URI…", "", self.composer.open_uri_dialog)
         file_menu.addAction(self.new_chat_action)
-        self.export_action = self._action("&Export conversation…", "Ctrl+Shift+E", self._on_export)
-        self.import_action = self._action("&Import conversation…", "", self._on_import)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_action)
-        file_menu.addAction(self.import_action)
+        self._add_file_actions(file_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.attach_action)
         file_menu.addAction(self.uri_action)
@@ -234,11 +220,7 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action("&Stop answer", "Esc", self.controller.stop)
         self.stop_action.setEnabled(False)
         chat_menu.addAction(self.stop_action)
-        self.search_action = self._action("&Search all chats", "Ctrl+F", self._on_search)
-        # Ctrl+Z in a text field still undoes typing: text fields take it first.
-        self.undo_action = self._action("&Undo delete", "Ctrl+Z", self.action_bar.trigger)
-        chat_menu.addAction(self.search_action)
-        chat_menu.addAction(self.undo_action)
+        self._add_history_actions(chat_menu)
         view_menu = bar.addMenu("&View")
         self.focus_action = self._action("&Focus input", "Ctrl+L", self.composer.focus_input)
         self.settings_action = self._action("&Settings", "Ctrl+,", self.toggle_settings)
@@ -279,12 +261,6 @@ class MainWindow(QMainWindow):
         c.key_saved.connect(self._on_controller_key_saved)
         c.key_save_failed.connect(self.welcome.show_message)
         self.conversations.new_chat_requested.connect(self.new_chat)
-        for picked in (
-            self.conversations.conversation_selected,
-            self.conversations.hit_activated,
-            self.conversations.new_chat_requested,
-        ):
-            picked.connect(self._on_sidebar_picked)
         panel.settings_edited.connect(self._on_panel_settings_edited)
         panel.use_as_default_requested.connect(self._on_panel_use_as_default)
         panel.reset_requested.connect(self._on_panel_reset_requested)
@@ -309,6 +285,39 @@ class MainWindow(QMainWindow):
     def new_chat(self) -> None:
         self.controller.new_chat()
         self.composer.focus_input()
+
+    def _build_history(self, launcher: TaskLauncher) -> None:
+        """The chat history (its store opens off the UI thread when start() runs) and
+        File → Export/Import."""
+        self.history = History(
+            self.controller,
+            self.view,
+            self.conversations,
+            self.action_bar,
+            launcher,
+            self.show_notice,
+            self,
+        )
+        self.exports = ExportImport(self.history, launcher, self, self)
+        self.exports.finished.connect(self.status_line.set_state)
+        sidebar = self.conversations
+        for picked in (sidebar.conversation_selected, sidebar.hit_activated):
+            picked.connect(self._on_sidebar_picked)
+        sidebar.new_chat_requested.connect(self._on_sidebar_picked)
+
+    def _add_file_actions(self, menu: QMenu) -> None:
+        """File → Export conversation… and Import conversation…"""
+        self.export_action = self._action("&Export conversation…", "Ctrl+Shift+E", self._on_export)
+        self.import_action = self._action("&Import conversation…", "", self._on_import)
+        menu.addSeparator()
+        menu.addActions([self.export_action, self.import_action])
+
+    def _add_history_actions(self, menu: QMenu) -> None:
+        """Chat → Search all chats (Ctrl+F) and Undo delete (Ctrl+Z)."""
+        self.search_action = self._action("&Search all chats", "Ctrl+F", self._on_search)
+        # Ctrl+Z in a text field still undoes typing: text fields take it first.
+        self.undo_action = self._action("&Undo delete", "Ctrl+Z", self.action_bar.trigger)
+        menu.addActions([self.search_action, self.undo_action])
 
     def _on_export(self) -> None:
         self.exports.export_current()

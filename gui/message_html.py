@@ -174,11 +174,7 @@ def user_message(
         f'<p style="margin:0px; margin-bottom:{0 if i == len(paragraphs) - 1 else 8}px;">{p}</p>'
         for i, p in enumerate(paragraphs)
     )
-    labels = [("copy-message", "Copy")]
-    if info.actions:
-        labels = [("edit", "Edit"), *labels, ("delete", "Delete")]
-    row = [version_switcher(entry_id, info, palette), *turn_links(entry_id, palette.muted, labels)]
-    under = " &nbsp;·&nbsp; ".join(bit for bit in row if bit)
+    under = _user_actions(entry_id, info, palette)
     # Right-aligned and as wide as its text (up to the pane less a margin): the user's
     # turns read as "mine" at a glance, the answers keep the full width.
     return (
@@ -189,6 +185,15 @@ def user_message(
         f'background-color:{palette.user_bubble};"><tr><td>{body}</td></tr></table>'
         + _small(under, palette.muted, top=2, bottom=6, align="right")
     )
+
+
+def _user_actions(entry_id: int, info: TurnInfo, palette: Palette) -> str:
+    """The line under a user turn: ‹ n/m ›, Edit, Copy, Delete."""
+    labels = [("copy-message", "Copy")]
+    if info.actions:
+        labels = [("edit", "Edit"), *labels, ("delete", "Delete")]
+    row = [version_switcher(entry_id, info, palette), *turn_links(entry_id, palette.muted, labels)]
+    return " &nbsp;·&nbsp; ".join(bit for bit in row if bit)
 
 
 def _short(uri: str, limit: int = 60) -> str:

@@ -116,20 +116,9 @@ class SearchHitDelegate(QStyledItemDelegate):
         text = palette.color(QPalette.ColorRole.Text)
         muted = QColor(text)
         muted.setAlphaF(0.62)
-        date = when(hit.created_at)
-        date_w = metrics.horizontalAdvance(date) + 8
         head = QRect(rect.left(), rect.top(), rect.width(), metrics.height())
-        bold = painter.font()
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(text)
-        title = QFontMetrics(bold).elidedText(
-            hit.title or "Untitled", Qt.TextElideMode.ElideRight, max(0, head.width() - date_w)
-        )
-        painter.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        self._paint_head(painter, head, hit, text, muted)
         painter.setFont(font)
-        painter.setPen(muted)
-        painter.drawText(head, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
         who = "You: " if hit.role is Role.USER else ""
         self._doc.setDefaultFont(font)
         self._doc.setTextWidth(rect.width())
@@ -144,6 +133,26 @@ class SearchHitDelegate(QStyledItemDelegate):
         context = QAbstractTextDocumentLayout.PaintContext()
         context.clip = clip
         self._doc.documentLayout().draw(painter, context)
+
+    @staticmethod
+    def _paint_head(
+        painter: QPainter, head: QRect, hit: SearchHit, text: QColor, muted: QColor
+    ) -> None:
+        """The conversation's title in bold, the message's date on the right."""
+        date = when(hit.created_at)
+        date_w = painter.fontMetrics().horizontalAdvance(date) + 8
+        font = painter.font()
+        bold = painter.font()
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text)
+        title = QFontMetrics(bold).elidedText(
+            hit.title or "Untitled", Qt.TextElideMode.ElideRight, max(0, head.width() - date_w)
+        )
+        painter.drawText(head, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(font)
+        painter.setPen(muted)
+        painter.drawText(head, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
 
     def _lines_height(self, lines: int) -> float:
         """The height of the snippet's first ``lines`` lines, so none shows cut in half."""

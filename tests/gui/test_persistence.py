@@ -264,3 +264,18 @@ def test_the_cli_export_matches_what_the_chat_pane_shows(
     plain = window.view.plain_text()
     positions = [plain.index(m.text) for m in window.view.messages]
     assert positions == sorted(positions)
+
+
+def test_without_a_usable_store_the_app_says_so_and_chats_in_memory(
+    qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, hermetic_profile: Path
+) -> None:
+    hermetic_profile.mkdir(parents=True, exist_ok=True)
+    (hermetic_profile / "data").write_text("a file where the data folder should be")
+    window = history_window()
+    assert "could not be opened" in window.notice.label.text()
+    fake_gemini.push(stream(["Still here."]))
+    send(qtbot, window, "Hello?")
+    assert texts(window) == ["Hello?", "Still here."]
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.controller.regenerate(1)  # versions need the store; answering again does not
+    assert texts(window)[0] == "Hello?" and len(texts(window)) == 2

@@ -254,3 +254,25 @@ def test_search_stays_fast_and_ignores_stale_answers(
     assert (time.perf_counter() - started) < 1.0
     sidebar.search.setText("zzzznothing")
     qtbot.waitUntil(lambda: sidebar.hint.text() == "No messages match.", timeout=3000)
+
+
+def test_a_narrow_window_shows_the_list_in_place_of_the_chat(
+    qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = history_window()
+    three_chats(qtbot, window, fake_gemini)
+    sidebar = window.conversations
+    sidebar.list.setCurrentIndex(sidebar.model.index(1))  # beta
+    qtbot.waitUntil(lambda: texts(window) == ["beta", "B."])
+    window.resize(480, 640)
+    qtbot.waitUntil(lambda: not sidebar.isVisible())
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert sidebar.isVisible() and not window.chat_column.isVisible()
+    assert sidebar.search.hasFocus() and sidebar.selected_id() == sidebar.model.id_at(1)
+    sidebar.list.setCurrentIndex(sidebar.model.index(2))  # alpha
+    qtbot.waitUntil(lambda: texts(window) == ["alpha", "A."])
+    assert window.chat_column.isVisible() and not sidebar.isVisible()
+    window.chats_action.trigger()  # View → Chat list
+    assert sidebar.isVisible() and sidebar.selected_id() == sidebar.model.id_at(2)
+    window.chats_action.trigger()
+    assert window.chat_column.isVisible() and window.chats_action.isChecked()
