@@ -1,45 +1,39 @@
-"""The images waiting in the composer, and the worker threads that make them ready.
+"""The images waiting in the composer, and the workers that make them ready.
 
 Widgets only connect here; this QObject owns the preparation tasks (through the
-window's TaskLauncher) and a two-thread pool for Pillow, so nothing heavy runs on the
-UI thread. Each image gets a placeholder at once, a thumbnail as soon as a reduced
-decode allows, then its prepared form (``prepare_image``) for sending. Two workers:
-measured best on a 2-CPU machine; more only queue behind each other on the GIL.
+window's TaskLauncher) and the image workers (``rill.gui.image_workers``: two worker
+processes for Pillow, so its GIL-holding stretches never delay the UI thread, and two
+threads for Qt decodes). Each image gets a placeholder at once, a thumbnail as soon as
+a reduced decode allows, then its prepared form (``prepare_image``) for sending.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import itertools
 import logging
-import os
-import sys
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from rill.core.attachments import ImageUri
-from rill.core.images import ImageError, ImageLimits, PreparedImage, make_thumbnail, prepare_image
+from rill.core.images import ImageError, ImageLimits, PreparedImage
 from rill.gui.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
 from rill.gui.image_drop import ImagePayload
+from rill.gui.image_workers import SWITCH_INTERVAL_S as SWITCH_INTERVAL_S
+from rill.gui.image_workers import WORKER_NICENESS as WORKER_NICENESS
+from rill.gui.image_workers import WORKERS as WORKERS
+from rill.gui.image_workers import ImageWorkers, prepare_job, thumbnail_job
 from rill.gui.tasks import TaskLauncher
 from rill.gui.turn_attachments import image_limits
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 100  # per message: a sane cap that still allows a photo album
-WORKERS = 2
-WORKER_NICENESS = 10  # added to the workers' nice value: background work yields the CPU
-SWITCH_INTERVAL_S = 0.001  # GIL hand-over interval while images are being prepared
 Source = Path | bytes | QImage | ImageUri
 
 
@@ -95,64 +89,14 @@ class QueuedImage:
         raise ImageError(self.name, reason, code="removed")
 
 
-def _lower_priority() -> None:
-    """Run this worker thread at a lower CPU priority than the UI thread (Linux).
-
-    With two CPUs, two busy decoders and the UI thread compete for cores; the
-    scheduler then lets the UI thread in first, and the workers lose only idle time.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
-
-
-class ImageWorkers:
-    """A dedicated thread pool for image work, awaited from the qasync loop.
-
-    While any job runs, the interpreter's switch interval is 1 ms instead of 5: Pillow
-    holds the GIL for a few milliseconds at a time between the stretches where it lets
-    go, and with two busy workers the UI thread otherwise waits several 5 ms rounds
-    for its turn (measured with bench/bench_attach_ui.py: p99 stall 7.2 → 5.8 ms).
-    """
-
-    def __init__(self, workers: int = WORKERS) -> None:
-        self._pool = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="rill-image", initializer=_lower_priority
-        )
-        self._active = 0
-        self._saved_interval = 0.0
-
-    async def run(self, fn: Callable[..., T], *args: object) -> T:
-        self._enter()
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-        finally:
-            self._leave()
-
-    def _enter(self) -> None:
-        if self._active == 0:
-            self._saved_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._saved_interval, SWITCH_INTERVAL_S))
-        self._active += 1
-
-    def _leave(self) -> None:
-        self._active -= 1
-        if self._active == 0:
-            sys.setswitchinterval(self._saved_interval)
-
-    def shutdown(self) -> None:
-        """Drop queued work; a decode already running finishes on its own."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _thumbnail(source: Path | bytes, side: int, name: str) -> bytes:
-    return make_thumbnail(source, side, name=name)
-
-
-def _prepare(source: Path | bytes | QImage, name: str, limits: ImageLimits) -> PreparedImage:
-    data = png_bytes(source) if isinstance(source, QImage) else source
-    prepared = prepare_image(data, name=name, limits=limits)
-    hash(prepared.data)  # cached by the bytes object: the UI thread never pays for it
+async def _prepare(
+    workers: ImageWorkers, source: Path | bytes | QImage, name: str, limits: ImageLimits
+) -> PreparedImage:
+    """``prepare_image`` in a worker process (a pasted QImage is PNG-encoded on a thread)."""
+    data = await workers.run(png_bytes, source) if isinstance(source, QImage) else source
+    prepared = await workers.run_isolated(prepare_job, data, name, limits)
+    # The bytes' hash is cached by the object: the UI thread never pays for it.
+    await workers.run(hash, prepared.data)
     return prepared
 
 
@@ -264,7 +208,7 @@ class AttachmentQueue(QObject):
             self.remove(item)
 
     def shutdown(self) -> None:
-        """Stop taking work (the window is closing)."""
+        """Stop taking work and stop the worker processes (the window is closing)."""
         self.workers.shutdown()
 
     # ------------------------------------------------------------ progress
@@ -303,7 +247,7 @@ class AttachmentQueue(QObject):
             await self._first_thumbnail(item)
             source = item.source
             assert not isinstance(source, ImageUri)
-            prepared = await self.workers.run(_prepare, source, item.name, self.limits)
+            prepared = await _prepare(self.workers, source, item.name, self.limits)
         except ImageError as error:
             self._fail(item, str(error))
             return
@@ -329,8 +273,8 @@ class AttachmentQueue(QObject):
         if isinstance(source, QImage | ImageUri) or source_size(source) < BIG_FILE_BYTES:
             return
         try:
-            thumb = await self.workers.run(
-                _thumbnail, source, self.limits.thumbnail_side, item.name
+            thumb = await self.workers.run_isolated(
+                thumbnail_job, source, self.limits.thumbnail_side, item.name
             )
         except ImageError as error:
             if error.code != "unsupported":  # HEIC without a decoder still goes as it is

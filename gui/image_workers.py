@@ -1,0 +1,221 @@
+"""Where image work runs: worker processes for Pillow, a thread pool for the rest.
+
+Pillow holds the GIL for a few milliseconds at a time while it decodes, resamples and
+encodes; with two busy decoder threads the UI thread sometimes waited 50–90 ms for its
+turn on a loaded 2-CPU machine (bench/bench_attach_ui.py). ``prepare_image`` and
+``make_thumbnail`` therefore run in worker processes, which share no GIL with the UI:
+a ``ProcessPoolExecutor`` over the ``spawn`` context (a Qt process must never fork),
+created on first use, kept warm, and shut down with the window. Results come back
+pickled (``PreparedImage`` is plain data); an ``ImageError`` is made picklable here,
+so its message still names the file. If the processes cannot start, the same work
+runs on the threads, as it used to.
+
+Qt work (``QImage`` to PNG, preview decodes) stays on the threads: Qt lets go of the
+GIL while it works. This module imports nothing from Qt, so a worker process loads
+only Pillow and ``rill.core``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copyreg
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rill.core.images import ImageError, ImageLimits, PreparedImage, make_thumbnail, prepare_image
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+WORKERS = 2  # measured best on a 2-CPU machine
+WORKER_NICENESS = 10  # added to the workers' nice value: background work yields the CPU
+SWITCH_INTERVAL_S = 0.001  # GIL hand-over interval while images are being prepared
+START_METHOD = "spawn"  # never "fork": a forked Qt process inherits locks and threads
+
+
+# ------------------------------------------------------------ picklable errors
+
+
+def _rebuild_image_error(source: str, reason: str, code: str, state: dict[str, Any]) -> ImageError:
+    error = ImageError(source, reason, code=code)
+    error.__dict__.update(state)
+    return error
+
+
+def _reduce_image_error(error: ImageError) -> tuple[Any, ...]:
+    # The default reduction calls ImageError(message), which lacks ``reason``: the
+    # parent could not unpickle it, and the process pool would break.
+    state = {k: v for k, v in error.__dict__.items() if k not in ("source", "reason", "code")}
+    return _rebuild_image_error, (error.source, error.reason, error.code, state)
+
+
+copyreg.pickle(ImageError, _reduce_image_error)
+
+
+# ------------------------------------------------------------ the jobs (run anywhere)
+
+
+def lower_priority() -> None:
+    """Run this worker (thread or process) at a lower CPU priority than the UI (Linux).
+
+    With two CPUs, two busy decoders and the UI thread compete for cores; the
+    scheduler then lets the UI thread in first, and the workers lose only idle time.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+
+
+def thumbnail_job(source: Path | bytes, side: int, name: str) -> bytes:
+    """A small PNG for the strip (``make_thumbnail``)."""
+    return make_thumbnail(source, side, name=name)
+
+
+def prepare_job(source: Path | bytes, name: str, limits: ImageLimits) -> PreparedImage:
+    """The image made fit to send (``prepare_image``)."""
+    return prepare_image(source, name=name, limits=limits)
+
+
+def _in_process(fn: Callable[..., T], *args: Any) -> T:
+    """Call ``fn`` in a worker process; whatever it raises must unpickle in the parent."""
+    try:
+        return fn(*args)
+    except ImageError:
+        raise  # picklable through copyreg above
+    except Exception as error:  # a Pillow bug: its exception may not pickle
+        raise RuntimeError(f"{type(error).__name__}: {error}") from None
+
+
+# ------------------------------------------------------------ the pools
+
+
+class ImageWorkers:
+    """Worker processes and threads for image work, awaited from the qasync loop.
+
+    :meth:`run_isolated` runs Pillow jobs in processes (threads as a fallback),
+    :meth:`run` runs Qt jobs on threads. While any job runs, the interpreter's switch
+    interval is 1 ms instead of 5, so the UI thread waits less for the GIL behind the
+    thread pool and the process pool's result thread.
+    """
+
+    def __init__(self, workers: int = WORKERS, *, processes: bool = True) -> None:
+        self._workers = workers
+        self._threads = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="rill-image", initializer=lower_priority
+        )
+        self._processes: ProcessPoolExecutor | None = None
+        self._use_processes = processes
+        self._process_results = 0  # jobs a process pool finished: it did start
+        self._closed = False
+        self._active = 0
+        self._saved_interval = 0.0
+
+    @property
+    def uses_processes(self) -> bool:
+        """Whether Pillow jobs go to worker processes (False after a failed start)."""
+        return self._use_processes
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a worker thread."""
+        self._enter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
+        finally:
+            self._leave()
+
+    async def run_isolated(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker process: ``fn`` and its arguments and result pickle.
+
+        Falls back to a thread when the processes cannot start. A pool broken after it
+        worked (a worker killed, say for memory) is replaced once for this job.
+        """
+        self._enter()
+        try:
+            for attempt in range(2):
+                if self._closed:
+                    raise asyncio.CancelledError  # the window is closing: nothing to do
+                pool = self._process_pool()
+                if pool is None:
+                    break
+                loop = asyncio.get_running_loop()
+                try:
+                    future = loop.run_in_executor(pool, _in_process, fn, *args)
+                except Exception:
+                    self._give_up_processes("submitting failed")
+                    break
+                try:
+                    result = await future
+                except BrokenProcessPool:
+                    self._drop_pool(pool)
+                    if self._closed:
+                        raise asyncio.CancelledError from None
+                    if self._process_results == 0:
+                        self._give_up_processes("a worker process did not start")
+                        break
+                    if attempt == 1:
+                        raise
+                    log.warning("an image worker process died; starting new ones")
+                    continue
+                self._process_results += 1
+                return result
+            return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
+        finally:
+            self._leave()
+
+    def _process_pool(self) -> ProcessPoolExecutor | None:
+        if not self._use_processes or self._closed:
+            return None
+        if self._processes is None:
+            try:
+                context = multiprocessing.get_context(START_METHOD)
+                self._processes = ProcessPoolExecutor(
+                    max_workers=self._workers, mp_context=context, initializer=lower_priority
+                )
+            except Exception:
+                self._give_up_processes("creating the pool failed")
+                return None
+        return self._processes
+
+    def _give_up_processes(self, why: str) -> None:
+        log.warning("image worker processes unavailable (%s); using threads", why, exc_info=True)
+        self._use_processes = False
+        if self._processes is not None:
+            self._drop_pool(self._processes)
+
+    def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
+        if self._processes is pool:
+            self._processes = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def _enter(self) -> None:
+        if self._active == 0:
+            self._saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._saved_interval, SWITCH_INTERVAL_S))
+        self._active += 1
+
+    def _leave(self) -> None:
+        self._active -= 1
+        if self._active == 0:
+            sys.setswitchinterval(self._saved_interval)
+
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Drop queued work; the worker processes exit once their current job is done.
+
+        A running job is not killed: a worker terminated mid-result leaves the pool's
+        result thread waiting for the rest of a message, and the interpreter's exit
+        (which joins that thread) hangs. Finishing costs at most one image's work.
+        """
+        self._closed = True
+        self._threads.shutdown(wait=wait, cancel_futures=True)
+        pool, self._processes = self._processes, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
