@@ -5,7 +5,13 @@ to the fake Gemini server in a child process, as the app connects to Google), an
 drops all of them on the window in one QDropEvent — the path a file manager's drag
 takes. A 1 ms PreciseTimer heartbeat on the UI thread records the gaps between its
 ticks from the moment of the drop until every tile shows its thumbnail and every
-image is prepared (``prepare_image`` on the two image worker threads).
+image is prepared (``make_thumbnail`` and ``prepare_image`` in the two image worker
+processes of ``rill.gui.image_workers``, which the first drop starts). Then the
+strip is cleared and the same files are dropped again, onto warm workers.
+
+Each worker process (``spawn``) imports this script as its main module, PySide6 and
+all: about 0.4 s more than the app's light launcher, so the first drop's first
+thumbnail comes that much later here than in the app.
 
 Target: no gap over 50 ms. Prints p50 / p99 / max and when thumbnails and
 preparations were done. ``BENCH_DEBUG=1`` lists the ten worst gaps.
@@ -119,6 +125,7 @@ async def wait_for(condition: Callable[[], bool], limit: float) -> float:
 
 async def measure(window: MainWindow, paths: list[Path]) -> dict[str, object]:
     composer = window.composer
+    composer.queue.clear()
     await asyncio.sleep(1.0)  # the window's own start-up work (model list) is over
     context = multiprocessing.get_context("spawn")
     control_done, control_result = context.Event(), context.Queue()
@@ -148,7 +155,6 @@ async def measure(window: MainWindow, paths: list[Path]) -> dict[str, object]:
     control_done.set()
     control_gaps: list[float] = await asyncio.to_thread(control_result.get, True, 30)
     control.join()
-    baseline = int(0.2 / 0.001)
     return {
         "gaps": gaps,
         "during": [g for g, t in zip(gaps, heartbeat.ticks[1:], strict=False) if t >= t_drop],
@@ -159,7 +165,7 @@ async def measure(window: MainWindow, paths: list[Path]) -> dict[str, object]:
         "first_thumb_s": first_thumb - t_drop,
         "thumbs_s": all_thumbs - t_drop,
         "ready_s": all_ready - t_drop,
-        "baseline": gaps[: max(1, baseline - 5)],
+        "baseline": [g for g, t in zip(gaps, heartbeat.ticks[1:], strict=False) if t < t_drop],
         "prepared": [i.prepared for i in composer.attachments],
         "control": control_gaps,
     }
@@ -186,8 +192,6 @@ def percentile(sorted_values: list[float], share: float) -> float:
 
 
 def report(args: argparse.Namespace, paths: list[Path], result: dict[str, object]) -> int:
-    during = sorted(result["during"])  # type: ignore[call-overload]
-    baseline = sorted(result["baseline"])  # type: ignore[call-overload]
     sizes = [p.stat().st_size for p in paths]
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"platform: {QApplication.platformName()}, load average {os.getloadavg()[0]:.2f}")
@@ -195,6 +199,29 @@ def report(args: argparse.Namespace, paths: list[Path], result: dict[str, object
         f"{len(paths)} JPEGs of {args.size} ({statistics.mean(sizes) / 1e6:.1f} MB each), "
         f"dropped on the window at once"
     )
+    print("first drop (starts the image worker processes):")
+    worst = report_drop(result)
+    warm = result.get("warm")
+    if isinstance(warm, dict):
+        print("second drop of the same files (warm worker processes):")
+        worst = max(worst, report_drop(warm))
+    send = result.get("send")
+    if isinstance(send, dict):
+        print(
+            f"sending them (for information): {send['s']:.2f} s to the answer, UI-thread "
+            f"p99 {send['p99']:.1f} ms, max {send['max']:.1f} ms"
+        )
+    ok = worst <= TARGET_MS
+    print(
+        f"target: max stall <= {TARGET_MS:.0f} ms: {'met' if ok else 'MISSED'} (max {worst:.1f} ms)"
+    )
+    return 0 if ok else 1
+
+
+def report_drop(result: dict[str, object]) -> float:
+    """Print one drop's timings and stalls; returns its longest stall (ms)."""
+    during = sorted(result["during"])  # type: ignore[call-overload]
+    baseline = sorted(result["baseline"])  # type: ignore[call-overload]
     print(f"  tiles (placeholders) shown: {result['tiles_ms']:.1f} ms after the drop")
     print(f"  first thumbnail: {result['first_thumb_s']:.2f} s")
     print(f"  all thumbnails:  {result['thumbs_s']:.2f} s")
@@ -221,15 +248,7 @@ def report(args: argparse.Namespace, paths: list[Path], result: dict[str, object
             at = (ticks[i] - t_drop) * 1000  # type: ignore[index, operator]
             busy = (cpu[i + 1] - cpu[i]) * 1000  # type: ignore[index, operator]
             print(f"    gap {gaps[i]:6.1f} ms at +{at:8.1f} ms, UI thread on CPU {busy:5.1f} ms")  # type: ignore[index]
-    send = result.get("send")
-    if isinstance(send, dict):
-        print(
-            f"sending them (for information): {send['s']:.2f} s to the answer, UI-thread "
-            f"p99 {send['p99']:.1f} ms, max {send['max']:.1f} ms"
-        )
-    ok = during[-1] <= TARGET_MS
-    print(f"target: max stall <= {TARGET_MS:.0f} ms: {'met' if ok else 'MISSED'}")
-    return 0 if ok else 1
+    return float(during[-1])
 
 
 async def run(args: argparse.Namespace, paths: list[Path], app: QApplication) -> int:
@@ -243,6 +262,8 @@ async def run(args: argparse.Namespace, paths: list[Path], app: QApplication) ->
     await wait_for(lambda: window.composer.isVisible(), 10)
     try:
         result = await measure(window, paths)
+        if not args.cold_only:
+            result["warm"] = await measure(window, paths)
         if args.send:
             result["send"] = await measure_send(window)
     finally:
@@ -256,6 +277,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--size", default="4000x3000")
     parser.add_argument("--send", action="store_true", help="then send them, and time that")
+    parser.add_argument("--cold-only", action="store_true", help="no second, warm drop")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     with (

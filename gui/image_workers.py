@@ -113,7 +113,10 @@ class ImageWorkers:
             max_workers=workers, thread_name_prefix="rill-image", initializer=lower_priority
         )
         self._processes: ProcessPoolExecutor | None = None
-        self._use_processes = processes
+        # A frozen app (PyInstaller) starts "spawn" children by running itself again:
+        # without multiprocessing.freeze_support() first thing in its entry script
+        # (packaging/rill_main.py has none yet), each worker would be a new window.
+        self._use_processes = processes and not getattr(sys, "frozen", False)
         self._process_results = 0  # jobs a process pool finished: it did start
         self._closed = False
         self._active = 0

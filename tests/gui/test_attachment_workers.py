@@ -180,3 +180,13 @@ def test_quitting_while_images_are_prepared_exits_cleanly(tmp_path: Path) -> Non
     for pid in pids:  # no worker outlived the app
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_frozen_app_uses_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+
+    async def job(workers: ImageWorkers) -> int:
+        return await workers.run_isolated(os.getpid)
+
+    workers = ImageWorkers()
+    assert run(workers, job) == os.getpid() and not workers.uses_processes
