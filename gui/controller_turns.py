@@ -64,6 +64,9 @@ class TurnActions:
         if chat is None or chat is self._current or chat.answer is not None:
             return False
         del self._chats[chat_id]
+        # The session's retry callback refers back to the chat: without this cycle a
+        # chat of thousands of messages is freed at once, not by a long GC pass later.
+        chat.session.on_retry = None
         return True
 
     def chat(self, chat_id: int) -> Chat | None:

@@ -25,6 +25,7 @@ from rill.gui.store_worker import StoreUnavailable
 from rill.gui.tasks import TaskLauncher
 
 TAIL = 80  # messages read before a conversation is first shown
+OLDER_CHUNK = 400  # messages per job for the rest (about 8 ms of decoding each)
 KEEP_CHATS = 8  # idle chats kept in memory besides the one on screen
 OPEN_TASK = "open-conversation"
 
@@ -99,23 +100,50 @@ class ConversationLoader(QObject):
         return record
 
     async def _load_older(self, record: ChatRecord, ids: list[int]) -> None:
-        """Read the rest of the path and put it in front of what is shown."""
+        """Read the rest of the path, newest first, and put it in front of what is shown.
+
+        It starts once the first screen is painted and goes a few hundred messages per
+        job: decoding bodies holds the GIL, and a UI thread that waits for it at every
+        call into Qt would paint that first screen ten times later.
+        """
         try:
-            job = partial(jobs.load, ledger=record.ledger, ids=ids)
-            saved = await self.persistence.worker.write(job, awaited=True)
-            for item in saved:
-                record.remember(item)
-            older = [item.message for item in saved]
-            history = record.chat.session.history
-            first = history[0] if history else None
-            # Not history[0:0] = …: these are stored already, there is nothing to write.
-            list.__setitem__(history, slice(0, 0), older)
-            if self.controller.current_chat is record.chat and self.view.first_message() is first:
-                self.view.prepend_messages(older)
+            if self.controller.current_chat is record.chat:
+                await self._painted()
+            end = len(ids)
+            while end > 0:
+                start = max(0, end - OLDER_CHUNK)
+                job = partial(jobs.load, ledger=record.ledger, ids=ids[start:end])
+                self._prepend(record, await self.persistence.worker.write(job, awaited=True))
+                end = start
         finally:
             if record.loading is not None and not record.loading.done():
                 record.loading.set_result(None)
             record.loading = None
+
+    def _prepend(self, record: ChatRecord, saved: Sequence[jobs.Saved]) -> None:
+        for item in saved:
+            record.remember(item)
+        older = [item.message for item in saved]
+        history = record.chat.session.history
+        first = history[0] if history else None
+        # Not history[0:0] = …: these are stored already, there is nothing to write.
+        list.__setitem__(history, slice(0, 0), older)
+        if self.controller.current_chat is record.chat and self.view.first_message() is first:
+            self.view.prepend_messages(older)
+
+    async def _painted(self, limit: float = 0.25) -> None:
+        """Wait for the chat pane's next paint (at most ``limit`` seconds)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_painted() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        self.view.browser.viewport_painted.connect(on_painted)
+        try:
+            await asyncio.wait({future}, timeout=limit)
+        finally:
+            self.view.browser.viewport_painted.disconnect(on_painted)
 
     def _evict(self) -> None:
         """Forget idle chats beyond KEEP_CHATS, least recently shown first."""

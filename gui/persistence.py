@@ -140,7 +140,12 @@ class Persistence(QObject):
         return self.current.turn_info(message)
 
     def forget(self, record: ChatRecord) -> None:
+        """Stop saving a chat that left memory (the store keeps it)."""
         self.records.pop(record.chat.id, None)
+        history = record.chat.session.history
+        if isinstance(history, WatchedHistory):
+            # Its callback refers back to the record: break the cycle (see forget_chat).
+            history.on_change = _ignore
 
     # ------------------------------------------------------------ writing
 
@@ -275,6 +280,10 @@ class Persistence(QObject):
             summary = future.result()
             if summary is not None:
                 self.conversation_saved.emit(summary)
+
+
+def _ignore(_removing: bool) -> None:
+    """The history callback of a chat no longer saved."""
 
 
 def _provider_name(chat: Chat) -> str:

@@ -118,7 +118,9 @@ def test_a_partial_answer_is_written_while_it_streams_and_kept_when_stopped(
         return rows == [("streaming", "Hello, this part arrived")]
 
     qtbot.waitUntil(partial_on_disk, timeout=3000)
-    assert time.monotonic() - arrived <= 1.2  # at least once a second
+    # At least once a second (a 250 ms tick, 750 ms between writes), plus a busy
+    # machine's slack between the text showing and this poll seeing it.
+    assert time.monotonic() - arrived <= 1.5
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
         window.controller.stop()
     wait_saved(qtbot, window)
