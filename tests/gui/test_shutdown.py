@@ -15,6 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from PySide6.QtGui import QImage
+
 from rill.core.store import Store
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_scenarios import hold_open
@@ -27,7 +30,9 @@ QUIT_LIMIT_S = 1.0
 CLOSE_MARK = "driver: closing at "
 
 
-def _run_driver(fake_gemini: FakeGemini, home: Path, prompt: str) -> tuple[float, str, str, int]:
+def _run_driver(
+    fake_gemini: FakeGemini, home: Path, prompt: str, *extra: str
+) -> tuple[float, str, str, int]:
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
@@ -38,7 +43,7 @@ def _run_driver(fake_gemini: FakeGemini, home: Path, prompt: str) -> tuple[float
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.gui.test_shutdown", prompt],
+        [sys.executable, "-m", "tests.gui.test_shutdown", prompt, *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -59,12 +64,20 @@ def _run_driver(fake_gemini: FakeGemini, home: Path, prompt: str) -> tuple[float
     return exited_at - closed_at, "".join(lines), stderr, code
 
 
+@pytest.mark.parametrize("with_image", [False, True], ids=["text", "image-workers-warm"])
 def test_quit_mid_stream_saves_the_partial_and_exits_within_1s(
-    fake_gemini: FakeGemini, tmp_path: Path
+    fake_gemini: FakeGemini, tmp_path: Path, with_image: bool
 ) -> None:
     fake_gemini.push(hold_open(["Hello", " there"], [" and the rest."]))
     home = tmp_path / "home"
-    elapsed, stdout, stderr, code = _run_driver(fake_gemini, home, "Tell me everything")
+    extra: list[str] = []
+    if with_image:  # the image worker processes are started and warm at the close
+        image = QImage(64, 48, QImage.Format.Format_RGB32)
+        image.fill(0x3366AA)
+        picture = tmp_path / "picture.png"
+        assert image.save(str(picture))
+        extra.append(str(picture))
+    elapsed, stdout, stderr, code = _run_driver(fake_gemini, home, "Tell me everything", *extra)
     assert code == 0, stderr
     complaints = [
         line
@@ -109,6 +122,11 @@ def _driver() -> int:
             window.quit_action.trigger()
 
         def send() -> None:
+            if len(sys.argv) > 2 and not window.composer.attachments:
+                window.composer.add_files([sys.argv[2]])
+            if any(item.busy for item in window.composer.attachments):
+                QTimer.singleShot(20, send)  # sent once the image is prepared
+                return
             QTest.keyClicks(window.composer.edit, sys.argv[1])
             QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
 
