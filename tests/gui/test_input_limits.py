@@ -33,3 +33,20 @@ def test_lone_surrogate_paste_is_dropped_and_emoji_are_sent_intact(
         window.composer.send_button.click()
     sent = fake_gemini.requests_for("streamGenerateContent")[-1].json
     assert sent["contents"][-1]["parts"][0]["text"] == f"ab {EMOJI} cd"
+
+
+def test_50mb_paste_is_refused_with_the_limit_and_the_typed_text_stays(
+    qtbot: QtBot, history_window: MakeWindow
+) -> None:
+    from rill.gui.composer import MAX_PROMPT_CHARS
+
+    window = history_window()
+    window.composer.set_text("typed first")
+    mime = QMimeData()
+    mime.setText(("y" * 79 + "\n") * (50_000_000 // 80))
+    window.composer.edit.insertFromMimeData(mime)
+    assert window.composer.text == "typed first"
+    message = window.composer.error_label.text()
+    assert f"{MAX_PROMPT_CHARS:,}" in message
+    assert message.startswith("Not pasted: the message would be 50,000,011 characters")
+    assert window.composer.notice.isVisibleTo(window.composer)
