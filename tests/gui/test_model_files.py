@@ -45,9 +45,9 @@ def test_the_editor_refuses_files_that_are_not_gguf_and_names_them(
 
 def test_added_files_are_saved_and_offered_by_the_offline_model(
     qtbot: QtBot,
-    make_window: MakeWindow,
+    make_window: MakeWindow,  # noqa: F811  (the fixture imported above)
     qloop: qasync.QEventLoop,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     window = make_window()
     dialog = open_dialog(qtbot, window)
