@@ -68,6 +68,7 @@ def history_window(
 def close(qloop: qasync.QEventLoop, window: MainWindow) -> None:
     """Shut a window down as the app does: answers settle, the store writes and closes."""
     from tests.gui.conftest import run_until_done
+
     if window.isVisible():
         window.close()
     run_until_done(qloop, window.controller.shutdown(), timeout=15)
