@@ -7,8 +7,6 @@ end up in a log line, a proxy's access log or an error message.
 from __future__ import annotations
 
 import os
-import socket
-import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,14 +15,13 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from rill.core.errors import (
-    NetworkError,
     ProtocolError,
-    RequestTimeoutError,
     RillError,
     StreamInterruptedError,
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, RemoteFile
+from rill.core.providers.net_errors import network_error
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
 
@@ -54,16 +51,6 @@ def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
     return httpx.Timeout(
         connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
     )
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception and everything it was raised from, innermost last."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
 
 
 class GeminiProvider:
@@ -119,45 +106,7 @@ class GeminiProvider:
         return self._url(f"models/{quote(model_id, safe='-._~')}:{method}")
 
     def _network_error(self, exc: Exception) -> RillError:
-        """httpx's failures as the hierarchy, with a line a person understands."""
-        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-            return RequestTimeoutError(
-                f"Could not connect to {self.host} within {self.connect_timeout:g} s."
-            )
-        if isinstance(exc, httpx.ReadTimeout):
-            return RequestTimeoutError(
-                f"{self.host} sent nothing for {self.read_timeout:g} s; the request timed out."
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return RequestTimeoutError(f"The request to {self.host} timed out.")
-        text = str(exc) or type(exc).__name__
-        for cause in _causes(exc):
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                return NetworkError(
-                    f"The TLS certificate of {self.host} could not be verified "
-                    f"({cause.verify_message}); Rill does not connect to it.",
-                    detail=text,
-                )
-            if isinstance(cause, ssl.SSLError):
-                return NetworkError(
-                    f"A secure connection to {self.host} failed (TLS).", detail=text
-                )
-            if isinstance(cause, socket.gaierror):
-                return NetworkError(
-                    f"Could not find the server {self.host} (DNS lookup failed).", detail=text
-                )
-            if isinstance(cause, ConnectionRefusedError):
-                return NetworkError(f"{self.host} refused the connection.", detail=text)
-        if isinstance(exc, httpx.ConnectError):
-            return NetworkError(f"Could not connect to {self.host}.", detail=text)
-        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-            return StreamInterruptedError(
-                f"The connection to {self.host} broke before the answer was finished.",
-                detail=text,
-            )
-        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            return NetworkError(f"The server address is not valid: {text}")
-        return NetworkError(f"Network error talking to {self.host}.", detail=text)
+        return network_error(exc, self.host, self.connect_timeout, self.read_timeout)
 
     async def _raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         if response.status_code == 200:

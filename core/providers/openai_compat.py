@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import math
-import socket
-import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
@@ -21,13 +19,11 @@ import httpx
 from rill.core.errors import (
     AuthError,
     InvalidRequestError,
-    NetworkError,
     ProtocolError,
-    RequestTimeoutError,
-    RillError,
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
+from rill.core.providers.net_errors import network_error
 from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
@@ -42,56 +38,6 @@ def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
     return httpx.Timeout(
         connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
     )
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
-def network_error(
-    exc: Exception, host: str, connect_timeout: float, read_timeout: float
-) -> RillError:
-    """httpx's failures as the hierarchy, with a line a person understands."""
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return RequestTimeoutError(f"Could not connect to {host} within {connect_timeout:g} s.")
-    if isinstance(exc, httpx.ReadTimeout):
-        return RequestTimeoutError(
-            f"{host} sent nothing for {read_timeout:g} s; the request timed out."
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(f"The request to {host} timed out.")
-    text = str(exc) or type(exc).__name__
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return NetworkError(
-                f"The TLS certificate of {host} could not be verified "
-                f"({cause.verify_message}); Rill does not connect to it.",
-                detail=text,
-            )
-        if isinstance(cause, ssl.SSLError):
-            return NetworkError(f"A secure connection to {host} failed (TLS).", detail=text)
-        if isinstance(cause, socket.gaierror):
-            return NetworkError(
-                f"Could not find the server {host} (DNS lookup failed).", detail=text
-            )
-        if isinstance(cause, ConnectionRefusedError):
-            return NetworkError(
-                f"{host} refused the connection; is the server running?", detail=text
-            )
-    if isinstance(exc, httpx.ConnectError):
-        return NetworkError(f"Could not connect to {host}; is the server running?", detail=text)
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return StreamInterruptedError(
-            f"The connection to {host} broke before the answer was finished.", detail=text
-        )
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return NetworkError(f"The server address is not valid: {text}")
-    return NetworkError(f"Network error talking to {host}.", detail=text)
 
 
 def estimate_tokens(request: GenerateRequest) -> int:
@@ -219,7 +165,13 @@ class OpenAICompatProvider:
                 await self._raise_for_status(resp, model)
                 yield resp
         except httpx.HTTPError as exc:
-            raise network_error(exc, self.host, self.connect_timeout, self.read_timeout) from None
+            raise network_error(
+                exc,
+                self.host,
+                self.connect_timeout,
+                self.read_timeout,
+                hint="; is the server running?",
+            ) from None
 
     async def _get_json(
         self, method: str, url: str, *, json: Any = None, model: str | None = None

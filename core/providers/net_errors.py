@@ -1,0 +1,68 @@
+"""httpx's failures mapped onto Rill's error hierarchy, shared by every HTTP provider."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import httpx
+
+from rill.core.errors import NetworkError, RequestTimeoutError, RillError, StreamInterruptedError
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it was raised from, innermost last."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def network_error(
+    exc: Exception,
+    host: str,
+    connect_timeout: float,
+    read_timeout: float,
+    *,
+    hint: str = "",
+) -> RillError:
+    """httpx's failures as the hierarchy, with a line a person understands.
+
+    ``hint`` ends the "cannot connect" lines: a local server (Ollama, llama.cpp) that
+    refuses is usually just not started, which is worth saying; Google's is not.
+    """
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return RequestTimeoutError(f"Could not connect to {host} within {connect_timeout:g} s.")
+    if isinstance(exc, httpx.ReadTimeout):
+        return RequestTimeoutError(
+            f"{host} sent nothing for {read_timeout:g} s; the request timed out."
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(f"The request to {host} timed out.")
+    text = str(exc) or type(exc).__name__
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return NetworkError(
+                f"The TLS certificate of {host} could not be verified "
+                f"({cause.verify_message}); Rill does not connect to it.",
+                detail=text,
+            )
+        if isinstance(cause, ssl.SSLError):
+            return NetworkError(f"A secure connection to {host} failed (TLS).", detail=text)
+        if isinstance(cause, socket.gaierror):
+            return NetworkError(
+                f"Could not find the server {host} (DNS lookup failed).", detail=text
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return NetworkError(f"{host} refused the connection{hint}.", detail=text)
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"Could not connect to {host}{hint}.", detail=text)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return StreamInterruptedError(
+            f"The connection to {host} broke before the answer was finished.", detail=text
+        )
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return NetworkError(f"The server address is not valid: {text}")
+    return NetworkError(f"Network error talking to {host}.", detail=text)
