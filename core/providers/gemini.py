@@ -21,15 +21,13 @@ from rill.core.errors import (
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, RemoteFile
-from rill.core.providers.net_errors import network_error
+from rill.core.providers.net_errors import network_error, read_error_body
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_MODEL = "gemini-2.5-flash"
 USER_AGENT = "rill/0.1"
-# Error bodies are small; a proxy's 50 MB error page is not read whole.
-MAX_ERROR_BODY = 256 * 1024
 
 
 def default_api_key() -> str | None:
@@ -111,17 +109,7 @@ class GeminiProvider:
     async def _raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         if response.status_code == 200:
             return
-        body = b""
-        async for piece in response.aiter_bytes():
-            body += piece
-            if len(body) > MAX_ERROR_BODY:
-                break
-        if 300 <= response.status_code < 400:
-            target = response.headers.get("location", "?")
-            raise ProtocolError(
-                f"{self.host} redirected the request (HTTP {response.status_code}) to "
-                f"{urlsplit(target).netloc or target}; check the base URL."
-            )
+        body = await read_error_body(response, self.host)
         raise wire.error_from_http(
             response.status_code,
             body,

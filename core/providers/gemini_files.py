@@ -22,6 +22,7 @@ import httpx
 
 from rill.core.errors import InvalidRequestError, ProtocolError, RequestTimeoutError, RillError
 from rill.core.providers import gemini_wire as wire
+from rill.core.providers.net_errors import MAX_ERROR_BODY
 
 Progress = Callable[[int, int], None]
 """Told (bytes sent so far, total bytes) while an upload runs; never goes backwards."""
@@ -33,7 +34,6 @@ FILE_LIFETIME_HOURS = 48
 CHUNK_SIZE = 8 * 1024 * 1024
 # Bytes handed to the socket between two progress reports.
 PROGRESS_STEP = 256 * 1024
-MAX_ERROR_BODY = 256 * 1024
 _FILE_ID = re.compile(r"(?:^|/)files/([a-z0-9-]+)/?$")
 
 

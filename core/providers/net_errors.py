@@ -4,10 +4,40 @@ from __future__ import annotations
 
 import socket
 import ssl
+from urllib.parse import urlsplit
 
 import httpx
 
-from rill.core.errors import NetworkError, RequestTimeoutError, RillError, StreamInterruptedError
+from rill.core.errors import (
+    NetworkError,
+    ProtocolError,
+    RequestTimeoutError,
+    RillError,
+    StreamInterruptedError,
+)
+
+# Error bodies are small; a proxy's 50 MB error page is not read whole.
+MAX_ERROR_BODY = 256 * 1024
+
+
+async def read_error_body(response: httpx.Response, host: str) -> bytes:
+    """The start of a non-200 body, for the provider's error mapping.
+
+    A redirect is refused here for every provider: following it could send the key
+    to another host, and a base URL that redirects is a configuration mistake.
+    """
+    body = b""
+    async for piece in response.aiter_bytes():
+        body += piece
+        if len(body) > MAX_ERROR_BODY:
+            break
+    if 300 <= response.status_code < 400:
+        target = response.headers.get("location", "?")
+        raise ProtocolError(
+            f"{host} redirected the request (HTTP {response.status_code}) to "
+            f"{urlsplit(target).netloc or target}; check the base URL."
+        )
+    return body
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -23,13 +23,12 @@ from rill.core.errors import (
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
-from rill.core.providers.net_errors import network_error
+from rill.core.providers.net_errors import network_error, read_error_body
 from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
 
 USER_AGENT = "rill/0.1"
-MAX_ERROR_BODY = 256 * 1024
 DONE = "[DONE]"
 
 
@@ -123,17 +122,7 @@ class OpenAICompatProvider:
     async def _raise_for_status(self, response: httpx.Response, model: str | None) -> None:
         if response.status_code == 200:
             return
-        body = b""
-        async for piece in response.aiter_bytes():
-            body += piece
-            if len(body) > MAX_ERROR_BODY:
-                break
-        if 300 <= response.status_code < 400:
-            target = response.headers.get("location", "?")
-            raise ProtocolError(
-                f"{self.host} redirected the request (HTTP {response.status_code}) to "
-                f"{urlsplit(target).netloc or target}; check the base URL."
-            )
+        body = await read_error_body(response, self.host)
         error = error_from_http(
             response.status_code,
             body,
