@@ -8,9 +8,11 @@ history; failed and blocked turns stay visible but are never sent back.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 from rill.core.errors import BlockedError, RillError
@@ -28,12 +30,47 @@ from rill.core.types import (
 )
 
 MessageInput = str | Part | Sequence[str | Part]
+# In a Python str a surrogate code point is always unpaired text (a valid pair would be
+# one astral character), and it cannot be encoded as UTF-8: not for the wire, not for
+# SQLite. It comes from programmatic text or a model's JSON escape ("\\ud800").
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without lone surrogates; a split pair ("\\ud83d\\ude00") is joined first.
+
+    Returns ``text`` itself when there is nothing to clean (the common case, one scan).
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return _SURROGATE.sub("", joined)
+
+
+def clean_part(part: Part) -> Part:
+    """``part`` with its text cleaned (see :func:`clean_text`); the same object if clean."""
+    if part.text is None:
+        return part
+    text = clean_text(part.text)
+    return part if text is part.text else replace(part, text=text)
+
+
+def clean_chunk(chunk: Chunk) -> Chunk:
+    """``chunk`` with its parts' text cleaned; the same object if it was clean."""
+    parts = tuple(clean_part(p) for p in chunk.parts)
+    if all(new is old for new, old in zip(parts, chunk.parts, strict=True)):
+        return chunk
+    return replace(chunk, parts=parts)
 
 
 def to_parts(message: MessageInput) -> list[Part]:
-    """Normalise what a caller passes (text, a part, or a mix) into parts."""
+    """Normalise what a caller passes (text, a part, or a mix) into parts.
+
+    Lone surrogates are dropped here, so no user turn can carry one to the wire or
+    to a store (a message of nothing else is then empty and refused).
+    """
     items: Sequence[str | Part] = [message] if isinstance(message, str | Part) else message
-    parts = [Part.from_text(item) if isinstance(item, str) else item for item in items]
+    parts = [clean_part(Part.from_text(item) if isinstance(item, str) else item) for item in items]
     if not parts or all(p.text is not None and not p.text.strip() for p in parts):
         raise ValueError("A message needs some text or an attachment.")
     return parts
@@ -181,7 +218,9 @@ class ChatSession:
         )
         try:
             async with aclosing(stream):
-                async for chunk in stream:
+                async for received in stream:
+                    # What the caller prints or shows is exactly what the answer keeps.
+                    chunk = clean_chunk(received)
                     self._absorb(answer, chunk)
                     yield chunk
         except asyncio.CancelledError:
@@ -275,7 +314,7 @@ class ChatSession:
             self._fail(answer, error)
             raise
         answer.first_token_at = time.monotonic()
-        answer.parts = list(result.parts)
+        answer.parts = [clean_part(p) for p in result.parts]
         answer.usage = result.usage
         answer.finish_reason = result.finish_reason
         answer.model_version = result.model_version

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from rill.core.chat import ChatSession
+from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
 from rill.core.providers.base import Provider
 from rill.core.retry import RetryNotice, RetryPolicy
@@ -150,6 +150,11 @@ class ChatController(QObject, TurnActions):
         return self._provider_factory
 
     @property
+    def launcher(self) -> TaskLauncher:
+        """Runs this window's tasks (``task_failed`` reports one that crashed)."""
+        return self._launcher
+
+    @property
     def current_chat(self) -> Chat:
         return self._current
 
@@ -233,8 +238,10 @@ class ChatController(QObject, TurnActions):
         carry inline are uploaded (``upload_progressed``); Stop cancels that, and the
         turn is recorded only once its parts are ready. Returns False (and emits
         ``send_refused``) when nothing was recorded or started: an answer is still
-        streaming, or there is neither text nor an attachment.
+        streaming, or there is neither text nor an attachment. Lone surrogates in
+        ``text`` (only programmatic text has them: a QString drops them) are removed.
         """
+        text = clean_text(text)
         chat = self._current
         if chat.answer is not None or self._launcher.is_running(PREPARE_TASK):
             self.send_refused.emit("An answer is still coming; stop it before sending.")

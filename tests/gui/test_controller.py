@@ -312,3 +312,24 @@ def test_models_are_listed_from_the_provider(qtbot: QtBot, rig: Rig) -> None:
         rig.controller.refresh_models()
     ids = [m.id for m in blocker.args[0]]
     assert MODEL in ids and "gemini-embedding-001" not in ids
+
+
+def test_lone_surrogates_sent_programmatically_are_dropped_and_the_answer_completes(
+    qtbot: QtBot, rig: Rig
+) -> None:
+    failures: list[tuple[str, str]] = []
+    rig.launcher.task_failed.connect(lambda name, text: failures.append((name, text)))
+    rig.server.push(stream(["fine"]))
+    answer = send_and_finish(qtbot, rig, "a\ud800b 😀 c\udfffd")
+    assert failures == []
+    assert answer.status is MessageStatus.COMPLETE and answer.text == "fine"
+    assert user_texts(generate_bodies(rig.server)[-1]) == ["ab 😀 cd"]
+    assert [m.text for m in rig.controller.current_chat.session.history] == ["ab 😀 cd", "fine"]
+    assert rig.view.calls.users[-1].text == "ab 😀 cd"
+
+
+def test_a_message_of_nothing_but_lone_surrogates_is_refused(qtbot: QtBot, rig: Rig) -> None:
+    with qtbot.waitSignal(rig.controller.send_refused, timeout=1000):
+        assert not rig.controller.send("\ud800 \udfff")
+    assert rig.controller.current_chat.session.history == []
+    assert rig.server.requests_for("streamGenerateContent") == []
