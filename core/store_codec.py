@@ -52,6 +52,8 @@ def part_to_json(part: Part, blobs: dict[str, Blob]) -> JsonDict:
         out["file_uri"] = part.file_uri
     if part.thought_signature is not None:
         out["thought_signature"] = part.thought_signature
+    if part.file_expires_at is not None:
+        out["file_expires_at"] = part.file_expires_at
     return out
 
 
@@ -65,6 +67,7 @@ def part_from_json(data: Mapping[str, Any], blobs: Mapping[str, bytes]) -> Part:
         mime_type=_opt_str(data.get("mime_type")),
         file_uri=_opt_str(data.get("file_uri")),
         thought_signature=_opt_str(data.get("thought_signature")),
+        file_expires_at=_opt_float(data.get("file_expires_at")),
     )
 
 
@@ -184,3 +187,10 @@ def title_from(message: Message, limit: int = 80) -> str:
 
 def _opt_str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _opt_float(value: object) -> float | None:
+    """A stored number (an upload's expiry) or None for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
