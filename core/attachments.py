@@ -6,9 +6,11 @@ budget, the provider's Files API otherwise, and URIs by reference. The CLI's
 ``--image`` uses it now, the window's composer the same way.
 
 History: inline images live in their Message's parts (bytes) and go back with every
-later turn; an uploaded image's part holds its Files API URI, so later turns reuse
-the upload. Google deletes uploaded files after 48 hours; a chat resumed after that
-fails on that turn with 403 PERMISSION_DENIED (re-uploading is not done yet).
+later turn; an uploaded image's part holds its Files API URI, its expiry and its
+bytes (stored with the conversation like inline ones), so later turns reuse the
+upload while it lives. Google deletes uploaded files after 48 hours; the provider
+then uploads the kept bytes again (``rill.core.providers.gemini_files.KeptUploads``),
+and a provider without a Files API sends them inline.
 """
 
 from __future__ import annotations
@@ -202,12 +204,16 @@ def load_attachment(path_or_uri: str, mime_type: str | None = None) -> Part:
 # ---------------------------------------------------------------- a request's worth
 
 
-def inline_request_bytes(messages: Iterable[Message]) -> int:
-    """What ``messages`` already put into a request: inline images (base64) and text."""
+def inline_request_bytes(messages: Iterable[Message], *, file_uris: bool = True) -> int:
+    """What ``messages`` already put into a request: inline images (base64) and text.
+
+    An uploaded image that kept its bytes goes by its URI when ``file_uris`` (the
+    provider has the Files API), inline otherwise.
+    """
     total = 0
     for message in messages:
         for part in message.parts:
-            if part.data is not None:
+            if part.data is not None and not (file_uris and part.file_uri is not None):
                 total += inline_cost(len(part.data))
             elif part.text is not None:
                 total += len(part.text.encode("utf-8")) + 16
@@ -311,7 +317,9 @@ async def _upload(
         if progress is not None:
             progress(image, sent, total)
 
-    return await uploader.upload_file(image.data, image.mime_type, image.name, report)
+    part = await uploader.upload_file(image.data, image.mime_type, image.name, report)
+    # Keep the bytes with the URI: the upload expires, the conversation does not.
+    return part if part.data is not None else replace(part, data=image.data)
 
 
 def _raise_no_room(image: PreparedImage, provider: object, limits: ImageLimits) -> None:

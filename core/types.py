@@ -29,7 +29,13 @@ class MessageStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One piece of a turn: text, a thought, inline image bytes, or a file URI."""
+    """One piece of a turn: text, a thought, inline image bytes, or a file URI.
+
+    An image uploaded through a Files API keeps its bytes too (``data`` and
+    ``file_uri`` both set, ``file_expires_at`` when the upload is deleted): providers
+    that can use the URI send it while it lives and upload the bytes again after;
+    the others send the bytes inline.
+    """
 
     text: str | None = None
     thought: bool = False
@@ -38,6 +44,8 @@ class Part:
     file_uri: str | None = None
     # Opaque token from Gemini; must go back byte-exact in the part it came with.
     thought_signature: str | None = None
+    # Unix time the uploaded file behind ``file_uri`` is deleted (None: not known).
+    file_expires_at: float | None = None
 
     @classmethod
     def from_text(cls, text: str) -> Part:
@@ -58,6 +66,11 @@ class Part:
     @property
     def is_image(self) -> bool:
         return self.data is not None or self.file_uri is not None
+
+    @property
+    def keeps_upload(self) -> bool:
+        """An uploaded file that also carries its bytes, so it can be uploaded again."""
+        return self.data is not None and self.file_uri is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,23 +7,28 @@ end up in a log line, a proxy's access log or an error message.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from rill.core.errors import (
+    NotFoundError,
+    PermissionDeniedError,
     ProtocolError,
     RillError,
     StreamInterruptedError,
 )
 from rill.core.providers import gemini_wire as wire
-from rill.core.providers.gemini_files import GeminiFiles, RemoteFile
+from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
 from rill.core.providers.net_errors import network_error, read_error_body
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
+
+_T = TypeVar("_T")
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -69,8 +74,11 @@ class GeminiProvider:
         api_version: str = "v1beta",
         proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._api_key = api_key
+        # Uploaded images that kept their bytes: URIs renewed before they expire.
+        self.kept_uploads = KeptUploads(self._reupload, clock)
         root = (base_url or default_base_url()).rstrip("/")
         # Accept a base URL that already names the version (".../v1beta").
         if not root.endswith(f"/{api_version}"):
@@ -149,11 +157,28 @@ class GeminiProvider:
         """``streamGenerateContent?alt=sse``: chunks as they arrive.
 
         Raises :class:`StreamInterruptedError` when the body ends without a finish
-        reason: a dropped connection must never look like a complete answer.
+        reason: a dropped connection must never look like a complete answer. Uploaded
+        images whose URI expired are uploaded again first; one the server says is gone
+        (403/404 naming the file) is uploaded again and the request sent once more.
         """
+        request = await self._fresh_files(request)
+        for attempt in range(2):
+            started = False
+            try:
+                async for chunk in self._stream_once(request):
+                    started = True
+                    yield chunk
+                return
+            except (PermissionDeniedError, NotFoundError) as error:
+                again = None if started or attempt else await self._files_gone(request, error)
+                if again is None:
+                    raise
+                request = again
+
+    async def _stream_once(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
         model = request.settings.model
         url = self._model_path(model, "streamGenerateContent") + "?alt=sse"
-        body = wire.encode_request(request)
+        body = wire.encode_request(request, file_uris=self.can_upload_files)
         async with self._request("POST", url, json=body, model=model) as resp:
             ctype = resp.headers.get("content-type", "")
             if "text/event-stream" not in ctype:
@@ -179,10 +204,14 @@ class GeminiProvider:
                 )
 
     async def generate(self, request: GenerateRequest) -> Message:
-        """``generateContent``: the whole answer in one response."""
+        """``generateContent``: the whole answer in one response (expired uploads renewed)."""
+        return await self._with_files(request, self._generate_once)
+
+    async def _generate_once(self, request: GenerateRequest) -> Message:
         model = request.settings.model
         url = self._model_path(model, "generateContent")
-        obj = await self._get_json("POST", url, json=wire.encode_request(request), model=model)
+        body = wire.encode_request(request, file_uris=self.can_upload_files)
+        obj = await self._get_json("POST", url, json=body, model=model)
         chunk = wire.decode_chunk(obj)
         message = Message(role=Role.MODEL, model=model)
         for part in chunk.parts:
@@ -214,9 +243,12 @@ class GeminiProvider:
 
     async def count_tokens(self, request: GenerateRequest) -> int:
         """``countTokens`` for the request's contents."""
+        return await self._with_files(request, self._count_tokens_once)
+
+    async def _count_tokens_once(self, request: GenerateRequest) -> int:
         model = request.settings.model
         url = self._model_path(model, "countTokens")
-        body = {"contents": wire.encode_contents(request.contents)}
+        body = {"contents": wire.encode_contents(request.contents, file_uris=self.can_upload_files)}
         obj = await self._get_json("POST", url, json=body, model=model)
         total = obj.get("totalTokens") if isinstance(obj, dict) else None
         if not isinstance(total, int):
@@ -241,10 +273,39 @@ class GeminiProvider:
     ) -> Part:
         """Upload through the Files API, wait until ACTIVE, return a ``fileData`` part.
 
-        ``progress(sent, total)`` is called as bytes go out. The file expires after 48 h.
+        ``progress(sent, total)`` is called as bytes go out. The part keeps ``data``
+        and the file's expiry (48 h on Google), so later turns can upload it again.
         """
         remote = await self.files.upload(data, mime_type, display_name, progress)
-        return Part.from_uri(remote.uri, remote.mime_type)
+        return part_for(remote, data)
+
+    async def _reupload(self, data: bytes, mime_type: str) -> RemoteFile:
+        return await self.files.upload(data, mime_type, "rill image (uploaded again)")
+
+    async def _fresh_files(self, request: GenerateRequest) -> GenerateRequest:
+        if not self.can_upload_files:
+            return request
+        return await self.kept_uploads.fresh(request)
+
+    async def _files_gone(
+        self, request: GenerateRequest, error: RillError
+    ) -> GenerateRequest | None:
+        if not self.can_upload_files:
+            return None
+        return await self.kept_uploads.after_error(request, error)
+
+    async def _with_files(
+        self, request: GenerateRequest, call: Callable[[GenerateRequest], Awaitable[_T]]
+    ) -> _T:
+        """``call(request)`` with live file URIs; once more after a "file is gone" error."""
+        request = await self._fresh_files(request)
+        try:
+            return await call(request)
+        except (PermissionDeniedError, NotFoundError) as error:
+            again = await self._files_gone(request, error)
+            if again is None:
+                raise
+            return await call(again)
 
     async def file_info(self, uri: str) -> RemoteFile:
         """``GET files/{id}`` for a Files API URI: its MIME type, state and expiry."""

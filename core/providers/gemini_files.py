@@ -1,9 +1,12 @@
 """Gemini's Files API: resumable uploads exactly as google-genai makes them, file state.
 
 Files too big for inline data go here and are then referenced by ``fileData.fileUri``.
-An uploaded file is kept by Google for 48 hours, then requests naming it fail with
-403 PERMISSION_DENIED. The API key travels only in the ``x-goog-api-key`` header;
-the upload session URL carries its own ``upload_id`` and the key is never added to it.
+An uploaded file is kept by Google for 48 hours (its ``expirationTime``), then
+requests naming it fail with 403 PERMISSION_DENIED "You do not have permission to
+access the File ID or it may not exist." :class:`KeptUploads` uploads the kept
+bytes again before that time or after that error. The API key travels only in the
+``x-goog-api-key`` header; the upload session URL carries its own ``upload_id``
+and the key is never added to it.
 """
 
 from __future__ import annotations
@@ -13,16 +16,25 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from rill.core.errors import InvalidRequestError, ProtocolError, RequestTimeoutError, RillError
+from rill.core.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    RequestTimeoutError,
+    RillError,
+)
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.net_errors import MAX_ERROR_BODY
+from rill.core.types import GenerateRequest, Message, Part
 
 Progress = Callable[[int, int], None]
 """Told (bytes sent so far, total bytes) while an upload runs; never goes backwards."""
@@ -320,3 +332,118 @@ def _positive_int(value: str | None) -> int | None:
         return None
     number = int(value)
     return number if number > 0 else None
+
+
+# ---------------------------------------------------------------- uploads kept with their bytes
+
+# A URI this close to its expirationTime is not used any more: the request (and the
+# model reading the file) must finish before Google deletes it.
+EXPIRY_MARGIN = 15 * 60.0
+_FRACTION = re.compile(r"\.(\d+)")
+_MISSING_FILE = re.compile(r"\bFile\b.*\b(may not exist|not found|does not exist)", re.I | re.S)
+
+Uploader = Callable[[bytes, str], Awaitable[RemoteFile]]
+
+
+def parse_timestamp(value: str | None) -> float | None:
+    """An RFC 3339 timestamp ("2026-11-26T10:00:00.123456789Z", any offset) as Unix time."""
+    if not value:
+        return None
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.strip(), count=1)
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def part_for(remote: RemoteFile, data: bytes) -> Part:
+    """A ``fileData`` part for an upload that keeps its bytes and knows its expiry."""
+    return Part(
+        data=data,
+        mime_type=remote.mime_type,
+        file_uri=remote.uri,
+        file_expires_at=parse_timestamp(remote.expiration_time),
+    )
+
+
+def names_missing_file(error: RillError, uris: Iterable[str]) -> list[str]:
+    """Which of ``uris`` a 403/404 is about: those whose file id it names; all of them
+    when it is about a file ("You do not have permission to access the File x or it
+    may not exist.") without naming one we sent; none when it is about something else.
+    """
+    if not isinstance(error, PermissionDeniedError | NotFoundError):
+        return []
+    said = f"{error.message}\n{error.detail or ''}"
+    candidates = list(uris)
+    named = [u for u in candidates if (ident := file_id(u)) and ident in said]
+    if named:
+        return named
+    return candidates if _MISSING_FILE.search(said) else []
+
+
+class KeptUploads:
+    """Keeps every sent Files API URI alive: re-uploads kept bytes when the URI expired.
+
+    ``upload(data, mime_type)`` makes a new upload; ``clock`` is Unix time (tests move
+    it). A re-upload is remembered under the URI it replaces, so later turns of a
+    conversation (whose history still holds the old URI) reuse it while it lives.
+    """
+
+    def __init__(self, upload: Uploader, clock: Callable[[], float] = time.time) -> None:
+        self._upload = upload
+        self.clock = clock
+        self._replaced: dict[str, Part] = {}  # original URI -> its current upload
+        self._origin: dict[str, str] = {}  # a re-upload's URI -> the original URI
+
+    def _usable(self, part: Part) -> bool:
+        expires = part.file_expires_at
+        return expires is None or expires - EXPIRY_MARGIN > self.clock()
+
+    async def fresh_part(self, part: Part, *, force: bool = False) -> Part:
+        """``part`` with a URI that is alive: its own, a re-upload, or a new re-upload."""
+        if not part.keeps_upload or part.file_uri is None or not is_files_api_uri(part.file_uri):
+            return part
+        origin = self._origin.get(part.file_uri, part.file_uri)
+        current = self._replaced.get(origin, part)
+        if not force and self._usable(current):
+            if current is part:
+                return part
+            return replace(current, thought_signature=part.thought_signature)
+        assert part.data is not None
+        remote = await self._upload(part.data, part.mime_type or "application/octet-stream")
+        renewed = part_for(remote, part.data)
+        self._replaced[origin] = renewed
+        self._origin[renewed.file_uri or ""] = origin
+        return replace(renewed, thought_signature=part.thought_signature)
+
+    async def fresh(
+        self, request: GenerateRequest, force: frozenset[str] = frozenset()
+    ) -> GenerateRequest:
+        """``request`` with every kept upload's URI alive (those in ``force`` renewed)."""
+        contents: list[Message] = []
+        changed = False
+        for message in request.contents:
+            parts = [await self.fresh_part(p, force=p.file_uri in force) for p in message.parts]
+            if any(new is not old for new, old in zip(parts, message.parts, strict=True)):
+                changed = True
+                message = replace(message, parts=parts)
+            contents.append(message)
+        return replace(request, contents=tuple(contents)) if changed else request
+
+    async def after_error(
+        self, request: GenerateRequest, error: RillError
+    ) -> GenerateRequest | None:
+        """The request to send again when ``error`` says a file we sent is gone; else None."""
+        sent = [
+            p.file_uri
+            for m in request.contents
+            for p in m.parts
+            if p.keeps_upload and p.file_uri is not None and is_files_api_uri(p.file_uri)
+        ]
+        gone = names_missing_file(error, sent)
+        if not gone:
+            return None
+        return await self.fresh(request, force=frozenset(gone))

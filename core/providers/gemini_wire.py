@@ -33,18 +33,23 @@ JSON = dict[str, Any]
 # ---------------------------------------------------------------- request
 
 
-def encode_part(part: Part) -> JSON:
-    """One of our parts as a Gemini part."""
+def encode_part(part: Part, *, file_uris: bool = True) -> JSON:
+    """One of our parts as a Gemini part.
+
+    A part with both bytes and a Files API URI (an upload that kept its bytes) goes
+    as ``fileData`` when ``file_uris`` (the Developer API, which holds the upload),
+    as ``inlineData`` otherwise (Vertex AI cannot read the Developer API's files).
+    """
     out: JSON
-    if part.data is not None:
+    if part.file_uri is not None and (part.data is None or file_uris):
+        out = {"fileData": {"mimeType": part.mime_type or "image/jpeg", "fileUri": part.file_uri}}
+    elif part.data is not None:
         out = {
             "inlineData": {
                 "mimeType": part.mime_type or "application/octet-stream",
                 "data": base64.b64encode(part.data).decode("ascii"),
             }
         }
-    elif part.file_uri is not None:
-        out = {"fileData": {"mimeType": part.mime_type or "image/jpeg", "fileUri": part.file_uri}}
     else:
         out = {"text": part.text or ""}
         if part.thought:
@@ -54,18 +59,20 @@ def encode_part(part: Part) -> JSON:
     return out
 
 
-def encode_contents(messages: tuple[Message, ...] | list[Message]) -> list[JSON]:
+def encode_contents(
+    messages: tuple[Message, ...] | list[Message], *, file_uris: bool = True
+) -> list[JSON]:
     return [
-        {"role": m.role.value, "parts": [encode_part(p) for p in m.parts]}
+        {"role": m.role.value, "parts": [encode_part(p, file_uris=file_uris) for p in m.parts]}
         for m in messages
         if m.parts
     ]
 
 
-def encode_request(request: GenerateRequest) -> JSON:
-    """The body of generateContent / streamGenerateContent."""
+def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
+    """The body of generateContent / streamGenerateContent (``file_uris``: see encode_part)."""
     s = request.settings
-    body: JSON = {"contents": encode_contents(request.contents)}
+    body: JSON = {"contents": encode_contents(request.contents, file_uris=file_uris)}
     if s.system_instruction:
         body["systemInstruction"] = {"parts": [{"text": s.system_instruction}]}
     config: JSON = {}

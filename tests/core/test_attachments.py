@@ -240,7 +240,9 @@ async def test_over_the_budget_the_largest_images_are_uploaded(
     parts = await attachments_to_parts(
         images, provider, limits, lambda img, sent, total: seen.append((img.name, sent, total))
     )
-    assert [p.data is not None for p in parts] == [True, False, True]
+    # Uploaded parts keep their bytes too (for a re-upload), and carry the URI.
+    assert [p.file_uri is not None for p in parts] == [False, True, False]
+    assert [p.data for p in parts] == [i.data for i in images]
     uploaded = parts[1]
     assert uploaded.file_uri and uploaded.mime_type == "image/png"
     assert {name for name, _, _ in seen} == {"n1.png"}

@@ -120,7 +120,8 @@ async def test_upload_file_part_is_sent_as_file_data(
     fake_gemini.file_active_after_polls = 1
     part = await provider.upload_file(b"\x89PNG fake bytes", "image/png", "x.png")
     assert part.file_uri and part.file_uri.startswith(FILES_URI_PREFIX)
-    assert part.mime_type == "image/png" and part.data is None
+    # The part keeps its bytes (for a re-upload after the 48 hours) but goes as fileData.
+    assert part.mime_type == "image/png" and part.data == b"\x89PNG fake bytes"
     user = Message(role=Role.USER, parts=[part, Part.from_text("What is this?")])
     request = GenerateRequest((user,), GenerationSettings(model=MODEL))
     answer = await provider.generate(request)

@@ -12,6 +12,12 @@ and `BaseApiClient._upload_fd`):
    while more is expected, "final" after finalize, whose body is `{"file": {...}}`).
 3. `GET /v1beta/files/{id}` reports `PROCESSING` until the `active_after_polls`-th
    GET, which (like every later one) reports `ACTIVE` (0: ACTIVE at finalize already).
+
+Files live `lifetime` (48 hours, as on Google; `expirationTime` says when) on the
+store's clock, which tests move with `advance(seconds)`; an expired file is gone, like
+a deleted one: `GET files/{id}` and a generate request naming it answer Google's
+403 PERMISSION_DENIED "You do not have permission to access the File ID or it may
+not exist."
 """
 
 from __future__ import annotations
@@ -51,6 +57,11 @@ class UploadedFile:
     polls: int = 0
     state: str = "PROCESSING"
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    lifetime: timedelta = timedelta(hours=48)
+
+    @property
+    def expires(self) -> datetime:
+        return self.created + self.lifetime
 
     @property
     def name(self) -> str:
@@ -68,7 +79,7 @@ class UploadedFile:
                 "sizeBytes": str(len(self.data)),
                 "createTime": _timestamp(self.created),
                 "updateTime": _timestamp(self.created),
-                "expirationTime": _timestamp(self.created + timedelta(hours=48)),
+                "expirationTime": _timestamp(self.expires),
                 "sha256Hash": base64.b64encode(digest).decode("ascii"),
                 "uri": PUBLIC_FILES_BASE + self.file_id,
                 "state": self.state,
@@ -94,6 +105,8 @@ class FileStore(FileLookup):
     def __init__(self, active_after_polls: int = 2) -> None:
         self.active_after_polls = active_after_polls
         self.final_state = "ACTIVE"  # set to "FAILED" to test a failed processing
+        self.lifetime = timedelta(hours=48)
+        self._offset = timedelta(0)  # how far advance() moved the clock
         self._lock = threading.Lock()
         self._files: dict[str, UploadedFile] = {}
         self._sessions: dict[str, UploadedFile] = {}
@@ -136,7 +149,12 @@ class FileStore(FileLookup):
                     ),
                 )
             self._sessions[upload_id] = UploadedFile(
-                file_id, mime, size, display_name=meta.get("displayName")
+                file_id,
+                mime,
+                size,
+                display_name=meta.get("displayName"),
+                created=self._now(),
+                lifetime=self.lifetime,
             )
         url = f"{base_url}/upload/v1beta/files?upload_id={upload_id}&upload_protocol=resumable"
         return UploadReply(
@@ -210,9 +228,31 @@ class FileStore(FileLookup):
                 200, {"X-Goog-Upload-Status": "final"}, body={"file": upload.resource()}
             )
 
+    # ---- the clock -----------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def now(self) -> float:
+        """The store's clock as Unix time (the real one plus every advance())."""
+        with self._lock:
+            return self._now().timestamp()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on: files whose expirationTime passes are deleted, as on Google."""
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+            self._purge()
+
+    def _purge(self) -> None:
+        now = self._now()
+        for ident in [i for i, f in self._files.items() if f.expires <= now]:
+            del self._files[ident]
+
     def poll(self, file_id: str) -> dict[str, Any] | None:
         """`GET files/{id}`: counts as one poll, moving PROCESSING along (step 3)."""
         with self._lock:
+            self._purge()
             upload = self._files.get(file_id)
             if upload is None:
                 return None
@@ -227,14 +267,17 @@ class FileStore(FileLookup):
 
     def all_files(self) -> list[UploadedFile]:
         with self._lock:
+            self._purge()
             return list(self._files.values())
 
     def get(self, name: str) -> UploadedFile | None:
         """A stored file by "files/ID" or "ID", for tests comparing uploaded bytes."""
         with self._lock:
+            self._purge()
             return self._files.get(name.removeprefix("files/"))
 
     def file_state(self, file_id: str) -> str | None:
         with self._lock:
+            self._purge()
             upload = self._files.get(file_id)
             return None if upload is None else upload.state
