@@ -50,6 +50,8 @@ from rill.gui.turn_attachments import (
     upload_status,
 )
 
+READY = "Ready."
+STREAMING = "Streaming…"
 FRAME_MS = 16  # one flush per display frame at 60 Hz
 PREPARE_TASK = "prepare-turn"  # a turn's images being readied/uploaded; one at a time
 
@@ -121,6 +123,8 @@ class ChatController(QObject, TurnActions):
         self._provider: Provider = provider or MissingProvider()
         self._provider_factory = provider_factory
         self._chats: dict[int, Chat] = {}
+        # Each chat's own status line ("Streaming…", "Stopped."): shown when it is.
+        self._status: dict[int, str] = {}
         self._provider_pending: asyncio.Future[None] | None = None
         self._next_id = 1
         # Awaited before a request leaves (the store saving the user turn first).
@@ -219,6 +223,8 @@ class ChatController(QObject, TurnActions):
         self._sync_flush_timer()
         if was_streaming != self.is_streaming:
             self.streaming_changed.emit(self.is_streaming)
+        # The status line is the shown chat's, not that of an answer going on elsewhere.
+        self.status_changed.emit(self._status.get(chat.id, READY))
 
     def set_settings(self, settings: GenerationSettings) -> None:
         """The current chat's settings from now on (an answer in flight keeps its own)."""
@@ -356,7 +362,7 @@ class ChatController(QObject, TurnActions):
             self._view.begin_answer(answer)
             self._sync_flush_timer()
             self.streaming_changed.emit(True)
-        self.status_changed.emit(f"Waiting for {answer.model or 'the model'}…")
+        self._set_status(chat, f"Waiting for {answer.model or 'the model'}…")
 
     async def _consume(self, chat: Chat, chunks: AsyncIterator[Chunk]) -> None:
         streaming_reported = False
@@ -372,7 +378,7 @@ class ChatController(QObject, TurnActions):
                         chat.thought_buffer.append(chunk.thought_text)
                     if not streaming_reported and chunk.parts:
                         streaming_reported = True
-                        self.status_changed.emit("Streaming…")
+                        self._set_status(chat, STREAMING)
         except RillError as error:
             chat.retry_after = retry_after(error)
 
@@ -406,8 +412,14 @@ class ChatController(QObject, TurnActions):
             self.streaming_changed.emit(False)
         chat.text_buffer.clear()
         chat.thought_buffer.clear()
-        self.status_changed.emit(final_status(answer))
+        self._set_status(chat, final_status(answer))
         self.answer_finished.emit(chat.id, answer)
+
+    def _set_status(self, chat: Chat, text: str) -> None:
+        """``chat``'s status line; on screen only while ``chat`` is the one shown."""
+        self._status[chat.id] = text
+        if chat is self._current:
+            self.status_changed.emit(text)
 
     # ------------------------------------------------------------ flushing
 

@@ -33,6 +33,7 @@ class TurnActions:
     """Mixed into ``ChatController``, which provides what is declared below."""
 
     _chats: dict[int, Chat]
+    _status: dict[int, str]
     _current: Chat
     _view: AnswerView
 
@@ -64,6 +65,7 @@ class TurnActions:
         if chat is None or chat is self._current or chat.answer is not None:
             return False
         del self._chats[chat_id]
+        self._status.pop(chat_id, None)
         # The session's retry callback refers back to the chat: without this cycle a
         # chat of thousands of messages is freed at once, not by a long GC pass later.
         chat.session.on_retry = None
