@@ -6,10 +6,12 @@ running. Nothing here touches the network; ``rill.core.attachments`` decides whe
 each prepared image goes (inline data or the Files API) and sends it.
 
 The rules, in order: the file must really be an image; EXIF orientation is applied to
-the pixels; PNG, JPEG, WebP and HEIC/HEIF go out byte for byte when they are upright,
-within ``max_side`` and within ``max_image_bytes``; other formats become PNG; anything
-too big is downscaled and re-encoded until it fits (measured), and an image that
-cannot fit inline is marked ``needs_upload``.
+the pixels; PNG, JPEG, WebP and HEIC/HEIF go out as they are when they are upright,
+within ``max_side`` and within ``max_image_bytes`` (PNG, JPEG and WebP without their
+metadata: EXIF with its GPS position, XMP, IPTC, text chunks are cut out losslessly,
+see ``rill.core.image_metadata``; the compressed pixels are untouched); other formats
+become PNG; anything too big is downscaled and re-encoded until it fits (measured), and
+an image that cannot fit inline is marked ``needs_upload``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PIL import Image, ImageOps
 
 from rill.core import image_formats as fmt
 from rill.core.image_formats import ImageError, human_bytes, open_image, read_image_file
+from rill.core.image_metadata import strip_metadata
 from rill.core.types import Part
 
 MB = fmt.MB
@@ -231,10 +234,11 @@ def prepare_image(
         and max(width, height) <= limits.max_side
         and len(data) <= limits.max_image_bytes
     ):
-        # Sent byte for byte; decoding the thumbnail is what proves the data whole.
+        # Sent as it is; decoding the thumbnail is what proves the data whole.
         thumb = _thumbnail(image, limits.thumbnail_side, label)
         return PreparedImage(
-            display, data, mime, width, height, len(data), width, height, original_format,
+            display, strip_metadata(data, mime), mime, width, height, len(data), width,
+            height, original_format,
             converted=False, downscaled=False, rotated=False, reencoded=False,
             needs_upload=False, thumbnail=thumb, path=path,
         )  # fmt: skip
