@@ -4,8 +4,13 @@ Usage: ``python -m tests.gui.crash_scale_driver`` with RILL_HOME, GEMINI_API_KEY
 GOOGLE_GEMINI_BASE_URL set. It imports Rill and Qt once, prints ``{"ev": "ready"}``,
 then reads one JSON command per line on stdin:
 
-* ``{"cmd": "run", "run": N, "phase": P, "prompt": T}``: fork a child that lives as
-  the app's store side does (below) and sends ``T``; prints ``{"ev": "child", ...}``.
+* ``{"cmd": "run", "run": N, "phase": P, "prompt": T, "self_kill": K}``: fork a child
+  that lives as the app's store side does (below) and sends ``T``; prints
+  ``{"ev": "child", ...}``. ``K`` (or null) makes the child SIGKILL itself at its
+  ``K["nth"]`` write of the answer while the answer's status is ``K["status"]``:
+  ``K["point"]`` "before" the write, "inside" its transaction (the UPDATE done, no
+  COMMIT yet) or "after" its COMMIT (before reporting it): moments a kill from
+  outside cannot aim at.
 * ``{"cmd": "reap", "pid": PID}``: wait for that child (the test killed it) and print
   ``{"ev": "reaped", "pid": PID, "signal": S}``.
 
@@ -43,9 +48,10 @@ from typing import Any
 import qasync
 from PySide6.QtCore import QCoreApplication, QTimer
 
+from rill.core import store_tree
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.store import Store, default_path
-from rill.core.types import GenerationSettings, Message
+from rill.core.types import GenerationSettings, Message, Role
 from rill.gui.chat_state import Chat
 from rill.gui.controller import ChatController
 from rill.gui.message_html import TurnInfo
@@ -72,6 +78,37 @@ class NullView:
     def show_retry_notice(self, text: str, seconds: float) -> None: ...
     def set_turn_info(self, info: Callable[[Message], TurnInfo]) -> None: ...
     def refresh_turn(self, message: Message) -> None: ...
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def arm_self_kill(kill: dict[str, Any]) -> None:
+    """SIGKILL this process at the chosen moment of the chosen answer write."""
+    armed = {"count": 0, "now": False}
+    original_update = Store.update_message
+    original_touch = store_tree.touch
+
+    def update(self: Store, message_id: int, message: Message) -> None:
+        if message.role is Role.MODEL and message.status.value == kill["status"]:
+            armed["count"] += 1
+            if armed["count"] == kill["nth"]:
+                if kill["point"] == "before":
+                    die()
+                armed["now"] = kill["point"] == "inside"
+                original_update(self, message_id, message)
+                die()  # "after": committed, not reported
+        original_update(self, message_id, message)
+
+    def touch(conn: Any, conversation_id: int) -> None:
+        original_touch(conn, conversation_id)
+        if armed["now"]:
+            assert conn.in_transaction
+            die()  # the row is rewritten, the COMMIT never comes
+
+    Store.update_message = update  # type: ignore[method-assign]
+    store_tree.touch = touch
 
 
 def observe_commits(run: int) -> None:
@@ -134,9 +171,11 @@ async def live(run: int, phase: str, prompt: str) -> None:
     await asyncio.Event().wait()  # live until killed
 
 
-def child(run: int, phase: str, prompt: str, parent: int) -> None:
+def child(run: int, phase: str, prompt: str, kill: dict[str, Any] | None, parent: int) -> None:
     os.close(0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if kill is not None:
+        arm_self_kill(kill)  # under the reporting: a write it kills is never reported
     observe_commits(run)
     app = QCoreApplication([sys.argv[0]])
     orphan = QTimer()  # the fork server died (the test crashed): so does this life
@@ -162,7 +201,8 @@ def serve() -> None:
             sys.stdout.flush()
             pid = os.fork()
             if pid == 0:
-                child(command["run"], command["phase"], command["prompt"], os.getppid())
+                run, phase, prompt = command["run"], command["phase"], command["prompt"]
+                child(run, phase, prompt, command.get("self_kill"), os.getppid())
             children.add(pid)
             emit(ev="child", run=command["run"], pid=pid)
         elif command["cmd"] == "reap":

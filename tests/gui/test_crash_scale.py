@@ -72,6 +72,7 @@ class Life:
     events: list[Event] = field(default_factory=list)
     pid: int = 0
     depth: int = 0  # mid_stream: confirmed partial writes with text before the kill
+    self_kill: dict[str, Any] | None = None  # the child kills itself in an answer write
     row: tuple[str, str] | None = None  # the answer's (status, text) at the last check
 
     def wrote(self, role: str) -> list[Event]:
@@ -141,12 +142,20 @@ class Driver:
 
     def start(self, life: Life) -> None:
         self.lives[life.number] = life
-        self.send(cmd="run", run=life.number, phase=life.phase, prompt=life.prompt)
+        self.send(
+            cmd="run",
+            run=life.number,
+            phase=life.phase,
+            prompt=life.prompt,
+            self_kill=life.self_kill,
+        )
         self.wait(lambda: any(e.get("run") == life.number for e in self.server))
         life.pid = next(e["pid"] for e in self.server if e.get("run") == life.number)
 
     def kill(self, life: Life) -> None:
-        os.kill(life.pid, signal.SIGKILL)
+        """SIGKILL the life (unless it kills itself) and wait until it is gone."""
+        if life.self_kill is None:
+            os.kill(life.pid, signal.SIGKILL)
         self.send(cmd="reap", pid=life.pid)
         self.wait(lambda: self.reaped(life.pid) is not None)
         reaped = self.reaped(life.pid)
@@ -186,7 +195,7 @@ def scenario(life: Life) -> Scenario:
     if life.phase == "mid_stream":
         chunks = [f"r{n}w{i} " for i in range(60)]
         life.answer = "".join(chunks)
-        return stream(chunks, delay=0.04)
+        return stream(chunks, delay=0.05)
     chunks = [f"r{n} done {i}. " for i in range(3)]
     life.answer = "".join(chunks)
     if life.phase == "before_first_chunk":
@@ -211,10 +220,25 @@ def wait_for_prompt(server: FakeGemini, prompt: str, timeout: float = 10.0) -> N
             server.wait_for_requests(len(server.requests) + 1, timeout=min(left, 0.5))
 
 
+def choose_self_kill(life: Life, rng: random.Random) -> None:
+    """Half the mid-stream kills and three quarters of the final-write ones happen in
+    the child itself, at a write: just before it, inside its transaction, or just
+    after its COMMIT (the 1st or 2nd partial write; the final write)."""
+    if life.phase == "mid_stream" and rng.random() < 0.5:
+        point = rng.choice(["before", "inside", "after"])
+        life.self_kill = {"status": "streaming", "nth": rng.randint(1, 2), "point": point}
+    elif life.phase == "final_write":
+        point = rng.choice(["outside", "before", "inside", "after"])
+        if point != "outside":
+            life.self_kill = {"status": "complete", "nth": 1, "point": point}
+
+
 def kill_at_random_point(
     driver: Driver, life: Life, server: FakeGemini, rng: random.Random
 ) -> None:
-    if life.phase == "before_request":
+    if life.self_kill is not None:
+        pass  # it dies at its write
+    elif life.phase == "before_request":
         driver.wait(lambda: life.has("gated"))
         time.sleep(rng.uniform(0, 0.03))  # the kill moment, not a wait for anything
     elif life.phase == "before_first_chunk":
@@ -257,7 +281,7 @@ def check_store(home: Path, lives: list[Life], server: FakeGemini) -> None:
                 previous = life.row
                 assert previous is not None
                 was = "interrupted" if previous[0] in UNSETTLED else previous[0]
-                assert (status, text) == (was, previous[1]), life.number
+                assert (status, text) == (was, previous[1]), (life.number, previous, status)
             life.row = (status, text)
     finally:
         conn.close()
@@ -270,6 +294,13 @@ def check_store(home: Path, lives: list[Life], server: FakeGemini) -> None:
         assert last.row is not None and last.row[1] == ""
     elif last.phase == "mid_stream" and last.depth > 0:
         assert text, "a confirmed partial write was lost"
+    kill = last.self_kill
+    if kill is not None:
+        assert last.row is not None
+        if kill["point"] == "after":  # committed, never reported: on disk all the same
+            assert last.row[0] == kill["status"]
+        else:  # never committed: exactly what the last confirmed write left
+            assert (last.row[0], len(last.row[1])) == last.confirmed, (last.row, last.confirmed)
 
 
 def check_open_report(lives: list[Life]) -> None:
@@ -309,6 +340,7 @@ def test_50_kills_at_random_moments_leave_a_sound_store_with_every_turn(
             lives.append(life)
             try:
                 answer = scenario(life)
+                choose_self_kill(life, rng)
                 if phase != "before_request":  # no request: it would answer the next one
                     assert fake_gemini.pending_scenarios == 0
                     fake_gemini.push(answer)
@@ -340,13 +372,21 @@ def test_50_kills_at_random_moments_leave_a_sound_store_with_every_turn(
     assert shown is expected, f"seed {seed}"
 
     outcomes = Counter(
-        (life.phase, "complete" if life.row and life.row[0] == "complete" else "interrupted")
+        (
+            life.phase,
+            life.self_kill["point"] if life.self_kill else "outside",
+            "complete" if life.row and life.row[0] == "complete" else "interrupted",
+        )
         for life in lives
     )
-    depths = Counter(life.depth for life in lives if life.phase == "mid_stream")
+    depths = Counter(
+        sum(1 for e in life.wrote("model") if e["len"])
+        for life in lives
+        if life.phase == "mid_stream"
+    )
     print(
         f"\ncrash scale: seed {seed}, {len(lives)} kills in {killed:.1f} s; "
         f"by phase and outcome {dict(sorted(outcomes.items()))}; "
-        f"mid-stream depths {dict(sorted(depths.items()))}; "
+        f"mid-stream kills by confirmed partial writes with text {dict(sorted(depths.items()))}; "
         f"longest partial kept {max(len((lf.row or ('', ''))[1]) for lf in lives)} chars"
     )
