@@ -277,6 +277,18 @@ def by_name(name: str) -> Case:
     return next(c for c in CASES if c.name == name)
 
 
+def user_turns(dialect: Dialect, request: fs.RawRequest) -> list[str]:
+    """The text of each user turn a recorded chat request carries, in order."""
+    body = json.loads(request.body)
+    if dialect.name == "gemini":
+        turns = [c for c in body.get("contents", []) if c.get("role") == "user"]
+        return ["".join(p.get("text", "") for p in c.get("parts", [])) for c in turns]
+    turns = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    return [
+        m["content"] if isinstance(m["content"], str) else json.dumps(m["content"]) for m in turns
+    ]
+
+
 # ---------------------------------------------------------------- addresses
 
 
@@ -291,7 +303,9 @@ class Setting:
 
 
 @contextlib.contextmanager
-def setting(case: Case, dialect: Dialect) -> Iterator[Setting]:
+def setting(case: Case, dialect: Dialect, *, armed: bool = True) -> Iterator[Setting]:
+    """The servers of ``case``; with ``armed=False`` the fault is not queued yet (a
+    caller whose client sends other requests first arms it with ``case.setup``)."""
     healthy_answer = fs.stream([dialect.answer(*HEALTHY)])
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(
@@ -313,7 +327,8 @@ def setting(case: Case, dialect: Dialect) -> Iterator[Setting]:
             url = f"http://{host}"
         else:
             host, url = server.host, server.base_url
-        case.setup(server, dialect)
+        if armed:
+            case.setup(server, dialect)
         yield Setting(server, healthy, dialect.api_root(url), host)
 
 

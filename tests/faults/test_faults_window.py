@@ -1,0 +1,131 @@
+"""Every fault case through the real window, for Gemini and an OpenAI-compatible server.
+
+For each case, with the core cases' short idle timeout and fast retry policy: the UI
+thread never stalls for more than MAX_STALL_MS (a 5 ms heartbeat measures it), what
+arrived before the fault stays in the chat pane and in the store, the error card says
+the core's one-line message, nothing reaches stderr as a traceback or the log at
+ERROR, and the card's Retry (once the fault is removed) gives the whole answer with
+the question sent once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from rill.gui.main_window import MainWindow
+from tests.fakes.fault_payloads import DIALECTS, Dialect
+from tests.faults.cases import CASES, HEALTHY, Case, CoreOutcome, run_core, setting
+from tests.faults.window_support import (
+    MAX_STALL_MS,
+    QUESTION,
+    SETTLE_TIMEOUT_MS,
+    run_window,
+)
+from tests.gui.conftest import (  # noqa: F401 (fixtures, shared with tests/gui)
+    OFFSCREEN_NOISE,
+    hermetic_profile,
+    history_window,
+    qloop,
+    run_async,
+)
+from tests.gui.history_support import MakeWindow
+
+pytestmark = pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
+
+
+class Unresponsive(AssertionError):
+    """The UI thread went longer than MAX_STALL_MS without running its event loop, or
+    the chat pane took longer than SETTLE_TIMEOUT_MS to show the answer."""
+
+
+# Cases measured above the bound, each with the figure seen; strict, so one that gets
+# fast enough fails until it is taken off this list.
+KNOWN_STALLS: dict[tuple[str, str], str] = {}
+
+
+def _param(case: Case, dialect: Dialect) -> object:
+    marks = []
+    known = KNOWN_STALLS.get((case.name, dialect.name))
+    if known:
+        marks.append(pytest.mark.xfail(strict=True, raises=Unresponsive, reason=known))
+    return pytest.param(case, dialect, id=f"{case.name}-{dialect.name}", marks=marks)
+
+
+# A huge answer may be shown in part, but not less than this much of it.
+PREVIEW_FLOOR = 10_000
+
+PARAMS = [_param(case, d) for case in CASES for d in DIALECTS]
+
+
+@pytest.mark.parametrize(("case", "dialect"), PARAMS)
+def test_fault_through_the_window(
+    case: Case,
+    dialect: Dialect,
+    qtbot: QtBot,
+    history_window: MakeWindow,  # noqa: F811 (the imported fixture)
+    hermetic_profile: Path,  # noqa: F811
+    run_async: Callable[..., Any],  # noqa: F811
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    window: MainWindow = history_window()
+    with setting(case, dialect, armed=False) as where:
+        outcome = run_window(qtbot, window, hermetic_profile, case, dialect, where)
+    if case.error is not None:
+        # The core's run of the same case, after the window's: its fault servers start
+        # and stop on this thread, which the heartbeat must not charge to the window.
+        core: CoreOutcome = run_async(run_core(case, dialect), timeout=30)
+        outcome.core_error = str(core.error).replace(core.host, outcome.host)
+    outcome.save()
+    if not outcome.settled:
+        raise Unresponsive(
+            f"the chat pane was still writing the answer {SETTLE_TIMEOUT_MS / 1000:g} s after "
+            f"it ended; the UI thread stalled up to {outcome.stall_text()} meanwhile"
+        )
+
+    if case.error is None:
+        assert outcome.status == "complete", outcome.error
+        assert outcome.error == ""
+        # Shown whole, or (a huge answer) its start with a line saying how much.
+        shown, total = len(outcome.shown), len(case.success_text)
+        assert case.success_text.startswith(outcome.shown), f"{shown:,} chars shown"
+        if shown < total:
+            assert shown >= PREVIEW_FLOOR, f"only {shown:,} of {total:,} chars shown"
+            assert any(f"{shown:,}" in line and f"{total:,}" in line for line in outcome.card)
+        assert outcome.stored == [
+            ["user", "complete", QUESTION, ""],
+            ["model", "complete", case.success_text, ""],
+        ], "the store"
+    else:
+        # The message: one line, the core's, on the card under what arrived.
+        assert outcome.status == "failed"
+        assert outcome.error == outcome.core_error
+        assert "\n" not in outcome.error
+        assert outcome.error.startswith(case.expected_message(dialect, outcome.host))
+        assert outcome.card[1] == outcome.error, outcome.card
+        assert outcome.card[2] == "⟳ Retry", outcome.card
+        assert outcome.shown == case.partial.strip()
+        assert outcome.stored == [
+            ["user", "complete", QUESTION, ""],
+            ["model", "failed", case.partial, outcome.error],
+        ]
+        # Retry, the fault removed: the whole answer, the question sent once.
+        assert outcome.retry_status == "complete"
+        assert outcome.retry_shown == "".join(HEALTHY)
+        assert outcome.retry_user_turns == [QUESTION]
+        assert [r[0] for r in outcome.retry_stored].count("user") == 1
+        assert outcome.retry_stored[-1] == ["model", "complete", "".join(HEALTHY), ""]
+
+    assert "Traceback" not in capfd.readouterr().err
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert errors == [], [r.getMessage() for r in errors]
+    if outcome.max_stall_ms > MAX_STALL_MS:
+        raise Unresponsive(
+            f"the UI thread stalled {outcome.stall_text()}; the bound is {MAX_STALL_MS:.0f} ms"
+        )

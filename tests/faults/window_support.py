@@ -1,0 +1,272 @@
+"""Running a fault case through a real MainWindow, and what it showed.
+
+``run_window`` sends "hi" from the composer of a window built as ``main()`` builds it
+(``history_window`` from tests/gui: real store under a temporary RILL_HOME), with the
+case's provider (its idle and connect timeouts) and retry policy, while a heartbeat
+timer measures how long the UI thread went without running its event loop. After a
+failure the fault is removed and the error card's Retry link is clicked.
+
+The outcome is recorded as a :class:`WindowOutcome`; ``test_faults_window.py`` asserts
+on it and, when ``RILL_FAULTS_WINDOW_OUT`` names a file, appends it there as one JSON
+line, which is how ``make_results.py`` fills RESULTS.md's Window column from the very
+runs the tests check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from pytestqt.exceptions import TimeoutError as WaitTimeout
+from pytestqt.qtbot import QtBot
+
+from rill.core.providers.base import Provider
+from rill.core.types import Message
+from rill.gui.main_window import MainWindow
+from rill.gui.transcript_entries import BODY, STATUS
+from tests.fakes.fault_payloads import Dialect
+from tests.faults.cases import Case, Setting, make_provider, user_turns
+from tests.gui.chat_view_support import click_anchor
+from tests.gui.history_support import db_rows, wait_saved
+
+HEARTBEAT_MS = 5
+# Zero-width spaces the chat pane may add to long unbroken runs so Qt can wrap them.
+SOFT_BREAK = "\u200b"
+MAX_STALL_MS = 100.0
+OUT_ENV = "RILL_FAULTS_WINDOW_OUT"
+QUESTION = "hi"
+# The longest case (a 1 byte/s drip) takes about 3 s; a 10 MB answer must render too.
+ANSWER_TIMEOUT_MS = 30_000
+# From the answer's end until the chat pane shows all of it (a 10 MB answer included).
+SETTLE_TIMEOUT_MS = 6_000
+
+
+class Heartbeat(QObject):
+    """A 5 ms timer on the UI thread; the longest gap between two ticks is the worst
+    stall a user would have felt (a click or a repaint waits that long).
+
+    Only the time inside ``with heartbeat:`` counts, so the test's own synchronous
+    inspection of the window between waits is not charged to the app.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.max_gap_ms = 0.0
+        # The UI thread's own CPU time within that worst gap: near the gap, the app
+        # was busy; near zero, it waited (a blocking call, or a machine too busy).
+        self.max_gap_cpu_ms = 0.0
+        self.ticks = 0
+        self._last = 0.0
+        self._last_cpu = 0.0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(HEARTBEAT_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def _on_timer_timeout(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        gap = (now - self._last) * 1000
+        if gap > self.max_gap_ms:
+            self.max_gap_ms = gap
+            self.max_gap_cpu_ms = (cpu - self._last_cpu) * 1000
+        self._last, self._last_cpu = now, cpu
+        self.ticks += 1
+
+    def __enter__(self) -> Heartbeat:
+        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.stop()
+        # The time since the last tick was a stall too, if the exit came late.
+        self._on_timer_timeout()
+
+
+@dataclass
+class WindowOutcome:
+    """What the window showed and stored for one case (JSON-friendly)."""
+
+    case: str
+    provider: str
+    host: str
+    status: str  # the answer's final status
+    error: str  # Message.error ("" when none)
+    card: list[str]  # the lines under the answer (its error card or footer) on screen
+    shown: str  # the answer's text in the chat pane, before any card
+    stored: list[list[str]]  # (role, status, text, error) per stored message, in order
+    stall_ms: float  # the worst UI stall from Send until the answer was on screen
+    stall_cpu_ms: float  # the UI thread's CPU time within that stall
+    settled: bool = True  # the chat pane showed it all within SETTLE_TIMEOUT_MS
+    retry_status: str = ""  # after clicking Retry ("" when not retried)
+    retry_shown: str = ""
+    retry_stored: list[list[str]] = field(default_factory=list)
+    retry_user_turns: list[str] = field(default_factory=list)  # in the retried request
+    retry_stall_ms: float = 0.0
+    retry_stall_cpu_ms: float = 0.0
+    core_error: str = ""  # str() of the core's error for the same case, when known
+
+    @property
+    def max_stall_ms(self) -> float:
+        return max(self.stall_ms, self.retry_stall_ms)
+
+    def stall_text(self) -> str:
+        """The worst stall, and how much of it the UI thread spent computing."""
+        if self.retry_stall_ms > self.stall_ms:
+            return f"{self.retry_stall_ms:.0f} ms (CPU {self.retry_stall_cpu_ms:.0f} ms, Retry)"
+        return f"{self.stall_ms:.0f} ms (CPU {self.stall_cpu_ms:.0f} ms)"
+
+    def save(self) -> None:
+        """Append to the file named by RILL_FAULTS_WINDOW_OUT, if any."""
+        out = os.environ.get(OUT_ENV)
+        if out:
+            with Path(out).open("a", encoding="utf-8") as f:
+                f.write(json.dumps(asdict(self)) + "\n")
+
+    @classmethod
+    def load_all(cls, path: Path) -> list[WindowOutcome]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [cls(**json.loads(line)) for line in lines if line.strip()]
+
+
+def use_provider(qtbot: QtBot, window: MainWindow, provider: Provider) -> None:
+    """Switch every chat to ``provider`` as the providers screen does, and wait until
+    its model list was asked for (that request must not meet the fault)."""
+    controller = window.controller
+    done: list[object] = []
+    controller.models_loaded.connect(done.append)
+    controller.models_failed.connect(done.append)
+    try:
+        controller.switch_provider(provider, "m")
+        qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    finally:
+        controller.models_loaded.disconnect(done.append)
+        controller.models_failed.disconnect(done.append)
+
+
+def stored(home: Path) -> list[list[str]]:
+    rows = db_rows(home, "SELECT role, status, text, error FROM messages ORDER BY seq")
+    return [[str(c) if c is not None else "" for c in row] for row in rows]
+
+
+def segment_text(window: MainWindow, index: int, segment: int) -> str:
+    """The plain text one region of message ``index`` shows in the chat pane."""
+    view = window.view
+    view.settle()  # a no-op once the view is not busy
+    transcript = view._transcript
+    entry = transcript.entries[index]
+    text = transcript.doc.text(entry.offset(segment), entry.lengths[segment])
+    return text.replace(SOFT_BREAK, "")  # as a copy of the selection has it
+
+
+def split_answer(window: MainWindow, index: int) -> tuple[str, list[str]]:
+    """The answer's text in the chat pane and the lines under it (card or footer)."""
+    body = segment_text(window, index, BODY).strip()
+    status = segment_text(window, index, STATUS)
+    return body, [line.strip() for line in status.splitlines() if line.strip()]
+
+
+def wait_settled(qtbot: QtBot, window: MainWindow) -> bool:
+    """Until everything the answer brought is written into the chat pane; False if
+    that took longer than SETTLE_TIMEOUT_MS."""
+    try:
+        qtbot.waitUntil(lambda: not window.view.busy, timeout=SETTLE_TIMEOUT_MS)
+    except WaitTimeout:
+        return False
+    return True
+
+
+def ask(qtbot: QtBot, window: MainWindow, beat: Heartbeat) -> tuple[Message, bool]:
+    """Type the question and press Enter; the answer, and whether the chat pane
+    finished showing it within SETTLE_TIMEOUT_MS."""
+    edit = window.composer.edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, QUESTION)
+    controller = window.controller
+    with beat:
+        with qtbot.waitSignal(controller.answer_finished, timeout=ANSWER_TIMEOUT_MS) as blocker:
+            qtbot.keyClick(edit, Qt.Key.Key_Return)
+        settled = wait_settled(qtbot, window)
+    message = blocker.args[1]
+    assert isinstance(message, Message)
+    return message, settled
+
+
+def run_window(
+    qtbot: QtBot,
+    window: MainWindow,
+    home: Path,
+    case: Case,
+    dialect: Dialect,
+    where: Setting,
+) -> WindowOutcome:
+    """Send through ``window`` against the armed-later servers of ``where``; retry."""
+    use_provider(qtbot, window, make_provider(dialect, where.base_url, case))
+    window.controller.current_chat.session.retry_policy = case.policy
+    where.server.clear()
+    case.setup(where.server, dialect)  # armed only now: the model list went first
+    beat = Heartbeat()
+    message, settled = ask(qtbot, window, beat)
+    wait_saved(qtbot, window)
+    if not settled:
+        window.view.clear()  # given up on: the rest of it need not be written now
+        return WindowOutcome(
+            case=case.name,
+            provider=dialect.name,
+            host=where.host,
+            status=message.status.value,
+            error=message.error or "",
+            card=[],
+            shown="",
+            stored=stored(home),
+            stall_ms=round(beat.max_gap_ms, 1),
+            stall_cpu_ms=round(beat.max_gap_cpu_ms, 1),
+            settled=False,
+        )
+    shown, card = split_answer(window, 1)
+    outcome = WindowOutcome(
+        case=case.name,
+        provider=dialect.name,
+        host=where.host,
+        status=message.status.value,
+        error=message.error or "",
+        card=card,
+        shown=shown,
+        stored=stored(home),
+        stall_ms=round(beat.max_gap_ms, 1),
+        stall_cpu_ms=round(beat.max_gap_cpu_ms, 1),
+    )
+    if not message.error:
+        return outcome
+    # Remove the fault: the queue is empty now (or the healthy server takes over).
+    if where.healthy is not where.server:
+        use_provider(
+            qtbot, window, make_provider(dialect, dialect.api_root(where.healthy.base_url), case)
+        )
+    where.healthy.clear()
+    again = Heartbeat()
+    controller = window.controller
+    with again:
+        with qtbot.waitSignal(controller.answer_finished, timeout=ANSWER_TIMEOUT_MS) as blocker:
+            click_anchor(qtbot, window.view, "rill:retry")
+        outcome.settled = wait_settled(qtbot, window)
+    retried = blocker.args[1]
+    wait_saved(qtbot, window)
+    outcome.retry_status = retried.status.value
+    outcome.retry_shown, _ = split_answer(window, 1)
+    outcome.retry_stored = stored(home)
+    streams = [r for r in where.healthy.requests if dialect.is_stream_request(r.target)]
+    outcome.retry_user_turns = user_turns(dialect, streams[-1]) if streams else []
+    outcome.retry_stall_ms = round(again.max_gap_ms, 1)
+    outcome.retry_stall_cpu_ms = round(again.max_gap_cpu_ms, 1)
+    return outcome
