@@ -5,7 +5,9 @@ encodes; with two busy decoder threads the UI thread sometimes waited 50–90 ms
 turn on a loaded 2-CPU machine (bench/bench_attach_ui.py). ``prepare_image`` and
 ``make_thumbnail`` therefore run in worker processes, which share no GIL with the UI:
 a ``ProcessPoolExecutor`` over the ``spawn`` context (a Qt process must never fork),
-created on first use, kept warm, and shut down with the window. Results come back
+started in the background once the window is on screen (:meth:`ImageWorkers.warm_up`:
+a cold start of the pool made the first thumbnail wait 0.6-1.6 s), kept warm, and
+shut down with the window. Results come back
 pickled (``PreparedImage`` is plain data); an ``ImageError`` is made picklable here,
 so its message still names the file. If the processes cannot start, the same work
 runs on the threads, as it used to.
@@ -26,7 +28,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,6 +87,17 @@ def prepare_job(source: Path | bytes, name: str, limits: ImageLimits) -> Prepare
     return prepare_image(source, name=name, limits=limits)
 
 
+def warm_job() -> int:
+    """Run in each new worker: Pillow's JPEG and PNG code loaded, a thumbnail made once."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (32, 24), (40, 90, 160)).save(buffer, "JPEG")
+    return len(make_thumbnail(buffer.getvalue(), 16, name="warm-up"))
+
+
 def _in_process(fn: Callable[..., T], *args: Any) -> T:
     """Call ``fn`` in a worker process; whatever it raises must unpickle in the parent."""
     try:
@@ -120,12 +133,48 @@ class ImageWorkers:
         self._process_results = 0  # jobs a process pool finished: it did start
         self._closed = False
         self._active = 0
+        self._isolated = 0  # jobs in flight in the processes (warm-ups not counted)
+        self._isolated_lock = threading.Lock()  # the manager thread counts down
+        self._warming: set[Future[Any]] = set()  # warm-up jobs not finished yet
+        self._warm_started = False
         self._saved_interval = 0.0
 
     @property
     def uses_processes(self) -> bool:
         """Whether Pillow jobs go to worker processes (False after a failed start)."""
         return self._use_processes
+
+    def warm_up(self) -> None:
+        """Start the worker processes now, without waiting for them (call it once the
+        window is on screen). Each boots (a new interpreter, Pillow) in the background
+        at a lower priority, so the first dropped image finds them ready. Cheap on the
+        calling thread: two process spawns, about 10 ms together."""
+        if self._warm_started:
+            return
+        self._warm_started = True
+        pool = self._process_pool()
+        if pool is None:
+            return
+        for _ in range(self._workers):  # each submit starts one more process
+            try:
+                future = pool.submit(_in_process, warm_job)
+            except Exception:
+                self._give_up_processes("starting the workers failed")
+                return
+            self._warming.add(future)
+            future.add_done_callback(self._warmed)
+        _renice(pool)
+
+    def _warmed(self, future: Future[Any]) -> None:
+        """A warm-up finished (on the pool's manager thread): its result is not needed."""
+        self._warming.discard(future)
+        if not self._closed and not future.cancelled() and future.exception() is not None:
+            log.info("an image worker's warm-up failed: %s", future.exception())
+
+    @property
+    def warming(self) -> bool:
+        """Worker processes are still starting (a warm-up job has not finished)."""
+        return bool(self._warming)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a worker thread."""
@@ -149,14 +198,18 @@ class ImageWorkers:
                 pool = self._process_pool()
                 if pool is None:
                     break
-                loop = asyncio.get_running_loop()
                 try:
-                    future = loop.run_in_executor(pool, _in_process, fn, *args)
+                    job = pool.submit(_in_process, fn, *args)
                 except Exception:
                     self._give_up_processes("submitting failed")
                     break
+                # Counted until the process is done with it, even if this await is
+                # cancelled meanwhile: see shutdown().
+                with self._isolated_lock:
+                    self._isolated += 1
+                job.add_done_callback(self._job_done)
                 try:
-                    result = await future
+                    result = await asyncio.wrap_future(job)
                 except BrokenProcessPool:
                     self._drop_pool(pool)
                     if self._closed:
@@ -173,6 +226,10 @@ class ImageWorkers:
             return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
         finally:
             self._leave()
+
+    def _job_done(self, _job: Future[Any]) -> None:
+        with self._isolated_lock:  # on the pool's manager thread
+            self._isolated -= 1
 
     def _process_pool(self) -> ProcessPoolExecutor | None:
         if not self._use_processes or self._closed:
@@ -220,5 +277,36 @@ class ImageWorkers:
         self._closed = True
         self._threads.shutdown(wait=wait, cancel_futures=True)
         pool, self._processes = self._processes, None
-        if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=True)
+        if pool is None:
+            return
+        with self._isolated_lock:
+            idle = self._isolated == 0
+        if idle:
+            # No image of the user's is in a worker (only warm-ups, whose tiny results
+            # are written in one go): stopping them loses nothing, and the exit does not
+            # wait for a worker that is still booting (an interpreter and Pillow: 0.3-1 s
+            # on a busy machine) before it can read its stop sentinel.
+            _terminate(pool)
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _workers_of(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    """The pool's processes (a private attribute: an empty list if it ever changes)."""
+    processes = getattr(pool, "_processes", None)
+    return list(processes.values()) if isinstance(processes, dict) else []
+
+
+def _renice(pool: ProcessPoolExecutor) -> None:
+    """Lower the new workers' priority from outside, before their imports run (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return
+    for process in _workers_of(pool):
+        if process.pid is not None:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, process.pid, WORKER_NICENESS)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    for process in _workers_of(pool):
+        with contextlib.suppress(Exception):
+            process.terminate()
