@@ -53,7 +53,7 @@ from rill.gui.turn_attachments import (
 READY = "Ready."
 STREAMING = "Streaming…"
 FRAME_MS = 16  # one flush per display frame at 60 Hz
-PREPARE_TASK = "prepare-turn"  # a turn's images being readied/uploaded; one at a time
+PREPARE_TASK = "prepare-turn"  # + ":<chat id>": a turn's images being readied/uploaded
 
 
 class ChatController(QObject, TurnActions):
@@ -172,6 +172,15 @@ class ChatController(QObject, TurnActions):
         return self._current.answer is not None
 
     @property
+    def is_busy(self) -> bool:
+        """Whether the current chat has an answer in flight or a turn's images going
+        out: Send is Stop (``streaming_changed`` follows this)."""
+        return self._busy(self._current)
+
+    def _busy(self, chat: Chat) -> bool:
+        return chat.answer is not None or self._launcher.is_running(_prepare_task(chat))
+
+    @property
     def settings(self) -> GenerationSettings:
         return self._current.session.settings
 
@@ -192,9 +201,10 @@ class ChatController(QObject, TurnActions):
     def new_chat(self) -> int:
         """Start an empty chat with the default settings and show it; returns its id.
 
-        The current chat, if still empty, is reused instead of piling up blank chats.
+        The current chat, if still empty (and not sending its first turn's images), is
+        reused instead of piling up blank chats.
         """
-        if not self._current.session.history and self._current.answer is None:
+        if not self._current.session.history and not self.is_busy:
             self._current.session.settings = self._defaults
             self.settings_changed.emit(self._defaults)
             return self._current.id
@@ -206,7 +216,7 @@ class ChatController(QObject, TurnActions):
     def select_chat(self, chat_id: int) -> None:
         """Show chat ``chat_id`` in the view, including an answer still streaming."""
         chat = self._chats[chat_id]
-        was_streaming = self.is_streaming
+        was_busy = self.is_busy
         self.cancel_edit()
         self._current = chat
         answer = chat.answer
@@ -221,8 +231,8 @@ class ChatController(QObject, TurnActions):
         self.current_chat_changed.emit(chat.id)
         self.settings_changed.emit(chat.session.settings)
         self._sync_flush_timer()
-        if was_streaming != self.is_streaming:
-            self.streaming_changed.emit(self.is_streaming)
+        if was_busy != self.is_busy:
+            self.streaming_changed.emit(self.is_busy)
         # The status line is the shown chat's, not that of an answer going on elsewhere.
         self.status_changed.emit(self._status.get(chat.id, READY))
 
@@ -249,11 +259,12 @@ class ChatController(QObject, TurnActions):
         """
         text = clean_text(text)
         chat = self._current
-        if chat.answer is not None or self._launcher.is_running(PREPARE_TASK):
+        if self._busy(chat):
             self.send_refused.emit("An answer is still coming; stop it before sending.")
             return False
         if needs_work(attachments):
-            self._launcher.run(PREPARE_TASK, self._prepare_turn(chat, text, list(attachments)))
+            prepare = self._prepare_turn(chat, text, list(attachments))
+            self._launcher.run(_prepare_task(chat), prepare)
             self.streaming_changed.emit(True)  # Send becomes Stop while images go out
             return True
         return self._record(chat, text, [a for a in attachments if isinstance(a, Part)])
@@ -276,31 +287,39 @@ class ChatController(QObject, TurnActions):
         return True
 
     async def _prepare_turn(self, chat: Chat, text: str, attachments: list[Outgoing]) -> None:
-        """Wait for the images, upload what must go through the Files API, then record."""
-        self.status_changed.emit("Preparing images…")
+        """Wait for the images, upload what must go through the Files API, then record.
+
+        Each chat prepares its own turn: another chat can send, stop or be shown
+        meanwhile, and Stop there does not touch this one.
+        """
+        self._set_status(chat, "Preparing images…")
         parts: list[Part] | None = None
         try:
             await self._wait_for_provider()
             history = chat.session.curated_history()
             parts = await turn_parts(
-                attachments, self._provider, self.image_limits, history, self._on_upload
+                attachments,
+                self._provider,
+                self.image_limits,
+                history,
+                lambda attachment, sent, total: self._on_upload(chat, attachment, sent, total),
             )
         except RillError as error:  # ImageError names the file; the input keeps all
             self.send_refused.emit(str(error))
-            self.status_changed.emit("Not sent.")
+            self._set_status(chat, "Not sent.")
         except asyncio.CancelledError:
-            self.status_changed.emit("Stopped; nothing was sent.")
+            self._set_status(chat, "Stopped; nothing was sent.")
             raise
         finally:
-            if parts is None:
-                self.streaming_changed.emit(self.is_streaming)
-        if parts is not None and not self._record(chat, text, parts):
-            self.streaming_changed.emit(self.is_streaming)
+            if parts is None and chat is self._current:
+                self.streaming_changed.emit(False)  # this task is ending: Stop is Send
+        if parts is not None and not self._record(chat, text, parts) and chat is self._current:
+            self.streaming_changed.emit(False)
 
-    def _on_upload(self, attachment: object, sent: int, total: int) -> None:
+    def _on_upload(self, chat: Chat, attachment: object, sent: int, total: int) -> None:
         self.upload_progressed.emit(attachment, sent, total)
         name = getattr(attachment, "name", "the image")
-        self.status_changed.emit(upload_status(str(name), sent, total))
+        self._set_status(chat, upload_status(str(name), sent, total))
 
     def retry(self) -> bool:
         """Send the current chat's last user turn again after a failed answer."""
@@ -340,7 +359,7 @@ class ChatController(QObject, TurnActions):
         if self._current.answer is not None:
             self._launcher.cancel(self._current.task_name)
         else:
-            self._launcher.cancel(PREPARE_TASK)
+            self._launcher.cancel(_prepare_task(self._current))
 
     def _start(self, chat: Chat, answer: Message, work: _Work) -> None:
         chat.answer = answer
@@ -589,3 +608,8 @@ class ChatController(QObject, TurnActions):
         """Await ``hook()`` at the end of :meth:`shutdown`, after every answer settled
         (the store writes their final state, then closes)."""
         self._shutdown_hooks.append(hook)
+
+
+def _prepare_task(chat: Chat) -> str:
+    """The task name of ``chat``'s turn whose images are being readied or uploaded."""
+    return f"{PREPARE_TASK}:{chat.id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -333,3 +334,44 @@ def test_a_message_of_nothing_but_lone_surrogates_is_refused(qtbot: QtBot, rig: 
         assert not rig.controller.send("\ud800 \udfff")
     assert rig.controller.current_chat.session.history == []
     assert rig.server.requests_for("streamGenerateContent") == []
+
+
+class HeldImage:
+    """An attachment still being prepared until its turn is stopped."""
+
+    name = "held.png"
+
+    async def ready(self) -> Any:
+        await asyncio.Event().wait()
+
+
+def test_images_going_out_in_one_chat_leave_the_other_chats_free(qtbot: QtBot, rig: Rig) -> None:
+    controller = rig.controller
+    states: list[bool] = []
+    statuses: list[str] = []
+    controller.streaming_changed.connect(states.append)
+    controller.status_changed.connect(statuses.append)
+    first = controller.current_chat.id
+    assert controller.send("with a picture", [HeldImage()])
+    assert states == [True]
+    qtbot.waitUntil(lambda: statuses == ["Preparing images…"], timeout=3000)
+
+    second = controller.new_chat()  # not the same chat: its first turn is going out
+    assert second != first
+    assert states[-1] is False  # this chat shows Send
+    assert statuses[-1] == "Ready."
+    rig.server.push(stream(["B answered."]))
+    answer = send_and_finish(qtbot, rig, "in B")  # not refused by A's images
+    assert answer.status is MessageStatus.COMPLETE and answer.text == "B answered."
+    controller.stop()  # nothing to stop here; A's images keep going
+    assert rig.launcher.is_running(f"prepare-turn:{first}")
+
+    controller.select_chat(first)
+    assert states[-1] is True
+    assert statuses[-1] == "Preparing images…"
+    controller.stop()
+    qtbot.waitUntil(lambda: states[-1] is False, timeout=3000)
+    assert statuses[-1] == "Stopped; nothing was sent."
+    chat = controller.chat(first)
+    assert chat is not None and chat.session.history == []
+    assert user_texts(generate_bodies(rig.server)[-1]) == ["in B"]
