@@ -44,21 +44,29 @@ class Unresponsive(AssertionError):
     the chat pane took longer than SETTLE_TIMEOUT_MS to show the answer."""
 
 
-# Cases measured above the bound, each with the figure seen; strict, so one that gets
-# fast enough fails until it is taken off this list.
-KNOWN_STALLS: dict[tuple[str, str], str] = {}
+# Cases measured above the bound, with the figures seen. A 10 MB event is read, parsed
+# (SSE, JSON) and cleaned of lone surrogates (rill.core.chat.clean_text: a regex scan,
+# ~32 ms for 10 MB) in one step on the UI thread: 70-80 ms of the thread's own CPU, and
+# the store thread encodes the 10 MB message meanwhile. Not strict: on this machine the
+# wall-clock stall lands on both sides of the bound from run to run.
+_HUGE = (
+    "a 10 MB event stalls the UI thread {} ms (wall clock; 70-80 ms of it the UI thread's "
+    "own work decoding and cleaning the event in one step), bound 100 ms"
+)
+KNOWN_STALLS: dict[tuple[str, str], tuple[str, bool]] = {
+    ("10MB-event", "gemini"): (_HUGE.format("74-194"), False),
+    ("10MB-event", "openai"): (_HUGE.format("62-146"), False),
+}
 
 
 def _param(case: Case, dialect: Dialect) -> object:
     marks = []
     known = KNOWN_STALLS.get((case.name, dialect.name))
-    if known:
-        marks.append(pytest.mark.xfail(strict=True, raises=Unresponsive, reason=known))
+    if known is not None:
+        reason, strict = known
+        marks.append(pytest.mark.xfail(strict=strict, raises=Unresponsive, reason=reason))
     return pytest.param(case, dialect, id=f"{case.name}-{dialect.name}", marks=marks)
 
-
-# A huge answer may be shown in part, but not less than this much of it.
-PREVIEW_FLOOR = 10_000
 
 PARAMS = [_param(case, d) for case in CASES for d in DIALECTS]
 
@@ -82,6 +90,10 @@ def test_fault_through_the_window(
         # and stop on this thread, which the heartbeat must not charge to the window.
         core: CoreOutcome = run_async(run_core(case, dialect), timeout=30)
         outcome.core_error = str(core.error).replace(core.host, outcome.host)
+    outcome.stderr_traceback = "Traceback" in capfd.readouterr().err
+    outcome.error_logs = [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info
+    ]
     outcome.save()
     if not outcome.settled:
         raise Unresponsive(
@@ -92,39 +104,25 @@ def test_fault_through_the_window(
     if case.error is None:
         assert outcome.status == "complete", outcome.error
         assert outcome.error == ""
-        # Shown whole, or (a huge answer) its start with a line saying how much.
-        shown, total = len(outcome.shown), len(case.success_text)
-        assert case.success_text.startswith(outcome.shown), f"{shown:,} chars shown"
-        if shown < total:
-            assert shown >= PREVIEW_FLOOR, f"only {shown:,} of {total:,} chars shown"
-            assert any(f"{shown:,}" in line and f"{total:,}" in line for line in outcome.card)
-        assert outcome.stored == [
-            ["user", "complete", QUESTION, ""],
-            ["model", "complete", case.success_text, ""],
-        ], "the store"
+        assert outcome.shown_ok(case), f"{len(outcome.shown):,} chars shown; {outcome.card}"
     else:
         # The message: one line, the core's, on the card under what arrived.
         assert outcome.status == "failed"
         assert outcome.error == outcome.core_error
         assert "\n" not in outcome.error
         assert outcome.error.startswith(case.expected_message(dialect, outcome.host))
-        assert outcome.card[1] == outcome.error, outcome.card
+        assert outcome.card_matches_core(), outcome.card
         assert outcome.card[2] == "⟳ Retry", outcome.card
-        assert outcome.shown == case.partial.strip()
-        assert outcome.stored == [
-            ["user", "complete", QUESTION, ""],
-            ["model", "failed", case.partial, outcome.error],
-        ]
+        assert outcome.shown_ok(case), repr(outcome.shown)
         # Retry, the fault removed: the whole answer, the question sent once.
         assert outcome.retry_status == "complete"
         assert outcome.retry_shown == "".join(HEALTHY)
         assert outcome.retry_user_turns == [QUESTION]
-        assert [r[0] for r in outcome.retry_stored].count("user") == 1
-        assert outcome.retry_stored[-1] == ["model", "complete", "".join(HEALTHY), ""]
+        assert outcome.retry_ok(), outcome.retry_stored
+    assert outcome.stored_ok(case), [[c[:80] for c in row] for row in outcome.stored]
 
-    assert "Traceback" not in capfd.readouterr().err
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert errors == [], [r.getMessage() for r in errors]
+    assert not outcome.stderr_traceback
+    assert outcome.error_logs == []
     if outcome.max_stall_ms > MAX_STALL_MS:
         raise Unresponsive(
             f"the UI thread stalled {outcome.stall_text()}; the bound is {MAX_STALL_MS:.0f} ms"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,18 +28,22 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.providers.base import Provider
 from rill.core.types import Message
+from rill.gui.live_markdown import warm_up_in_background
 from rill.gui.main_window import MainWindow
 from rill.gui.transcript_entries import BODY, STATUS
 from tests.fakes.fault_payloads import Dialect
-from tests.faults.cases import Case, Setting, make_provider, user_turns
+from tests.faults.cases import HEALTHY, Case, Setting, make_provider, user_turns
 from tests.gui.chat_view_support import click_anchor
 from tests.gui.history_support import db_rows, wait_saved
 
 HEARTBEAT_MS = 5
+# A huge answer may be shown in part, but not less than this much of it.
+PREVIEW_FLOOR = 10_000
 # Zero-width spaces the chat pane may add to long unbroken runs so Qt can wrap them.
 SOFT_BREAK = "\u200b"
 MAX_STALL_MS = 100.0
 OUT_ENV = "RILL_FAULTS_WINDOW_OUT"
+WARM_UP_THREAD = "rill-markdown-warm-up"  # rill.gui.live_markdown's
 QUESTION = "hi"
 # The longest case (a 1 byte/s drip) takes about 3 s; a 10 MB answer must render too.
 ANSWER_TIMEOUT_MS = 30_000
@@ -115,10 +120,50 @@ class WindowOutcome:
     retry_stall_ms: float = 0.0
     retry_stall_cpu_ms: float = 0.0
     core_error: str = ""  # str() of the core's error for the same case, when known
+    stderr_traceback: bool = False  # "Traceback" reached stderr during the case
+    error_logs: list[str] = field(default_factory=list)  # logged at ERROR or with a traceback
 
     @property
     def max_stall_ms(self) -> float:
         return max(self.stall_ms, self.retry_stall_ms)
+
+    # ---- the checks, shared by the test and RESULTS.md's Window columns
+
+    def card_matches_core(self) -> bool:
+        """The card's message line is the answer's error, which is the core's message."""
+        return bool(self.error) and self.error == self.core_error and self.card[1:2] == [self.error]
+
+    def shown_ok(self, case: Case) -> bool:
+        """The chat pane shows what arrived: the partial answer before a fault, the
+        whole answer, or (a huge one) its start and a line saying how much that is."""
+        if case.error is not None:
+            return self.shown == case.partial.strip()
+        shown, total = len(self.shown), len(case.success_text)
+        if not case.success_text.startswith(self.shown):
+            return False
+        if shown == total:
+            return True
+        says = any(f"{shown:,}" in line and f"{total:,}" in line for line in self.card)
+        return shown >= PREVIEW_FLOOR and says
+
+    def stored_ok(self, case: Case) -> bool:
+        """The store holds the question and what arrived, with the answer's status."""
+        if case.error is None:
+            answer = ["model", "complete", case.success_text, ""]
+        else:
+            answer = ["model", "failed", case.partial, self.error]
+        return self.stored == [["user", "complete", QUESTION, ""], answer]
+
+    def retry_ok(self) -> bool:
+        """Retry gave the healthy answer, on screen and stored, asking the question once."""
+        healthy = "".join(HEALTHY)
+        return (
+            self.retry_status == "complete"
+            and self.retry_shown == healthy
+            and self.retry_user_turns == [QUESTION]
+            and [r[0] for r in self.retry_stored].count("user") == 1
+            and self.retry_stored[-1:] == [["model", "complete", healthy, ""]]
+        )
 
     def stall_text(self) -> str:
         """The worst stall, and how much of it the UI thread spent computing."""
@@ -137,6 +182,20 @@ class WindowOutcome:
     def load_all(cls, path: Path) -> list[WindowOutcome]:
         lines = path.read_text(encoding="utf-8").splitlines()
         return [cls(**json.loads(line)) for line in lines if line.strip()]
+
+
+def finish_warm_up() -> None:
+    """Let the chat pane's one-off background warm-up (Markdown, Pygments lexers) end.
+
+    It starts 300 ms after the first chat pane of the process and compiles regular
+    expressions in Python for about half a second, taking the GIL from the UI thread
+    every other switch interval: whichever case runs then would see every stall
+    doubled. It is a start-up cost, not part of any fault, so it is waited out first.
+    """
+    warm_up_in_background()
+    for thread in threading.enumerate():
+        if thread.name == WARM_UP_THREAD:
+            thread.join(timeout=10)
 
 
 def use_provider(qtbot: QtBot, window: MainWindow, provider: Provider) -> None:
@@ -215,6 +274,7 @@ def run_window(
     window.controller.current_chat.session.retry_policy = case.policy
     where.server.clear()
     case.setup(where.server, dialect)  # armed only now: the model list went first
+    finish_warm_up()
     beat = Heartbeat()
     message, settled = ask(qtbot, window, beat)
     wait_saved(qtbot, window)
