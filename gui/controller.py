@@ -65,6 +65,8 @@ class ChatController(QObject, TurnActions):
         current_chat_changed(int chat_id): the view now shows this chat.
         streaming_changed(bool streaming): the current chat started/ended an answer.
         turn_recorded(int chat_id): the user turn is in the history; the input may clear.
+        answer_started(int chat_id): an answer of that chat began, shown or not (for
+            whatever must follow every answer in flight, such as saving it).
         send_refused(str reason): nothing was sent; the typed text must stay.
         answer_finished(int chat_id, object message): an answer reached its final
             state (COMPLETE, STOPPED, FAILED or BLOCKED); ``message`` is the Message.
@@ -90,6 +92,7 @@ class ChatController(QObject, TurnActions):
     current_chat_changed = Signal(int)
     streaming_changed = Signal(bool)
     turn_recorded = Signal(int)
+    answer_started = Signal(int)
     send_refused = Signal(str)
     answer_finished = Signal(int, object)
     retry_scheduled = Signal(str, float)
@@ -377,6 +380,7 @@ class ChatController(QObject, TurnActions):
             self._finish(chat, answer)
 
         task.add_done_callback(on_done)
+        self.answer_started.emit(chat.id)
         if chat is self._current:
             self._view.begin_answer(answer)
             self._sync_flush_timer()

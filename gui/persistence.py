@@ -99,6 +99,9 @@ class Persistence(QObject):
         controller.chat_added.connect(self._on_controller_chat_added)
         controller.current_chat_changed.connect(self._on_controller_current_chat_changed)
         controller.streaming_changed.connect(self._on_controller_streaming_changed)
+        # Also for a chat not on screen (its images went out while another was shown):
+        # streaming_changed speaks only of the chat shown.
+        controller.answer_started.connect(self._on_controller_answer_started)
         controller.answer_finished.connect(self._on_controller_answer_finished)
         controller.chat_settings_changed.connect(self._on_controller_chat_settings_changed)
         self.watch(controller.current_chat)
@@ -210,6 +213,10 @@ class Persistence(QObject):
     def _on_controller_streaming_changed(self, _streaming: bool) -> None:
         if not self._tick.isActive():
             self._tick.start()  # stops itself once no chat streams
+
+    def _on_controller_answer_started(self, _chat_id: int) -> None:
+        if not self._tick.isActive():
+            self._tick.start()
 
     def _on_controller_answer_finished(self, chat_id: int, _message: object) -> None:
         record = self.records.get(chat_id)

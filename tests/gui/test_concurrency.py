@@ -9,12 +9,14 @@ and Stop in one chat stops that chat only.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from rill.core.attachments import ImageUri
 from rill.core.types import MessageStatus
 from rill.gui.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open
@@ -193,3 +195,48 @@ def test_two_chats_stream_at_once_and_switching_keeps_each_answer_in_its_chat(
         ("user", "complete", "Again B"),
         ("model", "stopped", "More beta. "),
     ]
+
+
+class HeldImage:
+    """An attachment whose preparation ends when the test says so."""
+
+    name = "cat.png"
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[ImageUri] = asyncio.get_running_loop().create_future()
+
+    async def ready(self) -> ImageUri:
+        return await self.future
+
+    def release(self) -> None:
+        self.future.set_result(ImageUri("https://example.com/cat.png", "image/png"))
+
+
+def test_an_answer_starting_in_a_chat_not_shown_is_saved_while_it_streams(
+    qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, hermetic_profile: Path
+) -> None:
+    window = history_window()
+    controller = window.controller
+    image = HeldImage()
+    fake_gemini.push(hold_open(["Partial, saved. "], ["The end."]))
+    first = controller.current_chat.id
+    assert controller.send("Look at this", [image])
+    window.new_chat()  # the images go out while another chat is shown
+    assert controller.current_chat.id != first
+    assert button(window) == "Send" and status(window) == "Ready."
+    # As after a long upload: the live tick has long stopped (no answer was in flight).
+    tick = window.history.persistence._tick
+    qtbot.waitUntil(lambda: not tick.isActive(), timeout=3000)
+    image.release()
+    qtbot.waitUntil(lambda: open_streams(fake_gemini) == 1, timeout=3000)
+    query = "SELECT status, text FROM messages WHERE role = 'model'"
+    # Written within about a second although no answer streams in the chat shown.
+    qtbot.waitUntil(
+        lambda: db_rows(hermetic_profile, query) == [("streaming", "Partial, saved. ")],
+        timeout=3000,
+    )
+    assert texts(window) == [] and button(window) == "Send" and status(window) == "Ready."
+    with qtbot.waitSignal(controller.answer_finished, timeout=5000):
+        fake_gemini.release()
+    wait_saved(qtbot, window)
+    assert db_rows(hermetic_profile, query) == [("complete", "Partial, saved. The end.")]
