@@ -133,6 +133,11 @@ class WindowOutcome:
         """The card's message line is the answer's error, which is the core's message."""
         return bool(self.error) and self.error == self.core_error and self.card[1:2] == [self.error]
 
+    def message_reads_well(self) -> bool:
+        """One line, ending as one sentence does: a single ".", "?" or "!"."""
+        text = self.error
+        return "\n" not in text and text[-1:] in ".?!" and text[-2:-1] not in (".", "?", "!")
+
     def shown_ok(self, case: Case) -> bool:
         """The chat pane shows what arrived: the partial answer before a fault, the
         whole answer, or (a huge one) its start and a line saying how much that is."""
