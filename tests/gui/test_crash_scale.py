@@ -384,6 +384,13 @@ def test_50_kills_at_random_moments_leave_a_sound_store_with_every_turn(
     shown = window.view.messages[1].status
     expected = MessageStatus.COMPLETE if last.row[0] == "complete" else MessageStatus.INTERRUPTED
     assert shown is expected, f"seed {seed}"
+    # And a partial answer from further back, as the user finds it: marked, with Retry.
+    partial = next(lf for lf in lives if lf.row and lf.row[0] == "interrupted" and lf.row[1])
+    assert partial.row is not None
+    window.history.loader.show(partial.conversation)
+    qtbot.waitUntil(lambda: texts(window) == [partial.prompt, partial.row[1]], timeout=5000)
+    assert window.view.messages[1].status is MessageStatus.INTERRUPTED
+    assert "Interrupted" in window.view.message_text(1), f"seed {seed}"
 
     outcomes = Counter(
         (
