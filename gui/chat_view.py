@@ -15,10 +15,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
 from rill.core.types import Message, Role
 from rill.gui import message_html as chrome
@@ -398,8 +399,38 @@ class ChatView(QWidget):
                 QGuiApplication.clipboard().setText(code)
         elif name == "copy-message" and entry is not None:
             QGuiApplication.clipboard().setText(entry.text)
+        elif name == "save-message" and entry is not None:
+            self.save_message(entry.index)
         elif name == "toggle-thoughts" and entry is not None:
             self._toggle_thoughts(entry)
+
+    def save_message(self, index: int) -> QFileDialog:
+        """Ask where to save the whole text of message ``index`` (a message too long to
+        show whole offers this); the dialog is returned open (never a nested loop)."""
+        entry = self._transcript.entries[index]
+        text = entry.text
+        dialog = QFileDialog(self, "Save message as")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["Markdown (*.md)", "Text (*.txt)", "All files (*)"])
+        dialog.setDefaultSuffix("md")
+        dialog.selectFile("message.md")
+        dialog.fileSelected.connect(lambda path: self._write_message(path, text))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _write_message(self, path: str, text: str) -> None:
+        try:
+            Path(path).write_text(text, encoding="utf-8", newline="")
+        except OSError as error:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Not saved",
+                f"Could not save {path}: {error}",
+                parent=self,
+            )
+            box.finished.connect(box.deleteLater)
+            box.open()
 
     def _toggle_thoughts(self, entry: Entry) -> None:
         if not self._transcript.is_rendered(entry.index):

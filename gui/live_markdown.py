@@ -24,6 +24,7 @@ from rill.core.markdown import (
     render_all,
     theme_for,
 )
+from rill.gui.message_html import PREVIEW_CHARS, soft_breaks
 from rill.gui.transcript_document import TranscriptDocument
 
 # Languages whose lexers are loaded ahead of need (see warm_up_in_background).
@@ -112,7 +113,7 @@ class BlockHtml:
                 out.append(self._header(code_id, block.language))
                 html = _FIRST_PIECE_MARGIN.sub(r"\1margin-top:0px", html, count=1)
             out.append(html)
-        return "".join(out)
+        return soft_breaks("".join(out))
 
     def _header(self, code_id: int, language: str | None) -> str:
         theme = self._theme
@@ -143,6 +144,7 @@ class LiveMarkdown:
         *,
         dark: bool,
         wrap: Callable[[str], str] | None = None,
+        limit: int = PREVIEW_CHARS,
     ) -> None:
         theme = theme_for(dark)
         self._document = document
@@ -159,6 +161,9 @@ class LiveMarkdown:
         self._closed = False  # the renderer has finished: everything is a finished block
         self._plain = False  # rendering failed once: the region shows plain text
         self._plain_dirty = False  # ... and the document does not show all of it yet
+        self._room = limit  # characters the renderer may still take (see ``cut``)
+        self.shown = 0  # characters handed to the renderer
+        self.total = 0  # characters pushed
 
     @property
     def length(self) -> int:
@@ -184,10 +189,23 @@ class LiveMarkdown:
         )
 
     def push(self, delta: str) -> None:
-        """Queue ``delta`` (cheap; :meth:`render` and :meth:`apply` do the work)."""
+        """Queue ``delta`` (cheap; :meth:`render` and :meth:`apply` do the work).
+
+        Beyond the region's limit text is kept (``text``) but not rendered.
+        """
         if delta and not self._closing:
-            self._queue.append(delta)
             self._source.append(delta)
+            self.total += len(delta)
+            shown = delta[: self._room]
+            if shown:
+                self._queue.append(shown)
+                self._room -= len(shown)
+                self.shown += len(shown)
+
+    @property
+    def cut(self) -> bool:
+        """Whether more text was pushed than the region shows."""
+        return self.total > self.shown
 
     def close(self) -> None:
         """No more text: once the queue is rendered, the tail becomes a finished block."""
@@ -242,7 +260,7 @@ class LiveMarkdown:
             if not self._plain_dirty:
                 return 0
             self._plain_dirty = False
-            self.done = doc.replace(position, self.length, plain_html(self.text))
+            self.done = doc.replace(position, self.length, plain_html(self.text[: self.shown]))
             self.tail = 0
             return self.length - before
         finished_html = "".join(self._finished_html)
@@ -272,6 +290,7 @@ def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
     """The HTML of a whole Markdown text at once (history, re-themes, thoughts).
 
     A renderer failure shows the text as plain text rather than losing the message.
+    The caller cuts a long text to its preview first (``message_html.preview``).
     """
     theme = theme_for(dark)
     try:
@@ -283,7 +302,7 @@ def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
 
 def plain_html(text: str) -> str:
     """``text`` as one paragraph of plain text that keeps its line breaks."""
-    return f'<p style="white-space:pre-wrap;">{escape(text)}</p>'
+    return f'<p style="white-space:pre-wrap;">{soft_breaks(escape(text))}</p>'
 
 
 def warm_up_in_background() -> None:

@@ -9,6 +9,7 @@ wrote is escaped here or rendered by ``rill.core.markdown``. Colours come from a
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,20 @@ USER_INDENT_PX = 48  # the user's box never starts further left than this
 # The transcript's margin. Qt places a right-aligned table against the frame's edge,
 # ignoring this margin, so the user's box repeats it as its own right margin.
 DOCUMENT_MARGIN_PX = 12
+# The transcript shows at most this much of one message's text (the rest stays in the
+# message: Copy, Save as…, the store and exports have all of it). Qt lays a paragraph
+# out whole: in a user bubble 100,000 characters cost ~75 ms, 50,000 ~35 ms and 1 MB
+# ~0.8 s (2-CPU VM).
+PREVIEW_CHARS = 50_000
+# Qt's word wrap rescans an unbreakable run for every line it makes (quadratic: a
+# 100,000-character base64 line ~2 s, 1 MB ~2 min). Shown text gets an invisible break
+# opportunity (U+200B) every SOFT_BREAK_EVERY characters of such a run; copying a
+# selection takes them out again (transcript_browser).
+SOFT_BREAK_EVERY = 64
+SOFT_BREAK = "\u200b"
+_TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
+_LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_EVERY}}}(?={_TEXT_TOKEN})")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +125,48 @@ def _link(href: str, label: str, color: str) -> str:
     return f'<a href="{ESCAPE(href)}" style="color:{color}; text-decoration:none;">{label}</a>'
 
 
+def soft_breaks(rich: str) -> str:
+    """``rich`` (HTML) with a U+200B after every SOFT_BREAK_EVERY characters of any run of
+    text without a space; tags, attributes and entities are left whole."""
+    if len(rich) <= SOFT_BREAK_EVERY:
+        return rich
+    pieces = _TAG_OR_TEXT.split(rich)
+    for i in range(0, len(pieces), 2):  # even pieces are text between tags
+        if len(pieces[i]) > SOFT_BREAK_EVERY:
+            pieces[i] = _LONG_RUN.sub(_add_break, pieces[i])
+    return "".join(pieces)
+
+
+def _add_break(match: re.Match[str]) -> str:
+    return match.group(0) + SOFT_BREAK
+
+
+def preview(text: str, limit: int | None = None) -> str:
+    """The part of ``text`` the transcript shows: its first ``limit`` characters
+    (PREVIEW_CHARS by default; a streamed answer is cut at the same place)."""
+    return text[: PREVIEW_CHARS if limit is None else limit]
+
+
+def truncation_notice(shown: int, total: int, entry_id: int, palette: Palette) -> str:
+    """The line under a message shown in part: how much, and how to get all of it."""
+    links = " · ".join(
+        turn_links(
+            entry_id, palette.link, [("copy-message", "Copy all"), ("save-message", "Save as…")]
+        )
+    )
+    what = f"Showing the first {shown:,} of {total:,} characters"
+    return _small(f"✂ {what} &nbsp;·&nbsp; {links}", palette.notice, top=6, bottom=4)
+
+
+def thoughts_cut_notice(shown: int, total: int, palette: Palette) -> str:
+    return _small(
+        f"✂ Showing the first {shown:,} of {total:,} characters of the thoughts",
+        palette.notice,
+        top=2,
+        bottom=4,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TurnInfo:
     """A turn's place among its versions (the ‹ 2/3 › switcher) and what it offers.
@@ -162,7 +219,9 @@ def user_message(
     thumbs = "".join(
         f'<img src="{ESCAPE(name)}" style="vertical-align:middle;" />&nbsp;' for name in images
     )
-    paragraphs = [ESCAPE(p).replace("\n", "<br/>") for p in message.text.split("\n\n") if p]
+    full = message.text
+    text = preview(full)
+    paragraphs = [soft_breaks(ESCAPE(p)).replace("\n", "<br/>") for p in text.split("\n\n") if p]
     # Images by address (https://, gs://, Files API) are named, never fetched.
     uris = [p.file_uri for p in message.images if p.data is None and p.file_uri]
     if uris:
@@ -175,6 +234,7 @@ def user_message(
         for i, p in enumerate(paragraphs)
     )
     under = _user_actions(entry_id, info, palette)
+    cut = truncation_notice(len(text), len(full), entry_id, palette) if text != full else ""
     # Right-aligned and as wide as its text (up to the pane less a margin): the user's
     # turns read as "mine" at a glance, the answers keep the full width.
     return (
@@ -183,6 +243,7 @@ def user_message(
         f"margin-right:{DOCUMENT_MARGIN_PX}px; "
         f"border-style:solid; border-color:{palette.user_border}; "
         f'background-color:{palette.user_bubble};"><tr><td>{body}</td></tr></table>'
+        + cut.replace("<p ", '<p align="right" ', 1)
         + _small(under, palette.muted, top=2, bottom=6, align="right")
     )
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, QUrl, Signal
+from PySide6.QtCore import QMimeData, QPoint, QUrl, Signal
 from PySide6.QtGui import QImage, QPaintEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QWidget
+
+from rill.gui.message_html import SOFT_BREAK
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.
@@ -61,6 +63,18 @@ class TranscriptBrowser(QTextBrowser):
         if type == QTextDocument.ResourceType.ImageResource.value:
             return QImage()
         return ""
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """Copy a selection as plain text and HTML, less the invisible break
+        opportunities the view put into long unbroken runs (``soft_breaks``)."""
+        data = super().createMimeDataFromSelection()
+        if data.hasText() and SOFT_BREAK in data.text():
+            clean = QMimeData()
+            clean.setText(data.text().replace(SOFT_BREAK, ""))
+            if data.hasHtml():
+                clean.setHtml(data.html().replace(SOFT_BREAK, ""))
+            return clean
+        return data
 
     # ------------------------------------------------------------ following
 

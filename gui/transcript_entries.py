@@ -55,6 +55,7 @@ class Entry:
     thoughts: LiveMarkdown | None = None
     thought_parts: list[str] = field(default_factory=list)
     received: bool = False
+    cut_shown: bool = False  # the live status says the answer is shown in part
     final: Message | None = None  # finish_answer() came; settling the last text
 
     def offset(self, segment: int) -> int:
@@ -211,7 +212,7 @@ class Transcript:
             if entry.final is not None:
                 entry.body.close()
         else:
-            self.set_segment(entry, BODY, self.markdown(message.text), shift=shift)
+            self.set_segment(entry, BODY, self.markdown(chrome.preview(message.text)), shift=shift)
         self.set_segment(entry, STATUS, self.status_html(entry), shift=shift)
 
     def render_thoughts(self, entry: Entry, *, shift: bool = True) -> None:
@@ -227,7 +228,12 @@ class Transcript:
             entry.thoughts = self.live_markdown(thoughts=True)
             entry.thoughts.push(text)
             return
-        body = self.wrap_thoughts(self.markdown(text)) if shown and entry.thoughts_open else ""
+        body = ""
+        if shown and entry.thoughts_open:
+            part = chrome.preview(text)
+            body = self.wrap_thoughts(self.markdown(part))
+            if len(part) < len(text):
+                body += chrome.thoughts_cut_notice(len(part), len(text), self.palette)
         self.set_segment(entry, THOUGHTS, body, shift=shift)
 
     def thoughts_header(self, entry: Entry) -> str:
@@ -242,15 +248,16 @@ class Transcript:
     def status_html(self, entry: Entry) -> str:
         """Waiting dots or a notice while live; the footer or an error card after."""
         palette = self.palette
+        cut = self.cut_notice(entry)
         if entry.live and entry.final is None:
             notice = self.notice_html(entry, retrying=True)
             if notice or entry.received:
-                return notice
+                return cut + notice
             return chrome.waiting(palette, self.waiting_phase)
         message = entry.final or entry.message
         notice = self.notice_html(entry, retrying=False)
         if message.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
-            return chrome.error_card(message, palette, notice)
+            return cut + chrome.error_card(message, palette, notice)
         marks = ""
         interrupted = message.status is MessageStatus.INTERRUPTED
         if message.status is MessageStatus.STOPPED:
@@ -259,7 +266,19 @@ class Transcript:
             marks = chrome.stopped_marker(palette, "Interrupted: the app closed mid-answer")
         info = self.turn_info(message)
         footer = chrome.footer(message, entry.id, palette, info, retry=interrupted)
-        return marks + footer + notice
+        return cut + marks + footer + notice
+
+    def cut_notice(self, entry: Entry) -> str:
+        """ "Showing the first … characters" under an answer too long to show whole."""
+        body = entry.body
+        if body is not None:
+            shown, total = body.shown, body.total
+        else:
+            total = len(entry.message.text)
+            shown = min(total, chrome.PREVIEW_CHARS)
+        if shown >= total:
+            return ""
+        return chrome.truncation_notice(shown, total, entry.id, self.palette)
 
     def refresh_chrome(self, entry: Entry) -> None:
         """Render again what shows a turn's versions and actions (its text stays)."""
@@ -291,7 +310,9 @@ class Transcript:
 
     def live_markdown(self, *, thoughts: bool = False) -> LiveMarkdown:
         wrap = self.wrap_thoughts if thoughts else None
-        return LiveMarkdown(self.doc, self.codes, dark=self.palette.dark, wrap=wrap)
+        return LiveMarkdown(
+            self.doc, self.codes, dark=self.palette.dark, wrap=wrap, limit=chrome.PREVIEW_CHARS
+        )
 
     def advance_live(self, entry: Entry, deadline: float) -> bool:
         """Render and write the live answer's queued text; True once it is settled."""
@@ -309,6 +330,9 @@ class Transcript:
                 entry.lengths[THOUGHTS] += entry.thoughts.apply(entry.offset(THOUGHTS))
             body.render(deadline)
             entry.lengths[BODY] += body.apply(entry.offset(BODY))
+            if body.cut and not entry.cut_shown:  # the answer outgrew what is shown
+                entry.cut_shown = True
+                self.set_segment(entry, STATUS, self.status_html(entry), shift=False)
         finally:
             self.doc.end_edit()
         drained = not body.pending and (entry.thoughts is None or not entry.thoughts.pending)

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from rill.core import markdown as core_markdown
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import GenerationSettings, Message, MessageStatus
+from rill.gui import message_html
 from rill.gui.chat_view import ChatView
 from rill.gui.controller import ChatController
 from rill.gui.tasks import TaskLauncher
@@ -62,8 +63,12 @@ def test_streaming_shows_the_text_before_it_finishes(view: ChatView) -> None:
     assert "Heading" in text and "A paragraph that is still being writ" in text
 
 
-def test_a_flush_edits_only_the_tail_however_long_the_answer(view: ChatView) -> None:
-    """The document change of one flush starts near the end and is as big as the delta."""
+def test_a_flush_edits_only_the_tail_however_long_the_answer(
+    view: ChatView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The document change of one flush starts near the end and is as big as the delta
+    (with the pane's preview limit out of the way: past it nothing is written)."""
+    monkeypatch.setattr(message_html, "PREVIEW_CHARS", 1_000_000)
     view.set_messages([user_message("q"), finished(huge_text(50_000))])
     view.begin_answer(streaming())
     text = huge_text(260_000)
@@ -305,7 +310,10 @@ def test_a_whole_answer_at_once_is_written_in_slices(view: ChatView) -> None:
     assert view.busy  # not all written during the call
     view.settle()
     shown = view.message_text(0)
-    assert shown.count("Paragraph") == text.count("Paragraph")
+    limit = message_html.PREVIEW_CHARS  # the pane shows that much, and says so
+    assert shown.count("Paragraph") == text[:limit].count("Paragraph")
+    assert f"Showing the first {limit:,} of {len(text):,} characters" in shown
+    assert view.messages[0].text == text
     assert "gemini-2.5-flash-001" in shown
     assert "wait 30 s" in shown or "wait 29 s" in shown
     assert not view.busy
