@@ -9,11 +9,12 @@ turn was recorded, and a refused image is reported without touching the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QShowEvent
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -35,9 +36,19 @@ from rill.gui.image_drop import ImagePayload, has_files_or_image_data, payload_f
 from rill.gui.uri_dialog import UriDialog
 
 MAX_LINES = 8
-# Longer pastes are refused: laying out a few MB of text in the input stalls the UI
-# (4 MB of 80-column lines: 0.26 s; 50 MB: 5.5 s), and no model takes that much.
+# Longer pastes are refused: no model takes that much, and a message is held in memory
+# several times over on its way out (input, store, request).
 MAX_PROMPT_CHARS = 2_000_000
+# What the input itself holds. Qt lays out a line (a block) whole whenever it changes
+# or the width does: ~0.3 µs per character, so a 1 MB line costs ~0.35 s, while 1 MB
+# in 80-column lines costs ~55 ms (only the lines in view are laid out). A message
+# longer than EDIT_MAX_CHARS, or with a line longer than EDIT_MAX_LINE, is held by the
+# long-message card above the input instead; it is sent exactly as it was.
+EDIT_MAX_CHARS = 500_000
+EDIT_MAX_LINE = 50_000
+# A run this long without a space makes Qt's word wrap quadratic (50,000 characters:
+# 150 ms; 100,000: 0.6 s); with one in the input it wraps anywhere (23 ms).
+UNBROKEN_RUN = re.compile(r"\S{1000}")
 IMAGE_FILTER = (
     "Images (*.png *.jpg *.jpeg *.webp *.heic *.heif *.gif *.bmp *.tif *.tiff);;All files (*)"
 )
@@ -58,7 +69,11 @@ class PromptEdit(QPlainTextEdit):
     submitted = Signal()
     escape_pressed = Signal()
     images_pasted = Signal(object)
-    paste_refused = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Sees pasted (or dropped) text first; True: it took care of it.
+        self.text_filter: Callable[[QMimeData], bool] | None = None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -80,14 +95,7 @@ class PromptEdit(QPlainTextEdit):
     def insertFromMimeData(self, source: QMimeData) -> None:
         if has_files_or_image_data(source):
             self.images_pasted.emit(payload_from_mime(source, paste=True))
-        else:
-            total = len(source.text()) + len(self.toPlainText())
-            if total > MAX_PROMPT_CHARS:
-                self.paste_refused.emit(
-                    f"Not pasted: the message would be {total:,} characters long; "
-                    f"the limit is {MAX_PROMPT_CHARS:,}."
-                )
-                return
+        elif self.text_filter is None or not self.text_filter(source):
             super().insertFromMimeData(source)  # text (a copied link too) stays text
 
 
@@ -124,10 +132,12 @@ class Composer(QWidget):
         self.edit.submitted.connect(self._on_edit_submitted)
         self.edit.escape_pressed.connect(self._on_edit_escape_pressed)
         self.edit.images_pasted.connect(self.add_payload)
-        self.edit.paste_refused.connect(self.show_error)
+        self.edit.text_filter = self._on_text_pasted
+        self.long_text = ""  # the start of the message, when too long for the input
         self.edit.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._build_buttons()
         self._build_notice()
+        self._build_long_card()
         self.strip = AttachmentStrip(self)
         self.strip.preview_requested.connect(self.show_preview)
         self.strip.remove_requested.connect(self._on_strip_remove_requested)
@@ -170,6 +180,36 @@ class Composer(QWidget):
         row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.notice.hide()
 
+    def _build_long_card(self) -> None:
+        """The long-message card: what the message starts with when the input cannot
+        hold it, its size, and Copy / Save as… / Remove."""
+        self.long_card = QFrame(self)
+        self.long_card.setObjectName("longTextCard")
+        self.long_card.setFrameShape(QFrame.Shape.StyledPanel)
+        self.long_label = QLabel(self.long_card)
+        self.long_label.setObjectName("longTextLabel")
+        self.long_label.setWordWrap(True)
+        self.long_label.setTextFormat(Qt.TextFormat.PlainText)
+        row = QHBoxLayout(self.long_card)
+        row.setContentsMargins(10, 4, 4, 4)
+        row.addWidget(self.long_label, 1)
+        self.long_copy_button = self._card_button("Copy", "Copy the whole long text")
+        self.long_copy_button.clicked.connect(self._on_long_copy_clicked)
+        self.long_save_button = self._card_button("Save as…", "Save the long text to a file")
+        self.long_save_button.clicked.connect(self._on_long_save_clicked)
+        self.long_remove_button = self._card_button("Remove", "Take the long text out")
+        self.long_remove_button.clicked.connect(self._on_long_remove_clicked)
+        for button in (self.long_copy_button, self.long_save_button, self.long_remove_button):
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        self.long_card.hide()
+
+    def _card_button(self, label: str, tip: str) -> QToolButton:
+        button = QToolButton(self.long_card)
+        button.setText(label)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        return button
+
     def _connect_queue(self) -> None:
         queue = self.queue
         queue.item_added.connect(self._on_queue_item_added)
@@ -189,6 +229,7 @@ class Composer(QWidget):
         outer.setSpacing(6)
         outer.addWidget(self.strip)
         outer.addWidget(self.notice)
+        outer.addWidget(self.long_card)
         outer.addLayout(row)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
@@ -196,10 +237,19 @@ class Composer(QWidget):
 
     @property
     def text(self) -> str:
-        return self.edit.toPlainText()
+        """The whole message: the long-message card's text, then the input's."""
+        return self.long_text + self.edit.toPlainText()
 
     def set_text(self, text: str) -> None:
-        self.edit.setPlainText(text)
+        """Put ``text`` in the input, or on the long-message card when it is too long
+        for the input (see EDIT_MAX_CHARS)."""
+        if fits_input(text):
+            self._set_long("")
+            self._wrap_for(text, reset=True)
+            self.edit.setPlainText(text)
+        else:
+            self.edit.clear()
+            self._set_long(text)
 
     @property
     def attachments(self) -> list[QueuedImage]:
@@ -231,7 +281,9 @@ class Composer(QWidget):
 
     def clear_sent(self) -> None:
         """The turn was recorded: empty the input and the strip."""
+        self._set_long("")
         self.edit.clear()
+        self._wrap_for("", reset=True)
         self.queue.clear()
         self.show_error("")
 
@@ -287,6 +339,87 @@ class Composer(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fit_height()
+
+    # ------------------------------------------------------------ long text
+
+    def _on_text_pasted(self, source: QMimeData) -> bool:
+        """Refuse a paste over the limit; move a message the input cannot hold to the
+        long-message card (spliced exactly where the paste went). True: handled."""
+        size = source.data("text/plain").size()  # UTF-8: 1 to 4 bytes a character
+        if size > 4 * MAX_PROMPT_CHARS:
+            # Far over the limit: refused without making a str of it (50 MB: 70 ms).
+            self.show_error(
+                f"Not pasted: the text is {size / 1e6:,.1f} MB, more than the limit "
+                f"of {MAX_PROMPT_CHARS:,} characters for a message."
+            )
+            return True
+        pasted = source.text()
+        cursor = self.edit.textCursor()
+        typed = self.edit.toPlainText()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        before, selected, after = split_utf16(typed, start, end)
+        total = len(self.long_text) + len(typed) - len(selected) + len(pasted)
+        if total > MAX_PROMPT_CHARS:
+            self.show_error(
+                f"Not pasted: the message would be {total:,} characters long; "
+                f"the limit is {MAX_PROMPT_CHARS:,}."
+            )
+            return True
+        line = len(before) - before.rfind("\n") + len(after.split("\n", 1)[0])
+        if len(typed) - len(selected) + len(pasted) <= EDIT_MAX_CHARS and fits_input(pasted, line):
+            self._wrap_for(pasted)
+            return False
+        self.edit.clear()
+        self._set_long(self.long_text + before + pasted + after)
+        return True
+
+    def _set_long(self, text: str) -> None:
+        if not text and not self.long_text:
+            return
+        self.long_text = text
+        self.long_card.setVisible(bool(text))
+        if text:
+            lines = text.count("\n") + 1
+            start = " ".join(text[:200].split())
+            start = start[:80] + "…" if len(start) > 80 else start
+            self.long_label.setText(
+                f"Long message: {len(text):,} characters, {lines:,} "
+                f"{'line' if lines == 1 else 'lines'}, too long to edit here. "
+                f"It is sent exactly as it is; what you type below follows it.\n“{start}”"
+            )
+        self.edit.setPlaceholderText("Add to the message" if text else "Message Rill")
+        self._update_send_enabled()
+
+    def _wrap_for(self, text: str, *, reset: bool = False) -> None:
+        """Wrap anywhere while the input holds a long unbroken run (see UNBROKEN_RUN)."""
+        mode = QTextOption.WrapMode
+        if UNBROKEN_RUN.search(text):
+            self.edit.setWordWrapMode(mode.WrapAnywhere)
+        elif reset:
+            self.edit.setWordWrapMode(mode.WrapAtWordBoundaryOrAnywhere)
+
+    def _on_long_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.long_text)
+
+    def _on_long_save_clicked(self) -> None:
+        text = self.long_text
+        dialog = QFileDialog(self, "Save the long text as")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["Text (*.txt)", "Markdown (*.md)", "All files (*)"])
+        dialog.setDefaultSuffix("txt")
+        dialog.fileSelected.connect(lambda path: self._write_long(path, text))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _write_long(self, path: str, text: str) -> None:
+        try:
+            Path(path).write_text(text, encoding="utf-8", newline="")
+        except OSError as error:
+            self.show_error(f"Not saved: {error}")
+
+    def _on_long_remove_clicked(self) -> None:
+        self._set_long("")
+        self.edit.setFocus()
 
     # ------------------------------------------------------------ handlers
 
@@ -350,7 +483,8 @@ class Composer(QWidget):
             self.preview.set_image(item, image)
 
     def _update_send_enabled(self) -> None:
-        has_content = bool(self.text.strip()) or len(self.queue) > 0
+        typed = self.edit.toPlainText().strip()
+        has_content = bool(self.long_text or typed) or len(self.queue) > 0
         self.send_button.setEnabled(self._streaming or has_content)
 
     def _fit_height(self) -> None:
@@ -369,3 +503,31 @@ class Composer(QWidget):
         scroll = policy.ScrollBarAsNeeded if wanted > MAX_LINES else policy.ScrollBarAlwaysOff
         self.edit.setVerticalScrollBarPolicy(scroll)
         self.edit.setFixedHeight(lines * self.edit.fontMetrics().lineSpacing() + margin + chrome)
+
+
+def fits_input(text: str, line: int = 0) -> bool:
+    """Whether the input can hold ``text`` (pasted into a line already ``line`` long)
+    without a long stall (EDIT_MAX_CHARS, EDIT_MAX_LINE)."""
+    if len(text) > EDIT_MAX_CHARS:
+        return False
+    if len(text) + line <= EDIT_MAX_LINE:
+        return True
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return len(text) + line <= EDIT_MAX_LINE
+    longest = max(map(len, lines))
+    edges = max(len(lines[0]), len(lines[-1])) + line
+    return max(longest, edges) <= EDIT_MAX_LINE
+
+
+def split_utf16(text: str, start: int, end: int) -> tuple[str, str, str]:
+    """``text`` cut at Qt positions ``start`` and ``end`` (UTF-16 code units, as a
+    QTextCursor counts them): before, between, after."""
+    if text.isascii():
+        return text[:start], text[start:end], text[end:]
+    units = text.encode("utf-16-le")
+    return (
+        units[: 2 * start].decode("utf-16-le"),
+        units[2 * start : 2 * end].decode("utf-16-le"),
+        units[2 * end :].decode("utf-16-le"),
+    )
