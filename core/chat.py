@@ -90,7 +90,7 @@ class ChatSession:
     ) -> None:
         self.provider = provider
         self.settings = settings
-        self.history: list[Message] = list(history)
+        self.history: list[Message] = [_cleaned(m) for m in history]
         self.retry_policy = retry_policy or RetryPolicy()
         self.on_retry = on_retry
 
@@ -320,6 +320,15 @@ class ChatSession:
         answer.model_version = result.model_version
         self._complete(answer)
         return answer
+
+
+def _cleaned(message: Message) -> Message:
+    """``message`` itself, its parts' lone surrogates dropped in place (a history handed
+    in keeps its objects: a SessionRecorder knows them by identity)."""
+    parts = [clean_part(p) for p in message.parts]
+    if any(new is not old for new, old in zip(parts, message.parts, strict=True)):
+        message.parts = parts
+    return message
 
 
 def _index_of(history: Sequence[Message], message: Message | None) -> int | None:

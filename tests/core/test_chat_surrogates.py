@@ -125,3 +125,19 @@ async def test_the_models_answer_is_cleaned_for_the_caller_the_history_and_the_s
     with Store(db) as store:
         SessionRecorder(store).sync(session.history, force=True)
     assert [text for _, text in stored_texts(db)] == [*sent_back, "Half a pair  here"]
+
+
+async def test_a_history_handed_in_is_cleaned_in_place_before_it_goes_back(
+    session: ChatSession, fake_gemini: FakeGemini
+) -> None:
+    old_user = Message(Role.USER, [Part.from_text("before\ud800")])
+    old_answer = Message(Role.MODEL, [Part.from_text("said\udfff")])
+    resumed = ChatSession(session.provider, SETTINGS, history=[old_user, old_answer])
+    assert resumed.history[0] is old_user and old_user.text == "before"  # same objects
+    assert old_answer.text == "said"
+    fake_gemini.push(sc.stream(["ok"]))
+    async for _ in resumed.send_message_stream("now"):
+        pass
+    assert sent_user_texts(fake_gemini) == ["before", "now"]
+    body = fake_gemini.requests_for("streamGenerateContent")[-1].json
+    assert [p["text"] for c in body["contents"] for p in c["parts"]] == ["before", "said", "now"]
