@@ -35,6 +35,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -99,13 +100,14 @@ class Driver:
     """The fork server's pipes: commands in, JSON events out (sorted by life)."""
 
     def __init__(self, env: dict[str, str]) -> None:
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.gui.crash_scale_driver"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self.errors,
         )
         self.buffer = b""
         self.lives: dict[int, Life] = {}
@@ -128,7 +130,7 @@ class Driver:
             if not ready:
                 continue
             data = os.read(self.proc.stdout.fileno(), 65536)
-            assert data, f"the driver exited ({self.proc.poll()}); last events: {self.recent()}"
+            assert data, f"the driver exited ({self.proc.poll()}): {self.stderr()}"
             self.buffer += data
             *lines, self.buffer = self.buffer.split(b"\n")
             for line in lines:
@@ -137,6 +139,10 @@ class Driver:
                     raise AssertionError(f"life {event['run']} failed: {event['error']}")
                 life = self.lives.get(event.get("run", -1)) if event["ev"] != "child" else None
                 (life.events if life is not None else self.server).append(event)
+
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()[-2000:].decode(errors="replace")
 
     def recent(self) -> list[Event]:
         return [e for life in list(self.lives.values())[-1:] for e in life.events[-5:]]
@@ -188,6 +194,7 @@ class Driver:
             self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+        self.errors.close()
 
 
 def scenario(life: Life) -> Scenario:
