@@ -188,11 +188,18 @@ class Composer(QWidget):
         self.long_card.setFrameShape(QFrame.Shape.StyledPanel)
         self.long_label = QLabel(self.long_card)
         self.long_label.setObjectName("longTextLabel")
-        self.long_label.setWordWrap(True)
         self.long_label.setTextFormat(Qt.TextFormat.PlainText)
-        row = QHBoxLayout(self.long_card)
-        row.setContentsMargins(10, 4, 4, 4)
-        row.addWidget(self.long_label, 1)
+        self.long_label.setToolTip(
+            "Too long to edit here without freezing the window. The message is sent"
+            " exactly as it is, then what you type below."
+        )
+        outer = QVBoxLayout(self.long_card)
+        outer.setContentsMargins(10, 6, 6, 6)
+        outer.setSpacing(4)
+        outer.addWidget(self.long_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        outer.addLayout(row)
         self.long_copy_button = self._card_button("Copy", "Copy the whole long text")
         self.long_copy_button.clicked.connect(self._on_long_copy_clicked)
         self.long_save_button = self._card_button("Save as…", "Save the long text to a file")
@@ -200,7 +207,7 @@ class Composer(QWidget):
         self.long_remove_button = self._card_button("Remove", "Take the long text out")
         self.long_remove_button.clicked.connect(self._on_long_remove_clicked)
         for button in (self.long_copy_button, self.long_save_button, self.long_remove_button):
-            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            row.addWidget(button)
         self.long_card.hide()
 
     def _card_button(self, label: str, tip: str) -> QToolButton:
@@ -381,11 +388,11 @@ class Composer(QWidget):
         if text:
             lines = text.count("\n") + 1
             start = " ".join(text[:200].split())
-            start = start[:80] + "…" if len(start) > 80 else start
+            start = start[:32] + "…" if len(start) > 32 else start
             self.long_label.setText(
                 f"Long message: {len(text):,} characters, {lines:,} "
-                f"{'line' if lines == 1 else 'lines'}, too long to edit here. "
-                f"It is sent exactly as it is; what you type below follows it.\n“{start}”"
+                f"{'line' if lines == 1 else 'lines'}: “{start}”\n"
+                "Too long to edit here; sent as it is, then what you type below."
             )
         self.edit.setPlaceholderText("Add to the message" if text else "Message Rill")
         self._update_send_enabled()

@@ -29,7 +29,7 @@ PREVIEW_CHARS = 50_000
 # 100,000-character base64 line ~2 s, 1 MB ~2 min). Shown text gets an invisible break
 # opportunity (U+200B) every SOFT_BREAK_EVERY characters of such a run; copying a
 # selection takes them out again (transcript_browser).
-SOFT_BREAK_EVERY = 64
+SOFT_BREAK_EVERY = 16  # short: a run wraps at most this far short of the right edge
 SOFT_BREAK = "\u200b"
 _TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
 _LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_EVERY}}}(?={_TEXT_TOKEN})")

@@ -347,14 +347,15 @@ def test_save_as_writes_the_whole_message(
 
 
 def test_soft_breaks_go_into_long_runs_of_text_only() -> None:
-    run = "a" * 200
-    assert soft_breaks(run) == SOFT_BREAK.join(["a" * 64, "a" * 64, "a" * 64, "a" * 8])
+    every = message_html.SOFT_BREAK_EVERY
+    run = "a" * (3 * every + 5)
+    assert soft_breaks(run) == SOFT_BREAK.join(["a" * every] * 3 + ["a" * 5])
     assert soft_breaks("short words stay as they are " * 10) == "short words stay as they are " * 10
     href = "https://example.com/" + "p" * 100
-    out = soft_breaks(f'<a href="{href}">{"&amp;" * 70}</a>')
+    out = soft_breaks(f'<a href="{href}">{"&amp;" * (every + 6)}</a>')
     assert out.startswith(f'<a href="{href}">')  # attributes untouched
-    assert out.replace(SOFT_BREAK, "") == f'<a href="{href}">{"&amp;" * 70}</a>'
-    assert "&amp;" * 64 + SOFT_BREAK + "&amp;" * 6 in out  # entities stay whole
+    assert out.replace(SOFT_BREAK, "") == f'<a href="{href}">{"&amp;" * (every + 6)}</a>'
+    assert "&amp;" * every + SOFT_BREAK + "&amp;" * 6 + "</a>" in out  # entities stay whole
 
 
 def test_preview_is_a_prefix_of_the_limit() -> None:
