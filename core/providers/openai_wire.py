@@ -34,6 +34,12 @@ FINISH_REASONS = {
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
+# OpenAI's image input limits: 20 MB per image, 50 MB of image bytes per request.
+# Checked for images a Files API upload kept (a chat begun with Gemini): those
+# skipped the inline budget, which keeps every other image far below these.
+MAX_INLINE_IMAGE_BYTES = 20 * 1000 * 1000
+MAX_INLINE_REQUEST_IMAGE_BYTES = 50 * 1000 * 1000
+
 
 # ---------------------------------------------------------------- request
 
@@ -66,8 +72,37 @@ def encode_content(message: Message) -> str | list[JSON]:
     return out
 
 
+def check_kept_uploads(request: GenerateRequest) -> None:
+    """Refuse, naming the limit, a request whose uploaded-then-kept images (sent here
+    inline, as this API has no Files API) are over OpenAI's per-image or per-request
+    limits; a request without such images is not checked (servers differ)."""
+    parts = [p for m in request.contents for p in m.parts if p.data is not None]
+    kept = [p for p in parts if p.keeps_upload]
+    if not kept:
+        return
+    mb = 1000 * 1000
+    largest = max(len(p.data or b"") for p in kept)
+    if largest > MAX_INLINE_IMAGE_BYTES:
+        raise InvalidRequestError(
+            f"An image in this chat is {largest / mb:.1f} MB (it went to Gemini's Files "
+            f"API); this provider takes images inline, up to "
+            f"{MAX_INLINE_IMAGE_BYTES // mb} MB each."
+        )
+    total = sum(len(p.data or b"") for p in parts)
+    if total > MAX_INLINE_REQUEST_IMAGE_BYTES:
+        raise InvalidRequestError(
+            f"The images in this chat come to {total / mb:.1f} MB; this provider takes "
+            f"images inline, up to {MAX_INLINE_REQUEST_IMAGE_BYTES // mb} MB per request."
+        )
+
+
 def encode_messages(request: GenerateRequest) -> list[JSON]:
-    """The ``messages`` array: the system instruction first, then the history."""
+    """The ``messages`` array: the system instruction first, then the history.
+
+    Raises InvalidRequestError for kept uploads over the inline limits (see
+    :func:`check_kept_uploads`).
+    """
+    check_kept_uploads(request)
     messages: list[JSON] = []
     system = request.settings.system_instruction
     if system:

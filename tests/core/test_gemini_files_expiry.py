@@ -9,6 +9,7 @@ kept bytes are uploaded again and the request is sent with the new URI.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import random
@@ -20,7 +21,7 @@ from PIL import Image
 
 from rill.core.attachments import attachments_to_parts, inline_request_bytes
 from rill.core.chat import ChatSession
-from rill.core.errors import PermissionDeniedError
+from rill.core.errors import InvalidRequestError, PermissionDeniedError
 from rill.core.images import ImageLimits, PreparedImage, prepare_image
 from rill.core.providers import gemini_wire, openai_wire
 from rill.core.providers.gemini import GeminiProvider
@@ -31,6 +32,7 @@ from rill.core.providers.gemini_files import (
     names_missing_file,
     parse_timestamp,
 )
+from rill.core.providers.openai_compat import OpenAICompatProvider
 from rill.core.store import Store
 from rill.core.types import (
     GenerateRequest,
@@ -41,6 +43,7 @@ from rill.core.types import (
     Role,
 )
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
+from tests.fakes.openai_server import FakeOpenAI
 
 MODEL = "gemini-2.5-flash"
 HOURS = 3600.0
@@ -308,3 +311,40 @@ def test_rfc3339_timestamps() -> None:
     assert parse_timestamp("1970-01-01T01:00:10+01:00") == 10.0
     assert parse_timestamp("soon") is None
     assert parse_timestamp(None) is None
+
+
+async def test_an_openai_compatible_provider_gets_the_kept_bytes_inline(
+    photo: PreparedImage,
+) -> None:
+    kept = Part(
+        data=photo.data,
+        mime_type="image/jpeg",
+        file_uri=FILES_URI_PREFIX + "abc123",
+        file_expires_at=1.0,  # long expired: irrelevant here
+    )
+    with FakeOpenAI() as fake:
+        provider = OpenAICompatProvider(fake.base_url, "test-key", label="Fake")
+        try:
+            session = ChatSession(provider, GenerationSettings(model="fake-chat"))
+            await send(session, kept, "What is this?")
+            content = fake.last_request.json["messages"][0]["content"]
+            expected = "data:image/jpeg;base64," + base64.b64encode(photo.data).decode()
+            assert content[0] == {"type": "image_url", "image_url": {"url": expected}}
+            assert "files/abc123" not in fake.last_request.body.decode()
+            # Over OpenAI's 20 MB per image: refused before anything is sent, naming it.
+            count = len(fake.requests)
+            huge = Part(
+                data=b"\xff\xd8" + bytes(21_000_000),
+                mime_type="image/jpeg",
+                file_uri=FILES_URI_PREFIX + "big1",
+            )
+            request = GenerateRequest(
+                (Message(role=Role.USER, parts=[huge, Part.from_text("Hi")]),),
+                GenerationSettings(model="fake-chat"),
+            )
+            with pytest.raises(InvalidRequestError, match="up to 20 MB each"):
+                async for _ in provider.stream(request):
+                    pass
+            assert len(fake.requests) == count
+        finally:
+            await provider.aclose()
