@@ -54,16 +54,17 @@ class Garbled(AssertionError):
 # Known failures, each with what was seen; a strict one fails once it is fixed, until
 # it is taken off this list. A 10 MB event is read, parsed (SSE, JSON) and cleaned of
 # lone surrogates (rill.core.chat.clean_text: a regex scan, ~32 ms for 10 MB) in one
-# step on the UI thread: 70-80 ms of the thread's own CPU, while the store thread
-# encodes the 10 MB message. Not strict: on this machine the wall-clock stall lands on
-# both sides of the bound from run to run.
-_HUGE = (
-    "a 10 MB event stalls the UI thread {} ms (wall clock; 70-80 ms of it the UI thread's "
-    "own work decoding and cleaning the event in one step), bound 100 ms"
-)
+# step on the UI thread: 60-86 ms of the thread's own CPU, while the store thread
+# encodes the 10 MB message. In Gemini's dialect that step is the bigger one and the
+# stall lands on both sides of the bound from run to run (so not strict); in OpenAI's
+# it stayed under it (59-70 ms in 8 runs).
 KNOWN_FAILURES: dict[tuple[str, str], tuple[type[AssertionError], str, bool]] = {
-    ("10MB-event", "gemini"): (Unresponsive, _HUGE.format("74-194"), False),
-    ("10MB-event", "openai"): (Unresponsive, _HUGE.format("62-146"), False),
+    ("10MB-event", "gemini"): (
+        Unresponsive,
+        "a 10 MB event stalls the UI thread 73-117 ms (60-86 ms of it the thread's own "
+        "CPU: SSE, JSON and clean_text over the whole event in one step); bound 100 ms",
+        False,
+    ),
     ("refused", "openai"): (
         Garbled,
         "core/providers/net_errors.py network_error() adds '.' after openai_compat's "
@@ -159,5 +160,7 @@ def test_the_heartbeat_sees_a_stall_and_whether_the_ui_thread_worked(qtbot: QtBo
     with beat:
         QTimer.singleShot(20, block)
         qtbot.waitUntil(lambda: bool(blocked) and beat.ticks >= 10, timeout=5000)
-    assert 150 <= beat.max_gap_ms < 150 + 5 + MAX_STALL_MS, beat.max_gap_ms
-    assert beat.max_gap_cpu_ms < 50, beat.max_gap_cpu_ms
+    assert 150 <= beat.max_wall_ms < 150 + 5 + MAX_STALL_MS, beat.max_wall_ms
+    # Asleep is not queued for a CPU: all of it is charged, little of it is CPU time.
+    assert 140 <= beat.max_stall_ms <= beat.max_wall_ms, beat.max_stall_ms
+    assert beat.stall_cpu_ms < 50, beat.stall_cpu_ms
