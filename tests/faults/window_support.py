@@ -196,18 +196,16 @@ class WindowOutcome:
             and self.retry_stored[-1:] == [["model", "complete", healthy, ""]]
         )
 
-    def stall_text(self) -> str:
-        """The worst stall, how much of it the UI thread spent computing, and the worst
-        wall-clock gap (machine load included)."""
+    def worst(self) -> tuple[float, float, float, str]:
+        """The worst stall (ms), the UI thread's CPU time in it, the worst wall-clock
+        gap, and when ("" while answering, "Retry" after clicking Retry)."""
         if self.retry_stall_ms > self.stall_ms:
-            stall, cpu, wall, when = (
-                self.retry_stall_ms,
-                self.retry_stall_cpu_ms,
-                self.retry_stall_wall_ms,
-                ", Retry",
-            )
-        else:
-            stall, cpu, wall, when = self.stall_ms, self.stall_cpu_ms, self.stall_wall_ms, ""
+            return self.retry_stall_ms, self.retry_stall_cpu_ms, self.retry_stall_wall_ms, "Retry"
+        return self.stall_ms, self.stall_cpu_ms, self.stall_wall_ms, ""
+
+    def stall_text(self) -> str:
+        stall, cpu, wall, when = self.worst()
+        when = f", {when}" if when else ""
         return f"{stall:.0f} ms (CPU {cpu:.0f} ms; wall clock {wall:.0f} ms{when})"
 
     def save(self) -> None:
