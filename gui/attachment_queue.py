@@ -208,7 +208,11 @@ class AttachmentQueue(QObject):
             item = self._unannounced.popleft()
             self.item_added.emit(item)
             if item.state is State.PREPARING:
-                self.launcher.run(f"attach:{item.id}", self._prepare_item(item))
+                try:
+                    self.launcher.run(f"attach:{item.id}", self._prepare_item(item))
+                except RuntimeError:  # the app is closing: nothing more to start
+                    self._unannounced.clear()
+                    return
         if self._unannounced:
             QTimer.singleShot(0, self, self._announce)
 
