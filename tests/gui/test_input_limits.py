@@ -3,12 +3,14 @@ lone surrogates.
 
 Every case checks content (what reached the fake server is exactly what was typed;
 what the chat pane shows; what the store keeps) and that the UI thread never stalled
-for long: a 1 ms heartbeat timer runs through each case and its longest gap is
-asserted. Bounds: pastes ≤ 100 ms, the issue's target, which they meet with a wide
-margin (5–20 ms in bench/bench_input_limits.py). Sending 1 MB and a 10 MB answer
-meet it too (50–90 ms medians in the bench), too close to the target for a shared
-2-CPU CI machine running other suites, so their tests allow 250 ms: still far under
-what these cases cost before (0.8 s, 117 s and 3.3 s), so a regression fails.
+for long: a 1 ms heartbeat timer runs through each case, and for its longest gap two
+bounds hold. The UI thread's own CPU time within any gap is at most 100 ms, the
+issue's target: other processes cannot inflate it (it misses the UI thread waiting
+for the GIL, which the wall bound catches). The wall-clock gap is at most 250 ms: on
+the shared 2-CPU VM, with other suites running (load 4-6), a paste whose work is
+35 ms measured up to 204 ms; bench/bench_input_limits.py gives the wall figures on a
+quieter machine (medians 5-90 ms). Before this work these cases cost 0.4 s to 137 s,
+so either bound fails on a regression.
 
 A lone surrogate cannot reach the wire: PySide drops it where Python text becomes a
 QString (a paste's QMimeData, insertPlainText), so what the composer holds and sends
@@ -38,8 +40,8 @@ from tests.gui.history_support import MakeWindow, db_rows, wait_saved
 
 EMOJI = "👩‍👩‍👧 🇺🇦 😀"
 MB = 1_048_576
-PASTE_STALL_MS = 100.0
-HEAVY_STALL_MS = 250.0  # see the module docstring
+CPU_MS = 100.0  # see the module docstring
+WALL_MS = 250.0
 
 
 def spaced(chars: int) -> str:
@@ -53,33 +55,43 @@ def unbroken(chars: int) -> str:
 
 
 class Heartbeat(QObject):
-    """A 1 ms timer; ``longest`` is the longest gap between its ticks, in ms."""
+    """A 1 ms timer: ``longest`` is the longest gap between its ticks (wall clock, ms),
+    ``busiest`` the most CPU time the UI thread spent within one gap (ms)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.longest = 0.0
-        self._last = time.perf_counter()
+        self.longest = self.busiest = 0.0
+        self._last = self._last_cpu = 0.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(1)
         self._timer.timeout.connect(self._on_timer_timeout)
 
+    def _reset(self) -> None:
+        self.longest = self.busiest = 0.0
+        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
+
     def _on_timer_timeout(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.longest = max(self.longest, (now - self._last) * 1000)
-        self._last = now
+        self.busiest = max(self.busiest, (cpu - self._last_cpu) * 1000)
+        self._last, self._last_cpu = now, cpu
 
     @contextmanager
     def running(self, qtbot: QtBot) -> Iterator[Heartbeat]:
+        self._reset()
         self._timer.start()
         qtbot.waitUntil(lambda: self.longest > 0, timeout=1000)  # ticking
-        self.longest = 0.0
-        self._last = time.perf_counter()
+        self._reset()
         try:
             yield self
             qtbot.wait(100)  # paints and queued slices after the action count too
         finally:
             self._timer.stop()
+
+    def check(self) -> None:
+        assert self.busiest <= CPU_MS, f"the UI thread worked {self.busiest:.0f} ms in one go"
+        assert self.longest <= WALL_MS, f"the UI thread stalled {self.longest:.0f} ms"
 
 
 def paste(composer: Composer, text: str) -> None:
@@ -146,7 +158,7 @@ def test_50mb_paste_is_refused_with_the_limit_at_once_and_the_typed_text_stays(
     assert message.startswith("Not pasted: the text is 50.0 MB")
     assert f"{MAX_PROMPT_CHARS:,} characters" in message
     assert window.composer.notice.isVisibleTo(window.composer)
-    assert beat.longest <= PASTE_STALL_MS
+    beat.check()
 
 
 def test_paste_just_over_the_limit_names_the_exact_length(
@@ -172,7 +184,7 @@ def test_1mb_paste_without_spaces_is_held_by_the_card_and_sent_exactly(
     blob = unbroken(MB)
     with Heartbeat().running(qtbot) as beat:
         paste(composer, blob)
-    assert beat.longest <= PASTE_STALL_MS
+    beat.check()
     assert composer.text == "Decode: " + blob
     assert composer.edit.toPlainText() == ""  # the input never laid the line out
     assert composer.long_card.isVisibleTo(composer)
@@ -186,7 +198,7 @@ def test_1mb_paste_without_spaces_is_held_by_the_card_and_sent_exactly(
         with qtbot.waitSignal(window.controller.answer_finished, timeout=10_000):
             composer.send_button.click()
         settle(qtbot, window)
-    assert beat.longest <= HEAVY_STALL_MS
+    beat.check()
     typed = "Decode: " + blob + " thanks"
     assert sent_text(fake_gemini) == typed
     assert composer.text == "" and not composer.long_card.isVisibleTo(composer)
@@ -211,7 +223,7 @@ def test_1mb_paste_with_spaces_in_the_middle_of_typed_text_is_spliced_exactly(
     prose = spaced(MB)
     with Heartbeat().running(qtbot) as beat:
         paste(composer, prose)
-    assert beat.longest <= PASTE_STALL_MS
+    beat.check()
     assert composer.text == f"before {EMOJI}{prose}after"
     composer.long_remove_button.click()
     assert composer.text == ""
@@ -222,7 +234,7 @@ def test_400kb_of_short_lines_stays_in_the_input(qtbot: QtBot, history_window: M
     text = ("x" * 79 + "\n") * (400_000 // 80)
     with Heartbeat().running(qtbot) as beat:
         paste(window.composer, text)
-    assert beat.longest <= PASTE_STALL_MS
+    beat.check()
     assert window.composer.edit.toPlainText() == text
     assert not window.composer.long_card.isVisibleTo(window.composer)
 
@@ -235,7 +247,7 @@ def test_a_long_unbroken_line_the_input_can_hold_wraps_anywhere(
     blob = unbroken(EDIT_MAX_LINE - 100)
     with Heartbeat().running(qtbot) as beat:
         paste(composer, blob)
-    assert beat.longest <= PASTE_STALL_MS
+    beat.check()
     assert composer.edit.toPlainText() == blob
     assert composer.edit.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
     composer.clear_sent()
@@ -248,7 +260,7 @@ def test_set_text_of_a_huge_message_uses_the_card(qtbot: QtBot, history_window: 
     text = unbroken(300_000)
     with Heartbeat().running(qtbot) as beat:
         window.composer.set_text(text)
-    assert beat.longest <= PASTE_STALL_MS
+    beat.check()
     assert window.composer.text == text
     window.composer.set_text("short")
     assert window.composer.text == "short"
@@ -283,7 +295,7 @@ def test_10mb_answer_in_one_event_is_shown_in_part_and_kept_whole(
         with qtbot.waitSignal(window.controller.answer_finished, timeout=20_000):
             window.composer.send_button.click()
         settle(qtbot, window)
-    assert beat.longest <= HEAVY_STALL_MS
+    beat.check()
     assert window.view.messages[1].text == answer
     assert stored_texts(hermetic_profile) == [("user", "Talk a lot"), ("model", answer)]
     body = shown(window, 1)
@@ -306,7 +318,7 @@ def test_1mb_single_line_answer_streams_without_freezing_and_copies_whole(
         with qtbot.waitSignal(window.controller.answer_finished, timeout=20_000):
             window.composer.send_button.click()
         settle(qtbot, window)
-    assert beat.longest <= HEAVY_STALL_MS
+    beat.check()
     assert stored_texts(hermetic_profile)[1] == ("model", line)
     body = shown(window, 1)
     assert body.startswith(line[:PREVIEW_CHARS])
