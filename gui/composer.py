@@ -49,6 +49,7 @@ EDIT_MAX_LINE = 50_000
 # A run this long without a space makes Qt's word wrap quadratic (50,000 characters:
 # 150 ms; 100,000: 0.6 s); with one in the input it wraps anywhere (23 ms).
 UNBROKEN_RUN = re.compile(r"\S{1000}")
+PARAGRAPH_SEPARATOR = "\u2029"  # between the input's blocks in its raw text
 IMAGE_FILTER = (
     "Images (*.png *.jpg *.jpeg *.webp *.heic *.heif *.gif *.bmp *.tif *.tiff);;All files (*)"
 )
@@ -245,7 +246,12 @@ class Composer(QWidget):
     @property
     def text(self) -> str:
         """The whole message: the long-message card's text, then the input's."""
-        return self.long_text + self.edit.toPlainText()
+        return self.long_text + self.typed_text()
+
+    def typed_text(self) -> str:
+        """What the input holds, exactly: toPlainText() would turn a no-break space
+        into a space and U+2028 into a line break."""
+        return self.edit.document().toRawText().replace(PARAGRAPH_SEPARATOR, "\n")
 
     def set_text(self, text: str) -> None:
         """Put ``text`` in the input, or on the long-message card when it is too long
@@ -362,7 +368,7 @@ class Composer(QWidget):
             return True
         pasted = source.text()
         cursor = self.edit.textCursor()
-        typed = self.edit.toPlainText()
+        typed = self.typed_text()
         start, end = cursor.selectionStart(), cursor.selectionEnd()
         before, selected, after = split_utf16(typed, start, end)
         total = len(self.long_text) + len(typed) - len(selected) + len(pasted)

@@ -141,6 +141,19 @@ def test_lone_surrogate_paste_is_dropped_and_emoji_are_sent_intact(
     assert sent_text(fake_gemini) == f"ab {EMOJI} cd"
 
 
+def test_no_break_spaces_and_line_separators_are_sent_as_typed(
+    qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = history_window()
+    typed = "100\u00a0km\u2028next\ttab\n\nend\u200b"
+    paste(window.composer, typed)
+    assert window.composer.text == typed
+    fake_gemini.push(stream(["ok"]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.composer.send_button.click()
+    assert sent_text(fake_gemini) == typed
+
+
 # ------------------------------------------------------------ pastes
 
 
