@@ -395,11 +395,12 @@ class KeptUploads:
     def __init__(self, upload: Uploader, clock: Callable[[], float] = time.time) -> None:
         self._upload = upload
         self.clock = clock
-        self._replaced: dict[str, Part] = {}  # original URI -> its current upload
+        # Original URI -> its current re-upload (URI, MIME type, expiry). No bytes are
+        # held here: a forgotten chat's images are freed with it.
+        self._replaced: dict[str, tuple[str, str | None, float | None]] = {}
         self._origin: dict[str, str] = {}  # a re-upload's URI -> the original URI
 
-    def _usable(self, part: Part) -> bool:
-        expires = part.file_expires_at
+    def _usable(self, expires: float | None) -> bool:
         return expires is None or expires - EXPIRY_MARGIN > self.clock()
 
     async def fresh_part(self, part: Part, *, force: bool = False) -> Part:
@@ -407,16 +408,19 @@ class KeptUploads:
         if not part.keeps_upload or part.file_uri is None or not is_files_api_uri(part.file_uri):
             return part
         origin = self._origin.get(part.file_uri, part.file_uri)
-        current = self._replaced.get(origin, part)
-        if not force and self._usable(current):
-            if current is part:
+        known = self._replaced.get(origin)
+        if not force:
+            if known is None and self._usable(part.file_expires_at):
                 return part
-            return replace(current, thought_signature=part.thought_signature)
+            if known is not None and self._usable(known[2]):
+                uri, mime, expires = known
+                return replace(part, file_uri=uri, mime_type=mime, file_expires_at=expires)
         assert part.data is not None
         remote = await self._upload(part.data, part.mime_type or "application/octet-stream")
         renewed = part_for(remote, part.data)
-        self._replaced[origin] = renewed
-        self._origin[renewed.file_uri or ""] = origin
+        assert renewed.file_uri is not None
+        self._replaced[origin] = (renewed.file_uri, renewed.mime_type, renewed.file_expires_at)
+        self._origin[renewed.file_uri] = origin
         return replace(renewed, thought_signature=part.thought_signature)
 
     async def fresh(
