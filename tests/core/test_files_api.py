@@ -181,7 +181,8 @@ async def test_cancelling_mid_upload_cancels_the_session(
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=10)
     commands = [r.headers.get("x-goog-upload-command") for r in uploads(fake_gemini)]
-    assert commands[0] == "start" and commands[-1] == "cancel"
+    # The cut-off chunk may be recorded after the cancel (its handler thread reads on).
+    assert commands[0] == "start" and "cancel" in commands[1:]
     assert fake_gemini.files.all_files() == []
 
 
