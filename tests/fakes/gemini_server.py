@@ -134,6 +134,10 @@ class FakeGemini:
     end its events with LF-only blank lines (pushed scenarios carry their own `crlf`).
     `file_active_after_polls`: a new upload is PROCESSING until its Nth `GET files/{id}`,
     which (like every later one) reports ACTIVE; 0 means ACTIVE already at finalize.
+    Uploaded files expire 48 hours after upload on `files`' clock: `files.advance(s)`
+    moves it on, and an expired (or `files.delete`d) file answers Google's 403
+    PERMISSION_DENIED "You do not have permission to access the File ID or it may not
+    exist." both to `GET files/ID` and to a generate request naming it.
     The api key is checked on every call except the upload session URL, which is its
     own credential, as on Google.
     """
