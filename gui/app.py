@@ -164,9 +164,12 @@ async def warm_image_workers(
     """Start the image worker processes once the start-up work is done (or ``limit`` s
     have passed), so the first dropped image gets its thumbnail at once instead of
     after the 0.6-1.6 s a cold pool takes. They boot in the background at a lower
-    priority; an image dropped before then starts them itself, as before."""
+    priority; an image dropped before then starts them itself, as before. Not while
+    the provider cannot read images (the offline model): two idle workers cost about
+    54 MB, and the first image after a switch starts them."""
     await asyncio.wait(after, timeout=limit)
-    window.attachments.workers.warm_up()
+    if window.attachments.refusal is None:
+        window.attachments.workers.warm_up()
 
 
 async def run(window: MainWindow, launcher: TaskLauncher) -> int:

@@ -112,6 +112,7 @@ class _Workers:
 class _Queue:
     def __init__(self) -> None:
         self.workers = _Workers()
+        self.refusal: str | None = None
 
 
 class _Window:
@@ -136,3 +137,11 @@ async def test_the_app_warms_the_workers_after_its_start_up_work() -> None:
     await asyncio.wait_for(warming, 5)
     assert window.attachments.workers.warmed_at is not None
     assert window.attachments.workers.warmed_at >= released
+
+
+async def test_no_warm_up_while_the_provider_cannot_read_images() -> None:
+    window = _Window()
+    window.attachments.refusal = "The offline model cannot read images"
+    done = asyncio.create_task(asyncio.sleep(0))
+    await app.warm_image_workers(window, {done}, limit=5)  # type: ignore[arg-type]
+    assert window.attachments.workers.warmed_at is None
