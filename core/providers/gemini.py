@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -164,8 +164,9 @@ class GeminiProvider:
         request = await self._fresh_files(request)
         for attempt in range(2):
             started = False
+            chunks = self._stream_once(request)
             try:
-                async for chunk in self._stream_once(request):
+                async for chunk in chunks:
                     started = True
                     yield chunk
                 return
@@ -174,8 +175,12 @@ class GeminiProvider:
                 if again is None:
                     raise
                 request = again
+            finally:
+                # Closed here (not at garbage collection), a stopped answer's HTTP
+                # response ends at once.
+                await chunks.aclose()
 
-    async def _stream_once(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+    async def _stream_once(self, request: GenerateRequest) -> AsyncGenerator[Chunk, None]:
         model = request.settings.model
         url = self._model_path(model, "streamGenerateContent") + "?alt=sse"
         body = wire.encode_request(request, file_uris=self.can_upload_files)

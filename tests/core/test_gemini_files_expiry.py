@@ -348,3 +348,18 @@ async def test_an_openai_compatible_provider_gets_the_kept_bytes_inline(
             assert len(fake.requests) == count
         finally:
             await provider.aclose()
+
+
+async def test_closing_the_stream_still_hangs_up_at_once(
+    provider: GeminiProvider, fake_gemini: FakeGemini
+) -> None:
+    """The retry wrapper around the stream closes the HTTP response when it is closed."""
+    request = GenerateRequest(
+        (Message(role=Role.USER, parts=[Part.from_text("Hi")]),),
+        GenerationSettings(model="fake-hold"),
+    )
+    chunks = provider.stream(request)
+    first = await anext(chunks)
+    assert first.text == "Hello"
+    await chunks.aclose()  # type: ignore[attr-defined]
+    assert fake_gemini.wait_for_disconnect(timeout=2.0) is not None
