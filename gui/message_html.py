@@ -26,13 +26,16 @@ DOCUMENT_MARGIN_PX = 12
 # ~0.8 s (2-CPU VM).
 PREVIEW_CHARS = 50_000
 # Qt's word wrap rescans an unbreakable run for every line it makes (quadratic: a
-# 100,000-character base64 line ~2 s, 1 MB ~2 min). Shown text gets an invisible break
-# opportunity (U+200B) every SOFT_BREAK_EVERY characters of such a run; copying a
-# selection takes them out again (transcript_browser).
-SOFT_BREAK_EVERY = 16  # short: a run wraps at most this far short of the right edge
+# 100,000-character base64 line ~2 s, 1 MB ~2 min). In shown text, a run of at least
+# SOFT_BREAK_MIN characters without a space (no word is that long; base64, hashes and
+# hostile output are) gets an invisible break opportunity (U+200B) every
+# SOFT_BREAK_EVERY characters; copying a selection takes them out (transcript_browser).
+SOFT_BREAK_MIN = 64
+SOFT_BREAK_EVERY = 16  # short: such a run wraps at most this far short of the right edge
 SOFT_BREAK = "\u200b"
 _TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
-_LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_EVERY}}}(?={_TEXT_TOKEN})")
+_TOKEN = re.compile(_TEXT_TOKEN)
+_LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_MIN},}}")
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
@@ -126,19 +129,23 @@ def _link(href: str, label: str, color: str) -> str:
 
 
 def soft_breaks(rich: str) -> str:
-    """``rich`` (HTML) with a U+200B after every SOFT_BREAK_EVERY characters of any run of
-    text without a space; tags, attributes and entities are left whole."""
-    if len(rich) <= SOFT_BREAK_EVERY:
+    """``rich`` (HTML) with a U+200B every SOFT_BREAK_EVERY characters in each run of
+    text of SOFT_BREAK_MIN or more without a space; tags, attributes and entities stay
+    whole, and shorter runs (words) are left alone."""
+    if len(rich) < SOFT_BREAK_MIN:
         return rich
     pieces = _TAG_OR_TEXT.split(rich)
     for i in range(0, len(pieces), 2):  # even pieces are text between tags
-        if len(pieces[i]) > SOFT_BREAK_EVERY:
+        if len(pieces[i]) >= SOFT_BREAK_MIN:
             pieces[i] = _LONG_RUN.sub(_add_break, pieces[i])
     return "".join(pieces)
 
 
 def _add_break(match: re.Match[str]) -> str:
-    return match.group(0) + SOFT_BREAK
+    run = match.group(0)
+    tokens = _TOKEN.findall(run) if "&" in run else run
+    every = SOFT_BREAK_EVERY
+    return SOFT_BREAK.join("".join(tokens[i : i + every]) for i in range(0, len(tokens), every))
 
 
 def preview(text: str, limit: int | None = None) -> str:

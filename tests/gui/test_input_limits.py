@@ -372,15 +372,19 @@ def test_save_as_writes_the_whole_message(
 
 
 def test_soft_breaks_go_into_long_runs_of_text_only() -> None:
-    every = message_html.SOFT_BREAK_EVERY
-    run = "a" * (3 * every + 5)
-    assert soft_breaks(run) == SOFT_BREAK.join(["a" * every] * 3 + ["a" * 5])
-    assert soft_breaks("short words stay as they are " * 10) == "short words stay as they are " * 10
+    every, least = message_html.SOFT_BREAK_EVERY, message_html.SOFT_BREAK_MIN
+    run = "a" * (least + 5)
+    chunks = [run[i : i + every] for i in range(0, len(run), every)]
+    assert soft_breaks(run) == SOFT_BREAK.join(chunks)
+    words = "internationalization responsibilities " * 10  # long words, never cut
+    assert soft_breaks(words) == words
+    assert soft_breaks("b" * (least - 1)) == "b" * (least - 1)
     href = "https://example.com/" + "p" * 100
-    out = soft_breaks(f'<a href="{href}">{"&amp;" * (every + 6)}</a>')
+    entities = "&amp;" * (least + 6)
+    out = soft_breaks(f'<a href="{href}">{entities}</a>')
     assert out.startswith(f'<a href="{href}">')  # attributes untouched
-    assert out.replace(SOFT_BREAK, "") == f'<a href="{href}">{"&amp;" * (every + 6)}</a>'
-    assert "&amp;" * every + SOFT_BREAK + "&amp;" * 6 + "</a>" in out  # entities stay whole
+    assert out.replace(SOFT_BREAK, "") == f'<a href="{href}">{entities}</a>'
+    assert f">{'&amp;' * every}{SOFT_BREAK}{'&amp;' * every}{SOFT_BREAK}" in out  # entities whole
 
 
 def test_preview_is_a_prefix_of_the_limit() -> None:
