@@ -86,9 +86,9 @@ def network_error(
                 f"Could not find the server {host} (DNS lookup failed).", detail=text
             )
         if isinstance(cause, ConnectionRefusedError):
-            return NetworkError(f"{host} refused the connection{hint}.", detail=text)
+            return NetworkError(_sentence(f"{host} refused the connection{hint}"), detail=text)
     if isinstance(exc, httpx.ConnectError):
-        return NetworkError(f"Could not connect to {host}{hint}.", detail=text)
+        return NetworkError(_sentence(f"Could not connect to {host}{hint}"), detail=text)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return StreamInterruptedError(
             f"The connection to {host} broke before the answer was finished.", detail=text
@@ -96,3 +96,8 @@ def network_error(
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return NetworkError(f"The server address is not valid: {text}")
     return NetworkError(f"Network error talking to {host}.", detail=text)
+
+
+def _sentence(line: str) -> str:
+    """``line`` ended as one sentence: a hint may already end in "?" (no "?." then)."""
+    return line if line.endswith(("?", "!", ".")) else line + "."

@@ -45,6 +45,7 @@ async def test_fault(case: Case, dialect: Dialect) -> None:
     message = str(error)
     assert "\n" not in message
     assert message.startswith(case.expected_message(dialect, host)), message
+    assert not message.endswith(("?.", "!.", "..")), message  # one sentence, one stop
     # The partial answer is kept, marked failed, with the message.
     assert outcome.status is MessageStatus.FAILED
     assert outcome.kept == case.partial
