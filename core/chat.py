@@ -41,8 +41,8 @@ def clean_text(text: str) -> str:
 
     Returns ``text`` itself when there is nothing to clean (the common case, one scan).
     """
-    if _SURROGATE.search(text) is None:
-        return text
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text  # isascii() is C-speed: a 10 MB answer costs microseconds, not 30 ms
     joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
     return _SURROGATE.sub("", joined)
 
