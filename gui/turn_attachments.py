@@ -81,7 +81,13 @@ async def turn_parts(
         progress(owners.get(id(image), image), sent, total)
 
     parts = await attachments_to_parts(
-        items, provider, limits, report, inline_bytes_used=inline_request_bytes(history)
+        items,
+        provider,
+        limits,
+        report,
+        inline_bytes_used=inline_request_bytes(
+            history, file_uris=bool(getattr(provider, "can_upload_files", False))
+        ),
     )
     for item, part in zip(items, parts, strict=True):
         if isinstance(item, PreparedImage):
