@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from rill.core import settings as core_settings
 from rill.core.paths import config_dir
 from rill.core.providers.base import Provider
-from rill.core.types import GenerationSettings, Message
+from rill.core.types import GenerationSettings, Message, Role
 from rill.gui.action_bar import ActionBar
 from rill.gui.attachment_queue import AttachmentQueue
 from rill.gui.chat_state import ProviderFactory
@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.status_line.set_state)
         c.retry_scheduled.connect(self.status_line.show_countdown)
         c.answer_finished.connect(self._on_controller_answer_finished)
+        c.current_chat_changed.connect(self._on_controller_current_chat_changed)
         c.settings_changed.connect(self._on_controller_settings_changed)
         c.models_loaded.connect(panel.set_models)
         c.models_failed.connect(panel.set_models_error)
@@ -429,6 +430,14 @@ class MainWindow(QMainWindow):
         if report:
             # Test hook for tests/e2e: what the chat pane shows, after every answer.
             Path(report).write_text(self.view.plain_text(), encoding="utf-8")
+
+    def _on_controller_current_chat_changed(self, _chat_id: int) -> None:
+        # The numbers on the right belong to the chat on screen, not to whichever
+        # chat answered last: its last finished answer, or nothing.
+        chat = self.controller.current_chat
+        answers = (m for m in reversed(chat.session.history) if m.role is Role.MODEL)
+        finished = (m for m in answers if m is not chat.answer)
+        self.status_line.show_answer(next(finished, None))
 
     def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
         self.panel.set_settings(settings)

@@ -65,8 +65,9 @@ class StatusLine(QStatusBar):
         self._on_countdown_timeout()
         self._countdown.start()
 
-    def show_answer(self, message: Message) -> None:
-        self.stats_label.setText(format_stats(message))
+    def show_answer(self, message: Message | None) -> None:
+        """The numbers of ``message``; None clears them (a chat with no answer yet)."""
+        self.stats_label.setText(format_stats(message) if message is not None else "")
 
     def _on_countdown_timeout(self) -> None:
         left = max(0, math.ceil(self._deadline - time.monotonic()))

@@ -131,6 +131,26 @@ def test_picking_a_chat_in_the_list_shows_it(
     assert "beta question" not in window.view.plain_text()
 
 
+def test_the_status_numbers_belong_to_the_chat_on_screen(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    stats = window.status_line.stats_label
+    fake_gemini.push(stream(["one"], usage={"promptTokenCount": 3, "candidatesTokenCount": 41}))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.controller.send("alpha question")
+    first_chat = window.controller.current_chat.id
+    assert stats.text().startswith("41 tokens")
+    window.new_chat()
+    assert stats.text() == ""  # a new chat has no answer to account for
+    fake_gemini.push(stream(["two"], usage={"promptTokenCount": 3, "candidatesTokenCount": 7}))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
+        window.controller.send("beta question")
+    assert stats.text().startswith("7 tokens")
+    window.controller.select_chat(first_chat)
+    assert stats.text().startswith("41 tokens")
+
+
 def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = shown(qtbot, make_window())
     window.resize(480, 640)
