@@ -211,14 +211,14 @@ def turn_links(entry_id: int, color: str, labels: Sequence[tuple[str, str]]) -> 
     return [_link(f"rill:{action}/{entry_id}", label, color) for action, label in labels]
 
 
-def user_message(
+def user_bubble(
     message: Message,
     entry_id: int,
     palette: Palette,
     images: Sequence[str],
-    info: TurnInfo = SINGLE,
 ) -> str:
-    """A user turn: its text in a tinted box, thumbnails above, versions and actions below.
+    """A user turn: its text in a tinted box, thumbnails above (see :func:`user_actions`
+    for the line under it).
 
     ``images`` are resource names already registered on the document (never a URL
     from the message itself).
@@ -240,7 +240,6 @@ def user_message(
         f'<p style="margin:0px; margin-bottom:{0 if i == len(paragraphs) - 1 else 8}px;">{p}</p>'
         for i, p in enumerate(paragraphs)
     )
-    under = _user_actions(entry_id, info, palette)
     cut = truncation_notice(len(text), len(full), entry_id, palette) if text != full else ""
     # Right-aligned and as wide as its text (up to the pane less a margin): the user's
     # turns read as "mine" at a glance, the answers keep the full width.
@@ -251,7 +250,13 @@ def user_message(
         f"border-style:solid; border-color:{palette.user_border}; "
         f'background-color:{palette.user_bubble};"><tr><td>{body}</td></tr></table>'
         + cut.replace("<p ", '<p align="right" ', 1)
-        + _small(under, palette.muted, top=2, bottom=6, align="right")
+    )
+
+
+def user_actions(entry_id: int, info: TurnInfo, palette: Palette) -> str:
+    """The line under a user turn (its own region: versions change, the text does not)."""
+    return _small(
+        _user_actions(entry_id, info, palette), palette.muted, top=2, bottom=6, align="right"
     )
 
 

@@ -197,9 +197,9 @@ class Transcript:
         message = entry.message
         if message.role is Role.USER:
             images = self._register_images(entry)
-            info = self.turn_info(message)
-            html = chrome.user_message(message, entry.id, self.palette, images, info)
+            html = chrome.user_bubble(message, entry.id, self.palette, images)
             self.set_segment(entry, HEAD, html, shift=shift)
+            self.set_segment(entry, STATUS, self.user_actions(entry), shift=shift)
             return
         self.render_thoughts(entry, shift=shift)
         if entry.body is not None:
@@ -268,6 +268,9 @@ class Transcript:
         footer = chrome.footer(message, entry.id, palette, info, retry=interrupted)
         return cut + marks + footer + notice
 
+    def user_actions(self, entry: Entry) -> str:
+        return chrome.user_actions(entry.id, self.turn_info(entry.message), self.palette)
+
     def cut_notice(self, entry: Entry) -> str:
         """ "Showing the first … characters" under an answer too long to show whole."""
         body = entry.body
@@ -286,8 +289,8 @@ class Transcript:
             return
         self.doc.begin_edit()
         try:
-            if entry.message.role is Role.USER:
-                self.render(entry)
+            if entry.message.role is Role.USER:  # the line under it; the text stays
+                self.set_segment(entry, STATUS, self.user_actions(entry))
             else:
                 self.set_segment(entry, STATUS, self.status_html(entry))
         finally:
