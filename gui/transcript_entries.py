@@ -55,7 +55,7 @@ class Entry:
     thoughts: LiveMarkdown | None = None
     thought_parts: list[str] = field(default_factory=list)
     received: bool = False
-    cut_shown: bool = False  # the live status says the answer is shown in part
+    cut_total: int = 0  # the answer's length the live status last said it cut
     final: Message | None = None  # finish_answer() came; settling the last text
 
     def offset(self, segment: int) -> int:
@@ -80,9 +80,14 @@ class Entry:
 
     @property
     def pending(self) -> bool:
-        """Whether the live answer still has text or a close to write."""
-        return any(md is not None and md.pending for md in (self.body, self.thoughts)) or (
-            self.final is not None
+        """Whether the live answer still has text, a close or its "Showing the first …"
+        count to write."""
+        body = self.body
+        stale_cut = body is not None and body.cut and body.total != self.cut_total
+        return (
+            any(md is not None and md.pending for md in (body, self.thoughts))
+            or self.final is not None
+            or stale_cut
         )
 
 
@@ -333,8 +338,8 @@ class Transcript:
                 entry.lengths[THOUGHTS] += entry.thoughts.apply(entry.offset(THOUGHTS))
             body.render(deadline)
             entry.lengths[BODY] += body.apply(entry.offset(BODY))
-            if body.cut and not entry.cut_shown:  # the answer outgrew what is shown
-                entry.cut_shown = True
+            if body.cut and entry.cut_total != body.total:  # "Showing the first … of n"
+                entry.cut_total = body.total
                 self.set_segment(entry, STATUS, self.status_html(entry), shift=False)
         finally:
             self.doc.end_edit()

@@ -390,3 +390,48 @@ def test_soft_breaks_go_into_long_runs_of_text_only() -> None:
 def test_preview_is_a_prefix_of_the_limit() -> None:
     assert message_html.preview("abc", 5) == "abc"
     assert message_html.preview("abcdef", 4) == "abcd"
+
+
+# ------------------------------------------------------------ the pane alone
+
+
+def test_a_streamed_answer_says_it_is_cut_while_it_streams_and_after(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.gui.chat_view_support import finished, make_view, streaming
+
+    monkeypatch.setattr(message_html, "PREVIEW_CHARS", 1_000)
+    view = make_view(qtbot)
+    view.begin_answer(streaming())
+    text = "".join(f"Line {i} of a long answer.\n\n" for i in range(200))
+    for start in range(0, len(text), 700):
+        view.append_to_answer(text[start : start + 700], "")
+        view.settle_live()
+    live = view.message_text(0)
+    assert f"Showing the first 1,000 of {len(text):,} characters" in live
+    assert "Line 20 of" in live and "Line 60 of" not in live
+    view.finish_answer(finished(text))
+    view.settle()
+    settled = view.message_text(0)
+    assert settled.count("Showing the first 1,000 of") == 1
+    assert view.messages[0].text == text
+    view.set_dark(True)  # rendered again from the message: the same cut
+    view.settle()
+    assert view.message_text(0) == settled
+
+
+def test_thoughts_are_cut_with_their_own_note(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.gui.chat_view_support import finished, make_view
+
+    monkeypatch.setattr(message_html, "PREVIEW_CHARS", 500)
+    view = make_view(qtbot)
+    thoughts = "thinking hard " * 100
+    view.set_messages([finished("Answer.", thoughts=thoughts)])
+    view.settle()
+    entry = view._transcript.entries[0]
+    view._run_action(f"toggle-thoughts/{entry.id}")
+    shown_text = view.message_text(0)
+    assert f"Showing the first 500 of {len(thoughts):,} characters of the thoughts" in shown_text
+    assert "Answer." in shown_text
