@@ -68,6 +68,7 @@ class QueuedImage:
     prepared: PreparedImage | None = None
     error: str | None = None
     progress: float | None = None  # 0..1 while uploading
+    announced: bool = True  # shown (and started) before being detached with a draft
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -238,6 +239,40 @@ class AttachmentQueue(QObject):
         for item in list(self._items):
             self.remove(item)
 
+    # ------------------------------------------------------------ drafts
+
+    def detach(self) -> list[QueuedImage]:
+        """Take every item out of the strip *without* stopping its preparation (the
+        composer's draft goes with its chat); :meth:`restore` brings them back."""
+        items, self._items = self._items, []
+        waiting = set(map(id, self._unannounced))
+        self._unannounced.clear()
+        for item in items:
+            if id(item) in waiting:
+                item.announced = False
+            else:
+                item.announced = True
+                self.item_removed.emit(item)
+        return items
+
+    def restore(self, items: Iterable[QueuedImage]) -> None:
+        """Put detached ``items`` back: shown as they are now, those that failed while
+        away reported (and left out), those never shown started as usual."""
+        problems: list[str] = []
+        for item in items:
+            if item.state in (State.FAILED, State.REMOVED):
+                if item.error:
+                    problems.append(item.error)
+                continue
+            self._items.append(item)
+            if item.announced:
+                self.item_added.emit(item)
+            else:
+                self._unannounced.append(item)
+        self._announce()
+        if problems:
+            self.problems_reported.emit(problems)
+
     def shutdown(self) -> None:
         """Stop taking work and stop the worker processes (the window is closing)."""
         self.workers.shutdown()
@@ -316,12 +351,13 @@ class AttachmentQueue(QObject):
 
     def _fail(self, item: QueuedImage, message: str) -> None:
         item.error = message
+        item.state = State.FAILED
+        item.settled.set()
         if item in self._items:
             self._items.remove(item)
-            item.state = State.FAILED
-            item.settled.set()
             self.item_removed.emit(item)
             self.problems_reported.emit([message])
+        # else: detached with a draft (reported when it comes back) or already removed
 
 
 def _over_the_cap(names: list[str], room: int) -> str:

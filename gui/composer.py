@@ -32,6 +32,7 @@ from rill.core.attachments import ImageUri
 from rill.gui.attachment_preview import ImagePreview, preview_side
 from rill.gui.attachment_queue import AttachmentQueue, QueuedImage, State
 from rill.gui.attachment_strip import AttachmentStrip
+from rill.gui.drafts import Draft
 from rill.gui.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.uri_dialog import UriDialog
 
@@ -263,6 +264,34 @@ class Composer(QWidget):
         else:
             self.edit.clear()
             self._set_long(text)
+
+    def take_draft(self) -> Draft:
+        """Empty the composer into a draft; images keep preparing (see drafts.py)."""
+        shown = self.error_label.text() if self.notice.isVisibleTo(self) else ""
+        draft = Draft(
+            self.long_text,
+            self.typed_text(),
+            self.edit.textCursor().position(),
+            self.queue.detach(),
+            shown,
+        )
+        self._set_long("")
+        self.edit.clear()
+        self._wrap_for("", reset=True)
+        self.show_error("")
+        return draft
+
+    def put_draft(self, draft: Draft) -> None:
+        """Fill the (empty) composer from ``draft``, as it was taken."""
+        self._set_long(draft.long_text)
+        self._wrap_for(draft.typed, reset=True)
+        self.edit.setPlainText(draft.typed)
+        cursor = self.edit.textCursor()
+        # Positions count UTF-16 units, as Qt's do; the document ends one past its text.
+        cursor.setPosition(min(draft.cursor, self.edit.document().characterCount() - 1))
+        self.edit.setTextCursor(cursor)
+        self.queue.restore(draft.attachments)
+        self.show_error(draft.notice)
 
     @property
     def attachments(self) -> list[QueuedImage]:

@@ -68,6 +68,8 @@ class ChatController(QObject, TurnActions):
         answer_started(int chat_id): an answer of that chat began, shown or not (for
             whatever must follow every answer in flight, such as saving it).
         send_refused(str reason): nothing was sent; the typed text must stay.
+        turn_refused(int chat_id, str reason): the same for a turn whose images were
+            going out in a chat no longer on screen (its input went with that chat).
         answer_finished(int chat_id, object message): an answer reached its final
             state (COMPLETE, STOPPED, FAILED or BLOCKED); ``message`` is the Message.
         retry_scheduled(str text, float seconds): an automatic retry waits this long,
@@ -94,6 +96,7 @@ class ChatController(QObject, TurnActions):
     turn_recorded = Signal(int)
     answer_started = Signal(int)
     send_refused = Signal(str)
+    turn_refused = Signal(int, str)
     answer_finished = Signal(int, object)
     retry_scheduled = Signal(str, float)
     status_changed = Signal(str)
@@ -279,7 +282,7 @@ class ChatController(QObject, TurnActions):
         try:
             work = self._request(chat, parts)
         except ValueError as error:
-            self.send_refused.emit(str(error))
+            self._refuse(chat, str(error))
             return False
         user, answer = chat.session.history[-2], chat.session.history[-1]
         self._name_chat(chat, user)
@@ -288,6 +291,12 @@ class ChatController(QObject, TurnActions):
             self._view.add_user_message(user)
         self._start(chat, answer, work)
         return True
+
+    def _refuse(self, chat: Chat, reason: str) -> None:
+        if chat is self._current:
+            self.send_refused.emit(reason)
+        else:  # its input went with it (a draft): say so where it will be seen
+            self.turn_refused.emit(chat.id, reason)
 
     async def _prepare_turn(self, chat: Chat, text: str, attachments: list[Outgoing]) -> None:
         """Wait for the images, upload what must go through the Files API, then record.
@@ -308,7 +317,7 @@ class ChatController(QObject, TurnActions):
                 lambda attachment, sent, total: self._on_upload(chat, attachment, sent, total),
             )
         except RillError as error:  # ImageError names the file; the input keeps all
-            self.send_refused.emit(str(error))
+            self._refuse(chat, str(error))
             self._set_status(chat, "Not sent.")
         except asyncio.CancelledError:
             self._set_status(chat, "Stopped; nothing was sent.")

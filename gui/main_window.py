@@ -38,6 +38,7 @@ from rill.gui.chat_state import ProviderFactory
 from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
 from rill.gui.controller import ChatController
+from rill.gui.drafts import Drafts
 from rill.gui.edit_banner import EditBanner
 from rill.gui.export_actions import ExportImport
 from rill.gui.history import History
@@ -249,6 +250,7 @@ class MainWindow(QMainWindow):
         composer.attachment_failed.connect(self.status_line.set_state)
         c.turn_recorded.connect(self._on_controller_turn_recorded)
         c.send_refused.connect(composer.show_error)
+        self.drafts = Drafts(composer, c)
         c.streaming_changed.connect(composer.set_streaming)
         c.streaming_changed.connect(self.stop_action.setEnabled)
         c.status_changed.connect(self.status_line.set_state)
