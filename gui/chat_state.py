@@ -49,6 +49,7 @@ class Chat:
     shown_text: int = 0  # characters of answer text already handed to the view
     shown_thought: int = 0
     retry_after: float | None = None  # the server's wait when the answer failed
+    retry_until: float | None = None  # ... as a time.monotonic() deadline
     editing: Message | None = None  # the user turn the next Send replaces
 
     @property

@@ -9,6 +9,7 @@ No widget is awaited here; the view is only called from the UI thread.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import aclosing
@@ -241,6 +242,8 @@ class ChatController(QObject, TurnActions):
             self.streaming_changed.emit(self.is_busy)
         # The status line is the shown chat's, not that of an answer going on elsewhere.
         self.status_changed.emit(self._status.get(chat.id, READY))
+        if answer is None:
+            self._show_wait(chat)
 
     def set_settings(self, settings: GenerationSettings) -> None:
         """The current chat's settings from now on (an answer in flight keeps its own)."""
@@ -378,7 +381,7 @@ class ChatController(QObject, TurnActions):
         chat.text_buffer.clear()
         chat.thought_buffer.clear()
         chat.shown_text = chat.shown_thought = 0
-        chat.retry_after = None
+        chat.retry_after = chat.retry_until = None
         task = self._launcher.run(chat.task_name, work.coro)
 
         # A done-callback, not a `finally`: a task cancelled before its first step
@@ -433,19 +436,31 @@ class ChatController(QObject, TurnActions):
             answer.status = MessageStatus.STOPPED
             answer.finished_at = time.monotonic()
         chat.answer = None
+        if chat.retry_after:
+            chat.retry_until = time.monotonic() + chat.retry_after
         if chat is self._current:
             self._catch_up(chat, answer)
             self._view.finish_answer(answer)
-            if chat.retry_after:
-                text = f"The server asked to wait {round(chat.retry_after)} s before retrying."
-                self._view.show_retry_notice(text, chat.retry_after)
-                self.retry_scheduled.emit(text, chat.retry_after)
+            self._show_wait(chat)
             self._sync_flush_timer()
             self.streaming_changed.emit(False)
         chat.text_buffer.clear()
         chat.thought_buffer.clear()
         self._set_status(chat, final_status(answer))
         self.answer_finished.emit(chat.id, answer)
+
+    def _show_wait(self, chat: Chat) -> None:
+        """The countdown the server asked for, if it is still running (also for a chat
+        shown again after failing off screen)."""
+        if chat.retry_until is None:
+            return
+        left = chat.retry_until - time.monotonic()
+        if left <= 0:
+            chat.retry_until = None
+            return
+        text = f"The server asked to wait {math.ceil(left)} s before retrying."
+        self._view.show_retry_notice(text, left)
+        self.retry_scheduled.emit(text, left)
 
     def _set_status(self, chat: Chat, text: str) -> None:
         """``chat``'s status line; on screen only while ``chat`` is the one shown."""

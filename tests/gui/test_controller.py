@@ -235,6 +235,27 @@ def test_long_rate_limit_fails_with_a_countdown_for_manual_retry(qtbot: QtBot, r
     assert "300 s" in notice.args[0]
 
 
+def test_a_wait_asked_for_off_screen_counts_down_when_the_chat_is_shown(
+    qtbot: QtBot, rig: Rig
+) -> None:
+    rig.server.push(rate_limited("300s"))
+    controller = rig.controller
+    waits: list[tuple[str, float]] = []
+    controller.retry_scheduled.connect(lambda text, s: waits.append((text, s)))
+    first = controller.current_chat.id
+    with qtbot.waitSignal(controller.answer_finished, timeout=5000) as done:
+        controller.send("busy?")
+        controller.new_chat()  # shown before the 429 comes back
+    assert done.args[0] == first and done.args[1].status is MessageStatus.FAILED
+    assert waits == [] and rig.view.calls.notices == []  # not over the other chat
+
+    controller.select_chat(first)
+    ((text, seconds),) = waits
+    assert text == "The server asked to wait 300 s before retrying."
+    assert 295 < seconds <= 300
+    assert rig.view.calls.notices == [(text, seconds)]
+
+
 # ---------------------------------------------------------------- non-streaming
 
 
