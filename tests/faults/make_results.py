@@ -85,6 +85,8 @@ def _known() -> str:
         f"- {case} ({provider}): {reason} ({'strict' if strict else 'not strict'} xfail)"
         for (case, provider), (_kind, reason, strict) in KNOWN_FAILURES.items()
     ]
+    if not lines:
+        return "Known failures, marked xfail in the window test: none.\n\n"
     return "Known failures, marked xfail in the window test:\n\n" + "\n".join(lines) + "\n\n"
 
 
