@@ -10,6 +10,7 @@ test notes when the process has exited, and the difference is the time to quit.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFSCREEN_NOISE = ("This plugin does not support",)
 QUIT_LIMIT_S = 1.0
 CLOSE_MARK = "driver: closing at "
+SLOW_STEP = re.compile(r"WARNING.*\bExecuting <.*> took \d+\.\d+ seconds$")
 
 
 def _run_driver(
@@ -86,6 +88,10 @@ def test_quit_mid_stream_saves_the_partial_and_exits_within_1s(
     ]
     assert complaints == [], stderr
     log = (home / "logs" / "rill.log").read_text(encoding="utf-8")
+    # asyncio's debug mode also logs "Executing <Task …> took 0.112 seconds" at WARNING
+    # whenever a step runs over 0.1 s, which a loaded CI machine does at start-up (model
+    # list, history). That is a timing note, not a shutdown fault: left out of the check.
+    log = "\n".join(line for line in log.splitlines() if not SLOW_STEP.search(line))
     for bad in ("Task was destroyed", "never retrieved", "Traceback", " ERROR ", "WARNING"):
         assert bad not in log, log
     print(f"close → exit: {elapsed:.3f} s")
