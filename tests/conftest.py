@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.fakes.gemini_process import FakeGeminiProcess
 from tests.fakes.gemini_server import FakeGemini
+
+# Qt tests draw offscreen unless told otherwise: `make test` from a terminal without a
+# display (ssh, a container) must not abort creating the QApplication, and on a
+# desktop no test windows flash up. The e2e tests start their own Xvfb and say so.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture
