@@ -387,6 +387,9 @@ class SettingsPanel(QWidget):
             return
         for row in (self._thinking_title, self._think_row, self.show_thoughts_check):
             form.setRowVisible(row, shown.thinking)
+        # setRowVisible shows every widget of the row: the budget box only with "Budget".
+        budget = self.thinking_combo.currentIndex() == THINKING_MODES.index("Budget")
+        self.thinking_spin.setVisible(shown.thinking and budget)
         form.setRowVisible(self._safety_title, shown.safety)
         for combo in self.safety_combos.values():
             form.setRowVisible(combo, shown.safety)

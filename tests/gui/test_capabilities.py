@@ -80,6 +80,22 @@ def test_thinking_follows_the_chosen_model(qtbot: QtBot) -> None:
     assert panel.current_offer.thinking
 
 
+def test_the_budget_box_shows_only_with_budget_even_after_a_model_change(
+    qtbot: QtBot,
+) -> None:
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_settings(GenerationSettings(model="thinker"))
+    panel.set_capabilities(Capabilities(), "Google Gemini")
+    # The model list arriving after the settings (as at start-up) re-offers thinking.
+    panel.set_models([ModelInfo("thinker", thinking=True), ModelInfo("plain", thinking=False)])
+    assert panel.thinking_combo.isVisible() and panel.thinking_combo.currentText() == "Default"
+    assert not panel.thinking_spin.isVisible()  # not "1 tokens" beside "Default"
+    panel.set_settings(GenerationSettings(model="thinker", thinking_budget=2048))
+    assert panel.thinking_spin.isVisible() and panel.thinking_spin.value() == 2048
+
+
 def test_temperature_range_comes_from_the_model(qtbot: QtBot) -> None:
     panel = SettingsPanel()
     qtbot.addWidget(panel)
