@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QWidget
 
 from rill.gui.qt_helpers import signals_blocked
 
@@ -26,8 +26,12 @@ class ProviderPicker(QWidget):
         self.combo = QComboBox()
         self.combo.setAccessibleName("Provider")
         self.combo.setToolTip("Which service answers this window's chats")
-        self.manage_button = QPushButton("Manage…")
-        self.manage_button.setToolTip("Add, edit or test providers and keys")
+        # A compact button like the model row's ↻: "Manage…" beside the combo left the
+        # provider's name cut to "Google Ger" in the panel's usual width.
+        self.manage_button = QToolButton()
+        self.manage_button.setText("⚙")
+        self.manage_button.setToolTip("Manage providers and keys (Settings → Providers…)")
+        self.manage_button.setAccessibleName("Manage providers")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.combo, 1)
