@@ -191,6 +191,7 @@ class Composer(QWidget):
         self.long_label = QLabel(self.long_card)
         self.long_label.setObjectName("longTextLabel")
         self.long_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.long_label.setWordWrap(True)  # at 420 px the first line was cut mid-word
         self.long_label.setToolTip(
             "Too long to edit here without freezing the window. The message is sent"
             " exactly as it is, then what you type below."
