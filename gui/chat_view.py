@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
-from rill.core.types import Message, Role
+from rill.core.types import Message, MessageStatus, Role
 from rill.gui import message_html as chrome
 from rill.gui.live_markdown import warm_up_in_background
 from rill.gui.transcript_browser import TranscriptBrowser
@@ -39,6 +39,9 @@ from rill.gui.transcript_window import HistoryWindow
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 WARM_UP_DELAY_MS = 300
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
+# A finished answer longer than this opens in slices like a stream (dense Markdown
+# costs ~6 ms per 1,000 characters to render and lay out in one go).
+LONG_ANSWER_CHARS = 8_000
 TURN_ACTIONS = ("regenerate", "edit", "delete")
 
 
@@ -99,8 +102,29 @@ class ChatView(QWidget):
         """Show a whole history: the newest at once, older ones in slices.
 
         A prefix already on screen (the retry path shows the history less its failed
-        answer) is kept, not re-rendered.
+        answer) is kept, not re-rendered. A long last answer is written in slices the
+        way a stream is: rendering 50,000 characters of dense Markdown in one go held
+        the UI thread for ~330 ms (bench/bench_open_long_answer.py).
         """
+        last = messages[-1] if messages else None
+        if last is None or not self._opens_in_slices(last):
+            self._show_messages(messages)
+            return
+        self._show_messages(messages[:-1])
+        self.begin_answer(last)
+        self.finish_answer(last)  # the whole text, queued: the work loop writes it
+
+    def _opens_in_slices(self, message: Message) -> bool:
+        entries = self._transcript.entries
+        shown = bool(entries) and (entries[-1].final or entries[-1].message) is message
+        return (
+            not shown
+            and message.role is Role.MODEL
+            and message.status not in (MessageStatus.PENDING, MessageStatus.STREAMING)
+            and len(message.text) > LONG_ANSWER_CHARS
+        )
+
+    def _show_messages(self, messages: Sequence[Message]) -> None:
         entries = self._transcript.entries
         keep, limit = 0, min(len(messages), len(entries))
         while keep < limit and (entries[keep].final or entries[keep].message) is messages[keep]:

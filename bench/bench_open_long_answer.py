@@ -1,0 +1,114 @@
+"""Opening a chat whose answer is long: the UI thread's cost of showing it from history.
+
+A finished answer is rendered whole when its chat is shown (``ChatView.set_messages``:
+Markdown → HTML in Python, then one insertion the document lays out). The pane shows
+at most the first 50,000 characters of a message, so that is the largest case. Two
+kinds of Markdown: prose (paragraphs, a heading and a short code block every ~2 KB,
+like a long explanation) and dense (a heading, a list, a code block and a table every
+~450 characters, close to the worst a model writes). Each case is opened ``--runs``
+times in a fresh view, with the event loop running as in the app; the figures are
+the longest gap between ticks of a 1 ms heartbeat on the UI thread (the freeze a user
+would feel) and the time until the whole answer is written, medians of the runs, next
+to a 2,000-character prose baseline from the same run.
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_open_long_answer.py``
+(``--whole`` renders every answer in one go, as before long answers opened in slices).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from rill.core.types import Message, MessageStatus, Part, Role
+from rill.gui import chat_view
+from rill.gui.chat_view import ChatView
+
+PROSE = (
+    (
+        "The river carried the light downstream, and with it the small news of the "
+        "valley: a **bridge** repaired, a `mill` restarted, a ferry that no longer ran. "
+    )
+    * 4
+    + "\n\n"
+) * 6 + "## A heading\n\n```python\nfor i in range(10):\n    print(i * i)  # squares\n```\n\n"
+DENSE = (
+    "## Section\n\nSome **bold** text, `inline code`, a [link](https://example.com).\n\n"
+    "- item one with **bold**\n- item two\n  - nested item\n\n"
+    "```python\ndef f(x):\n    return x * 2  # comment\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+)
+CASES = (("prose", PROSE, 2_000), ("prose", PROSE, 20_000), ("prose", PROSE, 50_000))
+CASES += (("dense", DENSE, 20_000), ("dense", DENSE, 50_000))
+
+
+def sized(unit: str, chars: int) -> str:
+    return (unit * (chars // len(unit) + 1))[:chars]
+
+
+def open_ms(app: QApplication, view: ChatView, text: str) -> tuple[float, float]:
+    """(longest UI-thread gap, time until all of it is written) in ms for one open."""
+    user = Message(role=Role.USER, parts=(Part.from_text("Tell me at length."),))
+    answer = Message(role=Role.MODEL, parts=(Part.from_text(text),), status=MessageStatus.COMPLETE)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(1)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    app.processEvents()
+    started = last[0] = time.perf_counter()
+    view.set_messages([user, answer])  # as showing a chat does; the loop does the rest
+    while view.busy or time.perf_counter() - started < 0.05:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
+    done = time.perf_counter() - started
+    beat()  # the gap up to now counts too
+    heartbeat.stop()
+    view.clear()
+    app.processEvents()
+    return max(gaps) * 1000, done * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="opens per case")
+    parser.add_argument(
+        "--whole", action="store_true", help="render every answer in one go (before slices)"
+    )
+    args = parser.parse_args(argv)
+    if args.whole:
+        chat_view.LONG_ANSWER_CHARS = 10**9
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    view = ChatView()
+    view.resize(800, 700)
+    view.show()
+    open_ms(app, view, sized(PROSE, 2_000))  # imports, lexers, fonts: not the figure
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} opens per case, medians")
+    print("  case                longest UI gap   all written   gap vs 2,000-char baseline")
+    baseline = 0.0
+    for kind, unit, chars in CASES:
+        runs = [open_ms(app, view, sized(unit, chars)) for _ in range(args.runs)]
+        gap = statistics.median(g for g, _ in runs)
+        written = statistics.median(w for _, w in runs)
+        baseline = baseline or gap
+        print(
+            f"  {kind:5} {chars:>7,} chars {gap:8.1f} ms {written:10.0f} ms"
+            f"   ×{gap / baseline:.1f}  (worst gap {max(g for g, _ in runs):.0f} ms)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
