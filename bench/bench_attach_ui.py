@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))  # tests.fakes and bench are not installed
 
 import qasync  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QMimeData, QObject, QPointF, Qt, QTimer, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -53,34 +53,9 @@ from rill.gui.main_window import MainWindow  # noqa: E402
 from rill.gui.tasks import TaskLauncher, asyncgen_hooks  # noqa: E402
 from rill.gui.theme import ThemeManager  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
+from tests.heartbeat import Heartbeat  # noqa: E402
 
 TARGET_MS = 50.0
-
-
-class Heartbeat(QObject):
-    """A 1 ms timer on the UI thread; the gaps between its ticks are its stalls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ticks: list[float] = []
-        self.cpu: list[float] = []  # the UI thread's own CPU time at each tick
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(1)
-        self._timer.timeout.connect(self._on_timer_timeout)
-
-    def start(self) -> None:
-        self.ticks = [time.perf_counter()]
-        self.cpu = [time.thread_time()]
-        self._timer.start()
-
-    def stop(self) -> list[float]:
-        self._timer.stop()
-        return [(b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
-
-    def _on_timer_timeout(self) -> None:
-        self.ticks.append(time.perf_counter())
-        self.cpu.append(time.thread_time())
 
 
 def _control_heartbeat(done: Any, result: Any) -> None:

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.fakes is not installed
 
 import qasync  # noqa: E402
-from PySide6.QtCore import QObject, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -47,6 +47,7 @@ from rill.gui.tasks import TaskLauncher, asyncgen_hooks  # noqa: E402
 from rill.gui.theme import ThemeManager  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.fakes.gemini_scenarios import stream  # noqa: E402
+from tests.heartbeat import Heartbeat  # noqa: E402
 
 TARGET_MS = 100.0
 QUIET_S = 0.2
@@ -81,34 +82,6 @@ class Watchdog(threading.Thread):
         print("UI-thread stacks while the heartbeat was late (5 ms samples):")
         for stack, count in self.samples.most_common(12):
             print(f"  {count:4d}  {stack}")
-
-
-class Heartbeat(QObject):
-    """A 1 ms timer on the UI thread; the gaps between its ticks are its stalls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ticks: list[float] = []
-        self.running = False
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(1)
-        self._timer.timeout.connect(self._on_timer_timeout)
-
-    def start(self) -> None:
-        self.ticks = [time.perf_counter()]
-        self.running = True
-        self._timer.start()
-
-    def stop(self) -> float:
-        """Stop; the longest gap in ms."""
-        self.running = False
-        self._timer.stop()
-        self.ticks.append(time.perf_counter())
-        return max((b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:], strict=False))
-
-    def _on_timer_timeout(self) -> None:
-        self.ticks.append(time.perf_counter())
 
 
 def spaced(chars: int) -> str:
@@ -161,7 +134,8 @@ class Bench:
         await asyncio.sleep(0.01)
         await wait_for(done)
         await asyncio.sleep(QUIET_S)
-        return self.heartbeat.stop()
+        self.heartbeat.tick()  # the gap up to now counts too
+        return max(self.heartbeat.stop())
 
     async def fresh_chat(self) -> None:
         await wait_for(self.quiet)

@@ -22,13 +22,17 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ is not installed
+
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui import chat_view
 from rill.gui.chat_view import ChatView
+from tests.heartbeat import Heartbeat
 
 PROSE = (
     (
@@ -55,30 +59,20 @@ def open_ms(app: QApplication, view: ChatView, text: str) -> tuple[float, float]
     """(longest UI-thread gap, time until all of it is written) in ms for one open."""
     user = Message(role=Role.USER, parts=(Part.from_text("Tell me at length."),))
     answer = Message(role=Role.MODEL, parts=(Part.from_text(text),), status=MessageStatus.COMPLETE)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(1)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
     heartbeat.start()
     app.processEvents()
-    started = last[0] = time.perf_counter()
+    started = time.perf_counter()
     view.set_messages([user, answer])  # as showing a chat does; the loop does the rest
     while view.busy or time.perf_counter() - started < 0.05:
         app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
     done = time.perf_counter() - started
-    beat()  # the gap up to now counts too
+    heartbeat.tick()  # the gap up to now counts too
+    gaps = heartbeat.gaps_since(started)
     heartbeat.stop()
     view.clear()
     app.processEvents()
-    return max(gaps) * 1000, done * 1000
+    return max(gaps), done * 1000
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.fakes is not installed
 
 import qasync  # noqa: E402
-from PySide6.QtCore import QObject, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.bench_streaming_panes import NaivePane, build_pane  # noqa: E402
@@ -49,32 +48,10 @@ from rill.gui import message_html  # noqa: E402
 from rill.gui.naive_view import NaiveView  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.fakes.gemini_scenarios import huge, huge_text  # noqa: E402
+from tests.heartbeat import Heartbeat  # noqa: E402
 
 MODEL = "gemini-2.5-flash"
 Costs = dict[str, dict[int, list[float]]]  # "wall" / "cpu" -> answer size -> ms per sample
-
-
-class Heartbeat(QObject):
-    """A 1 ms timer; the gaps between its ticks are the UI thread's stalls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ticks: list[float] = []
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(1)
-        self._timer.timeout.connect(self._on_timer_timeout)
-
-    def start(self) -> None:
-        self.ticks = [time.perf_counter()]
-        self._timer.start()
-
-    def stop(self) -> list[float]:
-        self._timer.stop()
-        return [(b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
-
-    def _on_timer_timeout(self) -> None:
-        self.ticks.append(time.perf_counter())
 
 
 def stamp_chunks(provider: GeminiProvider, times: list[float]) -> None:

@@ -10,11 +10,9 @@ with a message naming the limit; what was attached and the typed text stay.
 
 from __future__ import annotations
 
-import itertools
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from rill.gui.attachment_queue import ANNOUNCE_BATCH, MAX_ATTACHMENTS
@@ -26,6 +24,7 @@ from tests.gui.attachment_support import (
     png_file,
     wait_ready,
 )
+from tests.heartbeat import Heartbeat
 
 pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
 
@@ -35,30 +34,6 @@ pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
 # regression to decoding or building on the UI thread costs 100s of ms and fails
 # here; the batching itself is asserted directly (at most ANNOUNCE_BATCH at once).
 FREEZE_MS = 100.0
-
-
-class Heartbeat(QObject):
-    """A 1 ms timer on the UI thread; the gaps between its ticks are its stalls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ticks: list[float] = []
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(1)
-        self._timer.timeout.connect(self._on_timer_timeout)
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def gaps_ms(self, since: float) -> list[float]:
-        self._timer.stop()
-        # From the last tick before ``since``: the gap that spans the drop counts.
-        first = max(0, sum(1 for t in self.ticks if t < since) - 1)
-        return [(b - a) * 1000 for a, b in itertools.pairwise(self.ticks[first:])]
-
-    def _on_timer_timeout(self) -> None:
-        self.ticks.append(time.perf_counter())
 
 
 def test_a_hundred_images_dropped_at_once_are_accepted_without_a_freeze(
@@ -82,7 +57,8 @@ def test_a_hundred_images_dropped_at_once_are_accepted_without_a_freeze(
     qtbot.waitUntil(lambda: len(strip.tiles) == len(paths), timeout=10_000)
     wait_ready(qtbot, window.composer, len(paths), timeout=120_000)
     qtbot.waitUntil(lambda: all(tile.has_thumbnail for tile in strip.tiles), timeout=10_000)
-    gaps = beat.gaps_ms(dropped_at)
+    beat.stop()
+    gaps = beat.gaps_since(dropped_at)
     worst = max(gaps)
     print(f"100 images: longest UI-thread stall {worst:.1f} ms over {len(gaps)} ticks")
     assert worst < FREEZE_MS, f"the UI thread stalled {worst:.1f} ms"
