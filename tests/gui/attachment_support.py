@@ -104,6 +104,29 @@ def send_and_wait(qtbot: QtBot, window: MainWindow, text: str = "", timeout: int
     return blocker.args[1]
 
 
+# RILL_IMAGE_MAX_BYTES under which a 1600×1200 noisy photo must go through the Files
+# API: uploads without 7 MB test files.
+UPLOAD_LIMIT = "60000"
+
+
+def attach_photo_to_upload(qtbot: QtBot, window: MainWindow, folder: Path) -> QueuedImage:
+    """Attach a 1600×1200 noisy photo and wait until it is prepared; with
+    ``RILL_IMAGE_MAX_BYTES=UPLOAD_LIMIT`` set before the window, it needs an upload."""
+    before = len(window.composer.attachments)
+    window.composer.add_files([noisy_jpeg(folder / "photo.jpg", (1600, 1200))])
+    wait_ready(qtbot, window.composer, before + 1)
+    item = window.composer.attachments[-1]
+    assert item.prepared is not None and item.prepared.needs_upload
+    return item
+
+
+def send_until_uploading(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    """Type ``text`` and press Send; returns once the upload has started."""
+    window.composer.set_text(text)
+    with qtbot.waitSignal(window.controller.upload_progressed, timeout=5000):
+        qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)
+
+
 def model_requests(fake: FakeGemini) -> list[RecordedRequest]:
     return [r for r in fake.requests if r.action in ("streamGenerateContent", "generateContent")]
 

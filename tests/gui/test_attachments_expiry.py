@@ -16,12 +16,12 @@ from pytestqt.qtbot import QtBot
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.attachment_support import (
+    UPLOAD_LIMIT,
     MakeWindow,
+    attach_photo_to_upload,
     model_requests,
-    noisy_jpeg,
     send_and_wait,
     sent_parts,
-    wait_ready,
 )
 
 pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
@@ -44,13 +44,11 @@ def test_a_deleted_upload_is_uploaded_again_from_the_kept_bytes(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", "60000")  # the photo must be uploaded
+    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", UPLOAD_LIMIT)  # the photo must be uploaded
     fake_gemini.file_active_after_polls = 0
     window = make_window()
-    window.composer.add_files([noisy_jpeg(tmp_path / "big photo.jpg", (1600, 1200))])
-    wait_ready(qtbot, window.composer, 1)
-    (item,) = window.composer.attachments
-    assert item.prepared is not None and item.prepared.needs_upload
+    item = attach_photo_to_upload(qtbot, window, tmp_path)
+    assert item.prepared is not None
     first = send_and_wait(qtbot, window, "What is it?")
     assert first.status is MessageStatus.COMPLETE
     user = window.controller.current_chat.session.history[0]

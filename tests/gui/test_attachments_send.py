@@ -17,7 +17,9 @@ from rill.gui import thumbnail_cache
 from tests.core.test_images import BAD_FILES
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.attachment_support import (
+    UPLOAD_LIMIT,
     MakeWindow,
+    attach_photo_to_upload,
     drop_on,
     file_mime,
     inline_blobs,
@@ -25,6 +27,7 @@ from tests.gui.attachment_support import (
     noisy_jpeg,
     png_file,
     send_and_wait,
+    send_until_uploading,
     sent_parts,
     wait_ready,
 )
@@ -92,15 +95,12 @@ def test_stop_cancels_an_upload_and_keeps_everything(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", "60000")
+    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", UPLOAD_LIMIT)
     fake_gemini.file_active_after_polls = 1000  # "processing" until we give up
     window = make_window()
     composer = window.composer
-    composer.add_files([noisy_jpeg(tmp_path / "slow.jpg", (1600, 1200))])
-    wait_ready(qtbot, composer, 1)
-    composer.set_text("Will you see this?")
-    with qtbot.waitSignal(window.controller.upload_progressed, timeout=5000):
-        qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    attach_photo_to_upload(qtbot, window, tmp_path)
+    send_until_uploading(qtbot, window, "Will you see this?")
     assert composer.send_button.text() == "Stop" and window.stop_action.isEnabled()
     with qtbot.waitSignal(window.controller.streaming_changed, timeout=5000) as blocker:
         qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)

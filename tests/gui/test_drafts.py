@@ -8,17 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.attachment_support import (
+    UPLOAD_LIMIT,
     MakeWindow,
+    attach_photo_to_upload,
     model_requests,
-    noisy_jpeg,
     png_file,
+    send_until_uploading,
     sent_parts,
     wait_ready,
 )
@@ -67,16 +68,13 @@ def test_a_turn_whose_image_is_uploading_stays_with_its_chat(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", "60000")  # so a 1600×1200 photo uploads
+    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", UPLOAD_LIMIT)
     fake_gemini.file_active_after_polls = 1000  # "processing" until released below
     window = make_window()
     composer, controller = window.composer, window.controller
-    composer.add_files([noisy_jpeg(tmp_path / "photo.jpg", (1600, 1200))])
-    wait_ready(qtbot, composer, 1)
-    composer.set_text("Where was this taken?")
+    attach_photo_to_upload(qtbot, window, tmp_path)
     first = controller.current_chat.id
-    with qtbot.waitSignal(controller.upload_progressed, timeout=5000):
-        qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    send_until_uploading(qtbot, window, "Where was this taken?")
 
     second = controller.new_chat()  # not reused: the first chat's turn is going out
     assert second != first
@@ -106,17 +104,13 @@ def test_a_turn_refused_off_screen_waits_in_its_chat_with_the_reason(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", "60000")
+    monkeypatch.setenv("RILL_IMAGE_MAX_BYTES", UPLOAD_LIMIT)
     fake_gemini.file_active_after_polls = 1000
     window = make_window()
     composer, controller = window.composer, window.controller
-    composer.add_files([noisy_jpeg(tmp_path / "photo.jpg", (1600, 1200))])
-    wait_ready(qtbot, composer, 1)
-    (image,) = composer.attachments
-    composer.set_text("Keep me")
+    image = attach_photo_to_upload(qtbot, window, tmp_path)
     first = controller.current_chat.id
-    with qtbot.waitSignal(controller.upload_progressed, timeout=5000):
-        qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    send_until_uploading(qtbot, window, "Keep me")
     second = controller.new_chat()
 
     fake_gemini.files.final_state = "FAILED"
