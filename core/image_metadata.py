@@ -17,6 +17,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from rill.core.heif_metadata import strip_heif
+
 # ---------------------------------------------------------------- JPEG
 
 _SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
@@ -168,7 +170,10 @@ def strip_webp(data: bytes) -> bytes:
 
 
 def strip_metadata(data: bytes, mime_type: str) -> bytes:
-    """``data`` without its metadata, for JPEG, PNG and WebP; other types unchanged."""
+    """``data`` without its metadata, for JPEG, PNG, WebP and HEIC/HEIF (see
+    ``rill.core.heif_metadata``); other types unchanged."""
+    if mime_type in ("image/heic", "image/heif"):
+        return strip_heif(data)
     if mime_type == "image/jpeg":
         return strip_jpeg(data)
     if mime_type == "image/png":

@@ -294,7 +294,9 @@ def _check_uploadable(label: str, data: bytes, width: int, height: int, lim: Ima
 def _undecoded_heif(
     data: bytes, mime: str, name: str, path: Path | None, limits: ImageLimits, label: str
 ) -> PreparedImage:
-    """HEIC/HEIF without pillow-heif: sent as it is (Gemini decodes it), unverified."""
+    """HEIC/HEIF without pillow-heif: sent as it is (Gemini decodes it), unverified;
+    its metadata blanked all the same (that needs no decoder)."""
+    data = strip_metadata(data, mime)
     big = len(data) > limits.max_image_bytes
     if big:
         _check_uploadable(label, data, 0, 0, limits)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
+from rill.core.heif_metadata import strip_heif
 from rill.core.image_metadata import png_crc_ok, strip_jpeg, strip_png, strip_webp
 from rill.core.images import prepare_image
 from rill.core.providers.gemini import GeminiProvider
@@ -179,6 +180,46 @@ def test_webp_loses_exif_and_xmp_and_keeps_iccp() -> None:
     assert not flags & 0x0C and flags & 0x20
     assert_clean(stripped)
     assert same_pixels(original, stripped)
+
+
+def heic(*, metadata: bool = True) -> bytes:
+    pytest.importorskip("pillow_heif").register_heif_opener()
+    out = io.BytesIO()
+    if metadata:
+        picture().save(out, format="HEIF", exif=gps_exif().tobytes(), xmp=XMP)
+    else:
+        picture().save(out, format="HEIF")
+    return out.getvalue()
+
+
+def test_heic_loses_exif_and_xmp_in_place_and_keeps_its_pixels() -> None:
+    original = heic()
+    assert SECRET in original and b"GPSLatitude" in original
+    stripped = strip_heif(original)
+    assert len(stripped) == len(original)  # blanked where they were: offsets hold
+    assert SECRET not in stripped and b"GPSLatitude" not in stripped
+    with Image.open(io.BytesIO(stripped)) as image:
+        assert not image.getexif()  # an empty directory, readable (zeros were not)
+        assert not image.info.get("xmp", b"").strip()
+    assert same_pixels(original, stripped)
+
+
+def test_a_clean_or_broken_heic_is_returned_as_it_is() -> None:
+    clean = heic(metadata=False)
+    assert strip_heif(clean) == clean
+    broken = heic()[:300]
+    assert strip_heif(broken) == broken
+    assert strip_heif(b"\x00\x00\x00\x18ftypheic" + b"\xff" * 40) == (
+        b"\x00\x00\x00\x18ftypheic" + b"\xff" * 40
+    )
+
+
+def test_a_heic_photo_is_sent_without_its_gps() -> None:
+    original = heic()
+    prepared = prepare_image(original, name="IMG_0001.HEIC")
+    assert prepared.mime_type in ("image/heic", "image/heif") and not prepared.reencoded
+    assert SECRET not in prepared.data and b"GPSLatitude" not in prepared.data
+    assert same_pixels(original, prepared.data)
 
 
 # ---------------------------------------------------------------- prepare_image and the wire
