@@ -184,6 +184,11 @@ class ChatController(QObject, TurnActions):
         out: Send is Stop (``streaming_changed`` follows this)."""
         return self._busy(self._current)
 
+    def is_untouched(self, chat_id: int) -> bool:
+        """Whether chat ``chat_id`` has no turn yet and nothing going out (a new chat)."""
+        chat = self._chats.get(chat_id)
+        return chat is not None and not chat.session.history and not self._busy(chat)
+
     def _busy(self, chat: Chat) -> bool:
         return chat.answer is not None or self._launcher.is_running(_prepare_task(chat))
 

@@ -39,8 +39,9 @@ class Drafts(QObject):
     def __init__(self, composer: Composer, controller: ChatController) -> None:
         super().__init__(composer)
         self._composer = composer
+        self._controller = controller
         self._shown = controller.current_chat.id
-        self._kept: dict[int, Draft] = {}
+        self._kept: dict[int, Draft] = {}  # in the order the chats were left
         controller.current_chat_changed.connect(self._on_controller_current_chat_changed)
         controller.turn_recorded.connect(self._on_controller_turn_recorded)
         controller.turn_refused.connect(self._on_controller_turn_refused)
@@ -48,6 +49,15 @@ class Drafts(QObject):
     def kept(self, chat_id: int) -> Draft | None:
         """The draft chat ``chat_id`` left behind (None for the chat on screen)."""
         return self._kept.get(chat_id)
+
+    def waiting_new_chat(self) -> int | None:
+        """The last chat left with a draft but no turn yet, if any.
+
+        Such a chat is not in the list, so nothing else leads back to it: "New chat"
+        goes there rather than to another empty chat, and the words are not lost.
+        """
+        untouched = [c for c in self._kept if self._controller.is_untouched(c)]
+        return untouched[-1] if untouched else None
 
     def _on_controller_current_chat_changed(self, chat_id: int) -> None:
         if chat_id == self._shown:

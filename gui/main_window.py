@@ -286,7 +286,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ actions
 
     def new_chat(self) -> None:
-        self.controller.new_chat()
+        waiting, controller = self.drafts.waiting_new_chat(), self.controller
+        if waiting is not None and not controller.is_untouched(controller.current_chat.id):
+            controller.select_chat(waiting)  # the new chat already begun, words and all
+        else:
+            self.controller.new_chat()
         self.composer.focus_input()
 
     def _build_history(self, launcher: TaskLauncher) -> None:

@@ -127,3 +127,26 @@ def test_a_turn_refused_off_screen_waits_in_its_chat_with_the_reason(
     assert model_requests(fake_gemini) == []
     controller.select_chat(second)
     assert composer.text == ""
+
+
+def test_words_typed_in_a_new_chat_wait_for_the_next_new_chat(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    # A chat with no turn is not in the list: nothing could bring its draft back, so
+    # Ctrl+N does (instead of the words vanishing with the unlisted chat).
+    window = make_window()
+    composer, controller = window.composer, window.controller
+    fake_gemini.push(stream(["Hello."]))
+    with qtbot.waitSignal(controller.answer_finished, timeout=5000):
+        controller.send("hi")
+    first = controller.current_chat.id
+    composer.set_text("first chat's draft")
+    window.new_chat()
+    composer.set_text("an idea for a new chat")
+    controller.select_chat(first)  # picked in the list
+    assert composer.text == "first chat's draft"
+    window.new_chat()
+    assert controller.current_chat.id != first
+    assert composer.text == "an idea for a new chat"
+    controller.select_chat(first)
+    assert composer.text == "first chat's draft"
