@@ -9,7 +9,8 @@ like a long explanation) and dense (a heading, a list, a code block and a table 
 times in a fresh view, with the event loop running as in the app; the figures are
 the longest gap between ticks of a 1 ms heartbeat on the UI thread (the freeze a user
 would feel) and the time until the whole answer is written, medians of the runs, next
-to a 2,000-character prose baseline from the same run.
+to a 2,000-character prose baseline from the same run. "dense+" has a short turn after
+the long answer, so the long one is not the last message.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_open_long_answer.py``
 (``--whole`` renders every answer in one go, as before long answers opened in slices).
@@ -49,21 +50,30 @@ DENSE = (
 )
 CASES = (("prose", PROSE, 2_000), ("prose", PROSE, 20_000), ("prose", PROSE, 50_000))
 CASES += (("dense", DENSE, 20_000), ("dense", DENSE, 50_000))
+CASES += (("dense+", DENSE, 50_000),)  # "+": a short turn follows the long answer
 
 
 def sized(unit: str, chars: int) -> str:
     return (unit * (chars // len(unit) + 1))[:chars]
 
 
-def open_ms(app: QApplication, view: ChatView, text: str) -> tuple[float, float]:
-    """(longest UI-thread gap, time until all of it is written) in ms for one open."""
-    user = Message(role=Role.USER, parts=(Part.from_text("Tell me at length."),))
-    answer = Message(role=Role.MODEL, parts=(Part.from_text(text),), status=MessageStatus.COMPLETE)
+def turn(role: Role, text: str) -> Message:
+    return Message(role=role, parts=[Part.from_text(text)], status=MessageStatus.COMPLETE)
+
+
+def open_ms(
+    app: QApplication, view: ChatView, text: str, *, then: bool = False
+) -> tuple[float, float]:
+    """(longest UI-thread gap, time until all of it is written) in ms for one open;
+    ``then``: a short question and answer follow the long one."""
+    messages = [turn(Role.USER, "Tell me at length."), turn(Role.MODEL, text)]
+    if then:
+        messages += [turn(Role.USER, "Thanks!"), turn(Role.MODEL, "You are welcome.")]
     heartbeat = Heartbeat()
     heartbeat.start()
     app.processEvents()
     started = time.perf_counter()
-    view.set_messages([user, answer])  # as showing a chat does; the loop does the rest
+    view.set_messages(messages)  # as showing a chat does; the loop does the rest
     while view.busy or time.perf_counter() - started < 0.05:
         app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 5)
     done = time.perf_counter() - started
@@ -93,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     print("  case                longest UI gap   all written   gap vs 2,000-char baseline")
     baseline = 0.0
     for kind, unit, chars in CASES:
-        runs = [open_ms(app, view, sized(unit, chars)) for _ in range(args.runs)]
+        then = kind.endswith("+")
+        runs = [open_ms(app, view, sized(unit, chars), then=then) for _ in range(args.runs)]
         gap = statistics.median(g for g, _ in runs)
         written = statistics.median(w for _, w in runs)
         baseline = baseline or gap

@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
-from rill.core.types import Message, MessageStatus, Role
+from rill.core.types import Message, Role
 from rill.gui import message_html as chrome
 from rill.gui.live_markdown import warm_up_in_background
 from rill.gui.transcript_browser import TranscriptBrowser
@@ -39,8 +39,8 @@ from rill.gui.transcript_window import HistoryWindow
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 WARM_UP_DELAY_MS = 300
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
-# A finished answer longer than this opens in slices like a stream (dense Markdown
-# costs ~6 ms per 1,000 characters to render and lay out in one go).
+# A finished answer longer than this is written into the pane in slices, like a
+# stream (dense Markdown costs ~6 ms per 1,000 characters to render and lay out).
 LONG_ANSWER_CHARS = 8_000
 TURN_ACTIONS = ("regenerate", "edit", "delete")
 
@@ -68,6 +68,7 @@ class ChatView(QWidget):
         layout.addWidget(self.browser)
         self.browser.document().setDocumentMargin(chrome.DOCUMENT_MARGIN_PX)
         self._transcript = Transcript(self.browser.document())
+        self._transcript.long_answer_chars = LONG_ANSWER_CHARS
         self._live: Entry | None = None
         self._notice_entry: Entry | None = None
         self._work_timer = self._timer(0, self._on_work_timer_timeout, single=True)
@@ -102,29 +103,10 @@ class ChatView(QWidget):
         """Show a whole history: the newest at once, older ones in slices.
 
         A prefix already on screen (the retry path shows the history less its failed
-        answer) is kept, not re-rendered. A long last answer is written in slices the
-        way a stream is: rendering 50,000 characters of dense Markdown in one go held
-        the UI thread for ~330 ms (bench/bench_open_long_answer.py).
+        answer) is kept, not re-rendered. A long answer is written in slices too (see
+        LONG_ANSWER_CHARS): rendering 50,000 characters of dense Markdown in one go held
+        the UI thread ~320 ms (bench/bench_open_long_answer.py).
         """
-        last = messages[-1] if messages else None
-        if last is None or not self._opens_in_slices(last):
-            self._show_messages(messages)
-            return
-        self._show_messages(messages[:-1])
-        self.begin_answer(last)
-        self.finish_answer(last)  # the whole text, queued: the work loop writes it
-
-    def _opens_in_slices(self, message: Message) -> bool:
-        entries = self._transcript.entries
-        shown = bool(entries) and (entries[-1].final or entries[-1].message) is message
-        return (
-            not shown
-            and message.role is Role.MODEL
-            and message.status not in (MessageStatus.PENDING, MessageStatus.STREAMING)
-            and len(message.text) > LONG_ANSWER_CHARS
-        )
-
-    def _show_messages(self, messages: Sequence[Message]) -> None:
         entries = self._transcript.entries
         keep, limit = 0, min(len(messages), len(entries))
         while keep < limit and (entries[keep].final or entries[keep].message) is messages[keep]:
@@ -303,12 +285,14 @@ class ChatView(QWidget):
     def busy(self) -> bool:
         """Whether text or history is still on its way into the document."""
         live = self._live is not None and self._live.pending
-        return live or self._window.busy
+        return live or bool(self._transcript.filling) or self._window.busy
 
     def settle(self) -> None:
         """Finish all queued work now (tests, exports): the document is then complete."""
         self.settle_live()
         self._window.settle()
+        while (entry := self._transcript.next_filling()) is not None:
+            self._transcript.fill(entry, math.inf)
 
     def settle_live(self) -> None:
         """Write everything the live answer has queued, settling it if it was finished."""
@@ -332,15 +316,26 @@ class ChatView(QWidget):
     def _on_work_timer_timeout(self) -> None:
         deadline = time.perf_counter() + SLICE_S
         entry = self._live
+        filling = self._transcript.next_filling()
         if entry is not None and entry.pending:
             if self._transcript.advance_live(entry, deadline):
                 self._live = None
+        elif filling is not None:
+            self._fill(filling, deadline)
         else:
             # A countdown or a live answer pins the end of the chat in the document.
             pinned = self._live is not None or self._notice_entry is not None
             self._window.step(deadline, bottom_busy=pinned)
         if self.busy:
             self._work_timer.start()
+
+    def _fill(self, entry: Entry, deadline: float) -> None:
+        """A slice of a long answer; a reader below it keeps their place."""
+        transcript, after = self._transcript, entry.index + 1
+        below = transcript.entries[after].start if transcript.is_rendered(after) else None
+        self.browser.keep_in_place(below)
+        transcript.fill(entry, deadline)
+        self.browser.restore_place()
 
     def _load_first_screen(self) -> None:
         self._window.first_screen()

@@ -57,6 +57,8 @@ class Entry:
     received: bool = False
     cut_total: int = 0  # the answer's length the live status last said it cut
     final: Message | None = None  # finish_answer() came; settling the last text
+    # A long finished answer written in slices (see Transcript.fill); None when whole.
+    filling: LiveMarkdown | None = None
 
     def offset(self, segment: int) -> int:
         return self.start + sum(self.lengths[:segment])
@@ -106,6 +108,10 @@ class Transcript:
         # first); the last newer_unloaded were taken out again (see transcript_window).
         self.loaded_from = 0
         self.newer_unloaded = 0
+        # A finished answer longer than this is written in slices, not in one go
+        # (ChatView sets it; 0: never). Entries with text still to write, newest first:
+        self.long_answer_chars = 0
+        self.filling: list[Entry] = []
         # Versions and actions of a message (the store knows them; a bare pane: none).
         self.turn_info: Callable[[Message], chrome.TurnInfo] = lambda _m: chrome.SINGLE
         self._next_id = 0
@@ -161,6 +167,7 @@ class Transcript:
         self.codes.clear()
         self.document.clear()
         self.loaded_from = self.newer_unloaded = 0
+        self.filling.clear()
 
     def truncate(self, keep: int) -> None:
         """Remove the entries from index ``keep`` on (and their regions)."""
@@ -180,9 +187,10 @@ class Transcript:
         self.document.clear()
         self.codes.clear()
         for entry in self.entries:
-            entry.start, entry.lengths = 0, [0] * SEGMENTS
+            entry.start, entry.lengths, entry.filling = 0, [0] * SEGMENTS, None
         self.loaded_from = len(self.entries)
         self.newer_unloaded = 0
+        self.filling.clear()
 
     # ------------------------------------------------------------ segments
 
@@ -216,9 +224,58 @@ class Transcript:
             entry.body.push(text)
             if entry.final is not None:
                 entry.body.close()
+        elif self._fills(entry):
+            # Rendered whole, 50,000 characters of dense Markdown held the UI thread
+            # ~320 ms: the view's work loop writes it in slices instead (fill).
+            self.set_segment(entry, BODY, "", shift=shift)
+            entry.filling = self.live_markdown()
+            entry.filling.push(message.text)
+            entry.filling.close()
+            if entry not in self.filling:
+                self.filling.append(entry)
         else:
+            entry.filling = None
             self.set_segment(entry, BODY, self.markdown(chrome.preview(message.text)), shift=shift)
         self.set_segment(entry, STATUS, self.status_html(entry), shift=shift)
+
+    def _fills(self, entry: Entry) -> bool:
+        message = entry.message
+        return (
+            0 < self.long_answer_chars < len(message.text)
+            and entry.final is None
+            and message.status not in (MessageStatus.PENDING, MessageStatus.STREAMING)
+        )
+
+    def next_filling(self) -> Entry | None:
+        """The newest answer still being written in slices (stale ones dropped: taken
+        out of the document, removed, or rendered again since)."""
+        while self.filling:
+            entry = self.filling[0]
+            index = entry.index
+            current = index < len(self.entries) and self.entries[index] is entry
+            if entry.filling is not None and current and self.is_rendered(index):
+                return entry
+            entry.filling = None
+            self.filling.pop(0)
+        return None
+
+    def fill(self, entry: Entry, deadline: float) -> None:
+        """Write the next slice of ``entry``'s answer; later entries move along."""
+        body = entry.filling
+        assert body is not None
+        self.doc.begin_edit()
+        try:
+            body.render(deadline)
+            delta = body.apply(entry.offset(BODY))
+        finally:
+            self.doc.end_edit()
+        if delta:
+            entry.lengths[BODY] += delta
+            for later in self.entries[entry.index + 1 :]:
+                later.start += delta
+        if not body.pending:
+            entry.filling = None
+            self.filling.remove(entry)
 
     def render_thoughts(self, entry: Entry, *, shift: bool = True) -> None:
         """The disclosure line and, when open, the thoughts of ``entry``."""

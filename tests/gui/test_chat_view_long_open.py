@@ -1,5 +1,5 @@
-"""A long last answer opens in slices (like a stream) and ends exactly as a whole
-render would: footer, thoughts, error card and all."""
+"""A long answer is written into the pane in slices (like a stream) and ends exactly
+as a whole render would: footer, thoughts, error card, later turns and all."""
 
 from __future__ import annotations
 
@@ -77,3 +77,40 @@ def test_showing_the_same_history_again_keeps_the_answer_being_written(
     qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
     assert view.plain_text() == expected
     assert view.plain_text().count("Once.") == 1
+
+
+def test_a_long_answer_above_later_turns_fills_in_and_they_stay_whole(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = [
+        user("Tell me at length."),
+        finished(LONG),
+        user("Thanks!"),
+        finished("You're welcome."),
+    ]
+    expected = whole(qtbot, monkeypatch, messages)
+    view = make_view(qtbot)
+    took = open_sliced(qtbot, view, messages)
+    assert took < 0.1, f"set_messages held the UI thread {took * 1000:.0f} ms"
+    assert view.plain_text() == expected
+    assert expected.endswith(view.message_text(3))  # the last turn, where it belongs
+
+
+def test_a_theme_switch_or_another_chat_while_filling_leaves_no_trace(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_chat = [user("Tell me at length."), finished(LONG), user("More?")]
+    other = [user("Short one."), finished("Short answer.")]
+    expected_long = whole(qtbot, monkeypatch, long_chat)
+    expected_other = whole(qtbot, monkeypatch, other)
+    view = make_view(qtbot)
+    view.set_messages(long_chat)
+    view.set_dark(True)  # everything renders again, mid-fill
+    qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
+    assert view.plain_text() == expected_long
+    view.set_messages(long_chat)  # shown again: kept as it is
+    view.set_messages(other)  # another chat picked while nothing is left to write
+    view.set_messages(long_chat)
+    view.set_messages(other)  # ... and while the long answer is still being written
+    qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
+    assert view.plain_text() == expected_other
