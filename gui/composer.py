@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QShowEvent, QTextOption
+from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -34,6 +34,7 @@ from rill.gui.attachment_queue import AttachmentQueue, QueuedImage, State
 from rill.gui.attachment_strip import AttachmentStrip
 from rill.gui.drafts import Draft
 from rill.gui.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
+from rill.gui.long_text_card import LongTextCard
 from rill.gui.uri_dialog import UriDialog
 
 MAX_LINES = 8
@@ -135,7 +136,6 @@ class Composer(QWidget):
         self.edit.escape_pressed.connect(self._on_edit_escape_pressed)
         self.edit.images_pasted.connect(self.add_payload)
         self.edit.text_filter = self._on_text_pasted
-        self.long_text = ""  # the start of the message, when too long for the input
         self.edit.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._build_buttons()
         self._build_notice()
@@ -183,42 +183,13 @@ class Composer(QWidget):
         self.notice.hide()
 
     def _build_long_card(self) -> None:
-        """The long-message card: what the message starts with when the input cannot
-        hold it, its size, and Copy / Save as… / Remove."""
-        self.long_card = QFrame(self)
-        self.long_card.setObjectName("longTextCard")
-        self.long_card.setFrameShape(QFrame.Shape.StyledPanel)
-        self.long_label = QLabel(self.long_card)
-        self.long_label.setObjectName("longTextLabel")
-        self.long_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.long_label.setWordWrap(True)  # at 420 px the first line was cut mid-word
-        self.long_label.setToolTip(
-            "Too long to edit here without freezing the window. The message is sent"
-            " exactly as it is, then what you type below."
-        )
-        outer = QVBoxLayout(self.long_card)
-        outer.setContentsMargins(10, 6, 6, 6)
-        outer.setSpacing(4)
-        outer.addWidget(self.long_label)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        outer.addLayout(row)
-        self.long_copy_button = self._card_button("Copy", "Copy the whole long text")
-        self.long_copy_button.clicked.connect(self._on_long_copy_clicked)
-        self.long_save_button = self._card_button("Save as…", "Save the long text to a file")
-        self.long_save_button.clicked.connect(self._on_long_save_clicked)
-        self.long_remove_button = self._card_button("Remove", "Take the long text out")
-        self.long_remove_button.clicked.connect(self._on_long_remove_clicked)
-        for button in (self.long_copy_button, self.long_save_button, self.long_remove_button):
-            row.addWidget(button)
-        self.long_card.hide()
-
-    def _card_button(self, label: str, tip: str) -> QToolButton:
-        button = QToolButton(self.long_card)
-        button.setText(label)
-        button.setToolTip(tip)
-        button.setAccessibleName(tip)
-        return button
+        self.long_card = LongTextCard(self)
+        self.long_card.changed.connect(self._on_long_card_changed)
+        self.long_card.save_failed.connect(self.show_error)
+        self.long_card.remove_button.clicked.connect(self.edit.setFocus)
+        # Kept as the composer's own names: tests and the stylesheet use them.
+        self.long_label = self.long_card.label
+        self.long_remove_button = self.long_card.remove_button
 
     def _connect_queue(self) -> None:
         queue = self.queue
@@ -416,21 +387,16 @@ class Composer(QWidget):
         self._set_long(self.long_text + before + pasted + after)
         return True
 
+    @property
+    def long_text(self) -> str:
+        """The start of the message, when too long for the input (the card's text)."""
+        return self.long_card.text
+
     def _set_long(self, text: str) -> None:
-        if not text and not self.long_text:
-            return
-        self.long_text = text
-        self.long_card.setVisible(bool(text))
-        if text:
-            lines = text.count("\n") + 1
-            start = " ".join(text[:200].split())
-            start = start[:32] + "…" if len(start) > 32 else start
-            self.long_label.setText(
-                f"Long message: {len(text):,} characters, {lines:,} "
-                f"{'line' if lines == 1 else 'lines'}: “{start}”\n"
-                "Too long to edit here; sent as it is, then what you type below."
-            )
-        self.edit.setPlaceholderText("Add to the message" if text else "Message Rill")
+        self.long_card.set_text(text)
+
+    def _on_long_card_changed(self) -> None:
+        self.edit.setPlaceholderText("Add to the message" if self.long_text else "Message Rill")
         self._update_send_enabled()
 
     def _wrap_for(self, text: str, *, reset: bool = False) -> None:
@@ -440,29 +406,6 @@ class Composer(QWidget):
             self.edit.setWordWrapMode(mode.WrapAnywhere)
         elif reset:
             self.edit.setWordWrapMode(mode.WrapAtWordBoundaryOrAnywhere)
-
-    def _on_long_copy_clicked(self) -> None:
-        QGuiApplication.clipboard().setText(self.long_text)
-
-    def _on_long_save_clicked(self) -> None:
-        text = self.long_text
-        dialog = QFileDialog(self, "Save the long text as")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["Text (*.txt)", "Markdown (*.md)", "All files (*)"])
-        dialog.setDefaultSuffix("txt")
-        dialog.fileSelected.connect(lambda path: self._write_long(path, text))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    def _write_long(self, path: str, text: str) -> None:
-        try:
-            Path(path).write_text(text, encoding="utf-8", newline="")
-        except OSError as error:
-            self.show_error(f"Not saved: {error}")
-
-    def _on_long_remove_clicked(self) -> None:
-        self._set_long("")
-        self.edit.setFocus()
 
     # ------------------------------------------------------------ handlers
 

@@ -1,0 +1,112 @@
+"""The long-message card above the input: a message too long to edit comfortably.
+
+The input (a QPlainTextEdit) lays a huge paste out on the UI thread; past the
+composer's limits the text is held here instead, shown by its size and first words,
+with Copy, Save as… and Remove, and sent exactly as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class LongTextCard(QFrame):
+    """Signals:
+    changed(): the text was set or taken out (Remove).
+    save_failed(str message): Save as… could not write the file.
+    """
+
+    changed = Signal()
+    save_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("longTextCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._text = ""
+        self.label = QLabel(self)
+        self.label.setObjectName("longTextLabel")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)  # at 420 px the first line was cut mid-word
+        self.label.setToolTip(
+            "Too long to edit here without freezing the window. The message is sent"
+            " exactly as it is, then what you type below."
+        )
+        self.copy_button = self._button("Copy", "Copy the whole long text")
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        self.save_button = self._button("Save as…", "Save the long text to a file")
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.remove_button = self._button("Remove", "Take the long text out")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for button in (self.copy_button, self.save_button, self.remove_button):
+            row.addWidget(button)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 6, 6, 6)
+        outer.setSpacing(4)
+        outer.addWidget(self.label)
+        outer.addLayout(row)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        """Hold ``text`` (empty: none, and the card hides); emits ``changed``."""
+        if not text and not self._text:
+            return
+        self._text = text
+        self.setVisible(bool(text))
+        if text:
+            lines = text.count("\n") + 1
+            start = " ".join(text[:200].split())
+            start = start[:32] + "…" if len(start) > 32 else start
+            self.label.setText(
+                f"Long message: {len(text):,} characters, {lines:,} "
+                f"{'line' if lines == 1 else 'lines'}: “{start}”\n"
+                "Too long to edit here; sent as it is, then what you type below."
+            )
+        self.changed.emit()
+
+    def _button(self, label: str, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(label)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        return button
+
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self._text)
+
+    def _on_save_clicked(self) -> None:
+        text = self._text
+        dialog = QFileDialog(self, "Save the long text as")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["Text (*.txt)", "Markdown (*.md)", "All files (*)"])
+        dialog.setDefaultSuffix("txt")
+        dialog.fileSelected.connect(lambda path: self._write(path, text))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _write(self, path: str, text: str) -> None:
+        try:
+            Path(path).write_text(text, encoding="utf-8", newline="")
+        except OSError as error:
+            self.save_failed.emit(f"Not saved: {error}")
+
+    def _on_remove_clicked(self) -> None:
+        self.set_text("")
