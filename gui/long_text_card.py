@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -20,6 +20,37 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+class ElidedLines(QLabel):
+    """Plain lines, each cut with "…" to the label's width instead of wrapping: a
+    wrapped label inside the composer's layout got the height of its unwrapped
+    text and was clipped at narrow widths."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._lines: list[str] = []
+
+    def set_lines(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._elide()
+
+    def full_text(self) -> str:
+        return "\n".join(self._lines)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance("Long message…"), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics, width = self.fontMetrics(), max(1, self.width())
+        mode = Qt.TextElideMode.ElideRight
+        self.setText("\n".join(metrics.elidedText(line, mode, width) for line in self._lines))
 
 
 class LongTextCard(QFrame):
@@ -36,10 +67,8 @@ class LongTextCard(QFrame):
         self.setObjectName("longTextCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._text = ""
-        self.label = QLabel(self)
+        self.label = ElidedLines(self)
         self.label.setObjectName("longTextLabel")
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)  # at 420 px the first line was cut mid-word
         self.label.setToolTip(
             "Too long to edit here without freezing the window. The message is sent"
             " exactly as it is, then what you type below."
@@ -75,10 +104,12 @@ class LongTextCard(QFrame):
             lines = text.count("\n") + 1
             start = " ".join(text[:200].split())
             start = start[:32] + "…" if len(start) > 32 else start
-            self.label.setText(
-                f"Long message: {len(text):,} characters, {lines:,} "
-                f"{'line' if lines == 1 else 'lines'}: “{start}”\n"
-                "Too long to edit here; sent as it is, then what you type below."
+            self.label.set_lines(
+                [
+                    f"Long message: {len(text):,} characters, {lines:,} "
+                    f"{'line' if lines == 1 else 'lines'}: “{start}”",
+                    "Too long to edit here; sent as it is, then what you type below.",
+                ]
             )
         self.changed.emit()
 

@@ -201,7 +201,7 @@ def test_1mb_paste_without_spaces_is_held_by_the_card_and_sent_exactly(
     assert composer.text == "Decode: " + blob
     assert composer.edit.toPlainText() == ""  # the input never laid the line out
     assert composer.long_card.isVisibleTo(composer)
-    assert f"{MB + 8:,} characters, 1 line" in composer.long_label.text()
+    assert f"{MB + 8:,} characters, 1 line" in composer.long_label.full_text()
     qtbot.keyClicks(composer.edit, " thanks")
     assert composer.text == "Decode: " + blob + " thanks"
     assert composer.send_button.isEnabled()
