@@ -52,10 +52,20 @@ class Garbled(AssertionError):
 
 
 # Known failures, each with what was seen; a strict one fails once it is fixed, until
-# it is taken off this list. None now. The last was the 10 MB event: 73-117 ms while
-# the UI thread also scanned the whole answer for lone surrogates (~32 ms); with
-# clean_text skipping ASCII text it is 52-67 ms in both dialects (10 runs).
-KNOWN_FAILURES: dict[tuple[str, str], tuple[type[AssertionError], str, bool]] = {}
+# it is taken off this list. The 10 MB event: the UI thread parses it (SSE, JSON) in
+# one step, 17-55 ms of its own CPU, while this process's fault-server thread builds
+# and sends the 10 MB and the store thread encodes it, both holding the GIL in turns.
+# 52-67 ms in 10 runs on their own, but 123 ms once in a full `.ci/run` (CPU 55 ms):
+# not strict, so a run under the bound passes and one over it is reported as xfail.
+KNOWN_FAILURES: dict[tuple[str, str], tuple[type[AssertionError], str, bool]] = {
+    ("10MB-event", "gemini"): (
+        Unresponsive,
+        "a 10 MB event stalls the UI thread 52-67 ms, once 123 ms in a full CI run (CPU "
+        "55 ms: SSE and JSON in one step, GIL shared with the in-process fault server "
+        "and the store thread); bound 100 ms",
+        False,
+    ),
+}
 
 
 def _param(case: Case, dialect: Dialect) -> object:
