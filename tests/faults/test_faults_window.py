@@ -65,6 +65,13 @@ KNOWN_FAILURES: dict[tuple[str, str], tuple[type[AssertionError], str, bool]] = 
         "and the store thread); bound 100 ms",
         False,
     ),
+    # The same step in the OpenAI dialect: 52-70 ms so far, exposed to the same spikes.
+    ("10MB-event", "openai"): (
+        Unresponsive,
+        "a 10 MB event stalls the UI thread 52-70 ms (SSE and JSON in one step, GIL shared "
+        "with the in-process fault server and the store thread); bound 100 ms",
+        False,
+    ),
 }
 
 
