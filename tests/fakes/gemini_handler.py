@@ -11,9 +11,8 @@ import dataclasses
 import json
 import re
 import socket
-import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,6 +28,7 @@ from tests.fakes.gemini_stream import (
 )
 from tests.fakes.gemini_validate import invalid, validate_generate
 from tests.fakes.gemini_wire import build_events, merge_chunks, normalize, prompt_info
+from tests.fakes.served import LocalHTTPServer
 
 if TYPE_CHECKING:
     from tests.fakes.gemini_server import FakeGemini, RecordedRequest
@@ -100,22 +100,13 @@ def not_found_model(model_id: str, method: str, version: str = "v1beta") -> Erro
     )
 
 
-class FakeHTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its FakeGemini and can cut every open connection."""
-
-    daemon_threads = True
-    block_on_close = False  # stop() tears connections down itself; never wait on idle ones
-    allow_reuse_address = True
+class FakeHTTPServer(LocalHTTPServer):
+    """The local server that knows its FakeGemini."""
 
     def __init__(self, address: tuple[str, int], fake: FakeGemini) -> None:
         self.fake = fake
-        self.open_sockets: set[socket.socket] = set()
+        self.verbose = fake.verbose
         super().__init__(address, GeminiHandler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client vanishing is routine here; anything else is a bug in the fake: show it.
-        if self.fake.verbose or not isinstance(sys.exc_info()[1], OSError | ValueError):
-            super().handle_error(request, client_address)
 
 
 class GeminiHandler(BaseHTTPRequestHandler):

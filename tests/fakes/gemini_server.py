@@ -57,18 +57,15 @@ does a listed model without generateContent (the embedding model).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import secrets
 import signal
-import socket
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from tests.fakes.gemini_catalogue import DEFAULT_MODELS, fake_model_entry, is_fake_model
@@ -77,6 +74,7 @@ from tests.fakes.gemini_handler import FakeHTTPServer
 from tests.fakes.gemini_scenarios import FAKE_MODEL_SCENARIOS, Scenario, http_error
 from tests.fakes.gemini_stream import StreamRecord
 from tests.fakes.gemini_wire import normalize
+from tests.fakes.served import ServedFake
 
 __all__ = ["FakeGemini", "RecordedRequest", "StreamRecord", "main"]
 
@@ -126,7 +124,7 @@ class RecordedRequest:
         }
 
 
-class FakeGemini:
+class FakeGemini(ServedFake):
     """The fake Gemini API server. Thread-safe; start()/stop() or use as a context manager.
 
     `models` is the catalogue `GET models` pages through (a plain list: tests may edit it);
@@ -153,8 +151,8 @@ class FakeGemini:
         file_active_after_polls: int = 2,
         verbose: bool = False,
     ) -> None:
+        super().__init__(host, port)
         self.api_key = api_key
-        self.host = host
         self.verbose = verbose
         # Vertex AI mode: /v1/projects/P/locations/L/publishers/google/models/M:action
         # answers to "Authorization: Bearer <bearer_token>" (None: every token is refused).
@@ -162,69 +160,19 @@ class FakeGemini:
         self.models: list[dict[str, Any]] = [dict(m) for m in (models or DEFAULT_MODELS)]
         self.default_scenario = Scenario(crlf=crlf, label="default")
         self.files = FileStore(file_active_after_polls)
-        self.lock = threading.RLock()
-        self._cond = threading.Condition(self.lock)
-        self.stopping = threading.Event()
-        self._requested_port = port
         self._requests: list[RecordedRequest] = []
         self._queue: deque[Scenario] = deque()
         self._streams: list[StreamRecord] = []
         self._disconnects_taken = 0
         self._release_count = 0
         self._counters: dict[str, int] = {}
-        self._server: FakeHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- lifecycle ----------------------------------------------------------------
 
-    def start(self) -> FakeGemini:
-        """Bind (port 0 → a free port) and serve in a daemon thread."""
-        if self._server is not None:
-            return self
-        self.stopping.clear()
-        self._server = FakeHTTPServer((self.host, self._requested_port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="fake-gemini",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-gemini"
 
-    def stop(self) -> None:
-        """Stop serving and cut every open connection (held streams included)."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self.stopping.set()
-        self.notify()
-        server.shutdown()
-        server.server_close()
-        with self.lock:
-            sockets = list(server.open_sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeGemini is not running; call start() first")
-        return int(self._server.server_address[1])
+    def _make_server(self, address: tuple[str, int]) -> FakeHTTPServer:
+        return FakeHTTPServer(address, self)
 
     @property
     def base_url(self) -> str:
@@ -344,10 +292,6 @@ class FakeGemini:
             self._counters.clear()
 
     # ---- used by the handler ------------------------------------------------------
-
-    def notify(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
 
     def record_request(
         self,

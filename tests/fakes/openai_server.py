@@ -28,8 +28,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +42,7 @@ from tests.fakes.openai_wire import (
     prompt_tokens,
     validate,
 )
+from tests.fakes.served import LocalHTTPServer, ServedFake
 
 DEFAULT_MODELS = ("fake-chat", "fake-vision-vl", "text-embedding-fake")
 
@@ -60,22 +60,13 @@ class RecordedRequest:
     received_at: float = field(default_factory=time.monotonic)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
+class _Server(LocalHTTPServer):
     def __init__(self, address: tuple[str, int], fake: FakeOpenAI) -> None:
         self.fake = fake
-        self.open_sockets: set[socket.socket] = set()
         super().__init__(address, _Handler)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError | ValueError):
-            super().handle_error(request, client_address)
 
-
-class FakeOpenAI:
+class FakeOpenAI(ServedFake):
     """The fake server. Thread-safe; start()/stop() or use as a context manager."""
 
     def __init__(
@@ -86,61 +77,20 @@ class FakeOpenAI:
         reject_stream_options: bool = False,
         port: int = 0,
     ) -> None:
+        super().__init__("127.0.0.1", port)
         self.api_key = api_key
         self.models = list(models)
         self.reject_stream_options = reject_stream_options
         self.default_scenario = OAIScenario(label="default")
-        self.lock = threading.RLock()
-        self._cond = threading.Condition(self.lock)
-        self.stopping = threading.Event()
-        self._port = port
         self._requests: list[RecordedRequest] = []
         self._queue: deque[OAIScenario] = deque()
         self._streams: list[StreamRecord] = []
         self._released = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> FakeOpenAI:
-        self.stopping.clear()
-        self._server = _Server(("127.0.0.1", self._port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="fake-openai",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    thread_name = "fake-openai"
 
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self.stopping.set()
-        self.notify()
-        server.shutdown()
-        server.server_close()
-        with self.lock:
-            sockets = list(server.open_sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "FakeOpenAI is not running"
-        return int(self._server.server_address[1])
+    def _make_server(self, address: tuple[str, int]) -> _Server:
+        return _Server(address, self)
 
     @property
     def origin(self) -> str:
@@ -207,10 +157,6 @@ class FakeOpenAI:
             self._streams.clear()
 
     # ---- used by the handler --------------------------------------------------------
-
-    def notify(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
 
     def record(self, rec: RecordedRequest) -> None:
         with self._cond:
