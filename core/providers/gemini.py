@@ -24,7 +24,12 @@ from rill.core.errors import (
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
-from rill.core.providers.net_errors import network_error, read_error_body
+from rill.core.providers.net_errors import (
+    json_body,
+    network_error,
+    read_error_body,
+    require_event_stream,
+)
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
 
@@ -143,13 +148,7 @@ class GeminiProvider:
     ) -> Any:
         async with self._request(method, url, json=json, model=model) as resp:
             body = await resp.aread()
-        try:
-            return resp.json() if body else {}
-        except ValueError:
-            kind = resp.headers.get("content-type", "no content type")
-            raise ProtocolError(
-                f"{self.host} answered with something that is not JSON ({kind})."
-            ) from None
+        return json_body(body, resp, self.host)
 
     # ------------------------------------------------------------ the protocol
 
@@ -185,12 +184,7 @@ class GeminiProvider:
         url = self._model_path(model, "streamGenerateContent") + "?alt=sse"
         body = wire.encode_request(request, file_uris=self.can_upload_files)
         async with self._request("POST", url, json=body, model=model) as resp:
-            ctype = resp.headers.get("content-type", "")
-            if "text/event-stream" not in ctype:
-                raise ProtocolError(
-                    f"{self.host} did not answer with an event stream "
-                    f"({ctype.split(';')[0] or 'no content type'})."
-                )
+            require_event_stream(resp, self.host)
             finished = False
             try:
                 async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -101,3 +103,24 @@ def network_error(
 def _sentence(line: str) -> str:
     """``line`` ended as one sentence: a hint may already end in "?" (no "?." then)."""
     return line if line.endswith(("?", "!", ".")) else line + "."
+
+
+def json_body(body: bytes, response: httpx.Response, host: str) -> Any:
+    """``body`` of ``response`` as JSON (``{}`` when empty); anything else, deeply
+    nested JSON included, is a one-line ProtocolError naming the content type."""
+    try:
+        return json.loads(body) if body else {}
+    except (ValueError, RecursionError):
+        kind = response.headers.get("content-type", "no content type")
+        raise ProtocolError(f"{host} answered with something that is not JSON ({kind}).") from None
+
+
+def require_event_stream(response: httpx.Response, host: str) -> None:
+    """Raise a ProtocolError unless ``response`` is an SSE stream (a captive portal's
+    HTML page with status 200 is not an answer)."""
+    ctype = response.headers.get("content-type", "")
+    if "text/event-stream" not in ctype:
+        raise ProtocolError(
+            f"{host} did not answer with an event stream "
+            f"({ctype.split(';')[0] or 'no content type'})."
+        )

@@ -23,7 +23,12 @@ from rill.core.errors import (
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
-from rill.core.providers.net_errors import network_error, read_error_body
+from rill.core.providers.net_errors import (
+    json_body,
+    network_error,
+    read_error_body,
+    require_event_stream,
+)
 from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
@@ -167,13 +172,7 @@ class OpenAICompatProvider:
     ) -> Any:
         async with self._request(method, url, json=json, model=model) as resp:
             body = await resp.aread()
-        try:
-            return resp.json() if body else {}
-        except ValueError:
-            kind = resp.headers.get("content-type", "no content type")
-            raise ProtocolError(
-                f"{self.host} answered with something that is not JSON ({kind})."
-            ) from None
+        return json_body(body, resp, self.host)
 
     async def _model(self, requested: str) -> str:
         """The model to ask for: the request's, the configured default, or the first listed."""
@@ -224,14 +223,11 @@ class OpenAICompatProvider:
         url = self._url("chat/completions")
         async with self._request("POST", url, json=body, model=model, streaming=True) as resp:
             ctype = resp.headers.get("content-type", "")
-            if "text/event-stream" not in ctype:
-                if "json" in ctype:  # the server ignored stream: true; take it whole
-                    yield self._whole(await resp.aread())
-                    return
-                raise ProtocolError(
-                    f"{self.host} did not answer with an event stream "
-                    f"({ctype.split(';')[0] or 'no content type'})."
-                )
+            if "text/event-stream" not in ctype and "json" in ctype:
+                # The server ignored stream: true; take the answer whole.
+                yield self._whole(await resp.aread())
+                return
+            require_event_stream(resp, self.host)
             async for chunk in self._read_events(resp):
                 yield chunk
 
