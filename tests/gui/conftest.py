@@ -36,11 +36,11 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
-from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from rill.gui.tasks import asyncgen_hooks
 from tests.gui.history_support import history_window  # noqa: F401 (a fixture)
+from tests.gui.qt_waiting import run_until_done
 
 T = TypeVar("T")
 
@@ -64,28 +64,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # Long enough for a cancelled stream to close its HTTP response, short enough that a
 # stuck task fails the test instead of hanging the suite.
 TEARDOWN_TIMEOUT_S = 5.0
-
-
-def run_until_done(loop: asyncio.AbstractEventLoop, aw: Awaitable[T], timeout: float = 10.0) -> T:
-    """Drive Qt (and so ``loop``) until ``aw`` is done; return its result or raise.
-
-    Uses a local ``QEventLoop`` woken by the future's completion, not a busy wait.
-    Raises TimeoutError when ``aw`` is not done after ``timeout`` seconds.
-    """
-    future = asyncio.ensure_future(aw, loop=loop)
-    if not future.done():
-        waiter = QEventLoop()
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(waiter.quit)
-        future.add_done_callback(lambda _f: waiter.quit())
-        timer.start(int(timeout * 1000))
-        waiter.exec()
-        timer.stop()
-    if not future.done():
-        future.cancel()
-        raise TimeoutError(f"{aw!r} did not finish within {timeout} s")
-    return future.result()
 
 
 @pytest.fixture

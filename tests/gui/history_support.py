@@ -10,17 +10,14 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from rill.core.settings import load_settings
 from rill.core.types import Message
-from rill.gui.app import connect_provider, create_window, present
 from rill.gui.main_window import MainWindow
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import ThemeManager
 from tests.fakes.gemini_server import FakeGemini
+from tests.gui.qt_waiting import run_until_done
+from tests.gui.window_factory import window_maker
 
 MakeWindow = Callable[..., MainWindow]
 
@@ -39,36 +36,19 @@ def history_window(
     """
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    made: list[tuple[MainWindow, ThemeManager]] = []
-
-    from tests.gui.conftest import run_until_done  # conftest imports this module
 
     def make(*, start: bool = True) -> MainWindow:
-        loaded = load_settings()
-        theme = ThemeManager(qapp, loaded.settings.ui.theme)
-        theme.apply()
-        window = create_window(loaded, TaskLauncher(), theme)
-        made.append((window, theme))
-        run_until_done(qloop, connect_provider(window))
-        with qtbot.waitActive(window):
-            present(window)
+        window = make_shown()
         if start:
             run_until_done(qloop, window.history.start())
         return window
 
-    yield make
-    for window, theme in made:
-        close(qloop, window)
-        window.deleteLater()
-        theme.deleteLater()
-    qapp.setStyleSheet("")
-    qapp.setPalette(QPalette())
+    with window_maker(qtbot, qloop, qapp, show=True, close_first=True) as make_shown:
+        yield make
 
 
 def close(qloop: qasync.QEventLoop, window: MainWindow) -> None:
     """Shut a window down as the app does: answers settle, the store writes and closes."""
-    from tests.gui.conftest import run_until_done
-
     if window.isVisible():
         window.close()
     run_until_done(qloop, window.controller.shutdown(), timeout=15)

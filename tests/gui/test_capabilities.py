@@ -9,14 +9,10 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from rill.core.settings import load_settings
 from rill.core.types import Capabilities, GenerationSettings, ModelInfo
-from rill.gui.app import connect_provider, create_window
 from rill.gui.main_window import MainWindow
 from rill.gui.settings_panel import SettingsPanel
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import ThemeManager
-from tests.gui.conftest import run_until_done
+from tests.gui.window_factory import window_maker
 
 
 @pytest.fixture
@@ -24,15 +20,8 @@ def offline_window(
     qtbot: QtBot, qloop: qasync.QEventLoop, qapp: QApplication
 ) -> Iterator[MainWindow]:
     """The window as main() builds it with no key: the offline model, not yet loaded."""
-    loaded = load_settings()
-    theme = ThemeManager(qapp, loaded.settings.ui.theme)
-    window = create_window(loaded, TaskLauncher(), theme)
-    run_until_done(qloop, connect_provider(window))
-    yield window
-    run_until_done(qloop, window.controller.shutdown())
-    window.close()
-    window.deleteLater()
-    theme.deleteLater()
+    with window_maker(qtbot, qloop, qapp, apply_theme=False) as make:
+        yield make()
 
 
 def test_the_offline_model_cannot_take_images_and_the_attach_button_says_why(

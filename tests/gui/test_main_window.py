@@ -13,15 +13,13 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rill.core import secrets
-from rill.core.settings import load_settings
 from rill.core.types import MessageStatus
-from rill.gui.app import connect_provider, create_window, present
+from rill.gui.app import present
 from rill.gui.main_window import E2E_REPORT_ENV, MainWindow
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import LIGHT, ThemeManager
+from rill.gui.theme import LIGHT
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.conftest import run_until_done
+from tests.gui.window_factory import window_maker
 
 MakeWindow = Callable[[], MainWindow]
 
@@ -37,27 +35,10 @@ def make_window(
     """Windows built exactly as ``main()`` builds them, talking to the fake server."""
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    made: list[tuple[MainWindow, ThemeManager]] = []
-
-    def make() -> MainWindow:
-        loaded = load_settings()
-        theme = ThemeManager(qapp, loaded.settings.ui.theme)
-        theme.apply()
-        window = create_window(loaded, TaskLauncher(), theme)
-        made.append((window, theme))
-        run_until_done(qloop, connect_provider(window))  # as run() does after showing it
-        return window
-
-    yield make
     # Not qtbot.addWidget: pytest-qt deletes those before fixtures tear down, and the
     # controller must shut down (tasks awaited, client closed) while it still exists.
-    for window, theme in made:
-        run_until_done(qloop, window.controller.shutdown())
-        window.close()
-        window.deleteLater()
-        theme.deleteLater()
-    qapp.setStyleSheet("")  # the next test starts from Qt's own look
-    qapp.setPalette(QPalette())
+    with window_maker(qtbot, qloop, qapp) as make:
+        yield make
 
 
 def shown(qtbot: QtBot, window: MainWindow) -> MainWindow:

@@ -14,16 +14,13 @@ from pytestqt.qtbot import QtBot
 from rill.core import secrets
 from rill.core.settings import ProviderConfig, load_settings, save_settings, settings_path
 from rill.core.types import MessageStatus
-from rill.gui.app import connect_provider, create_window
 from rill.gui.main_window import MainWindow
 from rill.gui.providers_dialog import ProvidersDialog
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import ThemeManager
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_scenarios import stream as oai_stream
 from tests.fakes.openai_server import FakeOpenAI
-from tests.gui.conftest import run_until_done
 from tests.gui.providers_support import MemoryKeyring, memory_keychain
+from tests.gui.window_factory import window_maker
 
 MakeWindow = Callable[[], MainWindow]
 
@@ -31,22 +28,8 @@ MakeWindow = Callable[[], MainWindow]
 @pytest.fixture
 def make_window(qtbot: QtBot, qloop: qasync.QEventLoop, qapp: QApplication) -> Iterator[MakeWindow]:
     """Windows built as ``main()`` builds them (no Gemini key: the offline model)."""
-    made: list[tuple[MainWindow, ThemeManager]] = []
-
-    def make() -> MainWindow:
-        loaded = load_settings()
-        theme = ThemeManager(qapp, loaded.settings.ui.theme)
-        window = create_window(loaded, TaskLauncher(), theme)
-        made.append((window, theme))
-        run_until_done(qloop, connect_provider(window))
-        return window
-
-    yield make
-    for window, theme in made:
-        run_until_done(qloop, window.controller.shutdown())
-        window.close()
-        window.deleteLater()
-        theme.deleteLater()
+    with window_maker(qtbot, qloop, qapp, apply_theme=False) as make:
+        yield make
 
 
 @pytest.fixture

@@ -1,0 +1,66 @@
+"""Real MainWindows for tests, built exactly as ``main()`` builds them, and torn down
+as the app shuts down. The ``make_window``-style fixtures of tests/gui wrap this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import qasync
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from rill.core.settings import load_settings
+from rill.gui.app import connect_provider, create_window, present
+from rill.gui.main_window import MainWindow
+from rill.gui.tasks import TaskLauncher
+from rill.gui.theme import ThemeManager
+from tests.gui.qt_waiting import run_until_done
+
+
+@contextmanager
+def window_maker(
+    qtbot: QtBot,
+    qloop: qasync.QEventLoop,
+    qapp: QApplication,
+    *,
+    show: bool = False,
+    apply_theme: bool = True,
+    close_first: bool = False,
+) -> Iterator[Callable[[], MainWindow]]:
+    """Yields ``make()``: a window connected to its provider (``show``: presented and
+    active, so shortcuts work). Afterwards every window made is shut down (answers
+    settle, the store writes; ``close_first``: the window is closed before, as a user
+    quitting does) and deleted, and the application's look reset for the next test.
+    """
+    made: list[tuple[MainWindow, ThemeManager]] = []
+
+    def make() -> MainWindow:
+        loaded = load_settings()
+        theme = ThemeManager(qapp, loaded.settings.ui.theme)
+        if apply_theme:
+            theme.apply()
+        window = create_window(loaded, TaskLauncher(), theme)
+        made.append((window, theme))
+        run_until_done(qloop, connect_provider(window))
+        if show:
+            with qtbot.waitActive(window):
+                present(window)
+        return window
+
+    try:
+        yield make
+    finally:
+        for window, theme in made:
+            if close_first and window.isVisible():
+                window.close()
+            run_until_done(qloop, window.controller.shutdown(), timeout=15)
+            if window.composer.preview is not None:
+                window.composer.preview.close()
+            window.close()
+            window.deleteLater()
+            theme.deleteLater()
+        qapp.setStyleSheet("")  # the next test starts from Qt's own look
+        qapp.setPalette(QPalette())
