@@ -241,14 +241,7 @@ class ChatSession:
     def _absorb(answer: Message, chunk: Chunk) -> None:
         if chunk.parts and answer.first_token_at is None:
             answer.first_token_at = time.monotonic()
-        for part in chunk.parts:
-            answer.append_part(part)
-        if chunk.usage is not None:
-            answer.usage = chunk.usage  # running totals: the last one wins
-        if chunk.finish_reason is not None:
-            answer.finish_reason = chunk.finish_reason
-        if chunk.model_version is not None:
-            answer.model_version = chunk.model_version
+        answer.absorb(chunk)
 
     @staticmethod
     def _fail(answer: Message, error: RillError) -> None:

@@ -169,6 +169,18 @@ class Message:
             return None
         return tokens / span
 
+    def absorb(self, chunk: Chunk) -> None:
+        """Take in one chunk of this answer: its parts, and its usage, finish reason and
+        model version where it has them (usage is a running total: the last wins)."""
+        for part in chunk.parts:
+            self.append_part(part)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if chunk.finish_reason is not None:
+            self.finish_reason = chunk.finish_reason
+        if chunk.model_version is not None:
+            self.model_version = chunk.model_version
+
     def append_part(self, part: Part) -> None:
         """Add a streamed part, merging text deltas so history stays compact.
 

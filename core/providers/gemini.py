@@ -213,11 +213,7 @@ class GeminiProvider:
         obj = await self._get_json("POST", url, json=body, model=model)
         chunk = wire.decode_chunk(obj)
         message = Message(role=Role.MODEL, model=model)
-        for part in chunk.parts:
-            message.append_part(part)
-        message.usage = chunk.usage
-        message.finish_reason = chunk.finish_reason
-        message.model_version = chunk.model_version
+        message.absorb(chunk)
         return message
 
     async def list_models(self) -> list[ModelInfo]:

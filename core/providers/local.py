@@ -284,11 +284,7 @@ class LocalProvider:
         """The streamed answer gathered into one message."""
         message = Message(role=Role.MODEL, model=request.settings.model)
         async for chunk in self.stream(request):
-            for part in chunk.parts:
-                message.append_part(part)
-            message.usage = chunk.usage or message.usage
-            message.finish_reason = chunk.finish_reason or message.finish_reason
-            message.model_version = chunk.model_version or message.model_version
+            message.absorb(chunk)
         return message
 
     def _info(self, model: LocalModel) -> ModelInfo:

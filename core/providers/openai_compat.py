@@ -298,11 +298,7 @@ class OpenAICompatProvider:
             raw = await r.aread()
         chunk = self._whole(raw)
         message = Message(role=Role.MODEL, model=model)
-        for part in chunk.parts:
-            message.append_part(part)
-        message.usage = chunk.usage
-        message.finish_reason = chunk.finish_reason
-        message.model_version = chunk.model_version
+        message.absorb(chunk)
         return message
 
     async def list_models(self) -> list[ModelInfo]:
