@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -67,6 +68,23 @@ class RetryNotice:
 
 
 OnRetry = Callable[[RetryNotice], None]
+
+# "14 s" or "0.3 s" as a whole: not the "3 s" of "0.3 s".
+_SECONDS = re.compile(r"(?<![\d.])\d+(?:\.\d+)? s\b")
+
+
+def count_down(text: str, left: int) -> tuple[str, bool]:
+    """``text`` with its own countdown set to ``left`` seconds, and whether it has one.
+
+    A notice is the error's words (which may hold numbers of their own: "sent nothing
+    for 60 s") followed by Rill's ("Retrying in 14 s…"), so the countdown is the last
+    "N s" of the text, never the first.
+    """
+    matches = list(_SECONDS.finditer(text))
+    if not matches:
+        return text, False
+    last = matches[-1]
+    return f"{text[: last.start()]}{left} s{text[last.end() :]}", True
 
 
 async def stream_with_retry(
@@ -131,5 +149,6 @@ __all__ = [
     "RetryNotice",
     "RetryPolicy",
     "call_with_retry",
+    "count_down",
     "stream_with_retry",
 ]

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from rill.core.retry import count_down
 from rill.core.types import Message
-
-_SECONDS = re.compile(r"\b\d+ s\b")
 
 
 def format_stats(message: Message) -> str:
@@ -59,7 +57,7 @@ class StatusLine(QStatusBar):
         self.state_label.setToolTip(text)
 
     def show_countdown(self, text: str, seconds: float) -> None:
-        """Show ``text`` with its "N s" counting down to zero."""
+        """Show ``text`` with its countdown (its last "N s") counting down to zero."""
         self._countdown_text = text
         self._deadline = time.monotonic() + seconds
         self._on_countdown_timeout()
@@ -71,7 +69,7 @@ class StatusLine(QStatusBar):
 
     def _on_countdown_timeout(self) -> None:
         left = max(0, math.ceil(self._deadline - time.monotonic()))
-        text = _SECONDS.sub(f"{left} s", self._countdown_text, count=1)
+        text, _ = count_down(self._countdown_text, left)
         self.state_label.setText(text)
         self.state_label.setToolTip(text)
         if left <= 0:

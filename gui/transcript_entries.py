@@ -11,7 +11,6 @@ thousands of messages appears at once and the rest fills in without freezing.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
+from rill.core.retry import count_down
 from rill.core.types import Message, MessageStatus, Role
 from rill.gui import message_html as chrome
 from rill.gui.live_markdown import CodeRegistry, LiveMarkdown, render_markdown
@@ -28,7 +28,6 @@ from rill.gui.transcript_document import TranscriptDocument
 HEAD, THOUGHTS_HEAD, THOUGHTS, BODY, STATUS = range(5)
 SEGMENTS = 5
 THUMBNAIL = QSize(120, 90)  # logical pixels; stored at 2x so it stays sharp on HiDPI
-_SECONDS = re.compile(r"\d+(?:\.\d+)? s\b")
 
 
 @dataclass(eq=False)
@@ -366,7 +365,7 @@ class Transcript:
         if left == 0:
             # Live: the retry is under way and the waiting dots say so.
             return "" if retrying else chrome.retry_notice("You can retry now.", self.palette)
-        text, found = _SECONDS.subn(f"{left} s", notice.text, count=1)
+        text, found = count_down(notice.text, left)
         if not found:
             text = f"{text} ({left} s)"
         return chrome.retry_notice(text, self.palette)
