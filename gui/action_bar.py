@@ -12,6 +12,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from rill.gui.qt_helpers import plain_label
+
 UNDO_MS = 10_000
 
 
@@ -27,7 +29,7 @@ class ActionBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("actionBar")
-        self.label = QLabel(self)
+        self.label = plain_label(QLabel(self))
         self.label.setWordWrap(True)
         self.action_button = QPushButton(self)
         self.action_button.setObjectName("actionBarButton")

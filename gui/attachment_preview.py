@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from rill.gui.attachment_queue import QueuedImage
+from rill.gui.qt_helpers import plain_tip
 
 MARGIN_PX = 12
 MAX_DECODE_SIDE = 2560
@@ -63,7 +64,7 @@ class ImagePreview(QWidget):
         if item.thumbnail is not None:
             self._source.loadFromData(item.thumbnail)
         self.setWindowTitle(f"{item.name} — Rill")
-        self.setToolTip(item.describe())
+        self.setToolTip(plain_tip(item.describe()))
         self.setAccessibleName(f"Preview of {item.name}")
         self._rescale()
         if not self.isVisible():

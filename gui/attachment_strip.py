@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
 
 from rill.gui.attachment_queue import QueuedImage, State
+from rill.gui.qt_helpers import plain_tip
 
 TILE_PX = 64
 REMOVE_PX = 20
@@ -58,7 +59,7 @@ class RemoveButton(QAbstractButton):
         self.setFixedSize(REMOVE_PX, REMOVE_PX)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip(f"Remove {name}")
+        self.setToolTip(plain_tip(f"Remove {name}"))
         self.setAccessibleName(f"Remove {name}")
 
     def sizeHint(self) -> QSize:
@@ -126,7 +127,7 @@ class AttachmentTile(QWidget):
         busy = " (preparing)" if item.state is State.PREPARING else ""
         if item.progress is not None:
             busy = f" (uploading, {item.progress:.0%})"
-        self.setToolTip(item.describe() + "\nClick to preview")
+        self.setToolTip(plain_tip(item.describe() + "\nClick to preview"))
         self.setAccessibleName(f"Image {item.name}{busy}")
         self.setAccessibleDescription(item.describe() + ". Enter previews, Delete removes.")
         self.update()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
@@ -448,6 +448,7 @@ class ChatView(QWidget):
                 f"Could not save {path}: {error}",
                 parent=self,
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)  # a path and an OS error: text
             box.finished.connect(box.deleteLater)
             box.open()
 

@@ -35,6 +35,7 @@ from rill.gui.attachment_strip import AttachmentStrip
 from rill.gui.drafts import Draft
 from rill.gui.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.long_text_card import LongTextCard
+from rill.gui.qt_helpers import plain_label, plain_tip
 from rill.gui.uri_dialog import UriDialog
 
 MAX_LINES = 8
@@ -168,7 +169,7 @@ class Composer(QWidget):
         surface, a red edge): readable in both themes, dismissible, never modal."""
         self.notice = QFrame(self)
         self.notice.setObjectName("noticeBar")
-        self.error_label = QLabel(self.notice)
+        self.error_label = plain_label(QLabel(self.notice))
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self.notice)
@@ -291,7 +292,7 @@ class Composer(QWidget):
         """Grey out attaching with ``reason`` as the tooltip (None: images welcome)."""
         self.queue.refusal = reason
         self.attach_button.setEnabled(reason is None)
-        self.attach_button.setToolTip(ATTACH_TIP if reason is None else f"{reason}.")
+        self.attach_button.setToolTip(ATTACH_TIP if reason is None else plain_tip(f"{reason}."))
 
     def clear_sent(self) -> None:
         """The turn was recorded: empty the input and the strip."""

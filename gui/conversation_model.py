@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 
 from rill.core.store_types import ConversationSummary
+from rill.gui.qt_helpers import plain_tip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -160,7 +161,9 @@ class ConversationModel(QAbstractListModel):
         title = (summary.title or "Untitled") if summary is not None else ""
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return title
-        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return plain_tip(title)  # a title is the user's words (or a model's)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
             return title
         return None
 

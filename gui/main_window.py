@@ -44,6 +44,7 @@ from rill.gui.export_actions import ExportImport
 from rill.gui.history import History
 from rill.gui.image_drop import WindowImageDrop
 from rill.gui.provider_wiring import install_providers
+from rill.gui.qt_helpers import plain_label
 from rill.gui.settings_panel import SettingsPanel
 from rill.gui.sidebar import Sidebar
 from rill.gui.status_bar import StatusLine
@@ -64,7 +65,7 @@ class NoticeBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("noticeBar")
-        self.label = QLabel(self)
+        self.label = plain_label(QLabel(self))
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)

@@ -31,7 +31,7 @@ from rill.core.providers import registry
 from rill.core.settings import ProviderConfig, Settings
 from rill.gui.model_files import ModelFilesEditor
 from rill.gui.provider_switch import LOCAL, ProviderManager, provider_names
-from rill.gui.qt_helpers import signals_blocked
+from rill.gui.qt_helpers import plain_label, signals_blocked
 
 KIND_LABELS = {
     "gemini": "Google Gemini",
@@ -68,7 +68,7 @@ class ProvidersDialog(QDialog):
     # ------------------------------------------------------------ building
 
     def _build(self) -> None:
-        self.warning = QLabel()
+        self.warning = plain_label(QLabel())
         self.warning.setObjectName("keyWarning")
         self.warning.setWordWrap(True)
         self.warning.hide()
@@ -135,7 +135,7 @@ class ProvidersDialog(QDialog):
         self.save_button.clicked.connect(self._on_save_clicked)
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self._on_test_clicked)
-        self.outcome = QLabel()
+        self.outcome = plain_label(QLabel())
         self.outcome.setObjectName("testOutcome")
         self.outcome.setWordWrap(True)
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

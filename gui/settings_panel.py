@@ -39,7 +39,7 @@ from rill.core.types import (
 )
 from rill.gui.capability_rules import Offer, offer
 from rill.gui.provider_picker import ProviderPicker
-from rill.gui.qt_helpers import signals_blocked
+from rill.gui.qt_helpers import plain_label, plain_tip, signals_blocked
 from rill.gui.settings_fields import (
     DEFAULT_LABEL,
     SAFETY_NAMES,
@@ -107,7 +107,7 @@ class SettingsPanel(QWidget):
         self.refresh_button.setText("↻")
         self.refresh_button.setToolTip("Fetch the model list again")
         self.refresh_button.setAccessibleName("Refresh models")
-        self.model_note = QLabel()
+        self.model_note = plain_label(QLabel())
         self.model_note.setObjectName("hint")
         self.model_note.setWordWrap(True)
         self.model_note.hide()
@@ -163,7 +163,7 @@ class SettingsPanel(QWidget):
         self.default_button.setToolTip("New chats start with these settings")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the app-wide defaults")
-        self.saved_note = QLabel()
+        self.saved_note = plain_label(QLabel())
         self.saved_note.setObjectName("hint")
 
     def _build_layout(self) -> None:
@@ -318,7 +318,8 @@ class SettingsPanel(QWidget):
                 self.model_combo.addItem(info.id)
                 index = self.model_combo.count() - 1
                 tip = info.display_name + (f"\n{info.description}" if info.description else "")
-                self.model_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+                # The name and description come from the server: shown as text.
+                self.model_combo.setItemData(index, plain_tip(tip), Qt.ItemDataRole.ToolTipRole)
             self.model_combo.setEditText(current)
             self._show_model_start()
         self.model_note.hide()
@@ -396,11 +397,14 @@ class SettingsPanel(QWidget):
         self.thinking_combo.setEnabled(shown.thinking)
         self.thinking_spin.setEnabled(shown.thinking)
         self.show_thoughts_check.setEnabled(shown.thinking)
-        self.thinking_combo.setToolTip(shown.thinking_reason)
+        # The reasons name the model as the server does: shown as text.
+        self.thinking_combo.setToolTip(plain_tip(shown.thinking_reason))
         self.seed_edit.setEnabled(shown.seed)
-        self.seed_edit.setToolTip(shown.seed_reason)
+        self.seed_edit.setToolTip(plain_tip(shown.seed_reason))
         self.top_k_spin.setEnabled(shown.top_k)
-        self.top_k_spin.setToolTip(shown.top_k_reason or "Sample from the k likeliest tokens")
+        self.top_k_spin.setToolTip(
+            plain_tip(shown.top_k_reason or "Sample from the k likeliest tokens")
+        )
 
     # ------------------------------------------------------------ widgets → model
 

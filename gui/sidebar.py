@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from rill.core.store_types import SearchHit
 from rill.gui.conversation_delegate import ConversationDelegate
 from rill.gui.conversation_model import ConversationModel
-from rill.gui.qt_helpers import signals_blocked
+from rill.gui.qt_helpers import plain_label, signals_blocked
 from rill.gui.search_panel import SearchPanel
 
 SEARCH_DELAY_MS = 180  # typing pauses this long before a search runs
@@ -119,7 +119,7 @@ class Sidebar(QWidget):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.list)
         self.stack.addWidget(self.results)
-        self.hint = QLabel(self)
+        self.hint = plain_label(QLabel(self))
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)

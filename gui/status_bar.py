@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from rill.core.retry import count_down
 from rill.core.types import Message
+from rill.gui.qt_helpers import plain_label, plain_tip
 
 
 def format_stats(message: Message) -> str:
@@ -38,9 +39,10 @@ class StatusLine(QStatusBar):
         super().__init__(parent)
         self.setObjectName("statusLine")
         self.setSizeGripEnabled(False)
-        self.state_label = QLabel("Ready.")
+        # Server errors end up here: plain text, or their markup would render.
+        self.state_label = plain_label(QLabel("Ready."))
         self.state_label.setObjectName("stateLabel")
-        self.stats_label = QLabel()
+        self.stats_label = plain_label(QLabel())
         self.stats_label.setObjectName("statsLabel")
         self.addWidget(self.state_label, 1)
         self.addPermanentWidget(self.stats_label)
@@ -54,7 +56,7 @@ class StatusLine(QStatusBar):
         """Replace the state line (and end any countdown)."""
         self._countdown.stop()
         self.state_label.setText(text)
-        self.state_label.setToolTip(text)
+        self.state_label.setToolTip(plain_tip(text))
 
     def show_countdown(self, text: str, seconds: float) -> None:
         """Show ``text`` with its countdown (its last "N s") counting down to zero."""
@@ -71,6 +73,6 @@ class StatusLine(QStatusBar):
         left = max(0, math.ceil(self._deadline - time.monotonic()))
         text, _ = count_down(self._countdown_text, left)
         self.state_label.setText(text)
-        self.state_label.setToolTip(text)
+        self.state_label.setToolTip(plain_tip(text))
         if left <= 0:
             self._countdown.stop()

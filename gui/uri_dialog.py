@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from rill.core.attachments import FILES_API_PREFIX, ImageUri, parse_image_uri
 from rill.core.images import ImageError
+from rill.gui.qt_helpers import plain_label
 
 HINT = "https://…, gs://bucket/object or a Files API URI (files/…)"
 
@@ -72,7 +73,7 @@ class UriDialog(QDialog):
         self.edit.setAccessibleName("Image address")
         self.edit.setMinimumWidth(420)
         prompt.setBuddy(self.edit)
-        self.error_label = QLabel(self)
+        self.error_label = plain_label(QLabel(self))
         self.error_label.setObjectName("uriError")  # plain text colour: legible in both themes
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

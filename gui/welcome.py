@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rill.gui.qt_helpers import plain_label
+
 API_KEY_URL = "https://aistudio.google.com/apikey"
 OFFLINE_TEXT = (
     "<b>Rill is answering offline</b> with SmolLM2, a small model that runs on this "
@@ -76,10 +78,11 @@ class WelcomeCard(QFrame):
             "your system keychain, never in a settings file; GEMINI_API_KEY works too."
         )
         self.where.setObjectName("hint")
+        self.where.setTextFormat(Qt.TextFormat.RichText)  # our own words and link only
         self.where.setWordWrap(True)
         self.where.setOpenExternalLinks(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.message = QLabel()
+        self.message = plain_label(QLabel())
         self.message.setObjectName("welcomeMessage")
         self.message.setWordWrap(True)
         self.message.hide()
