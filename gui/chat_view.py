@@ -7,7 +7,8 @@ milliseconds: a flush renders Markdown, the next turn of the event loop writes i
 the document, and a long history fills in newest first, so the UI thread never stalls
 on a big catch-up, a theme switch or a chat of thousands of messages. Links never open
 by themselves: ``rill:`` anchors are the view's own buttons; http, https and mailto go
-to the system browser, only when clicked.
+to the system's apps when clicked, through ``link_guard`` (real target on hover, a
+question before a deceptive link).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
 from rill.core.types import Message, Role
 from rill.gui import message_html as chrome
+from rill.gui.link_guard import LinkOpener, hover_text, is_external
 from rill.gui.live_markdown import warm_up_in_background
 from rill.gui.transcript_browser import TranscriptBrowser
 from rill.gui.transcript_entries import (
@@ -36,7 +38,6 @@ from rill.gui.transcript_entries import (
 from rill.gui.transcript_navigation import Revealer
 from rill.gui.transcript_window import HistoryWindow
 
-EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 WARM_UP_DELAY_MS = 300
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
 # A finished answer longer than this is written into the pane in slices, like a
@@ -54,11 +55,14 @@ class ChatView(QWidget):
             was clicked under message ``index`` (its position in :attr:`messages`).
         version_requested(int index, int version): the ‹ › switcher under message
             ``index`` asked for its 1-based ``version``.
+        link_hovered(str target): the pointer is on a link to ``target`` ("" when it
+            left it, or the link is the view's own).
     """
 
     retry_requested = Signal()
     turn_action_requested = Signal(str, int)
     version_requested = Signal(int, int)
+    link_hovered = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,7 +80,9 @@ class ChatView(QWidget):
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._revealer = Revealer(self.browser, self._transcript)
         self._window = HistoryWindow(self._transcript, self.browser, self._revealer)
+        self.links = LinkOpener(self)
         self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
+        self.browser.highlighted.connect(self._on_browser_highlighted)
         self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self._apply_palette()
         # After start-up work, so the window shows first; see warm_up_in_background.
@@ -396,11 +402,13 @@ class ChatView(QWidget):
     # ------------------------------------------------------------ links
 
     def _on_browser_anchor_clicked(self, url: QUrl) -> None:
-        scheme = url.scheme().lower()
-        if scheme in EXTERNAL_SCHEMES:
-            QDesktopServices.openUrl(url)
-        elif scheme == "rill":
+        if is_external(url):
+            self.links.open(url, self.browser.activated_link_text(url))
+        elif url.scheme().lower() == "rill":
             self._run_action(url.path())
+
+    def _on_browser_highlighted(self, url: QUrl) -> None:
+        self.link_hovered.emit(hover_text(url))
 
     def _run_action(self, action: str) -> None:
         name, _, arg = action.partition("/")

@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
         panel.close_requested.connect(self.toggle_settings)
         self.welcome.key_submitted.connect(c.save_api_key)
         self.view.retry_requested.connect(c.retry)
+        self.view.link_hovered.connect(self.status_line.show_link)
+        self.view.links.reported.connect(self.status_line.set_state)
         launcher.task_failed.connect(self._on_launcher_task_failed)
         self.theme.theme_changed.connect(self.view.set_dark)
         self.view.set_dark(self.theme.dark)

@@ -65,6 +65,14 @@ class StatusLine(QStatusBar):
         self._on_countdown_timeout()
         self._countdown.start()
 
+    def show_link(self, target: str) -> None:
+        """While the pointer is on a link, its real target stands in for the state
+        ("" puts the state back)."""
+        if target:
+            self.showMessage(target)
+        else:
+            self.clearMessage()
+
     def show_answer(self, message: Message | None) -> None:
         """The numbers of ``message``; None clears them (a chat with no answer yet)."""
         self.stats_label.setText(format_stats(message) if message is not None else "")

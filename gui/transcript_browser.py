@@ -3,18 +3,21 @@
 Nothing in a model's output may make the app fetch anything: ``loadResource`` answers
 only for images the view itself registered, so a hostile ``<img src="http://…">`` or
 ``file:`` reference resolves to nothing. Links never open by themselves; a click is
-reported and the chat view decides.
+reported and the chat view decides, told the link's text too (:meth:`activated_link_text`);
+hovering a link shows its real target as a tooltip.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, QUrl, Signal
-from PySide6.QtGui import QImage, QPaintEvent, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QWidget
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QUrl, Signal
+from PySide6.QtGui import QHelpEvent, QImage, QMouseEvent, QPaintEvent, QTextCursor, QTextDocument
+from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 
+from rill.gui.link_guard import hover_text
 from rill.gui.message_html import SOFT_BREAK
+from rill.gui.qt_helpers import plain_tip
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.
@@ -45,6 +48,7 @@ class TranscriptBrowser(QTextBrowser):
         self._scrolling = False  # set while we move the scroll bar ourselves
         self._anchor: QTextCursor | None = None  # see keep_in_place
         self._anchor_y = 0
+        self._released_at: QPoint | None = None  # where the last click ended (viewport)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_range_changed)
         bar.valueChanged.connect(self._on_scroll_value_changed)
@@ -75,6 +79,74 @@ class TranscriptBrowser(QTextBrowser):
                 clean.setHtml(data.html().replace(SOFT_BREAK, ""))
             return clean
         return data
+
+    # ------------------------------------------------------------ links
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """Remember where a click ended: a link it activates is the one there."""
+        self._released_at = event.position().toPoint()
+        try:
+            super().mouseReleaseEvent(event)
+        finally:
+            self._released_at = None
+
+    def activated_link_text(self, url: QUrl) -> str:
+        """The text of the link to ``url`` being activated: the one under the click, or
+        the one the keyboard selected; failing both, every link's to ``url`` joined (so a
+        deceptive one among them still shows)."""
+        href = url.toString()
+        if self._released_at is not None:
+            found = self._link_text_at(self.cursorForPosition(self._released_at).position(), href)
+            if found is not None:
+                return found
+        cursor = self.textCursor()
+        if cursor.hasSelection():
+            found = self._link_text_at(cursor.selectionStart(), href)
+            if found is not None:
+                return found
+        return " ".join(self._all_link_texts(href))
+
+    def _link_text_at(self, position: int, href: str) -> str | None:
+        """The text of the run of fragments linking to ``href`` that touches ``position``."""
+        block = self.document().findBlock(position)
+        run: list[str] = []
+        hit = False
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.isAnchor() and fmt.anchorHref() == href:
+                run.append(fragment.text())
+                start = fragment.position()
+                hit = hit or start <= position <= start + fragment.length()
+            elif hit:
+                break
+            else:
+                run = []
+            it += 1
+        return "".join(run).replace(SOFT_BREAK, "") if hit else None
+
+    def _all_link_texts(self, href: str) -> list[str]:
+        texts: list[str] = []
+        block = self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fmt = it.fragment().charFormat()
+                if fmt.isAnchor() and fmt.anchorHref() == href:
+                    texts.append(it.fragment().text().replace(SOFT_BREAK, ""))
+                it += 1
+            block = block.next()
+        return texts
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """A link's tooltip is its real target (Qt shows none for a link by itself)."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            target = hover_text(QUrl(self.anchorAt(event.pos())))
+            if target:
+                QToolTip.showText(event.globalPos(), plain_tip(target), self.viewport())
+                return True
+        return super().viewportEvent(event)
 
     # ------------------------------------------------------------ following
 
