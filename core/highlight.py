@@ -19,6 +19,8 @@ from pygments.styles import get_style_by_name
 from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
+from rill.core.highlight_budget import tokens
+
 # A piece ends at a blank line followed by an unindented line once it has PIECE_MIN_LINES
 # lines (a lexer is usually back in its root state there), or hard at PIECE_MAX_LINES /
 # PIECE_MAX_CHARS. Each piece is highlighted on its own; the limits bound the cost of
@@ -183,13 +185,15 @@ def _css(style_name: str, ttype: _TokenType) -> str:
 def highlight(code: str, language: str | None, style_name: str) -> str:
     """Return `code` as escaped HTML with coloured spans (no ``<pre>`` wrapper).
 
-    Unknown languages, and any lexer output that does not reproduce the input exactly,
-    give plain escaped text: highlighting may fail, but it never changes the code shown.
+    Unknown languages, any lexer output that does not reproduce the input exactly, and a
+    lexer that fails or runs over its time budget (``highlight_budget``) give plain
+    escaped text: highlighting may fail, but it never changes the code shown.
     """
     lexer = _lexer(language) if language else None
     parts: list[tuple[str, list[str]]] = []  # neighbours with equal css merged
-    if lexer is not None:
-        for ttype, value in lexer.get_tokens(code):
+    lexed = tokens(lexer, language, code) if lexer is not None and language else None
+    if lexed is not None:
+        for ttype, value in lexed:
             css = _css(style_name, ttype) if value.strip() else (parts[-1][0] if parts else "")
             if parts and parts[-1][0] == css:
                 parts[-1][1].append(value)

@@ -20,6 +20,7 @@ from rill.core.highlight import (
     split_lines,
     theme_for,
 )
+from rill.core.highlight_budget import render_step
 from rill.core.markdown_html import (
     Seg,
     Window,
@@ -172,6 +173,10 @@ class IncrementalMarkdown:
         """
         if self._closed:
             raise RuntimeError("append() after finish()")
+        with render_step():  # its code blocks share one highlighting budget
+            return self._append(delta)
+
+    def _append(self, delta: str) -> RenderUpdate:
         if self._held_cr:
             delta = "\r" + delta
         self._held_cr = delta.endswith("\r")
@@ -198,6 +203,10 @@ class IncrementalMarkdown:
         """Close the stream: everything left is finished and there is no tail."""
         if self._closed:
             return RenderUpdate([], None, tail_changed=False)
+        with render_step():  # its code blocks share one highlighting budget
+            return self._finish()
+
+    def _finish(self) -> RenderUpdate:
         self._closed = True
         if self._held_cr:
             self._open += "\n"
