@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QHelpEvent, QImage, QMouseEvent, QPaintEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 
@@ -140,13 +140,27 @@ class TranscriptBrowser(QTextBrowser):
         return texts
 
     def viewportEvent(self, event: QEvent) -> bool:
-        """A link's tooltip is its real target (Qt shows none for a link by itself)."""
+        """A link's tooltip is its real target (Qt shows none for a link by itself);
+        leaving the view ends a link's hover (Qt reports that only for moves inside)."""
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             target = hover_text(QUrl(self.anchorAt(event.pos())))
             if target:
                 QToolTip.showText(event.globalPos(), plain_tip(target), self.viewport())
                 return True
-        return super().viewportEvent(event)
+        handled = super().viewportEvent(event)
+        if event.type() == QEvent.Type.Leave:
+            # A move nowhere near a link: Qt clears its hovered link and says so.
+            nowhere = QPointF(-1.0, -1.0)
+            move = QMouseEvent(
+                QEvent.Type.MouseMove,
+                nowhere,
+                self.viewport().mapToGlobal(nowhere),
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            super().viewportEvent(move)
+        return handled
 
     # ------------------------------------------------------------ following
 

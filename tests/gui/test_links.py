@@ -92,6 +92,13 @@ def test_hovering_a_link_shows_its_real_target(
     assert QToolTip.isVisible() and QToolTip.text() == DECEPTIVE
     qtbot.mouseMove(viewport, QPoint(2, 2))  # off the link: the state comes back
     qtbot.waitUntil(lambda: window.status_line.currentMessage() == "", timeout=2000)
+    qtbot.mouseMove(viewport, point)
+    qtbot.waitUntil(lambda: window.status_line.currentMessage() == DECEPTIVE, timeout=2000)
+    # Straight out of the chat pane (to the composer, or under a dialog): the same.
+    QApplication.sendEvent(viewport, QEvent(QEvent.Type.Leave))
+    assert window.status_line.currentMessage() == ""
+    qtbot.mouseMove(viewport, point + QPoint(1, 0))  # pointing at it again shows it again
+    qtbot.waitUntil(lambda: window.status_line.currentMessage() == DECEPTIVE, timeout=2000)
     assert opened.urls == []
 
 
