@@ -173,3 +173,21 @@ def test_mailto_keeps_address_subject_and_a_short_body() -> None:
     assert url == "mailto:aBcc%3A%20c@d"
     assert left_out == ("control characters in the address", "attachment")
     assert shown_host("a@b.example") == "b.example"
+
+
+def test_a_link_taken_with_the_keyboard_is_judged_by_its_own_text(
+    qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, opened: Opened
+) -> None:
+    window = history_window()
+    answered(qtbot, window, fake_gemini)
+    browser = window.view.browser
+    fragment = find_anchor(window.view, DECEPTIVE)
+    cursor = QTextCursor(browser.document())  # what Tab to a link and Enter select
+    cursor.setPosition(fragment.position())
+    cursor.setPosition(fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor)
+    browser.setTextCursor(cursor)
+    browser.anchorClicked.emit(QUrl(DECEPTIVE))
+    box = window.view.links.question
+    assert box is not None and "accounts.google.com" in box.text()
+    assert opened.urls == []
+    box.button(QMessageBox.StandardButton.Cancel).click()
