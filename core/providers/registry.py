@@ -111,10 +111,13 @@ def resolve(name: str, settings: Settings) -> ProviderSpec:
             (p for p in PRESETS if p.kind == kind and p.base_url == config.base_url), None
         ) or next((p for p in PRESETS if p.id == kind), None)
     base_url = config.base_url or (found.base_url if found else "")
-    # A preset's model means nothing to a server at another address (an "openai" entry
-    # pointing at Ollama must not default to gpt-4.1-mini).
+    # A preset's model means nothing to an OpenAI-compatible server at another address
+    # (an "openai" entry pointing at Ollama must not default to gpt-4.1-mini). A Gemini
+    # entry at another address (a proxy, a gateway) still speaks Gemini's API and
+    # serves its models: it keeps gemini-2.5-flash, and saving a URL never blanks it.
     same_server = found is not None and base_url.rstrip("/") == found.base_url.rstrip("/")
-    model = config.default_model or (found.default_model if found and same_server else "")
+    inherits = found is not None and (same_server or kind != "openai")
+    model = config.default_model or (found.default_model if found and inherits else "")
     return ProviderSpec(name, kind, base_url, model, found, config)
 
 
@@ -271,7 +274,12 @@ def _gemini(
     )
     proxy, _trust_env = proxy_for(url or "https://generativelanguage.googleapis.com", settings)
     return GeminiProvider(
-        key, url, read_timeout=settings.network.read_timeout, proxy=proxy, transport=transport
+        key,
+        url,
+        default_model=spec.default_model or GEMINI_DEFAULT_MODEL,
+        read_timeout=settings.network.read_timeout,
+        proxy=proxy,
+        transport=transport,
     )
 
 
@@ -360,6 +368,11 @@ async def _probe(provider: Provider, model: str) -> tuple[str, list[ModelInfo]]:
     try:
         models = await provider.list_models()
     except NotFoundError:  # a server without a models list: ask for one token instead
+        model = model or str(getattr(provider, "default_model", "") or "")
+        if not model:
+            raise ConfigurationError(
+                f"{label} lists no models; fill in a default model to test it."
+            ) from None
         async for _ in provider.stream(_probe_request(model)):
             pass
         return f"Connected to {label}; it answered a one-token request.", []
