@@ -49,7 +49,8 @@ class ChatView(QWidget):
     """The conversation: user turns, streamed answers, footers, errors and notices.
 
     Signals:
-        retry_requested(): the user clicked Retry on an error card.
+        retry_requested(): the user clicked Retry on the last answer's error card (on
+            an older one, ``turn_action_requested("regenerate", index)`` instead).
         turn_action_requested(str action, int index): "regenerate", "edit" or "delete"
             was clicked under message ``index`` (its position in :attr:`messages`).
         version_requested(int index, int version): the ‹ › switcher under message
@@ -407,7 +408,12 @@ class ChatView(QWidget):
         arg, _, extra = arg.partition("/")
         entry = self._transcript.find(int(arg)) if arg.isdigit() else None
         if name == "retry":
-            self.retry_requested.emit()
+            # The last answer is sent again; an older one (turns followed it) gets a
+            # new version, as Regenerate does: either way the click acts.
+            if entry is None or entry.index == len(self._transcript.entries) - 1:
+                self.retry_requested.emit()
+            else:
+                self.turn_action_requested.emit("regenerate", entry.index)
         elif name in TURN_ACTIONS and entry is not None:
             self.turn_action_requested.emit(name, entry.index)
         elif name == "version" and entry is not None and extra.isdigit():

@@ -168,15 +168,18 @@ def test_error_card_shows_the_message_and_retry_emits(qtbot: QtBot, view: ChatVi
     assert "Partial answ" in text  # what arrived is kept
     assert "The server had a problem" in text
     assert "The model is overloaded. Please try again later." in text
+    # What arrived can be copied; Retry on the last answer sends its question again.
+    assert f"rill:copy-message/{view._transcript.entries[1].id}" in anchors(view)
     with qtbot.waitSignal(view.retry_requested, timeout=2000):
-        click_anchor(qtbot, view, "rill:retry")
+        click_anchor(qtbot, view, f"rill:retry/{view._transcript.entries[1].id}")
 
 
 def test_blocked_answer_gets_a_blocked_card(view: ChatView) -> None:
     blocked = answer("", status=MessageStatus.BLOCKED, error="The prompt was blocked (SAFETY).")
     view.set_messages([user("hi"), blocked])
     assert "Blocked" in view.message_text(1)
-    assert "rill:retry" in anchors(view)
+    assert f"rill:retry/{view._transcript.entries[1].id}" in anchors(view)
+    assert f"rill:copy-message/{view._transcript.entries[1].id}" not in anchors(view)  # no text
 
 
 def test_stopped_answer_is_marked_and_keeps_its_text(view: ChatView) -> None:
