@@ -136,7 +136,6 @@ class ProvidersDialog(QDialog):
         self.url_edit.textChanged.connect(self._show_overrides)
         self.env_note = QLabel()
         self.env_note.setObjectName("hint")
-        self.env_note.setWordWrap(True)
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setAccessibleName("API key")
@@ -272,19 +271,18 @@ class ProvidersDialog(QDialog):
         settings = self.manager.settings
         entry = ProviderConfig(kind=kind, base_url=url)
         spec = registry.resolve(name, replace(settings, providers={name: entry}))
-        lines = []
+        overrides = []
         env_url = registry.env_base_url(spec)
         if env_url is not None:
             self.url_edit.setPlaceholderText(f"{env_url.value} (from {env_url.variable})")
-            lines.append(
-                f"Chats go to {env_url.value}, from {env_url.variable}, whatever Base URL "
-                "says; Test connection tries the Base URL above when one is filled in."
-            )
+            overrides.append(env_url.variable)
         env_key = registry.env_key(spec, spec.base_url) if kind in ("gemini", "openai") else None
         if env_key is not None:
-            lines.append(f"The API key comes from {env_key.variable}; it wins over a saved one.")
-        self.env_note.setText("\n".join(lines))
-        self.form.setRowVisible(self.env_note, bool(lines))
+            overrides.append(env_key.variable)
+        # One short line: a wrapped label in the form would be squeezed and cut.
+        note = ", ".join(overrides)
+        self.env_note.setText(f"From the environment, used instead of what is saved: {note}")
+        self.form.setRowVisible(self.env_note, bool(overrides))
 
     def _show_storage_warning(self) -> None:
         status = secrets.storage_status()
