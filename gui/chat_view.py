@@ -55,11 +55,14 @@ class ChatView(QWidget):
             was clicked under message ``index`` (its position in :attr:`messages`).
         version_requested(int index, int version): the ‹ › switcher under message
             ``index`` asked for its 1-based ``version``.
+        action_done(): one of the pane's buttons (Retry, Copy, a turn's action, a
+            version) did its work; what the user types next belongs in the input.
     """
 
     retry_requested = Signal()
     turn_action_requested = Signal(str, int)
     version_requested = Signal(int, int)
+    action_done = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -428,6 +431,8 @@ class ChatView(QWidget):
             self.save_message(entry.index)
         elif name == "toggle-thoughts" and entry is not None:
             self._toggle_thoughts(entry)
+        if name not in ("toggle-thoughts", "save-message"):  # reading on / a dialog
+            self.action_done.emit()
 
     def save_message(self, index: int) -> QFileDialog:
         """Ask where to save the whole text of message ``index`` (a message too long to

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -41,6 +42,7 @@ from rill.gui.controller import ChatController
 from rill.gui.drafts import Drafts
 from rill.gui.edit_banner import EditBanner
 from rill.gui.export_actions import ExportImport
+from rill.gui.focus import FocusReturn, keep_focus_on_click, order_tab_chain
 from rill.gui.history import History
 from rill.gui.image_drop import WindowImageDrop
 from rill.gui.provider_wiring import install_providers
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         # Providers: the panel's combo, Settings → Providers…, the offline default.
         self.providers = install_providers(self, launcher)
+        self._build_focus()
 
     # ------------------------------------------------------------ building
 
@@ -192,6 +195,23 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
         self.setMinimumSize(420, 360)
+
+    def _build_focus(self) -> None:
+        """The keyboard comes back to the input after an action (see rill.gui.focus),
+        and Tab goes input → Send → the cards above it → chat → chat list → settings,
+        then the composer's attachments and + (Shift+Tab from the input)."""
+        self.focus_return = FocusReturn(self, self.focus_input)
+        c = self.composer
+        cards = (self.action_bar, self.edit_banner, self.notice, self.welcome)
+        self.focus_return.watch(*cards, c.notice, c.long_card)
+        for card in cards:
+            keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
+        self.view.action_done.connect(self.focus_return.give_back)
+        chat = (self.view, self.conversations, self.panel)
+        order_tab_chain(
+            self,
+            [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
+        )
 
     def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
