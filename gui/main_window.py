@@ -35,6 +35,7 @@ from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, Message, Role
 from rill.gui.action_bar import ActionBar
 from rill.gui.attachment_queue import AttachmentQueue
+from rill.gui.chat_bar import ChatBar
 from rill.gui.chat_state import ProviderFactory
 from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.app_settings = app_settings
         self.theme = theme
         self._settings_wanted = app_settings.ui.settings_panel_visible
+        self._chats_wanted = True  # the wide layout's choice (View → Chat list)
         self._narrow = False
         self._narrow_settings_open = False  # narrow windows show settings instead of chat
         self._narrow_list_open = False  # … or the chat list (View → Chat list, Ctrl+F)
@@ -190,7 +192,14 @@ class MainWindow(QMainWindow):
         central.setObjectName("central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(0)
+        # Above the splitter, not in the chat column: in a narrow window the list or
+        # the settings take the column's place, and the bar is the way back.
+        self.chat_bar = ChatBar()
+        self.chat_bar.chat_list_toggle_requested.connect(self.toggle_chat_list)
+        self.chat_bar.settings_toggle_requested.connect(self.toggle_settings)
+        layout.addWidget(self.chat_bar)
+        layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
@@ -198,8 +207,9 @@ class MainWindow(QMainWindow):
 
     def _build_focus(self) -> None:
         """The keyboard comes back to the input after an action (see rill.gui.focus),
-        and Tab goes input → Send → the cards above it → chat → chat list → settings,
-        then the composer's attachments and + (Shift+Tab from the input)."""
+        and Tab goes input → Send → the cards above it → chat → the bar's toggles →
+        chat list → settings, then the composer's attachments and + (Shift+Tab from
+        the input)."""
         self.focus_return = FocusReturn(self, self.focus_input)
         c = self.composer
         cards = (self.action_bar, self.edit_banner, self.notice, self.welcome)
@@ -207,7 +217,7 @@ class MainWindow(QMainWindow):
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
         self.view.action_done.connect(self.focus_return.give_back)
-        chat = (self.view, self.conversations, self.panel)
+        chat = (self.view, self.chat_bar, self.conversations, self.panel)
         order_tab_chain(
             self,
             [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
@@ -356,10 +366,22 @@ class MainWindow(QMainWindow):
         """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
         if self._narrow:
             self._show_narrow_list(True)
-        elif not self.chats_action.isChecked():
-            self.chats_action.setChecked(True)
+        elif not self._chats_wanted:
+            self._chats_wanted = True
             self._apply_layout()
         self.conversations.focus_search()
+
+    def toggle_chat_list(self) -> None:
+        """Show or hide the chat list (narrow: in the chat's place, and back)."""
+        if self._narrow:
+            self._show_narrow_list(not self._narrow_list_open)
+        else:
+            self._chats_wanted = not self.conversations.isVisibleTo(self)
+            self._apply_layout()
+        if self._narrow and self._narrow_list_open:
+            self.conversations.list.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif not self.conversations.isVisibleTo(self) or self._narrow:
+            self.composer.focus_input()
 
     def toggle_settings(self) -> None:
         """Show or hide the settings panel; the choice is remembered (not when narrow)."""
@@ -419,17 +441,18 @@ class MainWindow(QMainWindow):
             self.panel.setVisible(settings_open)
             self.chat_column.setVisible(not (settings_open or list_open))
         else:
-            self.conversations.setVisible(self.chats_action.isChecked())
+            self.conversations.setVisible(self._chats_wanted)
             self.panel.setVisible(self._settings_wanted)
             self.chat_column.setVisible(True)
-        self.settings_action.setChecked(self.panel.isVisibleTo(self))
+        # The menu's ticks and the bar's toggles say what is shown, nothing else (a
+        # narrow window keeps the wide choice apart, for when it is wide again).
+        chats, settings = self.conversations.isVisibleTo(self), self.panel.isVisibleTo(self)
+        self.chats_action.setChecked(chats)
+        self.settings_action.setChecked(settings)
+        self.chat_bar.show_state(chats, settings)
 
     def _on_chats_action_triggered(self) -> None:
-        if self._narrow:  # the list takes the chat's place; the wide choice stays as it was
-            self.chats_action.setChecked(not self.chats_action.isChecked())
-            self._show_narrow_list(not self._narrow_list_open)
-            return
-        self._apply_layout()
+        self.toggle_chat_list()
 
     def _show_narrow_list(self, show: bool) -> None:
         self._narrow_list_open = show
