@@ -7,46 +7,20 @@ would; what has the keyboard is read from ``QApplication.focusWidget()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import MessageStatus
-from rill.gui.app import present
 from rill.gui.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.chat_view_support import anchors, click_anchor
-from tests.gui.window_factory import window_maker
 
 MakeWindow = Callable[[], MainWindow]
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot,
-    qloop: qasync.QEventLoop,
-    qapp: QApplication,
-    fake_gemini: FakeGemini,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MainWindow]:
-    """A wide window with the settings panel open, active, talking to the fake server."""
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    with window_maker(qtbot, qloop, qapp) as make:
-        made = make()
-        made.resize(1100, 720)
-        with qtbot.waitActive(made):
-            present(made)
-        if not made.panel.isVisible():
-            made.toggle_settings()
-        made.composer.focus_input()
-        qtbot.waitUntil(made.composer.edit.hasFocus, timeout=2000)
-        yield made
 
 
 def focus_name(widget: QWidget | None) -> str:
@@ -200,10 +174,13 @@ def test_tab_order_is_input_send_transcript_chats_settings(window: MainWindow) -
     chain = focus_chain(window)
     assert chain[0] is window.composer.send_button, focus_name(chain[0])
     assert chain[1] is window.view.browser, focus_name(chain[1])
+    # The bar above the chat: its chat-list and settings toggles, before each panel.
+    bar = window.chat_bar
+    assert chain[2:4] == [bar.chats_button, bar.settings_button], focus_name(chain[2])
     sidebar, panel = window.conversations, window.panel
     owners = [
         "sidebar" if sidebar.isAncestorOf(w) else "panel" if panel.isAncestorOf(w) else "other"
-        for w in chain[2:]
+        for w in chain[4:]
     ]
     first_panel = owners.index("panel")
     assert set(owners[:first_panel]) == {"sidebar"}, owners[:first_panel]
