@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
 from rill.core.types import Message, Role
 from rill.gui import message_html as chrome
+from rill.gui.code_copy import CopyConfirmation
 from rill.gui.live_markdown import warm_up_in_background
 from rill.gui.transcript_browser import TranscriptBrowser
 from rill.gui.transcript_entries import (
@@ -80,6 +81,7 @@ class ChatView(QWidget):
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._revealer = Revealer(self.browser, self._transcript)
         self._window = HistoryWindow(self._transcript, self.browser, self._revealer)
+        self._copied = CopyConfirmation(self.browser)
         self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
         self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self._apply_palette()
@@ -425,6 +427,7 @@ class ChatView(QWidget):
             code = self._transcript.codes.text(int(arg))
             if code is not None:
                 QGuiApplication.clipboard().setText(code)
+                self._copied.confirm(f"rill:{action}")
         elif name == "copy-message" and entry is not None:
             QGuiApplication.clipboard().setText(entry.text)
         elif name == "save-message" and entry is not None:
