@@ -274,4 +274,6 @@ class ProviderManager(QObject):
         finally:
             await provider.aclose()
         mark = "✓" if result.ok else "✗"
-        self.test_finished.emit(result.ok, f"{mark} {result.line} ({result.seconds:.1f} s)")
+        # The time goes inside the sentence: "…: a, b and 8 more (0.4 s)."
+        line = result.line.removesuffix(".")
+        self.test_finished.emit(result.ok, f"{mark} {line} ({result.seconds:.1f} s).")

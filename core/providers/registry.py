@@ -401,9 +401,17 @@ async def _probe(provider: Provider, model: str) -> tuple[str, list[ModelInfo]]:
         async for _ in provider.stream(_probe_request(model)):
             pass
         return f"Connected to {label}; it answered a one-token request.", []
-    names = ", ".join(m.id for m in models[:3]) + (", …" if len(models) > 3 else "")
-    listed = f"{len(models)} model(s): {names}" if models else "no models listed"
-    return f"Connected to {label}: {listed}.", models
+    return f"Connected to {label}: {model_summary(models)}.", models
+
+
+def model_summary(models: list[ModelInfo]) -> str:
+    """ "2 models: a, b", "12 models: a, b, c and 9 more", "no models listed"."""
+    if not models:
+        return "no models listed"
+    names = ", ".join(m.id for m in models[:3])
+    if len(models) > 3:
+        names += f" and {len(models) - 3} more"
+    return f"{len(models)} model{'s' if len(models) > 1 else ''}: {names}"
 
 
 async def test_connection(
