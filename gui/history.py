@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 
 from rill.core.store import Store
 from rill.core.store_types import ConversationSummary, OpenReport, SearchHit
-from rill.core.types import Role
+from rill.core.types import Message, Role
 from rill.gui.action_bar import ActionBar
 from rill.gui.chat_view import ChatView
 from rill.gui.controller import ChatController
@@ -194,9 +194,7 @@ class History(QObject):
         if refusal is not None or not 0 <= index < len(history):
             self.controller.status_changed.emit(refusal or "There is no such message.")
             return
-        later = len(history) - index - 1
-        what = "your message" if history[index].role is Role.USER else "this answer"
-        text = f"Delete {what}" + (f" and the {later} after it" if later else "") + "?"
+        text = f"Delete {_turn_and_after(history, index)}?"
         if self._has_versions(index):
             text += " Its other versions stay."
         self.bar.offer(
@@ -220,6 +218,19 @@ def _first_page(
 ) -> tuple[list[tuple[int, bool, float]], dict[int, ConversationSummary]]:
     keys = store.conversation_keys()
     return keys, store.summaries([k[0] for k in keys[:FIRST_PAGE]])
+
+
+def _turn_and_after(history: list[Message], index: int) -> str:
+    """ "your message and its answer", "this answer and the 3 messages after it"…"""
+    what = "your message" if history[index].role is Role.USER else "this answer"
+    later = history[index + 1 :]
+    if not later:
+        return what
+    if len(later) > 1:
+        return f"{what} and the {len(later)} messages after it"
+    if history[index].role is Role.USER and later[0].role is Role.MODEL:
+        return f"{what} and its answer"
+    return f"{what} and the message after it"
 
 
 def _short(title: str, limit: int = 40) -> str:
