@@ -37,6 +37,8 @@ _TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
 _TOKEN = re.compile(_TEXT_TOKEN)
 _LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_MIN},}}")
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_BREAKABLE_SPACE = re.compile(r"(?<!·) (?!·)")  # a space not beside a " · "
+SWITCHER_SIZE = "x-large"  # the ‹ › of the version switcher, in the small footer line
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +198,9 @@ def version_switcher(entry_id: int, info: TurnInfo, palette: Palette) -> str:
         return ""
 
     def arrow(symbol: str, target: int) -> str:
-        # Spaces inside the link: a one-glyph link is too small a target for a click.
-        label = f"&nbsp;{symbol}&nbsp;"
+        # Spaces inside the link and a larger glyph: in the footer's small type a
+        # one-glyph link was about 8 px tall, too small a target for a click.
+        label = f'<span style="font-size:{SWITCHER_SIZE};">&nbsp;{symbol}&nbsp;</span>'
         if not 1 <= target <= info.versions:
             return f'<span style="color:{palette.muted};">{label}</span>'
         return _link(f"rill:version/{entry_id}/{target}", label, palette.link)
@@ -232,7 +235,8 @@ def user_bubble(
     # Images by address (https://, gs://, Files API) are named, never fetched.
     uris = [p.file_uri for p in message.images if p.data is None and p.file_uri]
     if uris:
-        chips = " &nbsp; ".join(f"🖼 {ESCAPE(_short(uri))}" for uri in uris)
+        # Words, not an emoji: the usual fonts have no 🖼 and drew a missing-glyph box.
+        chips = " &nbsp; ".join(f"Image: {ESCAPE(_short(uri))}" for uri in uris)
         paragraphs.insert(0, f'<span style="color:{palette.muted};">{chips}</span>')
     if thumbs:
         paragraphs.insert(0, thumbs)
@@ -352,7 +356,8 @@ def footer(
     actions = " · ".join(turn_links(entry_id, palette.link, labels))
     switcher = version_switcher(entry_id, info, palette)
     head = "&nbsp;&nbsp;&nbsp;".join(bit for bit in (switcher, actions) if bit)
-    facts = " · ".join(ESCAPE(f) for f in footer_facts(message))
+    # A narrow pane wraps at a " · ", never inside a figure ("33 / tokens/s").
+    facts = " · ".join(_BREAKABLE_SPACE.sub("&nbsp;", ESCAPE(f)) for f in footer_facts(message))
     line = f"{head}&nbsp;&nbsp;&nbsp; {facts}" if head and facts else head or facts
     return _small(line, palette.muted, top=6, bottom=10) if line else ""
 

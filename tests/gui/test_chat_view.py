@@ -352,5 +352,5 @@ def test_an_image_by_address_is_named_not_fetched(view: ChatView) -> None:
         [Part.from_uri("gs://bucket/cat.png", "image/png"), Part.from_text("And this one?")],
     )
     view.set_messages([message])
-    assert "🖼 gs://bucket/cat.png" in view.message_text(0)
+    assert "Image: gs://bucket/cat.png" in view.message_text(0)
     assert not any(f.charFormat().isImageFormat() for f in _all_fragments(view))
