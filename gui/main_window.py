@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
         c.streaming_changed.connect(self.stop_action.setEnabled)
         c.status_changed.connect(self.status_line.set_state)
         c.retry_scheduled.connect(self.status_line.show_countdown)
+        c.answer_started.connect(self._on_controller_answer_started)
         c.answer_finished.connect(self._on_controller_answer_finished)
         c.current_chat_changed.connect(self._on_controller_current_chat_changed)
         c.settings_changed.connect(self._on_controller_settings_changed)
@@ -472,6 +473,11 @@ class MainWindow(QMainWindow):
         if chat_id == self.controller.current_chat.id:
             self.composer.clear_sent()
 
+    def _on_controller_answer_started(self, chat_id: int) -> None:
+        # The last answer's numbers are not this one's (and it may wait for a retry).
+        if chat_id == self.controller.current_chat.id:
+            self.status_line.show_answer(None)
+
     def _on_controller_answer_finished(self, chat_id: int, message: Message) -> None:
         if chat_id == self.controller.current_chat.id:
             self.status_line.show_answer(message)
@@ -484,9 +490,11 @@ class MainWindow(QMainWindow):
         # The numbers on the right belong to the chat on screen, not to whichever
         # chat answered last: its last finished answer, or nothing.
         chat = self.controller.current_chat
+        if chat.answer is not None:  # in flight: its numbers come when it ends
+            self.status_line.show_answer(None)
+            return
         answers = (m for m in reversed(chat.session.history) if m.role is Role.MODEL)
-        finished = (m for m in answers if m is not chat.answer)
-        self.status_line.show_answer(next(finished, None))
+        self.status_line.show_answer(next(answers, None))
 
     def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
         self.panel.set_settings(settings)
