@@ -70,6 +70,13 @@ class History(QObject):
         s.hit_activated.connect(self._on_sidebar_hit_activated)
         v.turn_action_requested.connect(self._on_view_turn_action_requested)
         v.version_requested.connect(self.loader.switch_version)
+        # Which chats are answering, for the list (also chats not on screen).
+        for changed in (
+            self.controller.answer_started,
+            self.controller.answer_finished,
+            p.conversation_saved,
+        ):
+            changed.connect(self._show_streaming)
 
     # ------------------------------------------------------------ start
 
@@ -106,6 +113,14 @@ class History(QObject):
     async def _read_rows(self, ids: list[int]) -> None:
         rows = await self.worker.read(lambda store: store.summaries(ids))
         self.sidebar.model.set_rows(rows)
+
+    def _show_streaming(self, *_args: object) -> None:
+        records = self.persistence.records.values()
+        self.sidebar.model.set_streaming(
+            r.conversation_id
+            for r in records
+            if r.chat.answer is not None and r.conversation_id is not None
+        )
 
     def _on_persistence_conversation_saved(self, summary: object) -> None:
         if isinstance(summary, ConversationSummary) and summary.deleted_at is None:
