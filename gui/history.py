@@ -44,8 +44,16 @@ class History(QObject):
         launcher: TaskLauncher,
         notify: Callable[[str], None],
         parent: QObject | None = None,
+        *,
+        reopen: int = 0,
+        typed: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``reopen``: the conversation to show once the store is open (the one on
+        screen when the window last closed; 0 for none), unless ``typed()`` says the
+        user has begun writing meanwhile."""
         super().__init__(parent)
+        self._reopen = reopen
+        self._typed = typed
         self.controller, self.view, self.sidebar, self.bar = controller, view, sidebar, bar
         self.launcher = launcher
         self.notify = notify
@@ -102,7 +110,17 @@ class History(QObject):
                 lambda store: store.get_message(latest).conversation_id, awaited=True
             )
             self.loader.show(cid)
+        elif self._reopen in self.sidebar.model.ids() and self._untouched():
+            self.loader.show(self._reopen)  # where the user left off, not an empty chat
         return report
+
+    def _untouched(self) -> bool:
+        """Whether the window still shows the new chat it opened with, nothing begun
+        in it: a chat the user already picked or typed into is not taken away."""
+        current = self.controller.current_chat
+        record = self.persistence.records.get(current.id)
+        stored = record is not None and record.conversation_id is not None
+        return self.controller.is_untouched(current.id) and not stored and not self._typed()
 
     # ------------------------------------------------------------ the list
 

@@ -335,6 +335,8 @@ class MainWindow(QMainWindow):
             launcher,
             self.show_notice,
             self,
+            reopen=self.app_settings.ui.open_conversation,
+            typed=lambda: bool(self.composer.text),
         )
         self.exports = ExportImport(self.history, launcher, self, self)
         self.exports.finished.connect(self.status_line.set_state)
@@ -591,6 +593,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry()
+        # The chat on screen opens again next time (see History.start).
+        shown = self.history.persistence.current.conversation_id or 0
+        if shown != self.app_settings.ui.open_conversation:
+            self._save_ui(open_conversation=shown)
         self.attachments.shutdown()
         event.accept()
         self.closed.emit()
