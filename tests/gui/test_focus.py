@@ -95,7 +95,8 @@ def test_retry_on_an_error_card_gives_the_keyboard_back(
         window.controller.send("fails")
     fake_gemini.push(stream(["Fine now."]))
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
-        click_anchor(qtbot, window.view, "rill:retry")
+        retry = next(h for h in anchors(window.view) if h.startswith("rill:retry"))
+        click_anchor(qtbot, window.view, retry)
     assert_input_has_focus(qtbot, window)
 
 
