@@ -17,6 +17,7 @@ from typing import Any
 
 from rill.core.errors import BlockedError, RillError
 from rill.core.providers.base import Provider
+from rill.core.providers.model_choice import model_for
 from rill.core.retry import OnRetry, RetryPolicy, call_with_retry, stream_with_retry
 from rill.core.types import (
     BLOCKING_FINISH_REASONS,
@@ -139,9 +140,16 @@ class ChatSession:
         self.history.append(answer)
         return answer
 
-    def _request(self, answer: Message) -> GenerateRequest:
+    async def _request(self, answer: Message) -> GenerateRequest:
+        """The request for ``answer``, naming a real model: an empty one is the
+        provider's default, resolved here (it may list the provider's models)."""
+        settings = self.settings
+        model = await model_for(self.provider, settings.model)
+        if model != settings.model:
+            settings = replace(settings, model=model)
+        answer.model = model
         contents = self.curated_history(in_flight=answer)
-        return GenerateRequest(contents=tuple(contents), settings=self.settings)
+        return GenerateRequest(contents=tuple(contents), settings=settings)
 
     def _retry_target(self) -> Message:
         """Drop a failed last answer and return the user turn to send again."""
@@ -210,13 +218,13 @@ class ChatSession:
         return self._stream_into(self._begin_answer())
 
     async def _stream_into(self, answer: Message) -> AsyncIterator[Chunk]:
-        request = self._request(answer)
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
-        stream = stream_with_retry(
-            lambda: self.provider.stream(request), self.retry_policy, self.on_retry
-        )
         try:
+            request = await self._request(answer)
+            stream = stream_with_retry(
+                lambda: self.provider.stream(request), self.retry_policy, self.on_retry
+            )
             async with aclosing(stream):
                 async for received in stream:
                     # What the caller prints or shows is exactly what the answer keeps.
@@ -292,10 +300,10 @@ class ChatSession:
         return self._generate_into(self._begin_answer())
 
     async def _generate_into(self, answer: Message) -> Message:
-        request = self._request(answer)
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
         try:
+            request = await self._request(answer)
             result = await call_with_retry(
                 lambda: self.provider.generate(request), self.retry_policy, self.on_retry
             )
