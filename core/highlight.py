@@ -9,7 +9,7 @@ last piece, never the whole block.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,7 +19,7 @@ from pygments.styles import get_style_by_name
 from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
-from rill.core.highlight_budget import tokens
+from rill.core.highlight_budget import run
 
 # A piece ends at a blank line followed by an unindented line once it has PIECE_MIN_LINES
 # lines (a lexer is usually back in its root state there), or hard at PIECE_MAX_LINES /
@@ -190,17 +190,10 @@ def highlight(code: str, language: str | None, style_name: str) -> str:
     escaped text: highlighting may fail, but it never changes the code shown.
     """
     lexer = _lexer(language) if language else None
-    parts: list[tuple[str, list[str]]] = []  # neighbours with equal css merged
-    lexed = tokens(lexer, language, code) if lexer is not None and language else None
-    if lexed is not None:
-        for ttype, value in lexed:
-            css = _css(style_name, ttype) if value.strip() else (parts[-1][0] if parts else "")
-            if parts and parts[-1][0] == css:
-                parts[-1][1].append(value)
-            else:
-                parts.append((css, [value]))
-    runs = [(css, "".join(values)) for css, values in parts]
-    if "".join(text for _, text in runs) != code:
+    runs = None
+    if lexer is not None and language:
+        runs = run(lexer, language, code, lambda tokens: _runs(tokens, style_name))
+    if runs is None or "".join(text for _, text in runs) != code:
         runs = [("", code)]
     # Qt drops one plain newline before </pre> but keeps one inside a span: keep the
     # final newline plain so a block never grows an empty last line.
@@ -208,6 +201,18 @@ def highlight(code: str, language: str | None, style_name: str) -> str:
     if code.endswith("\n"):
         runs[-1], tail = (runs[-1][0], runs[-1][1][:-1]), "\n"
     return "".join(_span(css, text) for css, text in runs if text) + tail
+
+
+def _runs(tokens: Iterable[tuple[_TokenType, str]], style_name: str) -> list[tuple[str, str]]:
+    """Tokens as (inline css, text) runs, neighbours with equal css merged."""
+    parts: list[tuple[str, list[str]]] = []
+    for ttype, value in tokens:
+        css = _css(style_name, ttype) if value.strip() else (parts[-1][0] if parts else "")
+        if parts and parts[-1][0] == css:
+            parts[-1][1].append(value)
+        else:
+            parts.append((css, [value]))
+    return [(css, "".join(values)) for css, values in parts]
 
 
 def _span(css: str, text: str) -> str:

@@ -19,16 +19,18 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
+from typing import TypeVar
 
 from pygments.lexer import Lexer
 from pygments.token import _TokenType
 
 Token = tuple[_TokenType, str]
+T = TypeVar("T")
 
 # One highlight call may use this much of the UI thread's CPU time. A piece of code is
 # at most ~1 KB (highlight.PIECE_MAX_CHARS) unless one line is longer, which Pygments
@@ -85,24 +87,28 @@ def render_step() -> Iterator[None]:
             _step.reset(token)
 
 
-def tokens(lexer: Lexer, language: str, code: str) -> list[Token] | None:
-    """``lexer``'s tokens for ``code``, or None when they would cost more than the budget.
+def run(
+    lexer: Lexer, language: str, code: str, consume: Callable[[Iterable[Token]], T]
+) -> T | None:
+    """``consume(tokens)`` for ``lexer``'s tokens of ``code``, all within the budget;
+    None when it would cost more (then show the code plain).
 
-    Never raises for the lexer's sake: a lexer that fails also gives None.
+    ``consume`` (turning tokens into HTML) runs as the tokens come, so the budget
+    covers it too. Never raises for the lexer's sake: a lexer that fails gives None.
     """
     step = _step.get()
     budget = CALL_BUDGET_S if step is None else min(CALL_BUDGET_S, step.left)
     if budget < 0.001 or _was_cut(language, code):
         return None
     started = time.thread_time()
-    result: list[Token] | None
+    result: T | None
     try:
         if _timer_available():
-            result = _with_timer(lexer, code, budget)
+            result = _with_timer(lambda: consume(lexer.get_tokens(code)), budget)
         elif _name(lexer) in PORTABLE_SLOW_LEXERS or _longest_line(code) > PORTABLE_LINE_CAP:
             return None
         else:
-            result = _with_checks(lexer, code, started + budget)
+            result = consume(_checked(lexer.get_tokens(code), started + budget))
     except OverBudget:
         result = None
     except Exception:  # a lexer bug (RecursionError on deep nesting, ...): plain text
@@ -121,29 +127,25 @@ def _was_cut(language: str, code: str) -> bool:
     return any(lang == language and code.startswith(cut) for lang, cut in list(_cut))
 
 
-def _with_checks(lexer: Lexer, code: str, deadline: float) -> list[Token] | None:
-    """Tokenize, giving up between two tokens once the thread's CPU clock passes
+def _checked(tokens: Iterable[Token], deadline: float) -> Iterator[Token]:
+    """``tokens``, raising OverBudget between two once the thread's CPU clock passes
     ``deadline`` (reading it costs well under a tenth of what a token does)."""
-    out: list[Token] = []
-    for token in lexer.get_tokens(code):
-        out.append(token)
+    for token in tokens:
+        yield token
         if time.thread_time() > deadline:
-            return None
-    return out
+            raise OverBudget
 
 
-def _with_timer(lexer: Lexer, code: str, budget: float) -> list[Token]:
-    """Tokenize under the CPU timer; raises OverBudget when it runs out."""
+def _with_timer(work: Callable[[], T], budget: float) -> T:
+    """``work()`` under the CPU timer; raises OverBudget when it runs out."""
     global _deadline
-    out: list[Token] = []
     _deadline = time.thread_time() + budget
     try:
         signal.setitimer(signal.ITIMER_PROF, budget, _REPEAT_S)
-        out.extend(lexer.get_tokens(code))
+        return work()
     finally:
         _deadline = 0.0
         signal.setitimer(signal.ITIMER_PROF, 0.0)
-    return out
 
 
 def _on_sigprof(signum: int, frame: FrameType | None) -> None:
@@ -187,7 +189,7 @@ def _longest_line(code: str) -> int:
     return max(map(len, code.split("\n")), default=0)
 
 
-_OWN_CODE = frozenset({tokens.__code__, _with_timer.__code__, _on_sigprof.__code__})
+_OWN_CODE = frozenset({run.__code__, _with_timer.__code__, _on_sigprof.__code__})
 
 
 def forget() -> None:
