@@ -55,8 +55,8 @@ _REPEAT_S = 0.002  # the timer fires again while armed, in case a lexer swallowe
 # below) ...
 PORTABLE_LINE_CAP = 400
 # ... nor is code in these lexers (their first aliases), which spend from 20 ms to
-# minutes inside one token on short input: `python -m tests.lexers.sweep --profile long
-# --modes raw --sizes 400` and tests.lexers.sweep.portable_slow (see RESULTS.md).
+# minutes inside one token on a short line or a 1 KB piece: the "inside one token" line
+# of tests/lexers/RESULTS.md (tests.lexers.sweep.portable_slow).
 PORTABLE_SLOW_LEXERS = frozenset(
     {"easytrieve", "jlcon", "maple", "smithy", "tnt", "xml+mako", "xml+myghty"}
 )
