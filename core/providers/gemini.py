@@ -24,6 +24,7 @@ from rill.core.errors import (
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
+from rill.core.providers.http_client import make_client
 from rill.core.providers.net_errors import (
     json_body,
     network_error,
@@ -37,7 +38,6 @@ _T = TypeVar("_T")
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_MODEL = "gemini-2.5-flash"
-USER_AGENT = "rill/0.1"
 
 
 def default_api_key() -> str | None:
@@ -52,13 +52,6 @@ def default_api_key() -> str | None:
 def default_base_url() -> str:
     """GOOGLE_GEMINI_BASE_URL (the SDK's variable) or Google's endpoint."""
     return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or DEFAULT_BASE_URL
-
-
-def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
-    """Connect bounded, reads bounded between bytes, and no total limit at all."""
-    return httpx.Timeout(
-        connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
-    )
 
 
 class GeminiProvider:
@@ -93,12 +86,13 @@ class GeminiProvider:
         self.read_timeout = read_timeout
         self.models_page_size = 1000  # Google's maximum; tests shrink it to prove paging
         self.connect_timeout = connect_timeout
-        self._client = httpx.AsyncClient(
-            timeout=make_timeout(read_timeout, connect_timeout),
-            headers={"user-agent": USER_AGENT},
-            proxy=proxy or None,
+        # The one factory: a loopback gateway is never reached through a proxy.
+        self._client = make_client(
+            root,
+            proxy=proxy,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
             transport=transport,
-            follow_redirects=False,
         )
 
     # ------------------------------------------------------------ plumbing

@@ -23,6 +23,7 @@ from rill.core.errors import (
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
+from rill.core.providers.http_client import make_client
 from rill.core.providers.net_errors import (
     json_body,
     network_error,
@@ -33,15 +34,7 @@ from rill.core.providers.openai_errors import error_from_http, rejects_stream_op
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
 
-USER_AGENT = "rill/0.1"
 DONE = "[DONE]"
-
-
-def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
-    """Connect bounded, reads bounded between bytes, no total limit (answers stream long)."""
-    return httpx.Timeout(
-        connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
-    )
 
 
 def estimate_tokens(request: GenerateRequest) -> int:
@@ -76,7 +69,6 @@ class OpenAICompatProvider:
         read_timeout: float = 60.0,
         connect_timeout: float = 10.0,
         proxy: str | None = None,
-        trust_env: bool = True,
         send_top_k: bool = True,
         include_usage: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -102,13 +94,13 @@ class OpenAICompatProvider:
         )
         self._api_key = api_key
         self._first_listed: str | None = None
-        self._client = httpx.AsyncClient(
-            timeout=make_timeout(read_timeout, connect_timeout),
-            headers={"user-agent": USER_AGENT},
-            proxy=proxy or None,
-            trust_env=trust_env,
+        # The one factory: a server on this machine is never reached through a proxy.
+        self._client = make_client(
+            self.base_url,
+            proxy=proxy,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
             transport=transport,
-            follow_redirects=False,
         )
 
     # ------------------------------------------------------------ plumbing

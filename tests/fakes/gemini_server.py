@@ -177,7 +177,8 @@ class FakeGemini(ServedFake):
     @property
     def base_url(self) -> str:
         """Scheme, host and port only: clients append /v1beta/... themselves."""
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     # ---- what tests inspect -------------------------------------------------------
 
