@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -24,7 +24,7 @@ from rill.core.errors import (
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
-from rill.core.providers.http_client import make_client
+from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
 from rill.core.providers.net_errors import (
     json_body,
     network_error,
@@ -179,13 +179,26 @@ class GeminiProvider:
         body = wire.encode_request(request, file_uris=self.can_upload_files)
         async with self._request("POST", url, json=body, model=model) as resp:
             require_event_stream(resp, self.host)
-            finished = False
+            finished = usage_in = False
+
+            def grace() -> float | None:
+                # Past candidate 0's finish, only a moment more: for its usage if it did
+                # not come with it, then for the body's end (a well-behaved server's is
+                # already on its way, and reading it keeps the connection for the next
+                # request). A server that keeps the connection open beyond that must not
+                # turn the complete answer into a timeout.
+                if not finished:
+                    return None
+                return END_GRACE if usage_in else FINISH_GRACE
+
+            events = iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError)
             try:
-                async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):
-                    chunk = wire.decode_event(data)
-                    if chunk.finish_reason is not None:
-                        finished = True
-                    yield chunk
+                async with aclosing(until_quiet(events, grace)) as quiet:
+                    async for data in quiet:
+                        chunk = wire.decode_event(data)
+                        finished = finished or chunk.finish_reason is not None
+                        usage_in = usage_in or (finished and chunk.usage is not None)
+                        yield chunk
             except StreamInterruptedError as exc:
                 raise StreamInterruptedError(
                     f"The connection to {self.host} broke before the answer was finished.",

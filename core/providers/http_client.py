@@ -5,15 +5,28 @@ Files API rides on Gemini's client, Test connection on the provider it tests), s
 proxy rules cannot diverge between them: a server on this machine is always reached
 directly, whatever ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` say; elsewhere the
 settings' proxy wins, and without one httpx reads those variables and ``NO_PROXY``.
+Also home to :func:`until_quiet`, which ends a stream the server keeps open after
+its final event.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 USER_AGENT = "rill/0.1"
+# After an answer's finish, how long to wait for what may still follow it (usage after
+# the finish, [DONE]) before the response is closed and the answer is complete.
+FINISH_GRACE = 1.0
+# Once the answer is whole (finish and usage in), how long to wait for the body's end:
+# a well-behaved server's is on its way, and reading it keeps the connection pooled.
+END_GRACE = 0.25
+
+_T = TypeVar("_T")
 
 
 def is_loopback(url: str) -> bool:
@@ -61,9 +74,40 @@ def make_client(
     )
 
 
+async def until_quiet(
+    items: AsyncIterator[_T], grace: Callable[[], float | None]
+) -> AsyncGenerator[_T, None]:
+    """``items`` until they end, or until ``grace()`` seconds pass without one.
+
+    ``grace()`` is asked before each item: None waits as long as the client's read
+    timeout allows (the answer is still coming); a number is for after the final
+    event, when a server that keeps the connection open must not hold the answer.
+    """
+    try:
+        while True:
+            timer = asyncio.timeout(grace())
+            try:
+                async with timer:
+                    item = await anext(items)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if timer.expired():
+                    return  # quiet after the end: the answer is complete as it is
+                raise
+            yield item
+    finally:
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 __all__ = [
+    "END_GRACE",
+    "FINISH_GRACE",
     "USER_AGENT",
     "is_loopback",
     "make_client",
     "make_timeout",
+    "until_quiet",
 ]

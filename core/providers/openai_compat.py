@@ -23,7 +23,7 @@ from rill.core.errors import (
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
-from rill.core.providers.http_client import make_client
+from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
 from rill.core.providers.net_errors import (
     json_body,
     network_error,
@@ -220,14 +220,16 @@ class OpenAICompatProvider:
                 yield self._whole(await resp.aread())
                 return
             require_event_stream(resp, self.host)
-            async for chunk in self._read_events(resp):
+            async for chunk in self._read_events(resp, include_usage):
                 yield chunk
 
-    async def _read_events(self, resp: httpx.Response) -> AsyncIterator[Chunk]:
+    async def _read_events(self, resp: httpx.Response, include_usage: bool) -> AsyncIterator[Chunk]:
         """Text chunks as they come; finish reason and usage together in a last chunk.
 
         With ``include_usage`` the usage arrives in its own event after the finish
-        reason, so the finish is held back until ``[DONE]`` to travel with it.
+        reason, so the finish is held back until ``[DONE]`` to travel with it. Past the
+        finish, each read waits only a moment (see ``http_client``): a server that
+        keeps the connection open without ``[DONE]`` does not hold a complete answer.
         """
         splitter = wire.ThinkSplitter()
         finish: str | None = None
@@ -235,18 +237,28 @@ class OpenAICompatProvider:
         version: str | None = None
         response_id: str | None = None
         done = False
+
+        def grace() -> float | None:
+            if finish is None:
+                return None
+            return FINISH_GRACE if include_usage and usage is None else END_GRACE
+
+        events = iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError)
         try:
-            async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):
-                if data.strip() == DONE:
-                    done = True
-                    break
-                chunk = wire.decode_event(data, splitter)
-                finish = chunk.finish_reason or finish
-                usage = chunk.usage or usage
-                version = chunk.model_version or version
-                response_id = chunk.response_id or response_id
-                if chunk.parts:
-                    yield Chunk(parts=chunk.parts, model_version=version, response_id=response_id)
+            async with aclosing(until_quiet(events, grace)) as quiet:
+                async for data in quiet:
+                    if data.strip() == DONE:
+                        done = True
+                        break
+                    chunk = wire.decode_event(data, splitter)
+                    finish = chunk.finish_reason or finish
+                    usage = chunk.usage or usage
+                    version = chunk.model_version or version
+                    response_id = chunk.response_id or response_id
+                    if chunk.parts:
+                        yield Chunk(
+                            parts=chunk.parts, model_version=version, response_id=response_id
+                        )
         except StreamInterruptedError as exc:
             raise StreamInterruptedError(
                 f"The connection to {self.host} broke before the answer was finished.",

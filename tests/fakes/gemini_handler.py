@@ -460,6 +460,7 @@ _BUILDERS = {
         "empty_part_finish",
         "slow",
         "hold_open",
+        "finish_then_hold",
         "abrupt_close",
         "malformed_json",
         "no_finish",

@@ -100,6 +100,7 @@ class Scenario:
     finish_style: FinishStyle = "with_last_text"
     usage: dict[str, int] | None = None  # merged over the computed final usageMetadata
     usage_on_every_chunk: bool = True  # False: older traffic, usage on the last chunk only
+    usage_after_finish: bool = False  # the final usage in an event of its own after the finish
     cached_tokens: int | None = None
     model_version: str | None = None
     response_id: str | None = None
@@ -348,6 +349,20 @@ def malformed_json(
     return Scenario(texts=_seq(texts), malformed_after=after_chunks, label="malformed_json")
 
 
+HOLD_AT_END = 1_000_000  # a hold_after past every event: hold once the answer is sent
+
+
+def finish_then_hold(texts: list[str] | tuple[str, ...] | None = None, **fields: Any) -> Scenario:
+    """The whole answer (finishReason and usage), then the connection held open with
+    nothing more: the body never ends until the client hangs up (or `release()`)."""
+    return Scenario(
+        texts=_seq(texts),
+        hold_after=HOLD_AT_END,
+        label=fields.pop("label", "finish_then_hold"),
+        **fields,
+    )
+
+
 def no_finish(texts: list[str] | tuple[str, ...] | None = None) -> Scenario:
     """A clean end of body without any finishReason: what a dropped stream looks like."""
     return Scenario(texts=_seq(texts), finish_reason=None, label="no_finish")
@@ -400,6 +415,7 @@ FAKE_MODEL_SCENARIOS: dict[str, Callable[[], Scenario]] = {
     ),
     "fake-no-finish": no_finish,
     "fake-hold": hold_open,
+    "fake-finish-hold": finish_then_hold,
     "fake-slow": slow,
     "fake-huge": huge,
     "fake-thoughts": thinking,

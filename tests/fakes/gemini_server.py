@@ -29,6 +29,7 @@ Which answer a generate/stream request gets:
    fake-error-event            "Partial ", "answer ", then a 503 UNAVAILABLE error event
    fake-no-finish              clean end of body without finishReason (dropped stream)
    fake-hold                   "Hello", then holds the connection (until release/hang-up)
+   fake-finish-hold            the whole echo (finishReason, usage), then holds the connection
    fake-slow                   20 chunks "Slow chunk N. ", 100 ms apart
    fake-huge                   300,000 characters (huge_text) in 1,000-character chunks
    fake-thoughts               thought chunks (if includeThoughts) + DEFAULT_SIGNATURE

@@ -237,6 +237,10 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
         if not scenario.usage_on_every_chunk:
             for chunk in chunks[:-1]:
                 del chunk["usageMetadata"]
+        if scenario.usage_after_finish:
+            tail = {k: v for k, v in chunks[-1].items() if k != "candidates"}
+            del chunks[-1]["usageMetadata"]
+            chunks.append(tail)
     return _apply_faults(scenario, [Event("data", c) for c in chunks])
 
 

@@ -23,6 +23,7 @@ class OAIScenario:
     finish_reason: str | None = "stop"
     model: str | None = None  # the "model" field of chunks (default: the one asked for)
     send_done: bool = True  # "data: [DONE]" at the end
+    hold_before_done: bool = False  # after the finish (and usage): hold the connection open
     role_chunk: bool = True  # OpenAI opens with delta {"role": "assistant", "content": ""}
     keepalive: bool = False  # ": keep-alive" comment lines between events (OpenRouter)
     first_delay: float = 0.0
@@ -79,6 +80,12 @@ def raw_error(status: int, body: Any, content_type: str = "application/json") ->
 def hold_open(texts: tuple[str, ...] = ("Hello",)) -> OAIScenario:
     """Some text, then the connection held open until released or hung up."""
     return OAIScenario(texts=texts, hold_after=len(texts), label="hold")
+
+
+def finish_then_hold(texts: tuple[str, ...] | None = None, **fields: Any) -> OAIScenario:
+    """The whole answer (finish_reason, then usage), and then the connection held open
+    without ``[DONE]`` until released or hung up."""
+    return OAIScenario(texts=texts, hold_before_done=True, label="finish_then_hold", **fields)
 
 
 DEFAULT_MESSAGES = {

@@ -192,6 +192,8 @@ def build_events(
             reasoning = sum(len(t.split()) for t in scenario.reasoning)
             body["usage"]["completion_tokens_details"] = {"reasoning_tokens": reasoning}
         yield "data", json.dumps(body)
+    if scenario.hold_before_done:
+        yield "hold", ""
     if scenario.send_done:
         yield "data", "[DONE]"
 

@@ -18,6 +18,7 @@ from rill.gui.controller import ChatController
 from rill.gui.tasks import TaskLauncher
 from tests.fakes.gemini_scenarios import (
     blocked,
+    finish_then_hold,
     hold_open,
     http_error,
     huge,
@@ -93,6 +94,15 @@ def test_streamed_text_reaches_the_view_exactly(qtbot: QtBot, rig: Rig) -> None:
     assert rig.view.last.final is answer
     assert [m.text for m in rig.view.calls.users] == ["Say hello"]
     assert user_texts(generate_bodies(rig.server)[-1]) == ["Say hello"]
+
+
+def test_an_answer_whose_server_holds_on_after_the_finish_completes(qtbot: QtBot, rig: Rig) -> None:
+    # The provider's read timeout is 60 s: waiting for it would turn the whole answer
+    # into a "Timed out" card; the finish (with its usage) ends it instead.
+    rig.server.push(finish_then_hold(["All ", "of it."]))
+    answer = send_and_finish(qtbot, rig, "hi", timeout=10_000)
+    assert answer.status is MessageStatus.COMPLETE and answer.error is None
+    assert rig.view.last.text == "All of it." and not rig.controller.is_streaming
 
 
 def test_chunks_are_coalesced_into_frames(qtbot: QtBot, rig: Rig) -> None:
