@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 ReasoningField = Literal["reasoning_content", "reasoning"]
+# "string": content is a string (OpenAI and most servers). "mistral": Mistral's API,
+# where content may be a list of typed items: thoughts as {"type": "thinking",
+# "thinking": [{"type": "text", ...}]}, answer text as {"type": "text", ...}.
+ContentStyle = Literal["string", "mistral"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class OAIScenario:
     texts: tuple[str, ...] | None = None  # None: the echo answer
     reasoning: tuple[str, ...] = ()  # sent first, as delta.<reasoning_field>
     reasoning_field: ReasoningField = "reasoning_content"
+    content_style: ContentStyle = "string"
     finish_reason: str | None = "stop"
     model: str | None = None  # the "model" field of chunks (default: the one asked for)
     send_done: bool = True  # "data: [DONE]" at the end
@@ -80,6 +85,21 @@ def raw_error(status: int, body: Any, content_type: str = "application/json") ->
 def hold_open(texts: tuple[str, ...] = ("Hello",)) -> OAIScenario:
     """Some text, then the connection held open until released or hung up."""
     return OAIScenario(texts=texts, hold_after=len(texts), label="hold")
+
+
+def mistral(
+    texts: tuple[str, ...] = ("3", "91"),
+    reasoning: tuple[str, ...] = ("17 times 23 ", "is 391."),
+    **fields: Any,
+) -> OAIScenario:
+    """Mistral's shape of a thinking model's answer (magistral): streamed, each thought
+    is a ``thinking`` item in a ``content`` list, the first answer piece comes as a
+    one-item list and the rest as strings; not streamed, ``message.content`` is the
+    list of a thinking item and a text item. A ``reference`` item (no text) rides in
+    the thoughts, as Mistral's schema allows."""
+    return OAIScenario(
+        texts=texts, reasoning=reasoning, content_style="mistral", label="mistral", **fields
+    )
 
 
 def finish_then_hold(texts: tuple[str, ...] | None = None, **fields: Any) -> OAIScenario:

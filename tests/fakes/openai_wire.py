@@ -139,14 +139,27 @@ def _chunk(req: dict[str, Any], scenario: OAIScenario, delta: Any, finish: str |
     return json.dumps(obj, ensure_ascii=False)
 
 
+def _thinking_item(text: str, *, reference: bool) -> dict[str, Any]:
+    """Mistral's thought: ``{"type": "thinking", "thinking": [typed items]}``."""
+    inner: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    if reference:  # an item with no text, which a client must skip without losing the rest
+        inner.append({"type": "reference", "reference_ids": [1]})
+    return {"type": "thinking", "thinking": inner}
+
+
 def build_events(
     scenario: OAIScenario, req: dict[str, Any], texts: list[str], prompt: int, usage: bool
 ) -> Iterator[tuple[str, str]]:
     """(kind, data) pairs: "data" events, "hold", and "abrupt" (half an event, then close)."""
+    mistral = scenario.content_style == "mistral"
     if scenario.role_chunk:
         yield "data", _chunk(req, scenario, {"role": "assistant", "content": ""}, None)
-    for piece in scenario.reasoning:
-        yield "data", _chunk(req, scenario, {scenario.reasoning_field: piece}, None)
+    for n, piece in enumerate(scenario.reasoning):
+        if mistral:
+            delta: Any = {"content": [_thinking_item(piece, reference=n == 0)]}
+        else:
+            delta = {scenario.reasoning_field: piece}
+        yield "data", _chunk(req, scenario, delta, None)
     for n, text in enumerate(texts):
         if scenario.error_after == n:
             yield (
@@ -167,7 +180,9 @@ def build_events(
             return
         if scenario.malformed_after == n:
             yield "data", MALFORMED
-        yield "data", _chunk(req, scenario, {"content": text}, None)
+        # Mistral: the first piece after the thoughts comes as a list, the rest as strings.
+        content: Any = [{"type": "text", "text": text}] if mistral and n == 0 else text
+        yield "data", _chunk(req, scenario, {"content": content}, None)
     if scenario.hold_after is not None and scenario.hold_after >= len(texts):
         yield "hold", ""
     if scenario.error_after is not None and scenario.error_after >= len(texts):
@@ -203,7 +218,10 @@ def completion_body(scenario: OAIScenario, req: dict[str, Any], texts: list[str]
     prompt = prompt_tokens(req)
     out = sum(len(t.split()) for t in texts)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
-    if scenario.reasoning:
+    if scenario.content_style == "mistral":
+        thinking = [_thinking_item("".join(scenario.reasoning), reference=True)]
+        message["content"] = [*thinking, {"type": "text", "text": "".join(texts)}]
+    elif scenario.reasoning:
         message[scenario.reasoning_field] = "".join(scenario.reasoning)
     return {
         "id": "chatcmpl-fake123",
