@@ -214,7 +214,11 @@ class ChatSession:
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
         stream = stream_with_retry(
-            lambda: self.provider.stream(request), self.retry_policy, self.on_retry
+            lambda: self.provider.stream(request),
+            self.retry_policy,
+            self.on_retry,
+            # Only what the user saw ends the retries: a usage-only event does not.
+            shows=lambda chunk: bool(chunk.parts),
         )
         try:
             async with aclosing(stream):

@@ -75,10 +75,14 @@ async def stream_with_retry(
     on_retry: OnRetry | None = None,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    shows: Callable[[T], bool] | None = None,
 ) -> AsyncGenerator[T, None]:
     """Yield from ``open_stream()``, re-opening it on retryable errors before output.
 
-    Cancelling the consumer during a backoff wait cancels the wait.
+    ``shows(item)`` says whether an item is output (default: every item is): one that
+    shows nothing (usage alone, say) does not end the retries, so a stream failing
+    after it is retried like the same failure without a stream. Cancelling the
+    consumer during a backoff wait cancels the wait.
     """
     attempt = 1
     while True:
@@ -86,7 +90,7 @@ async def stream_with_retry(
         stream = open_stream()
         try:
             async for item in stream:
-                started = True
+                started = started or shows is None or shows(item)
                 yield item
             return
         except RillError as error:

@@ -150,7 +150,8 @@ class GeminiProvider:
         """``streamGenerateContent?alt=sse``: chunks as they arrive.
 
         Raises :class:`StreamInterruptedError` when the body ends without a finish
-        reason: a dropped connection must never look like a complete answer. Uploaded
+        reason: a dropped connection must never look like a complete answer (and
+        :class:`ServerError`, "no answer", when it carried no candidate at all). Uploaded
         images whose URI expired are uploaded again first; one the server says is gone
         (403/404 naming the file) is uploaded again and the request sent once more.
         """
@@ -179,7 +180,7 @@ class GeminiProvider:
         body = wire.encode_request(request, file_uris=self.can_upload_files)
         async with self._request("POST", url, json=body, model=model) as resp:
             require_event_stream(resp, self.host)
-            finished = usage_in = False
+            finished = usage_in = anything = False
 
             def grace() -> float | None:
                 # Past candidate 0's finish, only a moment more: for its usage if it did
@@ -196,6 +197,7 @@ class GeminiProvider:
                 async with aclosing(until_quiet(events, grace)) as quiet:
                     async for data in quiet:
                         chunk = wire.decode_event(data)
+                        anything = anything or wire.answered(chunk)
                         finished = finished or chunk.finish_reason is not None
                         usage_in = usage_in or (finished and chunk.usage is not None)
                         yield chunk
@@ -204,6 +206,8 @@ class GeminiProvider:
                     f"The connection to {self.host} broke before the answer was finished.",
                     detail=str(exc),
                 ) from None
+            if not anything:  # the body ended cleanly without a candidate
+                raise wire.no_answer()
             if not finished:
                 raise StreamInterruptedError(
                     f"The connection to {self.host} closed before the answer was finished."
@@ -218,7 +222,9 @@ class GeminiProvider:
         url = self._model_path(model, "generateContent")
         body = wire.encode_request(request, file_uris=self.can_upload_files)
         obj = await self._get_json("POST", url, json=body, model=model)
-        chunk = wire.decode_chunk(obj)
+        chunk = wire.decode_chunk(obj)  # raises for a blocked prompt
+        if not wire.answered(chunk):
+            raise wire.no_answer()
         message = Message(role=Role.MODEL, model=model)
         message.absorb(chunk)
         return message

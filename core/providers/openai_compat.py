@@ -20,6 +20,7 @@ from rill.core.errors import (
     AuthError,
     InvalidRequestError,
     ProtocolError,
+    ServerError,
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
@@ -236,7 +237,7 @@ class OpenAICompatProvider:
         usage: Usage | None = None
         version: str | None = None
         response_id: str | None = None
-        done = False
+        done = anything = False
 
         def grace() -> float | None:
             if finish is None:
@@ -251,6 +252,7 @@ class OpenAICompatProvider:
                         done = True
                         break
                     chunk = wire.decode_event(data, splitter)
+                    anything = anything or bool(chunk.parts) or chunk.finish_reason is not None
                     finish = chunk.finish_reason or finish
                     usage = chunk.usage or usage
                     version = chunk.model_version or version
@@ -264,6 +266,8 @@ class OpenAICompatProvider:
                 f"The connection to {self.host} broke before the answer was finished.",
                 detail=str(exc),
             ) from None
+        if not anything:  # no choice carried anything: [DONE] (or the end) after nothing
+            raise self._no_answer()
         if not done and finish is None:
             raise StreamInterruptedError(
                 f"The connection to {self.host} closed before the answer was finished."
@@ -284,6 +288,8 @@ class OpenAICompatProvider:
             raise ProtocolError(f"{self.host} answered with something that is not JSON.") from None
         splitter = wire.ThinkSplitter()
         chunk = wire.decode_chunk(obj, splitter, stream=False)
+        if not chunk.parts and chunk.finish_reason is None:
+            raise self._no_answer()
         return Chunk(
             parts=(*chunk.parts, *splitter.flush()),
             usage=chunk.usage,
@@ -291,6 +297,10 @@ class OpenAICompatProvider:
             model_version=chunk.model_version,
             response_id=chunk.response_id,
         )
+
+    def _no_answer(self) -> ServerError:
+        """No choice with any content or finish, streamed or not: the server said nothing."""
+        return ServerError(f"{self.label} returned no answer (the response had no choices).")
 
     async def generate(self, request: GenerateRequest) -> Message:
         """``chat/completions`` with ``stream: false``: the whole answer at once."""

@@ -455,6 +455,7 @@ _BUILDERS = {
         "http_error",
         "rate_limited",
         "blocked",
+        "no_candidates",
         "error_event_after",
         "content_less_finish",
         "empty_part_finish",

@@ -112,6 +112,7 @@ class Scenario:
     multi_line_data: bool = False  # one event's JSON spread over several "data:" lines
     http_error: ErrorSpec | None = None  # answer with this error instead of a stream
     block_reason: str | None = None  # 200 + one promptFeedback event, no candidates
+    no_candidates: bool = False  # 200 + one event of usage alone: no candidates, no block
     error_event: ErrorSpec | None = None  # an error event after `error_after` chunks
     error_after: int = 0
     hold_after: int | None = None  # hold the connection open after this many chunks
@@ -276,6 +277,12 @@ def blocked(reason: str = "PROHIBITED_CONTENT") -> Scenario:
     return Scenario(block_reason=reason, label=f"blocked_{reason}")
 
 
+def no_candidates() -> Scenario:
+    """HTTP 200 and one event with usage but neither candidates nor a block reason (the
+    same body, merged, for generateContent): the server returned no answer."""
+    return Scenario(no_candidates=True, label="no_candidates")
+
+
 def error_event_after(
     n_chunks: int = 2,
     code: int = 503,
@@ -410,6 +417,7 @@ def fail_n_times_then_ok(
 FAKE_MODEL_SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "fake-echo": Scenario,
     "fake-blocked": blocked,
+    "fake-no-candidates": no_candidates,
     "fake-error-event": lambda: error_event_after(
         2, texts=("Partial ", "answer ", "never finished.")
     ),

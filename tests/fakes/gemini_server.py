@@ -26,6 +26,7 @@ Which answer a generate/stream request gets:
    ==========================  ====================================================
    fake-echo                   the default echo answer
    fake-blocked                200 + promptFeedback.blockReason PROHIBITED_CONTENT
+   fake-no-candidates          200 + usage alone: no candidates and no block reason
    fake-error-event            "Partial ", "answer ", then a 503 UNAVAILABLE error event
    fake-no-finish              clean end of body without finishReason (dropped stream)
    fake-hold                   "Hello", then holds the connection (until release/hang-up)

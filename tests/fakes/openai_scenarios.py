@@ -44,6 +44,7 @@ class OAIScenario:
     abrupt_after: int | None = None  # then half an event and a torn-down socket
     malformed_after: int | None = None  # then an event that is not valid JSON
     ignore_stream: bool = False  # answer one JSON completion even when stream is true
+    no_choices: bool = False  # 200 with "choices": [] (then usage and [DONE]): no answer
     label: str = "custom"
 
 
@@ -100,6 +101,11 @@ def mistral(
     return OAIScenario(
         texts=texts, reasoning=reasoning, content_style="mistral", label="mistral", **fields
     )
+
+
+def no_choices() -> OAIScenario:
+    """A 200 whose choices are empty, streamed (usage and [DONE] only) or not."""
+    return OAIScenario(no_choices=True, label="no_choices")
 
 
 def finish_then_hold(texts: tuple[str, ...] | None = None, **fields: Any) -> OAIScenario:

@@ -139,6 +139,17 @@ def _chunk(req: dict[str, Any], scenario: OAIScenario, delta: Any, finish: str |
     return json.dumps(obj, ensure_ascii=False)
 
 
+def _usage_chunk(scenario: OAIScenario, req: dict[str, Any], prompt: int, out: int) -> Any:
+    """The last chunk with ``stream_options.include_usage``: no choices, the usage."""
+    return {
+        "id": "chatcmpl-fake123",
+        "object": "chat.completion.chunk",
+        "model": scenario.model or req["model"],
+        "choices": [],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out},
+    }
+
+
 def _thinking_item(text: str, *, reference: bool) -> dict[str, Any]:
     """Mistral's thought: ``{"type": "thinking", "thinking": [typed items]}``."""
     inner: list[dict[str, Any]] = [{"type": "text", "text": text}]
@@ -152,6 +163,11 @@ def build_events(
 ) -> Iterator[tuple[str, str]]:
     """(kind, data) pairs: "data" events, "hold", and "abrupt" (half an event, then close)."""
     mistral = scenario.content_style == "mistral"
+    if scenario.no_choices:
+        if usage:
+            yield "data", json.dumps(_usage_chunk(scenario, req, prompt, 0))
+        yield "data", "[DONE]"
+        return
     if scenario.role_chunk:
         yield "data", _chunk(req, scenario, {"role": "assistant", "content": ""}, None)
     for n, piece in enumerate(scenario.reasoning):
@@ -192,17 +208,7 @@ def build_events(
         yield "data", _chunk(req, scenario, {}, scenario.finish_reason)
     if usage and scenario.finish_reason is not None:
         out = sum(len(t.split()) for t in (*texts, *scenario.reasoning))
-        body = {
-            "id": "chatcmpl-fake123",
-            "object": "chat.completion.chunk",
-            "model": scenario.model or req["model"],
-            "choices": [],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": out,
-                "total_tokens": prompt + out,
-            },
-        }
+        body = _usage_chunk(scenario, req, prompt, out)
         if scenario.reasoning:
             reasoning = sum(len(t.split()) for t in scenario.reasoning)
             body["usage"]["completion_tokens_details"] = {"reasoning_tokens": reasoning}
@@ -216,25 +222,21 @@ def build_events(
 def completion_body(scenario: OAIScenario, req: dict[str, Any], texts: list[str]) -> Any:
     """A whole ``chat.completion`` (stream false, or a server that ignores stream)."""
     prompt = prompt_tokens(req)
-    out = sum(len(t.split()) for t in texts)
+    out = 0 if scenario.no_choices else sum(len(t.split()) for t in texts)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
     if scenario.content_style == "mistral":
         thinking = [_thinking_item("".join(scenario.reasoning), reference=True)]
         message["content"] = [*thinking, {"type": "text", "text": "".join(texts)}]
     elif scenario.reasoning:
         message[scenario.reasoning_field] = "".join(scenario.reasoning)
+    choices = [
+        {"index": 0, "message": message, "logprobs": None, "finish_reason": scenario.finish_reason}
+    ]
     return {
         "id": "chatcmpl-fake123",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": scenario.model or req["model"],
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": scenario.finish_reason,
-            }
-        ],
+        "choices": [] if scenario.no_choices else choices,
         "usage": {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out},
     }

@@ -23,6 +23,7 @@ from tests.fakes.gemini_scenarios import (
     http_error,
     huge,
     huge_text,
+    no_candidates,
     rate_limited,
     stream,
 )
@@ -103,6 +104,23 @@ def test_an_answer_whose_server_holds_on_after_the_finish_completes(qtbot: QtBot
     answer = send_and_finish(qtbot, rig, "hi", timeout=10_000)
     assert answer.status is MessageStatus.COMPLETE and answer.error is None
     assert rig.view.last.text == "All of it." and not rig.controller.is_streaming
+
+
+def test_no_answer_is_the_same_card_streamed_or_not(
+    qtbot: QtBot, qloop: qasync.QEventLoop, fake_gemini: FakeGemini
+) -> None:
+    # Streamed, it used to be "The answer was cut off"; not streamed, an empty success.
+    cards = []
+    for streamed in (True, False):
+        made = make_rig(fake_gemini, stream_answers=streamed)
+        fake_gemini.push(no_candidates())
+        try:
+            answer = send_and_finish(qtbot, made, "hi")
+        finally:
+            run_until_done(qloop, made.controller.shutdown())
+        cards.append((answer.status, answer.error_kind, answer.error))
+    said = "Gemini returned no answer (no candidates and no block reason)."
+    assert cards == [(MessageStatus.FAILED, "server", said)] * 2
 
 
 def test_chunks_are_coalesced_into_frames(qtbot: QtBot, rig: Rig) -> None:
