@@ -225,7 +225,8 @@ def finish_note(reason: str) -> str:
 
 
 def format_stats(message: Message) -> str:
-    """The --stats block: one "name: value" line per figure, "-" where unknown."""
+    """The --stats block: one "name: value" line per figure, "-" where unknown (the speed
+    of an answer that came in one piece: no interval was measured)."""
     usage = message.usage
 
     def count(value: int | None) -> str:
@@ -233,12 +234,14 @@ def format_stats(message: Message) -> str:
 
     ttft = message.time_to_first_token
     speed = message.tokens_per_second
+    # An answer that came in one piece (--no-stream) has no first token of its own.
+    waited = "time to whole answer" if message.arrived_whole else "time to first token"
     lines = [
         f"prompt tokens: {count(usage.prompt_tokens if usage else None)}",
         f"output tokens: {count(usage.output_tokens if usage else None)}",
         f"thinking tokens: {count(usage.thoughts_tokens if usage else None)}",
         f"total tokens: {count(usage.total_tokens if usage else None)}",
-        f"time to first token: {'-' if ttft is None else f'{ttft:.3f} s'}",
+        f"{waited}: {'-' if ttft is None else f'{ttft:.3f} s'}",
         f"tokens per second: {'-' if speed is None else f'{speed:.1f}'}",
         f"finish reason: {message.finish_reason or '-'}",
         f"model version: {message.model_version or '-'}",

@@ -132,6 +132,25 @@ def test_the_status_numbers_belong_to_the_chat_on_screen(
     assert stats.text().startswith("41 tokens")
 
 
+def test_an_answer_not_streamed_shows_no_made_up_speed(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    window.panel.stream_check.setChecked(False)  # the panel's toggle
+    qtbot.waitUntil(lambda: not window.controller.settings.stream)
+    fake_gemini.push(stream(["All ", "at ", "once."]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:
+        window.controller.send("no stream please")
+    assert blocker.args[1].status is MessageStatus.COMPLETE
+    stats = window.status_line.stats_label.text()
+    footer = window.view.message_text(1)
+    # The body arrived whole: its first token and its finish were stamped microseconds
+    # apart, which made figures like "4,504,505 tok/s".
+    assert "whole answer in" in stats and "tok/s" not in stats, stats
+    assert "whole answer in" in footer and "tokens/s" not in footer, footer
+    assert "first token" not in stats + footer
+
+
 def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = shown(qtbot, make_window())
     window.resize(480, 640)
