@@ -17,7 +17,13 @@ from typing import Any
 
 from rill.core.errors import BlockedError, RillError
 from rill.core.providers.base import Provider
-from rill.core.retry import OnRetry, RetryPolicy, call_with_retry, stream_with_retry
+from rill.core.retry import (
+    OnRetry,
+    RetryPolicy,
+    call_with_retry,
+    env_policy,
+    stream_with_retry,
+)
 from rill.core.types import (
     BLOCKING_FINISH_REASONS,
     Chunk,
@@ -91,7 +97,8 @@ class ChatSession:
         self.provider = provider
         self.settings = settings
         self.history: list[Message] = [_cleaned(m) for m in history]
-        self.retry_policy = retry_policy or RetryPolicy()
+        # RILL_MAX_ATTEMPTS counts wherever a session is made (a bad value: the default).
+        self.retry_policy = retry_policy or env_policy()[0]
         self.on_retry = on_retry
 
     # ------------------------------------------------------------ history

@@ -20,7 +20,7 @@ from rill.core.cli import CHAT_HELP, EXIT_OK, PROG, StdoutState, finish_stdout_l
 from rill.core.errors import BlockedError, ConfigurationError, RillError
 from rill.core.providers import registry
 from rill.core.providers.base import Provider
-from rill.core.retry import RetryNotice, RetryPolicy
+from rill.core.retry import RetryNotice, RetryPolicy, env_policy
 from rill.core.settings import Settings, load_settings
 from rill.core.terminal import for_stream
 from rill.core.types import (
@@ -128,17 +128,12 @@ def generation_from_args(
 
 
 def retry_policy() -> RetryPolicy:
-    """The default policy; RILL_MAX_ATTEMPTS bounds it (scripts and CI may want 1)."""
-    raw = os.environ.get("RILL_MAX_ATTEMPTS", "").strip()
-    if not raw:
-        return RetryPolicy()
-    try:
-        attempts = int(raw)
-    except ValueError:
-        attempts = 0
-    if attempts < 1:
-        raise ConfigurationError(f"RILL_MAX_ATTEMPTS must be a whole number from 1, not {raw!r}")
-    return RetryPolicy(max_attempts=attempts)
+    """The window's policy too (``retry.env_policy``); a bad RILL_MAX_ATTEMPTS is a
+    ConfigurationError here: a script that asked for it must not run with another."""
+    policy, problem = env_policy()
+    if problem is not None:
+        raise ConfigurationError(problem)
+    return policy
 
 
 def image_limits() -> ImageLimits:

@@ -7,6 +7,7 @@ stitched onto the old one, so errors after the first chunk always surface.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -47,6 +48,26 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
+MAX_ATTEMPTS_ENV = "RILL_MAX_ATTEMPTS"
+
+
+def env_policy() -> tuple[RetryPolicy, str | None]:
+    """The policy for the CLI and the window alike, with ``RILL_MAX_ATTEMPTS`` (scripts,
+    CI and users who want fewer retries) applied: ``(policy, problem)``.
+
+    A value that is not a whole number from 1 gives the default policy and a one-line
+    ``problem`` naming it; the CLI refuses to run with it, the window says so.
+    """
+    raw = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
+    if not raw:
+        return RetryPolicy(), None
+    try:
+        attempts = int(raw)
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        return RetryPolicy(), f"{MAX_ATTEMPTS_ENV} must be a whole number from 1, not {raw!r}"
+    return RetryPolicy(max_attempts=attempts), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +151,12 @@ async def call_with_retry(
 
 
 __all__ = [
+    "MAX_ATTEMPTS_ENV",
     "NO_RETRY",
     "OnRetry",
     "RetryNotice",
     "RetryPolicy",
     "call_with_retry",
+    "env_policy",
     "stream_with_retry",
 ]

@@ -227,3 +227,10 @@ def test_a_bad_settings_file_is_a_warning_not_a_failure(fake: FakeGemini, home: 
     assert (result.returncode, result.stdout) == (0, "Echo: hi\n")
     assert "rill: warning: The settings file" in result.stderr
     assert list((home / "config").glob("settings.json.corrupt-*"))
+
+
+def test_a_bad_rill_max_attempts_is_refused(fake: FakeGemini, home: Path) -> None:
+    status, out, line = ask_fails(fake, home, "hi", RILL_MAX_ATTEMPTS="0")
+    assert (status, out) == (cli.EXIT_AUTH, "")
+    assert line == "RILL_MAX_ATTEMPTS must be a whole number from 1, not '0'"
+    assert fake.requests == []

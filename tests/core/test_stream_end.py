@@ -41,7 +41,9 @@ async def test_gemini_answer_ends_at_its_finish_while_the_server_holds_on(
     finally:
         await provider.aclose()
     answer = session.last_answer
-    assert answer is not None and answer.status is MessageStatus.COMPLETE
+    assert answer is not None
+    status = answer.status
+    assert status is MessageStatus.COMPLETE
     assert text == "Complete answer." and answer.finish_reason == "STOP"
     assert answer.usage is not None and answer.usage.output_tokens == 2
     assert spent < FAST, f"took {spent:.1f} s"
@@ -58,7 +60,9 @@ async def test_gemini_usage_after_the_finish_is_still_taken(fake_gemini: FakeGem
     finally:
         await provider.aclose()
     answer = session.last_answer
-    assert answer is not None and answer.status is MessageStatus.COMPLETE
+    assert answer is not None
+    status = answer.status
+    assert status is MessageStatus.COMPLETE
     assert text == "Late usage." and answer.usage is not None
     assert (answer.usage.output_tokens, answer.usage.total_tokens) == (2, 3)
     assert spent < FAST, f"took {spent:.1f} s"
@@ -76,7 +80,9 @@ async def test_openai_answer_ends_after_finish_and_usage_without_done() -> None:
             await provider.aclose()
         assert fake.wait_for_disconnect(2.0) is not None
     answer = session.last_answer
-    assert answer is not None and answer.status is MessageStatus.COMPLETE
+    assert answer is not None
+    status = answer.status
+    assert status is MessageStatus.COMPLETE
     assert text == "Complete answer." and answer.finish_reason == "STOP"
     assert answer.usage is not None and answer.usage.output_tokens == 2
     assert spent < FAST, f"took {spent:.1f} s"

@@ -102,7 +102,8 @@ def test_an_answer_whose_server_holds_on_after_the_finish_completes(qtbot: QtBot
     # into a "Timed out" card; the finish (with its usage) ends it instead.
     rig.server.push(finish_then_hold(["All ", "of it."]))
     answer = send_and_finish(qtbot, rig, "hi", timeout=10_000)
-    assert answer.status is MessageStatus.COMPLETE and answer.error is None
+    status, error = answer.status, answer.error
+    assert status is MessageStatus.COMPLETE and error is None
     assert rig.view.last.text == "All of it." and not rig.controller.is_streaming
 
 
