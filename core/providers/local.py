@@ -33,6 +33,7 @@ from rill.core.errors import (
 from rill.core.providers import openai_wire as wire
 from rill.core.providers.local_models import LocalModel, find_models, resolve_model
 from rill.core.providers.local_run import (
+    REPEAT_WINDOW,
     AbortSwitch,
     RunStats,
     TokenCounter,
@@ -122,6 +123,7 @@ class LocalProvider:
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
+                last_n_tokens_size=REPEAT_WINDOW,  # the repeat penalty's reach
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:

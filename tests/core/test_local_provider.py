@@ -29,6 +29,7 @@ from rill.core.providers.local import LocalProvider, RunStats
 from rill.core.providers.local_models import BUILTIN_ID, bundled_model_path
 from rill.core.providers.local_run import (
     DEFAULT_MAX_TOKENS,
+    REPEAT_WINDOW,
     TokenCounter,
     sampling_args,
     turn_markers,
@@ -307,6 +308,8 @@ async def test_an_answer_without_a_limit_is_bounded(local: LocalProvider) -> Non
                 break
     stats = local.last_run
     assert stats is not None and stats.max_tokens == DEFAULT_MAX_TOKENS
+    # The repeat penalty reaches back far enough to catch a paragraph coming round again.
+    assert local._llama.last_n_tokens_size == REPEAT_WINDOW == 256
 
 
 def test_offline_defaults_bound_the_answer_unless_the_user_set_a_limit() -> None:
