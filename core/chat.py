@@ -17,6 +17,7 @@ from typing import Any
 
 from rill.core.errors import BlockedError, RillError
 from rill.core.providers.base import Provider
+from rill.core.providers.model_choice import model_for
 from rill.core.retry import (
     OnRetry,
     RetryPolicy,
@@ -146,9 +147,16 @@ class ChatSession:
         self.history.append(answer)
         return answer
 
-    def _request(self, answer: Message) -> GenerateRequest:
+    async def _request(self, answer: Message) -> GenerateRequest:
+        """The request for ``answer``, naming a real model: an empty one is the
+        provider's default, resolved here (it may list the provider's models)."""
+        settings = self.settings
+        model = await model_for(self.provider, settings.model)
+        if model != settings.model:
+            settings = replace(settings, model=model)
+        answer.model = model
         contents = self.curated_history(in_flight=answer)
-        return GenerateRequest(contents=tuple(contents), settings=self.settings)
+        return GenerateRequest(contents=tuple(contents), settings=settings)
 
     def _retry_target(self) -> Message:
         """Drop a failed last answer and return the user turn to send again."""
@@ -217,18 +225,18 @@ class ChatSession:
         return self._stream_into(self._begin_answer())
 
     async def _stream_into(self, answer: Message) -> AsyncIterator[Chunk]:
-        request = self._request(answer)
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
-        stream = stream_with_retry(
-            lambda: self.provider.stream(request),
-            self.retry_policy,
-            self.on_retry,
-            # Only what the user saw ends the retries: a usage-only event does not.
-            shows=lambda chunk: bool(chunk.parts),
-        )
         last_piece_at: float | None = None
         try:
+            request = await self._request(answer)
+            stream = stream_with_retry(
+                lambda: self.provider.stream(request),
+                self.retry_policy,
+                self.on_retry,
+                # Only what the user saw ends the retries: a usage-only event does not.
+                shows=lambda chunk: bool(chunk.parts),
+            )
             async with aclosing(stream):
                 async for received in stream:
                     # What the caller prints or shows is exactly what the answer keeps.
@@ -301,10 +309,10 @@ class ChatSession:
         return self._generate_into(self._begin_answer())
 
     async def _generate_into(self, answer: Message) -> Message:
-        request = self._request(answer)
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
         try:
+            request = await self._request(answer)
             result = await call_with_retry(
                 lambda: self.provider.generate(request), self.retry_policy, self.on_retry
             )

@@ -125,13 +125,15 @@ def import_json(store: Store, document: Mapping[str, Any] | str | bytes) -> int:
         info = doc["conversation"]
         conversation = Conversation(
             id=0,
-            title=str(info.get("title", "")),
+            title=imported_title(str(info.get("title", ""))),
             provider=str(info.get("provider", "")),
             model=str(info.get("model", "")),
             settings=settings_from_json(info.get("settings") or {}),
             pinned=bool(info.get("pinned", False)),
             created_at=float(info.get("created_at") or time.time()),
-            updated_at=float(info.get("updated_at") or time.time()),
+            # The import is its latest activity: it lists first, with today's time, not
+            # beside its original looking like the same chat.
+            updated_at=time.time(),
             deleted_at=None,
             leaf_id=None,
         )
@@ -142,6 +144,15 @@ def import_json(store: Store, document: Mapping[str, Any] | str | bytes) -> int:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ExportFormatError(f"not a valid Rill conversation export: {error!r}") from error
+
+
+IMPORTED = " (imported)"
+
+
+def imported_title(title: str) -> str:
+    """``title`` marked as an import ("Trip (imported)"), once however often imported."""
+    title = title.strip() or "Untitled"
+    return title if title.endswith(IMPORTED) else title + IMPORTED
 
 
 def _parse(document: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:

@@ -67,6 +67,7 @@ class UIPrefs:
     stream: bool = True
     show_thoughts: bool = True
     settings_panel_visible: bool = True
+    open_conversation: int = 0  # the stored chat on screen at the last close (0: none)
 
 
 @dataclass(frozen=True)
@@ -414,6 +415,9 @@ class _Validator:
             stream=self.boolean(d, "ui", "stream", True),
             show_thoughts=self.boolean(d, "ui", "show_thoughts", True),
             settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", True),
+            open_conversation=self.number(
+                d, "ui", "open_conversation", lo=0, integer=True, default=0
+            ),
         )
 
     def network(self, d: Mapping[str, Any]) -> NetworkSettings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -20,41 +19,17 @@ from PySide6.QtWidgets import QApplication
 
 from rill.core.paths import logs_dir
 from rill.core.retry import env_policy
-from rill.core.settings import LoadResult, Settings, load_settings
+from rill.core.settings import LoadResult, load_settings
 from rill.gui import single_instance
-from rill.gui.chat_state import ProviderFactory
 from rill.gui.tasks import TaskLauncher, asyncgen_hooks
 from rill.gui.theme import ThemeManager, app_icon
 
 if TYPE_CHECKING:
-    from rill.core.providers.base import Provider
     from rill.gui.main_window import MainWindow
 
 APP_NAME = "Rill"
 WARM_UP_AFTER_S = 2.0  # the image workers start at the latest this long after the window
 log = logging.getLogger("rill")
-
-
-def make_provider_factory(settings: Settings) -> ProviderFactory:
-    """A function turning an API key into the configured Gemini provider and model.
-
-    GOOGLE_GEMINI_BASE_URL (the SDK's variable) wins over the settings file's URL,
-    so a test or a proxy can redirect one run without editing the profile.
-    """
-
-    def make(key: str) -> tuple[Provider, str]:
-        from rill.core.providers.gemini import DEFAULT_MODEL, GeminiProvider
-
-        env_url = os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip()
-        provider = GeminiProvider(
-            key,
-            env_url or settings.provider("gemini").base_url or None,
-            read_timeout=settings.network.read_timeout,
-            proxy=settings.network.proxy or None,
-        )
-        return provider, DEFAULT_MODEL
-
-    return make
 
 
 def _configure_logging() -> None:
@@ -97,7 +72,7 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
         launcher,
         theme,
         None,
-        make_provider_factory(settings),
+        None,  # the ProviderManager turns a key typed into the welcome card into a provider
         settings.generation_settings(),
         key_lookup_pending=True,
     )

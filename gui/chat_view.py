@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
 from rill.core.types import Message, Role
 from rill.gui import message_html as chrome
+from rill.gui.code_copy import CopyConfirmation
 from rill.gui.live_markdown import warm_up_in_background
 from rill.gui.transcript_browser import TranscriptBrowser
 from rill.gui.transcript_entries import (
@@ -49,16 +50,20 @@ class ChatView(QWidget):
     """The conversation: user turns, streamed answers, footers, errors and notices.
 
     Signals:
-        retry_requested(): the user clicked Retry on an error card.
+        retry_requested(): the user clicked Retry on the last answer's error card (on
+            an older one, ``turn_action_requested("regenerate", index)`` instead).
         turn_action_requested(str action, int index): "regenerate", "edit" or "delete"
             was clicked under message ``index`` (its position in :attr:`messages`).
         version_requested(int index, int version): the ‹ › switcher under message
             ``index`` asked for its 1-based ``version``.
+        action_done(): one of the pane's buttons (Retry, Copy, a turn's action, a
+            version) did its work; what the user types next belongs in the input.
     """
 
     retry_requested = Signal()
     turn_action_requested = Signal(str, int)
     version_requested = Signal(int, int)
+    action_done = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +81,7 @@ class ChatView(QWidget):
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._revealer = Revealer(self.browser, self._transcript)
         self._window = HistoryWindow(self._transcript, self.browser, self._revealer)
+        self._copied = CopyConfirmation(self.browser)
         self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
         self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self._apply_palette()
@@ -407,7 +413,12 @@ class ChatView(QWidget):
         arg, _, extra = arg.partition("/")
         entry = self._transcript.find(int(arg)) if arg.isdigit() else None
         if name == "retry":
-            self.retry_requested.emit()
+            # The last answer is sent again; an older one (turns followed it) gets a
+            # new version, as Regenerate does: either way the click acts.
+            if entry is None or entry.index == len(self._transcript.entries) - 1:
+                self.retry_requested.emit()
+            else:
+                self.turn_action_requested.emit("regenerate", entry.index)
         elif name in TURN_ACTIONS and entry is not None:
             self.turn_action_requested.emit(name, entry.index)
         elif name == "version" and entry is not None and extra.isdigit():
@@ -416,12 +427,15 @@ class ChatView(QWidget):
             code = self._transcript.codes.text(int(arg))
             if code is not None:
                 QGuiApplication.clipboard().setText(code)
+                self._copied.confirm(f"rill:{action}")
         elif name == "copy-message" and entry is not None:
             QGuiApplication.clipboard().setText(entry.text)
         elif name == "save-message" and entry is not None:
             self.save_message(entry.index)
         elif name == "toggle-thoughts" and entry is not None:
             self._toggle_thoughts(entry)
+        if name not in ("toggle-thoughts", "save-message"):  # reading on / a dialog
+            self.action_done.emit()
 
     def save_message(self, index: int) -> QFileDialog:
         """Ask where to save the whole text of message ``index`` (a message too long to

@@ -33,6 +33,7 @@ from rill.gui.attachment_preview import ImagePreview, preview_side
 from rill.gui.attachment_queue import AttachmentQueue, QueuedImage, State
 from rill.gui.attachment_strip import AttachmentStrip
 from rill.gui.drafts import Draft
+from rill.gui.focus import keep_focus_on_click
 from rill.gui.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.long_text_card import LongTextCard
 from rill.gui.uri_dialog import UriDialog
@@ -162,6 +163,9 @@ class Composer(QWidget):
         self.send_button.setDefault(False)
         self.send_button.setAutoDefault(False)
         self.send_button.clicked.connect(self._on_send_button_clicked)
+        # Tab reaches Send; a click leaves the keyboard in the input (Stop turning
+        # into a disabled Send would otherwise pass it down the chain).
+        keep_focus_on_click(self.send_button)
 
     def _build_notice(self) -> None:
         """Refusals above the input, in the window notice's look (plain text on the
@@ -176,6 +180,7 @@ class Composer(QWidget):
         close.setAccessibleName("Dismiss")
         close.setToolTip("Dismiss")
         close.clicked.connect(self._on_notice_close_clicked)
+        keep_focus_on_click(close)
         row = QHBoxLayout(self.notice)
         row.setContentsMargins(10, 4, 4, 4)
         row.addWidget(self.error_label, 1)
@@ -419,6 +424,7 @@ class Composer(QWidget):
             self.stop_requested.emit()
 
     def _on_send_button_clicked(self) -> None:
+        self.focus_input()  # pressed from the keyboard: what comes next is typed
         if self._streaming:
             self.stop_requested.emit()
         else:

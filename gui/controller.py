@@ -161,6 +161,10 @@ class ChatController(QObject, TurnActions, ProviderActions):
         """Turns an API key into a provider (None: keys cannot be added here)."""
         return self._provider_factory
 
+    @provider_factory.setter
+    def provider_factory(self, factory: ProviderFactory | None) -> None:
+        self._provider_factory = factory
+
     @property
     def launcher(self) -> TaskLauncher:
         """Runs this window's tasks (``task_failed`` reports one that crashed)."""

@@ -6,7 +6,15 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QLineEdit,
@@ -17,10 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core.store_types import ConversationSummary
-from rill.gui.conversation_model import SUMMARY_ROLE
+from rill.gui.conversation_model import STREAMING_ROLE, SUMMARY_ROLE
 
 PAD_X, PAD_Y, GAP = 10, 7, 2
 PIN_W = 12
+ANSWERING = "● Answering…"
 
 
 def when(timestamp: float, now: float | None = None) -> str:
@@ -39,8 +48,11 @@ def when(timestamp: float, now: float | None = None) -> str:
     return f"{moment.day} {moment.strftime('%b %Y')}"
 
 
-def subtitle(summary: ConversationSummary, now: float | None = None) -> str:
-    bits = [when(summary.updated_at, now)]
+def subtitle(
+    summary: ConversationSummary, now: float | None = None, *, streaming: bool = False
+) -> str:
+    """The second line: when (or "● Answering…" while an answer streams) · the model."""
+    bits = [ANSWERING if streaming else when(summary.updated_at, now)]
     if summary.model:
         bits.append(summary.model)
     return " · ".join(bits)
@@ -48,6 +60,12 @@ def subtitle(summary: ConversationSummary, now: float | None = None) -> str:
 
 class ConversationDelegate(QStyledItemDelegate):
     """Paints two-line rows and edits titles in place."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # The row being renamed: its editor sits on the title line, which is not
+        # painted under it (the two used to show through each other).
+        self._editing: QPersistentModelIndex | None = None
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -73,9 +91,13 @@ class ConversationDelegate(QStyledItemDelegate):
         rect: QRect = option.rect.adjusted(PAD_X, PAD_Y, -PAD_X, -PAD_Y)
         palette: QPalette = option.palette
         font: QFont = option.font
+        editing = self._editing is not None and self._editing == QPersistentModelIndex(index)
+        streaming = bool(index.data(STREAMING_ROLE))
         painter.save()
         try:
-            self._paint_text(painter, rect, palette, font, summary)
+            self._paint_text(
+                painter, rect, palette, font, summary, title=not editing, streaming=streaming
+            )
         finally:
             painter.restore()
 
@@ -86,6 +108,9 @@ class ConversationDelegate(QStyledItemDelegate):
         palette: QPalette,
         font: QFont,
         summary: ConversationSummary | None,
+        *,
+        title: bool = True,
+        streaming: bool = False,
     ) -> None:
         metrics = QFontMetrics(font)
         text_colour = palette.color(QPalette.ColorRole.Text)
@@ -97,14 +122,15 @@ class ConversationDelegate(QStyledItemDelegate):
                 painter, QPointF(left + 4, rect.top() + metrics.ascent() / 2 + 1), muted
             )
             left += PIN_W + 2
-        title = (summary.title or "Untitled") if summary is not None else "…"
+        name = (summary.title or "Untitled") if summary is not None else "…"
         title_rect = QRect(left, rect.top(), rect.right() - left, metrics.height())
         painter.setFont(font)
         painter.setPen(text_colour if summary is not None else muted)
-        elided = metrics.elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width())
-        painter.drawText(
-            title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided
-        )
+        elided = metrics.elidedText(name, Qt.TextElideMode.ElideRight, title_rect.width())
+        if title:
+            painter.drawText(
+                title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided
+            )
         if summary is None:
             return
         small = self._small_font(font)
@@ -113,9 +139,10 @@ class ConversationDelegate(QStyledItemDelegate):
             rect.left(), title_rect.bottom() + 1 + GAP, rect.width(), small_metrics.height()
         )
         painter.setFont(small)
-        painter.setPen(muted)
+        # Answering: in the link colour (4.5:1 on the list and on a selected row).
+        painter.setPen(palette.color(QPalette.ColorRole.Link) if streaming else muted)
         text = small_metrics.elidedText(
-            subtitle(summary), Qt.TextElideMode.ElideRight, line.width()
+            subtitle(summary, streaming=streaming), Qt.TextElideMode.ElideRight, line.width()
         )
         painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
@@ -148,7 +175,12 @@ class ConversationDelegate(QStyledItemDelegate):
         editor.setObjectName("renameEdit")
         editor.setAccessibleName("Conversation title")
         editor.setFrame(True)
+        self._editing = QPersistentModelIndex(index)
         return editor
+
+    def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        self._editing = None
+        super().destroyEditor(editor, index)
 
     def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
         if isinstance(editor, QLineEdit):
@@ -161,8 +193,9 @@ class ConversationDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
+        # Over the title line only, ending above the second line (when, model).
         rect: QRect = option.rect
-        height = editor.sizeHint().height()
-        editor.setGeometry(
-            rect.left() + 4, rect.top() + (rect.height() - height) // 2, rect.width() - 8, height
-        )
+        title_bottom = rect.top() + PAD_Y + QFontMetrics(option.font).height()
+        top = rect.top() + 1
+        height = min(editor.sizeHint().height(), title_bottom + GAP - top)
+        editor.setGeometry(rect.left() + 4, top, rect.width() - 8, height)

@@ -26,6 +26,7 @@ from rill.core.store_types import ConversationSummary
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1
+STREAMING_ROLE = Qt.ItemDataRole.UserRole + 2  # True while an answer of it streams
 PAGE = 64
 CACHE_ROWS = 2048  # summaries kept; older ones are read again when scrolled back to
 
@@ -54,6 +55,7 @@ class ConversationModel(QAbstractListModel):
         self._keys: list[Key] = []  # sorted; the id is the key's last item, negated
         self._rows: OrderedDict[int, ConversationSummary] = OrderedDict()
         self._asked: set[int] = set()
+        self._streaming: set[int] = set()
 
     # ------------------------------------------------------------ filling
 
@@ -115,6 +117,15 @@ class ConversationModel(QAbstractListModel):
         self.dataChanged.emit(index, index)
         return row
 
+    def set_streaming(self, conversation_ids: Iterable[int]) -> None:
+        """Mark these conversations as answering now (and no others)."""
+        streaming = set(conversation_ids)
+        changed, self._streaming = streaming ^ self._streaming, streaming
+        for cid in changed:
+            row = self.row_of(cid)
+            if row is not None:
+                self.dataChanged.emit(self.index(row), self.index(row))
+
     def remove(self, conversation_id: int) -> None:
         row = self.row_of(conversation_id)
         if row is None:
@@ -152,6 +163,8 @@ class ConversationModel(QAbstractListModel):
         cid = self.id_at(index.row())
         if role == ID_ROLE:
             return cid
+        if role == STREAMING_ROLE:
+            return cid in self._streaming
         summary = self._rows.get(cid)
         if summary is None:
             self._want(index.row())
@@ -161,7 +174,7 @@ class ConversationModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return title
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-            return title
+            return f"{title} (answering)" if cid in self._streaming else title
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:

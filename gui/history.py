@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 
 from rill.core.store import Store
 from rill.core.store_types import ConversationSummary, OpenReport, SearchHit
-from rill.core.types import Role
+from rill.core.types import Message, Role
 from rill.gui.action_bar import ActionBar
 from rill.gui.chat_view import ChatView
 from rill.gui.controller import ChatController
@@ -44,8 +44,16 @@ class History(QObject):
         launcher: TaskLauncher,
         notify: Callable[[str], None],
         parent: QObject | None = None,
+        *,
+        reopen: int = 0,
+        typed: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``reopen``: the conversation to show once the store is open (the one on
+        screen when the window last closed; 0 for none), unless ``typed()`` says the
+        user has begun writing meanwhile."""
         super().__init__(parent)
+        self._reopen = reopen
+        self._typed = typed
         self.controller, self.view, self.sidebar, self.bar = controller, view, sidebar, bar
         self.launcher = launcher
         self.notify = notify
@@ -70,6 +78,13 @@ class History(QObject):
         s.hit_activated.connect(self._on_sidebar_hit_activated)
         v.turn_action_requested.connect(self._on_view_turn_action_requested)
         v.version_requested.connect(self.loader.switch_version)
+        # Which chats are answering, for the list (also chats not on screen).
+        for changed in (
+            self.controller.answer_started,
+            self.controller.answer_finished,
+            p.conversation_saved,
+        ):
+            changed.connect(self._show_streaming)
 
     # ------------------------------------------------------------ start
 
@@ -95,7 +110,17 @@ class History(QObject):
                 lambda store: store.get_message(latest).conversation_id, awaited=True
             )
             self.loader.show(cid)
+        elif self._reopen in self.sidebar.model.ids() and self._untouched():
+            self.loader.show(self._reopen)  # where the user left off, not an empty chat
         return report
+
+    def _untouched(self) -> bool:
+        """Whether the window still shows the new chat it opened with, nothing begun
+        in it: a chat the user already picked or typed into is not taken away."""
+        current = self.controller.current_chat
+        record = self.persistence.records.get(current.id)
+        stored = record is not None and record.conversation_id is not None
+        return self.controller.is_untouched(current.id) and not stored and not self._typed()
 
     # ------------------------------------------------------------ the list
 
@@ -106,6 +131,14 @@ class History(QObject):
     async def _read_rows(self, ids: list[int]) -> None:
         rows = await self.worker.read(lambda store: store.summaries(ids))
         self.sidebar.model.set_rows(rows)
+
+    def _show_streaming(self, *_args: object) -> None:
+        records = self.persistence.records.values()
+        self.sidebar.model.set_streaming(
+            r.conversation_id
+            for r in records
+            if r.chat.answer is not None and r.conversation_id is not None
+        )
 
     def _on_persistence_conversation_saved(self, summary: object) -> None:
         if isinstance(summary, ConversationSummary) and summary.deleted_at is None:
@@ -194,9 +227,7 @@ class History(QObject):
         if refusal is not None or not 0 <= index < len(history):
             self.controller.status_changed.emit(refusal or "There is no such message.")
             return
-        later = len(history) - index - 1
-        what = "your message" if history[index].role is Role.USER else "this answer"
-        text = f"Delete {what}" + (f" and the {later} after it" if later else "") + "?"
+        text = f"Delete {_turn_and_after(history, index)}?"
         if self._has_versions(index):
             text += " Its other versions stay."
         self.bar.offer(
@@ -220,6 +251,19 @@ def _first_page(
 ) -> tuple[list[tuple[int, bool, float]], dict[int, ConversationSummary]]:
     keys = store.conversation_keys()
     return keys, store.summaries([k[0] for k in keys[:FIRST_PAGE]])
+
+
+def _turn_and_after(history: list[Message], index: int) -> str:
+    """ "your message and its answer", "this answer and the 3 messages after it"…"""
+    what = "your message" if history[index].role is Role.USER else "this answer"
+    later = history[index + 1 :]
+    if not later:
+        return what
+    if len(later) > 1:
+        return f"{what} and the {len(later)} messages after it"
+    if history[index].role is Role.USER and later[0].role is Role.MODEL:
+        return f"{what} and its answer"
+    return f"{what} and the message after it"
 
 
 def _short(title: str, limit: int = 40) -> str:

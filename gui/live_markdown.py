@@ -24,6 +24,7 @@ from rill.core.markdown import (
     render_all,
     theme_for,
 )
+from rill.gui.code_copy import COPY_LABEL, PAD
 from rill.gui.message_html import PREVIEW_CHARS, soft_breaks
 from rill.gui.transcript_document import TranscriptDocument
 
@@ -123,7 +124,7 @@ class BlockHtml:
             f"background-color:{theme.code_background}; color:{theme.muted}; "
             f'font-size:small;">&nbsp;{label} &nbsp;·&nbsp; '
             f'<a href="rill:copy/{code_id}" style="color:{theme.link}; '
-            f'text-decoration:none;">Copy</a></p>'
+            f'text-decoration:none;">{COPY_LABEL}</a>{PAD}</p>'  # room for "Copied ✓"
         )
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -34,6 +35,7 @@ from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, Message, Role
 from rill.gui.action_bar import ActionBar
 from rill.gui.attachment_queue import AttachmentQueue
+from rill.gui.chat_bar import ChatBar
 from rill.gui.chat_state import ProviderFactory
 from rill.gui.chat_view import ChatView
 from rill.gui.composer import Composer
@@ -41,6 +43,7 @@ from rill.gui.controller import ChatController
 from rill.gui.drafts import Drafts
 from rill.gui.edit_banner import EditBanner
 from rill.gui.export_actions import ExportImport
+from rill.gui.focus import FocusReturn, keep_focus_on_click, order_tab_chain
 from rill.gui.history import History
 from rill.gui.image_drop import WindowImageDrop
 from rill.gui.provider_wiring import install_providers
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
         self.app_settings = app_settings
         self.theme = theme
         self._settings_wanted = app_settings.ui.settings_panel_visible
+        self._chats_wanted = True  # the wide layout's choice (View → Chat list)
         self._narrow = False
         self._narrow_settings_open = False  # narrow windows show settings instead of chat
         self._narrow_list_open = False  # … or the chat list (View → Chat list, Ctrl+F)
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         # Providers: the panel's combo, Settings → Providers…, the offline default.
         self.providers = install_providers(self, launcher)
+        self._build_focus()
 
     # ------------------------------------------------------------ building
 
@@ -187,11 +192,36 @@ class MainWindow(QMainWindow):
         central.setObjectName("central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(0)
+        # Above the splitter, not in the chat column: in a narrow window the list or
+        # the settings take the column's place, and the bar is the way back.
+        self.chat_bar = ChatBar()
+        self.chat_bar.chat_list_toggle_requested.connect(self.toggle_chat_list)
+        self.chat_bar.settings_toggle_requested.connect(self.toggle_settings)
+        layout.addWidget(self.chat_bar)
+        layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
         self.setMinimumSize(420, 360)
+
+    def _build_focus(self) -> None:
+        """The keyboard comes back to the input after an action (see rill.gui.focus),
+        and Tab goes input → Send → the cards above it → chat → the bar's toggles →
+        chat list → settings, then the composer's attachments and + (Shift+Tab from
+        the input)."""
+        self.focus_return = FocusReturn(self, self.focus_input)
+        c = self.composer
+        cards = (self.action_bar, self.edit_banner, self.notice, self.welcome)
+        self.focus_return.watch(*cards, c.notice, c.long_card)
+        for card in cards:
+            keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
+        self.view.action_done.connect(self.focus_return.give_back)
+        chat = (self.view, self.chat_bar, self.conversations, self.panel)
+        order_tab_chain(
+            self,
+            [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
+        )
 
     def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
@@ -255,6 +285,7 @@ class MainWindow(QMainWindow):
         c.streaming_changed.connect(self.stop_action.setEnabled)
         c.status_changed.connect(self.status_line.set_state)
         c.retry_scheduled.connect(self.status_line.show_countdown)
+        c.answer_started.connect(self._on_controller_answer_started)
         c.answer_finished.connect(self._on_controller_answer_finished)
         c.current_chat_changed.connect(self._on_controller_current_chat_changed)
         c.settings_changed.connect(self._on_controller_settings_changed)
@@ -304,6 +335,8 @@ class MainWindow(QMainWindow):
             launcher,
             self.show_notice,
             self,
+            reopen=self.app_settings.ui.open_conversation,
+            typed=lambda: bool(self.composer.text),
         )
         self.exports = ExportImport(self.history, launcher, self, self)
         self.exports.finished.connect(self.status_line.set_state)
@@ -336,10 +369,22 @@ class MainWindow(QMainWindow):
         """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
         if self._narrow:
             self._show_narrow_list(True)
-        elif not self.chats_action.isChecked():
-            self.chats_action.setChecked(True)
+        elif not self._chats_wanted:
+            self._chats_wanted = True
             self._apply_layout()
         self.conversations.focus_search()
+
+    def toggle_chat_list(self) -> None:
+        """Show or hide the chat list (narrow: in the chat's place, and back)."""
+        if self._narrow:
+            self._show_narrow_list(not self._narrow_list_open)
+        else:
+            self._chats_wanted = not self.conversations.isVisibleTo(self)
+            self._apply_layout()
+        if self._narrow and self._narrow_list_open:
+            self.conversations.list.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif not self.conversations.isVisibleTo(self) or self._narrow:
+            self.composer.focus_input()
 
     def toggle_settings(self) -> None:
         """Show or hide the settings panel; the choice is remembered (not when narrow)."""
@@ -399,17 +444,18 @@ class MainWindow(QMainWindow):
             self.panel.setVisible(settings_open)
             self.chat_column.setVisible(not (settings_open or list_open))
         else:
-            self.conversations.setVisible(self.chats_action.isChecked())
+            self.conversations.setVisible(self._chats_wanted)
             self.panel.setVisible(self._settings_wanted)
             self.chat_column.setVisible(True)
-        self.settings_action.setChecked(self.panel.isVisibleTo(self))
+        # The menu's ticks and the bar's toggles say what is shown, nothing else (a
+        # narrow window keeps the wide choice apart, for when it is wide again).
+        chats, settings = self.conversations.isVisibleTo(self), self.panel.isVisibleTo(self)
+        self.chats_action.setChecked(chats)
+        self.settings_action.setChecked(settings)
+        self.chat_bar.show_state(chats, settings)
 
     def _on_chats_action_triggered(self) -> None:
-        if self._narrow:  # the list takes the chat's place; the wide choice stays as it was
-            self.chats_action.setChecked(not self.chats_action.isChecked())
-            self._show_narrow_list(not self._narrow_list_open)
-            return
-        self._apply_layout()
+        self.toggle_chat_list()
 
     def _show_narrow_list(self, show: bool) -> None:
         self._narrow_list_open = show
@@ -429,6 +475,11 @@ class MainWindow(QMainWindow):
         if chat_id == self.controller.current_chat.id:
             self.composer.clear_sent()
 
+    def _on_controller_answer_started(self, chat_id: int) -> None:
+        # The last answer's numbers are not this one's (and it may wait for a retry).
+        if chat_id == self.controller.current_chat.id:
+            self.status_line.show_answer(None)
+
     def _on_controller_answer_finished(self, chat_id: int, message: Message) -> None:
         if chat_id == self.controller.current_chat.id:
             self.status_line.show_answer(message)
@@ -441,9 +492,11 @@ class MainWindow(QMainWindow):
         # The numbers on the right belong to the chat on screen, not to whichever
         # chat answered last: its last finished answer, or nothing.
         chat = self.controller.current_chat
+        if chat.answer is not None:  # in flight: its numbers come when it ends
+            self.status_line.show_answer(None)
+            return
         answers = (m for m in reversed(chat.session.history) if m.role is Role.MODEL)
-        finished = (m for m in answers if m is not chat.answer)
-        self.status_line.show_answer(next(finished, None))
+        self.status_line.show_answer(next(answers, None))
 
     def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
         self.panel.set_settings(settings)
@@ -540,6 +593,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry()
+        # The chat on screen opens again next time (see History.start).
+        shown = self.history.persistence.current.conversation_id or 0
+        if shown != self.app_settings.ui.open_conversation:
+            self._save_ui(open_conversation=shown)
         self.attachments.shutdown()
         event.accept()
         self.closed.emit()

@@ -37,6 +37,8 @@ _TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
 _TOKEN = re.compile(_TEXT_TOKEN)
 _LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_MIN},}}")
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_BREAKABLE_SPACE = re.compile(r"(?<!·) (?!·)")  # a space not beside a " · "
+SWITCHER_SIZE = "x-large"  # the ‹ › of the version switcher, in the small footer line
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +198,9 @@ def version_switcher(entry_id: int, info: TurnInfo, palette: Palette) -> str:
         return ""
 
     def arrow(symbol: str, target: int) -> str:
-        # Spaces inside the link: a one-glyph link is too small a target for a click.
-        label = f"&nbsp;{symbol}&nbsp;"
+        # Spaces inside the link and a larger glyph: in the footer's small type a
+        # one-glyph link was about 8 px tall, too small a target for a click.
+        label = f'<span style="font-size:{SWITCHER_SIZE};">&nbsp;{symbol}&nbsp;</span>'
         if not 1 <= target <= info.versions:
             return f'<span style="color:{palette.muted};">{label}</span>'
         return _link(f"rill:version/{entry_id}/{target}", label, palette.link)
@@ -232,7 +235,8 @@ def user_bubble(
     # Images by address (https://, gs://, Files API) are named, never fetched.
     uris = [p.file_uri for p in message.images if p.data is None and p.file_uri]
     if uris:
-        chips = " &nbsp; ".join(f"🖼 {ESCAPE(_short(uri))}" for uri in uris)
+        # Words, not an emoji: the usual fonts have no 🖼 and drew a missing-glyph box.
+        chips = " &nbsp; ".join(f"Image: {ESCAPE(_short(uri))}" for uri in uris)
         paragraphs.insert(0, f'<span style="color:{palette.muted};">{chips}</span>')
     if thumbs:
         paragraphs.insert(0, thumbs)
@@ -339,20 +343,25 @@ def footer(
     info: TurnInfo = SINGLE,
     *,
     retry: bool = False,
+    regenerate: bool = True,
 ) -> str:
     """The line under a finished answer: the versions and the actions (Copy, Regenerate
     or, for an answer that never finished, Retry, and Delete) first, where the eye
     finds them on any width; then model, finish reason, tokens and timings, which wrap
-    to a second line in a narrow pane."""
-    labels = [("copy-message", "Copy")]
+    to a second line in a narrow pane. Only actions that can act are drawn: no Copy
+    without text; ``regenerate`` False where an error card above holds Retry."""
+    labels = [("copy-message", "Copy")] if message.text else []
     if info.actions:
-        labels += [("regenerate", "⟳ Retry" if retry else "Regenerate"), ("delete", "Delete")]
+        if regenerate:
+            labels.append(("regenerate", "⟳ Retry" if retry else "Regenerate"))
+        labels.append(("delete", "Delete"))
     actions = " · ".join(turn_links(entry_id, palette.link, labels))
     switcher = version_switcher(entry_id, info, palette)
-    head = f"{switcher}&nbsp;&nbsp;&nbsp;{actions}" if switcher else actions
-    facts = " · ".join(ESCAPE(f) for f in footer_facts(message))
-    line = f"{head}&nbsp;&nbsp;&nbsp; {facts}" if facts else head
-    return _small(line, palette.muted, top=6, bottom=10)
+    head = "&nbsp;&nbsp;&nbsp;".join(bit for bit in (switcher, actions) if bit)
+    # A narrow pane wraps at a " · ", never inside a figure ("33 / tokens/s").
+    facts = " · ".join(_BREAKABLE_SPACE.sub("&nbsp;", ESCAPE(f)) for f in footer_facts(message))
+    line = f"{head}&nbsp;&nbsp;&nbsp; {facts}" if head and facts else head or facts
+    return _small(line, palette.muted, top=6, bottom=10) if line else ""
 
 
 def stopped_marker(palette: Palette, label: str) -> str:
@@ -360,13 +369,23 @@ def stopped_marker(palette: Palette, label: str) -> str:
     return _small(f"■ {ESCAPE(label)}", palette.muted, top=6, bottom=0)
 
 
-def error_card(message: Message, palette: Palette, notice_html: str = "") -> str:
-    """A failed or blocked answer: a title, the human message, and Retry."""
+def error_card(
+    message: Message,
+    palette: Palette,
+    notice_html: str = "",
+    entry_id: int | None = None,
+    info: TurnInfo = SINGLE,
+) -> str:
+    """A failed or blocked answer: a title, the human message, and Retry
+    (``rill:retry/<entry_id>``: the last answer is sent again, an older one gets a new
+    version). A pane that cannot act on turns (``info.actions`` off) draws no Retry."""
     title = ERROR_TITLES.get(message.error_kind or "", "The answer failed")
     if message.status is MessageStatus.BLOCKED:
         title = ERROR_TITLES["blocked"]
     detail = ESCAPE(message.error or "Something went wrong.")
-    retry = _link("rill:retry", "⟳ Retry", palette.link)
+    target = "rill:retry" if entry_id is None else f"rill:retry/{entry_id}"
+    retry = _link(target, "⟳ Retry", palette.link)
+    retry_line = f'<p style="margin:0px;"><b>{retry}</b></p>' if info.actions else ""
     return (
         f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
         f'style="margin-top:10px; margin-bottom:4px; border-style:solid; '
@@ -374,5 +393,5 @@ def error_card(message: Message, palette: Palette, notice_html: str = "") -> str
         f'<tr><td><p style="margin:0px; margin-bottom:4px; color:{palette.error_title};">'
         f"<b>{ESCAPE(title)}</b></p>"
         f'<p style="margin:0px; margin-bottom:6px;">{detail}</p>'
-        f'<p style="margin:0px;"><b>{retry}</b></p>{notice_html}</td></tr></table>'
+        f"{retry_line}{notice_html}</td></tr></table>"
     )

@@ -31,7 +31,9 @@ class MissingProvider:
         raise ConfigurationError(NO_KEY_MESSAGE)
 
     async def list_models(self) -> list[ModelInfo]:
-        return []
+        # Raised, not []: a chat without a model asks for the list, and must be told
+        # what is missing (the key), not that no model exists.
+        raise ConfigurationError(NO_KEY_MESSAGE)
 
     async def count_tokens(self, request: GenerateRequest) -> int:
         raise ConfigurationError(NO_KEY_MESSAGE)

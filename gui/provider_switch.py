@@ -47,13 +47,21 @@ def provider_label(name: str, settings: Settings) -> str:
     return name
 
 
-def key_status(name: str) -> str:
-    """ "in keychain", "in file (warned)" or "none" (blocking: the keychain)."""
+IN_KEYCHAIN, IN_FILE, NO_KEY = "in keychain", "in file (warned)", "none"
+
+
+def key_status(name: str, settings: Settings) -> str:
+    """Where the key provider ``name`` uses comes from, as the app picks it: "from
+    GEMINI_API_KEY" (an environment variable wins), "in keychain", "in file (warned)"
+    or "none" (blocking: the keychain)."""
+    spec = registry.resolve(name, settings)
+    env = registry.env_key(spec, spec.base_url)
+    if env is not None:
+        return f"from {env.variable}"
     found = secrets.find_api_key(name, use_env=False)
     if found is None:
-        env = secrets.env_api_key(name)
-        return f"from {env.source}" if env is not None else "none"
-    return "in keychain" if found.source == "keychain" else "in file (warned)"
+        return NO_KEY
+    return IN_KEYCHAIN if found.source == "keychain" else IN_FILE
 
 
 class ProviderManager(QObject):
@@ -91,6 +99,12 @@ class ProviderManager(QObject):
         self._store_settings = store_settings
         self._warned = False
         self.current = ""
+        # The provider the window offers while the offline model stands in for it (the
+        # default one, without a key): a key saved for it switches the chats over.
+        self.offered = ""
+        if controller.provider_factory is None:
+            # The welcome card's key makes its provider here, as every switch does.
+            controller.provider_factory = self.provider_for_key
         controller.key_saved.connect(self._on_controller_key_saved)
         controller.status_changed.connect(self._on_controller_status_changed)
 
@@ -107,6 +121,7 @@ class ProviderManager(QObject):
         """
         settings = self.settings
         name = await asyncio.to_thread(registry.default_provider_name, settings)
+        self.offered = settings.default_provider if name != settings.default_provider else ""
         return name if await self._switch(name) else ""
 
     def switch_to(self, name: str) -> None:
@@ -124,16 +139,26 @@ class ProviderManager(QObject):
             return False
         model = registry.default_model(name, settings)
         self.current = name  # before the switch: its signals ask which provider this is
+        if name == self.offered:
+            self.offered = ""
         self._controller.switch_provider(provider, model)
         if remember and settings.default_provider != name and name in settings.providers:
             self._store_settings(replace(settings, default_provider=name))
         self.current_changed.emit(name)
         return True
 
+    def provider_for_key(self, key: str) -> tuple[Provider, str]:
+        """The Gemini provider for the welcome card's ``key`` and its model, built as
+        every provider is (blocking: run it off the UI thread)."""
+        settings = self.settings
+        provider = registry.build_provider("gemini", settings, api_key=key)
+        return provider, registry.default_model("gemini", settings)
+
     def _on_controller_key_saved(self, _note: str) -> None:
         # The welcome card's key: the chats now talk to Gemini.
         settings = self.settings
         self.current = "gemini"
+        self.offered = ""
         if "gemini" in settings.providers and settings.default_provider != "gemini":
             self._store_settings(replace(settings, default_provider="gemini"))
         self.current_changed.emit("gemini")
@@ -152,7 +177,8 @@ class ProviderManager(QObject):
         self._launcher.run("key-statuses", self._key_statuses(names))
 
     async def _key_statuses(self, names: list[str]) -> None:
-        statuses = await asyncio.to_thread(lambda: {n: key_status(n) for n in names})
+        settings = self.settings
+        statuses = await asyncio.to_thread(lambda: {n: key_status(n, settings) for n in names})
         self.key_statuses_ready.emit(statuses)
 
     def save_entry(self, old_name: str, name: str, config: ProviderConfig, key: str) -> None:
@@ -180,8 +206,10 @@ class ProviderManager(QObject):
             if status.warning:
                 self._warn(status.warning)
         await self._key_statuses(provider_names(self.settings))
-        if name == self.current:
-            await self._switch(name)  # the new address or key applies at once
+        if name == self.current or (key and name == self.offered):
+            # The new address or key applies at once; a key for the provider the
+            # offline model stood in for brings the chats over to it.
+            await self._switch(name)
 
     def remove_entry(self, name: str) -> None:
         """Forget entry ``name`` and its stored key. The last entry cannot go."""
@@ -229,8 +257,14 @@ class ProviderManager(QObject):
 
     async def _test(self, name: str, settings: Settings, key: str, model: str) -> None:
         try:
+            # The form's own address, even where an environment variable overrides the
+            # saved one at run time: Test tries exactly what the form holds.
             provider = await asyncio.to_thread(
-                registry.build_provider, name, settings, api_key=key or None
+                registry.build_provider,
+                name,
+                settings,
+                base_url=settings.providers[name].base_url or None,
+                api_key=key or None,
             )
         except ConfigurationError as error:
             self.test_finished.emit(False, f"✗ {error}")
@@ -240,4 +274,6 @@ class ProviderManager(QObject):
         finally:
             await provider.aclose()
         mark = "✓" if result.ok else "✗"
-        self.test_finished.emit(result.ok, f"{mark} {result.line} ({result.seconds:.1f} s)")
+        # The time goes inside the sentence: "…: a, b and 8 more (0.4 s)."
+        line = result.line.removesuffix(".")
+        self.test_finished.emit(result.ok, f"{mark} {line} ({result.seconds:.1f} s).")

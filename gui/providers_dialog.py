@@ -7,6 +7,8 @@ keys (keychain or the warned file) and runs the connection test off the UI threa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +32,7 @@ from rill.core import secrets
 from rill.core.providers import registry
 from rill.core.settings import ProviderConfig, Settings
 from rill.gui.model_files import ModelFilesEditor
-from rill.gui.provider_switch import LOCAL, ProviderManager, provider_names
+from rill.gui.provider_switch import IN_FILE, LOCAL, NO_KEY, ProviderManager, provider_names
 from rill.gui.qt_helpers import signals_blocked
 
 KIND_LABELS = {
@@ -41,6 +43,18 @@ KIND_LABELS = {
 }
 COLUMNS = ("Name", "Kind", "Base URL", "Default model", "Key")
 OPENAI_PRESETS = [p for p in registry.PRESETS if p.kind == "openai"]
+
+
+def key_placeholder(status: str) -> str:
+    """The key field's hint for a key status (:func:`provider_switch.key_status`): the
+    table's words, so the two never disagree on where the key is."""
+    if status == NO_KEY:
+        return "Not stored"
+    if status == "…":
+        return "Looking for a stored key…"
+    if status.startswith("from "):
+        return f"From {status[5:]}, which wins over a key saved here"
+    return f"{status[:1].upper()}{status[1:]}: type a key to replace it"
 
 
 class ProvidersDialog(QDialog):
@@ -119,6 +133,9 @@ class ProvidersDialog(QDialog):
             self.preset_combo.addItem(f"{found.label} — {found.base_url}", found.id)
         self.preset_combo.activated.connect(self._on_preset_activated)
         self.url_edit = QLineEdit()
+        self.url_edit.textChanged.connect(self._show_overrides)
+        self.env_note = QLabel()
+        self.env_note.setObjectName("hint")
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setAccessibleName("API key")
@@ -157,6 +174,8 @@ class ProvidersDialog(QDialog):
             ("Model files", self.model_files),
         ):
             self.form.addRow(label, field)
+        self.form.insertRow(5, self.env_note)  # under the key: where address and key come from
+        self.form.setRowVisible(self.env_note, False)
         self.form.addRow(buttons)
         self.form.addRow(self.outcome)
         box = QGroupBox("Provider")
@@ -199,6 +218,9 @@ class ProvidersDialog(QDialog):
         for row, name in enumerate(names):
             spec = registry.resolve(name, settings)
             url = spec.base_url or ("(on this computer)" if spec.kind == LOCAL else "(default)")
+            env_url = registry.env_base_url(spec)
+            if env_url is not None:  # the address the app really uses, and why
+                url = f"{env_url.value} (from {env_url.variable})"
             key = self._statuses.get(name, "…") if spec.kind in ("gemini", "openai") else "—"
             cells = (name, KIND_LABELS.get(spec.kind, spec.kind), url, spec.default_model, key)
             for column, text in enumerate(cells):
@@ -231,20 +253,50 @@ class ProvidersDialog(QDialog):
         self.location_edit.setText(config.location if config else "")
         self.model_files.set_paths(config.model_paths if config else ())
         self.key_edit.clear()
-        status = self._statuses.get(name, "none")
-        self.key_edit.setPlaceholderText(
-            "Stored: type to replace" if status not in ("none", "…") else "Not stored"
-        )
         self.preset_combo.setCurrentIndex(0)
         self.outcome.clear()
         removable = name in settings.providers and len(settings.providers) > 1
         self.remove_button.setEnabled(removable)
         self._on_kind_changed()
 
+    def _show_overrides(self, *_args: object) -> None:
+        """The key field and the note under the form say where the entry's key and
+        address come from at run time, in the table's words (an environment variable
+        wins over what is saved)."""
+        name = self.name_edit.text().strip()
+        status = self._statuses.get(name, NO_KEY if self._statuses else "…")
+        self.key_edit.setPlaceholderText(key_placeholder(status))
+        kind = str(self.kind_combo.currentData())
+        url = self.url_edit.text().strip()
+        settings = self.manager.settings
+        entry = ProviderConfig(kind=kind, base_url=url)
+        spec = registry.resolve(name, replace(settings, providers={name: entry}))
+        overrides = []
+        env_url = registry.env_base_url(spec)
+        if env_url is not None:
+            self.url_edit.setPlaceholderText(f"{env_url.value} (from {env_url.variable})")
+            overrides.append(env_url.variable)
+        env_key = registry.env_key(spec, spec.base_url) if kind in ("gemini", "openai") else None
+        if env_key is not None:
+            overrides.append(env_key.variable)
+        # One short line: a wrapped label in the form would be squeezed and cut.
+        note = ", ".join(overrides)
+        self.env_note.setText(f"From the environment, used instead of what is saved: {note}")
+        self.form.setRowVisible(self.env_note, bool(overrides))
+
     def _show_storage_warning(self) -> None:
-        warning = secrets.storage_status().warning
-        self.warning.setText(f"⚠ {warning}" if warning else "")
-        self.warning.setVisible(bool(warning))
+        status = secrets.storage_status()
+        if status.uses_keychain:
+            self.warning.hide()
+            return
+        # Only a key really in the file is said to be there (not one from GEMINI_API_KEY).
+        where = (
+            f"saved keys are in {status.file_path}"
+            if IN_FILE in self._statuses.values()
+            else f"a key saved here goes to {status.file_path}"
+        )
+        self.warning.setText(f"⚠ No system keychain found: {where}, readable only by you.")
+        self.warning.show()
 
     # ------------------------------------------------------------ form → config
 
@@ -301,6 +353,7 @@ class ProvidersDialog(QDialog):
             "local": registry.LOCAL_DEFAULT_MODEL,
         }
         self.model_edit.setPlaceholderText(models.get(str(kind), registry.GEMINI_DEFAULT_MODEL))
+        self._show_overrides()
 
     def _on_model_files_problem(self, line: str) -> None:
         self._show_outcome(line, ok=False)
@@ -358,6 +411,7 @@ class ProvidersDialog(QDialog):
         self._fill_table(self.manager.settings)
         with signals_blocked(self.table):  # keep what is typed in the form
             self._select(editing)
+        self._show_overrides()  # the form says what the table says
         self._show_storage_warning()
 
     def _on_manager_test_finished(self, ok: bool, line: str) -> None:

@@ -9,10 +9,18 @@ TEMPERATURE_MAX = 2.0
 MAX_STOP_SEQUENCES = 5  # Gemini's limit
 DEFAULT_LABEL = "Default"
 THINKING_MODES = ("Default", "Off", "Auto", "Budget")
+# Short labels: the form's label column is as wide as its widest label, and "Dangerous
+# content" squeezed every field of the panel (the full names are the tooltips).
 SAFETY_NAMES = {
     "HARM_CATEGORY_HARASSMENT": "Harassment",
     "HARM_CATEGORY_HATE_SPEECH": "Hate speech",
-    "HARM_CATEGORY_SEXUALLY_EXPLICIT": "Sexually explicit",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT": "Sexual",
+    "HARM_CATEGORY_DANGEROUS_CONTENT": "Dangerous",
+}
+SAFETY_FULL_NAMES = {
+    "HARM_CATEGORY_HARASSMENT": "Harassment",
+    "HARM_CATEGORY_HATE_SPEECH": "Hate speech",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT": "Sexually explicit content",
     "HARM_CATEGORY_DANGEROUS_CONTENT": "Dangerous content",
 }
 THRESHOLD_NAMES = {

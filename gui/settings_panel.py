@@ -42,6 +42,7 @@ from rill.gui.provider_picker import ProviderPicker
 from rill.gui.qt_helpers import signals_blocked
 from rill.gui.settings_fields import (
     DEFAULT_LABEL,
+    SAFETY_FULL_NAMES,
     SAFETY_NAMES,
     TEMPERATURE_MAX,
     TEMPERATURE_STEP,
@@ -157,7 +158,18 @@ class SettingsPanel(QWidget):
             combo.addItem(DEFAULT_LABEL, None)
             for threshold in SAFETY_THRESHOLDS:
                 combo.addItem(THRESHOLD_NAMES.get(threshold, threshold), threshold)
+            full = SAFETY_FULL_NAMES.get(category, category)
+            combo.setAccessibleName(full)
+            combo.setToolTip(f"What to block as {full.lower()}")
             self.safety_combos[category] = combo
+        for combo in (self.thinking_combo, *self.safety_combos.values()):
+            # Sized by its longest choice ("Block medium and above"), a combo pushed
+            # its label onto a line of its own at the panel's usual width; it still
+            # takes the whole field, and its list shows every choice.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.stream_check = QCheckBox("Stream answers as they are written")
         self.default_button = QPushButton("Use as default")
         self.default_button.setToolTip("New chats start with these settings")

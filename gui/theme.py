@@ -16,7 +16,10 @@ from PySide6.QtWidgets import QApplication
 
 MODES = ("system", "light", "dark")
 
-# Palette tokens. Text/background pairs keep WCAG AA contrast (≥ 4.5:1).
+# Palette tokens. Text/background pairs keep WCAG AA contrast (≥ 4.5:1). A control's
+# edge (``control_border``: inputs, buttons, check boxes, combo and spin boxes) keeps
+# ≥ 3:1 against every background in CONTROL_BACKGROUNDS; ``border`` is for lines that
+# only separate (panels, cards, the status line) and may be quieter.
 LIGHT: dict[str, str] = {
     "window": "#f6f7f9",
     "view": "#ffffff",  # the chat pane (rill.gui.message_html.LIGHT.base)
@@ -27,6 +30,7 @@ LIGHT: dict[str, str] = {
     "text": "#1d2127",
     "muted": "#5a6270",
     "border": "#d5d9e0",
+    "control_border": "#7d8490",
     "hover": "#e3e7ed",
     "selected": "#d8e4fb",
     "accent": "#2459d6",
@@ -47,6 +51,7 @@ DARK: dict[str, str] = {
     "text": "#e7e9ec",
     "muted": "#a0a7b2",
     "border": "#3a3f47",
+    "control_border": "#7a818d",
     "hover": "#30343b",
     "selected": "#2c3d5e",
     "accent": "#3b6fe0",
@@ -58,11 +63,26 @@ DARK: dict[str, str] = {
     "link": "#8ab0ff",
 }
 
+# What a control is drawn on or filled with (a hovered button is filled with "hover").
+CONTROL_BACKGROUNDS = ("window", "sidebar", "surface", "input", "hover")
+
 _TOKEN = re.compile(r"@([a-z_]+)")
 
 
 def tokens(dark: bool) -> dict[str, str]:
     return DARK if dark else LIGHT
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours: 1.0 (none) to 21.0."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
 def resource_path(name: str) -> Path:

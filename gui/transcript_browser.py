@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, QUrl, Signal
-from PySide6.QtGui import QImage, QPaintEvent, QTextCursor, QTextDocument
+from PySide6.QtCore import QMimeData, QPoint, QRect, QRectF, QUrl, Signal
+from PySide6.QtGui import (
+    QFocusEvent,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QWidget
 
 from rill.gui.message_html import SOFT_BREAK
@@ -19,6 +28,7 @@ from rill.gui.message_html import SOFT_BREAK
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.
 BOTTOM_SLACK_PX = 8
+LINK_RING_PX = 2  # the focused link's ring, in the link colour (≥ 3:1 in both themes)
 
 
 class TranscriptBrowser(QTextBrowser):
@@ -177,4 +187,53 @@ class TranscriptBrowser(QTextBrowser):
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint, then announce it (the "last character painted" measurement hooks here)."""
         super().paintEvent(event)
+        self._paint_link_focus()
         self.viewport_painted.emit()
+
+    def focused_link_rects(self) -> list[QRect]:
+        """Where the link that has the keyboard (Tab moves through the links) is drawn,
+        one rectangle per line it spans; [] when no link has it."""
+        cursor = self.textCursor()
+        if not self.hasFocus() or not cursor.hasSelection():
+            return []
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        probe = QTextCursor(self.document())
+        probe.setPosition(start + 1)
+        if not probe.charFormat().isAnchor():
+            return []  # a selection made with the mouse, not a link
+        probe.setPosition(start)
+        first = self.cursorRect(probe)
+        probe.setPosition(end)
+        last = self.cursorRect(probe)
+        if first.top() == last.top():
+            return [QRect(first.topLeft(), last.bottomRight())]
+        right = self.viewport().width() - 1  # a link wrapped onto a second line
+        return [
+            QRect(first.topLeft(), QPoint(right, first.bottom())),
+            QRect(QPoint(0, last.top()), last.bottomRight()),
+        ]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        moved = super().focusNextPrevChild(next)
+        self.viewport().update()  # the ring reaches past the area Qt repaints
+        return moved
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.viewport().update()
+
+    def _paint_link_focus(self) -> None:
+        """A clear ring around the focused link: Qt's own is a faint dotted box."""
+        rects = self.focused_link_rects()
+        if not rects:
+            return
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Link), LINK_RING_PX))
+        for rect in rects:
+            painter.drawRoundedRect(QRectF(rect).adjusted(-3, -1, 3, 1), 3, 3)
+        painter.end()

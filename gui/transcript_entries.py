@@ -318,15 +318,18 @@ class Transcript:
             return chrome.waiting(palette, self.waiting_phase)
         message = entry.final or entry.message
         notice = self.notice_html(entry, retrying=False)
+        info = self.turn_info(message)
         if message.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):
-            return cut + chrome.error_card(message, palette, notice)
+            # The card holds Retry; the line under it the versions, Copy (of what
+            # arrived) and Delete, as under any answer.
+            card = chrome.error_card(message, palette, notice, entry.id, info)
+            return cut + card + chrome.footer(message, entry.id, palette, info, regenerate=False)
         marks = ""
         interrupted = message.status is MessageStatus.INTERRUPTED
         if message.status is MessageStatus.STOPPED:
             marks = chrome.stopped_marker(palette, "Stopped")
         elif interrupted:
             marks = chrome.stopped_marker(palette, "Interrupted: the app closed mid-answer")
-        info = self.turn_info(message)
         footer = chrome.footer(message, entry.id, palette, info, retry=interrupted)
         return cut + marks + footer + notice
 

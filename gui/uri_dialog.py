@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -85,13 +86,35 @@ class UriDialog(QDialog):
         buttons.accepted.connect(self._on_buttons_accepted)
         buttons.rejected.connect(self.reject)
         self.edit.textEdited.connect(self._on_edit_text_edited)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 16, 16, 12)
-        layout.setSpacing(8)
-        layout.addWidget(prompt)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.error_label)
-        layout.addWidget(buttons)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(16, 16, 16, 12)
+        self._layout.setSpacing(8)
+        self._layout.addWidget(prompt)
+        self._layout.addWidget(self.edit)
+        self._layout.addWidget(self.error_label)
+        self._layout.addWidget(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()  # narrower: the wrapped lines need more height
+
+    def _fit_height(self, *, shrink: bool = False) -> None:
+        """As tall as the wrapped prompt and error need at this width: a window's
+        layout gives word-wrapped labels the height of one line, and the error was cut
+        with the address above it squeezed."""
+        self._layout.activate()
+        needed = max(
+            self._layout.totalHeightForWidth(self.width()),
+            self._layout.totalMinimumSize().height(),
+        )
+        self.setMinimumHeight(needed)
+        if self.height() < needed or shrink:
+            self.resize(self.width(), needed)
 
     def _on_buttons_accepted(self) -> None:
         try:
@@ -99,10 +122,13 @@ class UriDialog(QDialog):
         except ImageError as error:
             self.error_label.setText(f"⚠ {error}")
             self.error_label.show()
+            self._fit_height()
             self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         self.uri_chosen.emit(uri)
         self.accept()
 
     def _on_edit_text_edited(self, _text: str) -> None:
-        self.error_label.hide()
+        if self.error_label.isVisible():
+            self.error_label.hide()
+            self._fit_height(shrink=True)

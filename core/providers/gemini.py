@@ -25,6 +25,7 @@ from rill.core.errors import (
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
 from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
+from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
     json_body,
     network_error,
@@ -70,11 +71,14 @@ class GeminiProvider:
         read_timeout: float = 60.0,
         connect_timeout: float = 10.0,
         api_version: str = "v1beta",
+        default_model: str = DEFAULT_MODEL,
         proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._api_key = api_key
+        # What a request without a model asks for (rill.core.providers.model_choice).
+        self.default_model = default_model
         # Uploaded images that kept their bytes: URIs renewed before they expire.
         self.kept_uploads = KeptUploads(self._reupload, clock)
         root = (base_url or default_base_url()).rstrip("/")
@@ -107,7 +111,7 @@ class GeminiProvider:
         return f"{self.base_url}/{path}"
 
     def _model_path(self, model: str, method: str) -> str:
-        model_id = model.removeprefix("models/")
+        model_id = require_model(model, self.host).removeprefix("models/")
         return self._url(f"models/{quote(model_id, safe='-._~')}:{method}")
 
     def _network_error(self, exc: Exception) -> RillError:

@@ -25,6 +25,7 @@ from rill.core.errors import (
 )
 from rill.core.providers import openai_wire as wire
 from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
+from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
     json_body,
     network_error,
@@ -53,8 +54,9 @@ class OpenAICompatProvider:
     """Chat Completions at ``base_url`` (which ends in ``/v1`` or its equivalent).
 
     ``label`` names the server in error lines ("Ollama did not accept the API key").
-    ``default_model`` is used when a request names none; failing that, the first
-    model the server lists (llama.cpp and vLLM serve just one).
+    ``default_model`` is what a request naming none asks for (ChatSession resolves
+    it through ``model_choice``; failing that, the first model the server lists:
+    llama.cpp and vLLM serve just one). A request reaching the provider names one.
     """
 
     name = "openai"
@@ -94,7 +96,6 @@ class OpenAICompatProvider:
             top_k=send_top_k,
         )
         self._api_key = api_key
-        self._first_listed: str | None = None
         # The one factory: a server on this machine is never reached through a proxy.
         self._client = make_client(
             self.base_url,
@@ -167,20 +168,10 @@ class OpenAICompatProvider:
             body = await resp.aread()
         return json_body(body, resp, self.host)
 
-    async def _model(self, requested: str) -> str:
-        """The model to ask for: the request's, the configured default, or the first listed."""
-        if requested:
-            return requested
-        if self.default_model:
-            return self.default_model
-        if self._first_listed is None:
-            models = await self.list_models()
-            if not models:
-                raise InvalidRequestError(
-                    f"No model was chosen and {self.label} lists none; choose a model."
-                )
-            self._first_listed = models[0].id
-        return self._first_listed
+    def _model(self, requested: str) -> str:
+        """The request's model; an empty one was resolved by ChatSession already
+        (:mod:`rill.core.providers.model_choice`) and is refused here."""
+        return require_model(requested, self.label)
 
     # ------------------------------------------------------------ the protocol
 
@@ -191,7 +182,7 @@ class OpenAICompatProvider:
         then). Raises StreamInterruptedError when the body ends with neither
         ``[DONE]`` nor a finish reason: a dropped connection is never a complete answer.
         """
-        model = await self._model(request.settings.model)
+        model = self._model(request.settings.model)
         started = False
         try:
             async with aclosing(self._stream_once(request, model, self.include_usage)) as chunks:
@@ -304,7 +295,7 @@ class OpenAICompatProvider:
 
     async def generate(self, request: GenerateRequest) -> Message:
         """``chat/completions`` with ``stream: false``: the whole answer at once."""
-        model = await self._model(request.settings.model)
+        model = self._model(request.settings.model)
         body = wire.encode_request(request, model, stream=False, send_top_k=self.send_top_k)
         async with self._request(
             "POST", self._url("chat/completions"), json=body, model=model

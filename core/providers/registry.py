@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 KINDS = ("gemini", "openai", "local", "vertex")
 GEMINI_DEFAULT_MODEL = "gemini-2.5-flash"  # = providers.gemini.DEFAULT_MODEL, without the import
 LOCAL_DEFAULT_MODEL = "smollm2-135m-instruct"  # = local_models.BUILTIN_ID
+GEMINI_KEY_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")  # the official SDK's, in its order
 
 # Looks a key up by provider name (blocking: the keychain may be slow); None if none.
 KeyLookup = Callable[[str], "str | None"]
@@ -49,7 +50,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset("local", "Offline model (built in)", "local", "", False, LOCAL_DEFAULT_MODEL),
     Preset(
         "gemini", "Google Gemini", "gemini", "https://generativelanguage.googleapis.com",
-        True, GEMINI_DEFAULT_MODEL, ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+        True, GEMINI_DEFAULT_MODEL, GEMINI_KEY_ENV,
         "https://aistudio.google.com/apikey",
     ),
     Preset("vertex", "Gemini on Vertex AI", "vertex", "", False, GEMINI_DEFAULT_MODEL),
@@ -68,7 +69,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "gemini-openai", "Gemini (OpenAI-compatible endpoint)", "openai",
         "https://generativelanguage.googleapis.com/v1beta/openai", True, GEMINI_DEFAULT_MODEL,
-        ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "https://aistudio.google.com/apikey",
+        GEMINI_KEY_ENV, "https://aistudio.google.com/apikey",
         send_top_k=False,
     ),
 )  # fmt: skip
@@ -110,10 +111,13 @@ def resolve(name: str, settings: Settings) -> ProviderSpec:
             (p for p in PRESETS if p.kind == kind and p.base_url == config.base_url), None
         ) or next((p for p in PRESETS if p.id == kind), None)
     base_url = config.base_url or (found.base_url if found else "")
-    # A preset's model means nothing to a server at another address (an "openai" entry
-    # pointing at Ollama must not default to gpt-4.1-mini).
+    # A preset's model means nothing to an OpenAI-compatible server at another address
+    # (an "openai" entry pointing at Ollama must not default to gpt-4.1-mini). A Gemini
+    # entry at another address (a proxy, a gateway) still speaks Gemini's API and
+    # serves its models: it keeps gemini-2.5-flash, and saving a URL never blanks it.
     same_server = found is not None and base_url.rstrip("/") == found.base_url.rstrip("/")
-    model = config.default_model or (found.default_model if found and same_server else "")
+    inherits = found is not None and (same_server or kind != "openai")
+    model = config.default_model or (found.default_model if found and inherits else "")
     return ProviderSpec(name, kind, base_url, model, found, config)
 
 
@@ -155,18 +159,46 @@ def _stored_key(name: str) -> str | None:
     return get_api_key(name, use_env=False)
 
 
-def find_key(spec: ProviderSpec, base_url: str, secrets: KeyLookup | None) -> str | None:
-    """Environment (for the preset's own address only), then the stored key.
+@dataclass(frozen=True, slots=True)
+class EnvValue:
+    """A value an environment variable supplies, which wins over the saved one."""
 
-    A key from OPENAI_API_KEY is never sent to an address the user typed in place of
-    OpenAI's: a key goes only where it was made for.
+    variable: str
+    value: str
+
+
+def _env(variables: tuple[str, ...]) -> EnvValue | None:
+    for variable in variables:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return EnvValue(variable, value)
+    return None
+
+
+def env_base_url(spec: ProviderSpec) -> EnvValue | None:
+    """GOOGLE_GEMINI_BASE_URL (the SDK's variable) for a Gemini entry: it redirects a
+    run (a proxy, a test server) without editing the profile, over the saved URL."""
+    return _env(("GOOGLE_GEMINI_BASE_URL",)) if spec.kind == "gemini" else None
+
+
+def env_key(spec: ProviderSpec, base_url: str) -> EnvValue | None:
+    """The key an environment variable gives ``spec`` at ``base_url``; it wins over a
+    stored one. Gemini's (GEMINI_API_KEY, GOOGLE_API_KEY) count for the provider called
+    "gemini" only: a second account uses its own key. A preset's variable counts at
+    the preset's own address only: OPENAI_API_KEY never goes to a server typed in
+    place of OpenAI's.
     """
+    if spec.kind == "gemini":
+        return _env(GEMINI_KEY_ENV) if spec.name == "gemini" else None
     if spec.preset is not None and base_url.rstrip("/") == spec.preset.base_url:
-        for variable in spec.preset.key_env:
-            value = os.environ.get(variable, "").strip()
-            if value:
-                return value
-    return (secrets or _stored_key)(spec.name)
+        return _env(spec.preset.key_env)
+    return None
+
+
+def find_key(spec: ProviderSpec, base_url: str, secrets: KeyLookup | None) -> str | None:
+    """The environment's key (:func:`env_key`), then the stored one."""
+    found = env_key(spec, base_url)
+    return found.value if found is not None else (secrets or _stored_key)(spec.name)
 
 
 def proxy_for(settings: Settings) -> str | None:
@@ -239,23 +271,22 @@ def _gemini(
     api_key: str | None,
     transport: Any,
 ) -> Provider:
-    from rill.core.providers.gemini import GeminiProvider, default_api_key
+    from rill.core.providers.gemini import GeminiProvider
 
-    # The official SDK's variables count for the provider called "gemini" only; a
-    # second Gemini account under another name uses its own stored key.
-    key = api_key or (default_api_key() if spec.name == "gemini" else None)
-    key = key or (secrets or _stored_key)(spec.name)
+    key = api_key or find_key(spec, spec.base_url, secrets)
     if not key:
         raise _missing_key(spec)
+    env_url = env_base_url(spec)
     url = (
         base_url
-        or os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip()
+        or (env_url.value if env_url is not None else "")
         or (spec.config.base_url if spec.config else "")
         or None
     )
     return GeminiProvider(
         key,
         url,
+        default_model=spec.default_model or GEMINI_DEFAULT_MODEL,
         read_timeout=settings.network.read_timeout,
         proxy=proxy_for(settings),
         transport=transport,
@@ -295,9 +326,7 @@ def _openai(
 
 def gemini_key_configured(secrets: KeyLookup | None = None) -> bool:
     """Whether a Gemini key is in the environment or stored (blocking: keychain)."""
-    from rill.core.providers.gemini import default_api_key
-
-    return bool(default_api_key() or (secrets or _stored_key)("gemini"))
+    return bool(_env(GEMINI_KEY_ENV) or (secrets or _stored_key)("gemini"))
 
 
 def default_provider_name(settings: Settings, secrets: KeyLookup | None = None) -> str:
@@ -345,12 +374,25 @@ async def _probe(provider: Provider, model: str) -> tuple[str, list[ModelInfo]]:
     try:
         models = await provider.list_models()
     except NotFoundError:  # a server without a models list: ask for one token instead
+        model = model or str(getattr(provider, "default_model", "") or "")
+        if not model:
+            raise ConfigurationError(
+                f"{label} lists no models; fill in a default model to test it."
+            ) from None
         async for _ in provider.stream(_probe_request(model)):
             pass
         return f"Connected to {label}; it answered a one-token request.", []
-    names = ", ".join(m.id for m in models[:3]) + (", …" if len(models) > 3 else "")
-    listed = f"{len(models)} model(s): {names}" if models else "no models listed"
-    return f"Connected to {label}: {listed}.", models
+    return f"Connected to {label}: {model_summary(models)}.", models
+
+
+def model_summary(models: list[ModelInfo]) -> str:
+    """ "2 models: a, b", "12 models: a, b, c and 9 more", "no models listed"."""
+    if not models:
+        return "no models listed"
+    names = ", ".join(m.id for m in models[:3])
+    if len(models) > 3:
+        names += f" and {len(models) - 3} more"
+    return f"{len(models)} model{'s' if len(models) > 1 else ''}: {names}"
 
 
 async def test_connection(
@@ -379,12 +421,15 @@ __all__ = [
     "KINDS",
     "PRESETS",
     "ConnectionResult",
+    "EnvValue",
     "KeyLookup",
     "Preset",
     "ProviderSpec",
     "build_provider",
     "default_model",
     "default_provider_name",
+    "env_base_url",
+    "env_key",
     "find_key",
     "gemini_key_configured",
     "generation_settings",

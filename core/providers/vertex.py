@@ -21,6 +21,7 @@ import httpx
 
 from rill.core.errors import AuthError, ConfigurationError
 from rill.core.providers.gemini import GeminiProvider
+from rill.core.providers.model_choice import require_model
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
@@ -177,7 +178,8 @@ class VertexProvider(GeminiProvider):
         return headers
 
     def _model_path(self, model: str, method: str) -> str:
-        model_id = model.removeprefix("models/").removeprefix("publishers/google/models/")
+        model_id = require_model(model, self.host)
+        model_id = model_id.removeprefix("models/").removeprefix("publishers/google/models/")
         project, location = quote(self.project, safe=""), quote(self.location, safe="")
         model_part = quote(model_id, safe="-._~")
         return self._url(

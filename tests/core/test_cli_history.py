@@ -204,7 +204,7 @@ def test_import_adds_a_new_conversation(
     run_cli(["export", "1", "--format", "json", "-o", str(exported)], env)
     result = run_cli(["import", str(exported)], env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "Imported as conversation 2: worth keeping\n"
+    assert result.stdout == "Imported as conversation 2: worth keeping (imported)\n"
     stdin_import = run_cli(["import", "-"], env, stdin=exported.read_text(encoding="utf-8"))
     assert stdin_import.stdout.startswith("Imported as conversation 3")
     with open_store(home) as store:

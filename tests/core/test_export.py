@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,9 +146,16 @@ def test_json_round_trip_is_equal(store: Store, other: Store) -> None:
     store.set_pinned(cid, True)
     original = export_json(store, cid)
     other.create_conversation(title="already here")  # the import must get a fresh id
+    before = time.time()
     new_id = import_json(other, dumps(original))
     assert new_id != cid
     again = export_json(other, new_id)
+    imported = again["conversation"]
+    # Told apart from its original: the title says so and its last activity is now.
+    assert imported["title"] == original["conversation"]["title"] + " (imported)"
+    assert imported["updated_at"] >= before > original["conversation"]["updated_at"]
+    for doc in (again, original):
+        del doc["conversation"]["title"], doc["conversation"]["updated_at"]
     assert without_time(again) == without_time(original)
     # Same visible state: path, texts, versions, images, settings.
     assert [s.message for s in other.path(new_id)] == [s.message for s in store.path(cid)]
@@ -164,6 +172,10 @@ def test_importing_into_the_same_store_makes_a_copy(store: Store) -> None:
     cid, _ = build(store)
     copy_id = import_json(store, export_json(store, cid))
     assert copy_id != cid
+    title = store.get_conversation(copy_id).title
+    assert title.endswith(" (imported)")
+    again = import_json(store, export_json(store, copy_id))
+    assert store.get_conversation(again).title == title  # marked once
     assert set(store.path_ids(copy_id)).isdisjoint(store.path_ids(cid))
     assert store.stats().blobs == 1  # the image is shared, not duplicated
 

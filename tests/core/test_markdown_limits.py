@@ -12,9 +12,11 @@ from rill.core.markdown import IncrementalMarkdown, RenderUpdate, render_all, re
 
 
 def timed(fn: object, *args: object) -> tuple[object, float]:
-    started = time.perf_counter()
+    """``fn(*args)`` and the CPU time this thread spent on it: a bound on wall-clock
+    time failed whenever another process had the core (seen at load 7)."""
+    started = time.thread_time()
     result = fn(*args)  # type: ignore[operator]
-    return result, time.perf_counter() - started
+    return result, time.thread_time() - started
 
 
 @pytest.mark.parametrize(
@@ -39,12 +41,12 @@ def test_ten_thousand_deep_nesting_renders_quickly_and_keeps_the_text(
     assert isinstance(html, str) and keeps in html
     assert seconds < 2.0
     md = IncrementalMarkdown()
-    started = time.perf_counter()
+    started = time.thread_time()
     for i in range(0, len(source), 500):
         md.append(source[i : i + 500])
     streamed = "".join(b.html for b in md.finish().finished)
     assert streamed == "".join(b.html for b in md.blocks) == html
-    assert time.perf_counter() - started < 4.0
+    assert time.thread_time() - started < 4.0
 
 
 @pytest.mark.parametrize(
@@ -59,11 +61,11 @@ def test_one_megabyte_single_line(line: str) -> None:
     assert isinstance(html, str) and len(html) >= len(line.strip())
     assert seconds < 2.0
     md = IncrementalMarkdown()
-    started = time.perf_counter()
+    started = time.thread_time()
     for i in range(0, len(line), 8_192):
         md.append(line[i : i + 8_192])
     assert "".join(b.html for b in md.finish().finished) == html
-    assert time.perf_counter() - started < 6.0
+    assert time.thread_time() - started < 6.0
 
 
 def test_a_huge_block_is_plain_text_not_seconds_of_parsing() -> None:

@@ -256,15 +256,6 @@ async def test_list_models_keeps_chat_models(provider: OpenAICompatProvider) -> 
     assert [m.vision for m in models] == [False, True]
 
 
-async def test_empty_model_uses_the_first_listed(fake: FakeOpenAI) -> None:
-    provider = OpenAICompatProvider(fake.base_url, "test-key")
-    try:
-        await collect(provider, request(model=""))
-    finally:
-        await provider.aclose()
-    assert fake.last_request.json["model"] == "fake-chat"
-
-
 # ---------------------------------------------------------------- errors
 
 

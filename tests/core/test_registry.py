@@ -15,7 +15,7 @@ from rill.core.providers.local import LocalProvider
 from rill.core.providers.local_models import BUILTIN_ID, bundled_model_path
 from rill.core.providers.openai_compat import OpenAICompatProvider
 from rill.core.settings import NetworkSettings, ProviderConfig, Settings
-from rill.core.types import GenerateRequest, GenerationSettings, Message, Part, Role
+from rill.core.types import GenerateRequest, GenerationSettings, Message, ModelInfo, Part, Role
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -209,9 +209,16 @@ async def test_connection_lists_models(fake: FakeOpenAI) -> None:
         await provider.aclose()
     assert result.ok
     assert (
-        result.line == f"Connected to 127.0.0.1:{fake.port}: 2 model(s): fake-chat, fake-vision-vl."
+        result.line == f"Connected to 127.0.0.1:{fake.port}: 2 models: fake-chat, fake-vision-vl."
     )
     assert [m.id for m in result.models] == ["fake-chat", "fake-vision-vl"]
+
+
+def test_a_long_model_list_is_summed_up_in_words() -> None:
+    models = [ModelInfo(id=f"m{i}", display_name=f"m{i}") for i in range(12)]
+    assert registry.model_summary(models) == "12 models: m0, m1, m2 and 9 more"
+    assert registry.model_summary(models[:1]) == "1 model: m0"
+    assert registry.model_summary([]) == "no models listed"
 
 
 async def test_connection_failures_are_one_clear_line(fake: FakeOpenAI) -> None:

@@ -34,7 +34,7 @@ from rill.gui.transcript_entries import BODY, STATUS
 from tests.fakes.fault_payloads import Dialect
 from tests.faults.cases import HEALTHY, Case, Setting, make_provider, user_turns
 from tests.gui.chat_view_support import click_anchor
-from tests.gui.history_support import db_rows, wait_saved
+from tests.gui.history_support import db_rows, href, wait_saved
 
 HEARTBEAT_MS = 5
 # A huge answer may be shown in part, but not less than this much of it.
@@ -357,7 +357,7 @@ def run_window(
     controller = window.controller
     with again:
         with qtbot.waitSignal(controller.answer_finished, timeout=ANSWER_TIMEOUT_MS) as blocker:
-            click_anchor(qtbot, window.view, "rill:retry")
+            click_anchor(qtbot, window.view, href(window, "retry", 1))
         outcome.settled = wait_settled(qtbot, window)
     retried = blocker.args[1]
     wait_saved(qtbot, window)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import QApplication
 from rill.gui.tasks import asyncgen_hooks
 from tests.gui.history_support import history_window  # noqa: F401 (a fixture)
 from tests.gui.qt_waiting import run_until_done
+from tests.gui.window_factory import window  # noqa: F401 (a fixture)
 
 T = TypeVar("T")
 

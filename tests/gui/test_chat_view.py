@@ -168,15 +168,18 @@ def test_error_card_shows_the_message_and_retry_emits(qtbot: QtBot, view: ChatVi
     assert "Partial answ" in text  # what arrived is kept
     assert "The server had a problem" in text
     assert "The model is overloaded. Please try again later." in text
+    # What arrived can be copied; Retry on the last answer sends its question again.
+    assert f"rill:copy-message/{view._transcript.entries[1].id}" in anchors(view)
     with qtbot.waitSignal(view.retry_requested, timeout=2000):
-        click_anchor(qtbot, view, "rill:retry")
+        click_anchor(qtbot, view, f"rill:retry/{view._transcript.entries[1].id}")
 
 
 def test_blocked_answer_gets_a_blocked_card(view: ChatView) -> None:
     blocked = answer("", status=MessageStatus.BLOCKED, error="The prompt was blocked (SAFETY).")
     view.set_messages([user("hi"), blocked])
     assert "Blocked" in view.message_text(1)
-    assert "rill:retry" in anchors(view)
+    assert f"rill:retry/{view._transcript.entries[1].id}" in anchors(view)
+    assert f"rill:copy-message/{view._transcript.entries[1].id}" not in anchors(view)  # no text
 
 
 def test_stopped_answer_is_marked_and_keeps_its_text(view: ChatView) -> None:
@@ -349,5 +352,5 @@ def test_an_image_by_address_is_named_not_fetched(view: ChatView) -> None:
         [Part.from_uri("gs://bucket/cat.png", "image/png"), Part.from_text("And this one?")],
     )
     view.set_messages([message])
-    assert "🖼 gs://bucket/cat.png" in view.message_text(0)
+    assert "Image: gs://bucket/cat.png" in view.message_text(0)
     assert not any(f.charFormat().isImageFormat() for f in _all_fragments(view))

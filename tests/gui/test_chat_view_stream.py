@@ -239,7 +239,7 @@ def test_retry_link_sends_the_turn_again(
         controller.send("Try")
     assert "The request was refused" in view.plain_text()
     with qtbot.waitSignal(controller.answer_finished, timeout=10_000):
-        click_anchor(qtbot, view, "rill:retry")
+        click_anchor(qtbot, view, f"rill:retry/{view._transcript.entries[1].id}")
     assert "Second time lucky." in view.plain_text()
     assert "The request was refused" not in view.plain_text()
     assert QGuiApplication.clipboard() is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Callable, Iterator
 
@@ -122,8 +123,11 @@ def test_test_connection_against_the_fake_gemini_server(
     with qtbot.waitSignal(dialog.manager.test_finished, timeout=10000) as blocker:
         dialog.test_button.click()
     assert blocker.args[0] is True
-    assert dialog.outcome.text().startswith("✓ Connected to")
-    assert "gemini" in dialog.outcome.text()
+    outcome = dialog.outcome.text()
+    assert outcome.startswith("✓ Connected to")
+    assert "gemini" in outcome
+    # One sentence, the time inside it: no "…, …." and no ". (0.1 s)".
+    assert re.fullmatch(r"✓ Connected to [^…]+ and \d+ more \(\d+\.\d s\)\.", outcome), outcome
 
 
 def test_test_connection_to_a_closed_port_fails_clearly(

@@ -143,9 +143,11 @@ def test_delete_asks_in_a_bar_then_removes_the_turn_and_what_followed(
     fake_gemini.push(stream(["One."]), stream(["Two."]))
     send(qtbot, window, "First")
     send(qtbot, window, "Second")
-    click(qtbot, window, "delete", 2)
     bar = window.action_bar
-    assert bar.isVisible() and "the 1 after it" in bar.label.text()
+    click(qtbot, window, "delete", 0)
+    assert bar.label.text() == "Delete your message and the 3 messages after it?"
+    click(qtbot, window, "delete", 2)
+    assert bar.isVisible() and bar.label.text() == "Delete your message and its answer?"
     qtbot.mouseClick(bar.other_button, Qt.MouseButton.LeftButton)  # Cancel
     assert texts(window) == ["First", "One.", "Second", "Two."]
     click(qtbot, window, "delete", 2)
@@ -153,6 +155,10 @@ def test_delete_asks_in_a_bar_then_removes_the_turn_and_what_followed(
     qtbot.waitUntil(lambda: texts(window) == ["First", "One."])
     wait_saved(qtbot, window)
     assert stored_path(hermetic_profile) == ["First", "One."]
+    click(qtbot, window, "delete", 0)
+    assert bar.label.text() == "Delete your message and its answer?"
+    click(qtbot, window, "delete", 1)
+    assert bar.label.text() == "Delete this answer?"
 
 
 def test_deleting_one_version_shows_the_other(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pytest
 import qasync
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
@@ -17,6 +18,7 @@ from rill.gui.app import connect_provider, create_window, present
 from rill.gui.main_window import MainWindow
 from rill.gui.tasks import TaskLauncher
 from rill.gui.theme import ThemeManager
+from tests.fakes.gemini_server import FakeGemini
 from tests.gui.qt_waiting import run_until_done
 
 
@@ -64,3 +66,27 @@ def window_maker(
             theme.deleteLater()
         qapp.setStyleSheet("")  # the next test starts from Qt's own look
         qapp.setPalette(QPalette())
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot,
+    qloop: qasync.QEventLoop,
+    qapp: QApplication,
+    fake_gemini: FakeGemini,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MainWindow]:
+    """A wide window (1100 x 720) with the settings panel open, active, the keyboard in
+    its input, talking to the fake server. Import it into a test module to use it."""
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    with window_maker(qtbot, qloop, qapp) as make:
+        made = make()
+        made.resize(1100, 720)
+        with qtbot.waitActive(made):
+            present(made)
+        if not made.panel.isVisible():
+            made.toggle_settings()
+        made.composer.focus_input()
+        qtbot.waitUntil(made.composer.edit.hasFocus, timeout=2000)
+        yield made

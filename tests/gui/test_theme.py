@@ -1,0 +1,141 @@
+"""Both themes keep control edges visible: ≥ 3:1 against what a control sits on.
+
+The ratios are computed from the palette tokens (WCAG 2 relative luminance), every
+border the style sheet gives a control is checked to use such a token, and a real
+unticked check box is rendered in the dark theme and its edge measured in pixels.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QCheckBox, QStyle, QStyleOptionButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from rill.gui.theme import (
+    CONTROL_BACKGROUNDS,
+    DARK,
+    LIGHT,
+    ThemeManager,
+    contrast_ratio,
+    resource_path,
+)
+
+THEMES = {"light": LIGHT, "dark": DARK}
+MIN_CONTROL = 3.0  # WCAG 1.4.11, non-text contrast
+MIN_TEXT = 4.5
+# Controls: a border the style sheet gives one of these must be a token at 3:1.
+CONTROLS = (
+    "QPushButton",
+    "QToolButton",
+    "QLineEdit",
+    "QPlainTextEdit",
+    "QAbstractSpinBox",
+    "QComboBox",
+    "QCheckBox::indicator",
+    "QSlider::groove",
+    "QSlider::handle",
+)
+# Ends a border may have that say nothing about the control's shape.
+EXEMPT = re.compile(r":disabled|#panelClose|#chipRemove|QAbstractItemView")
+RULE = re.compile(r"([^{}]+)\{([^}]*)\}")
+BORDER = re.compile(r"(?:^|;)\s*(border(?:-[a-z]+)*|background)\s*:\s*([^;]+)")
+
+
+def border_tokens() -> list[tuple[str, str]]:
+    """(selector, token) for every border colour the style sheet gives a control
+    (and the slider groove's fill, which is its edge), ``transparent`` and
+    ``none`` left out."""
+    sheet = re.sub(r"/\*.*?\*/", "", resource_path("rill.qss").read_text(), flags=re.S)
+    found: list[tuple[str, str]] = []
+    for selectors, body in RULE.findall(sheet):
+        for selector in (s.strip() for s in selectors.split(",")):
+            if not selector.startswith(CONTROLS) or EXEMPT.search(selector):
+                continue
+            for prop, value in BORDER.findall(body):
+                if prop == "background" and "groove" not in selector:
+                    continue
+                found += [(selector, token) for token in re.findall(r"@([a-z_]+)", value)]
+    return found
+
+
+@pytest.mark.parametrize("name", THEMES)
+def test_control_borders_stand_out_from_every_background(name: str) -> None:
+    tokens = THEMES[name]
+    for edge in ("control_border", "focus"):
+        for background in CONTROL_BACKGROUNDS:
+            ratio = contrast_ratio(tokens[edge], tokens[background])
+            assert ratio >= MIN_CONTROL, f"{name}: {edge} on {background} is {ratio:.2f}:1"
+
+
+@pytest.mark.parametrize("name", THEMES)
+def test_every_control_border_in_the_style_sheet_uses_a_visible_token(name: str) -> None:
+    tokens = THEMES[name]
+    used = border_tokens()
+    for control in ("QCheckBox::indicator", "QComboBox"):
+        edged = (control, "control_border") in used
+        assert edged, f"{control} has no @control_border edge"
+    for selector, token in used:
+        if token == "danger":  # the Stop button: its red fill is the control
+            continue
+        for background in ("window", "sidebar", "surface"):
+            ratio = contrast_ratio(tokens[token], tokens[background])
+            assert ratio >= MIN_CONTROL, (
+                f"{name}: {selector} border @{token} on {background} is {ratio:.2f}:1"
+            )
+
+
+@pytest.mark.parametrize("name", THEMES)
+def test_text_tokens_stay_readable(name: str) -> None:
+    tokens = THEMES[name]
+    for text, backgrounds in {
+        "text": ("window", "sidebar", "surface", "input", "hover"),
+        "muted": ("window", "sidebar", "surface", "input"),
+    }.items():
+        for background in backgrounds:
+            ratio = contrast_ratio(tokens[text], tokens[background])
+            assert ratio >= MIN_TEXT, f"{name}: {text} on {background} is {ratio:.2f}:1"
+
+
+def test_contrast_ratio_matches_wcag_examples() -> None:
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    # The report: an unticked box #2A2D33 on the dark panel #191B1F.
+    assert contrast_ratio("#2a2d33", "#191b1f") == pytest.approx(1.3, abs=0.1)
+
+
+@pytest.fixture
+def dark_theme(qapp: QApplication) -> Iterator[None]:
+    theme = ThemeManager(qapp, "dark")
+    theme.apply()
+    yield
+    qapp.setStyleSheet("")
+    qapp.setPalette(QPalette())
+    theme.deleteLater()
+
+
+def test_an_unticked_check_box_is_visible_on_the_dark_panel(qtbot: QtBot, dark_theme: None) -> None:
+    panel = QWidget()
+    panel.setObjectName("settingsPanel")  # the style sheet's @sidebar background
+    qtbot.addWidget(panel)
+    box = QCheckBox("Show thoughts", panel)
+    box.move(20, 20)
+    panel.resize(200, 60)
+    panel.show()
+    qtbot.waitExposed(panel)
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    image = panel.grab().toImage()
+    offset = box.pos()
+    y = offset.y() + indicator.center().y()
+    edge = image.pixelColor(offset.x() + indicator.left(), y)
+    background = image.pixelColor(2, 2)
+    assert background.name() == DARK["sidebar"]
+    ratio = contrast_ratio(edge.name(), background.name())
+    assert ratio >= MIN_CONTROL, f"the box's edge {edge.name()} is {ratio:.2f}:1"
+    assert QColor(edge) != QColor(DARK["input"])
