@@ -18,7 +18,13 @@ from typing import Any
 from rill.core.errors import BlockedError, RillError
 from rill.core.providers.base import Provider
 from rill.core.providers.model_choice import model_for
-from rill.core.retry import OnRetry, RetryPolicy, call_with_retry, stream_with_retry
+from rill.core.retry import (
+    OnRetry,
+    RetryPolicy,
+    call_with_retry,
+    env_policy,
+    stream_with_retry,
+)
 from rill.core.types import (
     BLOCKING_FINISH_REASONS,
     Chunk,
@@ -92,7 +98,8 @@ class ChatSession:
         self.provider = provider
         self.settings = settings
         self.history: list[Message] = [_cleaned(m) for m in history]
-        self.retry_policy = retry_policy or RetryPolicy()
+        # RILL_MAX_ATTEMPTS counts wherever a session is made (a bad value: the default).
+        self.retry_policy = retry_policy or env_policy()[0]
         self.on_retry = on_retry
 
     # ------------------------------------------------------------ history
@@ -220,36 +227,38 @@ class ChatSession:
     async def _stream_into(self, answer: Message) -> AsyncIterator[Chunk]:
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
+        last_piece_at: float | None = None
         try:
             request = await self._request(answer)
             stream = stream_with_retry(
-                lambda: self.provider.stream(request), self.retry_policy, self.on_retry
+                lambda: self.provider.stream(request),
+                self.retry_policy,
+                self.on_retry,
+                # Only what the user saw ends the retries: a usage-only event does not.
+                shows=lambda chunk: bool(chunk.parts),
             )
             async with aclosing(stream):
                 async for received in stream:
                     # What the caller prints or shows is exactly what the answer keeps.
                     chunk = clean_chunk(received)
-                    self._absorb(answer, chunk)
+                    if chunk.parts:
+                        last_piece_at = time.monotonic()
+                        answer.first_token_at = answer.first_token_at or last_piece_at
+                    answer.absorb(chunk)
                     yield chunk
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, GeneratorExit):
+            # Stop, or the consumer stopped iterating (the same as the user pressing Stop).
             answer.status = MessageStatus.STOPPED
-            answer.finished_at = time.monotonic()
-            raise
-        except GeneratorExit:
-            # The consumer stopped iterating: the same as the user pressing Stop.
-            answer.status = MessageStatus.STOPPED
-            answer.finished_at = time.monotonic()
+            answer.finished_at = last_piece_at or time.monotonic()
             raise
         except RillError as error:
             self._fail(answer, error)
+            answer.finished_at = last_piece_at or answer.finished_at
             raise
+        # The speed is measured from the first piece to the last: a stop or a finish
+        # event that comes later adds no tokens. One piece gives no interval at all.
+        answer.finished_at = last_piece_at or time.monotonic()
         self._complete(answer)
-
-    @staticmethod
-    def _absorb(answer: Message, chunk: Chunk) -> None:
-        if chunk.parts and answer.first_token_at is None:
-            answer.first_token_at = time.monotonic()
-        answer.absorb(chunk)
 
     @staticmethod
     def _fail(answer: Message, error: RillError) -> None:
@@ -262,7 +271,7 @@ class ChatSession:
 
     @staticmethod
     def _complete(answer: Message) -> None:
-        answer.finished_at = time.monotonic()
+        """Settle a finished answer's status (its timings are set by the caller)."""
         reason = answer.finish_reason
         if reason in BLOCKING_FINISH_REASONS and not answer.text:
             answer.status = MessageStatus.BLOCKED
@@ -314,7 +323,9 @@ class ChatSession:
         except RillError as error:
             self._fail(answer, error)
             raise
-        answer.first_token_at = time.monotonic()
+        # The whole answer came at once: its first token and its last are this moment
+        # (no interval, so no speed; the time to it is the time to the whole answer).
+        answer.first_token_at = answer.finished_at = time.monotonic()
         answer.parts = [clean_part(p) for p in result.parts]
         answer.usage = result.usage
         answer.finish_reason = result.finish_reason

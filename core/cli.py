@@ -41,7 +41,8 @@ exit status:
   {EXIT_INVALID}    invalid request, unknown model (404), unusable --image
   {EXIT_BLOCKED}    the prompt or the answer was blocked (safety, recitation, ...)
   {EXIT_RATE_LIMITED}    rate limited or out of quota (429), after the retries
-  {EXIT_SERVER}    server error (500, 503, 504) after the retries, or a malformed reply
+  {EXIT_SERVER}    server error (500, 503, 504) after the retries, a malformed reply, or
+       no answer at all (no candidates / no choices), streamed or not
   {EXIT_NETWORK}    network failure, timeout, or the connection dropped mid-answer
        (what arrived is kept on stdout)
   {EXIT_INTERRUPTED}  stopped with Ctrl-C (what arrived is kept on stdout)

@@ -20,7 +20,7 @@ from rill.core.cli import CHAT_HELP, EXIT_OK, PROG, StdoutState, finish_stdout_l
 from rill.core.errors import BlockedError, ConfigurationError, RillError
 from rill.core.providers import registry
 from rill.core.providers.base import Provider
-from rill.core.retry import RetryNotice, RetryPolicy
+from rill.core.retry import RetryNotice, RetryPolicy, env_policy
 from rill.core.settings import Settings, load_settings
 from rill.core.terminal import for_stream
 from rill.core.types import (
@@ -128,17 +128,12 @@ def generation_from_args(
 
 
 def retry_policy() -> RetryPolicy:
-    """The default policy; RILL_MAX_ATTEMPTS bounds it (scripts and CI may want 1)."""
-    raw = os.environ.get("RILL_MAX_ATTEMPTS", "").strip()
-    if not raw:
-        return RetryPolicy()
-    try:
-        attempts = int(raw)
-    except ValueError:
-        attempts = 0
-    if attempts < 1:
-        raise ConfigurationError(f"RILL_MAX_ATTEMPTS must be a whole number from 1, not {raw!r}")
-    return RetryPolicy(max_attempts=attempts)
+    """The window's policy too (``retry.env_policy``); a bad RILL_MAX_ATTEMPTS is a
+    ConfigurationError here: a script that asked for it must not run with another."""
+    policy, problem = env_policy()
+    if problem is not None:
+        raise ConfigurationError(problem)
+    return policy
 
 
 def image_limits() -> ImageLimits:
@@ -225,7 +220,8 @@ def finish_note(reason: str) -> str:
 
 
 def format_stats(message: Message) -> str:
-    """The --stats block: one "name: value" line per figure, "-" where unknown."""
+    """The --stats block: one "name: value" line per figure, "-" where unknown (the speed
+    of an answer that came in one piece: no interval was measured)."""
     usage = message.usage
 
     def count(value: int | None) -> str:
@@ -233,12 +229,14 @@ def format_stats(message: Message) -> str:
 
     ttft = message.time_to_first_token
     speed = message.tokens_per_second
+    # An answer that came in one piece (--no-stream) has no first token of its own.
+    waited = "time to whole answer" if message.arrived_whole else "time to first token"
     lines = [
         f"prompt tokens: {count(usage.prompt_tokens if usage else None)}",
         f"output tokens: {count(usage.output_tokens if usage else None)}",
         f"thinking tokens: {count(usage.thoughts_tokens if usage else None)}",
         f"total tokens: {count(usage.total_tokens if usage else None)}",
-        f"time to first token: {'-' if ttft is None else f'{ttft:.3f} s'}",
+        f"{waited}: {'-' if ttft is None else f'{ttft:.3f} s'}",
         f"tokens per second: {'-' if speed is None else f'{speed:.1f}'}",
         f"finish reason: {message.finish_reason or '-'}",
         f"model version: {message.model_version or '-'}",

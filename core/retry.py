@@ -7,6 +7,7 @@ stitched onto the old one, so errors after the first chunk always surface.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -48,6 +49,26 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
+MAX_ATTEMPTS_ENV = "RILL_MAX_ATTEMPTS"
+
+
+def env_policy() -> tuple[RetryPolicy, str | None]:
+    """The policy for the CLI and the window alike, with ``RILL_MAX_ATTEMPTS`` (scripts,
+    CI and users who want fewer retries) applied: ``(policy, problem)``.
+
+    A value that is not a whole number from 1 gives the default policy and a one-line
+    ``problem`` naming it; the CLI refuses to run with it, the window says so.
+    """
+    raw = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
+    if not raw:
+        return RetryPolicy(), None
+    try:
+        attempts = int(raw)
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        return RetryPolicy(), f"{MAX_ATTEMPTS_ENV} must be a whole number from 1, not {raw!r}"
+    return RetryPolicy(max_attempts=attempts), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +114,14 @@ async def stream_with_retry(
     on_retry: OnRetry | None = None,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    shows: Callable[[T], bool] | None = None,
 ) -> AsyncGenerator[T, None]:
     """Yield from ``open_stream()``, re-opening it on retryable errors before output.
 
-    Cancelling the consumer during a backoff wait cancels the wait.
+    ``shows(item)`` says whether an item is output (default: every item is): one that
+    shows nothing (usage alone, say) does not end the retries, so a stream failing
+    after it is retried like the same failure without a stream. Cancelling the
+    consumer during a backoff wait cancels the wait.
     """
     attempt = 1
     while True:
@@ -104,7 +129,7 @@ async def stream_with_retry(
         stream = open_stream()
         try:
             async for item in stream:
-                started = True
+                started = started or shows is None or shows(item)
                 yield item
             return
         except RillError as error:
@@ -144,11 +169,13 @@ async def call_with_retry(
 
 
 __all__ = [
+    "MAX_ATTEMPTS_ENV",
     "NO_RETRY",
     "OnRetry",
     "RetryNotice",
     "RetryPolicy",
     "call_with_retry",
     "count_down",
+    "env_policy",
     "stream_with_retry",
 ]

@@ -130,7 +130,9 @@ class Message:
     error: str | None = None  # one human line when FAILED or BLOCKED
     error_kind: str | None = None  # the error class name, for the UI's choice of card
     created_at: float = field(default_factory=time.time)
-    # Monotonic timings of an answer, for time to first token and speed.
+    # Monotonic timings of an answer, for time to first token and speed. ``finished_at``
+    # is when its last piece arrived (or when it ended without one); an answer that
+    # came in one piece has ``first_token_at == finished_at`` (see ``arrived_whole``).
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
@@ -159,8 +161,20 @@ class Message:
         return self.first_token_at - self.started_at
 
     @property
+    def arrived_whole(self) -> bool:
+        """Whether this complete answer came in one piece (not streamed, or streamed as
+        a single event): no interval between its first token and its last was measured,
+        so it has no speed, and its time to first token is the time to the whole answer."""
+        return (
+            self.status is MessageStatus.COMPLETE
+            and self.first_token_at is not None
+            and self.first_token_at == self.finished_at
+        )
+
+    @property
     def tokens_per_second(self) -> float | None:
-        """Output tokens over the time from the first token to the last."""
+        """Output tokens over the time from the first token to the last (None where no
+        such interval was measured, as for an answer that arrived whole)."""
         if self.usage is None or self.first_token_at is None or self.finished_at is None:
             return None
         tokens = (self.usage.output_tokens or 0) + (self.usage.thoughts_tokens or 0)

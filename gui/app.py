@@ -18,6 +18,7 @@ from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication
 
 from rill.core.paths import logs_dir
+from rill.core.retry import env_policy
 from rill.core.settings import LoadResult, load_settings
 from rill.gui import single_instance
 from rill.gui.tasks import TaskLauncher, asyncgen_hooks
@@ -75,8 +76,12 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
         settings.generation_settings(),
         key_lookup_pending=True,
     )
-    if loaded.warnings:
-        window.show_notice(" ".join(loaded.warnings))
+    warnings = list(loaded.warnings)
+    _policy, retry_problem = env_policy()  # the controller reads the same variable
+    if retry_problem is not None:
+        warnings.append(f"{retry_problem}; using the default.")
+    if warnings:
+        window.show_notice(" ".join(warnings))
     return window
 
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
 from rill.core.providers.base import Provider
-from rill.core.retry import RetryNotice, RetryPolicy
+from rill.core.retry import RetryNotice, RetryPolicy, env_policy
 from rill.core.types import (
     Chunk,
     GenerationSettings,
@@ -123,7 +123,8 @@ class ChatController(QObject, TurnActions, ProviderActions):
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         super().__init__(parent)
-        self._retry_policy = retry_policy or RetryPolicy()
+        # RILL_MAX_ATTEMPTS applies to the window as to the CLI (retry.env_policy).
+        self._retry_policy = retry_policy or env_policy()[0]
         self._view = view
         self._launcher = launcher
         self._defaults = defaults

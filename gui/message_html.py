@@ -327,7 +327,9 @@ def footer_facts(message: Message) -> list[str]:
         facts.append(tokens)
     ttft = message.time_to_first_token
     if ttft is not None:
-        facts.append(f"first token {ttft:.2f} s")
+        # Not streamed (or in one piece): the wait was for the whole answer.
+        label = "whole answer in" if message.arrived_whole else "first token"
+        facts.append(f"{label} {ttft:.2f} s")
     speed = message.tokens_per_second
     if speed is not None:
         facts.append(f"{speed:,.0f} tokens/s")

@@ -28,7 +28,8 @@ def format_stats(message: Message) -> str:
         bits.append(f"{speed:,.0f} tok/s")
     ttft = message.time_to_first_token
     if ttft is not None:
-        bits.append(f"first token {ttft:.2f} s")
+        label = "whole answer in" if message.arrived_whole else "first token"
+        bits.append(f"{label} {ttft:.2f} s")
     return " · ".join(bits)
 
 

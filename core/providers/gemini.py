@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -24,6 +24,7 @@ from rill.core.errors import (
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
+from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
 from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
     json_body,
@@ -38,7 +39,6 @@ _T = TypeVar("_T")
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_MODEL = "gemini-2.5-flash"
-USER_AGENT = "rill/0.1"
 
 
 def default_api_key() -> str | None:
@@ -53,13 +53,6 @@ def default_api_key() -> str | None:
 def default_base_url() -> str:
     """GOOGLE_GEMINI_BASE_URL (the SDK's variable) or Google's endpoint."""
     return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or DEFAULT_BASE_URL
-
-
-def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
-    """Connect bounded, reads bounded between bytes, and no total limit at all."""
-    return httpx.Timeout(
-        connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
-    )
 
 
 class GeminiProvider:
@@ -97,12 +90,13 @@ class GeminiProvider:
         self.read_timeout = read_timeout
         self.models_page_size = 1000  # Google's maximum; tests shrink it to prove paging
         self.connect_timeout = connect_timeout
-        self._client = httpx.AsyncClient(
-            timeout=make_timeout(read_timeout, connect_timeout),
-            headers={"user-agent": USER_AGENT},
-            proxy=proxy or None,
+        # The one factory: a loopback gateway is never reached through a proxy.
+        self._client = make_client(
+            root,
+            proxy=proxy,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
             transport=transport,
-            follow_redirects=False,
         )
 
     # ------------------------------------------------------------ plumbing
@@ -160,7 +154,8 @@ class GeminiProvider:
         """``streamGenerateContent?alt=sse``: chunks as they arrive.
 
         Raises :class:`StreamInterruptedError` when the body ends without a finish
-        reason: a dropped connection must never look like a complete answer. Uploaded
+        reason: a dropped connection must never look like a complete answer (and
+        :class:`ServerError`, "no answer", when it carried no candidate at all). Uploaded
         images whose URI expired are uploaded again first; one the server says is gone
         (403/404 naming the file) is uploaded again and the request sent once more.
         """
@@ -189,18 +184,34 @@ class GeminiProvider:
         body = wire.encode_request(request, file_uris=self.can_upload_files)
         async with self._request("POST", url, json=body, model=model) as resp:
             require_event_stream(resp, self.host)
-            finished = False
+            finished = usage_in = anything = False
+
+            def grace() -> float | None:
+                # Past candidate 0's finish, only a moment more: for its usage if it did
+                # not come with it, then for the body's end (a well-behaved server's is
+                # already on its way, and reading it keeps the connection for the next
+                # request). A server that keeps the connection open beyond that must not
+                # turn the complete answer into a timeout.
+                if not finished:
+                    return None
+                return END_GRACE if usage_in else FINISH_GRACE
+
+            events = iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError)
             try:
-                async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):
-                    chunk = wire.decode_event(data)
-                    if chunk.finish_reason is not None:
-                        finished = True
-                    yield chunk
+                async with aclosing(until_quiet(events, grace)) as quiet:
+                    async for data in quiet:
+                        chunk = wire.decode_event(data)
+                        anything = anything or wire.answered(chunk)
+                        finished = finished or chunk.finish_reason is not None
+                        usage_in = usage_in or (finished and chunk.usage is not None)
+                        yield chunk
             except StreamInterruptedError as exc:
                 raise StreamInterruptedError(
                     f"The connection to {self.host} broke before the answer was finished.",
                     detail=str(exc),
                 ) from None
+            if not anything:  # the body ended cleanly without a candidate
+                raise wire.no_answer()
             if not finished:
                 raise StreamInterruptedError(
                     f"The connection to {self.host} closed before the answer was finished."
@@ -215,7 +226,9 @@ class GeminiProvider:
         url = self._model_path(model, "generateContent")
         body = wire.encode_request(request, file_uris=self.can_upload_files)
         obj = await self._get_json("POST", url, json=body, model=model)
-        chunk = wire.decode_chunk(obj)
+        chunk = wire.decode_chunk(obj)  # raises for a blocked prompt
+        if not wire.answered(chunk):
+            raise wire.no_answer()
         message = Message(role=Role.MODEL, model=model)
         message.absorb(chunk)
         return message

@@ -187,6 +187,17 @@ def decode_chunk(obj: Any) -> Chunk:
     )
 
 
+def no_answer() -> ServerError:
+    """A response with neither candidates nor a block reason, streamed or not: the
+    server said nothing (retryable: Gemini does this now and then under load)."""
+    return ServerError("Gemini returned no answer (no candidates and no block reason).")
+
+
+def answered(chunk: Chunk) -> bool:
+    """Whether ``chunk`` carries any of an answer: a part or candidate 0's finish."""
+    return bool(chunk.parts) or chunk.finish_reason is not None
+
+
 def decode_event(data: str) -> Chunk:
     """The ``data`` of one SSE event as a chunk."""
     try:

@@ -33,12 +33,14 @@ from rill.core.errors import (
 from rill.core.providers import openai_wire as wire
 from rill.core.providers.local_models import LocalModel, find_models, resolve_model
 from rill.core.providers.local_run import (
+    REPEAT_WINDOW,
     AbortSwitch,
     RunStats,
     TokenCounter,
     import_llama,
     prompt_tokens,
     sampling_args,
+    turn_markers,
 )
 from rill.core.types import (
     Capabilities,
@@ -47,7 +49,6 @@ from rill.core.types import (
     Message,
     ModelInfo,
     Role,
-    Usage,
 )
 
 DEFAULT_N_CTX = 4096
@@ -100,6 +101,7 @@ class LocalProvider:
         self._llama: Any = None
         self._loaded: LocalModel | None = None
         self._abort: AbortSwitch | None = None
+        self._stop_ids: frozenset[int] = frozenset()  # the loaded model's turn markers
         self._running: RunStats | None = None  # the answer the worker is on
         self._closed = False
 
@@ -121,6 +123,7 @@ class LocalProvider:
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
+                last_n_tokens_size=REPEAT_WINDOW,  # the repeat penalty's reach
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -129,6 +132,7 @@ class LocalProvider:
                 detail=str(exc),
             ) from None
         self._loaded = model
+        self._stop_ids = turn_markers(llama_cpp, self._llama)
         self._abort = AbortSwitch(llama_cpp, self._llama, self._should_abort)
         self._abort.arm(True)
         return time.monotonic() - started
@@ -189,7 +193,7 @@ class LocalProvider:
         stats: RunStats,
         emit: Callable[[object], None],
     ) -> None:
-        counter = TokenCounter(stats)
+        counter = TokenCounter(stats, self._stop_ids, int(self._llama.token_eos()))
         messages = wire.encode_messages(request)
         pieces = self._llama.create_chat_completion(
             messages=messages, stream=True, **sampling_args(request, counter)
@@ -207,22 +211,21 @@ class LocalProvider:
                     parts = splitter.feed(text)
                     if parts:
                         stats.first_token_at = stats.first_token_at or time.monotonic()
-                        emit(Chunk(parts=tuple(parts), model_version=model.id))
+                        # Running usage, as Gemini sends it: a stopped answer keeps its
+                        # tokens (and so its speed).
+                        usage = counter.usage()
+                        emit(Chunk(parts=tuple(parts), usage=usage, model_version=model.id))
                 finish = choice.get("finish_reason") or finish
         finally:
             pieces.close()  # ends llama_cpp's generator: no token is computed after this
             stats.output_tokens = counter.calls
-        if finish == "stop" and counter.calls:
-            stats.output_tokens = counter.calls - 1  # the end-of-turn token is not output
-        prompt = stats.prompt_tokens
+        # The end-of-turn token (and a turn marker before it) are not output.
+        usage = counter.usage(final=finish == "stop" and counter.calls > 0)
+        stats.output_tokens = usage.output_tokens or 0
         emit(
             Chunk(
                 parts=tuple(splitter.flush()),
-                usage=Usage(
-                    prompt_tokens=prompt,
-                    output_tokens=stats.output_tokens,
-                    total_tokens=(prompt or 0) + stats.output_tokens,
-                ),
+                usage=usage,
                 finish_reason=wire.map_finish_reason(finish) or "STOP",
                 model_version=model.id,
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,20 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from rill.core.errors import ConfigurationError
-from rill.core.types import GenerateRequest
+from rill.core.types import GenerateRequest, Usage
+
+# Without a limit from the user a small model can write until its context is full (SmolLM2
+# repeats one line until Stop): about two pages is plenty for what it answers well.
+DEFAULT_MAX_TOKENS = 1024
+# llama.cpp's long-standing default; llama_cpp's chat call uses 1.0 (none), under which
+# SmolLM2 loops on a line such as "A tapestry of endless possibilities,".
+REPEAT_PENALTY = 1.1
+# Over how many recent tokens it counts (llama_cpp's default, 64, lets a paragraph of
+# 70 tokens come round again and again; with 256 it did not in 8 of 8 tries that did).
+REPEAT_WINDOW = 256
+# Special tokens that look like turn markers in a chat template: <|im_start|>, <|eot_id|>,
+# <start_of_turn>… (only those the model marks as control tokens count).
+_MARKER = re.compile(r"<[|｜]?[A-Za-z_][A-Za-z0-9_.|｜ -]{0,40}[|｜]?>")
 
 
 def import_llama() -> Any:
@@ -43,6 +57,7 @@ class RunStats:
     load_seconds: float = 0.0  # 0 when the model was already warm
     prompt_tokens: int | None = None
     output_tokens: int = 0
+    max_tokens: int | None = None  # the bound it ran with (the user's, or the default)
     prompt_started_at: float | None = None  # llama.cpp began reading the prompt
     first_token_at: float | None = None
     stop_requested_at: float | None = None
@@ -67,18 +82,56 @@ class TokenCounter:
     """A llama_cpp logits processor: called once per sampled token, before sampling.
 
     The first call's input is exactly the evaluated prompt, so it gives the prompt
-    size; the number of calls is the number of tokens sampled.
+    size; the number of calls is the number of tokens sampled. When the token just
+    sampled is one of ``stop_ids`` (the model opening a new turn, say), only ``eos``
+    may follow: the answer ends there, and the marker itself shows as no text.
     """
 
-    def __init__(self, stats: RunStats) -> None:
+    def __init__(
+        self, stats: RunStats, stop_ids: frozenset[int] = frozenset(), eos: int = -1
+    ) -> None:
         self.stats = stats
         self.calls = 0
+        self.stop_ids = stop_ids
+        self.eos = eos
+        self.stopped_at_marker = False
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if self.calls == 0:
             self.stats.prompt_tokens = len(input_ids)
+        elif self.eos >= 0 and int(input_ids[-1]) in self.stop_ids:
+            self.stopped_at_marker = True
+            scores.fill(float("-inf"))
+            scores[self.eos] = 0.0
         self.calls += 1
         return scores
+
+    def usage(self, final: bool = False) -> Usage:
+        """The tokens so far (``final``: the end-of-turn token and a marker left out)."""
+        output = self.calls
+        if final:
+            output = max(0, output - 1 - self.stopped_at_marker)
+        prompt = self.stats.prompt_tokens
+        return Usage(
+            prompt_tokens=prompt, output_tokens=output, total_tokens=(prompt or 0) + output
+        )
+
+
+def turn_markers(llama_cpp: Any, llama: Any) -> frozenset[int]:
+    """The model's own stop tokens beyond those llama.cpp ends on by itself (end of text,
+    end of turn): control tokens its chat template writes, such as ChatML's
+    ``<|im_start|>``, with which a model that forgot to stop would begin the next turn."""
+    template = llama.metadata.get("tokenizer.chat_template") or ""
+    found: set[int] = set()
+    with contextlib.suppress(AttributeError, TypeError, ValueError, RuntimeError):
+        vocab = llama._model.vocab
+        for marker in set(_MARKER.findall(template)):
+            if "think" in marker:  # reasoning tags are written inside an answer
+                continue
+            ids = llama.tokenize(marker.encode("utf-8"), add_bos=False, special=True)
+            if len(ids) == 1 and llama_cpp.llama_vocab_is_control(vocab, ids[0]):
+                found.add(int(ids[0]))
+    return frozenset(found)
 
 
 class AbortSwitch:
@@ -111,11 +164,16 @@ class AbortSwitch:
 def sampling_args(request: GenerateRequest, counter: TokenCounter) -> dict[str, Any]:
     """``create_chat_completion`` keyword arguments for the request's settings.
 
-    Unset values are left out so llama_cpp's defaults (temperature 0.2, top-p 0.95,
-    top-k 40) apply.
+    Unset sampling values are left out so llama_cpp's defaults (temperature 0.2, top-p
+    0.95, top-k 40) apply; the length is bounded (``DEFAULT_MAX_TOKENS`` unless the
+    user set a limit) and repetition penalised (``REPEAT_PENALTY``).
     """
     s = request.settings
-    args: dict[str, Any] = {"logits_processor": import_llama().LogitsProcessorList([counter])}
+    args: dict[str, Any] = {
+        "logits_processor": import_llama().LogitsProcessorList([counter]),
+        "max_tokens": DEFAULT_MAX_TOKENS,
+        "repeat_penalty": REPEAT_PENALTY,
+    }
     if s.temperature is not None:
         args["temperature"] = s.temperature
     if s.top_p is not None:
@@ -124,6 +182,7 @@ def sampling_args(request: GenerateRequest, counter: TokenCounter) -> dict[str, 
         args["top_k"] = s.top_k
     if s.max_output_tokens is not None:
         args["max_tokens"] = s.max_output_tokens
+    counter.stats.max_tokens = args["max_tokens"]
     if s.stop_sequences:
         args["stop"] = list(s.stop_sequences)
     if s.seed is not None:

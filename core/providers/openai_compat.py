@@ -20,9 +20,11 @@ from rill.core.errors import (
     AuthError,
     InvalidRequestError,
     ProtocolError,
+    ServerError,
     StreamInterruptedError,
 )
 from rill.core.providers import openai_wire as wire
+from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
 from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
     json_body,
@@ -34,15 +36,7 @@ from rill.core.providers.openai_errors import error_from_http, rejects_stream_op
 from rill.core.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
 
-USER_AGENT = "rill/0.1"
 DONE = "[DONE]"
-
-
-def make_timeout(read_timeout: float, connect_timeout: float) -> httpx.Timeout:
-    """Connect bounded, reads bounded between bytes, no total limit (answers stream long)."""
-    return httpx.Timeout(
-        connect=connect_timeout, read=read_timeout, write=60.0, pool=connect_timeout
-    )
 
 
 def estimate_tokens(request: GenerateRequest) -> int:
@@ -78,7 +72,6 @@ class OpenAICompatProvider:
         read_timeout: float = 60.0,
         connect_timeout: float = 10.0,
         proxy: str | None = None,
-        trust_env: bool = True,
         send_top_k: bool = True,
         include_usage: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -103,13 +96,13 @@ class OpenAICompatProvider:
             top_k=send_top_k,
         )
         self._api_key = api_key
-        self._client = httpx.AsyncClient(
-            timeout=make_timeout(read_timeout, connect_timeout),
-            headers={"user-agent": USER_AGENT},
-            proxy=proxy or None,
-            trust_env=trust_env,
+        # The one factory: a server on this machine is never reached through a proxy.
+        self._client = make_client(
+            self.base_url,
+            proxy=proxy,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
             transport=transport,
-            follow_redirects=False,
         )
 
     # ------------------------------------------------------------ plumbing
@@ -219,38 +212,53 @@ class OpenAICompatProvider:
                 yield self._whole(await resp.aread())
                 return
             require_event_stream(resp, self.host)
-            async for chunk in self._read_events(resp):
+            async for chunk in self._read_events(resp, include_usage):
                 yield chunk
 
-    async def _read_events(self, resp: httpx.Response) -> AsyncIterator[Chunk]:
+    async def _read_events(self, resp: httpx.Response, include_usage: bool) -> AsyncIterator[Chunk]:
         """Text chunks as they come; finish reason and usage together in a last chunk.
 
         With ``include_usage`` the usage arrives in its own event after the finish
-        reason, so the finish is held back until ``[DONE]`` to travel with it.
+        reason, so the finish is held back until ``[DONE]`` to travel with it. Past the
+        finish, each read waits only a moment (see ``http_client``): a server that
+        keeps the connection open without ``[DONE]`` does not hold a complete answer.
         """
         splitter = wire.ThinkSplitter()
         finish: str | None = None
         usage: Usage | None = None
         version: str | None = None
         response_id: str | None = None
-        done = False
+        done = anything = False
+
+        def grace() -> float | None:
+            if finish is None:
+                return None
+            return FINISH_GRACE if include_usage and usage is None else END_GRACE
+
+        events = iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError)
         try:
-            async for data in iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError):
-                if data.strip() == DONE:
-                    done = True
-                    break
-                chunk = wire.decode_event(data, splitter)
-                finish = chunk.finish_reason or finish
-                usage = chunk.usage or usage
-                version = chunk.model_version or version
-                response_id = chunk.response_id or response_id
-                if chunk.parts:
-                    yield Chunk(parts=chunk.parts, model_version=version, response_id=response_id)
+            async with aclosing(until_quiet(events, grace)) as quiet:
+                async for data in quiet:
+                    if data.strip() == DONE:
+                        done = True
+                        break
+                    chunk = wire.decode_event(data, splitter)
+                    anything = anything or bool(chunk.parts) or chunk.finish_reason is not None
+                    finish = chunk.finish_reason or finish
+                    usage = chunk.usage or usage
+                    version = chunk.model_version or version
+                    response_id = chunk.response_id or response_id
+                    if chunk.parts:
+                        yield Chunk(
+                            parts=chunk.parts, model_version=version, response_id=response_id
+                        )
         except StreamInterruptedError as exc:
             raise StreamInterruptedError(
                 f"The connection to {self.host} broke before the answer was finished.",
                 detail=str(exc),
             ) from None
+        if not anything:  # no choice carried anything: [DONE] (or the end) after nothing
+            raise self._no_answer()
         if not done and finish is None:
             raise StreamInterruptedError(
                 f"The connection to {self.host} closed before the answer was finished."
@@ -271,6 +279,8 @@ class OpenAICompatProvider:
             raise ProtocolError(f"{self.host} answered with something that is not JSON.") from None
         splitter = wire.ThinkSplitter()
         chunk = wire.decode_chunk(obj, splitter, stream=False)
+        if not chunk.parts and chunk.finish_reason is None:
+            raise self._no_answer()
         return Chunk(
             parts=(*chunk.parts, *splitter.flush()),
             usage=chunk.usage,
@@ -278,6 +288,10 @@ class OpenAICompatProvider:
             model_version=chunk.model_version,
             response_id=chunk.response_id,
         )
+
+    def _no_answer(self) -> ServerError:
+        """No choice with any content or finish, streamed or not: the server said nothing."""
+        return ServerError(f"{self.label} returned no answer (the response had no choices).")
 
     async def generate(self, request: GenerateRequest) -> Message:
         """``chat/completions`` with ``stream: false``: the whole answer at once."""

@@ -3,7 +3,8 @@
 Pure functions and one small state machine (``ThinkSplitter``), no I/O, so the
 mapping can be tested alone. Servers that speak "OpenAI-compatible" differ in the
 details (vLLM puts its error at the top level, Gemini wraps it in a list, reasoning
-arrives as ``reasoning_content``, ``reasoning`` or ``<think>`` tags); this module
+arrives as ``reasoning_content``, ``reasoning`` or ``<think>`` tags, Mistral sends
+``content`` as a list of typed items); this module
 absorbs those differences so the provider sees one shape.
 """
 
@@ -255,6 +256,46 @@ def _reasoning_text(source: JSON) -> str | None:
     return None
 
 
+def _thinking_text(thinking: Any) -> str:
+    """The text of a ``thinking`` item: a string, or a list of typed items of its own."""
+    if isinstance(thinking, str):
+        return thinking
+    if not isinstance(thinking, list):
+        return ""
+    return "".join(
+        item["text"]
+        for item in thinking
+        if isinstance(item, dict)
+        and item.get("type", "text") == "text"
+        and isinstance(item.get("text"), str)
+    )
+
+
+def content_parts(content: Any, splitter: ThinkSplitter) -> list[Part]:
+    """``content`` (of a delta or a message) as parts.
+
+    Most servers send a string (``<think>`` tags split out). Mistral's API, and servers
+    that copy it, send a list of typed items: ``{"type": "text", "text": …}`` is answer
+    text, ``{"type": "thinking", "thinking": [{"type": "text", "text": …}]}`` a thought;
+    items of other types (references, tool references…) carry nothing to show and are
+    skipped, and so is anything malformed, without losing the items around them.
+    """
+    if isinstance(content, str):
+        return splitter.feed(content) if content else []
+    if not isinstance(content, list):
+        return []
+    parts: list[Part] = []
+    for item in content:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "text" and isinstance(item.get("text"), str) and item["text"]:
+            parts.extend(splitter.feed(item["text"]))
+        elif kind == "thinking":
+            thought = _thinking_text(item.get("thinking"))
+            if thought:
+                parts.append(Part(text=thought, thought=True))
+    return parts
+
+
 def decode_chunk(obj: Any, splitter: ThinkSplitter, *, stream: bool = True) -> Chunk:
     """One ``chat.completion.chunk`` (or, with ``stream=False``, a whole completion).
 
@@ -276,9 +317,7 @@ def decode_chunk(obj: Any, splitter: ThinkSplitter, *, stream: bool = True) -> C
             reasoning = _reasoning_text(source)
             if reasoning:
                 parts.append(Part(text=reasoning, thought=True))
-            content = source.get("content")
-            if isinstance(content, str) and content:
-                parts.extend(splitter.feed(content))
+            parts.extend(content_parts(source.get("content"), splitter))
         finish = map_finish_reason(choice.get("finish_reason"))
         if finish == "ERROR":  # OpenRouter: a provider failed mid-answer
             raise ServerError("The model's provider failed in the middle of the answer.")

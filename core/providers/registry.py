@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from rill.core.errors import ConfigurationError, NotFoundError, RillError
 from rill.core.settings import ProviderConfig, Settings
@@ -202,25 +201,10 @@ def find_key(spec: ProviderSpec, base_url: str, secrets: KeyLookup | None) -> st
     return found.value if found is not None else (secrets or _stored_key)(spec.name)
 
 
-def is_loopback(url: str) -> bool:
-    """Whether ``url`` points at this machine (where no proxy can reach)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost") or host == "::1":
-        return True
-    parts = host.split(".")
-    # 127.0.0.0/8, written out: the ipaddress module costs the CLI's startup time.
-    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
-
-
-def proxy_for(url: str, settings: Settings) -> tuple[str | None, bool]:
-    """``(proxy, trust_env)`` for a request to ``url``.
-
-    The settings' proxy wins over HTTPS_PROXY; httpx honours HTTPS_PROXY / NO_PROXY
-    itself when ``trust_env``. Servers on this machine are reached directly.
-    """
-    if url and is_loopback(url):
-        return None, False
-    return (settings.network.proxy or None), True
+def proxy_for(settings: Settings) -> str | None:
+    """The settings' proxy (None: the environment's). Whether it applies to a server is
+    the client factory's decision (``http_client.make_client``): never on this machine."""
+    return settings.network.proxy or None
 
 
 def _missing_key(spec: ProviderSpec) -> ConfigurationError:
@@ -269,7 +253,7 @@ def build_provider(
             getattr(spec.config, "location", None) or None,
             base_url=url,
             read_timeout=timeout,
-            proxy=proxy_for(url or "https://aiplatform.googleapis.com", settings)[0],
+            proxy=proxy_for(settings),
             transport=transport,
         )
     if spec.kind == "gemini":
@@ -299,13 +283,12 @@ def _gemini(
         or (spec.config.base_url if spec.config else "")
         or None
     )
-    proxy, _trust_env = proxy_for(url or "https://generativelanguage.googleapis.com", settings)
     return GeminiProvider(
         key,
         url,
         default_model=spec.default_model or GEMINI_DEFAULT_MODEL,
         read_timeout=settings.network.read_timeout,
-        proxy=proxy,
+        proxy=proxy_for(settings),
         transport=transport,
     )
 
@@ -327,7 +310,6 @@ def _openai(
     own_address = spec.preset is not None and url == spec.preset.base_url
     if not key and spec.preset is not None and spec.preset.needs_key and own_address:
         raise _missing_key(spec)
-    proxy, trust_env = proxy_for(url, settings)
     label = spec.preset.label if spec.preset is not None and own_address else None
     return OpenAICompatProvider(
         url,
@@ -336,8 +318,7 @@ def _openai(
         label=label,
         default_model=spec.default_model if base_url is None else "",
         read_timeout=settings.network.read_timeout,
-        proxy=proxy,
-        trust_env=trust_env,
+        proxy=proxy_for(settings),
         send_top_k=spec.preset.send_top_k if spec.preset is not None else True,
         transport=transport,
     )

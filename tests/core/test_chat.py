@@ -182,3 +182,22 @@ def test_empty_message_is_refused(session: ChatSession) -> None:
     with pytest.raises(ValueError):
         session.send_message_stream("   ")
     assert session.history == []
+
+
+async def test_no_answer_is_retried_alike_streamed_or_not(
+    session: ChatSession, fake_gemini: FakeGemini
+) -> None:
+    # The streamed "no answer" carries a usage-only event first; that shows nothing,
+    # so it must not end the retries the non-streamed call gets.
+    notices: list[RetryNotice] = []
+    session.on_retry = notices.append
+    fake_gemini.push(sc.no_candidates(), sc.stream(["Second ", "time."]))
+    await drain(session.send_message_stream("one"))
+    fake_gemini.push(sc.no_candidates(), sc.stream(["Whole ", "again."]))
+    whole = await session.send_message("two")
+    streamed = session.history[1]
+    assert (streamed.status, streamed.text) == (MessageStatus.COMPLETE, "Second time.")
+    assert (whole.status, whole.text) == (MessageStatus.COMPLETE, "Whole again.")
+    assert [str(n.error) for n in notices] == [
+        "Gemini returned no answer (no candidates and no block reason)."
+    ] * 2

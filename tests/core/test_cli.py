@@ -391,6 +391,24 @@ def test_stats_match_the_usage_metadata(fake: FakeGemini, env: dict[str, str]) -
     }
 
 
+@pytest.mark.parametrize(
+    "how", [["--no-stream"], []], ids=["not-streamed", "streamed-in-one-piece"]
+)
+def test_stats_of_an_answer_that_came_whole_have_no_speed(
+    fake: FakeGemini, env: dict[str, str], how: list[str]
+) -> None:
+    # The whole body arrived at once: its first token and its end were stamped
+    # microseconds apart, and --stats printed "tokens per second: 4504504.5".
+    fake.push(stream(["All of it at once, in one piece."]))
+    result = ask(fake, env, *how, "--stats", "whole")
+    assert result.returncode == 0, result.stderr
+    stats = dict(line.split(": ", 1) for line in result.stderr.splitlines())
+    assert stats["tokens per second"] == "-"
+    assert "time to first token" not in stats
+    assert float(stats["time to whole answer"].removesuffix(" s")) >= 0
+    assert stats["output tokens"] == "8"
+
+
 def test_thoughts_go_to_stderr_and_stdout_stays_clean(
     fake: FakeGemini, env: dict[str, str]
 ) -> None:

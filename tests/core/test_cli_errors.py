@@ -14,6 +14,7 @@ from tests.fakes.gemini_scenarios import (
     abrupt_close,
     error_event_after,
     fail_n_times_then_ok,
+    no_candidates,
     rate_limited,
     stream,
 )
@@ -151,6 +152,16 @@ def test_a_broken_stream_keeps_what_was_printed(
     assert "broke" in line or "closed" in line or "UNAVAILABLE" in line
 
 
+def test_no_answer_is_the_same_failure_streamed_or_not(fake: FakeGemini, home: Path) -> None:
+    # No candidates and no block reason: streamed it used to be "closed before the
+    # answer was finished" (8), not streamed a silent success (0).
+    fake.push(no_candidates(), no_candidates())
+    streamed = ask_fails(fake, home, "hi")
+    whole = ask_fails(fake, home, "--no-stream", "hi")
+    assert streamed == whole == (cli.EXIT_SERVER, "", streamed[2])
+    assert streamed[2] == "Gemini returned no answer (no candidates and no block reason)."
+
+
 def test_malformed_json_is_a_server_fault(fake: FakeGemini, home: Path) -> None:
     status, out, _line = ask_fails(fake, home, "--model", "fake-bad-json", "hi")
     assert status == cli.EXIT_SERVER
@@ -216,3 +227,10 @@ def test_a_bad_settings_file_is_a_warning_not_a_failure(fake: FakeGemini, home: 
     assert (result.returncode, result.stdout) == (0, "Echo: hi\n")
     assert "rill: warning: The settings file" in result.stderr
     assert list((home / "config").glob("settings.json.corrupt-*"))
+
+
+def test_a_bad_rill_max_attempts_is_refused(fake: FakeGemini, home: Path) -> None:
+    status, out, line = ask_fails(fake, home, "hi", RILL_MAX_ATTEMPTS="0")
+    assert (status, out) == (cli.EXIT_AUTH, "")
+    assert line == "RILL_MAX_ATTEMPTS must be a whole number from 1, not '0'"
+    assert fake.requests == []

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +27,13 @@ from rill.core.errors import (
 )
 from rill.core.providers.local import LocalProvider, RunStats
 from rill.core.providers.local_models import BUILTIN_ID, bundled_model_path
+from rill.core.providers.local_run import (
+    DEFAULT_MAX_TOKENS,
+    REPEAT_WINDOW,
+    TokenCounter,
+    sampling_args,
+    turn_markers,
+)
 from rill.core.retry import NO_RETRY
 from rill.core.types import Chunk, GenerateRequest, GenerationSettings, Message, Part, Role
 
@@ -288,3 +296,64 @@ async def test_closed_provider_refuses_work(tmp_path: Path) -> None:
     await provider.aclose()
     with pytest.raises(ConfigurationError, match="closed"):
         await answer(provider, request())
+
+
+async def test_an_answer_without_a_limit_is_bounded(local: LocalProvider) -> None:
+    # Nothing bounded it: SmolLM2 could write "A tapestry of endless possibilities,"
+    # until Stop, or until its context was full.
+    req = request(STORY, max_output_tokens=None)
+    async with aclosing(local.stream(req)) as chunks:
+        async for chunk in chunks:
+            if chunk.text:
+                break
+    stats = local.last_run
+    assert stats is not None and stats.max_tokens == DEFAULT_MAX_TOKENS
+    # The repeat penalty reaches back far enough to catch a paragraph coming round again.
+    assert local._llama.last_n_tokens_size == REPEAT_WINDOW == 256
+
+
+def test_offline_defaults_bound_the_answer_unless_the_user_set_a_limit() -> None:
+    counter = TokenCounter(RunStats())
+    unset = sampling_args(request(max_output_tokens=None), counter)
+    assert (unset["max_tokens"], unset["repeat_penalty"]) == (DEFAULT_MAX_TOKENS, 1.1)
+    assert DEFAULT_MAX_TOKENS == 1024
+    assert sampling_args(request(max_output_tokens=3000), counter)["max_tokens"] == 3000
+
+
+def test_the_models_turn_markers_end_the_answer(shared: LocalProvider) -> None:
+    import llama_cpp
+    import numpy
+
+    asyncio.run(shared.warm_up())
+    llama = shared._llama
+    markers = turn_markers(llama_cpp, llama)
+    start = llama.tokenize(b"<|im_start|>", add_bos=False, special=True)
+    assert set(start) <= markers  # ChatML's turn opener (<|im_end|> is there too)
+    eos = int(llama.token_eos())
+    counter = TokenCounter(RunStats(), markers, eos)
+    prompt = numpy.array([5, 6, 7])
+    counter(prompt, numpy.zeros(8))  # the prompt
+    scores = counter(numpy.array([5, 6, 7, 42]), numpy.zeros(8))  # an ordinary token
+    assert not numpy.isinf(scores).any()
+    scores = counter(numpy.array([5, 6, 7, 42, start[0]]), numpy.zeros(8))
+    assert scores[eos] == 0.0 and numpy.isinf(numpy.delete(scores, eos)).all()
+    assert counter.usage(final=True).output_tokens == 1  # the marker and the end left out
+
+
+async def test_a_stopped_offline_answer_keeps_its_tokens_and_speed(
+    local: LocalProvider,
+) -> None:
+    session = ChatSession(local, replace(GREEDY, max_output_tokens=2000), retry_policy=NO_RETRY)
+    pieces = 0
+    async with aclosing(session.send_message_stream(STORY)) as chunks:  # type: ignore[type-var]
+        async for chunk in chunks:
+            pieces += bool(chunk.text)
+            if pieces == 6:
+                break  # the user pressed Stop
+    stopped = session.last_answer
+    assert stopped is not None
+    status, usage, speed = stopped.status.value, stopped.usage, stopped.tokens_per_second
+    assert status == "stopped"
+    assert usage is not None and (usage.output_tokens or 0) >= 5
+    assert speed is not None and 0 < speed < 10_000
+    assert local.last_run is not None and await asyncio.to_thread(local.last_run.done.wait, 10)

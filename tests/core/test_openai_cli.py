@@ -102,3 +102,14 @@ def test_a_preset_needing_a_key_says_so(tmp_path: Path) -> None:
     done = run_cli(["ask", "--provider", "openrouter", "Hi"], cli_env(tmp_path, key=None))
     assert done.returncode == cli.EXIT_AUTH
     assert "No API key for provider 'openrouter': set OPENROUTER_API_KEY" in done.stderr
+
+
+def test_no_choices_is_the_same_failure_streamed_or_not(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.push(sc.no_choices(), sc.no_choices())
+    streamed = ask(fake, tmp_path, "--model", "fake-chat", "hi")
+    whole = ask(fake, tmp_path, "--model", "fake-chat", "--no-stream", "hi")
+    assert streamed == whole
+    status, out, err = streamed
+    assert (status, out) == (cli.EXIT_SERVER, "")
+    host = fake.origin.removeprefix("http://")
+    assert err.strip() == f"{host} returned no answer (the response had no choices)."

@@ -148,6 +148,26 @@ async def test_reasoning_fields_become_thoughts(
     assert usage is not None and usage.thoughts_tokens == 3 and usage.output_tokens == 2
 
 
+async def test_mistral_typed_content_streamed_keeps_every_piece(
+    provider: OpenAICompatProvider, fake: FakeOpenAI
+) -> None:
+    # The answer "391" arrives as ["3" in a one-item list, then "91" as a string].
+    fake.push(sc.mistral())
+    chunks = await collect(provider, request())
+    assert "".join(c.text for c in chunks) == "391"
+    assert "".join(c.thought_text for c in chunks) == "17 times 23 is 391."
+
+
+async def test_mistral_typed_content_not_streamed_keeps_answer_and_thoughts(
+    provider: OpenAICompatProvider, fake: FakeOpenAI
+) -> None:
+    fake.push(sc.mistral())
+    message = await provider.generate(request())
+    assert message.text == "391"
+    assert message.thought_text == "17 times 23 is 391."
+    assert message.finish_reason == "STOP"
+
+
 @pytest.mark.parametrize("split", [1, 2, 5])
 async def test_think_tags_split_across_chunks_and_bytes(
     provider: OpenAICompatProvider, fake: FakeOpenAI, split: int

@@ -129,3 +129,23 @@ def test_models_from_openrouter_use_their_fields() -> None:
     )
     assert (info.vision, info.thinking) == (False, True)
     assert wire.decode_model({"id": "text-embedding-3-small"}) is None
+
+
+def test_typed_content_items_text_thinking_and_unknown_ones() -> None:
+    content = [
+        {"type": "thinking", "thinking": [{"type": "text", "text": "Hm, "}, {"type": "x"}]},
+        {"type": "thinking", "thinking": "ok."},
+        {"type": "tool_reference", "tool": "web_search", "title": "A page"},
+        "a bare string item",
+        {"type": "text", "text": 7},
+        {"type": "text", "text": "Answer "},
+        {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}},
+        {"type": "text", "text": "here."},
+    ]
+    obj = {"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}]}
+    chunk = wire.decode_chunk(obj, wire.ThinkSplitter())
+    assert chunk.thought_text == "Hm, ok."
+    assert chunk.text == "Answer here."
+    whole = {"choices": [{"index": 0, "message": {"content": content}, "finish_reason": "stop"}]}
+    message = wire.decode_chunk(whole, wire.ThinkSplitter(), stream=False)
+    assert (message.text, message.thought_text) == ("Answer here.", "Hm, ok.")

@@ -100,6 +100,7 @@ class Scenario:
     finish_style: FinishStyle = "with_last_text"
     usage: dict[str, int] | None = None  # merged over the computed final usageMetadata
     usage_on_every_chunk: bool = True  # False: older traffic, usage on the last chunk only
+    usage_after_finish: bool = False  # the final usage in an event of its own after the finish
     cached_tokens: int | None = None
     model_version: str | None = None
     response_id: str | None = None
@@ -111,6 +112,7 @@ class Scenario:
     multi_line_data: bool = False  # one event's JSON spread over several "data:" lines
     http_error: ErrorSpec | None = None  # answer with this error instead of a stream
     block_reason: str | None = None  # 200 + one promptFeedback event, no candidates
+    no_candidates: bool = False  # 200 + one event of usage alone: no candidates, no block
     error_event: ErrorSpec | None = None  # an error event after `error_after` chunks
     error_after: int = 0
     hold_after: int | None = None  # hold the connection open after this many chunks
@@ -275,6 +277,12 @@ def blocked(reason: str = "PROHIBITED_CONTENT") -> Scenario:
     return Scenario(block_reason=reason, label=f"blocked_{reason}")
 
 
+def no_candidates() -> Scenario:
+    """HTTP 200 and one event with usage but neither candidates nor a block reason (the
+    same body, merged, for generateContent): the server returned no answer."""
+    return Scenario(no_candidates=True, label="no_candidates")
+
+
 def error_event_after(
     n_chunks: int = 2,
     code: int = 503,
@@ -348,6 +356,20 @@ def malformed_json(
     return Scenario(texts=_seq(texts), malformed_after=after_chunks, label="malformed_json")
 
 
+HOLD_AT_END = 1_000_000  # a hold_after past every event: hold once the answer is sent
+
+
+def finish_then_hold(texts: list[str] | tuple[str, ...] | None = None, **fields: Any) -> Scenario:
+    """The whole answer (finishReason and usage), then the connection held open with
+    nothing more: the body never ends until the client hangs up (or `release()`)."""
+    return Scenario(
+        texts=_seq(texts),
+        hold_after=HOLD_AT_END,
+        label=fields.pop("label", "finish_then_hold"),
+        **fields,
+    )
+
+
 def no_finish(texts: list[str] | tuple[str, ...] | None = None) -> Scenario:
     """A clean end of body without any finishReason: what a dropped stream looks like."""
     return Scenario(texts=_seq(texts), finish_reason=None, label="no_finish")
@@ -395,11 +417,13 @@ def fail_n_times_then_ok(
 FAKE_MODEL_SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "fake-echo": Scenario,
     "fake-blocked": blocked,
+    "fake-no-candidates": no_candidates,
     "fake-error-event": lambda: error_event_after(
         2, texts=("Partial ", "answer ", "never finished.")
     ),
     "fake-no-finish": no_finish,
     "fake-hold": hold_open,
+    "fake-finish-hold": finish_then_hold,
     "fake-slow": slow,
     "fake-huge": huge,
     "fake-thoughts": thinking,

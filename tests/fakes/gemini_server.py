@@ -26,9 +26,11 @@ Which answer a generate/stream request gets:
    ==========================  ====================================================
    fake-echo                   the default echo answer
    fake-blocked                200 + promptFeedback.blockReason PROHIBITED_CONTENT
+   fake-no-candidates          200 + usage alone: no candidates and no block reason
    fake-error-event            "Partial ", "answer ", then a 503 UNAVAILABLE error event
    fake-no-finish              clean end of body without finishReason (dropped stream)
    fake-hold                   "Hello", then holds the connection (until release/hang-up)
+   fake-finish-hold            the whole echo (finishReason, usage), then holds the connection
    fake-slow                   20 chunks "Slow chunk N. ", 100 ms apart
    fake-huge                   300,000 characters (huge_text) in 1,000-character chunks
    fake-thoughts               thought chunks (if includeThoughts) + DEFAULT_SIGNATURE
@@ -177,7 +179,8 @@ class FakeGemini(ServedFake):
     @property
     def base_url(self) -> str:
         """Scheme, host and port only: clients append /v1beta/... themselves."""
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     # ---- what tests inspect -------------------------------------------------------
 

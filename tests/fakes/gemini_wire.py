@@ -170,6 +170,9 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
     """The events of a streamed answer, faults included, in the order they are sent."""
     if scenario.block_reason:
         return [blocked_event(scenario, prompt, version, rid)]
+    if scenario.no_candidates:
+        usage = _usage(prompt, 0, 0, None)
+        return [Event("data", {"usageMetadata": usage, "modelVersion": version, "responseId": rid})]
     texts = (
         scenario.texts
         if scenario.texts is not None
@@ -237,6 +240,10 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
         if not scenario.usage_on_every_chunk:
             for chunk in chunks[:-1]:
                 del chunk["usageMetadata"]
+        if scenario.usage_after_finish:
+            tail = {k: v for k, v in chunks[-1].items() if k != "candidates"}
+            del chunks[-1]["usageMetadata"]
+            chunks.append(tail)
     return _apply_faults(scenario, [Event("data", c) for c in chunks])
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 ReasoningField = Literal["reasoning_content", "reasoning"]
+# "string": content is a string (OpenAI and most servers). "mistral": Mistral's API,
+# where content may be a list of typed items: thoughts as {"type": "thinking",
+# "thinking": [{"type": "text", ...}]}, answer text as {"type": "text", ...}.
+ContentStyle = Literal["string", "mistral"]
 
 
 @dataclass(frozen=True)
@@ -20,9 +24,11 @@ class OAIScenario:
     texts: tuple[str, ...] | None = None  # None: the echo answer
     reasoning: tuple[str, ...] = ()  # sent first, as delta.<reasoning_field>
     reasoning_field: ReasoningField = "reasoning_content"
+    content_style: ContentStyle = "string"
     finish_reason: str | None = "stop"
     model: str | None = None  # the "model" field of chunks (default: the one asked for)
     send_done: bool = True  # "data: [DONE]" at the end
+    hold_before_done: bool = False  # after the finish (and usage): hold the connection open
     role_chunk: bool = True  # OpenAI opens with delta {"role": "assistant", "content": ""}
     keepalive: bool = False  # ": keep-alive" comment lines between events (OpenRouter)
     first_delay: float = 0.0
@@ -38,6 +44,7 @@ class OAIScenario:
     abrupt_after: int | None = None  # then half an event and a torn-down socket
     malformed_after: int | None = None  # then an event that is not valid JSON
     ignore_stream: bool = False  # answer one JSON completion even when stream is true
+    no_choices: bool = False  # 200 with "choices": [] (then usage and [DONE]): no answer
     label: str = "custom"
 
 
@@ -79,6 +86,32 @@ def raw_error(status: int, body: Any, content_type: str = "application/json") ->
 def hold_open(texts: tuple[str, ...] = ("Hello",)) -> OAIScenario:
     """Some text, then the connection held open until released or hung up."""
     return OAIScenario(texts=texts, hold_after=len(texts), label="hold")
+
+
+def mistral(
+    texts: tuple[str, ...] = ("3", "91"),
+    reasoning: tuple[str, ...] = ("17 times 23 ", "is 391."),
+    **fields: Any,
+) -> OAIScenario:
+    """Mistral's shape of a thinking model's answer (magistral): streamed, each thought
+    is a ``thinking`` item in a ``content`` list, the first answer piece comes as a
+    one-item list and the rest as strings; not streamed, ``message.content`` is the
+    list of a thinking item and a text item. A ``reference`` item (no text) rides in
+    the thoughts, as Mistral's schema allows."""
+    return OAIScenario(
+        texts=texts, reasoning=reasoning, content_style="mistral", label="mistral", **fields
+    )
+
+
+def no_choices() -> OAIScenario:
+    """A 200 whose choices are empty, streamed (usage and [DONE] only) or not."""
+    return OAIScenario(no_choices=True, label="no_choices")
+
+
+def finish_then_hold(texts: tuple[str, ...] | None = None, **fields: Any) -> OAIScenario:
+    """The whole answer (finish_reason, then usage), and then the connection held open
+    without ``[DONE]`` until released or hung up."""
+    return OAIScenario(texts=texts, hold_before_done=True, label="finish_then_hold", **fields)
 
 
 DEFAULT_MESSAGES = {

@@ -139,14 +139,43 @@ def _chunk(req: dict[str, Any], scenario: OAIScenario, delta: Any, finish: str |
     return json.dumps(obj, ensure_ascii=False)
 
 
+def _usage_chunk(scenario: OAIScenario, req: dict[str, Any], prompt: int, out: int) -> Any:
+    """The last chunk with ``stream_options.include_usage``: no choices, the usage."""
+    return {
+        "id": "chatcmpl-fake123",
+        "object": "chat.completion.chunk",
+        "model": scenario.model or req["model"],
+        "choices": [],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out},
+    }
+
+
+def _thinking_item(text: str, *, reference: bool) -> dict[str, Any]:
+    """Mistral's thought: ``{"type": "thinking", "thinking": [typed items]}``."""
+    inner: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    if reference:  # an item with no text, which a client must skip without losing the rest
+        inner.append({"type": "reference", "reference_ids": [1]})
+    return {"type": "thinking", "thinking": inner}
+
+
 def build_events(
     scenario: OAIScenario, req: dict[str, Any], texts: list[str], prompt: int, usage: bool
 ) -> Iterator[tuple[str, str]]:
     """(kind, data) pairs: "data" events, "hold", and "abrupt" (half an event, then close)."""
+    mistral = scenario.content_style == "mistral"
+    if scenario.no_choices:
+        if usage:
+            yield "data", json.dumps(_usage_chunk(scenario, req, prompt, 0))
+        yield "data", "[DONE]"
+        return
     if scenario.role_chunk:
         yield "data", _chunk(req, scenario, {"role": "assistant", "content": ""}, None)
-    for piece in scenario.reasoning:
-        yield "data", _chunk(req, scenario, {scenario.reasoning_field: piece}, None)
+    for n, piece in enumerate(scenario.reasoning):
+        if mistral:
+            delta: Any = {"content": [_thinking_item(piece, reference=n == 0)]}
+        else:
+            delta = {scenario.reasoning_field: piece}
+        yield "data", _chunk(req, scenario, delta, None)
     for n, text in enumerate(texts):
         if scenario.error_after == n:
             yield (
@@ -167,7 +196,9 @@ def build_events(
             return
         if scenario.malformed_after == n:
             yield "data", MALFORMED
-        yield "data", _chunk(req, scenario, {"content": text}, None)
+        # Mistral: the first piece after the thoughts comes as a list, the rest as strings.
+        content: Any = [{"type": "text", "text": text}] if mistral and n == 0 else text
+        yield "data", _chunk(req, scenario, {"content": content}, None)
     if scenario.hold_after is not None and scenario.hold_after >= len(texts):
         yield "hold", ""
     if scenario.error_after is not None and scenario.error_after >= len(texts):
@@ -177,21 +208,13 @@ def build_events(
         yield "data", _chunk(req, scenario, {}, scenario.finish_reason)
     if usage and scenario.finish_reason is not None:
         out = sum(len(t.split()) for t in (*texts, *scenario.reasoning))
-        body = {
-            "id": "chatcmpl-fake123",
-            "object": "chat.completion.chunk",
-            "model": scenario.model or req["model"],
-            "choices": [],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": out,
-                "total_tokens": prompt + out,
-            },
-        }
+        body = _usage_chunk(scenario, req, prompt, out)
         if scenario.reasoning:
             reasoning = sum(len(t.split()) for t in scenario.reasoning)
             body["usage"]["completion_tokens_details"] = {"reasoning_tokens": reasoning}
         yield "data", json.dumps(body)
+    if scenario.hold_before_done:
+        yield "hold", ""
     if scenario.send_done:
         yield "data", "[DONE]"
 
@@ -199,22 +222,21 @@ def build_events(
 def completion_body(scenario: OAIScenario, req: dict[str, Any], texts: list[str]) -> Any:
     """A whole ``chat.completion`` (stream false, or a server that ignores stream)."""
     prompt = prompt_tokens(req)
-    out = sum(len(t.split()) for t in texts)
+    out = 0 if scenario.no_choices else sum(len(t.split()) for t in texts)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
-    if scenario.reasoning:
+    if scenario.content_style == "mistral":
+        thinking = [_thinking_item("".join(scenario.reasoning), reference=True)]
+        message["content"] = [*thinking, {"type": "text", "text": "".join(texts)}]
+    elif scenario.reasoning:
         message[scenario.reasoning_field] = "".join(scenario.reasoning)
+    choices = [
+        {"index": 0, "message": message, "logprobs": None, "finish_reason": scenario.finish_reason}
+    ]
     return {
         "id": "chatcmpl-fake123",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": scenario.model or req["model"],
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": scenario.finish_reason,
-            }
-        ],
+        "choices": [] if scenario.no_choices else choices,
         "usage": {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out},
     }

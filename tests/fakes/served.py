@@ -26,6 +26,8 @@ class LocalHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self.open_sockets: set[socket.socket] = set()
+        if ":" in address[0]:  # "::1": the IPv6 loopback
+            self.address_family = socket.AF_INET6
         super().__init__(address, handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

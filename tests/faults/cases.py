@@ -342,7 +342,6 @@ def make_provider(dialect: Dialect, url: str, case: Case) -> Provider:
         KEY,
         read_timeout=case.read_timeout,
         connect_timeout=case.connect_timeout,
-        trust_env=False,
     )
 
 

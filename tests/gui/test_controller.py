@@ -18,10 +18,12 @@ from rill.gui.controller import ChatController
 from rill.gui.tasks import TaskLauncher
 from tests.fakes.gemini_scenarios import (
     blocked,
+    finish_then_hold,
     hold_open,
     http_error,
     huge,
     huge_text,
+    no_candidates,
     rate_limited,
     stream,
 )
@@ -93,6 +95,33 @@ def test_streamed_text_reaches_the_view_exactly(qtbot: QtBot, rig: Rig) -> None:
     assert rig.view.last.final is answer
     assert [m.text for m in rig.view.calls.users] == ["Say hello"]
     assert user_texts(generate_bodies(rig.server)[-1]) == ["Say hello"]
+
+
+def test_an_answer_whose_server_holds_on_after_the_finish_completes(qtbot: QtBot, rig: Rig) -> None:
+    # The provider's read timeout is 60 s: waiting for it would turn the whole answer
+    # into a "Timed out" card; the finish (with its usage) ends it instead.
+    rig.server.push(finish_then_hold(["All ", "of it."]))
+    answer = send_and_finish(qtbot, rig, "hi", timeout=10_000)
+    status, error = answer.status, answer.error
+    assert status is MessageStatus.COMPLETE and error is None
+    assert rig.view.last.text == "All of it." and not rig.controller.is_streaming
+
+
+def test_no_answer_is_the_same_card_streamed_or_not(
+    qtbot: QtBot, qloop: qasync.QEventLoop, fake_gemini: FakeGemini
+) -> None:
+    # Streamed, it used to be "The answer was cut off"; not streamed, an empty success.
+    cards = []
+    for streamed in (True, False):
+        made = make_rig(fake_gemini, stream_answers=streamed)
+        fake_gemini.push(no_candidates())
+        try:
+            answer = send_and_finish(qtbot, made, "hi")
+        finally:
+            run_until_done(qloop, made.controller.shutdown())
+        cards.append((answer.status, answer.error_kind, answer.error))
+    said = "Gemini returned no answer (no candidates and no block reason)."
+    assert cards == [(MessageStatus.FAILED, "server", said)] * 2
 
 
 def test_chunks_are_coalesced_into_frames(qtbot: QtBot, rig: Rig) -> None:

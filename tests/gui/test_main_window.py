@@ -17,7 +17,7 @@ from rill.core.types import MessageStatus
 from rill.gui.app import present
 from rill.gui.main_window import E2E_REPORT_ENV, MainWindow
 from rill.gui.theme import LIGHT
-from tests.fakes.gemini_scenarios import hold_open, stream
+from tests.fakes.gemini_scenarios import hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.window_factory import window_maker
 
@@ -130,6 +130,56 @@ def test_the_status_numbers_belong_to_the_chat_on_screen(
     assert stats.text().startswith("7 tokens")
     window.controller.select_chat(first_chat)
     assert stats.text().startswith("41 tokens")
+
+
+def test_an_answer_not_streamed_shows_no_made_up_speed(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = shown(qtbot, make_window())
+    window.panel.stream_check.setChecked(False)  # the panel's toggle
+    qtbot.waitUntil(lambda: not window.controller.settings.stream)
+    fake_gemini.push(stream(["All ", "at ", "once."]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:
+        window.controller.send("no stream please")
+    status_now = blocker.args[1].status
+    assert status_now is MessageStatus.COMPLETE
+    stats = window.status_line.stats_label.text()
+    footer = window.view.message_text(1)
+    # The body arrived whole: its first token and its finish were stamped microseconds
+    # apart, which made figures like "4,504,505 tok/s".
+    assert "whole answer in" in stats and "tok/s" not in stats, stats
+    assert "whole answer in" in footer and "tokens/s" not in footer, footer
+    assert "first token" not in stats + footer
+
+
+def test_rill_max_attempts_applies_to_the_window(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RILL_MAX_ATTEMPTS", "2")  # the README's setting, as for the CLI
+    window = shown(qtbot, make_window())
+    fake_gemini.push(http_error(503, retry_delay="0s"), http_error(503, retry_delay="0s"))
+    shown_then: list[tuple[str, str]] = []
+    window.controller.retry_scheduled.connect(
+        lambda text, _s: shown_then.append((text, window.status_line.state_label.text()))
+    )
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=10_000) as blocker:
+        window.controller.send("hi")
+    status_now = blocker.args[1].status
+    assert status_now is MessageStatus.FAILED
+    assert len(fake_gemini.requests_for("streamGenerateContent")) == 2
+    assert len(shown_then) == 1, shown_then
+    notice, status = shown_then[0]
+    assert "(attempt 2 of 2)" in notice and "(attempt 2 of 2)" in status
+
+
+def test_a_bad_rill_max_attempts_is_named_and_the_window_opens(
+    qtbot: QtBot, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RILL_MAX_ATTEMPTS", "zero")
+    window = shown(qtbot, make_window())
+    assert "RILL_MAX_ATTEMPTS must be a whole number from 1, not 'zero'" in (
+        window.notice.label.text()
+    )
 
 
 def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:

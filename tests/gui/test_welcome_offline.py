@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import qasync
@@ -72,3 +73,28 @@ def test_the_welcome_card_can_be_dismissed(qtbot: QtBot, first_start: MainWindow
         qtbot.mouseClick(card.close_button, Qt.MouseButton.LeftButton)
     assert not card.isVisible()
     assert first_start.composer.isVisible()
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support")
+def test_a_stopped_offline_answer_shows_its_tokens_and_speed(
+    qtbot: QtBot, first_start: MainWindow
+) -> None:
+    window = first_start
+    controller = window.controller
+    controller.set_settings(replace(controller.settings, max_output_tokens=2000))
+    controller.send("Write a very long story about a lighthouse keeper and the sea.")
+    chat = controller.current_chat
+
+    def streamed() -> bool:
+        return chat.answer is not None and len(chat.answer.text) > 40
+
+    qtbot.waitUntil(streamed, timeout=ANSWER_TIMEOUT_MS)
+    with qtbot.waitSignal(controller.answer_finished, timeout=10_000) as blocker:
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)  # Stop
+    status = blocker.args[1].status
+    assert status is MessageStatus.STOPPED
+    stats = window.status_line.stats_label.text()
+    footer = window.view.message_text(1)
+    # The offline model sent its usage only at the end, which a stop never reaches.
+    assert "tokens" in stats and "tok/s" in stats, stats
+    assert "out" in footer and "tokens/s" in footer, footer

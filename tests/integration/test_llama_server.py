@@ -101,7 +101,7 @@ def request(text: str) -> GenerateRequest:
 
 
 async def test_streams_a_short_answer_from_the_real_server(server: str) -> None:
-    provider = OpenAICompatProvider(server, label="llama.cpp server", trust_env=False)
+    provider = OpenAICompatProvider(server, label="llama.cpp server")
     try:
         models = await provider.list_models()
         chunks = [c async for c in provider.stream(request("Say hello in one sentence."))]
@@ -117,7 +117,7 @@ async def test_streams_a_short_answer_from_the_real_server(server: str) -> None:
 
 
 async def test_stopping_mid_answer_leaves_the_server_serving(server: str) -> None:
-    provider = OpenAICompatProvider(server, trust_env=False)
+    provider = OpenAICompatProvider(server)
     long = GenerateRequest(
         request("Write a long story.").contents,
         GenerationSettings(model="smollm2", temperature=0.0, max_output_tokens=400),

@@ -58,7 +58,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def _provider(dialect: Dialect, url: str, key: str) -> Provider:
     if dialect.name == "gemini":
         return GeminiProvider(key, url, read_timeout=0.5, connect_timeout=0.5)
-    return OpenAICompatProvider(url, key, read_timeout=0.5, connect_timeout=0.5, trust_env=False)
+    return OpenAICompatProvider(url, key, read_timeout=0.5, connect_timeout=0.5)
 
 
 def _error_text(error: RillError) -> str:
