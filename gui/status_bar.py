@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from rill.core.retry import count_down
@@ -47,8 +47,11 @@ class StatusLine(QStatusBar):
         self.stats_label.setObjectName("statsLabel")
         self.addWidget(self.state_label, 1)
         self.addPermanentWidget(self.stats_label)
+        # One shot per second shown, timed to just after the number changes: a coarse
+        # 1 s timer may fire early and show "2 s" for nearly two seconds.
         self._countdown = QTimer(self)
-        self._countdown.setInterval(1000)
+        self._countdown.setSingleShot(True)
+        self._countdown.setTimerType(Qt.TimerType.PreciseTimer)
         self._countdown.timeout.connect(self._on_countdown_timeout)
         self._countdown_text = ""
         self._deadline = 0.0
@@ -64,7 +67,6 @@ class StatusLine(QStatusBar):
         self._countdown_text = text
         self._deadline = time.monotonic() + seconds
         self._on_countdown_timeout()
-        self._countdown.start()
 
     def show_link(self, target: str) -> None:
         """While the pointer is on a link, its real target stands in for the state
@@ -79,9 +81,10 @@ class StatusLine(QStatusBar):
         self.stats_label.setText(format_stats(message) if message is not None else "")
 
     def _on_countdown_timeout(self) -> None:
-        left = max(0, math.ceil(self._deadline - time.monotonic()))
+        remaining = self._deadline - time.monotonic()
+        left = max(0, math.ceil(remaining))
         text, _ = count_down(self._countdown_text, left)
         self.state_label.setText(text)
         self.state_label.setToolTip(plain_tip(text))
-        if left <= 0:
-            self._countdown.stop()
+        if left > 0:  # next when ceil(remaining) drops by one
+            self._countdown.start(int((remaining - (left - 1)) * 1000) + 5)
