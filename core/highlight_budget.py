@@ -15,6 +15,7 @@ The lists below come from ``python -m tests.lexers.sweep`` (tests/lexers/RESULTS
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TypeVar
 
+import pygments
 from pygments.lexer import Lexer
 from pygments.token import _TokenType
 
@@ -74,6 +76,11 @@ class _Step:
 _step: ContextVar[_Step | None] = ContextVar("rill_highlight_step", default=None)
 _cut: deque[tuple[str, str]] = deque(maxlen=_REMEMBERED)  # (language, code) cut short
 _deadline = 0.0  # thread_time() at which the armed call is over budget; 0.0: not armed
+# Where the timer may raise: Pygments and the code turning its tokens into HTML, not a
+# garbage-collection callback or __del__ that happens to run meanwhile (which would
+# print the exception as "ignored" and carry on).
+_PYGMENTS = os.path.dirname(pygments.__file__) + os.sep
+_raise_in: tuple[str, ...] = (_PYGMENTS,)
 
 
 @contextmanager
@@ -104,7 +111,9 @@ def run(
     result: T | None
     try:
         if _timer_available():
-            result = _with_timer(lambda: consume(lexer.get_tokens(code)), budget)
+            result = _with_timer(
+                lambda: consume(lexer.get_tokens(code)), budget, _source_of(consume)
+            )
         elif _name(lexer) in PORTABLE_SLOW_LEXERS or _longest_line(code) > PORTABLE_LINE_CAP:
             return None
         else:
@@ -136,9 +145,16 @@ def _checked(tokens: Iterable[Token], deadline: float) -> Iterator[Token]:
             raise OverBudget
 
 
-def _with_timer(work: Callable[[], T], budget: float) -> T:
-    """``work()`` under the CPU timer; raises OverBudget when it runs out."""
-    global _deadline
+def _source_of(function: Callable[..., object]) -> str:
+    code = getattr(function, "__code__", None)
+    return code.co_filename if code is not None else _PYGMENTS
+
+
+def _with_timer(work: Callable[[], T], budget: float, also_in: str) -> T:
+    """``work()`` under the CPU timer; raises OverBudget when it runs out (inside
+    Pygments or the file ``also_in``)."""
+    global _deadline, _raise_in
+    _raise_in = (_PYGMENTS, also_in)
     _deadline = time.thread_time() + budget
     try:
         signal.setitimer(signal.ITIMER_PROF, budget, _REPEAT_S)
@@ -152,11 +168,12 @@ def _on_sigprof(signum: int, frame: FrameType | None) -> None:
     """The timer's handler (on the main thread): raise into the lexer once *this*
     thread has used its budget (ITIMER_PROF counts every thread's CPU time).
 
-    Never into this module's own code: a raise there, say at the call that disarms the
-    timer, would escape with the timer still running. The timer fires again shortly.
+    Only into the lexer or the code consuming its tokens, never into this module's own
+    code (a raise at the call that disarms the timer would escape with the timer
+    running) or a callback that runs meanwhile. Elsewhere it waits for the next firing.
     """
     del signum
-    if not _deadline or frame is None or frame.f_code in _OWN_CODE:
+    if not _deadline or frame is None or not frame.f_code.co_filename.startswith(_raise_in):
         return
     left = _deadline - time.thread_time()
     if left > 0.0005:
@@ -187,9 +204,6 @@ def _name(lexer: Lexer) -> str:
 
 def _longest_line(code: str) -> int:
     return max(map(len, code.split("\n")), default=0)
-
-
-_OWN_CODE = frozenset({run.__code__, _with_timer.__code__, _on_sigprof.__code__})
 
 
 def forget() -> None:

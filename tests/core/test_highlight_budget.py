@@ -7,8 +7,10 @@ the bounds leave room for the CPU timer's tick-sized lateness on a loaded machin
 
 from __future__ import annotations
 
+import gc
 import html
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -116,3 +118,28 @@ def test_someone_elses_sigprof_handler_is_left_alone(monkeypatch: pytest.MonkeyP
         assert signal.getsignal(signal.SIGPROF) is theirs
     finally:
         signal.signal(signal.SIGPROF, before)
+
+
+def test_the_timer_never_raises_into_a_callback_that_runs_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A garbage-collection callback (Hypothesis installs one) or a __del__ running in
+    the middle of a lexer got the timer's exception: "Exception ignored in ..." on
+    stderr, and the lexer ran on until the timer fired again."""
+    ignored: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+
+    def busy(phase: str, info: dict[str, int]) -> None:
+        sum(range(2000))  # a callback that takes a while, so the timer lands in it
+
+    gc.callbacks.append(busy)
+    threshold = gc.get_threshold()
+    gc.set_threshold(1)  # a collection at every allocation or so
+    try:
+        for n in range(3):  # many tokens, each allocating: the time goes to callbacks
+            code = "/" * (4000 + n)
+            assert html.unescape(highlight(code, "googlesql", "default")) == code
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(busy)
+    assert ignored == []
