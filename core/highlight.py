@@ -8,6 +8,7 @@ last piece, never the whole block.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ PIECE_MAX_CHARS = 1024
 _OVERRIDE_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BIDI_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
+log = logging.getLogger(__name__)
 _PLAIN_LANGUAGES = frozenset({"", "text", "txt", "plain", "plaintext", "none", "output"})
 
 
@@ -147,11 +149,20 @@ def theme_for(dark: bool) -> Theme:
 
 @lru_cache(maxsize=64)
 def _lexer(language: str) -> Lexer | None:
-    """Look a lexer up by exact name or alias; never guess from the content."""
+    """Look a lexer up by exact name or alias; never guess from the content.
+
+    It is run once on nothing, so a lexer that builds another on first use (Julia's
+    console builds Julia's) is all loaded here, not inside the time budget.
+    """
     try:
-        return get_lexer_by_name(language, stripnl=False, ensurenl=False, tabsize=0)
+        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False, tabsize=0)
+        list(lexer.get_tokens(""))
     except ClassNotFound:
         return None
+    except Exception:  # a lexer broken from the start: plain text
+        log.debug("the %s lexer failed on nothing", language, exc_info=True)
+        return None
+    return lexer
 
 
 @lru_cache(maxsize=8)

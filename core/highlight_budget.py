@@ -16,6 +16,7 @@ The lists below come from ``python -m tests.lexers.sweep`` (tests/lexers/RESULTS
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -76,11 +77,13 @@ class _Step:
 _step: ContextVar[_Step | None] = ContextVar("rill_highlight_step", default=None)
 _cut: deque[tuple[str, str]] = deque(maxlen=_REMEMBERED)  # (language, code) cut short
 _deadline = 0.0  # thread_time() at which the armed call is over budget; 0.0: not armed
-# Where the timer may raise: Pygments and the code turning its tokens into HTML, not a
-# garbage-collection callback or __del__ that happens to run meanwhile (which would
-# print the exception as "ignored" and carry on).
+# Where the timer may raise: Pygments, the regular expression compiler it calls (a
+# lexer compiles its rules on first use; what is compiled stays cached) and the code
+# turning its tokens into HTML; not a garbage-collection callback or __del__ that
+# happens to run meanwhile (which would print the exception as "ignored" and go on).
 _PYGMENTS = os.path.dirname(pygments.__file__) + os.sep
-_raise_in: tuple[str, ...] = (_PYGMENTS,)
+_RE = os.path.dirname(re.__file__) + os.sep
+_raise_in: tuple[str, ...] = (_PYGMENTS, _RE)
 
 
 @contextmanager
@@ -154,7 +157,7 @@ def _with_timer(work: Callable[[], T], budget: float, also_in: str) -> T:
     """``work()`` under the CPU timer; raises OverBudget when it runs out (inside
     Pygments or the file ``also_in``)."""
     global _deadline, _raise_in
-    _raise_in = (_PYGMENTS, also_in)
+    _raise_in = (_PYGMENTS, _RE, also_in)
     _deadline = time.thread_time() + budget
     try:
         signal.setitimer(signal.ITIMER_PROF, budget, _REPEAT_S)
