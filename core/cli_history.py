@@ -176,15 +176,18 @@ def _chosen(store: Store, args: argparse.Namespace) -> int:
 def _import(store: Store, args: argparse.Namespace) -> int:
     from rill.core.export import ExportFormatError, import_json
 
+    warnings: list[str] = []
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-        new_id = import_json(store, data)
+        new_id = import_json(store, data, warnings)
     except OSError as error:
         raise _Refused(
             f"rill import: {args.file}: {error.strerror or error}", EXIT_INVALID
         ) from None
     except ExportFormatError as error:
         raise _Refused(f"rill import: {args.file}: {error}", EXIT_INVALID) from None
+    for warning in warnings:
+        _note(f"rill import: warning: {warning}")
     title = store.get_conversation(new_id).title
     print(f"Imported as conversation {new_id}: {_one_line(title) or '(untitled)'}")
     return EXIT_OK

@@ -48,6 +48,9 @@ class Conversation:
     updated_at: float
     deleted_at: float | None
     leaf_id: int | None  # the last message of the selected path; None when empty
+    # Stored settings that were out of range or of the wrong type, one line each
+    # (they were replaced by their defaults in ``settings``).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ class History(QObject):
         s, p, v = self.sidebar, self.persistence, self.view
         self.worker.failed.connect(self.notify)
         self.loader.failed.connect(self.notify)
+        self.loader.settings_replaced.connect(self.notify)
         p.conversation_saved.connect(self._on_persistence_conversation_saved)
         p.current_conversation_changed.connect(s.select)
         s.conversation_selected.connect(self.loader.show)
