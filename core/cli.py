@@ -28,6 +28,7 @@ EXIT_BLOCKED = 5
 EXIT_RATE_LIMITED = 6
 EXIT_SERVER = 7
 EXIT_NETWORK = 8
+EXIT_PROFILE = 9
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
@@ -48,6 +49,9 @@ exit status:
        no answer at all (no candidates / no choices), streamed or not
   {EXIT_NETWORK}    network failure, timeout, or the connection dropped mid-answer
        (what arrived is kept on stdout)
+  {EXIT_PROFILE}    the profile folder cannot be used (RILL_HOME is a file, a folder that
+       cannot be created), or a change was asked of a read-only one (`rill import`);
+       `rill ask` still answers then, with a warning that nothing is saved
   {EXIT_INTERRUPTED}  stopped with Ctrl-C (what arrived is kept on stdout)
   {EXIT_BROKEN_PIPE}  stdout was closed early (e.g. piped into `head`)
 
@@ -205,8 +209,10 @@ def _ranged(kind: type[float] | type[int], allowed: Range) -> Callable[[str], fl
 def exit_code_for(error: BaseException) -> int:
     """The documented exit status for a failure (see EPILOG)."""
     from rill.core import errors as e
+    from rill.core.paths import ProfileError
 
     table: tuple[tuple[type[BaseException], int], ...] = (
+        (ProfileError, EXIT_PROFILE),
         (e.CancelledByUserError, EXIT_INTERRUPTED),
         (e.AuthError, EXIT_AUTH),
         (e.PermissionDeniedError, EXIT_AUTH),

@@ -73,7 +73,7 @@ def find_api_key(provider: str, *, use_env: bool = True) -> KeyLookup | None:
         else:
             if value:
                 return KeyLookup(value, "keychain")
-    path = key_file_path()
+    path = key_file_path(create=False)
     value = _read_key_file(path).get(provider)
     if isinstance(value, str) and value:
         return KeyLookup(value, str(path))
@@ -124,11 +124,14 @@ def delete_api_key(provider: str) -> None:
 def storage_status() -> StorageStatus:
     """Whether a usable keychain exists and where the fallback file is."""
     keychain = _usable_keyring()
-    return StorageStatus(keychain is not None, _backend_name(keychain), key_file_path())
+    return StorageStatus(keychain is not None, _backend_name(keychain), key_file_path(create=False))
 
 
-def key_file_path() -> Path:
-    return config_dir() / KEY_FILE_NAME
+def key_file_path(*, create: bool = True) -> Path:
+    """Where keys go without a keychain; its folder is made (user-only) unless
+    ``create`` is False, which looking for a key uses: an unusable profile folder
+    then holds no key instead of failing the lookup."""
+    return config_dir(create=create) / KEY_FILE_NAME
 
 
 def _usable_keyring() -> Any | None:
@@ -172,7 +175,7 @@ def _write_key_file(path: Path, keys: dict[str, Any]) -> None:
 
 
 def _remove_from_file(provider: str) -> None:
-    path = key_file_path()
+    path = key_file_path(create=False)
     keys = _read_key_file(path)
     if provider in keys:
         del keys[provider]

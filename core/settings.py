@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rill.core.paths import atomic_write_text, config_dir
+from rill.core.paths import ProfileError, atomic_write_text, config_dir
 from rill.core.setting_ranges import READ_TIMEOUT, Checker, savable, shown
 from rill.core.types import GenerationSettings
 
@@ -164,9 +164,13 @@ def load_settings(path: Path | None = None) -> LoadResult:
 
     A missing file gives defaults silently. A file that cannot be read or parsed is
     renamed to ``settings.json.corrupt-<timestamp>`` so the next save does not destroy
-    what the user may want to recover.
+    what the user may want to recover. A config folder that cannot be made (a file in
+    its place) gives defaults and the sentence saying so.
     """
-    path = path or settings_path()
+    try:
+        path = path or settings_path()
+    except ProfileError as error:  # nothing to read; the window still opens, and says so
+        return LoadResult(Settings(), config_dir(create=False) / FILE_NAME, [str(error)])
     result = LoadResult(Settings(), path)
     try:
         raw = path.read_text(encoding="utf-8")

@@ -568,7 +568,8 @@ class MainWindow(QMainWindow):
         return self._save(settings)
 
     def _geometry_store(self) -> QSettings:
-        path = config_dir() / GEOMETRY_FILE
+        # Not created here: an unusable profile folder only costs the remembered size.
+        path = config_dir(create=False) / GEOMETRY_FILE
         return QSettings(str(path), QSettings.Format.IniFormat)
 
     def _restore_geometry(self) -> None:
@@ -585,6 +586,10 @@ class MainWindow(QMainWindow):
         self._apply_layout()
 
     def save_geometry(self) -> None:
+        try:
+            config_dir()
+        except OSError:
+            return  # the notice about the profile folder has said why
         store = self._geometry_store()
         store.setValue("geometry", self.saveGeometry())
         if not self._narrow:

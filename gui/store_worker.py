@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from rill.core.paths import ProfileError
 from rill.core.store import Store
 from rill.core.store_types import OpenReport
 
@@ -113,6 +114,11 @@ class StoreWorker(QObject):
                 raise self._open_error
             try:
                 self._store = Store(self._path, check="quick")
+            except ProfileError as error:  # its sentence names the folder and what is wrong
+                self._open_error = StoreUnavailable(
+                    f"The chat history could not be opened: {error}"
+                )
+                raise self._open_error from error
             except (OSError, sqlite3.Error) as error:
                 self._open_error = StoreUnavailable(
                     f"The chat history could not be opened ({error}); "
@@ -165,7 +171,7 @@ class StoreWorker(QObject):
 
 def describe(error: BaseException) -> str:
     """One line for a failed store job."""
-    if isinstance(error, StoreUnavailable):
+    if isinstance(error, StoreUnavailable | ProfileError):
         return str(error)
     detail = str(error) or type(error).__name__
     return f"The chat history could not be updated: {detail}"
