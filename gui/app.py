@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from rill.core import secrets
 from rill.core.paths import ProfileError, logs_dir
 from rill.core.retry import env_policy
 from rill.core.settings import LoadResult, load_settings
@@ -197,6 +198,7 @@ def main() -> int:
     EXIT_CANNOT_START when the profile leaves no window to open)."""
     import qasync
 
+    secrets.hold_environment_keys()  # first, while no other thread reads the environment
     _configure_logging()
     app = create_application()
     guard = single_instance.claim()

@@ -84,6 +84,11 @@ class NoticeBar(QFrame):
         self.label.setText(text)
         self.setVisible(bool(text))
 
+    def withdraw(self, text: str) -> None:
+        """Hide the bar if it still says ``text`` (a failure that no longer holds)."""
+        if self.label.text() == text:
+            self.show_text("")
+
 
 class MainWindow(QMainWindow):
     """Rill's one window.
@@ -338,6 +343,7 @@ class MainWindow(QMainWindow):
             reopen=self.app_settings.ui.open_conversation,
             typed=lambda: bool(self.composer.text),
         )
+        self.history.worker.recovered.connect(self.notice.withdraw)
         self.exports = ExportImport(self.history, launcher, self, self)
         self.exports.finished.connect(self.status_line.set_state)
         sidebar = self.conversations

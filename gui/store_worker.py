@@ -41,9 +41,12 @@ class StoreWorker(QObject):
     Signals:
         failed(str message): a job the caller did not await failed (one line, for
             a notice); an unopenable store is reported once, not per job.
+        recovered(str message): a write succeeded after ``failed`` said ``message``
+            (space was freed, say): that report no longer holds.
     """
 
     failed = Signal(str)
+    recovered = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +58,7 @@ class StoreWorker(QObject):
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="rill-store-read")
         self._closed = False
         self._unavailable_reported = False
+        self._failing: str | None = None  # the last write failure reported, until one works
 
     @property
     def report(self) -> OpenReport | None:
@@ -74,7 +78,15 @@ class StoreWorker(QObject):
         ``awaited``: the caller handles a failure; otherwise it becomes ``failed``.
         Raises RuntimeError once :meth:`close` began.
         """
-        return self._submit(self._writer, lambda: job(self._ensure_open()), awaited)
+        future = self._submit(self._writer, lambda: job(self._ensure_open()), awaited)
+        future.add_done_callback(self._on_write_done)
+        return future
+
+    def _on_write_done(self, future: asyncio.Future[Any]) -> None:
+        if self._failing is None or future.cancelled() or future.exception() is not None:
+            return
+        message, self._failing = self._failing, None
+        self.recovered.emit(message)
 
     def read(self, job: Callable[[Store], T], *, awaited: bool = True) -> asyncio.Future[T]:
         """Run ``job`` on the reading thread (it may not see writes still queued)."""
@@ -103,7 +115,10 @@ class StoreWorker(QObject):
                 return
             self._unavailable_reported = True
         log.error("conversation store job failed", exc_info=error)
-        self.failed.emit(describe(error))
+        message = describe(error)
+        if not isinstance(error, StoreUnavailable):
+            self._failing = message  # a write that works again withdraws it
+        self.failed.emit(message)
 
     # ------------------------------------------------------------ opening
 
