@@ -125,6 +125,7 @@ class Store:
         for conn in connections:
             conn.close()
         self._local = threading.local()
+        self._marks.close()
 
     def __enter__(self) -> Store:
         return self
