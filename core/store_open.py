@@ -155,8 +155,10 @@ def open_read_only(path: Path, check: Check) -> tuple[sqlite3.Connection, OpenRe
             f"cannot be opened ({error}).",
         ) from error
     log = path.with_name(path.name + "-wal")
+    if check == "auto":  # as for a writable file: a full look only after an unclean exit
+        check = "quick" if log.exists() else "none"
     try:
-        problem = _problem(conn, "quick" if check == "auto" and log.exists() else check)
+        problem = _problem(conn, check)
         found = user_version(conn)
     except sqlite3.DatabaseError as error:
         problem, found = str(error), 0
