@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from rill.core.cli import EXIT_PROFILE
 from rill.core.store import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
 from tests.core.test_cli import cli_env
@@ -20,6 +19,7 @@ from tests.read_only import read_only_tree
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX profile folders")
 RILL = Path(sys.executable).with_name("rill")
+EXIT_PROFILE = 9  # documented in `rill --help` (checked below)
 
 
 def rill(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
