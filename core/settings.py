@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rill.core.paths import ProfileError, atomic_write_text, config_dir
-from rill.core.setting_ranges import READ_TIMEOUT, Checker, savable, shown
+from rill.core.setting_ranges import READ_TIMEOUT, STORE_ID, Checker, savable, shown
 from rill.core.types import GenerationSettings
 
 SCHEMA_VERSION = 1
@@ -319,9 +319,7 @@ class _Validator(Checker):
             stream=self.boolean(d, "ui", "stream", True),
             show_thoughts=self.boolean(d, "ui", "show_thoughts", True),
             settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", True),
-            open_conversation=self.number(
-                d, "ui", "open_conversation", lo=0, integer=True, default=0
-            ),
+            open_conversation=self.number(d, "ui", "open_conversation", STORE_ID, default=0),
         )
 
     def network(self, d: Mapping[str, Any]) -> NetworkSettings:

@@ -29,7 +29,7 @@ CHAT_KEYS = (*GENERATION_KEYS, "model", "stream")
 SECTIONS = {
     "generation": GENERATION_KEYS,
     "network": ("read_timeout", "proxy"),
-    "ui": ("theme", "stream", "show_thoughts", "settings_panel_visible"),
+    "ui": ("theme", "stream", "show_thoughts", "settings_panel_visible", "open_conversation"),
 }
 
 # Numbers at and past every edge a widget or an API has, besides anything at all.
@@ -86,6 +86,7 @@ def test_loading_any_document_never_raises_and_keeps_only_values_in_range(
     settings = result.settings
     in_table(settings.generation)
     assert ranges.READ_TIMEOUT.accepts(settings.network.read_timeout)
+    assert ranges.STORE_ID.accepts(settings.ui.open_conversation)
     assert all("\n" not in w for w in result.warnings)
     s.save_settings(settings, path)  # whatever loaded can be written back…
     again = s.load_settings(path)
