@@ -14,6 +14,9 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from rill.core import setting_ranges as ranges
+from rill.core.setting_ranges import Range
+
 PROG = "rill"
 
 EXIT_OK = 0
@@ -25,6 +28,7 @@ EXIT_BLOCKED = 5
 EXIT_RATE_LIMITED = 6
 EXIT_SERVER = 7
 EXIT_NETWORK = 8
+EXIT_PROFILE = 9
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
@@ -45,6 +49,9 @@ exit status:
        no answer at all (no candidates / no choices), streamed or not
   {EXIT_NETWORK}    network failure, timeout, or the connection dropped mid-answer
        (what arrived is kept on stdout)
+  {EXIT_PROFILE}    the profile folder cannot be used (RILL_HOME is a file, a folder that
+       cannot be created), or a change was asked of a read-only one (`rill import`);
+       `rill ask` still answers then, with a warning that nothing is saved
   {EXIT_INTERRUPTED}  stopped with Ctrl-C (what arrived is kept on stdout)
   {EXIT_BROKEN_PIPE}  stdout was closed early (e.g. piped into `head`)
 
@@ -135,21 +142,29 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model id (default: the settings' model, else the provider's)")
     p.add_argument("--base-url", metavar="URL", help="API endpoint (proxies, gateways, tests)")
     p.add_argument(
-        "--temperature", type=_ranged(float, 0.0, 2.0), metavar="T", help="randomness, 0 to 2"
+        "--temperature",
+        type=_ranged(float, ranges.TEMPERATURE),
+        metavar="T",
+        help="randomness, 0 to 2",
     )
     p.add_argument(
-        "--top-p", type=_ranged(float, 0.0, 1.0), metavar="P", help="nucleus sampling, 0 to 1"
+        "--top-p", type=_ranged(float, ranges.TOP_P), metavar="P", help="nucleus sampling, 0 to 1"
     )
     p.add_argument(
-        "--top-k", type=_ranged(int, 1, None), metavar="K", help="sample from the K likeliest"
+        "--top-k", type=_ranged(int, ranges.TOP_K), metavar="K", help="sample from the K likeliest"
     )
     p.add_argument(
-        "--max-output-tokens", type=_ranged(int, 1, None), metavar="N", help="answer length cap"
+        "--max-output-tokens",
+        type=_ranged(int, ranges.MAX_OUTPUT_TOKENS),
+        metavar="N",
+        help="answer length cap",
     )
     p.add_argument(
         "--stop", action="append", default=[], metavar="SEQ", help="stop sequence (repeatable)"
     )
-    p.add_argument("--seed", type=int, metavar="N", help="for repeatable sampling")
+    p.add_argument(
+        "--seed", type=_ranged(int, ranges.SEED), metavar="N", help="for repeatable sampling"
+    )
     p.add_argument("--system", metavar="TEXT", help="system instruction")
     p.add_argument(
         "--image",
@@ -174,15 +189,18 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _ranged(kind: type[float] | type[int], lo: float, hi: float | None) -> Callable[[str], float]:
+def _ranged(kind: type[float] | type[int], allowed: Range) -> Callable[[str], float]:
+    """An argparse type: ``kind`` in ``allowed`` (the settings' own range), else a usage error."""
+
     def convert(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if value < lo or (hi is not None and value > hi):
-            span = f"from {lo:g} to {hi:g}" if hi is not None else f"{lo:g} or more"
-            raise argparse.ArgumentTypeError(f"{text} is out of range (expected {span})")
+        if not allowed.accepts(value):
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range (expected {allowed.describe()})"
+            )
         return value
 
     return convert
@@ -191,8 +209,10 @@ def _ranged(kind: type[float] | type[int], lo: float, hi: float | None) -> Calla
 def exit_code_for(error: BaseException) -> int:
     """The documented exit status for a failure (see EPILOG)."""
     from rill.core import errors as e
+    from rill.core.paths import ProfileError
 
     table: tuple[tuple[type[BaseException], int], ...] = (
+        (ProfileError, EXIT_PROFILE),
         (e.CancelledByUserError, EXIT_INTERRUPTED),
         (e.AuthError, EXIT_AUTH),
         (e.PermissionDeniedError, EXIT_AUTH),

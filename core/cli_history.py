@@ -28,7 +28,9 @@ EXIT_INVALID = 4
 _EPILOG = """\
 Conversations are kept in rill.sqlite in Rill's data folder (under RILL_HOME when set),
 shared with the window. `rill ask` and `rill chat` save theirs unless --no-save is given.
-exit status: 0 done, 2 unknown conversation or bad option, 4 unreadable import file.
+exit status: 0 done, 2 unknown conversation or bad option, 4 unreadable import file,
+9 the profile folder cannot be used (or is read-only, for import). A read-only profile
+still lists, searches and exports, with a warning.
 """
 
 
@@ -176,15 +178,19 @@ def _chosen(store: Store, args: argparse.Namespace) -> int:
 def _import(store: Store, args: argparse.Namespace) -> int:
     from rill.core.export import ExportFormatError, import_json
 
+    warnings: list[str] = []
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-        new_id = import_json(store, data)
     except OSError as error:
         raise _Refused(
             f"rill import: {args.file}: {error.strerror or error}", EXIT_INVALID
         ) from None
+    try:
+        new_id = import_json(store, data, warnings)  # a read-only store: ProfileError, 9
     except ExportFormatError as error:
         raise _Refused(f"rill import: {args.file}: {error}", EXIT_INVALID) from None
+    for warning in warnings:
+        _note(f"rill import: warning: {warning}")
     title = store.get_conversation(new_id).title
     print(f"Imported as conversation {new_id}: {_one_line(title) or '(untitled)'}")
     return EXIT_OK

@@ -100,11 +100,14 @@ def dumps(document: Mapping[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
-def import_json(store: Store, document: Mapping[str, Any] | str | bytes) -> int:
+def import_json(
+    store: Store, document: Mapping[str, Any] | str | bytes, warnings: list[str] | None = None
+) -> int:
     """Add an exported conversation to ``store`` as a new one; returns its id.
 
     Raises ExportFormatError for anything that is not a valid export of a version
-    this code reads; nothing is written then.
+    this code reads; nothing is written then. A setting out of range (or of the wrong
+    type) is imported as its default, with a line naming it added to ``warnings``.
     """
     doc = _parse(document)
     try:
@@ -128,7 +131,9 @@ def import_json(store: Store, document: Mapping[str, Any] | str | bytes) -> int:
             title=imported_title(str(info.get("title", ""))),
             provider=str(info.get("provider", "")),
             model=str(info.get("model", "")),
-            settings=settings_from_json(info.get("settings") or {}),
+            settings=settings_from_json(
+                info.get("settings") or {}, warnings, label="imported chat setting"
+            ),
             pinned=bool(info.get("pinned", False)),
             created_at=float(info.get("created_at") or time.time()),
             # The import is its latest activity: it lists first, with today's time, not

@@ -2,7 +2,10 @@
 
 Keys are stored with ``keyring`` (service "rill", username = provider name). Where the
 machine has no usable keychain, they go to ``api-keys.json`` in the config dir, mode
-0600, and ``storage_status().warning`` says so for the UI. No key is ever logged.
+0600, and ``storage_status().warning`` says so for the UI. No key is ever logged, and
+none reaches a process Rill starts: the window takes key variables out of its own
+environment at start (:func:`hold_environment_keys`) and reads them with
+:func:`env_value`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ SERVICE = "rill"
 KEY_FILE_NAME = "api-keys.json"
 # The official SDK's names, in its order of precedence.
 ENV_VARS: dict[str, tuple[str, ...]] = {"gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+# Every variable Rill reads a key from (the presets' too); any other *_API_KEY counts
+# as a key as well when children's environments are cleaned.
+KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY")
+_held: dict[str, str] = {}  # key variables taken out of os.environ, by name
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +58,38 @@ class KeyLookup:
     source: str
 
 
+def is_key_variable(name: str) -> bool:
+    """Whether environment variable ``name`` holds an API key."""
+    return name in KEY_VARIABLES or name.upper().endswith("_API_KEY")
+
+
+def hold_environment_keys() -> None:
+    """Take every key variable out of ``os.environ``; :func:`env_value` still finds it.
+
+    Every process Rill starts inherits its environment: the image workers (Pillow on
+    files from anywhere), the browser a link opens, the desktop tools. None needs a
+    key. Call it first thing, before any thread runs: changing the environment while
+    another thread reads it is not safe in C.
+    """
+    for name in [n for n in os.environ if is_key_variable(n)]:
+        _held[name] = os.environ[name]  # held before it goes: a reader never finds neither
+        del os.environ[name]
+
+
+def env_value(name: str) -> str:
+    """Environment variable ``name`` (a held key included), stripped; "" when unset."""
+    return (os.environ.get(name) or _held.get(name) or "").strip()
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment without any key variable, for a process it starts."""
+    return {k: v for k, v in os.environ.items() if not is_key_variable(k)}
+
+
 def env_api_key(provider: str) -> KeyLookup | None:
     """The key from the provider's environment variables, if one is set and non-empty."""
     for name in ENV_VARS.get(provider, ()):
-        value = os.environ.get(name, "").strip()
+        value = env_value(name)
         if value:
             return KeyLookup(value, name)
     return None
@@ -73,7 +108,7 @@ def find_api_key(provider: str, *, use_env: bool = True) -> KeyLookup | None:
         else:
             if value:
                 return KeyLookup(value, "keychain")
-    path = key_file_path()
+    path = key_file_path(create=False)
     value = _read_key_file(path).get(provider)
     if isinstance(value, str) and value:
         return KeyLookup(value, str(path))
@@ -124,11 +159,14 @@ def delete_api_key(provider: str) -> None:
 def storage_status() -> StorageStatus:
     """Whether a usable keychain exists and where the fallback file is."""
     keychain = _usable_keyring()
-    return StorageStatus(keychain is not None, _backend_name(keychain), key_file_path())
+    return StorageStatus(keychain is not None, _backend_name(keychain), key_file_path(create=False))
 
 
-def key_file_path() -> Path:
-    return config_dir() / KEY_FILE_NAME
+def key_file_path(*, create: bool = True) -> Path:
+    """Where keys go without a keychain; its folder is made (user-only) unless
+    ``create`` is False, which looking for a key uses: an unusable profile folder
+    then holds no key instead of failing the lookup."""
+    return config_dir(create=create) / KEY_FILE_NAME
 
 
 def _usable_keyring() -> Any | None:
@@ -172,7 +210,7 @@ def _write_key_file(path: Path, keys: dict[str, Any]) -> None:
 
 
 def _remove_from_file(provider: str) -> None:
-    path = key_file_path()
+    path = key_file_path(create=False)
     keys = _read_key_file(path)
     if provider in keys:
         del keys[provider]

@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rill.core.paths import atomic_write_text, config_dir
-from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS, GenerationSettings
+from rill.core.paths import ProfileError, atomic_write_text, config_dir
+from rill.core.setting_ranges import READ_TIMEOUT, STORE_ID, Checker, savable, shown
+from rill.core.types import GenerationSettings
 
 SCHEMA_VERSION = 1
 FILE_NAME = "settings.json"
@@ -163,9 +164,13 @@ def load_settings(path: Path | None = None) -> LoadResult:
 
     A missing file gives defaults silently. A file that cannot be read or parsed is
     renamed to ``settings.json.corrupt-<timestamp>`` so the next save does not destroy
-    what the user may want to recover.
+    what the user may want to recover. A config folder that cannot be made (a file in
+    its place) gives defaults and the sentence saying so.
     """
-    path = path or settings_path()
+    try:
+        path = path or settings_path()
+    except ProfileError as error:  # nothing to read; the window still opens, and says so
+        return LoadResult(Settings(), config_dir(create=False) / FILE_NAME, [str(error)])
     result = LoadResult(Settings(), path)
     try:
         raw = path.read_text(encoding="utf-8")
@@ -239,7 +244,7 @@ def settings_from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings
         schema_version=SCHEMA_VERSION,
         default_provider=default_provider,
         providers=providers,
-        generation=v.generation(v.section(data, "generation")),
+        generation=v.generation_defaults(v.section(data, "generation")),
         ui=v.ui(v.section(data, "ui")),
         network=v.network(v.section(data, "network")),
     )
@@ -262,86 +267,17 @@ def _set_aside(result: LoadResult, reason: str) -> LoadResult:
     return result
 
 
-class _Validator:
-    """Checks one value at a time; each failure adds one warning naming the setting."""
-
-    def __init__(self, warnings: list[str]) -> None:
-        self.warnings = warnings
-
-    def bad(self, where: str, key: str, expected: str, value: object, default: object) -> None:
-        name = f"{where}.{key}" if where else key
-        shown = "unset" if default is None else repr(default)
-        self.warnings.append(
-            f"setting {name}: expected {expected}, got {value!r}; using the default ({shown})"
-        )
-
-    def section(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-        value = data.get(key, {})
-        if isinstance(value, Mapping):
-            return value
-        self.bad("", key, "an object", value, {})
-        return {}
-
-    def string(self, data: Mapping[str, Any], where: str, key: str, default: str) -> str:
-        value = data.get(key, default)
-        if isinstance(value, str):
-            return value
-        self.bad(where, key, "a string", value, default)
-        return default
+class _Validator(Checker):
+    """The settings file's own sections on top of the shared checks."""
 
     def paths(self, data: Mapping[str, Any], where: str, key: str) -> tuple[str, ...]:
         value = data.get(key, [])
-        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and all(
+            isinstance(v, str) and v.strip() and savable(v) for v in value
+        ):
             return tuple(dict.fromkeys(value))  # once each, in the order added
         self.bad(where, key, "a list of file paths", value, [])
         return ()
-
-    def optional_string(self, data: Mapping[str, Any], where: str, key: str) -> str | None:
-        value = data.get(key)
-        if value is None or isinstance(value, str):
-            return value
-        self.bad(where, key, "a string or null", value, None)
-        return None
-
-    def boolean(self, data: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
-        value = data.get(key, default)
-        if isinstance(value, bool):
-            return value
-        self.bad(where, key, "true or false", value, default)
-        return default
-
-    def choice(
-        self, data: Mapping[str, Any], where: str, key: str, options: tuple[str, ...]
-    ) -> str:
-        value = data.get(key, options[0])
-        if value in options:
-            return str(value)
-        self.bad(where, key, " / ".join(repr(o) for o in options), value, options[0])
-        return options[0]
-
-    def number(
-        self,
-        data: Mapping[str, Any],
-        where: str,
-        key: str,
-        *,
-        lo: float,
-        hi: float | None = None,
-        integer: bool = False,
-        default: float | None = None,
-    ) -> Any:
-        value = data.get(key, default)
-        if value is None and default is None:
-            return None
-        ok_type = isinstance(value, int) or (isinstance(value, float) and not integer)
-        if ok_type and not isinstance(value, bool):
-            assert isinstance(value, int | float)
-            if value >= lo and (hi is None or value <= hi):
-                return value if integer else float(value)
-        span = f"from {lo:g}" + (f" to {hi:g}" if hi is not None else " up")
-        what = ("a whole number" if integer else "a number") + f" {span}"
-        self.bad(where, key, what + (" or null" if default is None else ""), value, default)
-        return default
 
     def providers(self, value: object) -> dict[str, ProviderConfig]:
         if value is None:
@@ -351,8 +287,9 @@ class _Validator:
             return _default_providers()
         table: dict[str, ProviderConfig] = {}
         for name, entry in value.items():
-            where = f"providers.{name}"
-            if not name or not isinstance(entry, Mapping):
+            plain = savable(name) and name.isprintable() and len(name) <= 60
+            where = f"providers.{name if plain else shown(name)}"
+            if not name or not savable(name) or not isinstance(entry, Mapping):
                 self.warnings.append(f"setting {where}: expected an object; entry ignored")
                 continue
             if any("key" in k.lower() for k in entry):
@@ -373,41 +310,8 @@ class _Validator:
             )
         return table or _default_providers()
 
-    def generation(self, d: Mapping[str, Any]) -> GenerationDefaults:
-        w = "generation"
-        return GenerationDefaults(
-            temperature=self.number(d, w, "temperature", lo=0, hi=2),
-            top_p=self.number(d, w, "top_p", lo=0, hi=1),
-            top_k=self.number(d, w, "top_k", lo=1, integer=True),
-            max_output_tokens=self.number(d, w, "max_output_tokens", lo=1, integer=True),
-            stop_sequences=self.stop_sequences(d.get("stop_sequences", [])),
-            seed=self.number(d, w, "seed", lo=-(2**63), integer=True),
-            system_instruction=self.optional_string(d, w, "system_instruction"),
-            thinking_budget=self.number(d, w, "thinking_budget", lo=-1, integer=True),
-            include_thoughts=self.boolean(d, w, "include_thoughts", False),
-            safety=self.safety(d.get("safety", {})),
-        )
-
-    def stop_sequences(self, value: object) -> tuple[str, ...]:
-        if isinstance(value, list) and all(isinstance(s, str) and s for s in value):
-            return tuple(value)
-        self.bad("generation", "stop_sequences", "a list of non-empty strings", value, [])
-        return ()
-
-    def safety(self, value: object) -> tuple[tuple[str, str], ...]:
-        if not isinstance(value, Mapping):
-            self.bad("generation", "safety", "an object", value, {})
-            return ()
-        kept = []
-        for category, threshold in value.items():
-            if category in SAFETY_CATEGORIES and threshold in SAFETY_THRESHOLDS:
-                kept.append((str(category), str(threshold)))
-            else:
-                self.warnings.append(
-                    f"setting generation.safety: {category!r}: {threshold!r} is not a known "
-                    "category and threshold; ignored"
-                )
-        return tuple(kept)
+    def generation_defaults(self, d: Mapping[str, Any]) -> GenerationDefaults:
+        return GenerationDefaults(**self.generation(d, "generation"))
 
     def ui(self, d: Mapping[str, Any]) -> UIPrefs:
         return UIPrefs(
@@ -415,9 +319,7 @@ class _Validator:
             stream=self.boolean(d, "ui", "stream", True),
             show_thoughts=self.boolean(d, "ui", "show_thoughts", True),
             settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", True),
-            open_conversation=self.number(
-                d, "ui", "open_conversation", lo=0, integer=True, default=0
-            ),
+            open_conversation=self.number(d, "ui", "open_conversation", STORE_ID, default=0),
         )
 
     def network(self, d: Mapping[str, Any]) -> NetworkSettings:
@@ -426,6 +328,6 @@ class _Validator:
             self.bad("network", "proxy", "a URL such as http://host:3128", proxy, "")
             proxy = ""
         return NetworkSettings(
-            read_timeout=self.number(d, "network", "read_timeout", lo=1, default=60.0),
+            read_timeout=self.number(d, "network", "read_timeout", READ_TIMEOUT, default=60.0),
             proxy=proxy,
         )

@@ -24,10 +24,11 @@ from pathlib import Path
 from types import TracebackType
 
 from rill.core import store_conversations as rows
+from rill.core import store_marks as marks
 from rill.core import store_tree as tree
-from rill.core.paths import data_dir
+from rill.core.paths import ProfileError, data_dir
 from rill.core.store_codec import settings_to_json, title_from
-from rill.core.store_open import Check, connect, open_database
+from rill.core.store_open import Check, connect, connect_read_only, open_database
 from rill.core.store_search import search
 from rill.core.store_types import (
     Conversation,
@@ -59,14 +60,17 @@ class Store:
     ``path`` defaults to ``default_path()``. ``check`` says how hard to look at an
     existing file first (see ``rill.core.store_open.Check``): "quick" reads every
     page (0.4 s for 100,000 messages: open it off the UI thread); "auto" only after
-    an unclean exit, which is what the CLI uses. Raises OSError or sqlite3.Error only
-    for what is not the file's fault (an unwritable folder, a lock held too long).
+    an unclean exit, which is what the CLI uses. Raises OSError (ProfileError for an
+    unusable folder) or sqlite3.Error only for what is not the file's fault (a lock
+    held too long). A history that cannot be written is opened read-only
+    (``report.read_only``): reads work, every write raises ProfileError.
     """
 
     def __init__(self, path: Path | None = None, *, check: Check = "quick") -> None:
         self.db_path = path if path is not None else default_path()
         conn, report = open_database(self.db_path, check)
         self.report: OpenReport = report
+        self._marks = marks.Keeper(self.db_path, marks.current(conn))
         self._local = threading.local()
         self._local.conn = conn
         self._connections = [conn]
@@ -80,7 +84,8 @@ class Store:
         if conn is None:
             if self._closed:
                 raise sqlite3.ProgrammingError("the store is closed")
-            conn = connect(self.db_path)
+            read_only = self.report.read_only
+            conn = connect_read_only(self.db_path)[0] if read_only else connect(self.db_path)
             with self._lock:
                 self._connections.append(conn)
             self._local.conn = conn
@@ -97,6 +102,8 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.report.read_only:
+            raise ProfileError(self.db_path.parent, self.report.read_only_message, readable=True)
         conn = self._conn()
         if conn.in_transaction:
             yield conn
@@ -108,6 +115,7 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._marks.after_write(conn)
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
@@ -117,6 +125,7 @@ class Store:
         for conn in connections:
             conn.close()
         self._local = threading.local()
+        self._marks.close()
 
     def __enter__(self) -> Store:
         return self

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from rill.core.setting_ranges import Checker
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role, Usage
 
 JsonDict = dict[str, Any]
@@ -100,15 +101,26 @@ def settings_to_json(settings: GenerationSettings) -> JsonDict:
     return out
 
 
-def settings_from_json(data: Mapping[str, Any]) -> GenerationSettings:
-    """Settings from JSON; unknown keys are dropped, missing ones keep their defaults."""
-    known = {f.name for f in fields(GenerationSettings)}
-    values = {k: v for k, v in data.items() if k in known}
-    if "stop_sequences" in values:
-        values["stop_sequences"] = tuple(str(s) for s in values["stop_sequences"] or ())
-    if "safety" in values:
-        values["safety"] = tuple((str(c), str(t)) for c, t in values["safety"] or ())
-    return GenerationSettings(**values)
+def settings_from_json(
+    data: object, warnings: list[str] | None = None, label: str = "chat setting"
+) -> GenerationSettings:
+    """A chat's settings from JSON, each value checked against ``setting_ranges``.
+
+    Unknown keys are dropped and missing ones keep their defaults; a value out of
+    range or of the wrong type becomes its default and adds a line to ``warnings``
+    (naming the key after ``label``), so a hand-edited store or an imported file can
+    never hand the panel a number it cannot show.
+    """
+    found: list[str] = [] if warnings is None else warnings
+    check = Checker(found, label)
+    if not isinstance(data, Mapping):
+        check.bad("", "settings", "an object", data, {})
+        data = {}
+    return GenerationSettings(
+        model=check.string(data, "", "model", ""),
+        stream=check.boolean(data, "", "stream", True),
+        **check.generation(data, ""),
+    )
 
 
 # ---------------------------------------------------------------- messages

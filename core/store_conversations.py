@@ -48,17 +48,24 @@ def get(conn: sqlite3.Connection, conversation_id: int) -> Conversation:
     row = conn.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
     if row is None:
         raise LookupError(f"no conversation {conversation_id}")
+    notes: list[str] = []
+    try:
+        stored = json.loads(row["settings"])
+    except (TypeError, ValueError):
+        stored = None  # a damaged column: the defaults, and a note saying so
+    settings = settings_from_json(stored, notes)
     return Conversation(
         id=row["id"],
         title=row["title"],
         provider=row["provider"],
         model=row["model"],
-        settings=settings_from_json(json.loads(row["settings"])),
+        settings=settings,
         pinned=bool(row["pinned"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         deleted_at=row["deleted_at"],
         leaf_id=row["leaf_id"],
+        notes=tuple(notes),
     )
 
 

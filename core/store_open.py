@@ -3,7 +3,8 @@
 A chat history is the user's data: a file Rill cannot use (damaged, not a database,
 or written by a newer Rill) is never deleted or overwritten. It is renamed together
 with its ``-wal``/``-shm`` companions, so ``sqlite3 rill.sqlite.corrupt-…`` still opens
-it with whatever the log held, and a fresh store takes its place.
+it with whatever the log held, and a fresh store takes its place. A history in a
+folder Rill cannot write to is opened read-only, to be read but not changed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from rill.core import store_marks as marks
+from rill.core.paths import ProfileError, unusable, writable
 from rill.core.store_schema import LATEST_VERSION, UNSETTLED, migrate, user_version
 from rill.core.store_types import OpenOutcome, OpenReport
 
@@ -24,7 +27,7 @@ from rill.core.store_types import OpenOutcome, OpenReport
 # is running now); a clean close checkpoints and removes the log. "full" adds index
 # cross-checks (integrity_check); "none" only reads the header and schema.
 Check = Literal["quick", "full", "auto", "none"]
-COMPANIONS = ("-wal", "-shm", "-journal")
+COMPANIONS = ("-wal", "-shm", "-journal", marks.SUFFIX)
 INTERRUPTED_ERROR = "Rill closed before this answer finished."
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -52,38 +55,125 @@ def connect(path: Path) -> sqlite3.Connection:
 def open_database(path: Path, check: Check = "quick") -> tuple[sqlite3.Connection, OpenReport]:
     """Open (creating, migrating or replacing) the store at ``path``.
 
-    Returns the connection and a report of what happened. Raises OSError when the
-    folder is unusable, and sqlite3.Error for anything that is not damage to the file
-    (a lock held too long, a full disk): a healthy file is never moved aside.
+    Returns the connection and a report of what happened. Raises ProfileError when
+    the folder is unusable (or read-only with no history in it), and sqlite3.Error for
+    anything that is not damage to the file (a lock held too long, a full disk): a
+    healthy file is never moved aside.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not (path.exists() and path.stat().st_size > 0):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise unusable(path.parent, error, "data") from error
+    exists = path.exists() and path.stat().st_size > 0
+    if not (writable(path.parent) and (not exists or _file_writable(path))):
+        if not exists:
+            raise ProfileError(
+                path.parent,
+                f"Rill's data folder {path.parent} is read-only and holds no chat history "
+                "yet, so chats cannot be saved.",
+            )
+        return open_read_only(path, check)
+    if not exists:
         fresh = connect(path)
         migrate(fresh)
+        marks.write(path, marks.Mark(0, 0))  # a history started afresh
         return fresh, OpenReport(OpenOutcome.CREATED, path, LATEST_VERSION)
     conn, problem, found = _inspect(path, check)
     if conn is not None and not problem and found <= LATEST_VERSION:
+        # Compared before any write: the next one could rewrite the damaged log.
+        went_back = marks.went_back(path, marks.read(path), marks.current(conn))
         try:
             start = migrate(conn)
             interrupted = tuple(mark_interrupted(conn))
         except sqlite3.DatabaseError as error:
             problem = _damage(error)
         else:
-            if start == LATEST_VERSION:
-                return conn, OpenReport(
-                    OpenOutcome.OPENED, path, LATEST_VERSION, interrupted=interrupted
-                )
+            if went_back:
+                marks.write(path, marks.current(conn) or marks.Mark(0, 0))
+            outcome = OpenOutcome.OPENED if start == LATEST_VERSION else OpenOutcome.MIGRATED
+            previous = None if start == LATEST_VERSION else start
             return conn, OpenReport(
-                OpenOutcome.MIGRATED, path, LATEST_VERSION, start, interrupted=interrupted
-            )
+                outcome, path, LATEST_VERSION, previous, interrupted=interrupted,
+                went_back=went_back,
+            )  # fmt: skip
     if conn is not None:
         conn.close()
     outcome = OpenOutcome.CORRUPT if problem else OpenOutcome.NEWER
     moved = move_aside(path, outcome.value)
     fresh = connect(path)
     migrate(fresh)
+    marks.write(path, marks.Mark(0, 0))
     previous = found if outcome is OpenOutcome.NEWER else None
     return fresh, OpenReport(outcome, path, LATEST_VERSION, previous, moved, problem)
+
+
+def _file_writable(path: Path) -> bool:
+    """Whether ``path`` opens for writing (tried: root ignores permission bits)."""
+    try:
+        os.close(os.open(path, os.O_RDWR))
+    except OSError:
+        return False
+    return True
+
+
+def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection and whether it had to ignore the log ("immutable").
+
+    ``mode=ro`` reads the write-ahead log too, but needs its ``-shm`` index to exist
+    or be creatable; in a read-only folder after a clean exit neither is there, and
+    ``immutable=1`` reads the database file alone (a clean exit left nothing in a log).
+    """
+    uri = path.absolute().as_uri()
+    for flags, immutable in (("mode=ro", False), ("immutable=1", True)):
+        conn = sqlite3.connect(
+            f"{uri}?{flags}", uri=True, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            if immutable:
+                raise
+            continue
+        conn.row_factory = sqlite3.Row
+        return conn, immutable
+    raise AssertionError("unreachable")
+
+
+def open_read_only(path: Path, check: Check) -> tuple[sqlite3.Connection, OpenReport]:
+    """Open a history whose folder (or file) cannot be written: to read, never to change.
+
+    Raises ProfileError when it cannot be read as it is (damaged, another schema): a
+    read-only file can be neither repaired, upgraded nor moved aside.
+    """
+    try:
+        conn, immutable = connect_read_only(path)
+    except sqlite3.DatabaseError as error:
+        raise ProfileError(
+            path.parent,
+            f"Rill's data folder {path.parent} is read-only and the chat history in it "
+            f"cannot be opened ({error}).",
+        ) from error
+    log = path.with_name(path.name + "-wal")
+    if check == "auto":  # as for a writable file: a full look only after an unclean exit
+        check = "quick" if log.exists() else "none"
+    try:
+        problem = _problem(conn, check)
+        found = user_version(conn)
+    except sqlite3.DatabaseError as error:
+        problem, found = str(error), 0
+    if problem or found != LATEST_VERSION:
+        conn.close()
+        why = problem or f"it is from another version of Rill (schema {found})"
+        raise ProfileError(
+            path.parent,
+            f"Rill's data folder {path.parent} is read-only and the chat history in it "
+            f"cannot be read as it is ({why}).",
+        )
+    note = ""
+    if immutable and log.exists() and log.stat().st_size > 0:
+        note = f"The newest changes, still in {log.name}, cannot be read while it is read-only."
+    return conn, OpenReport(OpenOutcome.OPENED, path, LATEST_VERSION, detail=note, read_only=True)
 
 
 def _inspect(path: Path, check: Check) -> tuple[sqlite3.Connection | None, str, int]:

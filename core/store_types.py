@@ -48,6 +48,9 @@ class Conversation:
     updated_at: float
     deleted_at: float | None
     leaf_id: int | None  # the last message of the selected path; None when empty
+    # Stored settings that were out of range or of the wrong type, one line each
+    # (they were replaced by their defaults in ``settings``).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +133,36 @@ class OpenReport:
     schema_version: int
     previous_version: int | None = None  # the version found, when migrated or newer
     moved_to: Path | None = None  # where a corrupt or newer file went
-    detail: str = ""  # SQLite's own words about a corrupt file
+    detail: str = ""  # SQLite's own words about a corrupt file; a read-only one's note
     interrupted: tuple[int, ...] = field(default=())  # messages found mid-stream
+    went_back: str = ""  # fewer chats or messages than Rill last saved: what it says
+    read_only: bool = False  # the folder or the file cannot be written: reading only
 
     @property
     def needs_attention(self) -> bool:
-        """Whether the user should be told (a file was moved aside)."""
-        return self.moved_to is not None
+        """Whether the user should be told (a file was moved aside, the history went
+        back since Rill last saved it, or it can only be read)."""
+        return self.moved_to is not None or bool(self.went_back) or self.read_only
 
     @property
     def message(self) -> str:
         """One human line describing the outcome ("" when there is nothing to say)."""
+        said = [self.read_only_message, self.went_back, self._outcome_message()]
+        return " ".join(part for part in said if part)
+
+    @property
+    def read_only_message(self) -> str:
+        """What a read-only history means for the user ("" when it is writable)."""
+        if not self.read_only:
+            return ""
+        folder = self.path.parent
+        line = (
+            f"Rill's data folder {folder} is read-only: the chats in it can be read, "
+            "but nothing new can be saved there."
+        )
+        return f"{line} {self.detail}" if self.detail else line
+
+    def _outcome_message(self) -> str:
         if self.outcome is OpenOutcome.CORRUPT:
             return (
                 f"The chat history could not be read ({self.detail or 'damaged file'}). "

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QWindow
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from rill.core.paths import logs_dir
+from rill.core import secrets
+from rill.core.paths import ProfileError, logs_dir
 from rill.core.retry import env_policy
 from rill.core.settings import LoadResult, load_settings
 from rill.gui import single_instance
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from rill.gui.main_window import MainWindow
 
 APP_NAME = "Rill"
+EXIT_CANNOT_START = 9  # as the CLI's EXIT_PROFILE: the profile leaves nothing to open
 WARM_UP_AFTER_S = 2.0  # the image workers start at the latest this long after the window
 log = logging.getLogger("rill")
 
@@ -177,10 +179,26 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     return 0
 
 
+def cannot_start(error: OSError) -> int:
+    """Say in a message box (and on stderr) why no window can open; the exit status.
+
+    The last resort: a profile Rill can work around opens the window with a notice.
+    """
+    log.error("the window could not start", exc_info=error)
+    text = str(error) if isinstance(error, ProfileError) else f"Rill could not start: {error}"
+    print(f"rill: {text}", file=sys.stderr)
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, text)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # a path is the user's text, never markup
+    box.exec()
+    return EXIT_CANNOT_START
+
+
 def main() -> int:
-    """Run the desktop app until its window closes; returns the exit status (0)."""
+    """Run the desktop app until its window closes; returns the exit status (0, or
+    EXIT_CANNOT_START when the profile leaves no window to open)."""
     import qasync
 
+    secrets.hold_environment_keys()  # first, while no other thread reads the environment
     _configure_logging()
     app = create_application()
     guard = single_instance.claim()
@@ -192,7 +210,11 @@ def main() -> int:
     theme = ThemeManager(app, loaded.settings.ui.theme)
     theme.apply()
     launcher = TaskLauncher(app)
-    window = create_window(loaded, launcher, theme)
+    try:
+        window = create_window(loaded, launcher, theme)
+    except OSError as error:
+        guard.close()
+        return cannot_start(error)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
     guard.activation_requested.connect(lambda: single_instance.bring_to_front(window))
     with loop, asyncgen_hooks(loop):

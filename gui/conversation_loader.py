@@ -35,9 +35,12 @@ class ConversationLoader(QObject):
 
     Signals:
         failed(str message): a conversation could not be opened or changed.
+        settings_replaced(str message): an opened conversation's stored settings held
+            values out of range, now replaced by their defaults; the lines naming them.
     """
 
     failed = Signal(str)
+    settings_replaced = Signal(str)
 
     def __init__(
         self, persistence: Persistence, launcher: TaskLauncher, parent: QObject | None = None
@@ -84,6 +87,8 @@ class ConversationLoader(QObject):
         opened = await self.persistence.worker.write(job, awaited=True)
         assert isinstance(opened, jobs.Opened)
         settings = opened.conversation.settings
+        if opened.conversation.notes:
+            self.settings_replaced.emit(" ".join(opened.conversation.notes))
         if not settings.model:  # saved before a model was known: today's default
             settings = replace(settings, model=self.controller.defaults.model)
         chat = self.controller.adopt_chat([], settings)

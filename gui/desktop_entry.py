@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
+from rill.core.secrets import child_environment
 from rill.gui.theme import resource_path
 
 APP_ID = "rill"  # the desktop file's name, QGuiApplication.desktopFileName and Icon=
@@ -139,7 +140,9 @@ def _refresh_caches(base: Path) -> None:
         commands.append(["gtk-update-icon-cache", "-q", "-t", "-f", str(icons)])
     for command in commands:
         if shutil.which(command[0]):
-            subprocess.run(command, check=False, capture_output=True, timeout=30)
+            subprocess.run(
+                command, check=False, capture_output=True, timeout=30, env=child_environment()
+            )
 
 
 def install(program: Path | None = None, home: Path | None = None) -> list[Path]:

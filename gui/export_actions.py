@@ -41,9 +41,12 @@ def export_to_file(store: Store, conversation_id: int, path: Path, fmt: str) -> 
     return path
 
 
-def import_from_file(store: Store, path: Path) -> int:
-    """Add the conversation of a JSON export; its new id. ExportFormatError, OSError."""
-    return export.import_json(store, path.read_bytes())
+def import_from_file(store: Store, path: Path, warnings: list[str] | None = None) -> int:
+    """Add the conversation of a JSON export; its new id. ExportFormatError, OSError.
+
+    Settings out of range are imported as their defaults, one line each in ``warnings``.
+    """
+    return export.import_json(store, path.read_bytes(), warnings)
 
 
 def file_name(title: str, suffix: str) -> str:
@@ -134,8 +137,10 @@ class ExportImport(QObject):
         self.launcher.run("import", self._import(path))
 
     async def _import(self, path: Path) -> None:
+        warnings: list[str] = []
+
         def job(store: Store) -> ConversationSummary | None:
-            return summary_of(store, import_from_file(store, path))
+            return summary_of(store, import_from_file(store, path, warnings))
 
         try:
             summary = await self.history.worker.write(job, awaited=True)
@@ -144,6 +149,8 @@ class ExportImport(QObject):
             return
         if summary is None:
             return
+        if warnings:
+            self.history.notify(f"{path.name}: " + " ".join(warnings))
         self.history.persistence.conversation_saved.emit(summary)
         self.history.loader.show(summary.id)
         self.finished.emit(f"Imported “{summary.title or path.name}”.")

@@ -67,6 +67,8 @@ class History(QObject):
         s, p, v = self.sidebar, self.persistence, self.view
         self.worker.failed.connect(self.notify)
         self.loader.failed.connect(self.notify)
+        self.loader.settings_replaced.connect(self.notify)
+        p.not_saved.connect(self.notify)
         p.conversation_saved.connect(self._on_persistence_conversation_saved)
         p.current_conversation_changed.connect(s.select)
         s.conversation_selected.connect(self.loader.show)
@@ -102,8 +104,9 @@ class History(QObject):
             if record.conversation_id is not None:  # saved while the list was being read
                 self.persistence.refresh_summary(record)
         self.sidebar.select(self.persistence.current.conversation_id or NO_CONVERSATION)
-        cutoff = time.time() - TRASH_DAYS * 86400
-        self.worker.write(lambda store: store.purge_deleted(older_than=cutoff))
+        if not report.read_only:
+            cutoff = time.time() - TRASH_DAYS * 86400
+            self.worker.write(lambda store: store.purge_deleted(older_than=cutoff))
         if report.interrupted:
             latest = max(report.interrupted)
             cid = await self.worker.write(

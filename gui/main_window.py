@@ -85,6 +85,11 @@ class NoticeBar(QFrame):
         self.label.setText(text)
         self.setVisible(bool(text))
 
+    def withdraw(self, text: str) -> None:
+        """Hide the bar if it still says ``text`` (a failure that no longer holds)."""
+        if self.label.text() == text:
+            self.show_text("")
+
 
 class MainWindow(QMainWindow):
     """Rill's one window.
@@ -341,6 +346,7 @@ class MainWindow(QMainWindow):
             reopen=self.app_settings.ui.open_conversation,
             typed=lambda: bool(self.composer.text),
         )
+        self.history.worker.recovered.connect(self.notice.withdraw)
         self.exports = ExportImport(self.history, launcher, self, self)
         self.exports.finished.connect(self.status_line.set_state)
         sidebar = self.conversations
@@ -571,7 +577,8 @@ class MainWindow(QMainWindow):
         return self._save(settings)
 
     def _geometry_store(self) -> QSettings:
-        path = config_dir() / GEOMETRY_FILE
+        # Not created here: an unusable profile folder only costs the remembered size.
+        path = config_dir(create=False) / GEOMETRY_FILE
         return QSettings(str(path), QSettings.Format.IniFormat)
 
     def _restore_geometry(self) -> None:
@@ -588,6 +595,10 @@ class MainWindow(QMainWindow):
         self._apply_layout()
 
     def save_geometry(self) -> None:
+        try:
+            config_dir()
+        except OSError:
+            return  # the notice about the profile folder has said why
         store = self._geometry_store()
         store.setValue("geometry", self.saveGeometry())
         if not self._narrow:

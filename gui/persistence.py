@@ -48,6 +48,7 @@ class ChatRecord:
     ticking: bool = False  # a partial write is queued
     loading: asyncio.Future[None] | None = None  # the older part of the path is on its way
     used: float = field(default_factory=time.monotonic)
+    told_unsaved: bool = False  # the user heard that this chat cannot be saved
 
     def store_id(self, message: Message) -> int | None:
         found = self.ids.get(id(message))
@@ -72,11 +73,14 @@ class Persistence(QObject):
         current_conversation_changed(int conversation_id): the view shows this stored
             conversation, or NO_CONVERSATION (0) for a chat not saved yet.
         store_opened(object report): the store is open; its OpenReport.
+        not_saved(str message): a chat changed but cannot be saved (the history is
+            read-only or could not be opened); said once per chat, naming the folder.
     """
 
     conversation_saved = Signal(object)
     current_conversation_changed = Signal(int)
     store_opened = Signal(object)
+    not_saved = Signal(str)
 
     def __init__(
         self,
@@ -157,7 +161,14 @@ class Persistence(QObject):
         self.sync(record, force=removing)
 
     def sync(self, record: ChatRecord, *, force: bool = False) -> asyncio.Future[object]:
-        """Queue a write of ``record``'s history as it is now; returns the job's future."""
+        """Queue a write of ``record``'s history as it is now; returns the job's future.
+
+        With a store that cannot be written, nothing is queued: the chat goes on in
+        memory and ``not_saved`` says so, once per chat.
+        """
+        reason = self.unsaved_reason()
+        if reason is not None:
+            return self._not_saved(record, reason)
         chat = record.chat
         job = partial(
             jobs.sync,
@@ -171,6 +182,23 @@ class Persistence(QObject):
         future.add_done_callback(partial(self._on_sync_done, record))
         record.last_write = future
         return future
+
+    def unsaved_reason(self) -> str | None:
+        """Why nothing can be saved (the store is read-only or unusable), or None."""
+        if self.worker.unavailable is not None:
+            return str(self.worker.unavailable)
+        report = self.worker.report
+        return report.read_only_message if report is not None and report.read_only else None
+
+    def _not_saved(self, record: ChatRecord, reason: str) -> asyncio.Future[object]:
+        record.ticking = False
+        if not record.told_unsaved:
+            record.told_unsaved = True
+            self.not_saved.emit(f"This chat is not being saved. {reason}")
+        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        record.last_write = done
+        return done
 
     def _on_sync_done(self, record: ChatRecord, future: asyncio.Future[object]) -> None:
         record.ticking = False
@@ -230,6 +258,8 @@ class Persistence(QObject):
 
     def _on_settings_timeout(self) -> None:
         pending, self._pending_settings = self._pending_settings, {}
+        if self.unsaved_reason() is not None:
+            return  # said when the chat changed; a slider needs no notice of its own
         for chat_id, settings in pending.items():
             record = self.records.get(chat_id)
             cid = record.conversation_id if record is not None else None

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from rill.core import secrets
 from rill.core.providers import registry
+from rill.core.setting_ranges import READ_TIMEOUT
 from rill.core.settings import ProviderConfig, Settings
 from rill.gui.model_files import ModelFilesEditor
 from rill.gui.provider_switch import IN_FILE, LOCAL, NO_KEY, ProviderManager, provider_names
@@ -186,7 +187,7 @@ class ProvidersDialog(QDialog):
         self.proxy_edit = QLineEdit()
         self.proxy_edit.setPlaceholderText("http://proxy.example:3128 (empty: HTTPS_PROXY)")
         self.timeout_spin = QDoubleSpinBox()
-        self.timeout_spin.setRange(1, 3600)
+        self.timeout_spin.setRange(READ_TIMEOUT.lo, READ_TIMEOUT.hi)  # the settings' own range
         self.timeout_spin.setDecimals(0)
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setToolTip("Longest wait between two pieces of an answer")

@@ -1,12 +1,18 @@
-"""The settings panel's vocabulary: ranges, labels and the small parsers behind fields."""
+"""The settings panel's vocabulary: ranges, labels and the small parsers behind fields.
+
+The ranges themselves are ``rill.core.setting_ranges``'s: a value the settings file,
+the store or the command line accepts always fits the widget that shows it.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QSpinBox
 
+from rill.core import setting_ranges as ranges
+
 TEMPERATURE_STEP = 0.05
-TEMPERATURE_MAX = 2.0
-MAX_STOP_SEQUENCES = 5  # Gemini's limit
+TEMPERATURE_MAX = ranges.TEMPERATURE.hi
+MAX_STOP_SEQUENCES = ranges.MAX_STOP_SEQUENCES
 DEFAULT_LABEL = "Default"
 THINKING_MODES = ("Default", "Off", "Auto", "Budget")
 # Short labels: the form's label column is as wide as its widest label, and "Dangerous

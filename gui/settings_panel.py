@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rill.core import setting_ranges as ranges
 from rill.core.types import (
     SAFETY_CATEGORIES,
     SAFETY_THRESHOLDS,
@@ -127,17 +128,20 @@ class SettingsPanel(QWidget):
         self.top_p_spin = QDoubleSpinBox()
         self.top_p_spin.setDecimals(2)
         self.top_p_spin.setSingleStep(0.05)
-        self.top_p_spin.setRange(-0.05, 1.0)
+        self.top_p_spin.setRange(-0.05, ranges.TOP_P.hi)
         self.top_p_spin.setSpecialValueText(DEFAULT_LABEL)
-        self.top_k_spin = optional_spin(1000, "Sample from the k likeliest tokens")
-        self.max_tokens_spin = optional_spin(65536, "Longest answer, in tokens")
+        self.top_k_spin = optional_spin(int(ranges.TOP_K.hi), "Sample from the k likeliest tokens")
+        self.max_tokens_spin = optional_spin(
+            int(ranges.MAX_OUTPUT_TOKENS.hi), "Longest answer, in tokens"
+        )
         self.stop_edit = QPlainTextEdit()
         self.stop_edit.setPlaceholderText("One per line or comma-separated (up to 5)")
         self.stop_edit.setTabChangesFocus(True)
         self.stop_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.seed_edit = QLineEdit()
         self.seed_edit.setPlaceholderText("Random")
-        self.seed_edit.setValidator(QIntValidator(-(2**31), 2**31 - 1, self.seed_edit))
+        seeds = ranges.SEED
+        self.seed_edit.setValidator(QIntValidator(int(seeds.lo), int(seeds.hi), self.seed_edit))
 
     def _build_other_widgets(self) -> None:
         self.system_edit = QPlainTextEdit()
@@ -147,7 +151,7 @@ class SettingsPanel(QWidget):
         self.thinking_combo = QComboBox()
         self.thinking_combo.addItems(THINKING_MODES)
         self.thinking_spin = QSpinBox()
-        self.thinking_spin.setRange(1, 32768)
+        self.thinking_spin.setRange(1, int(ranges.THINKING_BUDGET.hi))
         self.thinking_spin.setSingleStep(256)
         self.thinking_spin.setSuffix(" tokens")
         self.show_thoughts_check = QCheckBox("Show thoughts")
@@ -372,13 +376,15 @@ class SettingsPanel(QWidget):
         """Cap temperature at the model's maxTemperature and tokens at its output limit."""
         info = self._models.get(model)
         cap = info.max_temperature if info and info.max_temperature else TEMPERATURE_MAX
-        cap = min(cap, TEMPERATURE_MAX)
+        # A model list is a server's word: its caps are kept inside the table's range.
+        cap = ranges.TEMPERATURE.clamp(cap) or TEMPERATURE_MAX
         with signals_blocked(self.temperature_slider, self.temperature_spin):
             self.temperature_slider.setMaximum(round(cap / TEMPERATURE_STEP))
             self.temperature_spin.setMaximum(cap)
-        limit = info.output_token_limit if info and info.output_token_limit else 65536
+        tokens = ranges.MAX_OUTPUT_TOKENS
+        limit = info.output_token_limit if info and info.output_token_limit else tokens.hi
         with signals_blocked(self.max_tokens_spin):
-            self.max_tokens_spin.setMaximum(limit)
+            self.max_tokens_spin.setMaximum(int(tokens.clamp(limit)))
         self._apply_offer(offer(self._capabilities, info, self._provider_label))
 
     def set_capabilities(self, capabilities: Capabilities, provider_label: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from rill.core.paths import ProfileError
 from rill.core.store import Store
 from rill.core.store_types import OpenReport
 
@@ -40,9 +41,12 @@ class StoreWorker(QObject):
     Signals:
         failed(str message): a job the caller did not await failed (one line, for
             a notice); an unopenable store is reported once, not per job.
+        recovered(str message): a write succeeded after ``failed`` said ``message``
+            (space was freed, say): that report no longer holds.
     """
 
     failed = Signal(str)
+    recovered = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +58,7 @@ class StoreWorker(QObject):
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="rill-store-read")
         self._closed = False
         self._unavailable_reported = False
+        self._failing: str | None = None  # the last write failure reported, until one works
 
     @property
     def report(self) -> OpenReport | None:
@@ -73,7 +78,15 @@ class StoreWorker(QObject):
         ``awaited``: the caller handles a failure; otherwise it becomes ``failed``.
         Raises RuntimeError once :meth:`close` began.
         """
-        return self._submit(self._writer, lambda: job(self._ensure_open()), awaited)
+        future = self._submit(self._writer, lambda: job(self._ensure_open()), awaited)
+        future.add_done_callback(self._on_write_done)
+        return future
+
+    def _on_write_done(self, future: asyncio.Future[Any]) -> None:
+        if self._failing is None or future.cancelled() or future.exception() is not None:
+            return
+        message, self._failing = self._failing, None
+        self.recovered.emit(message)
 
     def read(self, job: Callable[[Store], T], *, awaited: bool = True) -> asyncio.Future[T]:
         """Run ``job`` on the reading thread (it may not see writes still queued)."""
@@ -102,7 +115,10 @@ class StoreWorker(QObject):
                 return
             self._unavailable_reported = True
         log.error("conversation store job failed", exc_info=error)
-        self.failed.emit(describe(error))
+        message = describe(error)
+        if not isinstance(error, StoreUnavailable):
+            self._failing = message  # a write that works again withdraws it
+        self.failed.emit(message)
 
     # ------------------------------------------------------------ opening
 
@@ -113,6 +129,11 @@ class StoreWorker(QObject):
                 raise self._open_error
             try:
                 self._store = Store(self._path, check="quick")
+            except ProfileError as error:  # its sentence names the folder and what is wrong
+                self._open_error = StoreUnavailable(
+                    f"The chat history could not be opened: {error}"
+                )
+                raise self._open_error from error
             except (OSError, sqlite3.Error) as error:
                 self._open_error = StoreUnavailable(
                     f"The chat history could not be opened ({error}); "
@@ -165,7 +186,7 @@ class StoreWorker(QObject):
 
 def describe(error: BaseException) -> str:
     """One line for a failed store job."""
-    if isinstance(error, StoreUnavailable):
+    if isinstance(error, StoreUnavailable | ProfileError):
         return str(error)
     detail = str(error) or type(error).__name__
     return f"The chat history could not be updated: {detail}"

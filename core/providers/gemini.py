@@ -43,11 +43,10 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 
 def default_api_key() -> str | None:
     """The key the official SDK would use: GEMINI_API_KEY, then GOOGLE_API_KEY."""
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
+    from rill.core.secrets import env_api_key  # held out of os.environ in the window
+
+    found = env_api_key("gemini")
+    return found.key if found is not None else None
 
 
 def default_base_url() -> str:

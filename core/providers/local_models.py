@@ -65,10 +65,13 @@ def bundled_model_path() -> Path | None:
 
 
 def user_models_dir() -> Path:
-    """``<data dir>/models``: drop ``.gguf`` files here and Rill lists them."""
+    """``<data dir>/models``: drop ``.gguf`` files here and Rill lists them.
+
+    Not created here: a profile folder that cannot be made only means no models in it.
+    """
     from rill.core.paths import data_dir
 
-    return data_dir() / MODELS_SUBDIR
+    return data_dir(create=False) / MODELS_SUBDIR
 
 
 def _display_name(path: Path) -> str:

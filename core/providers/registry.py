@@ -9,7 +9,6 @@ way. Provider modules are imported only when their kind is built: the Gemini pat
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -168,8 +167,10 @@ class EnvValue:
 
 
 def _env(variables: tuple[str, ...]) -> EnvValue | None:
+    from rill.core.secrets import env_value  # the window holds keys out of os.environ
+
     for variable in variables:
-        value = os.environ.get(variable, "").strip()
+        value = env_value(variable)
         if value:
             return EnvValue(variable, value)
     return None

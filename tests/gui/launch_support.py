@@ -1,0 +1,64 @@
+"""Runs the window as ``rill`` does, in a subprocess (see ``tests.gui.launch_probe``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.gemini_server import FakeGemini
+
+ROOT = Path(__file__).resolve().parents[2]
+# What the offscreen platform prints about itself (xcb under Xvfb prints none of it).
+OFFSCREEN_NOISE = ("This plugin does not support",)
+_SCRUBBED = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL", "RILL_HOME")
+
+
+@dataclass
+class Launch:
+    """How one launch went: the exit status, stderr without Qt's offscreen noise, and
+    the probe's report of the window (None when the window never got that far)."""
+
+    code: int
+    stderr: str
+    report: dict[str, Any] | None
+
+
+def launch_env(home: Path, fake: FakeGemini | None = None, **extra: str) -> dict[str, str]:
+    """A hermetic environment for one window: its own profile, no keychain."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        RILL_HOME=str(home),
+        RILL_MULTI_INSTANCE="1",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        RILL_MAX_ATTEMPTS="1",
+    )
+    if fake is not None:
+        env.update(GEMINI_API_KEY="test-key", GOOGLE_GEMINI_BASE_URL=fake.base_url)
+    env.update(extra)
+    return env
+
+
+def launch(env: dict[str, str], report: Path, prompt: str = "", timeout: float = 90) -> Launch:
+    """Run the window until the probe has reported and closed it."""
+    args = [sys.executable, "-m", "tests.gui.launch_probe", str(report)]
+    done = subprocess.run(
+        [*args, prompt] if prompt else args,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    stderr = "\n".join(
+        line
+        for line in done.stderr.splitlines()
+        if line.strip() and not any(noise in line for noise in OFFSCREEN_NOISE)
+    )
+    shown = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+    return Launch(done.returncode, stderr, shown)
