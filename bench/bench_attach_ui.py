@@ -6,7 +6,7 @@ drops all of them on the window in one QDropEvent — the path a file manager's 
 takes. A 1 ms PreciseTimer heartbeat on the UI thread records the gaps between its
 ticks from the moment of the drop until every tile shows its thumbnail and every
 image is prepared (``make_thumbnail`` and ``prepare_image`` in the two image worker
-processes of ``rill.gui.image_workers``, which the app starts in the background once
+processes of ``rill.gui.composer.image_workers``, which the app starts in the background once
 the window is up, as this script does; ``--no-warm-up`` leaves them to the first drop,
 as before). Then the strip is cleared and the same files are dropped again.
 
@@ -48,10 +48,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from bench.bench_images import photo  # noqa: E402
 from rill.core.settings import load_settings  # noqa: E402
 from rill.gui.app import connect_provider, create_window, present  # noqa: E402
-from rill.gui.attachment_queue import State  # noqa: E402
-from rill.gui.main_window import MainWindow  # noqa: E402
-from rill.gui.tasks import TaskLauncher, asyncgen_hooks  # noqa: E402
-from rill.gui.theme import ThemeManager  # noqa: E402
+from rill.gui.common.tasks import TaskLauncher, asyncgen_hooks  # noqa: E402
+from rill.gui.common.theme import ThemeManager  # noqa: E402
+from rill.gui.composer.attachment_queue import State  # noqa: E402
+from rill.gui.window.main_window import MainWindow  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.heartbeat import Heartbeat  # noqa: E402
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_store import Writer, fill, rss_mb
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 
 T = TypeVar("T")
 TARGETS = {"open": 300.0, "stall": 50.0, "switch": 100.0, "rss": 100.0, "search": 100.0}
@@ -68,8 +68,8 @@ class Rig:
 
         from rill.core.settings import load_settings
         from rill.gui.app import create_window, present
-        from rill.gui.tasks import TaskLauncher
-        from rill.gui.theme import ThemeManager
+        from rill.gui.common.tasks import TaskLauncher
+        from rill.gui.common.theme import ThemeManager
 
         self.app = QApplication.instance() or QApplication([])
         self.loop = qasync.QEventLoop(self.app, already_running=False)

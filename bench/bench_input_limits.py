@@ -42,9 +42,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from rill.core.settings import load_settings  # noqa: E402
 from rill.gui.app import connect_provider, create_window, present  # noqa: E402
-from rill.gui.main_window import MainWindow  # noqa: E402
-from rill.gui.tasks import TaskLauncher, asyncgen_hooks  # noqa: E402
-from rill.gui.theme import ThemeManager  # noqa: E402
+from rill.gui.common.tasks import TaskLauncher, asyncgen_hooks  # noqa: E402
+from rill.gui.common.theme import ThemeManager  # noqa: E402
+from rill.gui.window.main_window import MainWindow  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.fakes.gemini_scenarios import stream  # noqa: E402
 from tests.heartbeat import Heartbeat  # noqa: E402

@@ -1,4 +1,4 @@
-"""Benchmark rill.core.markdown: per-flush cost while an answer streams in.
+"""Benchmark rill.core.markdown.incremental: per-flush cost while an answer streams in.
 
 Run: .venv/bin/python bench/bench_markdown.py [--quick]
 
@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from rill.core.markdown import IncrementalMarkdown, render_html
+from rill.core.markdown.incremental import IncrementalMarkdown, render_html
 
 DELTA = 200
 TEXT = (

@@ -31,8 +31,8 @@ from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from rill.core.types import Message, MessageStatus, Part, Role
-from rill.gui import chat_view
-from rill.gui.chat_view import ChatView
+from rill.gui.transcript import view as chat_view
+from rill.gui.transcript.view import ChatView
 from tests.heartbeat import Heartbeat
 
 PROSE = (

@@ -32,8 +32,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from rill.core.store import Store
-from rill.core.store_open import Check
+from rill.core.store.db import Store
+from rill.core.store.open import Check
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role, Usage
 
 SCREENFUL = 50
@@ -158,7 +158,7 @@ import sys
 sys.path.insert(0, {bench!r})
 from bench_store import rss_mb
 from pathlib import Path
-from rill.core.store import Store
+from rill.core.store.db import Store
 before = rss_mb()
 store = Store(Path(sys.argv[1]))
 rows = store.list_conversations()

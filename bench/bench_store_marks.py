@@ -1,7 +1,7 @@
 """What recording the store's high-water mark (``rill.sqlite-seen``) costs a write.
 
 Each write that changes the chat count or the newest message id rewrites the mark
-(``rill.core.store_marks.Keeper``). This appends messages and rewrites a streaming
+(``rill.core.store.marks.Keeper``). This appends messages and rewrites a streaming
 answer with the keeper as shipped and with it switched off, alternating runs in one
 process, and prints the medians per operation and their ratio.
 
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import Message, MessageStatus, Part, Role
 
 

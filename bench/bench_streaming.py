@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.fakes is not installed
 
 import qasync  # noqa: E402
+from naive_view import NaiveView  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.bench_streaming_panes import NaivePane, build_pane  # noqa: E402
@@ -44,8 +45,7 @@ from rill.core.types import (  # noqa: E402
     Part,
     Role,
 )
-from rill.gui import message_html  # noqa: E402
-from rill.gui.naive_view import NaiveView  # noqa: E402
+from rill.gui.transcript import message_html  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.fakes.gemini_scenarios import huge, huge_text  # noqa: E402
 from tests.heartbeat import Heartbeat  # noqa: E402

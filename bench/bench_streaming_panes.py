@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from naive_view import NaiveView
 from PySide6.QtWidgets import QApplication
 
 from rill.core.providers.base import Provider
 from rill.core.settings import Settings
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role
-from rill.gui.chat_view import ChatView
-from rill.gui.controller import ChatController
-from rill.gui.main_window import MainWindow
-from rill.gui.naive_view import NaiveView
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import ThemeManager
+from rill.gui.chat.controller import ChatController
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common.theme import ThemeManager
+from rill.gui.transcript.view import ChatView
+from rill.gui.window.main_window import MainWindow
 
 WINDOW_SIZE = (1100, 760)
 # An earlier exchange that fills the window (see Pane.reset_answer).

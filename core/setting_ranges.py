@@ -1,7 +1,7 @@
 """The one table of what each setting may hold, and the checks built on it.
 
 The settings file (``rill.core.settings``), a chat's own settings as the store and the
-JSON import read them (``rill.core.store_codec``), the command line's flags
+JSON import read them (``rill.core.store.codec``), the command line's flags
 (``rill.core.cli``) and the settings panel's widgets all take their ranges from here,
 so a value one of them accepts can never overflow another: a Qt spin box holds a
 32-bit integer, and qasync turns a read timeout into a timer of 32-bit milliseconds.

@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=formatter,
     )
-    from rill.core import cli_history  # history, search, export, import; --no-save
+    from rill.core.cli import history as cli_history  # history, search, export, import; --no-save
 
     cli_history.add_commands(sub)
     return parser
@@ -286,7 +286,7 @@ def _main(argv: list[str]) -> int:
         return EXIT_OK
     if args.command is None:
         raise UsageError(f"{PROG}: choose a command: ask or chat (see {PROG} --help)")
-    from rill.core import cli_history
+    from rill.core.cli import history as cli_history
 
     if args.command in cli_history.COMMANDS:
         return cli_history.run(args)
@@ -295,7 +295,7 @@ def _main(argv: list[str]) -> int:
     # when those happen to be installed; a None entry makes that optional import fail
     # fast, as it does on a machine without them. Rill never uses httpx's CLI.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    from rill.core import cli_run
+    from rill.core.cli import run as cli_run
 
     with cli_history.saving(args) as follow:  # unless --no-save: turns go to the store
         if args.command == "ask":
@@ -309,11 +309,7 @@ def _main(argv: list[str]) -> int:
 
 
 def _err(line: str) -> None:
-    from rill.core.terminal import for_stream  # a server's words are in the line
+    from rill.core.cli.terminal import for_stream  # a server's words are in the line
 
     with contextlib.suppress(OSError, ValueError):  # stderr gone: the status still tells
         print(for_stream(sys.stderr, line), file=sys.stderr, flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """What the user attached (files, pasted bytes, URIs) turned into the parts of a request.
 
-``rill.core.images`` makes each local image fit (verified, upright, downscaled); this
+``rill.core.images.prepare`` makes each local image fit (verified, upright, downscaled); this
 module decides where each goes: inline data while the request stays within its inline
 budget, the provider's Files API otherwise, and URIs by reference. The CLI's
 ``--image`` uses it now, the window's composer the same way.
@@ -25,8 +25,8 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from rill.core.errors import NotFoundError, PermissionDeniedError
-from rill.core.image_formats import SUPPORTED_MIME_TYPES
-from rill.core.images import (
+from rill.core.images.formats import SUPPORTED_MIME_TYPES
+from rill.core.images.prepare import (
     DEFAULT_LIMITS,
     ImageError,
     ImageLimits,
@@ -37,7 +37,7 @@ from rill.core.images import (
 )
 from rill.core.types import Message, Part
 
-AttachmentError = ImageError  # the name callers used before rill.core.images existed
+AttachmentError = ImageError  # the name callers used before rill.core.images.prepare existed
 
 FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
 # A URI without a telling extension (many CDN links) is assumed to be a JPEG, the

@@ -20,7 +20,7 @@ from pygments.styles import get_style_by_name
 from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
-from rill.core.highlight_budget import run
+from rill.core.markdown.highlight_budget import run
 
 # A piece ends at a blank line followed by an unindented line once it has PIECE_MIN_LINES
 # lines (a lexer is usually back in its root state there), or hard at PIECE_MAX_LINES /

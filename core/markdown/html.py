@@ -1,4 +1,4 @@
-"""Markdown parsing primitives and the token → Qt-safe HTML renderer for rill.core.markdown.
+"""Markdown parsing primitives and the token → Qt-safe HTML renderer for ``incremental``.
 
 Only whitelisted tags are written. Raw HTML in the source stays text, links keep an href
 only for http(s) and mailto, and images never become ``<img>``: nothing in a model's
@@ -17,7 +17,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from rill.core.highlight import (
+from rill.core.markdown.highlight import (
     Theme,
     escape,
     escape_prose,

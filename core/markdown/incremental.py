@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rill.core.highlight import (
+from rill.core.markdown.highlight import (
     DARK_THEME,
     LIGHT_THEME,
     Theme,
@@ -20,8 +20,8 @@ from rill.core.highlight import (
     split_lines,
     theme_for,
 )
-from rill.core.highlight_budget import render_step
-from rill.core.markdown_html import (
+from rill.core.markdown.highlight_budget import render_step
+from rill.core.markdown.html import (
     Seg,
     Window,
     code_html,

@@ -32,7 +32,7 @@ from rill.core.providers.net_errors import (
     read_error_body,
     require_event_stream,
 )
-from rill.core.sse import iter_sse
+from rill.core.providers.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
 
 _T = TypeVar("_T")

@@ -33,7 +33,7 @@ from rill.core.providers.net_errors import (
     require_event_stream,
 )
 from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
-from rill.core.sse import iter_sse
+from rill.core.providers.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
 
 DONE = "[DONE]"

@@ -10,9 +10,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from rill.core.store_codec import settings_from_json, settings_to_json
-from rill.core.store_schema import user_version
-from rill.core.store_types import Conversation, ConversationSummary, StoreStats
+from rill.core.store.codec import settings_from_json, settings_to_json
+from rill.core.store.records import Conversation, ConversationSummary, StoreStats
+from rill.core.store.schema import user_version
 from rill.core.types import GenerationSettings
 
 # Columns a caller may set one at a time (never interpolate anything else into SQL).

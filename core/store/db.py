@@ -9,7 +9,7 @@ once-a-second partial write of a streaming answer in another.
 Shape of the API, for a model that holds ids and loads rows lazily (Anki-style):
 ``list_conversations`` is cheap (no bodies); ``path_ids`` gives the selected path's ids;
 ``get_messages(ids)`` loads bodies for what is on screen. Versions are siblings in a
-message tree (see ``rill.core.store_tree``): ``add_version`` for regenerate and edit,
+message tree (see ``rill.core.store.tree``): ``add_version`` for regenerate and edit,
 ``siblings`` and ``select_version`` for the ‹ 1/3 › switcher.
 """
 
@@ -23,14 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from rill.core import store_conversations as rows
-from rill.core import store_marks as marks
-from rill.core import store_tree as tree
 from rill.core.paths import ProfileError, data_dir
-from rill.core.store_codec import settings_to_json, title_from
-from rill.core.store_open import Check, connect, connect_read_only, open_database
-from rill.core.store_search import search
-from rill.core.store_types import (
+from rill.core.store import conversations as rows
+from rill.core.store import marks, tree
+from rill.core.store.codec import settings_to_json, title_from
+from rill.core.store.open import Check, connect, connect_read_only, open_database
+from rill.core.store.records import (
     Conversation,
     ConversationSummary,
     OpenReport,
@@ -39,6 +37,7 @@ from rill.core.store_types import (
     StoreStats,
     TreeNode,
 )
+from rill.core.store.search import search
 from rill.core.types import GenerationSettings, Message, Role
 
 FILE_NAME = "rill.sqlite"
@@ -58,7 +57,7 @@ class Store:
     INTERRUPTED on open; their ids are in ``report.interrupted``.
 
     ``path`` defaults to ``default_path()``. ``check`` says how hard to look at an
-    existing file first (see ``rill.core.store_open.Check``): "quick" reads every
+    existing file first (see ``rill.core.store.open.Check``): "quick" reads every
     page (0.4 s for 100,000 messages: open it off the UI thread); "auto" only after
     an unclean exit, which is what the CLI uses. Raises OSError (ProfileError for an
     unusable folder) or sqlite3.Error only for what is not the file's fault (a lock

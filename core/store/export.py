@@ -18,9 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from rill.core.export_markdown import to_markdown
-from rill.core.store import Store
-from rill.core.store_codec import (
+from rill.core.store.codec import (
     Blob,
     part_from_json,
     part_to_json,
@@ -29,7 +27,9 @@ from rill.core.store_codec import (
     usage_from_json,
     usage_to_json,
 )
-from rill.core.store_types import Conversation, TreeNode
+from rill.core.store.db import Store
+from rill.core.store.export_markdown import to_markdown
+from rill.core.store.records import Conversation, TreeNode
 from rill.core.types import Message, MessageStatus, Role
 
 FORMAT = "rill.conversation"

@@ -13,8 +13,8 @@ import mimetypes
 from datetime import datetime
 from pathlib import Path
 
-from rill.core.store import Store
-from rill.core.store_types import Conversation, StoredMessage
+from rill.core.store.db import Store
+from rill.core.store.records import Conversation, StoredMessage
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role
 
 _STATUS_NOTES = {

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from rill.core import store_marks as marks
 from rill.core.paths import ProfileError, unusable, writable
-from rill.core.store_schema import LATEST_VERSION, UNSETTLED, migrate, user_version
-from rill.core.store_types import OpenOutcome, OpenReport
+from rill.core.store import marks
+from rill.core.store.records import OpenOutcome, OpenReport
+from rill.core.store.schema import LATEST_VERSION, UNSETTLED, migrate, user_version
 
 # How hard to look at an existing file before trusting it. "quick" (PRAGMA quick_check)
 # reads every page: ~3 ms per MB, 0.4 s for 100,000 messages. "auto" does that only

@@ -11,8 +11,8 @@ import re
 import sqlite3
 import unicodedata
 
-from rill.core.store_tree import chunks
-from rill.core.store_types import MARK_END, MARK_START, SearchHit
+from rill.core.store.records import MARK_END, MARK_START, SearchHit
+from rill.core.store.tree import chunks
 from rill.core.types import Role
 
 # A "quoted phrase" (closed or not) or a run of non-space characters.

@@ -18,8 +18,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rill.core.store_codec import MESSAGE_COLUMNS, Blob, message_from_row, message_to_row
-from rill.core.store_types import StoredMessage, TreeNode
+from rill.core.store.codec import MESSAGE_COLUMNS, Blob, message_from_row, message_to_row
+from rill.core.store.records import StoredMessage, TreeNode
 from rill.core.types import Message
 
 # SQLite's default limit on bound parameters is 999 on older builds.

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
 from rill.core.providers.base import Provider
+from rill.core.providers.missing_provider import MissingProvider
 from rill.core.retry import RetryNotice, RetryPolicy, env_policy
 from rill.core.types import (
     Chunk,
@@ -29,7 +30,10 @@ from rill.core.types import (
     ModelInfo,
     Part,
 )
-from rill.gui.chat_state import (  # AnswerView is part of this module's interface
+from rill.gui.chat.controller_provider import ProviderActions
+from rill.gui.chat.controller_turns import TurnActions
+from rill.gui.chat.controller_turns import Work as _Work
+from rill.gui.chat.state import (  # AnswerView is part of this module's interface
     NEW_CHAT_TITLE,
     AnswerView,
     Chat,
@@ -38,18 +42,14 @@ from rill.gui.chat_state import (  # AnswerView is part of this module's interfa
     final_status,
     retry_after,
 )
-from rill.gui.controller_provider import ProviderActions
-from rill.gui.controller_turns import TurnActions
-from rill.gui.controller_turns import Work as _Work
-from rill.gui.missing_provider import MissingProvider
-from rill.gui.tasks import TaskLauncher
-from rill.gui.turn_attachments import (
+from rill.gui.chat.turn_attachments import (
     Outgoing,
     image_limits,
     needs_work,
     turn_parts,
     upload_status,
 )
+from rill.gui.common.tasks import TaskLauncher
 
 READY = "Ready."
 STREAMING = "Streaming…"

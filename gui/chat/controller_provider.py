@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from rill.core.errors import RillError
 from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, ModelInfo
-from rill.gui.chat_state import Chat, ProviderFactory
-from rill.gui.tasks import TaskLauncher
+from rill.gui.chat.state import Chat, ProviderFactory
+from rill.gui.common.tasks import TaskLauncher
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance

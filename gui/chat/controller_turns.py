@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rill.core.types import Chunk, GenerationSettings, Message, Part, Role
-from rill.gui.chat_state import AnswerView, Chat
+from rill.gui.chat.state import AnswerView, Chat
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance

@@ -1,7 +1,7 @@
 """What the controller keeps per chat, and the small rules it applies to messages.
 
 No Qt here: the view is described by a Protocol, so the rules are easy to test; the
-store side of a chat lives in ``rill.gui.persistence``.
+store side of a chat lives in ``rill.gui.conversations.persistence``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ Runs on a worker thread: importing and setting up an HTTP client is slow."""
 
 
 class AnswerView(Protocol):
-    """What the controller needs from the chat pane (``rill.gui.chat_view.ChatView``)."""
+    """What the controller needs from the chat pane (``rill.gui.transcript.view.ChatView``)."""
 
     def clear(self) -> None: ...
     def set_messages(self, messages: Sequence[Message]) -> None: ...

@@ -1,7 +1,7 @@
 """A turn's attachments made into parts when it is sent: wait, then inline or upload.
 
 The composer hands over what it holds — ready parts, or images still being prepared
-on a worker thread — and this waits for each, then lets ``rill.core.attachments`` put
+on a worker thread — and this waits for each, then lets ``rill.core.images.attachments`` put
 images inline while the request's budget allows and upload the rest through the
 Files API, reporting progress per image. Qt-free, so the controller stays small.
 """
@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from rill.core.attachments import ImageUri, attachments_to_parts, inline_request_bytes
-from rill.core.images import ImageLimits, PreparedImage, human_bytes
+from rill.core.images.attachments import ImageUri, attachments_to_parts, inline_request_bytes
+from rill.core.images.prepare import ImageLimits, PreparedImage, human_bytes
 from rill.core.types import Message, ModelInfo, Part
-from rill.gui import thumbnail_cache
+from rill.gui.common import thumbnail_cache
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def image_limits() -> ImageLimits:
 
 @runtime_checkable
 class PendingImage(Protocol):
-    """An attachment that may still be preparing (``rill.gui.attachment_queue``)."""
+    """An attachment that may still be preparing (``rill.gui.composer.attachment_queue``)."""
 
     name: str
 

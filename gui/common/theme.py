@@ -22,7 +22,7 @@ MODES = ("system", "light", "dark")
 # only separate (panels, cards, the status line) and may be quieter.
 LIGHT: dict[str, str] = {
     "window": "#f6f7f9",
-    "view": "#ffffff",  # the chat pane (rill.gui.message_html.LIGHT.base)
+    "view": "#ffffff",  # the chat pane (rill.gui.transcript.message_html.LIGHT.base)
     "view_text": "#1f2328",
     "surface": "#ffffff",
     "sidebar": "#eef0f3",
@@ -43,7 +43,7 @@ LIGHT: dict[str, str] = {
 }
 DARK: dict[str, str] = {
     "window": "#1c1e22",
-    "view": "#1c1d21",  # the chat pane (rill.gui.message_html.DARK.base)
+    "view": "#1c1d21",  # the chat pane (rill.gui.transcript.message_html.DARK.base)
     "view_text": "#e3e5e8",
     "surface": "#24272c",
     "sidebar": "#191b1f",

@@ -19,8 +19,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.gui.attachment_queue import QueuedImage
-from rill.gui.qt_helpers import plain_tip
+from rill.gui.common.qt_helpers import plain_tip
+from rill.gui.composer.attachment_queue import QueuedImage
 
 MARGIN_PX = 12
 MAX_DECODE_SIDE = 2560

@@ -1,7 +1,7 @@
 """The images waiting in the composer, and the workers that make them ready.
 
 Widgets only connect here; this QObject owns the preparation tasks (through the
-window's TaskLauncher) and the image workers (``rill.gui.image_workers``: two worker
+window's TaskLauncher) and the image workers (``rill.gui.composer.image_workers``: two worker
 processes for Pillow, so its GIL-holding stretches never delay the UI thread, and two
 threads for Qt decodes). Each image gets a placeholder at once, a thumbnail as soon as
 a reduced decode allows, then its prepared form (``prepare_image``) for sending.
@@ -21,16 +21,16 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from rill.core.attachments import ImageUri
-from rill.core.images import ImageError, ImageLimits, PreparedImage
-from rill.gui.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
-from rill.gui.image_drop import ImagePayload
-from rill.gui.image_workers import SWITCH_INTERVAL_S as SWITCH_INTERVAL_S
-from rill.gui.image_workers import WORKER_NICENESS as WORKER_NICENESS
-from rill.gui.image_workers import WORKERS as WORKERS
-from rill.gui.image_workers import ImageWorkers, prepare_job, thumbnail_job
-from rill.gui.tasks import TaskLauncher
-from rill.gui.turn_attachments import image_limits
+from rill.core.images.attachments import ImageUri
+from rill.core.images.prepare import ImageError, ImageLimits, PreparedImage
+from rill.gui.chat.turn_attachments import image_limits
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.composer.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
+from rill.gui.composer.image_drop import ImagePayload
+from rill.gui.composer.image_workers import SWITCH_INTERVAL_S as SWITCH_INTERVAL_S
+from rill.gui.composer.image_workers import WORKER_NICENESS as WORKER_NICENESS
+from rill.gui.composer.image_workers import WORKERS as WORKERS
+from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail_job
 
 log = logging.getLogger(__name__)
 

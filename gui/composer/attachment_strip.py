@@ -24,8 +24,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
 
-from rill.gui.attachment_queue import QueuedImage, State
-from rill.gui.qt_helpers import plain_tip
+from rill.gui.common.qt_helpers import plain_tip
+from rill.gui.composer.attachment_queue import QueuedImage, State
 
 TILE_PX = 64
 REMOVE_PX = 20

@@ -28,16 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.attachments import ImageUri
-from rill.gui.attachment_preview import ImagePreview, preview_side
-from rill.gui.attachment_queue import AttachmentQueue, QueuedImage, State
-from rill.gui.attachment_strip import AttachmentStrip
-from rill.gui.drafts import Draft
-from rill.gui.focus import keep_focus_on_click
-from rill.gui.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
-from rill.gui.long_text_card import LongTextCard
-from rill.gui.qt_helpers import plain_label, plain_tip
-from rill.gui.uri_dialog import UriDialog
+from rill.core.images.attachments import ImageUri
+from rill.gui.common.focus import keep_focus_on_click
+from rill.gui.common.qt_helpers import plain_label, plain_tip
+from rill.gui.composer.attachment_preview import ImagePreview, preview_side
+from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State
+from rill.gui.composer.attachment_strip import AttachmentStrip
+from rill.gui.composer.drafts import Draft
+from rill.gui.composer.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
+from rill.gui.composer.long_text_card import LongTextCard
+from rill.gui.composer.uri_dialog import UriDialog
 
 MAX_LINES = 8
 # Longer pastes are refused: no model takes that much, and a message is held in memory

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from rill.gui.attachment_queue import QueuedImage
+from rill.gui.composer.attachment_queue import QueuedImage
 
 if TYPE_CHECKING:
-    from rill.gui.composer import Composer
-    from rill.gui.controller import ChatController
+    from rill.gui.chat.controller import ChatController
+    from rill.gui.composer.composer import Composer
 
 
 @dataclass

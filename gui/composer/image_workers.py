@@ -33,7 +33,13 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rill.core.images import ImageError, ImageLimits, PreparedImage, make_thumbnail, prepare_image
+from rill.core.images.prepare import (
+    ImageError,
+    ImageLimits,
+    PreparedImage,
+    make_thumbnail,
+    prepare_image,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

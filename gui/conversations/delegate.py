@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store_types import ConversationSummary
-from rill.gui.conversation_model import STREAMING_ROLE, SUMMARY_ROLE
+from rill.core.store.records import ConversationSummary
+from rill.gui.conversations.model import STREAMING_ROLE, SUMMARY_ROLE
 
 PAD_X, PAD_Y, GAP = 10, 7, 2
 PIN_W = 12

@@ -4,7 +4,7 @@ The file dialogs are opened with ``open()`` and answer through ``fileSelected``:
 nested event loop, nothing awaited inside a dialog. The export itself (reading every
 version and image, writing Markdown or JSON and the images beside it) and the import
 run on the store's writer thread, after any write still queued for that chat. The
-documents come from ``rill.core.export``: the same text ``rill export`` writes, and
+documents come from ``rill.core.store.export``: the same text ``rill export`` writes, and
 never an API key (the store has no column for one).
 """
 
@@ -16,12 +16,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from rill.core import export
-from rill.core.store import Store
-from rill.core.store_types import ConversationSummary
-from rill.gui.history import History
-from rill.gui.persistence import summary_of
-from rill.gui.tasks import TaskLauncher
+from rill.core.store import export
+from rill.core.store.db import Store
+from rill.core.store.records import ConversationSummary
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.conversations.history import History
+from rill.gui.conversations.persistence import summary_of
 
 MARKDOWN_FILTER = "Markdown (*.md)"
 JSON_FILTER = "JSON: every version and image, can be imported again (*.json)"

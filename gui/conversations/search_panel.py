@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store_types import SearchHit
+from rill.core.store.records import SearchHit
 from rill.core.types import Role
-from rill.gui.conversation_delegate import PAD_X, PAD_Y, when
+from rill.gui.conversations.delegate import PAD_X, PAD_Y, when
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
 SNIPPET_LINES = 2

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store_types import SearchHit
-from rill.gui.conversation_delegate import ConversationDelegate
-from rill.gui.conversation_model import ConversationModel
-from rill.gui.qt_helpers import plain_label, signals_blocked
-from rill.gui.search_panel import SearchPanel
+from rill.core.store.records import SearchHit
+from rill.gui.common.qt_helpers import plain_label, signals_blocked
+from rill.gui.conversations.delegate import ConversationDelegate
+from rill.gui.conversations.model import ConversationModel
+from rill.gui.conversations.search_panel import SearchPanel
 
 SEARCH_DELAY_MS = 180  # typing pauses this long before a search runs
 

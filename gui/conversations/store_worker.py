@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from rill.core.paths import ProfileError
-from rill.core.store import Store
-from rill.core.store_types import OpenReport
+from rill.core.store.db import Store
+from rill.core.store.records import OpenReport
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

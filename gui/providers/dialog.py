@@ -32,9 +32,9 @@ from rill.core import secrets
 from rill.core.providers import registry
 from rill.core.setting_ranges import READ_TIMEOUT
 from rill.core.settings import ProviderConfig, Settings
-from rill.gui.model_files import ModelFilesEditor
-from rill.gui.provider_switch import IN_FILE, LOCAL, NO_KEY, ProviderManager, provider_names
-from rill.gui.qt_helpers import plain_label, signals_blocked
+from rill.gui.common.qt_helpers import plain_label, signals_blocked
+from rill.gui.providers.manager import IN_FILE, LOCAL, NO_KEY, ProviderManager, provider_names
+from rill.gui.providers.model_files import ModelFilesEditor
 
 KIND_LABELS = {
     "gemini": "Google Gemini",

@@ -20,8 +20,8 @@ from rill.core.errors import ConfigurationError
 from rill.core.providers import registry
 from rill.core.providers.base import Provider
 from rill.core.settings import NetworkSettings, ProviderConfig, Settings
-from rill.gui.controller import ChatController
-from rill.gui.tasks import TaskLauncher
+from rill.gui.chat.controller import ChatController
+from rill.gui.common.tasks import TaskLauncher
 
 LOCAL = "local"
 LOADING_LOCAL = "Loading the offline model… (the first answer only)"

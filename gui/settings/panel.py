@@ -38,10 +38,9 @@ from rill.core.types import (
     GenerationSettings,
     ModelInfo,
 )
-from rill.gui.capability_rules import Offer, offer
-from rill.gui.provider_picker import ProviderPicker
-from rill.gui.qt_helpers import plain_label, plain_tip, signals_blocked
-from rill.gui.settings_fields import (
+from rill.gui.common.qt_helpers import plain_label, plain_tip, signals_blocked
+from rill.gui.settings.capability_rules import Offer, offer
+from rill.gui.settings.fields import (
     DEFAULT_LABEL,
     SAFETY_FULL_NAMES,
     SAFETY_NAMES,
@@ -53,6 +52,7 @@ from rill.gui.settings_fields import (
     parse_stop_sequences,
     section_title,
 )
+from rill.gui.settings.provider_picker import ProviderPicker
 
 
 class SettingsPanel(QWidget):

@@ -1,6 +1,6 @@
 """A Markdown region of the transcript that grows at its end while an answer streams.
 
-``rill.core.markdown`` renders finished blocks once and re-renders only the open tail;
+``rill.core.markdown.incremental`` renders finished blocks once and re-renders only the open tail;
 this module inserts the finished blocks into the document once and replaces only the
 tail's region on each flush. Its bookkeeping is two lengths, so the work per flush is
 the size of the delta and the tail, never the size of the answer. Code blocks get a
@@ -15,8 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from rill.core.highlight import escape
-from rill.core.markdown import (
+from rill.core.markdown.highlight import escape
+from rill.core.markdown.incremental import (
     IncrementalMarkdown,
     RenderedBlock,
     RenderUpdate,
@@ -24,9 +24,9 @@ from rill.core.markdown import (
     render_all,
     theme_for,
 )
-from rill.gui.code_copy import COPY_LABEL, PAD
-from rill.gui.message_html import PREVIEW_CHARS, soft_breaks
-from rill.gui.transcript_document import TranscriptDocument
+from rill.gui.transcript.code_copy import COPY_LABEL, PAD
+from rill.gui.transcript.document import TranscriptDocument
+from rill.gui.transcript.message_html import PREVIEW_CHARS, soft_breaks
 
 # Languages whose lexers are loaded ahead of need (see warm_up_in_background).
 COMMON_LANGUAGES = (

@@ -2,7 +2,7 @@
 
 Only the subset of HTML/CSS that Qt's rich-text engine honours is used (tables for
 boxes with padding, ``bgcolor``, ``font-size``, colours); everything a model or user
-wrote is escaped here or rendered by ``rill.core.markdown``. Colours come from a
+wrote is escaped here or rendered by ``rill.core.markdown.incremental``. Colours come from a
 :class:`Palette`, so switching light/dark re-renders with the other one.
 """
 

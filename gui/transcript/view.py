@@ -23,12 +23,10 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
 from rill.core.types import Message, Role
-from rill.gui import message_html as chrome
-from rill.gui.code_copy import CopyConfirmation
-from rill.gui.link_guard import LinkOpener, hover_text, is_external
-from rill.gui.live_markdown import warm_up_in_background
-from rill.gui.transcript_browser import TranscriptBrowser
-from rill.gui.transcript_entries import (
+from rill.gui.transcript import message_html as chrome
+from rill.gui.transcript.browser import TranscriptBrowser
+from rill.gui.transcript.code_copy import CopyConfirmation
+from rill.gui.transcript.entries import (
     BODY,
     STATUS,
     THOUGHTS_HEAD,
@@ -36,8 +34,10 @@ from rill.gui.transcript_entries import (
     Notice,
     Transcript,
 )
-from rill.gui.transcript_navigation import Revealer
-from rill.gui.transcript_window import HistoryWindow
+from rill.gui.transcript.link_guard import LinkOpener, hover_text, is_external
+from rill.gui.transcript.live_markdown import warm_up_in_background
+from rill.gui.transcript.navigation import Revealer
+from rill.gui.transcript.window import HistoryWindow
 
 WARM_UP_DELAY_MS = 300
 SLICE_S = 0.006  # one slice of work between two turns of the event loop

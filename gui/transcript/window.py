@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import time
 
-from rill.gui.transcript_browser import TranscriptBrowser
-from rill.gui.transcript_entries import SEGMENTS, Entry, Transcript
-from rill.gui.transcript_navigation import Revealer
+from rill.gui.transcript.browser import TranscriptBrowser
+from rill.gui.transcript.entries import SEGMENTS, Entry, Transcript
+from rill.gui.transcript.navigation import Revealer
 
 WINDOW = 1000  # messages kept in the document while older ones come in at the top
 # Older history fills in by itself up to this many messages; beyond, only while the

@@ -11,9 +11,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
-from rill.gui.focus import keep_focus_on_click
-from rill.gui.qt_helpers import signals_blocked
-from rill.gui.theme import resource_path
+from rill.gui.common.focus import keep_focus_on_click
+from rill.gui.common.qt_helpers import signals_blocked
+from rill.gui.common.theme import resource_path
 
 ICON_PX = 18
 

@@ -33,28 +33,28 @@ from rill.core import settings as core_settings
 from rill.core.paths import config_dir
 from rill.core.providers.base import Provider
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.action_bar import ActionBar
-from rill.gui.attachment_queue import AttachmentQueue
-from rill.gui.chat_bar import ChatBar
-from rill.gui.chat_state import ProviderFactory
-from rill.gui.chat_view import ChatView
-from rill.gui.composer import Composer
-from rill.gui.controller import ChatController
-from rill.gui.drafts import Drafts
-from rill.gui.edit_banner import EditBanner
-from rill.gui.export_actions import ExportImport
-from rill.gui.focus import FocusReturn, keep_focus_on_click, order_tab_chain
-from rill.gui.history import History
-from rill.gui.image_drop import WindowImageDrop
-from rill.gui.provider_wiring import install_providers
-from rill.gui.qt_helpers import plain_label
-from rill.gui.settings_panel import SettingsPanel
-from rill.gui.sidebar import Sidebar
-from rill.gui.status_bar import StatusLine
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import MODES, ThemeManager
-from rill.gui.turn_attachments import image_refusal
-from rill.gui.welcome import WelcomeCard
+from rill.gui.chat.controller import ChatController
+from rill.gui.chat.state import ProviderFactory
+from rill.gui.chat.turn_attachments import image_refusal
+from rill.gui.common.focus import FocusReturn, keep_focus_on_click, order_tab_chain
+from rill.gui.common.qt_helpers import plain_label
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common.theme import MODES, ThemeManager
+from rill.gui.composer.attachment_queue import AttachmentQueue
+from rill.gui.composer.composer import Composer
+from rill.gui.composer.drafts import Drafts
+from rill.gui.composer.edit_banner import EditBanner
+from rill.gui.composer.image_drop import WindowImageDrop
+from rill.gui.conversations.action_bar import ActionBar
+from rill.gui.conversations.export_actions import ExportImport
+from rill.gui.conversations.history import History
+from rill.gui.conversations.sidebar import Sidebar
+from rill.gui.providers.welcome import WelcomeCard
+from rill.gui.providers.wiring import install_providers
+from rill.gui.settings.panel import SettingsPanel
+from rill.gui.transcript.view import ChatView
+from rill.gui.window.chat_bar import ChatBar
+from rill.gui.window.status_bar import StatusLine
 
 NARROW_PX = 700  # below this the chat list hides and settings take the whole width
 DEFAULT_SIZE = (1100, 720)
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(420, 360)
 
     def _build_focus(self) -> None:
-        """The keyboard comes back to the input after an action (see rill.gui.focus),
+        """The keyboard comes back to the input after an action (see rill.gui.common.focus),
         and Tab goes input → Send → the cards above it → chat → the bar's toggles →
         chat list → settings, then the composer's attachments and + (Shift+Tab from
         the input)."""

@@ -11,11 +11,11 @@ import pytest
 
 from rill.core import setting_ranges as ranges
 from rill.core import settings as s
-from rill.core.export import export_json, import_json
-from rill.core.store import Store
-from rill.core.store_codec import settings_from_json
+from rill.core.store.codec import settings_from_json
+from rill.core.store.db import Store
+from rill.core.store.export import export_json, import_json
 from rill.core.types import GenerationSettings, Message, Part, Role
-from tests.core.test_cli import cli_env, run_cli
+from tests.core.cli.test_cli import cli_env, run_cli
 
 OVERFLOWING = 2_147_483_648  # one past a Qt spin box's (and a C int's) maximum
 

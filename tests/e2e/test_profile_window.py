@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
 from tests.e2e.conftest import Display, rill_command
 from tests.e2e.test_window import wait_for

@@ -7,7 +7,7 @@ import pytest
 
 from rill.core.errors import ProtocolError, ServerError
 from rill.core.providers.openai_errors import error_from_http
-from rill.core.sse import SSEDecoder
+from rill.core.providers.sse import SSEDecoder
 
 
 def test_events_before_invalid_utf8_in_the_same_read_are_kept() -> None:

@@ -20,7 +20,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.fault_payloads import DIALECTS, Dialect
 from tests.faults.cases import CASES, HEALTHY, Case, CoreOutcome, run_core, setting
 from tests.faults.window_support import (
@@ -37,7 +37,7 @@ from tests.gui.conftest import (  # noqa: F401 (fixtures, shared with tests/gui)
     qloop,
     run_async,
 )
-from tests.gui.history_support import MakeWindow
+from tests.gui.support.history_support import MakeWindow
 
 pytestmark = pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE)
 

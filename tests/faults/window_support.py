@@ -28,13 +28,13 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.providers.base import Provider
 from rill.core.types import Message
-from rill.gui.live_markdown import warm_up_in_background
-from rill.gui.main_window import MainWindow
-from rill.gui.transcript_entries import BODY, STATUS
+from rill.gui.transcript.entries import BODY, STATUS
+from rill.gui.transcript.live_markdown import warm_up_in_background
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.fault_payloads import Dialect
 from tests.faults.cases import HEALTHY, Case, Setting, make_provider, user_turns
-from tests.gui.chat_view_support import click_anchor
-from tests.gui.history_support import db_rows, href, wait_saved
+from tests.gui.support.chat_view_support import click_anchor
+from tests.gui.support.history_support import db_rows, href, wait_saved
 
 HEARTBEAT_MS = 5
 # A huge answer may be shown in part, but not less than this much of it.
@@ -43,7 +43,7 @@ PREVIEW_FLOOR = 10_000
 SOFT_BREAK = "\u200b"
 MAX_STALL_MS = 100.0
 OUT_ENV = "RILL_FAULTS_WINDOW_OUT"
-WARM_UP_THREAD = "rill-markdown-warm-up"  # rill.gui.live_markdown's
+WARM_UP_THREAD = "rill-markdown-warm-up"  # rill.gui.transcript.live_markdown's
 QUESTION = "hi"
 # The longest case (a 1 byte/s drip) takes about 3 s; a 10 MB answer must render too.
 ANSWER_TIMEOUT_MS = 30_000

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from rill.core import setting_ranges as ranges
 from rill.core import settings as s
-from rill.core.store_codec import settings_from_json
+from rill.core.store.codec import settings_from_json
 from rill.core.types import GenerationSettings
 from tests.fuzz.profile import FUZZ
 
@@ -104,7 +104,7 @@ def test_a_chats_stored_settings_never_raise_and_stay_in_range(stored: Any) -> N
 
 @pytest.fixture
 def panel(qtbot: Any) -> Any:
-    from rill.gui.settings_panel import SettingsPanel
+    from rill.gui.settings.panel import SettingsPanel
 
     widget = SettingsPanel()
     qtbot.addWidget(widget)

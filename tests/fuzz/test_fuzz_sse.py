@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rill.core.errors import ProtocolError, StreamInterruptedError
-from rill.core.sse import SSEDecoder, iter_sse
+from rill.core.providers.sse import SSEDecoder, iter_sse
 from tests.fuzz.profile import FUZZ
 from tests.fuzz.strategies import splits, stream_bytes
 

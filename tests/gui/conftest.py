@@ -17,7 +17,7 @@ Coroutines make progress whenever Qt processes events, i.e. inside
 try to run its own loop while this one counts as running.
 
 The loop finalizes abandoned async generators as asyncio's own loop does (see
-``rill.gui.tasks.asyncgen_hooks``). At teardown every task still pending is cancelled
+``rill.gui.common.tasks.asyncgen_hooks``). At teardown every task still pending is cancelled
 and awaited, async generators are shut down, then the loop is closed; an exception
 that reached the loop's exception handler (an unretrieved task exception, a failing
 callback) fails the test.
@@ -38,10 +38,10 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from rill.gui.tasks import asyncgen_hooks
-from tests.gui.history_support import history_window  # noqa: F401 (a fixture)
-from tests.gui.qt_waiting import run_until_done
-from tests.gui.window_factory import window  # noqa: F401 (a fixture)
+from rill.gui.common.tasks import asyncgen_hooks
+from tests.gui.support.history_support import history_window  # noqa: F401 (a fixture)
+from tests.gui.support.qt_waiting import run_until_done
+from tests.gui.support.window_factory import window  # noqa: F401 (a fixture)
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ def test_quit_mid_stream_exits_cleanly(fake_gemini: FakeGemini, tmp_path: Path) 
         "PYTHONASYNCIODEBUG": "1",  # asyncio reports un-awaited coroutines and slow hooks
     }
     result = subprocess.run(
-        [sys.executable, "-m", "tests.gui.app_driver", "Tell me everything"],
+        [sys.executable, "-m", "tests.gui.support.app_driver", "Tell me everything"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -13,7 +13,7 @@ from rill.core import secrets
 from rill.gui import desktop_entry
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.launch_support import launch, launch_env
+from tests.gui.support.launch_support import launch, launch_env
 
 KEYS = {
     **{name: f"secret-{n}" for n, name in enumerate(secrets.KEY_VARIABLES)},

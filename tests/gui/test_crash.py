@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import (
+from tests.gui.support.history_support import (
     MakeWindow,
     click,
     db_path,
@@ -61,7 +61,7 @@ def test_kill_9_mid_stream_then_restart_shows_interrupted_and_retry_works(
         "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.gui.crash_driver", "Tell me a story"],
+        [sys.executable, "-m", "tests.gui.support.crash_driver", "Tell me a story"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -48,7 +48,7 @@ from pytestqt.qtbot import QtBot
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_scenarios import Scenario, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, db_path, texts
+from tests.gui.support.history_support import MakeWindow, db_path, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 50
@@ -102,7 +102,7 @@ class Driver:
     def __init__(self, env: dict[str, str]) -> None:
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.gui.crash_scale_driver"],
+            [sys.executable, "-m", "tests.gui.support.crash_scale_driver"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,

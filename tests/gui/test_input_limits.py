@@ -29,14 +29,14 @@ from PySide6.QtCore import QMimeData, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QTextCursor, QTextOption
 from pytestqt.qtbot import QtBot
 
-from rill.gui import message_html
-from rill.gui.composer import EDIT_MAX_LINE, MAX_PROMPT_CHARS, Composer
-from rill.gui.main_window import MainWindow
-from rill.gui.message_html import PREVIEW_CHARS, SOFT_BREAK, soft_breaks
+from rill.gui.composer.composer import EDIT_MAX_LINE, MAX_PROMPT_CHARS, Composer
+from rill.gui.transcript import message_html
+from rill.gui.transcript.message_html import PREVIEW_CHARS, SOFT_BREAK, soft_breaks
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_process import FakeGeminiProcess
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, db_rows, wait_saved
+from tests.gui.support.history_support import MakeWindow, db_rows, wait_saved
 
 EMOJI = "👩‍👩‍👧 🇺🇦 😀"
 MB = 1_048_576
@@ -398,7 +398,7 @@ def test_preview_is_a_prefix_of_the_limit() -> None:
 def test_a_streamed_answer_says_it_is_cut_while_it_streams_and_after(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.gui.chat_view_support import finished, make_view, streaming
+    from tests.gui.support.chat_view_support import finished, make_view, streaming
 
     monkeypatch.setattr(message_html, "PREVIEW_CHARS", 1_000)
     view = make_view(qtbot)
@@ -423,7 +423,7 @@ def test_a_streamed_answer_says_it_is_cut_while_it_streams_and_after(
 def test_thoughts_are_cut_with_their_own_note(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.gui.chat_view_support import finished, make_view
+    from tests.gui.support.chat_view_support import finished, make_view
 
     monkeypatch.setattr(message_html, "PREVIEW_CHARS", 500)
     view = make_view(qtbot)

@@ -1,6 +1,6 @@
 """The window launched for real with a profile it cannot fully use: it opens, says
 which folder is wrong and how, shows what it can read, and answers (see
-tests.gui.launch_probe); only when no window can open does a message box say why."""
+tests.gui.support.launch_probe); only when no window can open does a message box say why."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.launch_support import ROOT, launch, launch_env
+from tests.gui.support.launch_support import ROOT, launch, launch_env
 from tests.read_only import read_only_tree
 
 

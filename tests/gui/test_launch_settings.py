@@ -1,5 +1,5 @@
 """Settings no widget can show, launched for real: the window opens with a notice
-naming the key, and answers still arrive (see tests.gui.launch_probe)."""
+naming the key, and answers still arrive (see tests.gui.support.launch_probe)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import sqlite3
 from pathlib import Path
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.launch_support import launch, launch_env
+from tests.gui.support.launch_support import launch, launch_env
 
 OVERFLOWING = 2_147_483_648
 

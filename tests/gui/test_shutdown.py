@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_scenarios import hold_open
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import db_path
+from tests.gui.support.history_support import db_path
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFSCREEN_NOISE = ("This plugin does not support",)
@@ -111,8 +111,8 @@ def _driver() -> int:
     from PySide6.QtTest import QTest
 
     from rill.gui import app
-    from rill.gui.main_window import MainWindow
-    from rill.gui.tasks import TaskLauncher
+    from rill.gui.common.tasks import TaskLauncher
+    from rill.gui.window.main_window import MainWindow
 
     original_run = app.run
 

@@ -102,9 +102,9 @@ def child_main(base_url: str) -> int:
     from rill.core.providers.gemini import GeminiProvider
     from rill.core.settings import Settings
     from rill.core.types import Chunk, GenerateRequest, GenerationSettings, Message
-    from rill.gui.main_window import MainWindow
-    from rill.gui.tasks import TaskLauncher
-    from rill.gui.theme import ThemeManager
+    from rill.gui.common.tasks import TaskLauncher
+    from rill.gui.common.theme import ThemeManager
+    from rill.gui.window.main_window import MainWindow
 
     app = QApplication([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)

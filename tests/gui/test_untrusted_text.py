@@ -20,11 +20,11 @@ from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import http_error
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.attachment_support import png_file, wait_ready
-from tests.gui.history_support import MakeWindow, wait_saved
+from tests.gui.support.attachment_support import png_file, wait_ready
+from tests.gui.support.history_support import MakeWindow, wait_saved
 
 SECRET = Path("/etc/hostname")
 MARKUP = f'<b>bold<font size=7 color=red>huge</font><a href="http://evil.example/">x</a><img src="file://{SECRET}">'

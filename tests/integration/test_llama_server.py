@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import cli
+from rill.core.cli import parse as cli
 from rill.core.providers.local_models import bundled_model_path
 from rill.core.providers.openai_compat import OpenAICompatProvider
 from rill.core.types import GenerateRequest, GenerationSettings, Message, Part, Role
-from tests.core.test_cli import cli_env, run_cli
+from tests.core.cli.test_cli import cli_env, run_cli
 
 HAS_SERVER = importlib.util.find_spec("llama_cpp") is not None and (
     importlib.util.find_spec("llama_cpp.server") is not None

@@ -6,7 +6,7 @@
 
 Three modes time one call each, in the child's main thread, in its CPU time:
 ``raw`` is Pygments' ``get_tokens`` as Rill called it before (the "before" figures);
-``rill`` is ``rill.core.highlight.highlight`` with its CPU timer (Linux, macOS);
+``rill`` is ``rill.core.markdown.highlight.highlight`` with its CPU timer (Linux, macOS);
 ``portable`` is the same without the timer, as on Windows or off the main thread
 (``highlight_budget``'s lexer list, line cap and checks between tokens).
 A call still running after the timeout is killed with its child; a new child carries on.
@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rill.core.highlight import PIECE_MAX_CHARS
-from rill.core.highlight_budget import PORTABLE_LINE_CAP
+from rill.core.markdown.highlight import PIECE_MAX_CHARS
+from rill.core.markdown.highlight_budget import PORTABLE_LINE_CAP
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -111,7 +111,7 @@ def _worker(mode: str) -> None:
     """Read ``alias<TAB>shape<TAB>size`` lines; answer each with one JSON line."""
     from pygments.lexers import get_lexer_by_name
 
-    from rill.core import highlight, highlight_budget
+    from rill.core.markdown import highlight, highlight_budget
 
     if mode == "portable":
         highlight_budget._timer_available = lambda: False  # type: ignore[attr-defined]
@@ -295,10 +295,10 @@ def report(
         f"call, killed after {timeout_s:.0f} s of wall clock; a shared 2-core VM. {note}".strip(),
         "",
         "*Before* is Pygments' `get_tokens` as Rill called it on the UI thread. *After* is "
-        "`rill.core.highlight.highlight` with its CPU timer (Linux, macOS); *portable* is the "
-        "same without the timer (Windows, other threads): the lexers listed in "
-        "`core/highlight_budget.py` and long lines are plain, the budget is checked between "
-        f"tokens. Slowest call of any lexer after: {after['rill']} with the timer, "
+        "`rill.core.markdown.highlight.highlight` with its CPU timer (Linux, macOS); *portable* "
+        "is the same without the timer (Windows, other threads): the lexers listed in "
+        "`core/markdown/highlight_budget.py` and long lines are plain, the budget is checked "
+        f"between tokens. Slowest call of any lexer after: {after['rill']} with the timer, "
         f"{after['portable']} portable.",
         "",
         f"Lexers with a call of {slow_ms:,.0f} ms or more before, slowest first:",

@@ -19,7 +19,7 @@ import os
 
 import pytest
 
-from rill.core.highlight_budget import PORTABLE_LINE_CAP
+from rill.core.markdown.highlight_budget import PORTABLE_LINE_CAP
 from tests.lexers.sweep import PROFILES, Profile, lexer_aliases, run, shapes, tasks_for
 
 LONG = os.environ.get("RILL_LEXER_SWEEP", "").strip().lower() == "long"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_cli import KEY, Cli, cli_env, run_cli
+from tests.core.cli.test_cli import KEY, Cli, cli_env, run_cli
 from tests.fakes.gemini_scenarios import Scenario, hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
 

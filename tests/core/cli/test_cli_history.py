@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rill.core.export import export_json, to_markdown
-from rill.core.store import Store
+from rill.core.store.db import Store
+from rill.core.store.export import export_json, to_markdown
 from rill.core.types import MessageStatus
-from tests.core.test_cli import KEY, cli_env, run_cli
+from tests.core.cli.test_cli import KEY, cli_env, run_cli
 from tests.fakes.gemini_server import FakeGemini
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX subprocess semantics")

@@ -10,10 +10,11 @@ from types import ModuleType
 
 import pytest
 
-from rill.core import cli, errors
-from rill.core.attachments import AttachmentError
+from rill.core import errors
+from rill.core.cli import parse as cli
+from rill.core.images.attachments import AttachmentError
 from rill.gui import launch
-from tests.core.test_cli import KEY, cli_env
+from tests.core.cli.test_cli import KEY, cli_env
 from tests.fakes.gemini_server import FakeGemini
 
 HEAVY = ("PIL", "keyring", "PySide6", "qasync", "platformdirs", "rich", "click")
@@ -123,7 +124,7 @@ def test_exit_status_per_error_class(error: BaseException, code: int) -> None:
 def test_an_internal_error_is_one_line_without_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from rill.core import cli_run
+    from rill.core.cli import run as cli_run
 
     def explode(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("something\nunexpected")
@@ -145,7 +146,7 @@ def test_every_cli_subcommand_is_routed_to_the_cli_by_the_rill_launcher() -> Non
     """`rill history` must not open the window: the launcher knows every subcommand."""
     import argparse
 
-    from rill.core.cli import build_parser
+    from rill.core.cli.parse import build_parser
     from rill.gui.launch import CLI_FIRST_ARGUMENTS, wants_cli
 
     parser = build_parser()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
-from tests.core.test_cli import cli_env
+from tests.core.cli.test_cli import cli_env
 from tests.fakes.gemini_server import FakeGemini
 from tests.read_only import read_only_tree
 

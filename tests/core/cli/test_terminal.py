@@ -10,8 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from rill.core.terminal import for_stream, inert
-from tests.core.test_cli import CLI, cli_env, run_cli
+from rill.core.cli.terminal import for_stream, inert
+from tests.core.cli.test_cli import CLI, cli_env, run_cli
 from tests.fakes import gemini_scenarios as sc
 from tests.fakes.gemini_server import FakeGemini
 

@@ -1,4 +1,4 @@
-"""rill.core.images: verify, orient, convert, downscale, re-encode, thumbnails, and
+"""rill.core.images.prepare: verify, orient, convert, downscale, re-encode, thumbnails, and
 the bad-file matrix. Every fixture is generated here; nothing touches the network.
 
 The helpers at the top (``encode``, ``noise``, ``gradient``, ``oriented_jpeg``) are
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rill.core import image_formats
 from rill.core.errors import InvalidRequestError, RillError
-from rill.core.images import (
+from rill.core.images import formats as image_formats
+from rill.core.images.prepare import (
     DEFAULT_LIMITS,
     ImageError,
     ImageLimits,

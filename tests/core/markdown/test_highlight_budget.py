@@ -17,9 +17,9 @@ from typing import TypeVar
 
 import pytest
 
-from rill.core import highlight_budget as budget
-from rill.core.highlight import _lexer, highlight
-from rill.core.markdown import IncrementalMarkdown, render_html
+from rill.core.markdown import highlight_budget as budget
+from rill.core.markdown.highlight import _lexer, highlight
+from rill.core.markdown.incremental import IncrementalMarkdown, render_html
 
 T = TypeVar("T")
 HOSTILE = [

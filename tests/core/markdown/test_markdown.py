@@ -8,7 +8,13 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rill.core.markdown import DARK_THEME, LIGHT_THEME, render_all, render_html, theme_for
+from rill.core.markdown.incremental import (
+    DARK_THEME,
+    LIGHT_THEME,
+    render_all,
+    render_html,
+    theme_for,
+)
 
 # Tag → attributes Qt's rich text engine understands and the renderer may write.
 ALLOWED = {
@@ -226,7 +232,7 @@ def test_any_input_stays_inside_the_subset(parts: list[str]) -> None:
 
 def test_token_types_minted_by_a_lexer_take_their_parents_colour() -> None:
     """YAML's lexer creates Literal.Scalar.Plain, which no style defines (KeyError once)."""
-    from rill.core.highlight import highlight
+    from rill.core.markdown.highlight import highlight
 
     html = highlight("key: plain value\n", "yaml", "github-dark")
     assert "key" in html and "plain value" in html

@@ -6,9 +6,14 @@ import time
 
 import pytest
 
-import rill.core.markdown as markdown
-import rill.core.markdown_html as markdown_html
-from rill.core.markdown import IncrementalMarkdown, RenderUpdate, render_all, render_html
+import rill.core.markdown.html as markdown_html
+import rill.core.markdown.incremental as markdown
+from rill.core.markdown.incremental import (
+    IncrementalMarkdown,
+    RenderUpdate,
+    render_all,
+    render_html,
+)
 
 
 def timed(fn: object, *args: object) -> tuple[object, float]:

@@ -8,9 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import rill.core.highlight as highlight
-import rill.core.markdown as markdown
-from rill.core.markdown import IncrementalMarkdown, RenderedBlock, RenderUpdate, render_all
+import rill.core.markdown.highlight as highlight
+import rill.core.markdown.incremental as markdown
+from rill.core.markdown.incremental import (
+    IncrementalMarkdown,
+    RenderedBlock,
+    RenderUpdate,
+    render_all,
+)
 
 CORPUS = [
     """Sure! Here's a quick overview of **Python decorators**.

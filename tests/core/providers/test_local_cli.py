@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import cli
+from rill.core.cli import parse as cli
 from rill.core.providers.local_models import bundled_model_path
-from tests.core.test_cli import cli_env
+from tests.core.cli.test_cli import cli_env
 
 pytestmark = [
     pytest.mark.skipif(bundled_model_path() is None, reason="the built-in model is not installed"),

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import cli
-from tests.core.test_cli import Cli, cli_env, run_cli
+from rill.core.cli import parse as cli
+from tests.core.cli.test_cli import Cli, cli_env, run_cli
 from tests.fakes import openai_scenarios as sc
 from tests.fakes.openai_server import FakeOpenAI
 

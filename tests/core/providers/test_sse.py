@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rill.core.errors import ProtocolError, StreamInterruptedError
-from rill.core.sse import SSEDecoder, iter_sse
+from rill.core.providers.sse import SSEDecoder, iter_sse
 
 EVENTS = [json.dumps({"i": i, "t": "héllo € 𝄞 日本"}, ensure_ascii=False) for i in range(20)]
 

@@ -13,7 +13,7 @@ from rill.core.providers.gemini import GeminiProvider
 from rill.core.providers.openai_compat import OpenAICompatProvider
 from rill.core.retry import NO_RETRY
 from rill.core.types import GenerationSettings, MessageStatus
-from tests.core.test_cli import cli_env, run_cli
+from tests.core.cli.test_cli import cli_env, run_cli
 from tests.fakes import gemini_scenarios as gsc
 from tests.fakes import openai_scenarios as osc
 from tests.fakes.gemini_server import FakeGemini

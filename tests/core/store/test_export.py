@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from rill.core.export import (
+from rill.core.store.db import Store
+from rill.core.store.export import (
     FORMAT,
     VERSION,
     ExportFormatError,
@@ -21,7 +22,6 @@ from rill.core.export import (
     import_json,
     to_markdown,
 )
-from rill.core.store import Store
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role, Usage
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import store as store_module
-from rill.core.store import Store
+from rill.core.store import db as store_module
+from rill.core.store.db import Store
 from rill.core.types import (
     GenerationSettings,
     Message,

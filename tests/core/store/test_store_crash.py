@@ -23,10 +23,10 @@ import pytest
 from rill.core.chat import ChatSession
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.retry import RetryPolicy
-from rill.core.store import Store
-from rill.core.store_recorder import SessionRecorder
+from rill.core.store.db import Store
+from rill.core.store.recorder import SessionRecorder
 from rill.core.types import MessageStatus, Role
-from tests.core.test_cli import Cli, cli_env
+from tests.core.cli.test_cli import Cli, cli_env
 from tests.fakes.gemini_server import FakeGemini
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
@@ -35,7 +35,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from rill.core.store import Store
+    from rill.core.store.db import Store
     from rill.core.types import Message, MessageStatus, Part, Role
 
     store = Store(Path(sys.argv[1]))

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import store_schema
-from rill.core.store import Store
-from rill.core.store_open import INTERRUPTED_ERROR
-from rill.core.store_schema import LATEST_VERSION, MIGRATIONS, migrate
-from rill.core.store_types import OpenOutcome
+from rill.core.store import schema as store_schema
+from rill.core.store.db import Store
+from rill.core.store.open import INTERRUPTED_ERROR
+from rill.core.store.records import OpenOutcome
+from rill.core.store.schema import LATEST_VERSION, MIGRATIONS, migrate
 from rill.core.types import Message, MessageStatus, Part, Role
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "store_v1.sqlite"
@@ -211,7 +211,7 @@ def test_a_store_from_a_newer_rill_is_moved_aside(tmp_path: Path) -> None:
 def test_a_locked_store_is_an_error_not_damage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rill.core.store_open as store_open
+    import rill.core.store.open as store_open
 
     path = tmp_path / "rill.sqlite"
     Store(path).close()
@@ -263,7 +263,7 @@ def test_answers_left_streaming_are_marked_interrupted_on_open(tmp_path: Path) -
 def test_auto_check_reads_every_page_only_after_an_unclean_close(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rill.core.store_open as store_open
+    import rill.core.store.open as store_open
 
     path = tmp_path / "rill.sqlite"
     Store(path).close()  # a clean close removes the -wal

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import store_search
-from rill.core.store import Store
-from rill.core.store_search import SNIPPET_TOKENS, fts_query, query_terms, snippet
-from rill.core.store_types import MARK_END, MARK_START
+from rill.core.store import search as store_search
+from rill.core.store.db import Store
+from rill.core.store.records import MARK_END, MARK_START
+from rill.core.store.search import SNIPPET_TOKENS, fts_query, query_terms, snippet
 from rill.core.types import Message, MessageStatus, Part, Role
 
 

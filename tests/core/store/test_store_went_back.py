@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from rill.core import store_marks as marks
-from rill.core.store import Store
+from rill.core.store import marks
+from rill.core.store.db import Store
 from rill.core.types import Message, Part, Role
-from tests.core.test_cli import cli_env
+from tests.core.cli.test_cli import cli_env
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="a process killed mid-session")
 
@@ -25,7 +25,7 @@ CRASHING_WRITER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from rill.core.store import Store
+    from rill.core.store.db import Store
     from rill.core.types import Message, Part, Role
 
     path = Path(sys.argv[1])

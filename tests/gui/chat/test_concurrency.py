@@ -16,12 +16,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from rill.core.attachments import ImageUri
+from rill.core.images.attachments import ImageUri
 from rill.core.types import MessageStatus
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, db_rows, texts, wait_saved
+from tests.gui.support.history_support import MakeWindow, db_rows, texts, wait_saved
 
 A1, A2 = "Alpha begins. ", "Alpha ends."
 B1, B2 = "Beta begins. ", "Beta ends."

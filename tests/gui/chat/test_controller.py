@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.retry import NO_RETRY, RetryPolicy
 from rill.core.types import GenerationSettings, Message, MessageStatus, Role
-from rill.gui.controller import ChatController
-from rill.gui.tasks import TaskLauncher
+from rill.gui.chat.controller import ChatController
+from rill.gui.common.tasks import TaskLauncher
 from tests.fakes.gemini_scenarios import (
     blocked,
     finish_then_hold,
@@ -29,7 +29,7 @@ from tests.fakes.gemini_scenarios import (
 )
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.conftest import run_until_done
-from tests.gui.recording_view import RecordingView
+from tests.gui.support.recording_view import RecordingView
 
 MODEL = "gemini-2.5-flash"
 

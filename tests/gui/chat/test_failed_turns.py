@@ -6,11 +6,11 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import MessageStatus
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import error_event_after, hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.chat_view_support import anchors, click_anchor
-from tests.gui.history_support import MakeWindow, click, href, send, texts, wait_saved
+from tests.gui.support.chat_view_support import anchors, click_anchor
+from tests.gui.support.history_support import MakeWindow, click, href, send, texts, wait_saved
 
 
 def retry_links(window: MainWindow) -> list[str]:

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, db_rows, send, texts
+from tests.gui.support.history_support import MakeWindow, db_rows, send, texts
 
 
 def test_programmatic_send_with_lone_surrogates_is_sent_and_stored_clean(

@@ -9,12 +9,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from rill.core.store import Store
-from rill.gui.main_window import MainWindow
+from rill.core.store.db import Store
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.chat_view_support import anchors
-from tests.gui.history_support import (
+from tests.gui.support.chat_view_support import anchors
+from tests.gui.support.history_support import (
     MakeWindow,
     click,
     db_path,

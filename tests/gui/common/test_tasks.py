@@ -11,7 +11,7 @@ import qasync
 from pytestqt.qtbot import QtBot
 
 from rill.core.errors import NetworkError
-from rill.gui.tasks import TaskLauncher
+from rill.gui.common.tasks import TaskLauncher
 
 
 async def wait_forever() -> None:

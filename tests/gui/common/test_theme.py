@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QCheckBox, QStyle, QStyleOptionButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from rill.gui.theme import (
+from rill.gui.common.theme import (
     CONTROL_BACKGROUNDS,
     DARK,
     LIGHT,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from rill.gui.attachment_queue import ANNOUNCE_BATCH, MAX_ATTACHMENTS
-from tests.gui.attachment_support import (
+from rill.gui.composer.attachment_queue import ANNOUNCE_BATCH, MAX_ATTACHMENTS
+from tests.gui.support.attachment_support import (
     MakeWindow,
     drop_on,
     file_mime,
@@ -26,7 +26,7 @@ from tests.gui.attachment_support import (
 )
 from tests.heartbeat import Heartbeat
 
-pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
+pytest_plugins = ["tests.gui.support.attachment_window"]  # the make_window fixture
 
 # Issue 8.7: "never a freeze over 100 ms", the bound. Measured here (2 shared CPUs,
 # load 3-4): 18-19 ms in batches; 50-52 ms with all 100 tiles and jobs made in one

@@ -16,10 +16,10 @@ from typing import TypeVar
 
 import pytest
 
-from rill.core.images import DEFAULT_LIMITS, ImageError, PreparedImage
-from rill.gui import image_workers
-from rill.gui.image_workers import ImageWorkers, prepare_job, thumbnail_job
-from tests.gui.attachment_support import noisy_jpeg, png_bytes
+from rill.core.images.prepare import DEFAULT_LIMITS, ImageError, PreparedImage
+from rill.gui.composer import image_workers
+from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail_job
+from tests.gui.support.attachment_support import noisy_jpeg, png_bytes
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,8 +132,8 @@ QUIT_WHILE_PREPARING = textwrap.dedent(
     import asyncio, multiprocessing, sys
     import qasync
     from PySide6.QtWidgets import QApplication
-    from rill.gui.attachment_queue import AttachmentQueue, State
-    from rill.gui.tasks import TaskLauncher
+    from rill.gui.composer.attachment_queue import AttachmentQueue, State
+    from rill.gui.common.tasks import TaskLauncher
 
     async def main():
         queue = AttachmentQueue(TaskLauncher())

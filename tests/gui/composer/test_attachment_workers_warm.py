@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from rill.gui import app
-from rill.gui.image_workers import ImageWorkers, thumbnail_job
+from rill.gui.composer.image_workers import ImageWorkers, thumbnail_job
 
 ROOT = Path(__file__).resolve().parents[2]
 # The caller's cost of warm_up(): two process spawns (measured 3-12 ms); the UI's
@@ -75,7 +75,7 @@ async def test_warm_up_starts_the_workers_without_blocking_and_the_first_thumbna
 def test_quitting_while_the_workers_boot_does_not_wait_for_them() -> None:
     script = (
         "import time\n"
-        "from rill.gui.image_workers import ImageWorkers\n"
+        "from rill.gui.composer.image_workers import ImageWorkers\n"
         "w = ImageWorkers()\n"
         "w.warm_up()\n"
         "assert w.warming\n"

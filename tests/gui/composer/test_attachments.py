@@ -10,14 +10,14 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from rill.core.attachments import FILES_API_PREFIX
-from rill.core.images import DEFAULT_LIMITS
-from rill.gui import thumbnail_cache
-from rill.gui.attachment_preview import preview_side
-from rill.gui.attachment_queue import MAX_ATTACHMENTS, State
-from rill.gui.uri_dialog import UriDialog
+from rill.core.images.attachments import FILES_API_PREFIX
+from rill.core.images.prepare import DEFAULT_LIMITS
+from rill.gui.common import thumbnail_cache
+from rill.gui.composer.attachment_preview import preview_side
+from rill.gui.composer.attachment_queue import MAX_ATTACHMENTS, State
+from rill.gui.composer.uri_dialog import UriDialog
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.attachment_support import (
+from tests.gui.support.attachment_support import (
     MakeWindow,
     decoded_size,
     drag_leave,
@@ -35,7 +35,7 @@ from tests.gui.attachment_support import (
     wait_ready,
 )
 
-pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
+pytest_plugins = ["tests.gui.support.attachment_window"]  # the make_window fixture
 
 # ---------------------------------------------------------------- drag and drop
 

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.types import MessageStatus
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.attachment_support import (
+from tests.gui.support.attachment_support import (
     UPLOAD_LIMIT,
     MakeWindow,
     attach_photo_to_upload,
@@ -24,7 +24,7 @@ from tests.gui.attachment_support import (
     sent_parts,
 )
 
-pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
+pytest_plugins = ["tests.gui.support.attachment_window"]  # the make_window fixture
 
 HOURS = 3600.0
 

@@ -11,12 +11,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.images import ImageLimits, human_bytes
+from rill.core.images.prepare import ImageLimits, human_bytes
 from rill.core.providers.local import LocalProvider
-from rill.gui import thumbnail_cache
-from tests.core.test_images import BAD_FILES
+from rill.gui.common import thumbnail_cache
+from tests.core.images.test_images import BAD_FILES
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.attachment_support import (
+from tests.gui.support.attachment_support import (
     UPLOAD_LIMIT,
     MakeWindow,
     attach_photo_to_upload,
@@ -32,7 +32,7 @@ from tests.gui.attachment_support import (
     wait_ready,
 )
 
-pytest_plugins = ["tests.gui.attachment_window"]  # the make_window fixture
+pytest_plugins = ["tests.gui.support.attachment_window"]  # the make_window fixture
 
 # ---------------------------------------------------------------- Files API
 

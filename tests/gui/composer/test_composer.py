@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from rill.gui.attachment_queue import SWITCH_INTERVAL_S, State
-from rill.gui.attachment_strip import AttachmentTile
-from rill.gui.composer import Composer
-from tests.gui.attachment_support import noisy_jpeg, wait_ready
+from rill.gui.composer.attachment_queue import SWITCH_INTERVAL_S, State
+from rill.gui.composer.attachment_strip import AttachmentTile
+from rill.gui.composer.composer import Composer
+from tests.gui.support.attachment_support import noisy_jpeg, wait_ready
 
 
 def make_composer(qtbot: QtBot) -> Composer:

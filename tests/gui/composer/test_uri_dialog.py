@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from rill.gui.uri_dialog import UriDialog
+from rill.gui.composer.uri_dialog import UriDialog
 
 LONG = "http://example.com/some/rather/long/path/to/a/photo-of-the-river-at-dawn.jpg"
 

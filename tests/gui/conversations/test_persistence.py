@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from rill.core.types import Chunk, GenerateRequest, MessageStatus
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import (
+from tests.gui.support.history_support import (
     MakeWindow,
     close,
     db_path,

@@ -9,13 +9,13 @@ from pathlib import Path
 from PySide6.QtWidgets import QAbstractSlider
 from pytestqt.qtbot import QtBot
 
-from rill.core.store import Store
+from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
-from rill.gui import conversation_loader
-from rill.gui.transcript_window import WINDOW
+from rill.gui.conversations import loader as conversation_loader
+from rill.gui.transcript.window import WINDOW
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import (
+from tests.gui.support.history_support import (
     MakeWindow,
     db_path,
     send,

@@ -8,8 +8,8 @@ from pytestqt.qtbot import QtBot
 from rill.core.settings import load_settings
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, close, send, texts
-from tests.gui.qt_waiting import run_until_done
+from tests.gui.support.history_support import MakeWindow, close, send, texts
+from tests.gui.support.qt_waiting import run_until_done
 
 
 def test_the_chat_on_screen_opens_again_after_a_restart(

@@ -12,15 +12,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from rill.core.store import Store
-from rill.core.store_types import SearchHit
+from rill.core.store.db import Store
+from rill.core.store.records import SearchHit
 from rill.core.types import GenerationSettings, Message, Part, Role
-from rill.gui.conversation_model import CACHE_ROWS, PAGE
-from rill.gui.main_window import MainWindow
+from rill.gui.conversations.model import CACHE_ROWS, PAGE
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.conftest import OFFSCREEN_NOISE
-from tests.gui.history_support import (
+from tests.gui.support.history_support import (
     MakeWindow,
     close,
     db_path,

@@ -6,13 +6,13 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from rill.core.store_types import ConversationSummary
-from rill.gui.conversation_delegate import GAP, PAD_Y, subtitle
-from rill.gui.conversation_model import STREAMING_ROLE
-from rill.gui.sidebar import Sidebar
+from rill.core.store.records import ConversationSummary
+from rill.gui.conversations.delegate import GAP, PAD_Y, subtitle
+from rill.gui.conversations.model import STREAMING_ROLE
+from rill.gui.conversations.sidebar import Sidebar
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, send
+from tests.gui.support.history_support import MakeWindow, send
 
 NOW = 1_700_000_000.0
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import qasync
 from pytestqt.qtbot import QtBot
 
-from rill.core.store import Store
-from rill.gui.main_window import MainWindow
+from rill.core.store.db import Store
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.history_support import MakeWindow, db_rows, send, wait_saved
-from tests.gui.qt_waiting import run_until_done
+from tests.gui.support.history_support import MakeWindow, db_rows, send, wait_saved
+from tests.gui.support.qt_waiting import run_until_done
 
 LONG = "A paragraph that takes room on disk. " * 300
 

@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.providers import registry
 from rill.core.settings import load_settings, settings_path
-from rill.gui.model_files import ModelFilesEditor
+from rill.gui.providers.model_files import ModelFilesEditor
 from tests.gui.conftest import run_until_done
-from tests.gui.test_providers import MakeWindow, make_window, open_dialog  # noqa: F401
+from tests.gui.providers.test_providers import MakeWindow, make_window, open_dialog  # noqa: F401
 
 
 def gguf(path: Path) -> Path:

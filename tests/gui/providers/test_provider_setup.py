@@ -14,12 +14,12 @@ from pytestqt.qtbot import QtBot
 from rill.core import secrets
 from rill.core.settings import ProviderConfig, load_settings, save_settings
 from rill.core.types import MessageStatus
-from rill.gui.main_window import MainWindow
-from rill.gui.providers_dialog import ProvidersDialog
+from rill.gui.providers.dialog import ProvidersDialog
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_scenarios import stream as oai_stream
 from tests.fakes.openai_server import FakeOpenAI
-from tests.gui.window_factory import window_maker
+from tests.gui.support.window_factory import window_maker
 
 MakeWindow = Callable[[], MainWindow]
 MODEL_COLUMN, KEY_COLUMN, URL_COLUMN = 3, 4, 2

@@ -15,13 +15,13 @@ from pytestqt.qtbot import QtBot
 from rill.core import secrets
 from rill.core.settings import ProviderConfig, load_settings, save_settings, settings_path
 from rill.core.types import MessageStatus
-from rill.gui.main_window import MainWindow
-from rill.gui.providers_dialog import ProvidersDialog
+from rill.gui.providers.dialog import ProvidersDialog
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.openai_scenarios import stream as oai_stream
 from tests.fakes.openai_server import FakeOpenAI
-from tests.gui.providers_support import MemoryKeyring, memory_keychain
-from tests.gui.window_factory import window_maker
+from tests.gui.support.providers_support import MemoryKeyring, memory_keychain
+from tests.gui.support.window_factory import window_maker
 
 MakeWindow = Callable[[], MainWindow]
 

@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 from rill.core.settings import GenerationDefaults, Settings, load_settings, save_settings
 from rill.core.types import MessageStatus
 from rill.gui.app import connect_provider, create_window, present
-from rill.gui.main_window import MainWindow
-from rill.gui.provider_switch import LOADING_LOCAL
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import ThemeManager
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common.theme import ThemeManager
+from rill.gui.providers.manager import LOADING_LOCAL
+from rill.gui.window.main_window import MainWindow
 from tests.gui.conftest import run_until_done
 
 # The real model on a loaded machine: loading plus a few tokens can take a while.

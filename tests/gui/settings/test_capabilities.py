@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Capabilities, GenerationSettings, ModelInfo
-from rill.gui.main_window import MainWindow
-from rill.gui.settings_panel import SettingsPanel
-from tests.gui.window_factory import window_maker
+from rill.gui.settings.panel import SettingsPanel
+from rill.gui.window.main_window import MainWindow
+from tests.gui.support.window_factory import window_maker
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from rill.gui.settings_panel import SettingsPanel
-from rill.gui.theme import ThemeManager
+from rill.gui.common.theme import ThemeManager
+from rill.gui.settings.panel import SettingsPanel
 
 DEFAULT_WIDTH = 300  # the panel's share of the splitter in a new window (main_window)
 

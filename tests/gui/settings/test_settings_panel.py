@@ -12,13 +12,13 @@ from pytestqt.qtbot import QtBot
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.retry import NO_RETRY
 from rill.core.types import GenerationSettings, ModelInfo
-from rill.gui.controller import ChatController
-from rill.gui.settings_panel import SettingsPanel, parse_stop_sequences
-from rill.gui.tasks import TaskLauncher
+from rill.gui.chat.controller import ChatController
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.settings.panel import SettingsPanel, parse_stop_sequences
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.conftest import run_until_done
-from tests.gui.recording_view import RecordingView
+from tests.gui.support.recording_view import RecordingView
 
 MODEL = "gemini-2.5-flash"
 

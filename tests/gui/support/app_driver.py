@@ -1,6 +1,6 @@
 """Runs the real ``rill.gui.app.main()`` and quits it mid-stream (for test_app_exit).
 
-Usage: ``python -m tests.gui.app_driver "<prompt>"``. The prompt is typed into the
+Usage: ``python -m tests.gui.support.app_driver "<prompt>"``. The prompt is typed into the
 composer and sent with Enter; as soon as the answer is streaming, the window is
 closed as Ctrl+Q would. The exit status is main()'s.
 """
@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
 from rill.gui import app
-from rill.gui.main_window import MainWindow
-from rill.gui.tasks import TaskLauncher
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.window.main_window import MainWindow
 
 _original_run = app.run
 

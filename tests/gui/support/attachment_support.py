@@ -16,10 +16,10 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from rill.gui.attachment_queue import QueuedImage, State
-from rill.gui.composer import Composer
-from rill.gui.main_window import MainWindow
-from tests.core.test_images import encode, noise
+from rill.gui.composer.attachment_queue import QueuedImage, State
+from rill.gui.composer.composer import Composer
+from rill.gui.window.main_window import MainWindow
+from tests.core.images.test_images import encode, noise
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 
 MakeWindow = Callable[[], MainWindow]

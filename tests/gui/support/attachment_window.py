@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.attachment_support import MakeWindow
-from tests.gui.window_factory import window_maker
+from tests.gui.support.attachment_support import MakeWindow
+from tests.gui.support.window_factory import window_maker
 
 
 @pytest.fixture

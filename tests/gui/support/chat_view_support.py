@@ -10,7 +10,7 @@ from PySide6.QtGui import QTextBlock, QTextCursor, QTextFragment
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, MessageStatus, Part, Role, Usage
-from rill.gui.chat_view import ChatView
+from rill.gui.transcript.view import ChatView
 
 
 def user(text: str, *images: bytes) -> Message:

@@ -1,6 +1,6 @@
 """Runs the real ``rill.gui.app.main()`` and sends one prompt (for test_crash).
 
-Usage: ``python -m tests.gui.crash_driver "<prompt>"``. The prompt is typed into the
+Usage: ``python -m tests.gui.support.crash_driver "<prompt>"``. The prompt is typed into the
 composer and sent with Enter; "driver: streaming" is printed once the answer streams.
 The test then kills this process with SIGKILL, as a crash or a power button would.
 """
@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
 from rill.gui import app
-from rill.gui.main_window import MainWindow
-from rill.gui.tasks import TaskLauncher
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.window.main_window import MainWindow
 
 _original_run = app.run
 

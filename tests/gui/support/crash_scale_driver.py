@@ -1,6 +1,6 @@
 """A fork server for test_crash_scale: many short app lives, each killed with SIGKILL.
 
-Usage: ``python -m tests.gui.crash_scale_driver`` with RILL_HOME, GEMINI_API_KEY and
+Usage: ``python -m tests.gui.support.crash_scale_driver`` with RILL_HOME, GEMINI_API_KEY and
 GOOGLE_GEMINI_BASE_URL set. It imports Rill and Qt once, prints ``{"ev": "ready"}``,
 then reads one JSON command per line on stdin:
 
@@ -48,16 +48,16 @@ from typing import Any
 import qasync
 from PySide6.QtCore import QCoreApplication, QTimer
 
-from rill.core import store_tree
 from rill.core.providers.gemini import GeminiProvider
-from rill.core.store import Store, default_path
+from rill.core.store import tree as store_tree
+from rill.core.store.db import Store, default_path
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat_state import Chat
-from rill.gui.controller import ChatController
-from rill.gui.message_html import TurnInfo
-from rill.gui.persistence import Persistence
-from rill.gui.store_worker import StoreWorker
-from rill.gui.tasks import TaskLauncher
+from rill.gui.chat.controller import ChatController
+from rill.gui.chat.state import Chat
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.conversations.persistence import Persistence
+from rill.gui.conversations.store_worker import StoreWorker
+from rill.gui.transcript.message_html import TurnInfo
 
 MODEL = "gemini-2.5-flash"
 

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.qt_waiting import run_until_done
-from tests.gui.window_factory import window_maker
+from tests.gui.support.qt_waiting import run_until_done
+from tests.gui.support.window_factory import window_maker
 
 MakeWindow = Callable[..., MainWindow]
 
@@ -94,7 +94,7 @@ def href(window: MainWindow, action: str, index: int, *extra: object) -> str:
 
 def click(qtbot: QtBot, window: MainWindow, action: str, index: int, *extra: object) -> None:
     """Click a turn's action link the way a user does."""
-    from tests.gui.chat_view_support import click_anchor
+    from tests.gui.support.chat_view_support import click_anchor
 
     click_anchor(qtbot, window.view, href(window, action, index, *extra))
 

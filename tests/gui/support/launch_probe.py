@@ -1,6 +1,6 @@
 """Launches Rill as the ``rill`` command does and reports what the window shows.
 
-Usage: ``python -m tests.gui.launch_probe REPORT [PROMPT]``. Runs
+Usage: ``python -m tests.gui.support.launch_probe REPORT [PROMPT]``. Runs
 ``rill.gui.launch.main([])`` (the window, with the real settings, profile and store).
 Once the chat history has opened it opens the first chat in the list (if any), sends
 PROMPT (if given) and waits for its answer, then writes REPORT (JSON: the notice
@@ -25,9 +25,9 @@ from PySide6.QtTest import QTest
 
 from rill.core.secrets import is_key_variable
 from rill.gui import app, launch
-from rill.gui.main_window import MainWindow
-from rill.gui.tasks import TaskLauncher
-from tests.gui import probe_job
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.window.main_window import MainWindow
+from tests.gui.support import probe_job
 
 ANSWER_TIMEOUT_S = 30.0
 WORKERS_ENV = "RILL_PROBE_WORKERS"  # "1": also report an image worker's environment

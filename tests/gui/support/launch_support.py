@@ -1,4 +1,4 @@
-"""Runs the window as ``rill`` does, in a subprocess (see ``tests.gui.launch_probe``)."""
+"""Runs the window as ``rill`` does, in a subprocess (see ``tests.gui.support.launch_probe``)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def launch_env(home: Path, fake: FakeGemini | None = None, **extra: str) -> dict
 
 def launch(env: dict[str, str], report: Path, prompt: str = "", timeout: float = 90) -> Launch:
     """Run the window until the probe has reported and closed it."""
-    args = [sys.executable, "-m", "tests.gui.launch_probe", str(report)]
+    args = [sys.executable, "-m", "tests.gui.support.launch_probe", str(report)]
     done = subprocess.run(
         [*args, prompt] if prompt else args,
         cwd=ROOT,

@@ -1,6 +1,6 @@
 """A chat pane stand-in that records what the controller asked it to show.
 
-It implements the ChatView contract (``rill.gui.controller.AnswerView`` plus
+It implements the ChatView contract (``rill.gui.chat.controller.AnswerView`` plus
 ``retry_requested``) so controller tests assert on exactly the calls and the text,
 independent of how the real pane renders them.
 """

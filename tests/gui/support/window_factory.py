@@ -15,11 +15,11 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.settings import load_settings
 from rill.gui.app import connect_provider, create_window, present
-from rill.gui.main_window import MainWindow
-from rill.gui.tasks import TaskLauncher
-from rill.gui.theme import ThemeManager
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common.theme import ThemeManager
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.qt_waiting import run_until_done
+from tests.gui.support.qt_waiting import run_until_done
 
 
 @contextmanager

@@ -8,8 +8,8 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, MessageStatus, Role
-from rill.gui.chat_view import ChatView
-from tests.gui.chat_view_support import (
+from rill.gui.transcript.view import ChatView
+from tests.gui.support.chat_view_support import (
     anchors,
     answer,
     blocks,
@@ -329,7 +329,7 @@ def test_plain_text_is_what_the_transcript_shows(view: ChatView) -> None:
 
 
 def _all_fragments(view: ChatView):  # type: ignore[no-untyped-def]
-    from tests.gui.chat_view_support import fragments
+    from tests.gui.support.chat_view_support import fragments
 
     return fragments(view)
 

@@ -9,9 +9,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, MessageStatus
-from rill.gui import chat_view
-from rill.gui.chat_view import ChatView
-from tests.gui.chat_view_support import answer, finished, make_view, user
+from rill.gui.transcript import view as chat_view
+from rill.gui.transcript.view import ChatView
+from tests.gui.support.chat_view_support import answer, finished, make_view, user
 
 DENSE = (
     "## Section\n\nSome **bold** text, `inline code`, a [link](https://example.com).\n\n"

@@ -13,9 +13,9 @@ from PySide6.QtGui import QColor, QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
-from rill.gui.chat_view import ChatView
-from rill.gui.transcript_document import TranscriptDocument
-from tests.gui.chat_view_support import finished, make_view, streaming, user
+from rill.gui.transcript.document import TranscriptDocument
+from rill.gui.transcript.view import ChatView
+from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
 
 class CountingServer:

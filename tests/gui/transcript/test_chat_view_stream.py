@@ -10,30 +10,30 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractSlider
 from pytestqt.qtbot import QtBot
 
-from rill.core import markdown as core_markdown
+from rill.core.markdown import incremental as core_markdown
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import GenerationSettings, Message, MessageStatus
-from rill.gui import message_html
-from rill.gui.chat_view import ChatView
-from rill.gui.controller import ChatController
-from rill.gui.tasks import TaskLauncher
+from rill.gui.chat.controller import ChatController
+from rill.gui.common.tasks import TaskLauncher
+from rill.gui.transcript import message_html
+from rill.gui.transcript.view import ChatView
 from tests.fakes.gemini_scenarios import huge_text, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.chat_view_support import (
+from tests.gui.conftest import run_until_done
+from tests.gui.support.chat_view_support import (
     answer,
     finished,
     make_view,
     shapes,
     streaming,
 )
-from tests.gui.chat_view_support import (
+from tests.gui.support.chat_view_support import (
     stream as feed,
 )
-from tests.gui.chat_view_support import (
+from tests.gui.support.chat_view_support import (
     user as user_message,
 )
-from tests.gui.conftest import run_until_done
-from tests.gui.test_chat_view import RICH
+from tests.gui.transcript.test_chat_view import RICH
 
 VARIED = RICH + "\n\n" + huge_text(6_000) + "\n\n1. a\n2. b\n\n```\nplain code\n```\n\nThe end."
 
@@ -231,7 +231,7 @@ def test_retry_link_sends_the_turn_again(
     qtbot: QtBot, wired: tuple[ChatView, ChatController, FakeGemini]
 ) -> None:
     from tests.fakes.gemini_scenarios import http_error
-    from tests.gui.chat_view_support import click_anchor
+    from tests.gui.support.chat_view_support import click_anchor
 
     view, controller, server = wired
     server.push(http_error(400), stream(["Second ", "time lucky."]))
@@ -246,7 +246,7 @@ def test_retry_link_sends_the_turn_again(
 
 
 def _blocks(view: ChatView):  # type: ignore[no-untyped-def]
-    from tests.gui.chat_view_support import blocks
+    from tests.gui.support.chat_view_support import blocks
 
     return blocks(view)
 
@@ -333,7 +333,7 @@ def test_sending_while_an_answer_settles_keeps_the_order(view: ChatView) -> None
 
 
 def test_open_thoughts_survive_a_theme_switch_mid_stream(qtbot: QtBot, view: ChatView) -> None:
-    from tests.gui.chat_view_support import anchors, click_anchor
+    from tests.gui.support.chat_view_support import anchors, click_anchor
 
     view.begin_answer(streaming())
     view.append_to_answer("", "First I think about **this**. ")

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from rill.gui import code_copy
-from rill.gui.chat_view import ChatView
-from tests.gui.chat_view_support import (
+from rill.gui.transcript import code_copy
+from rill.gui.transcript.view import ChatView
+from tests.gui.support.chat_view_support import (
     anchors,
     blocks,
     click_anchor,

@@ -10,9 +10,16 @@ from PySide6.QtGui import QFontMetrics, QTextBlock, QTextCursor
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, Part, Role
-from rill.gui.chat_view import ChatView
-from rill.gui.message_html import TurnInfo
-from tests.gui.chat_view_support import anchors, blocks, find_anchor, finished, make_view, user
+from rill.gui.transcript.message_html import TurnInfo
+from rill.gui.transcript.view import ChatView
+from tests.gui.support.chat_view_support import (
+    anchors,
+    blocks,
+    find_anchor,
+    finished,
+    make_view,
+    user,
+)
 
 
 def two_versions(qtbot: QtBot, width: int) -> ChatView:

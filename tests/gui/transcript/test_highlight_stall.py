@@ -16,11 +16,11 @@ import itertools
 import pytest
 from pytestqt.qtbot import QtBot
 
-from rill.core.highlight import _lexer
+from rill.core.markdown.highlight import _lexer
 from tests.fakes.gemini_process import FakeGeminiProcess
 from tests.fakes.gemini_scenarios import stream
 from tests.faults.window_support import finish_warm_up
-from tests.gui.history_support import MakeWindow, wait_saved
+from tests.gui.support.history_support import MakeWindow, wait_saved
 from tests.heartbeat import Heartbeat
 from tests.lexers.sweep import shapes
 

@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QTextCursor
 from pytestqt.qtbot import QtBot
 
-from rill.gui import message_html
-from rill.gui.theme import contrast_ratio
-from tests.gui.chat_view_support import finished, make_view, user
+from rill.gui.common.theme import contrast_ratio
+from rill.gui.transcript import message_html
+from tests.gui.support.chat_view_support import finished, make_view, user
 
 
 def ring_contrast(image: QImage, x: int, y_top: int, y_bottom: int, background: str) -> float:

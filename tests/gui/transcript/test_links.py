@@ -18,11 +18,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 from pytestqt.qtbot import QtBot
 
 from rill.core.links import deceptive_host, safe_mailto, shown_host
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.chat_view_support import click_anchor, find_anchor
-from tests.gui.history_support import MakeWindow
+from tests.gui.support.chat_view_support import click_anchor, find_anchor
+from tests.gui.support.history_support import MakeWindow
 
 DECEPTIVE = "http://elsewhere.example/login"
 HONEST = "https://example.com/docs"

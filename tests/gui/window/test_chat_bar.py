@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton
 from pytestqt.qtbot import QtBot
 
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 
 
 def click(qtbot: QtBot, button: QAbstractButton) -> None:

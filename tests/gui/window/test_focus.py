@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import MessageStatus
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.chat_view_support import anchors, click_anchor
+from tests.gui.support.chat_view_support import anchors, click_anchor
 
 MakeWindow = Callable[[], MainWindow]
 

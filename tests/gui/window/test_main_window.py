@@ -15,11 +15,11 @@ from pytestqt.qtbot import QtBot
 from rill.core import secrets
 from rill.core.types import MessageStatus
 from rill.gui.app import present
-from rill.gui.main_window import E2E_REPORT_ENV, MainWindow
-from rill.gui.theme import LIGHT
+from rill.gui.common.theme import LIGHT
+from rill.gui.window.main_window import E2E_REPORT_ENV, MainWindow
 from tests.fakes.gemini_scenarios import hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.window_factory import window_maker
+from tests.gui.support.window_factory import window_maker
 
 MakeWindow = Callable[[], MainWindow]
 

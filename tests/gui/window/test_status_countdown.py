@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.retry import RetryPolicy, count_down
-from rill.gui.transcript_entries import STATUS
+from rill.gui.transcript.entries import STATUS
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.faults.window_support import segment_text
-from tests.gui.history_support import MakeWindow
+from tests.gui.support.history_support import MakeWindow
 
 
 def test_count_down_changes_the_last_seconds_only() -> None:

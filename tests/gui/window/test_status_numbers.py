@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from rill.gui.main_window import MainWindow
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import fail_n_times_then_ok, hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
 
