@@ -16,8 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from rill.core.errors import BlockedError, RillError
-from rill.core.providers.base import Provider
-from rill.core.providers.model_choice import model_for
+from rill.core.providers import Provider, model_for
 from rill.core.retry import (
     OnRetry,
     RetryPolicy,

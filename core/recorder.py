@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from rill.core.types import GenerationSettings, Message
 
 if TYPE_CHECKING:  # imported by the caller: the CLI opens the store off its main thread
-    from rill.core.store.db import Store
+    from rill.core.store import Store
 
 
 @dataclass(slots=True)

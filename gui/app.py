@@ -22,11 +22,10 @@ from rill.core.paths import ProfileError, logs_dir
 from rill.core.retry import env_policy
 from rill.core.settings import LoadResult, load_settings
 from rill.gui import single_instance
-from rill.gui.common.tasks import TaskLauncher, asyncgen_hooks
-from rill.gui.common.theme import ThemeManager, app_icon
+from rill.gui.common import TaskLauncher, ThemeManager, app_icon, asyncgen_hooks
 
 if TYPE_CHECKING:
-    from rill.gui.window.main_window import MainWindow
+    from rill.gui.window import MainWindow
 
 APP_NAME = "Rill"
 EXIT_CANNOT_START = 9  # as the CLI's EXIT_PROFILE: the profile leaves nothing to open
@@ -66,7 +65,7 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
     Making the provider (httpx, an SSL context) and reaching the keychain cost more
     than the window itself, so both happen after the window is on screen.
     """
-    from rill.gui.window.main_window import MainWindow
+    from rill.gui.window import MainWindow
 
     settings = loaded.settings
     window = MainWindow(

@@ -18,7 +18,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 from rill.core.secrets import child_environment
-from rill.gui.common.theme import resource_path
+from rill.gui.common import resource_path
 
 APP_ID = "rill"  # the desktop file's name, QGuiApplication.desktopFileName and Icon=
 # Qt's xcb plugin sets WM_CLASS to (argv[0] basename, applicationName): the class

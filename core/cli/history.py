@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rill.core.chat import ChatSession
-    from rill.core.store.db import Store
-    from rill.core.store.recorder import Autosave
+    from rill.core.recorder import Autosave
+    from rill.core.store import Store
 
 COMMANDS = ("history", "search", "export", "import")
 SAVING_COMMANDS = ("ask", "chat")
@@ -98,7 +98,7 @@ class _Refused(Exception):
 
 def run(args: argparse.Namespace) -> int:
     """Run one of COMMANDS; returns the exit status."""
-    from rill.core.store.db import Store
+    from rill.core.store import Store
 
     with Store(check="auto") as store:  # a full check only after an unclean exit
         _warn_about(store)
@@ -176,7 +176,7 @@ def _chosen(store: Store, args: argparse.Namespace) -> int:
 
 
 def _import(store: Store, args: argparse.Namespace) -> int:
-    from rill.core.store.export import ExportFormatError, import_json
+    from rill.core.store import ExportFormatError, import_json
 
     warnings: list[str] = []
     try:
@@ -226,10 +226,10 @@ def saving(args: argparse.Namespace) -> Iterator[Callable[[ChatSession], None] |
 
 def _follow(session: ChatSession, provider: str) -> Autosave:
     """Save ``session``: its turns as they change, its streaming answer every tick."""
-    from rill.core.store.recorder import Autosave, SessionRecorder, WatchedHistory
+    from rill.core.recorder import Autosave, SessionRecorder, WatchedHistory
 
     def make() -> SessionRecorder:
-        from rill.core.store.db import Store  # in the autosave thread, off the request's path
+        from rill.core.store import Store  # in the autosave thread, off the request's path
 
         store = Store(check="auto")
         return SessionRecorder(store, provider=provider, settings=session.settings)

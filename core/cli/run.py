@@ -19,8 +19,7 @@ from rill.core.chat import ChatSession
 from rill.core.cli.parse import CHAT_HELP, EXIT_OK, PROG, StdoutState, finish_stdout_line
 from rill.core.cli.terminal import for_stream
 from rill.core.errors import BlockedError, ConfigurationError, RillError
-from rill.core.providers import registry
-from rill.core.providers.base import Provider
+from rill.core.providers import Provider, registry
 from rill.core.retry import RetryNotice, RetryPolicy, env_policy
 from rill.core.settings import Settings, load_settings
 from rill.core.types import (
@@ -32,8 +31,7 @@ from rill.core.types import (
 )
 
 if TYPE_CHECKING:
-    from rill.core.images.attachments import Attachment
-    from rill.core.images.prepare import ImageLimits, PreparedImage
+    from rill.core.images import Attachment, ImageLimits, PreparedImage
 
 Content = list[str | Part]
 
@@ -138,7 +136,7 @@ def retry_policy() -> RetryPolicy:
 
 def image_limits() -> ImageLimits:
     """Image limits, with RILL_IMAGE_MAX_SIDE / _MAX_BYTES / RILL_INLINE_REQUEST_BYTES."""
-    from rill.core.images.prepare import ImageLimits
+    from rill.core.images import ImageLimits
 
     try:
         return ImageLimits.from_env()
@@ -150,7 +148,7 @@ def load_images(sources: Sequence[str]) -> list[Attachment]:
     """Prepare every --image before any request, so a bad file fails first, by name."""
     if not sources:
         return []
-    from rill.core.images.attachments import load_item  # Pillow only when attaching
+    from rill.core.images import load_item  # Pillow only when attaching
 
     limits = image_limits()
     return [load_item(source, limits) for source in sources]
@@ -160,8 +158,7 @@ async def attach(session: ChatSession, images: list[Attachment], out: Output) ->
     """The prepared images as parts: inline, or uploaded through the Files API."""
     if not images:
         return []
-    from rill.core.images.attachments import attachments_to_parts
-    from rill.core.images.prepare import human_bytes
+    from rill.core.images import attachments_to_parts, human_bytes
 
     def progress(image: PreparedImage, sent: int, total: int) -> None:
         if sent == 0:

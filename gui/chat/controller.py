@@ -19,8 +19,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
-from rill.core.providers.base import Provider
-from rill.core.providers.missing_provider import MissingProvider
+from rill.core.providers import MissingProvider, Provider
 from rill.core.retry import RetryNotice, RetryPolicy, env_policy
 from rill.core.types import (
     Chunk,
@@ -49,7 +48,7 @@ from rill.gui.chat.turn_attachments import (
     turn_parts,
     upload_status,
 )
-from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common import TaskLauncher
 
 READY = "Ready."
 STREAMING = "Streaming…"

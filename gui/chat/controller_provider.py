@@ -14,10 +14,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rill.core.errors import RillError
-from rill.core.providers.base import Provider
+from rill.core.providers import Provider
 from rill.core.types import GenerationSettings, ModelInfo
 from rill.gui.chat.state import Chat, ProviderFactory
-from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common import TaskLauncher
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance

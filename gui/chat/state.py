@@ -12,7 +12,7 @@ from typing import Protocol
 
 from rill.core.chat import ChatSession
 from rill.core.errors import RillError
-from rill.core.providers.base import Provider
+from rill.core.providers import Provider
 from rill.core.types import Message, MessageStatus
 
 NEW_CHAT_TITLE = "New chat"

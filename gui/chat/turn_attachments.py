@@ -12,8 +12,14 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from rill.core.images.attachments import ImageUri, attachments_to_parts, inline_request_bytes
-from rill.core.images.prepare import ImageLimits, PreparedImage, human_bytes
+from rill.core.images import (
+    ImageLimits,
+    ImageUri,
+    PreparedImage,
+    attachments_to_parts,
+    human_bytes,
+    inline_request_bytes,
+)
 from rill.core.types import Message, ModelInfo, Part
 from rill.gui.common import thumbnail_cache
 

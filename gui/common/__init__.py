@@ -1,0 +1,28 @@
+"""Small pieces every gui package may use: the task launcher, Qt helpers, the theme,
+keyboard focus, and the thumbnail cache.
+"""
+
+from rill.gui.common import thumbnail_cache
+from rill.gui.common.focus import FocusReturn, keep_focus_on_click, order_tab_chain
+from rill.gui.common.qt_helpers import plain_label, plain_tip, signals_blocked
+from rill.gui.common.tasks import TaskLauncher, asyncgen_hooks
+from rill.gui.common.theme import MODES, ThemeManager, app_icon, resource_path, tokens
+from rill.gui.common.thumbnail_cache import thumbnail_for
+
+__all__ = [
+    "MODES",
+    "FocusReturn",
+    "TaskLauncher",
+    "ThemeManager",
+    "app_icon",
+    "asyncgen_hooks",
+    "keep_focus_on_click",
+    "order_tab_chain",
+    "plain_label",
+    "plain_tip",
+    "resource_path",
+    "signals_blocked",
+    "thumbnail_cache",
+    "thumbnail_for",
+    "tokens",
+]

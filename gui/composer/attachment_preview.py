@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.gui.common.qt_helpers import plain_tip
+from rill.gui.common import plain_tip
 from rill.gui.composer.attachment_queue import QueuedImage
 
 MARGIN_PX = 12

@@ -21,10 +21,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from rill.core.images.attachments import ImageUri
-from rill.core.images.prepare import ImageError, ImageLimits, PreparedImage
-from rill.gui.chat.turn_attachments import image_limits
-from rill.gui.common.tasks import TaskLauncher
+from rill.core.images import ImageError, ImageLimits, ImageUri, PreparedImage
+from rill.gui.chat import image_limits
+from rill.gui.common import TaskLauncher
 from rill.gui.composer.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
 from rill.gui.composer.image_drop import ImagePayload
 from rill.gui.composer.image_workers import SWITCH_INTERVAL_S as SWITCH_INTERVAL_S

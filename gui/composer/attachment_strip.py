@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
 
-from rill.gui.common.qt_helpers import plain_tip
+from rill.gui.common import plain_tip
 from rill.gui.composer.attachment_queue import QueuedImage, State
 
 TILE_PX = 64

@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images.attachments import ImageUri
-from rill.gui.common.focus import keep_focus_on_click
-from rill.gui.common.qt_helpers import plain_label, plain_tip
+from rill.core.images import ImageUri
+from rill.gui.common import keep_focus_on_click, plain_label, plain_tip
 from rill.gui.composer.attachment_preview import ImagePreview, preview_side
 from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State
 from rill.gui.composer.attachment_strip import AttachmentStrip

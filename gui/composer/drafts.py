@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 from rill.gui.composer.attachment_queue import QueuedImage
 
 if TYPE_CHECKING:
-    from rill.gui.chat.controller import ChatController
+    from rill.gui.chat import ChatController
     from rill.gui.composer.composer import Composer
 
 

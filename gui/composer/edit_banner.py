@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from rill.core.types import Message
-from rill.gui.chat.controller import ChatController
+from rill.gui.chat import ChatController
 from rill.gui.composer.composer import Composer
 
 

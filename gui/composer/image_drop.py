@@ -32,9 +32,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.core.images.attachments import ImageUri, parse_image_uri
-from rill.core.images.prepare import ImageError
-from rill.gui.common.theme import tokens
+from rill.core.images import ImageError, ImageUri, parse_image_uri
+from rill.gui.common import tokens
 
 QT_IMAGE = "application/x-qt-image"
 # Raw encoded bytes are taken as they are (no decoding on the UI thread), best first.

@@ -33,7 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rill.core.images.prepare import (
+from rill.core.images import (
     ImageError,
     ImageLimits,
     PreparedImage,

@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images.attachments import FILES_API_PREFIX, ImageUri, parse_image_uri
-from rill.core.images.prepare import ImageError
-from rill.gui.common.qt_helpers import plain_label
+from rill.core.images import FILES_API_PREFIX, ImageError, ImageUri, parse_image_uri
+from rill.gui.common import plain_label
 
 HINT = "https://…, gs://bucket/object or a Files API URI (files/…)"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from rill.gui.common.qt_helpers import plain_label
+from rill.gui.common import plain_label
 
 UNDO_MS = 10_000
 

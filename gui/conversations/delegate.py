@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store.records import ConversationSummary
+from rill.core.store import ConversationSummary
 from rill.gui.conversations.model import STREAMING_ROLE, SUMMARY_ROLE
 
 PAD_X, PAD_Y, GAP = 10, 7, 2

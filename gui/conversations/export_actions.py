@@ -16,10 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from rill.core.store import export
-from rill.core.store.db import Store
-from rill.core.store.records import ConversationSummary
-from rill.gui.common.tasks import TaskLauncher
+from rill.core.store import ConversationSummary, Store, export
+from rill.gui.common import TaskLauncher
 from rill.gui.conversations.history import History
 from rill.gui.conversations.persistence import summary_of
 

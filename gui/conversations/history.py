@@ -15,17 +15,16 @@ from functools import partial
 
 from PySide6.QtCore import QObject
 
-from rill.core.store.db import Store
-from rill.core.store.records import ConversationSummary, OpenReport, SearchHit
+from rill.core.store import ConversationSummary, OpenReport, SearchHit, Store
 from rill.core.types import Message, Role
-from rill.gui.chat.controller import ChatController
-from rill.gui.common.tasks import TaskLauncher
+from rill.gui.chat import ChatController
+from rill.gui.common import TaskLauncher
 from rill.gui.conversations.action_bar import ActionBar
 from rill.gui.conversations.loader import ConversationLoader
 from rill.gui.conversations.persistence import NO_CONVERSATION, Persistence, summary_of
 from rill.gui.conversations.sidebar import Sidebar
 from rill.gui.conversations.store_worker import StoreWorker
-from rill.gui.transcript.view import ChatView
+from rill.gui.transcript import ChatView
 
 FIRST_PAGE = 64
 SEARCH_LIMIT = 50

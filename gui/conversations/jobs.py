@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rill.core.store.db import Store
-from rill.core.store.recorder import SessionRecorder
-from rill.core.store.records import Conversation, ConversationSummary, StoredMessage
+from rill.core.recorder import SessionRecorder
+from rill.core.store import Conversation, ConversationSummary, Store, StoredMessage
 from rill.core.types import GenerationSettings, Message
 
 # A streaming answer is written at most this often: with the UI's 250 ms tick, the

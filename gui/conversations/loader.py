@@ -18,11 +18,11 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 
 from rill.core.types import Message
-from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common import TaskLauncher
 from rill.gui.conversations import jobs
 from rill.gui.conversations.persistence import ChatRecord, Persistence
 from rill.gui.conversations.store_worker import StoreUnavailable
-from rill.gui.transcript.view import ChatView
+from rill.gui.transcript import ChatView
 
 TAIL = 80  # messages read before a conversation is first shown
 OLDER_CHUNK = 400  # messages per job for the rest (about 8 ms of decoding each)

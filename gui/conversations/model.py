@@ -22,8 +22,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from rill.core.store.records import ConversationSummary
-from rill.gui.common.qt_helpers import plain_tip
+from rill.core.store import ConversationSummary
+from rill.gui.common import plain_tip
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1

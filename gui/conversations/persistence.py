@@ -19,16 +19,13 @@ from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rill.core.store.db import Store
-from rill.core.store.recorder import WatchedHistory
-from rill.core.store.records import ConversationSummary, OpenReport
+from rill.core.recorder import WatchedHistory
+from rill.core.store import ConversationSummary, OpenReport, Store
 from rill.core.types import GenerationSettings, Message
-from rill.gui.chat.controller import ChatController
-from rill.gui.chat.state import Chat
+from rill.gui.chat import Chat, ChatController
 from rill.gui.conversations import jobs
 from rill.gui.conversations.store_worker import StoreUnavailable, StoreWorker
-from rill.gui.transcript.message_html import SINGLE, TurnInfo
-from rill.gui.transcript.view import ChatView
+from rill.gui.transcript import SINGLE, ChatView, TurnInfo
 
 LIVE_TICK_MS = 250
 SETTINGS_DELAY_MS = 400  # a slider being dragged is written once it rests

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store.records import SearchHit
-from rill.gui.common.qt_helpers import plain_label, signals_blocked
+from rill.core.store import SearchHit
+from rill.gui.common import plain_label, signals_blocked
 from rill.gui.conversations.delegate import ConversationDelegate
 from rill.gui.conversations.model import ConversationModel
 from rill.gui.conversations.search_panel import SearchPanel

@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from rill.core.paths import ProfileError
-from rill.core.store.db import Store
-from rill.core.store.records import OpenReport
+from rill.core.store import OpenReport, Store
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

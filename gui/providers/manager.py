@@ -17,11 +17,10 @@ from PySide6.QtCore import QObject, Signal
 
 from rill.core import secrets
 from rill.core.errors import ConfigurationError
-from rill.core.providers import registry
-from rill.core.providers.base import Provider
+from rill.core.providers import Provider, registry
 from rill.core.settings import NetworkSettings, ProviderConfig, Settings
-from rill.gui.chat.controller import ChatController
-from rill.gui.common.tasks import TaskLauncher
+from rill.gui.chat import ChatController
+from rill.gui.common import TaskLauncher
 
 LOCAL = "local"
 LOADING_LOCAL = "Loading the offline model… (the first answer only)"

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.providers.local_models import model_file_problem
+from rill.core.providers import model_file_problem
 
 
 class ModelFilesEditor(QWidget):

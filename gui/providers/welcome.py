@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.gui.common.qt_helpers import plain_label
+from rill.gui.common import plain_label
 
 API_KEY_URL = "https://aistudio.google.com/apikey"
 OFFLINE_TEXT = (

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
-from rill.gui.common.tasks import TaskLauncher
+from rill.gui.common import TaskLauncher
 from rill.gui.providers.dialog import ProvidersDialog
 from rill.gui.providers.manager import LOCAL, ProviderManager, provider_label, provider_names
 
 if TYPE_CHECKING:
-    from rill.gui.window.main_window import MainWindow
+    from rill.gui.window import MainWindow
 
 
 class ProvidersUi(QObject):

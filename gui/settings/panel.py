@@ -38,7 +38,7 @@ from rill.core.types import (
     GenerationSettings,
     ModelInfo,
 )
-from rill.gui.common.qt_helpers import plain_label, plain_tip, signals_blocked
+from rill.gui.common import plain_label, plain_tip, signals_blocked
 from rill.gui.settings.capability_rules import Offer, offer
 from rill.gui.settings.fields import (
     DEFAULT_LABEL,

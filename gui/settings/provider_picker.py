@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QWidget
 
-from rill.gui.common.qt_helpers import signals_blocked
+from rill.gui.common import signals_blocked
 
 
 class ProviderPicker(QWidget):

@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 
-from rill.gui.common.qt_helpers import plain_tip
+from rill.gui.common import plain_tip
 from rill.gui.transcript.link_guard import hover_text
 from rill.gui.transcript.message_html import SOFT_BREAK
 

@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage, QTextDocument
 
 from rill.core.retry import count_down
 from rill.core.types import Message, MessageStatus, Role
-from rill.gui.common.thumbnail_cache import thumbnail_for
+from rill.gui.common import thumbnail_for
 from rill.gui.transcript import message_html as chrome
 from rill.gui.transcript.document import TranscriptDocument
 from rill.gui.transcript.live_markdown import CodeRegistry, LiveMarkdown, render_markdown

@@ -15,12 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from rill.core.markdown.highlight import escape
-from rill.core.markdown.incremental import (
+from rill.core.markdown import (
     IncrementalMarkdown,
     RenderedBlock,
     RenderUpdate,
     Theme,
+    escape,
     render_all,
     theme_for,
 )

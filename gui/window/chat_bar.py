@@ -11,9 +11,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
-from rill.gui.common.focus import keep_focus_on_click
-from rill.gui.common.qt_helpers import signals_blocked
-from rill.gui.common.theme import resource_path
+from rill.gui.common import keep_focus_on_click, resource_path, signals_blocked
 
 ICON_PX = 18
 

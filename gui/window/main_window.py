@@ -31,28 +31,23 @@ from PySide6.QtWidgets import (
 
 from rill.core import settings as core_settings
 from rill.core.paths import config_dir
-from rill.core.providers.base import Provider
+from rill.core.providers import Provider
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat.controller import ChatController
-from rill.gui.chat.state import ProviderFactory
-from rill.gui.chat.turn_attachments import image_refusal
-from rill.gui.common.focus import FocusReturn, keep_focus_on_click, order_tab_chain
-from rill.gui.common.qt_helpers import plain_label
-from rill.gui.common.tasks import TaskLauncher
-from rill.gui.common.theme import MODES, ThemeManager
-from rill.gui.composer.attachment_queue import AttachmentQueue
-from rill.gui.composer.composer import Composer
-from rill.gui.composer.drafts import Drafts
-from rill.gui.composer.edit_banner import EditBanner
-from rill.gui.composer.image_drop import WindowImageDrop
-from rill.gui.conversations.action_bar import ActionBar
-from rill.gui.conversations.export_actions import ExportImport
-from rill.gui.conversations.history import History
-from rill.gui.conversations.sidebar import Sidebar
-from rill.gui.providers.welcome import WelcomeCard
-from rill.gui.providers.wiring import install_providers
-from rill.gui.settings.panel import SettingsPanel
-from rill.gui.transcript.view import ChatView
+from rill.gui.chat import ChatController, ProviderFactory, image_refusal
+from rill.gui.common import (
+    MODES,
+    FocusReturn,
+    TaskLauncher,
+    ThemeManager,
+    keep_focus_on_click,
+    order_tab_chain,
+    plain_label,
+)
+from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
+from rill.gui.conversations import ActionBar, ExportImport, History, Sidebar
+from rill.gui.providers import WelcomeCard, install_providers
+from rill.gui.settings import SettingsPanel
+from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
 from rill.gui.window.status_bar import StatusLine
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from rill.core.retry import count_down
 from rill.core.types import Message
-from rill.gui.common.qt_helpers import plain_label, plain_tip
+from rill.gui.common import plain_label, plain_tip
 
 
 def format_stats(message: Message) -> str:

@@ -15,8 +15,8 @@ import pytest
 
 from rill.core.chat import ChatSession, clean_text
 from rill.core.providers.gemini import GeminiProvider
+from rill.core.recorder import SessionRecorder
 from rill.core.store.db import Store
-from rill.core.store.recorder import SessionRecorder
 from rill.core.types import Chunk, GenerateRequest, GenerationSettings, Message, Part, Role
 from tests.fakes import gemini_scenarios as sc
 from tests.fakes.gemini_server import FakeGemini

@@ -11,9 +11,9 @@ import pytest
 
 from rill.core.chat import ChatSession
 from rill.core.providers.gemini import GeminiProvider
+from rill.core.recorder import SessionRecorder, WatchedHistory
 from rill.core.retry import RetryPolicy
 from rill.core.store.db import Store
-from rill.core.store.recorder import SessionRecorder, WatchedHistory
 from rill.core.types import GenerationSettings, Message, Part, Role
 from tests.fakes import gemini_scenarios as sc
 from tests.fakes.gemini_server import FakeGemini

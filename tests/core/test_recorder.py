@@ -14,9 +14,9 @@ import pytest
 from rill.core.chat import ChatSession
 from rill.core.errors import RillError
 from rill.core.providers.gemini import GeminiProvider
+from rill.core.recorder import Autosave, SessionRecorder
 from rill.core.retry import RetryPolicy
 from rill.core.store.db import Store
-from rill.core.store.recorder import Autosave, SessionRecorder
 from rill.core.types import GenerationSettings, MessageStatus, Role
 from tests.fakes import gemini_scenarios as sc
 from tests.fakes.gemini_server import FakeGemini

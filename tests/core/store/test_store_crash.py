@@ -22,9 +22,9 @@ import pytest
 
 from rill.core.chat import ChatSession
 from rill.core.providers.gemini import GeminiProvider
+from rill.core.recorder import SessionRecorder
 from rill.core.retry import RetryPolicy
 from rill.core.store.db import Store
-from rill.core.store.recorder import SessionRecorder
 from rill.core.types import MessageStatus, Role
 from tests.core.cli.test_cli import Cli, cli_env
 from tests.fakes.gemini_server import FakeGemini
