@@ -74,7 +74,9 @@ async def wait_for(condition: Callable[[], bool], limit: float) -> None:
         await asyncio.sleep(0.005)
 
 
-async def run_rill(args: argparse.Namespace, server: FakeGeminiProcess) -> dict[str, Any]:
+async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
+    args: argparse.Namespace, server: FakeGeminiProcess
+) -> dict[str, Any]:
     """Stream through the real controller into the real chat pane; measure the UI thread."""
     provider = GeminiProvider("test-key", server.base_url)
     chunk_times: list[float] = []

@@ -105,6 +105,7 @@ class ChatSession:
 
     @property
     def last_answer(self) -> Message | None:
+        """The newest model turn in the history (None before the first answer)."""
         for message in reversed(self.history):
             if message.role is Role.MODEL:
                 return message

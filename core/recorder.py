@@ -157,26 +157,32 @@ class WatchedHistory(list[Message]):
         self.on_change = on_change
 
     def append(self, item: Message) -> None:
+        """Append and report a growing history."""
         super().append(item)
         self.on_change(False)
 
     def extend(self, items: Iterable[Message]) -> None:
+        """Extend and report a growing history."""
         super().extend(items)
         self.on_change(False)
 
     def insert(self, index: SupportsIndex, item: Message) -> None:
+        """Insert and report a growing history."""
         super().insert(index, item)
         self.on_change(False)
 
     def pop(self, index: SupportsIndex = -1) -> Message:
+        """Report a shrinking history, then pop."""
         self.on_change(True)
         return super().pop(index)
 
     def remove(self, item: Message) -> None:
+        """Report a shrinking history, then remove."""
         self.on_change(True)
         super().remove(item)
 
     def clear(self) -> None:
+        """Report a shrinking history, then clear."""
         self.on_change(True)
         super().clear()
 
@@ -225,6 +231,7 @@ class Autosave:
         self._thread = threading.Thread(target=self._run, name="rill-autosave", daemon=True)
 
     def start(self) -> Autosave:
+        """Start the saving thread; returns self."""
         self._thread.start()
         return self
 

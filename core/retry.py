@@ -42,6 +42,7 @@ class RetryPolicy:
         return max(0.0, raw + offset)
 
     def should_retry(self, attempt: int, error: RillError) -> bool:
+        """Whether to try again after ``error`` on attempt ``attempt`` (0-based)."""
         if not error.retryable or attempt >= self.max_attempts:
             return False
         asked = getattr(error, "retry_after", None)

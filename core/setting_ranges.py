@@ -91,6 +91,7 @@ class Checker:
         self.label = label
 
     def bad(self, where: str, key: str, expected: str, value: object, default: object) -> None:
+        """Record a warning: ``key`` held ``value`` instead of ``expected``; ``default`` is used."""
         name = f"{where}.{key}" if where else key
         default_text = "unset" if default is None else shown(default)
         self.warnings.append(
@@ -99,6 +100,7 @@ class Checker:
         )
 
     def section(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        """The object under ``key`` (an empty one, with a warning, when it is not an object)."""
         value = data.get(key, {})
         if isinstance(value, Mapping):
             return value
@@ -106,6 +108,7 @@ class Checker:
         return {}
 
     def string(self, data: Mapping[str, Any], where: str, key: str, default: str) -> str:
+        """The string under ``key``, or ``default`` with a warning."""
         value = data.get(key, default)
         if isinstance(value, str) and savable(value):
             return value
@@ -113,6 +116,7 @@ class Checker:
         return default
 
     def optional_string(self, data: Mapping[str, Any], where: str, key: str) -> str | None:
+        """The string or null under ``key``, or None with a warning."""
         value = data.get(key)
         if value is None or (isinstance(value, str) and savable(value)):
             return value
@@ -120,6 +124,7 @@ class Checker:
         return None
 
     def boolean(self, data: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
+        """The boolean under ``key``, or ``default`` with a warning."""
         value = data.get(key, default)
         if isinstance(value, bool):
             return value
@@ -129,6 +134,7 @@ class Checker:
     def choice(
         self, data: Mapping[str, Any], where: str, key: str, options: tuple[str, ...]
     ) -> str:
+        """One of ``options`` under ``key``, or the first option with a warning."""
         value = data.get(key, options[0])
         if isinstance(value, str) and value in options:
             return value
@@ -166,6 +172,7 @@ class Checker:
         return values
 
     def stop_sequences(self, d: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        """The stop sequences under ``stop_sequences``: strings only, as many as allowed."""
         value = d.get("stop_sequences", [])
         if value is None:
             return ()

@@ -64,6 +64,8 @@ class GenerationDefaults:
 
 @dataclass(frozen=True)
 class UIPrefs:
+    """How the window looks and behaves (theme, streaming, panels)."""
+
     theme: str = "system"
     stream: bool = True
     show_thoughts: bool = True
@@ -73,6 +75,8 @@ class UIPrefs:
 
 @dataclass(frozen=True)
 class NetworkSettings:
+    """Network options shared by every HTTP provider."""
+
     read_timeout: float = 60.0  # idle seconds between bytes, not a total limit
     proxy: str = ""  # "" = none beyond the environment's HTTPS_PROXY
 
@@ -156,6 +160,7 @@ class LoadResult:
 
 
 def settings_path() -> Path:
+    """Where the settings file lives in the profile."""
     return config_dir() / FILE_NAME
 
 

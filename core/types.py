@@ -11,6 +11,8 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """Who wrote a message."""
+
     USER = "user"
     MODEL = "model"
 
@@ -49,22 +51,27 @@ class Part:
 
     @classmethod
     def from_text(cls, text: str) -> Part:
+        """A text part."""
         return cls(text=text)
 
     @classmethod
     def from_bytes(cls, data: bytes, mime_type: str) -> Part:
+        """An inline part holding ``data`` of type ``mime_type``."""
         return cls(data=data, mime_type=mime_type)
 
     @classmethod
     def from_uri(cls, uri: str, mime_type: str) -> Part:
+        """A part referring to an uploaded or remote file."""
         return cls(file_uri=uri, mime_type=mime_type)
 
     @property
     def is_text(self) -> bool:
+        """Whether this part is answer or prompt text (not a thought)."""
         return self.text is not None and not self.thought
 
     @property
     def is_image(self) -> bool:
+        """Whether this part is an image, inline or by URI."""
         return self.data is not None or self.file_uri is not None
 
     @property
@@ -101,10 +108,12 @@ class Chunk:
 
     @property
     def text(self) -> str:
+        """The answer text this chunk carries (thoughts left out)."""
         return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
 
     @property
     def thought_text(self) -> str:
+        """The thought text this chunk carries."""
         return "".join(p.text for p in self.parts if p.text is not None and p.thought)
 
 
@@ -139,14 +148,17 @@ class Message:
 
     @property
     def text(self) -> str:
+        """The message's text (thoughts left out)."""
         return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
 
     @property
     def thought_text(self) -> str:
+        """The message's thought text."""
         return "".join(p.text for p in self.parts if p.text is not None and p.thought)
 
     @property
     def images(self) -> list[Part]:
+        """The message's image parts."""
         return [p for p in self.parts if p.is_image]
 
     @property
@@ -156,6 +168,7 @@ class Message:
 
     @property
     def time_to_first_token(self) -> float | None:
+        """Seconds from sending to the first token (None when unknown)."""
         if self.started_at is None or self.first_token_at is None:
             return None
         return self.first_token_at - self.started_at

@@ -53,11 +53,13 @@ class Smoke:
         self.failed = 0
 
     def check(self, ok: bool, what: str, detail: str = "") -> bool:
+        """Print and count one check; returns ``ok``."""
         print(f"[{'PASS' if ok else 'FAIL'}] {what}" + (f": {detail}" if detail else ""))
         self.failed += not ok
         return ok
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run a command with the smoke test's environment."""
         return subprocess.run(
             list(args), env=self.env, capture_output=True, text=True, timeout=timeout
         )

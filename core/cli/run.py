@@ -48,6 +48,7 @@ class Output:
         self._thought_open = False
 
     def answer(self, text: str) -> None:
+        """Print answer text to stdout as it arrives (made inert for a terminal)."""
         if not text:
             return
         self._close_thought()
@@ -55,6 +56,7 @@ class Output:
         StdoutState.line_open = not text.endswith("\n")
 
     def thought(self, text: str) -> None:
+        """Print thought text to stderr, dimmed on a terminal."""
         if not text:
             return
         if self.dim and not self._thought_open:
@@ -70,14 +72,17 @@ class Output:
             self._thought_open = False
 
     def end_answer(self) -> None:
+        """Close the thoughts and end the answer's line."""
         self._close_thought()
         finish_stdout_line()
 
     def note(self, line: str) -> None:
+        """Print ``line`` to stderr on a line of its own."""
         self.end_answer()
         print(for_stream(sys.stderr, line), file=sys.stderr, flush=True)
 
     def retry_notice(self, notice: RetryNotice) -> None:
+        """Say that a failed request is retried, and when."""
         self.note(str(notice))
 
 
@@ -211,6 +216,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
 
 
 def finish_note(reason: str) -> str:
+    """The line printed when an answer ended for ``reason`` instead of finishing."""
     if reason == "MAX_TOKENS":
         return "Note: the answer reached the output token limit (MAX_TOKENS)."
     return f"Note: the answer ended early (finish reason {reason})."

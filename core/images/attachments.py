@@ -70,9 +70,11 @@ class ImageUri:
 
     @property
     def name(self) -> str:
+        """The file name at the end of the URI (the URI itself when it has none)."""
         return PurePosixPath(unquote(urlsplit(self.uri).path)).name or self.uri
 
     def to_part(self) -> Part:
+        """This URI as a request part, with its MIME type (guessed from the name if unknown)."""
         return Part.from_uri(self.uri, self.mime_type or guess_uri_mime_type(self.uri))
 
 
@@ -92,7 +94,8 @@ class FileUploader(Protocol):
         mime_type: str,
         display_name: str,
         progress: Callable[[int, int], None] | None = None,
-    ) -> Part: ...
+    ) -> Part:
+        """Upload ``data`` and return the part that refers to the uploaded file."""
 
 
 class RemoteFileInfo(Protocol):
@@ -106,7 +109,8 @@ class RemoteFileInfo(Protocol):
 class FileResolver(Protocol):
     """A provider that can look up a Files API URI (``GET files/{id}``)."""
 
-    async def file_info(self, uri: str) -> RemoteFileInfo: ...
+    async def file_info(self, uri: str) -> RemoteFileInfo:
+        """The Files API's record of ``uri`` (its MIME type and state)."""
 
 
 # ---------------------------------------------------------------- one item

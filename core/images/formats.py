@@ -122,6 +122,7 @@ class Encoded:
 
 
 def encode_png(image: Image.Image) -> bytes:
+    """``image`` as PNG bytes, keeping its colour profile."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", icc_profile=image.info.get("icc_profile"))
     return buffer.getvalue()
@@ -217,6 +218,7 @@ class ImageError(InvalidRequestError):
 
 
 def human_bytes(count: int) -> str:
+    """``count`` bytes for people: "512 B", "14 KB", "3.2 MB"."""
     if count >= MB:
         return f"{count / MB:.1f} MB"
     if count >= 1024:

@@ -110,6 +110,7 @@ class PreparedImage:
 
     @property
     def byte_size(self) -> int:
+        """Size of the encoded image in bytes."""
         return len(self.data)
 
     @property

@@ -323,4 +323,5 @@ class GeminiProvider:
         return await self.files.get(uri)
 
     async def aclose(self) -> None:
+        """Close the HTTP client."""
         await self._client.aclose()

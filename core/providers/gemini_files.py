@@ -80,6 +80,7 @@ class RemoteFile:
 
     @classmethod
     def from_json(cls, raw: Any) -> RemoteFile:
+        """A RemoteFile from the Files API's JSON; raises ProtocolError when it is not one."""
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
             raise ProtocolError("The Files API answered without a file resource.")
         name: str = raw["name"]

@@ -62,6 +62,7 @@ def encode_part(part: Part, *, file_uris: bool = True) -> JSON:
 def encode_contents(
     messages: tuple[Message, ...] | list[Message], *, file_uris: bool = True
 ) -> list[JSON]:
+    """The request's ``contents``: one entry per message that has parts."""
     return [
         {"role": m.role.value, "parts": [encode_part(p, file_uris=file_uris) for p in m.parts]}
         for m in messages
@@ -110,6 +111,7 @@ def _int(value: Any) -> int | None:
 
 
 def decode_usage(meta: Any) -> Usage | None:
+    """Token counts from ``usageMetadata`` (None when the chunk has none)."""
     if not isinstance(meta, dict):
         return None
     return Usage(

@@ -66,6 +66,7 @@ class RunStats:
     done: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def request_stop(self) -> None:
+        """Ask the running generation to stop (the first request's time is kept)."""
         if not self.stop.is_set():
             self.stop_requested_at = time.monotonic()
             self.stop.set()
@@ -97,6 +98,7 @@ class TokenCounter:
         self.stopped_at_marker = False
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
+        """llama.cpp's logits processor: counts tokens; after a stop marker, only the end."""
         if self.calls == 0:
             self.stats.prompt_tokens = len(input_ids)
         elif self.eos >= 0 and int(input_ids[-1]) in self.stop_ids:
@@ -155,6 +157,7 @@ class AbortSwitch:
             self._set = None
 
     def arm(self, armed: bool) -> None:
+        """Let llama.cpp's abort callback stop decoding (``armed``) or not."""
         if self._set is None:
             return
         with contextlib.suppress(AttributeError, TypeError):

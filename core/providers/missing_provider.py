@@ -24,19 +24,24 @@ class MissingProvider:
     capabilities = Capabilities()
 
     async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+        """Raise ConfigurationError: there is no key to answer with."""
         raise ConfigurationError(NO_KEY_MESSAGE)
         yield  # pragma: no cover - makes this an async generator
 
     async def generate(self, request: GenerateRequest) -> Message:
+        """Raise ConfigurationError: there is no key to answer with."""
         raise ConfigurationError(NO_KEY_MESSAGE)
 
     async def list_models(self) -> list[ModelInfo]:
         # Raised, not []: a chat without a model asks for the list, and must be told
         # what is missing (the key), not that no model exists.
+        """Raise ConfigurationError: there is no key to list models with."""
         raise ConfigurationError(NO_KEY_MESSAGE)
 
     async def count_tokens(self, request: GenerateRequest) -> int:
+        """Raise ConfigurationError: there is no key to count tokens with."""
         raise ConfigurationError(NO_KEY_MESSAGE)
 
     async def aclose(self) -> None:
+        """Nothing to close."""
         return None

@@ -324,4 +324,5 @@ class OpenAICompatProvider:
         return estimate_tokens(request)
 
     async def aclose(self) -> None:
+        """Close the HTTP client."""
         await self._client.aclose()

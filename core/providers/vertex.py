@@ -43,9 +43,11 @@ KNOWN_MODELS = (
 class TokenSource(Protocol):
     """Gives a valid OAuth access token; may block (it is called off the event loop)."""
 
-    def token(self) -> str: ...
+    def token(self) -> str:
+        """A valid access token (refreshed first when it has expired)."""
 
-    def quota_project(self) -> str | None: ...
+    def quota_project(self) -> str | None:
+        """The project to bill quota to (``x-goog-user-project``), if any."""
 
 
 class StaticToken:
@@ -56,9 +58,11 @@ class StaticToken:
         self._quota_project = quota_project
 
     def token(self) -> str:
+        """The fixed token."""
         return self._token
 
     def quota_project(self) -> str | None:
+        """The fixed quota project, if any."""
         return self._quota_project
 
 
@@ -89,6 +93,7 @@ class AdcTokenSource:
         self._lock = threading.Lock()
 
     def token(self) -> str:
+        """A valid access token, refreshed through google-auth when stale."""
         with self._lock:
             if not self.credentials.valid:
                 try:
@@ -102,11 +107,13 @@ class AdcTokenSource:
             return str(self.credentials.token)
 
     def quota_project(self) -> str | None:
+        """The quota project of the credentials, if they name one."""
         value = getattr(self.credentials, "quota_project_id", None)
         return value if isinstance(value, str) and value else None
 
 
 def env_project() -> str | None:
+    """The Google Cloud project named in the environment, if any."""
     for name in PROJECT_ENV_VARS:
         if value := os.environ.get(name, "").strip():
             return value
@@ -114,6 +121,7 @@ def env_project() -> str | None:
 
 
 def env_location() -> str | None:
+    """The Vertex AI location named in the environment, if any."""
     for name in LOCATION_ENV_VARS:
         if value := os.environ.get(name, "").strip():
             return value
@@ -193,6 +201,7 @@ class VertexProvider(GeminiProvider):
     # The protocol: the same calls, each with a fresh token first.
 
     async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+        """Gemini's stream, with a fresh token first."""
         await self._refresh()
         chunks = super().stream(request)
         try:
@@ -205,10 +214,12 @@ class VertexProvider(GeminiProvider):
                 await aclose()
 
     async def generate(self, request: GenerateRequest) -> Message:
+        """Gemini's one-shot answer, with a fresh token first."""
         await self._refresh()
         return await super().generate(request)
 
     async def count_tokens(self, request: GenerateRequest) -> int:
+        """Gemini's token count, with a fresh token first."""
         await self._refresh()
         return await super().count_tokens(request)
 

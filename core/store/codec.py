@@ -30,6 +30,7 @@ class Blob:
 
 
 def blob_of(data: bytes, mime_type: str) -> Blob:
+    """A blob for ``data``, named by its SHA-256."""
     return Blob(hashlib.sha256(data).hexdigest(), mime_type, data)
 
 
@@ -81,12 +82,14 @@ def parts_blob_refs(parts_json: str) -> list[str]:
 
 
 def usage_to_json(usage: Usage | None) -> JsonDict | None:
+    """``usage`` as JSON (unknown counts left out), or None."""
     if usage is None:
         return None
     return {k: v for k, v in asdict(usage).items() if v is not None}
 
 
 def usage_from_json(data: Mapping[str, Any] | None) -> Usage | None:
+    """Usage from stored JSON (unknown keys ignored), or None."""
     if data is None:
         return None
     known = {f.name for f in fields(Usage)}

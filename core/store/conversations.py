@@ -27,6 +27,7 @@ def insert(
     settings: GenerationSettings,
     created_at: float,
 ) -> int:
+    """Insert a conversation row; returns its id."""
     cursor = conn.execute(
         "INSERT INTO conversations (title, provider, model, settings, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -122,6 +123,7 @@ def _summaries(rows: sqlite3.Cursor) -> list[ConversationSummary]:
 
 
 def latest_id(conn: sqlite3.Connection) -> int | None:
+    """The most recently active conversation not in the trash (None when there is none)."""
     row = conn.execute(
         "SELECT id FROM conversations WHERE deleted_at IS NULL "
         "ORDER BY updated_at DESC, id DESC LIMIT 1"
@@ -162,6 +164,8 @@ def collect_garbage(conn: sqlite3.Connection) -> None:
 
 
 def stats(conn: sqlite3.Connection, path: Path) -> StoreStats:
+    """Row counts and the file's size on disk (with its write-ahead log)."""
+
     def one(sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0] or 0)
 
@@ -191,4 +195,5 @@ def integrity_problems(conn: sqlite3.Connection) -> list[str]:
 
 
 def dumps(value: object) -> str:
+    """Compact JSON, non-ASCII kept as it is."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

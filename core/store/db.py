@@ -185,9 +185,11 @@ class Store:
         return rows.latest_id(self._conn())
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
+        """Give a conversation a new title."""
         self._set(conversation_id, "title", title.strip())
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a conversation to the top of the list, or unpin it."""
         self._set(conversation_id, "pinned", int(pinned))
 
     def update_settings(

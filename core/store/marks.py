@@ -31,6 +31,7 @@ class Mark:
 
 
 def mark_path(db_path: Path) -> Path:
+    """The file beside ``db_path`` that holds its mark."""
     return db_path.with_name(db_path.name + SUFFIX)
 
 
@@ -114,6 +115,7 @@ class Keeper:
         self._lock = threading.Lock()
 
     def after_write(self, conn: sqlite3.Connection) -> None:
+        """Record the store's mark after a write (a no-op when it did not change)."""
         with self._lock:  # read under the lock too: a slower thread never writes an older mark
             now = current(conn)
             if now is None or now == self.mark:
@@ -129,6 +131,7 @@ class Keeper:
                 pass  # no mark: a later open only cannot warn
 
     def close(self) -> None:
+        """Close the mark file."""
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)

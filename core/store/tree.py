@@ -324,5 +324,6 @@ def touch(conn: sqlite3.Connection, conversation_id: int) -> None:
 
 
 def chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    """``items`` in lists of at most ``size`` (SQLite caps the parameters of a query)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

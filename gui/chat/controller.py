@@ -149,10 +149,12 @@ class ChatController(QObject, TurnActions, ProviderActions):
 
     @property
     def has_provider(self) -> bool:
+        """Whether answers can be sent (not the stand-in for a missing key)."""
         return not isinstance(self._provider, MissingProvider)
 
     @property
     def provider(self) -> Provider:
+        """The provider every chat answers with."""
         return self._provider
 
     @property
@@ -171,10 +173,12 @@ class ChatController(QObject, TurnActions, ProviderActions):
 
     @property
     def current_chat(self) -> Chat:
+        """The chat on screen."""
         return self._current
 
     @property
     def chats(self) -> list[Chat]:
+        """Every open chat."""
         return list(self._chats.values())
 
     @property
@@ -198,10 +202,12 @@ class ChatController(QObject, TurnActions, ProviderActions):
 
     @property
     def settings(self) -> GenerationSettings:
+        """The generation settings of the chat on screen."""
         return self._current.session.settings
 
     @property
     def defaults(self) -> GenerationSettings:
+        """The settings a new chat starts with."""
         return self._defaults
 
     # ------------------------------------------------------------ chats

@@ -44,9 +44,12 @@ class ProviderActions:
         key_save_failed: SignalInstance
 
         @property
-        def has_provider(self) -> bool: ...
+        def has_provider(self) -> bool:
+            """See ChatController.has_provider."""
+
         @property
-        def settings(self) -> GenerationSettings: ...
+        def settings(self) -> GenerationSettings:
+            """See ChatController.settings."""
 
     def expect_provider(self) -> None:
         """A provider is on its way: answers started meanwhile wait for it.

@@ -72,6 +72,7 @@ class TurnActions:
         return True
 
     def chat(self, chat_id: int) -> Chat | None:
+        """The open chat ``chat_id`` (None when it is not open)."""
         return self._chats.get(chat_id)
 
     def replace_history(self, chat_id: int, history: list[Message]) -> bool:

@@ -27,13 +27,26 @@ Runs on a worker thread: importing and setting up an HTTP client is slow."""
 class AnswerView(Protocol):
     """What the controller needs from the chat pane (``rill.gui.transcript.view.ChatView``)."""
 
-    def clear(self) -> None: ...
-    def set_messages(self, messages: Sequence[Message]) -> None: ...
-    def add_user_message(self, message: Message) -> None: ...
-    def begin_answer(self, message: Message) -> None: ...
-    def append_to_answer(self, text: str, thought: str) -> None: ...
-    def finish_answer(self, message: Message) -> None: ...
-    def show_retry_notice(self, text: str, seconds: float) -> None: ...
+    def clear(self) -> None:
+        """Show no messages."""
+
+    def set_messages(self, messages: Sequence[Message]) -> None:
+        """Show ``messages`` (a chat switched to, or another path of it)."""
+
+    def add_user_message(self, message: Message) -> None:
+        """Show a user turn at the end."""
+
+    def begin_answer(self, message: Message) -> None:
+        """Start showing ``message``, the answer now streaming."""
+
+    def append_to_answer(self, text: str, thought: str) -> None:
+        """Add streamed answer and thought text to the live answer."""
+
+    def finish_answer(self, message: Message) -> None:
+        """The live answer ended as ``message`` (complete, stopped or failed)."""
+
+    def show_retry_notice(self, text: str, seconds: float) -> None:
+        """Show ``text`` under the answer with a countdown of ``seconds``."""
 
 
 @dataclass(eq=False)
@@ -54,6 +67,7 @@ class Chat:
 
     @property
     def task_name(self) -> str:
+        """The TaskLauncher name of this chat's answer."""
         return f"answer:{self.id}"
 
 

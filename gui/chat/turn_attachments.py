@@ -41,7 +41,8 @@ class PendingImage(Protocol):
 
     name: str
 
-    async def ready(self) -> PreparedImage | ImageUri: ...
+    async def ready(self) -> PreparedImage | ImageUri:
+        """The prepared image or URI, once preparing has finished."""
 
 
 Outgoing = Part | PendingImage

@@ -75,6 +75,7 @@ class FocusReturn(QObject):
         window.installEventFilter(self)
 
     def watch(self, *cards: QWidget) -> None:
+        """Give the keyboard back to the input when one of ``cards`` goes away with it."""
         for card in cards:
             card.installEventFilter(self)
 
@@ -83,6 +84,7 @@ class FocusReturn(QObject):
         self._target()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Qt: hand the keyboard back when a watched card hides or a dialog of the window closes."""
         kind = event.type()
         if watched is self._window:
             if kind == QEvent.Type.WindowDeactivate:

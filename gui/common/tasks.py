@@ -94,6 +94,7 @@ class TaskLauncher(QObject):
         return task if task is not None and not task.done() else None
 
     def is_running(self, name: str) -> bool:
+        """Whether task ``name`` exists and has not finished."""
         return self.get(name) is not None
 
     def cancel(self, name: str) -> bool:
@@ -106,6 +107,7 @@ class TaskLauncher(QObject):
 
     @property
     def busy(self) -> bool:
+        """Whether any task is still running."""
         return any(not t.done() for t in self._tasks.values())
 
     async def shutdown(self, grace: float = 5.0) -> None:

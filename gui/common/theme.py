@@ -70,6 +70,7 @@ _TOKEN = re.compile(r"@([a-z_]+)")
 
 
 def tokens(dark: bool) -> dict[str, str]:
+    """The palette tokens (``#rrggbb`` by name) of the dark or light theme."""
     return DARK if dark else LIGHT
 
 
@@ -182,6 +183,7 @@ class ThemeManager(QObject):
 
     @property
     def mode(self) -> str:
+        """The chosen mode: "system", "light" or "dark"."""
         return self._mode
 
     def set_mode(self, mode: str) -> None:
@@ -190,6 +192,7 @@ class ThemeManager(QObject):
         self.apply()
 
     def apply(self) -> None:
+        """Set the application's palette and style sheet for the mode; emits ``theme_changed``."""
         dark = system_is_dark() if self._mode == "system" else self._mode == "dark"
         self.dark = dark
         self._app.setPalette(palette(dark))

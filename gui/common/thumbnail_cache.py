@@ -43,4 +43,5 @@ def thumbnail_for(part: Part) -> bytes | None:
 
 
 def clear() -> None:
+    """Forget every cached thumbnail."""
     _by_key.clear()

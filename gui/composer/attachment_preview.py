@@ -50,10 +50,12 @@ class ImagePreview(QWidget):
 
     @property
     def sharp(self) -> bool:
+        """Whether the full image (not just its thumbnail) is shown."""
         return self._sharp
 
     @property
     def source_size(self) -> QSize:
+        """Pixel size of the image shown."""
         return self._source.size()
 
     def show_item(self, item: QueuedImage) -> None:
@@ -118,10 +120,12 @@ class ImagePreview(QWidget):
         self.update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt: rescale the image to the new size."""
         super().resizeEvent(event)
         self._rescale()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Qt: the image centred on the window colour, or "No preview"."""
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
         if self._scaled.isNull():
@@ -134,6 +138,7 @@ class ImagePreview(QWidget):
         painter.end()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Qt: Esc closes the preview."""
         if event.key() == Qt.Key.Key_Escape:
             self.close()
             return

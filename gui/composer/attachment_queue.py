@@ -45,6 +45,8 @@ Source = Path | bytes | QImage | ImageUri
 
 
 class State(enum.Enum):
+    """Where a queued image stands."""
+
     PREPARING = "preparing"  # thumbnail and/or prepare_image still running
     READY = "ready"
     FAILED = "failed"  # removed from the strip; the reason was reported
@@ -72,10 +74,12 @@ class QueuedImage:
 
     @property
     def uri(self) -> ImageUri | None:
+        """The image's URI when it was attached by URI."""
         return self.source if isinstance(self.source, ImageUri) else None
 
     @property
     def busy(self) -> bool:
+        """Whether the image is still preparing or uploading."""
         return self.state is State.PREPARING or self.progress is not None
 
     def describe(self) -> str:
@@ -150,10 +154,12 @@ class AttachmentQueue(QObject):
 
     @property
     def items(self) -> list[QueuedImage]:
+        """Every queued image, in order."""
         return list(self._items)
 
     @property
     def pending(self) -> list[QueuedImage]:
+        """The images still preparing."""
         return [item for item in self._items if item.state is State.PREPARING]
 
     def __len__(self) -> int:
@@ -166,6 +172,7 @@ class AttachmentQueue(QObject):
         return self.add_payload(ImagePayload(paths=[Path(p) for p in paths]))
 
     def add_uri(self, uri: ImageUri) -> list[QueuedImage]:
+        """Queue an image by URI."""
         return self.add_payload(ImagePayload(uris=[uri]))
 
     def add_payload(self, payload: ImagePayload) -> list[QueuedImage]:
@@ -235,6 +242,7 @@ class AttachmentQueue(QObject):
         self.item_removed.emit(item)
 
     def clear(self) -> None:
+        """Remove every image."""
         for item in list(self._items):
             self.remove(item)
 
@@ -286,6 +294,7 @@ class AttachmentQueue(QObject):
             self.item_changed.emit(item)
 
     def end_uploads(self) -> None:
+        """Drop every upload progress (the turn went out or stopped)."""
         for item in self._items:
             if item.progress is not None:
                 item.progress = None

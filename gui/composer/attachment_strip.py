@@ -63,9 +63,11 @@ class RemoveButton(QAbstractButton):
         self.setAccessibleName(f"Remove {name}")
 
     def sizeHint(self) -> QSize:
+        """Qt: the button's fixed size."""
         return QSize(REMOVE_PX, REMOVE_PX)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Qt: a dark disc with a white ×."""
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         disc = QColor(0, 0, 0, 200 if self.underMouse() or self.isDown() else 150)
@@ -112,6 +114,7 @@ class AttachmentTile(QWidget):
 
     @property
     def has_thumbnail(self) -> bool:
+        """Whether the tile shows a thumbnail yet."""
         return self._pixmap is not None
 
     def refresh(self) -> None:
@@ -135,6 +138,7 @@ class AttachmentTile(QWidget):
     # ------------------------------------------------------------ painting
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Qt: the thumbnail in a rounded frame, with progress and focus."""
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         box = QRectF(self.rect()).adjusted(1, 1, -1, -1)
@@ -203,6 +207,7 @@ class AttachmentTile(QWidget):
     # ------------------------------------------------------------ input
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """Qt: a click opens the preview."""
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
             event.position().toPoint()
         ):
@@ -211,6 +216,7 @@ class AttachmentTile(QWidget):
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Qt: Enter or Space previews, Delete or Backspace removes."""
         key = event.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
             self.preview_requested.emit(self.item)
@@ -220,10 +226,12 @@ class AttachmentTile(QWidget):
             super().keyPressEvent(event)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
+        """Qt: repaint for the focus ring."""
         super().focusInEvent(event)
         self.update()
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
+        """Qt: repaint without the focus ring."""
         super().focusOutEvent(event)
         self.update()
 
@@ -264,12 +272,15 @@ class AttachmentStrip(QScrollArea):
 
     @property
     def tiles(self) -> list[AttachmentTile]:
+        """The tiles in queue order."""
         return [self._tiles[k] for k in sorted(self._tiles)]
 
     def tile(self, item: QueuedImage) -> AttachmentTile | None:
+        """The tile of ``item`` (None when it has none)."""
         return self._tiles.get(item.id)
 
     def add_item(self, item: QueuedImage) -> None:
+        """Add a tile for ``item``."""
         tile = AttachmentTile(item, self._inner)
         tile.preview_requested.connect(self.preview_requested)
         tile.remove_requested.connect(self.remove_requested)
@@ -279,12 +290,14 @@ class AttachmentStrip(QScrollArea):
         self._sync()
 
     def update_item(self, item: QueuedImage) -> None:
+        """Refresh the tile of ``item``."""
         tile = self._tiles.get(item.id)
         if tile is not None:
             tile.refresh()
             self._sync()
 
     def remove_item(self, item: QueuedImage) -> None:
+        """Remove the tile of ``item``, keeping the keyboard in the strip."""
         tile = self._tiles.pop(item.id, None)
         if tile is None:
             return
@@ -314,6 +327,7 @@ class AttachmentStrip(QScrollArea):
         self.setFixedHeight(TILE_PX + 4 + bar)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt: fit the strip's height to the new width."""
         super().resizeEvent(event)
         self._fit_height()
 

@@ -80,6 +80,7 @@ class PromptEdit(QPlainTextEdit):
         self.text_filter: Callable[[QMimeData], bool] | None = None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Qt: Enter (and Ctrl+Enter) sends, Shift+Enter breaks the line, Esc asks to stop."""
         key = event.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             mods = event.modifiers()
@@ -94,9 +95,11 @@ class PromptEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        """Qt: images and files can be pasted too."""
         return has_files_or_image_data(source) or super().canInsertFromMimeData(source)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
+        """Qt: pasted images are attached, long text may become a card; other text is typed."""
         if has_files_or_image_data(source):
             self.images_pasted.emit(payload_from_mime(source, paste=True))
         elif self.text_filter is None or not self.text_filter(source):
@@ -272,9 +275,11 @@ class Composer(QWidget):
 
     @property
     def attachments(self) -> list[QueuedImage]:
+        """The images attached to the next turn."""
         return self.queue.items
 
     def focus_input(self) -> None:
+        """Give the keyboard to the input."""
         self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_streaming(self, streaming: bool) -> None:
@@ -312,6 +317,7 @@ class Composer(QWidget):
         self.notice.setVisible(bool(message))
 
     def show_upload_progress(self, attachment: object, sent: int, total: int) -> None:
+        """Show an upload's progress on the tile of ``attachment``."""
         self.queue.set_upload_progress(attachment, sent, total)
 
     def add_files(self, paths: Sequence[str | Path]) -> list[QueuedImage]:
@@ -319,6 +325,7 @@ class Composer(QWidget):
         return self.add_payload(ImagePayload(paths=[Path(p) for p in paths]))
 
     def add_uri(self, uri: ImageUri) -> list[QueuedImage]:
+        """Attach an image by URI."""
         return self.add_payload(ImagePayload(uris=[uri]))
 
     def add_payload(self, payload: object) -> list[QueuedImage]:
@@ -356,6 +363,7 @@ class Composer(QWidget):
         self.queue.request_preview(item, preview_side(self.preview))
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Qt: fit the input's height once shown."""
         super().showEvent(event)
         self._fit_height()
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Draft:
+    """What one chat's input holds while another chat is on screen."""
+
     long_text: str = ""
     typed: str = ""
     cursor: int = 0

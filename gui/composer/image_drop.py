@@ -165,6 +165,7 @@ class DropOverlay(QWidget):
         self.hide()
 
     def show_over(self, refusal: str | None) -> None:
+        """Cover the window, saying why a drop is refused when ``refusal`` is set."""
         self.refusal = refusal
         parent = self.parentWidget()
         assert parent is not None
@@ -174,6 +175,7 @@ class DropOverlay(QWidget):
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Qt: a dashed frame in the accent colour (or a refusal in the error colour)."""
         palette = self.palette()
         accent = QColor(palette.color(QPalette.ColorRole.Highlight))
         if self.refusal is not None:
@@ -245,6 +247,7 @@ class WindowImageDrop(QObject):
             handle.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Qt: follow drags and drops over the window and its native handle."""
         kind = event.type()
         if watched is self._window:
             if kind in (QEvent.Type.Show, QEvent.Type.WinIdChange):

@@ -33,17 +33,21 @@ class ElidedLines(QLabel):
         self._lines: list[str] = []
 
     def set_lines(self, lines: list[str]) -> None:
+        """Show ``lines``, each cut to the width."""
         self._lines = lines
         self._elide()
 
     def full_text(self) -> str:
+        """The lines joined back together."""
         return "\n".join(self._lines)
 
     def minimumSizeHint(self) -> QSize:
+        """Qt: narrow enough to shrink with the window."""
         hint = super().minimumSizeHint()
         return QSize(self.fontMetrics().horizontalAdvance("Long message…"), hint.height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt: cut the lines to the new width."""
         super().resizeEvent(event)
         self._elide()
 
@@ -92,6 +96,7 @@ class LongTextCard(QFrame):
 
     @property
     def text(self) -> str:
+        """The text the card holds."""
         return self._text
 
     def set_text(self, text: str) -> None:

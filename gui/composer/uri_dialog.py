@@ -95,10 +95,12 @@ class UriDialog(QDialog):
         self._layout.addWidget(buttons)
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Qt: fit the height once shown."""
         super().showEvent(event)
         self._fit_height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt: refit the height when the width changed."""
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self._fit_height()  # narrower: the wrapped lines need more height

@@ -70,6 +70,7 @@ class ConversationDelegate(QStyledItemDelegate):
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
+        """Qt: two lines (title; when and model) with padding."""
         metrics = QFontMetrics(option.font)
         small = QFontMetrics(self._small_font(option.font))
         return QSize(120, PAD_Y * 2 + metrics.height() + GAP + small.height())
@@ -81,6 +82,7 @@ class ConversationDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         # The background (hover, selection, focus) as the style sheet draws it.
+        """Qt: the row's background, title, time, model and badges."""
         self.initStyleOption(option, index)
         option.text = ""
         widget = option.widget
@@ -171,6 +173,7 @@ class ConversationDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> QWidget:
+        """Qt: the inline title editor."""
         editor = QLineEdit(parent)
         editor.setObjectName("renameEdit")
         editor.setAccessibleName("Conversation title")
@@ -179,10 +182,12 @@ class ConversationDelegate(QStyledItemDelegate):
         return editor
 
     def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        """Qt: forget the row being edited."""
         self._editing = None
         super().destroyEditor(editor, index)
 
     def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        """Qt: start editing with the whole title selected."""
         if isinstance(editor, QLineEdit):
             editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
             editor.selectAll()
@@ -194,6 +199,7 @@ class ConversationDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         # Over the title line only, ending above the second line (when, model).
+        """Qt: the editor covers the title line only."""
         rect: QRect = option.rect
         title_bottom = rect.top() + PAD_Y + QFontMetrics(option.font).height()
         top = rect.top() + 1

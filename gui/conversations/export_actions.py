@@ -85,6 +85,7 @@ class ExportImport(QObject):
         return self.export_conversation(cid)
 
     def export_conversation(self, conversation_id: int) -> QFileDialog:
+        """Ask where to export a conversation (Markdown or JSON) and write it there."""
         summary = self.history.sidebar.model.summary(conversation_id)
         dialog = QFileDialog(self.window, "Export conversation")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -132,6 +133,7 @@ class ExportImport(QObject):
         return dialog
 
     def import_from(self, path: Path) -> None:
+        """Import the conversation in the JSON file at ``path``."""
         self.launcher.run("import", self._import(path))
 
     async def _import(self, path: Path) -> None:

@@ -165,11 +165,13 @@ class History(QObject):
         )
 
     def rename(self, conversation_id: int, title: str) -> None:
+        """Give a conversation a new title."""
         self._change(
             conversation_id, lambda store: store.rename_conversation(conversation_id, title)
         )
 
     def pin(self, conversation_id: int, pinned: bool) -> None:
+        """Pin a conversation to the top of the list, or unpin it."""
         self._change(conversation_id, lambda store: store.set_pinned(conversation_id, pinned))
 
     def delete_conversation(self, conversation_id: int) -> None:
@@ -245,6 +247,7 @@ class History(QObject):
         return self.persistence.current.turn_info(message).versions > 1
 
     async def close(self) -> None:
+        """Save what is pending and close the store."""
         await self.persistence.close()
 
 

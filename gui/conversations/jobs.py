@@ -39,6 +39,7 @@ class Ledger:
     settings: GenerationSettings | None = None  # as last written to the conversation
 
     def recorder_for(self, store: Store, conversation_id: int | None) -> SessionRecorder:
+        """The chat's recorder, made on first use."""
         if self.recorder is None:
             self.recorder = SessionRecorder(store, conversation_id, interval=PARTIAL_INTERVAL_S)
         return self.recorder
@@ -151,4 +152,5 @@ def delete_turn(store: Store, ledger: Ledger, store_id: int, start: int) -> list
 
 
 def summaries(store: Store, ids: Sequence[int]) -> Mapping[int, ConversationSummary]:
+    """List rows of ``ids`` (store thread)."""
     return store.summaries(ids)

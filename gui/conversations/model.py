@@ -36,6 +36,7 @@ Key = tuple[bool, float, int]  # sorts like the store's listing: pinned, newest,
 
 
 def sort_key(conversation_id: int, pinned: bool, updated_at: float) -> Key:
+    """The list order: pinned first, then the most recently active, then newest id."""
     return (not pinned, -updated_at, -conversation_id)
 
 
@@ -128,6 +129,7 @@ class ConversationModel(QAbstractListModel):
                 self.dataChanged.emit(self.index(row), self.index(row))
 
     def remove(self, conversation_id: int) -> None:
+        """Take a conversation out of the list."""
         row = self.row_of(conversation_id)
         if row is None:
             return
@@ -139,26 +141,32 @@ class ConversationModel(QAbstractListModel):
     # ------------------------------------------------------------ queries
 
     def ids(self) -> list[int]:
+        """Every conversation id, in list order."""
         return [-key[2] for key in self._keys]
 
     def row_of(self, conversation_id: int) -> int | None:
+        """The row of a conversation (None when it is not listed)."""
         for row, key in enumerate(self._keys):
             if key[2] == -conversation_id:
                 return row
         return None
 
     def summary(self, conversation_id: int) -> ConversationSummary | None:
+        """The row data of a conversation, once loaded."""
         return self._rows.get(conversation_id)
 
     def id_at(self, row: int) -> int:
+        """The conversation id at ``row``."""
         return -self._keys[row][2]
 
     # ------------------------------------------------------------ Qt
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        """Qt: how many conversations are listed."""
         return 0 if parent.isValid() else len(self._keys)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Qt: a row's id, summary, title or tooltip; a row not loaded yet asks for its page."""
         if not index.isValid() or not 0 <= index.row() < len(self._keys):
             return None
         cid = self.id_at(index.row())
@@ -182,6 +190,7 @@ class ConversationModel(QAbstractListModel):
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """Qt: a title edited in place renames the conversation."""
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         title = " ".join(str(value).split())
@@ -193,6 +202,7 @@ class ConversationModel(QAbstractListModel):
         return True
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        """Qt: titles are editable."""
         base = super().flags(index)
         return base | Qt.ItemFlag.ItemIsEditable if index.isValid() else base
 

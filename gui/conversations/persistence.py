@@ -48,15 +48,18 @@ class ChatRecord:
     told_unsaved: bool = False  # the user heard that this chat cannot be saved
 
     def store_id(self, message: Message) -> int | None:
+        """The store id of ``message`` (None when it is not saved yet)."""
         found = self.ids.get(id(message))
         return found[1] if found is not None and found[0] is message else None
 
     def remember(self, saved: jobs.Saved) -> None:
+        """Remember where a message was saved and which version it is."""
         key = id(saved.message)
         self.ids[key] = (saved.message, saved.store_id)
         self.info[key] = (saved.message, TurnInfo(saved.version, saved.versions))
 
     def turn_info(self, message: Message) -> TurnInfo:
+        """Which version of its turn ``message`` is."""
         found = self.info.get(id(message))
         return found[1] if found is not None and found[0] is message else SINGLE
 
@@ -131,12 +134,14 @@ class Persistence(QObject):
         return WatchedHistory(messages, partial(self._on_history_changed, record))
 
     def record_of(self, conversation_id: int) -> ChatRecord | None:
+        """The record of an open conversation (None when it is not open)."""
         return next(
             (r for r in self.records.values() if r.conversation_id == conversation_id), None
         )
 
     @property
     def current(self) -> ChatRecord:
+        """The record of the chat on screen."""
         return self.watch(self.controller.current_chat)
 
     def turn_info(self, message: Message) -> TurnInfo:
@@ -334,4 +339,5 @@ def _update_settings(store: Store, *, cid: int, settings: GenerationSettings) ->
 
 
 def summary_of(store: Store, conversation_id: int) -> ConversationSummary | None:
+    """The list row of a conversation (store thread)."""
     return store.summaries([conversation_id]).get(conversation_id)

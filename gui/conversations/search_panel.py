@@ -54,14 +54,17 @@ class SearchResultsModel(QAbstractListModel):
         self.hits: list[SearchHit] = []
 
     def set_hits(self, hits: Sequence[SearchHit]) -> None:
+        """Show ``hits``."""
         self.beginResetModel()
         self.hits = list(hits)
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        """Qt: how many hits there are."""
         return 0 if parent.isValid() else len(self.hits)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Qt: a hit (HIT_ROLE) or its title and snippet as text."""
         if not index.isValid() or not 0 <= index.row() < len(self.hits):
             return None
         hit = self.hits[index.row()]
@@ -81,10 +84,12 @@ class SearchHitDelegate(QStyledItemDelegate):
         self._doc.setDocumentMargin(0)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        """Qt: the title line and the snippet lines."""
         metrics = QFontMetrics(option.font)
         return QSize(120, PAD_Y * 2 + metrics.height() * (1 + SNIPPET_LINES) + 4)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """Qt: the background, the title and the snippet with its marks."""
         self.initStyleOption(option, index)
         option.text = ""
         widget = option.widget
@@ -188,17 +193,20 @@ class SearchPanel(QListView):
         self.clicked.connect(self._on_activated)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Qt: Enter opens the selected hit."""
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.activate_current()
             return
         super().keyPressEvent(event)
 
     def set_hits(self, hits: Sequence[SearchHit]) -> None:
+        """Show ``hits`` with the first one selected."""
         self.results.set_hits(hits)
         if hits:
             self.setCurrentIndex(self.results.index(0))
 
     def hits(self) -> list[SearchHit]:
+        """The hits shown."""
         return list(self.results.hits)
 
     def activate_current(self) -> bool:

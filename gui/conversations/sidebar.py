@@ -45,6 +45,7 @@ class ConversationView(QListView):
     delete_pressed = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Qt: Delete and Backspace ask to delete the selected chat."""
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and (
             self.state() != QAbstractItemView.State.EditingState
         ):
@@ -65,6 +66,7 @@ class SearchEdit(QLineEdit):
     return_pressed = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Qt: Esc, Down and Enter are told as signals; other keys type."""
         key = event.key()
         if key == Qt.Key.Key_Escape:
             self.escape_pressed.emit()
@@ -184,10 +186,12 @@ class Sidebar(QWidget):
         self.list.viewport().update()
 
     def selected_id(self) -> int | None:
+        """The selected conversation (None when none is)."""
         index = self.list.currentIndex()
         return self.model.id_at(index.row()) if index.isValid() else None
 
     def conversation_ids(self) -> list[int]:
+        """Every listed conversation id, in order."""
         return self.model.ids()
 
     def rename(self, conversation_id: int) -> None:
@@ -227,13 +231,16 @@ class Sidebar(QWidget):
 
     @property
     def searching(self) -> bool:
+        """Whether the search box holds a query."""
         return bool(self.search.text().strip())
 
     def focus_search(self) -> None:
+        """Put the keyboard in the search box, its text selected."""
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
     def clear_search(self) -> None:
+        """Empty the search box and go back to the list."""
         if self.search.text():
             self.search.clear()  # textChanged shows the list again
         self.list.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -109,6 +109,7 @@ class ProviderManager(QObject):
 
     @property
     def settings(self) -> Settings:
+        """The app's settings as they are now."""
         return self._get_settings()
 
     # ------------------------------------------------------------ switching

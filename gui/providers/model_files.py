@@ -55,9 +55,11 @@ class ModelFilesEditor(QWidget):
         self._dialog: QFileDialog | None = None
 
     def paths(self) -> tuple[str, ...]:
+        """The model files listed."""
         return tuple(self.list.item(i).text() for i in range(self.list.count()))
 
     def set_paths(self, paths: tuple[str, ...]) -> None:
+        """List ``paths``."""
         self.list.clear()
         self.list.addItems(list(paths))
 

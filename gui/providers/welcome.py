@@ -125,6 +125,7 @@ class WelcomeCard(QFrame):
         self.show()
 
     def open_key_form(self) -> None:
+        """Show the key field and give it the keyboard."""
         self.key_form.show()
         self.add_key_button.hide()
         self.focus_input()
@@ -135,6 +136,7 @@ class WelcomeCard(QFrame):
         return self.isVisible() and self.key_form.isVisible()
 
     def focus_input(self) -> None:
+        """Give the keyboard to the key field."""
         self.key_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_message(self, text: str) -> None:

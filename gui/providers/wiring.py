@@ -1,30 +1,58 @@
 """Connects the ProviderManager to the window: the panel's combo, the menu, the cards.
 
-Kept apart from ``main_window`` so the window only calls :func:`install_providers`;
-everything provider-shaped the window shows is wired here.
+Kept apart from the main window so it only calls :func:`install_providers`; everything
+provider-shaped the window shows is wired here. The window is seen through
+:class:`ProvidersHost` (what this module needs of it), so this package never imports
+the window package above it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenuBar, QWidget
 
+from rill.core.settings import Settings
+from rill.gui.chat import ChatController
 from rill.gui.common import TaskLauncher
 from rill.gui.providers.dialog import ProvidersDialog
 from rill.gui.providers.manager import LOCAL, ProviderManager, provider_label, provider_names
+from rill.gui.providers.welcome import WelcomeCard
 
 if TYPE_CHECKING:
-    from rill.gui.window import MainWindow
+    from rill.gui.settings import SettingsPanel
+
+
+class ProvidersHost(Protocol):
+    """What the provider wiring uses of the window it is installed in."""
+
+    controller: ChatController
+    app_settings: Settings
+    panel: SettingsPanel
+    welcome: WelcomeCard
+
+    def menuBar(self) -> QMenuBar:
+        """The window's menu bar, where Settings → Providers… goes."""
+        ...
+
+    def replace_settings(self, settings: Settings) -> bool:
+        """Make ``settings`` the app's settings (saved); whether that worked."""
+        ...
+
+    def show_notice(self, text: str) -> None:
+        """Show ``text`` in the window's notice bar."""
+        ...
 
 
 class ProvidersUi(QObject):
     """The window's provider pieces: ``manager``, the non-modal ``dialog`` once opened."""
 
-    def __init__(self, window: MainWindow, launcher: TaskLauncher) -> None:
-        super().__init__(window)
+    def __init__(self, window: ProvidersHost, launcher: TaskLauncher, owner: QWidget) -> None:
+        super().__init__(owner)
         self._window = window
+        self._owner = owner
         self.manager = ProviderManager(
             window.controller,
             launcher,
@@ -33,7 +61,7 @@ class ProvidersUi(QObject):
             parent=self,
         )
         self.dialog: ProvidersDialog | None = None
-        self.action = QAction("&Providers…", window)
+        self.action = QAction("&Providers…", owner)
         self.action.triggered.connect(self.open_dialog)
         window.menuBar().addMenu("&Settings").addAction(self.action)
         picker = window.panel.provider_picker
@@ -50,7 +78,7 @@ class ProvidersUi(QObject):
     def open_dialog(self) -> ProvidersDialog:
         """Show the providers screen (non-modal: the chat stays usable) and return it."""
         if self.dialog is None:
-            self.dialog = ProvidersDialog(self.manager, self._window)
+            self.dialog = ProvidersDialog(self.manager, self._owner)
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
@@ -83,6 +111,9 @@ class ProvidersUi(QObject):
         self._window.panel.set_capabilities(provider.capabilities, who)
 
 
-def install_providers(window: MainWindow, launcher: TaskLauncher) -> ProvidersUi:
-    """Wire provider switching, the providers screen and capabilities into ``window``."""
-    return ProvidersUi(window, launcher)
+def install_providers(window: ProvidersHost, launcher: TaskLauncher, owner: QWidget) -> ProvidersUi:
+    """Wire provider switching, the providers screen and capabilities into ``window``.
+
+    ``owner`` (the window itself) parents the wiring, its menu action and the dialog.
+    """
+    return ProvidersUi(window, launcher, owner)

@@ -348,10 +348,12 @@ class SettingsPanel(QWidget):
             line.setCursorPosition(0)
 
     def set_models_error(self, message: str) -> None:
+        """Say why the model list could not be loaded (empty: hide the note)."""
         self.model_note.setText(message)
         self.model_note.setVisible(bool(message))
 
     def show_saved(self, text: str) -> None:
+        """Say where the defaults were saved."""
         self.saved_note.setText(text)
 
     def _show_temperature(self, value: float | None) -> None:

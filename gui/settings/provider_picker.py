@@ -48,12 +48,14 @@ class ProviderPicker(QWidget):
             self.set_current(current)
 
     def set_current(self, name: str) -> None:
+        """Select provider ``name`` without emitting a choice."""
         with signals_blocked(self.combo):
             index = self.combo.findData(name)
             if index >= 0:
                 self.combo.setCurrentIndex(index)
 
     def current(self) -> str:
+        """The selected provider's name (empty when none is)."""
         data = self.combo.currentData()
         return data if isinstance(data, str) else ""
 

@@ -302,15 +302,18 @@ class TranscriptBrowser(QTextBrowser):
         ]
 
     def focusNextPrevChild(self, next: bool) -> bool:
+        """Qt: Tab moves between links; repaint their focus ring."""
         moved = super().focusNextPrevChild(next)
         self.viewport().update()  # the ring reaches past the area Qt repaints
         return moved
 
     def focusInEvent(self, event: QFocusEvent) -> None:
+        """Qt: repaint for the link focus ring."""
         super().focusInEvent(event)
         self.viewport().update()
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
+        """Qt: repaint without the link focus ring."""
         super().focusOutEvent(event)
         self.viewport().update()
 

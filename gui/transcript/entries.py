@@ -60,14 +60,17 @@ class Entry:
     filling: LiveMarkdown | None = None
 
     def offset(self, segment: int) -> int:
+        """Document position where segment ``segment`` of this entry starts."""
         return self.start + sum(self.lengths[:segment])
 
     @property
     def end(self) -> int:
+        """Document position just after this entry."""
         return self.start + sum(self.lengths)
 
     @property
     def live(self) -> bool:
+        """Whether this entry is the answer streaming now."""
         return self.body is not None
 
     @property
@@ -77,6 +80,7 @@ class Entry:
 
     @property
     def thought_text(self) -> str:
+        """The thought text shown."""
         return "".join(self.thought_parts) if self.live else self.message.thought_text
 
     @property
@@ -148,6 +152,7 @@ class Transcript:
         self.loaded_from += len(made)
 
     def find(self, entry_id: int) -> Entry | None:
+        """The entry with id ``entry_id`` (None when it is not in the transcript)."""
         return self._by_id.get(entry_id)
 
     @property
@@ -298,12 +303,14 @@ class Transcript:
         self.set_segment(entry, THOUGHTS, body, shift=shift)
 
     def thoughts_header(self, entry: Entry) -> str:
+        """HTML of the header that opens and closes an entry's thoughts."""
         streaming = entry.live and entry.final is None
         return chrome.thoughts_header(
             entry.id, self.palette, open_=entry.thoughts_open, streaming=streaming
         )
 
     def wrap_thoughts(self, html: str) -> str:
+        """Thought HTML in its box (empty for none)."""
         return chrome.thoughts_body(html, self.palette) if html else ""
 
     def status_html(self, entry: Entry) -> str:
@@ -333,6 +340,7 @@ class Transcript:
         return cut + marks + footer + notice
 
     def user_actions(self, entry: Entry) -> str:
+        """HTML of the line under a user turn (its versions and actions)."""
         return chrome.user_actions(entry.id, self.turn_info(entry.message), self.palette)
 
     def cut_notice(self, entry: Entry) -> str:
@@ -361,6 +369,7 @@ class Transcript:
             self.doc.end_edit()
 
     def notice_html(self, entry: Entry, *, retrying: bool) -> str:
+        """HTML of a retry notice with its countdown (empty for none)."""
         notice = entry.notice
         if notice is None:
             return ""
@@ -376,6 +385,7 @@ class Transcript:
     # ------------------------------------------------------------ the live answer
 
     def live_markdown(self, *, thoughts: bool = False) -> LiveMarkdown:
+        """A LiveMarkdown writing into this document (its thoughts box with ``thoughts``)."""
         wrap = self.wrap_thoughts if thoughts else None
         return LiveMarkdown(
             self.doc, self.codes, dark=self.palette.dark, wrap=wrap, limit=chrome.PREVIEW_CHARS
@@ -425,6 +435,7 @@ class Transcript:
     # ------------------------------------------------------------ helpers
 
     def markdown(self, text: str) -> str:
+        """``text`` rendered to HTML for the document (empty for none)."""
         return render_markdown(text, self.codes, dark=self.palette.dark) if text else ""
 
     def _register_images(self, entry: Entry) -> list[str]:

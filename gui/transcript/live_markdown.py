@@ -63,10 +63,12 @@ class CodeRegistry:
         return code_id
 
     def add_piece(self, code_id: int, code: str) -> None:
+        """Add a finished piece of code block ``code_id``."""
         self._pieces[code_id].append(code)
         self._open.pop(code_id, None)
 
     def set_open_piece(self, code_id: int, code: str) -> None:
+        """Set the still-open last piece of code block ``code_id``."""
         self._open[code_id] = code
 
     def text(self, code_id: int) -> str | None:
@@ -76,6 +78,7 @@ class CodeRegistry:
         return "".join(self._pieces[code_id]) + self._open.get(code_id, "")
 
     def clear(self) -> None:
+        """Forget every code block."""
         self._pieces.clear()
         self._open.clear()
 
@@ -94,6 +97,7 @@ class BlockHtml:
         self._ids: dict[int, int] = {}
 
     def html(self, blocks: Iterable[RenderedBlock | None], *, finished: bool) -> str:
+        """The HTML of ``blocks`` (None: not rendered yet, skipped); ``finished`` closes them."""
         out: list[str] = []
         for block in blocks:
             if block is None:

@@ -168,6 +168,7 @@ def truncation_notice(shown: int, total: int, entry_id: int, palette: Palette) -
 
 
 def thoughts_cut_notice(shown: int, total: int, palette: Palette) -> str:
+    """HTML of the note that long thoughts are shown only in part."""
     return _small(
         f"✂ Showing the first {shown:,} of {total:,} characters of the thoughts",
         palette.notice,

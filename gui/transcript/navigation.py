@@ -82,6 +82,7 @@ class Revealer(QObject):
         return start
 
     def cancel(self) -> None:
+        """Stop going to a message, and drop its highlight."""
         self.target = None
         self.clear_highlight()
 
@@ -97,6 +98,7 @@ class Revealer(QObject):
         self._fade.start()
 
     def clear_highlight(self) -> None:
+        """Drop the highlight of the message gone to."""
         self._fade.stop()
         if self._browser.extraSelections():
             self._browser.setExtraSelections([])

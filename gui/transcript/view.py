@@ -291,6 +291,7 @@ class ChatView(QWidget):
 
     @property
     def is_dark(self) -> bool:
+        """Whether the pane is drawn in the dark theme."""
         return self._transcript.palette.dark
 
     @property

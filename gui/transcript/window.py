@@ -127,6 +127,7 @@ class HistoryWindow:
         self.revealer = revealer
 
     def wants_older(self) -> bool:
+        """Whether older history should be loaded at the top now."""
         t = self.transcript
         if t.loaded_from == 0:
             return False
@@ -137,6 +138,7 @@ class HistoryWindow:
         return rendered < EAGER_ENTRIES or self.browser.near_top()
 
     def wants_newer(self) -> bool:
+        """Whether newer history should be loaded at the bottom now."""
         t = self.transcript
         if t.newer_unloaded == 0:
             return False
@@ -147,6 +149,7 @@ class HistoryWindow:
 
     @property
     def busy(self) -> bool:
+        """Whether history is still to be loaded either way."""
         return self.wants_older() or self.wants_newer()
 
     def step(self, deadline: float, *, bottom_busy: bool) -> None:

@@ -77,6 +77,7 @@ class NoticeBar(QFrame):
         self.hide()
 
     def show_text(self, text: str) -> None:
+        """Show ``text`` (empty: hide the bar)."""
         self.label.setText(text)
         self.setVisible(bool(text))
 
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
             self._on_provider_changed(self.controller.has_provider)
         self._restore_geometry()
         # Providers: the panel's combo, Settings → Providers…, the offline default.
-        self.providers = install_providers(self, launcher)
+        self.providers = install_providers(self, launcher, owner=self)
         self._build_focus()
 
     # ------------------------------------------------------------ building
@@ -320,6 +321,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ actions
 
     def new_chat(self) -> None:
+        """Start a new chat (or go back to the one begun and not yet sent)."""
         waiting, controller = self.drafts.waiting_new_chat(), self.controller
         if waiting is not None and not controller.is_untouched(controller.current_chat.id):
             controller.select_chat(waiting)  # the new chat already begun, words and all
@@ -405,6 +407,7 @@ class MainWindow(QMainWindow):
             self.composer.focus_input()
 
     def set_theme_mode(self, mode: str) -> None:
+        """Use theme ``mode`` and remember it."""
         self.theme.set_mode(mode)
         self.theme_actions[self.theme.mode].setChecked(True)
         self._save_ui(theme=self.theme.mode)
@@ -418,6 +421,7 @@ class MainWindow(QMainWindow):
         self.focus_input()
 
     def show_notice(self, text: str) -> None:
+        """Show ``text`` in the notice bar."""
         self.notice.show_text(text)
 
     def focus_input(self) -> None:
@@ -430,6 +434,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ layout
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt: switch between the wide and the narrow layout."""
         super().resizeEvent(event)
         narrow = event.size().width() < NARROW_PX
         if narrow != self._narrow:
@@ -590,6 +595,7 @@ class MainWindow(QMainWindow):
         self._apply_layout()
 
     def save_geometry(self) -> None:
+        """Save the window's size and position (when the profile is writable)."""
         try:
             config_dir()
         except OSError:
@@ -601,6 +607,7 @@ class MainWindow(QMainWindow):
         store.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Qt: save the geometry and the chat on screen, then close."""
         self.save_geometry()
         # The chat on screen opens again next time (see History.start).
         shown = self.history.persistence.current.conversation_id or 0

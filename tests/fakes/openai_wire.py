@@ -158,7 +158,7 @@ def _thinking_item(text: str, *, reference: bool) -> dict[str, Any]:
     return {"type": "thinking", "thinking": inner}
 
 
-def build_events(
+def build_events(  # noqa: C901 (one branch per scenario field, like the server's)
     scenario: OAIScenario, req: dict[str, Any], texts: list[str], prompt: int, usage: bool
 ) -> Iterator[tuple[str, str]]:
     """(kind, data) pairs: "data" events, "hold", and "abrupt" (half an event, then close)."""

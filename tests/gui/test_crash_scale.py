@@ -334,7 +334,7 @@ def check_open_report(lives: list[Life]) -> None:
             assert opened["interrupted"] == [before.wrote("model")[0]["id"]]
 
 
-def test_50_kills_at_random_moments_leave_a_sound_store_with_every_turn(
+def test_50_kills_at_random_moments_leave_a_sound_store_with_every_turn(  # noqa: PLR0915
     qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, hermetic_profile: Path
 ) -> None:
     seed = int(os.environ.get("RILL_CRASH_SEED") or random.randrange(2**32))

@@ -84,7 +84,7 @@ def rows_of(home: Path, conversation_id: int) -> list[tuple[object, ...]]:
     )
 
 
-def test_two_chats_stream_at_once_and_switching_keeps_each_answer_in_its_chat(
+def test_two_chats_stream_at_once_and_switching_keeps_each_answer_in_its_chat(  # noqa: PLR0915
     qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, hermetic_profile: Path
 ) -> None:
     window = history_window()
