@@ -16,7 +16,7 @@ from rill.core.store.records import OpenOutcome
 from rill.core.store.schema import LATEST_VERSION, MIGRATIONS, migrate
 from rill.core.types import Message, MessageStatus, Part, Role
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "store_v1.sqlite"
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "store_v1.sqlite"
 
 
 def fixture_copy(tmp_path: Path) -> Path:

@@ -22,7 +22,7 @@ from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail
 from tests.gui.support.attachment_support import noisy_jpeg, png_bytes
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(workers: ImageWorkers, job: Callable[[ImageWorkers], Awaitable[T]]) -> T:

@@ -21,7 +21,7 @@ from PIL import Image
 from rill.gui import app
 from rill.gui.composer.image_workers import ImageWorkers, thumbnail_job
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The caller's cost of warm_up(): two process spawns (measured 3-12 ms); the UI's
 # frame budget is 16 ms, so anything near it would be a visible hitch.
 WARM_UP_CALL_LIMIT_S = 0.05

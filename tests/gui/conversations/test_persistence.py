@@ -30,7 +30,7 @@ from tests.gui.support.history_support import (
     wait_saved,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_conversations_and_their_settings_survive_a_restart(

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.fakes.gemini_server import FakeGemini
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # What the offscreen platform prints about itself (xcb under Xvfb prints none of it).
 OFFSCREEN_NOISE = ("This plugin does not support",)
 _SCRUBBED = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL", "RILL_HOME")
