@@ -7,10 +7,8 @@ everything else the user chooses goes through ``rill.core.settings``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -54,7 +52,6 @@ from rill.gui.window.status_bar import StatusLine
 NARROW_PX = 700  # below this the chat list hides and settings take the whole width
 DEFAULT_SIZE = (1100, 720)
 GEOMETRY_FILE = "window.ini"
-E2E_REPORT_ENV = "RILL_E2E_REPORT"
 
 
 class NoticeBar(QFrame):
@@ -492,10 +489,6 @@ class MainWindow(QMainWindow):
     def _on_controller_answer_finished(self, chat_id: int, message: Message) -> None:
         if chat_id == self.controller.current_chat.id:
             self.status_line.show_answer(message)
-        report = os.environ.get(E2E_REPORT_ENV)
-        if report:
-            # Test hook for tests/e2e: what the chat pane shows, after every answer.
-            Path(report).write_text(self.view.plain_text(), encoding="utf-8")
 
     def _on_controller_current_chat_changed(self, _chat_id: int) -> None:
         # The numbers on the right belong to the chat on screen, not to whichever

@@ -30,6 +30,14 @@ def artifacts_dir() -> Path:
     return path
 
 
+def report_env(report: Path) -> dict[str, str]:
+    """Environment that makes ``rill`` write its chat pane's text to ``report`` after
+    every answer (through ``report_hook/sitecustomize.py``; the app has no such code)."""
+    hook = str(Path(__file__).resolve().parent / "report_hook")
+    paths = [hook, *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"RILL_E2E_REPORT": str(report), "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def rill_command() -> Path:
     """The installed ``rill`` script next to this interpreter (the gui-scripts entry)."""
     return Path(sys.executable).with_name("rill")

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import ROOT, rill_command
+from tests.e2e.conftest import ROOT, report_env, rill_command
 from tests.e2e.xvfb import start_xvfb, stop_xvfb
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
@@ -66,7 +66,7 @@ def shoot(
         "RILL_HOME": str(home),
         "GEMINI_API_KEY": "test-key",
         "GOOGLE_GEMINI_BASE_URL": fake.base_url,
-        "RILL_E2E_REPORT": str(report),
+        **report_env(report),
     }
 
     def xdo(*args: str) -> str:

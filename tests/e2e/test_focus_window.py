@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Display, rill_command
+from tests.e2e.conftest import Display, report_env, rill_command
 from tests.e2e.test_window import wait_for
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
@@ -42,7 +42,7 @@ def test_typing_after_clicking_stop_lands_in_the_input(
         "RILL_HOME": str(home),
         "GEMINI_API_KEY": "test-key",
         "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
-        "RILL_E2E_REPORT": str(report),
+        **report_env(report),
     }
     app = subprocess.Popen([str(rill_command())], env=env, stderr=subprocess.DEVNULL)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Display, rill_command
+from tests.e2e.conftest import Display, report_env, rill_command
 from tests.e2e.test_window import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,7 @@ def test_first_start_answers_offline(xvfb: Display, tmp_path: Path) -> None:
     env = {
         **xvfb.env,
         "RILL_HOME": str(home),
-        "RILL_E2E_REPORT": str(report),
+        **report_env(report),
         # No key, and any attempt to reach the network goes nowhere.
         "HTTPS_PROXY": "http://127.0.0.1:9",
         "HTTP_PROXY": "http://127.0.0.1:9",

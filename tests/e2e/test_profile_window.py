@@ -11,7 +11,7 @@ import pytest
 
 from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
-from tests.e2e.conftest import Display, rill_command
+from tests.e2e.conftest import Display, report_env, rill_command
 from tests.e2e.test_window import wait_for
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
@@ -29,7 +29,7 @@ def run_window(xvfb: Display, fake: FakeGemini, home: Path, report: Path, shot: 
         "GEMINI_API_KEY": "test-key",
         "GOOGLE_GEMINI_BASE_URL": fake.base_url,
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "RILL_E2E_REPORT": str(report),
+        **report_env(report),
     }
     app = subprocess.Popen(
         [str(rill_command())], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Display, rill_command
+from tests.e2e.conftest import Display, report_env, rill_command
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 
@@ -36,7 +36,7 @@ def test_prompt_answer_and_quit(xvfb: Display, fake_gemini: FakeGemini, tmp_path
         "RILL_HOME": str(home),
         "GEMINI_API_KEY": "test-key",
         "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
-        "RILL_E2E_REPORT": str(report),
+        **report_env(report),
     }
     app = subprocess.Popen(
         [str(rill_command())], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -16,7 +16,8 @@ from rill.core import secrets
 from rill.core.types import MessageStatus
 from rill.gui.app import present
 from rill.gui.common.theme import LIGHT
-from rill.gui.window.main_window import E2E_REPORT_ENV, MainWindow
+from rill.gui.window import main_window
+from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.window_factory import window_maker
@@ -299,8 +300,12 @@ def test_e2e_report_hook_writes_the_transcript(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    """The e2e tests' report (tests/e2e/report_hook), installed here in-process."""
+    from tests.e2e.report_hook import sitecustomize as report_hook
+
     report = tmp_path / "report.txt"
-    monkeypatch.setenv(E2E_REPORT_ENV, str(report))
+    monkeypatch.setattr(MainWindow, "__init__", MainWindow.__init__)  # undone after the test
+    report_hook._install(main_window, report)
     window = shown(qtbot, make_window())
     fake_gemini.push(stream(["Reported."]))
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000):
