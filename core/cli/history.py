@@ -203,7 +203,7 @@ def _import(store: Store, args: argparse.Namespace) -> int:
 def saving(args: argparse.Namespace) -> Iterator[Callable[[ChatSession], None] | None]:
     """While ``rill ask``/``rill chat`` runs, save its session to the store.
 
-    Yields the hook to hand to ``cli_run.run_ask``/``run_chat`` (None with --no-save):
+    Yields the hook to hand to ``run.run_ask``/``run_chat`` (None with --no-save):
     the session it is given is followed by an Autosave thread (open the store, then
     write new turns and the partial answer every quarter second), and the final state
     is written when the command ends, however it ends. A store that cannot be used

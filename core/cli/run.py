@@ -1,6 +1,6 @@
 """What ``rill ask`` and ``rill chat`` do once the arguments are parsed.
 
-Split from ``rill.core.cli`` so that ``--help`` and usage errors never pay for asyncio,
+Split from ``parse`` so that ``--help`` and usage errors never pay for asyncio,
 httpx and the provider.
 """
 

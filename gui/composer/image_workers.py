@@ -7,10 +7,9 @@ turn on a loaded 2-CPU machine (bench/bench_attach_ui.py). ``prepare_image`` and
 a ``ProcessPoolExecutor`` over the ``spawn`` context (a Qt process must never fork),
 started in the background once the window is on screen (:meth:`ImageWorkers.warm_up`:
 a cold start of the pool made the first thumbnail wait 0.6-1.6 s), kept warm, and
-shut down with the window. Results come back
-pickled (``PreparedImage`` is plain data); an ``ImageError`` is made picklable here,
-so its message still names the file. If the processes cannot start, the same work
-runs on the threads, as it used to.
+shut down with the window. Results come back pickled (``PreparedImage`` is plain
+data); an ``ImageError`` is made picklable here, so its message still names the file.
+If the processes cannot start, the same work runs on the threads, as it used to.
 
 Qt work (``QImage`` to PNG, preview decodes) stays on the threads: Qt lets go of the
 GIL while it works. This module imports nothing from Qt, so a worker process loads

@@ -47,7 +47,7 @@ OPENAI_PRESETS = [p for p in registry.PRESETS if p.kind == "openai"]
 
 
 def key_placeholder(status: str) -> str:
-    """The key field's hint for a key status (:func:`provider_switch.key_status`): the
+    """The key field's hint for a key status (:func:`manager.key_status`): the
     table's words, so the two never disagree on where the key is."""
     if status == NO_KEY:
         return "Not stored"

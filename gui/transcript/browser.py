@@ -54,7 +54,7 @@ class TranscriptBrowser(QTextBrowser):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         self._following = True
-        # False while newer messages are out of the document (see transcript_window):
+        # False while newer messages are out of the document (see ``window``):
         # the bottom of the view is then not the end of the chat, nothing to follow.
         self.bottom_is_end = True
         self._scrolling = False  # set while we move the scroll bar ourselves

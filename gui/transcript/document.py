@@ -31,9 +31,10 @@ def html_fragment(html: str) -> QTextDocumentFragment:
 class TranscriptDocument:
     """Region edits on a QTextDocument: insert, replace and remove runs of whole blocks.
 
-    Positions are plain ints owned by the caller (ChatView keeps them per message):
-    only the caller edits the document, so it always knows how far a change shifted
-    what follows. Every edit returns the new length of the region it touched.
+    Positions are plain ints owned by the caller (``entries.Transcript`` keeps them per
+    message, as region lengths): only the caller edits the document, so it always knows
+    how far a change shifted what follows. Every edit returns the new length of the
+    region it touched.
     """
 
     def __init__(self, document: QTextDocument) -> None:

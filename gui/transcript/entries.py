@@ -108,7 +108,7 @@ class Transcript:
         self.show_thoughts = True
         self.waiting_phase = 0
         # Entries before loaded_from are not in the document yet (history loads newest
-        # first); the last newer_unloaded were taken out again (see transcript_window).
+        # first); the last newer_unloaded were taken out again (see ``window``).
         self.loaded_from = 0
         self.newer_unloaded = 0
         # A finished answer longer than this is written in slices, not in one go

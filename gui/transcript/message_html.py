@@ -29,7 +29,7 @@ PREVIEW_CHARS = 50_000
 # 100,000-character base64 line ~2 s, 1 MB ~2 min). In shown text, a run of at least
 # SOFT_BREAK_MIN characters without a space (no word is that long; base64, hashes and
 # hostile output are) gets an invisible break opportunity (U+200B) every
-# SOFT_BREAK_EVERY characters; copying a selection takes them out (transcript_browser).
+# SOFT_BREAK_EVERY characters; copying a selection takes them out (``browser``).
 SOFT_BREAK_MIN = 64
 SOFT_BREAK_EVERY = 16  # short: such a run wraps at most this far short of the right edge
 SOFT_BREAK = "\u200b"

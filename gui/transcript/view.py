@@ -1,6 +1,6 @@
 """The chat pane: the whole conversation in one document, streamed into at its tail.
 
-Each message owns a run of regions in one QTextDocument (``transcript_entries``). A
+Each message owns a run of regions in one QTextDocument (``entries``). A
 streaming answer edits only its own tail, so a flush costs the same at the 10th and
 the 10,000th message, at 2 KB or 200 KB of answer. Work is cut into slices of a few
 milliseconds: a flush renders Markdown, the next turn of the event loop writes it into
