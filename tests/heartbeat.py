@@ -48,5 +48,16 @@ class Heartbeat(QObject):
         return gaps_ms(self.ticks[first:])
 
 
+def queued_s() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat);
+    0.0 where the kernel does not say. A gap less this is the app's own stall: on a
+    shared 2-core machine the rest is other processes' load, not Rill's work."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def gaps_ms(ticks: list[float]) -> list[float]:
     return [(b - a) * 1000 for a, b in itertools.pairwise(ticks)]
