@@ -35,7 +35,7 @@ from tests.fakes.fault_payloads import Dialect
 from tests.faults.cases import HEALTHY, Case, Setting, make_provider, user_turns
 from tests.gui.chat_view_support import click_anchor
 from tests.gui.history_support import db_rows, href, wait_saved
-from tests.heartbeat import queued_s
+from tests.sched import queued_s
 
 HEARTBEAT_MS = 5
 # A huge answer may be shown in part, but not less than this much of it.

@@ -38,7 +38,7 @@ from tests.fakes.gemini_process import FakeGeminiProcess
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.history_support import MakeWindow, db_rows, wait_saved
-from tests.heartbeat import queued_s
+from tests.sched import queued_s
 
 EMOJI = "👩‍👩‍👧 🇺🇦 😀"
 MB = 1_048_576
