@@ -7,6 +7,7 @@ import asyncio
 import multiprocessing
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,7 @@ from tests.gui.support.attachment_support import noisy_jpeg, png_bytes
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[3]
+SLOW_STEP = re.compile(r"Executing <.*> took \d+\.\d+ seconds$")
 
 
 def run(workers: ImageWorkers, job: Callable[[ImageWorkers], Awaitable[T]]) -> T:
@@ -180,9 +182,12 @@ def test_quitting_while_images_are_prepared_exits_cleanly(tmp_path: Path) -> Non
     assert "quit while preparing" in result.stdout
     pids = [int(word) for word in result.stdout.split("quit while preparing")[1].split()]
     assert pids  # the workers were processes
-    noise = ("This plugin does not support",)
+    # asyncio's debug mode also reports "Executing <…> took 0.49 seconds" on a loaded
+    # machine: timing, not a shutdown fault; Qt's offscreen plugin notes are noise too.
     complaints = [
-        line for line in result.stderr.splitlines() if line.strip() and noise[0] not in line
+        line
+        for line in result.stderr.splitlines()
+        if line.strip() and "This plugin does not support" not in line and not SLOW_STEP.match(line)
     ]
     assert complaints == [], "\n".join(complaints)[-2000:]
     for pid in pids:  # no worker outlived the app
