@@ -31,7 +31,7 @@ from rill.core.types import (
 )
 
 if TYPE_CHECKING:
-    from rill.core.images import Attachment, ImageLimits, PreparedImage
+    from rill.core.attachments import Attachment, ImageLimits, PreparedImage
 
 Content = list[str | Part]
 
@@ -141,7 +141,7 @@ def retry_policy() -> RetryPolicy:
 
 def image_limits() -> ImageLimits:
     """Image limits, with RILL_IMAGE_MAX_SIDE / _MAX_BYTES / RILL_INLINE_REQUEST_BYTES."""
-    from rill.core.images import ImageLimits
+    from rill.core.attachments import ImageLimits
 
     try:
         return ImageLimits.from_env()
@@ -153,7 +153,7 @@ def load_images(sources: Sequence[str]) -> list[Attachment]:
     """Prepare every --image before any request, so a bad file fails first, by name."""
     if not sources:
         return []
-    from rill.core.images import load_item  # Pillow only when attaching
+    from rill.core.attachments import load_item  # Pillow only when attaching
 
     limits = image_limits()
     return [load_item(source, limits) for source in sources]
@@ -163,7 +163,7 @@ async def attach(session: ChatSession, images: list[Attachment], out: Output) ->
     """The prepared images as parts: inline, or uploaded through the Files API."""
     if not images:
         return []
-    from rill.core.images import attachments_to_parts, human_bytes
+    from rill.core.attachments import attachments_to_parts, human_bytes
 
     def progress(image: PreparedImage, sent: int, total: int) -> None:
         if sent == 0:

@@ -1,7 +1,7 @@
 """A turn's attachments made into parts when it is sent: wait, then inline or upload.
 
 The composer hands over what it holds — ready parts, or images still being prepared
-on a worker thread — and this waits for each, then lets ``rill.core.images.attachments`` put
+on a worker thread — and this waits for each, then lets ``rill.core.attachments.request_parts`` put
 images inline while the request's budget allows and upload the rest through the
 Files API, reporting progress per image. Qt-free, so the controller stays small.
 """
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from rill.core.images import (
+from rill.core.attachments import (
     ImageLimits,
     ImageUri,
     PreparedImage,

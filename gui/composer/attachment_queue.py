@@ -21,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from rill.core.images import ImageError, ImageLimits, ImageUri, PreparedImage
+from rill.core.attachments import ImageError, ImageLimits, ImageUri, PreparedImage
 from rill.gui.chat import image_limits
 from rill.gui.common import TaskLauncher
 from rill.gui.composer.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size

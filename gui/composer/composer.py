@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images import ImageUri
+from rill.core.attachments import ImageUri
 from rill.gui.common import keep_focus_on_click, plain_label, plain_tip
 from rill.gui.composer.attachment_preview import ImagePreview, preview_side
 from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State

@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.core.images import ImageError, ImageUri, parse_image_uri
+from rill.core.attachments import ImageError, ImageUri, parse_image_uri
 from rill.gui.common import tokens
 
 QT_IMAGE = "application/x-qt-image"

@@ -32,7 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rill.core.images import (
+from rill.core.attachments import (
     ImageError,
     ImageLimits,
     PreparedImage,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images import FILES_API_PREFIX, ImageError, ImageUri, parse_image_uri
+from rill.core.attachments import FILES_API_PREFIX, ImageError, ImageUri, parse_image_uri
 from rill.gui.common import plain_label
 
 HINT = "https://…, gs://bucket/object or a Files API URI (files/…)"

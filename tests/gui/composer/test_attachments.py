@@ -10,8 +10,8 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.attachments import FILES_API_PREFIX
-from rill.core.images.prepare import DEFAULT_LIMITS
+from rill.core.attachments.prepare import DEFAULT_LIMITS
+from rill.core.attachments.request_parts import FILES_API_PREFIX
 from rill.gui.common import thumbnail_cache
 from rill.gui.composer.attachment_preview import preview_side
 from rill.gui.composer.attachment_queue import MAX_ATTACHMENTS, State

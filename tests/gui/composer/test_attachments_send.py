@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.prepare import ImageLimits, human_bytes
+from rill.core.attachments.prepare import ImageLimits, human_bytes
 from rill.core.providers.local import LocalProvider
 from rill.gui.common import thumbnail_cache
-from tests.core.images.test_images import BAD_FILES
+from tests.core.attachments.test_images import BAD_FILES
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.attachment_support import (
     UPLOAD_LIMIT,

@@ -1,4 +1,4 @@
-"""Image formats for ``rill.core.images.prepare``: what Gemini takes, sniffing, opening with
+"""Image formats for ``rill.core.attachments.prepare``: what Gemini takes, sniffing, opening with
 reasons, pixel modes and encoders.
 
 Kept apart from the decisions (pass through, downscale, re-encode, upload) so the

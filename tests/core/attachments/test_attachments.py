@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rill.core.chat import ChatSession
-from rill.core.errors import InvalidRequestError, RillError
-from rill.core.images import formats as image_formats
-from rill.core.images.attachments import (
+from rill.core.attachments import formats as image_formats
+from rill.core.attachments.prepare import DEFAULT_LIMITS, ImageLimits, PreparedImage, prepare_image
+from rill.core.attachments.request_parts import (
     DEFAULT_URI_MIME_TYPE,
     FILES_API_PREFIX,
     REQUEST_SLACK,
@@ -31,10 +30,11 @@ from rill.core.images.attachments import (
     plan_uploads,
     resolve_uri,
 )
-from rill.core.images.prepare import DEFAULT_LIMITS, ImageLimits, PreparedImage, prepare_image
+from rill.core.chat import ChatSession
+from rill.core.errors import InvalidRequestError, RillError
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import GenerationSettings
-from tests.core.images.test_images import encode, gradient, noise, oriented_jpeg
+from tests.core.attachments.test_images import encode, gradient, noise, oriented_jpeg
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 
 MODEL = "gemini-2.5-flash"

@@ -1,6 +1,6 @@
 """What the user attached (files, pasted bytes, URIs) turned into the parts of a request.
 
-``rill.core.images.prepare`` makes each local image fit (verified, upright, downscaled); this
+``rill.core.attachments.prepare`` makes each local image fit (verified, upright, downscaled); this
 module decides where each goes: inline data while the request stays within its inline
 budget, the provider's Files API otherwise, and URIs by reference. The CLI's
 ``--image`` uses it now, the window's composer the same way.
@@ -24,9 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from rill.core.errors import NotFoundError, PermissionDeniedError
-from rill.core.images.formats import SUPPORTED_MIME_TYPES
-from rill.core.images.prepare import (
+from rill.core.attachments.formats import SUPPORTED_MIME_TYPES
+from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
     ImageError,
     ImageLimits,
@@ -35,9 +34,10 @@ from rill.core.images.prepare import (
     inline_cost,
     prepare_image,
 )
+from rill.core.errors import NotFoundError, PermissionDeniedError
 from rill.core.types import Message, Part
 
-AttachmentError = ImageError  # the name callers used before rill.core.images.prepare existed
+AttachmentError = ImageError  # the name callers used before rill.core.attachments.prepare existed
 
 FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
 # A URI without a telling extension (many CDN links) is assumed to be a JPEG, the

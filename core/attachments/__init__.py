@@ -2,7 +2,9 @@
 metadata), and attachments (files, pasted bytes, URIs) turned into request parts.
 """
 
-from rill.core.images.attachments import (
+from rill.core.attachments.formats import ImageError, human_bytes
+from rill.core.attachments.prepare import ImageLimits, PreparedImage, make_thumbnail, prepare_image
+from rill.core.attachments.request_parts import (
     FILES_API_PREFIX,
     Attachment,
     ImageUri,
@@ -11,8 +13,6 @@ from rill.core.images.attachments import (
     load_item,
     parse_image_uri,
 )
-from rill.core.images.formats import ImageError, human_bytes
-from rill.core.images.prepare import ImageLimits, PreparedImage, make_thumbnail, prepare_image
 
 __all__ = [
     "FILES_API_PREFIX",
