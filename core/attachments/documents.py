@@ -107,7 +107,11 @@ def prepare_attachment(
     label = name or (str(path) if path is not None else "the pasted file")
     display = name or (path.name if path is not None else label)
     head, size = _head(source, label, limits)
-    found = sniff(head, display) or by_extension(display)
+    sniffed, named = sniff(head, display), by_extension(display)
+    if sniffed is None and named is not None and named.kind in (FileKind.AUDIO, FileKind.VIDEO):
+        why = f"not valid {named.label} (its first bytes are not that format's)"
+        raise ImageError(label, why, code="corrupt")
+    found = sniffed or named
     if found is None and _looks_binary(head):
         return _image_or_nothing(source, name, label, limits)
     if found is None:
