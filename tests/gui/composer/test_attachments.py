@@ -305,6 +305,6 @@ def test_more_than_the_cap_is_refused_with_a_message(
     path = png_file(tmp_path / "a.png", (8, 8))
     with qtbot.waitSignal(window.composer.attachment_failed, timeout=1000) as blocker:
         window.composer.add_files([path] * (MAX_ATTACHMENTS + 2))
-    assert f"at most {MAX_ATTACHMENTS} images per message" in blocker.args[0]
+    assert f"at most {MAX_ATTACHMENTS} files per message" in blocker.args[0]
     assert len(window.composer.attachments) == MAX_ATTACHMENTS
     wait_ready(qtbot, window.composer, MAX_ATTACHMENTS, timeout=30_000)
