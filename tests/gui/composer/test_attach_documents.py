@@ -105,3 +105,12 @@ def test_for_the_offline_model_a_pdf_goes_as_text_and_audio_cannot(
     assert isinstance(pdf_tile.item.prepared, PreparedFile)
     assert pdf_tile.text_lines()[2] == "as text, 3 pages"
     assert wav_tile.text_lines()[2].startswith("✕ the offline model cannot take audio")
+
+
+def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
+    from rill.core.types import Message, Part, Role
+    from rill.gui.transcript.message_html import LIGHT, user_bubble
+
+    pdf = Part(data=pdf_bytes(1), mime_type="application/pdf", file_name="<b>x</b>.pdf")
+    html = user_bubble(Message(Role.USER, [pdf, Part.from_text("hi")]), 1, LIGHT, [])
+    assert "File: &lt;b&gt;x&lt;/b&gt;.pdf (pdf, " in html and "<b>x" not in html
