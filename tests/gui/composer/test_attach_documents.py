@@ -114,3 +114,36 @@ def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
     pdf = Part(data=pdf_bytes(1), mime_type="application/pdf", file_name="<b>x</b>.pdf")
     html = user_bubble(Message(Role.USER, [pdf, Part.from_text("hi")]), 1, LIGHT, [])
     assert "File: &lt;b&gt;x&lt;/b&gt;.pdf (pdf, " in html and "<b>x" not in html
+
+
+def test_a_100_page_pdf_and_a_50_mb_video_dropped_at_once_never_stall_the_ui(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    import time
+
+    from tests.heartbeat import Heartbeat
+
+    window = make_window()
+    window.attachments.workers.warm_up()  # as the app does once it has started
+    qtbot.waitUntil(lambda: not window.attachments.workers.warming, timeout=30_000)
+    pdf = write(tmp_path, "book.pdf", pdf_bytes(100))
+    video = tmp_path / "talk.mp4"
+    with video.open("wb") as out:
+        out.write(TINY_MP4.read_bytes())
+        out.truncate(50 * 1024 * 1024)
+    beat = Heartbeat()
+    beat.start()
+    qtbot.waitUntil(lambda: len(beat.ticks) > 50)  # a running heartbeat before the drop
+    dropped_at = time.perf_counter()
+    drop_on(window, file_mime(pdf, video))
+    wait_ready(qtbot, window.composer, 2, timeout=60_000)
+    qtbot.waitUntil(lambda: window.composer.strip.tiles[0].has_thumbnail, timeout=10_000)
+    beat.stop()
+    # Less the time the UI thread was queued for a CPU (tests/heartbeat.py), as the
+    # hundred-image drop measures it.
+    worst = max(beat.stalls_since(dropped_at))
+    print(f"100-page PDF + 50 MB video: longest UI-thread stall {worst:.1f} ms")
+    assert worst <= 50.0, f"the UI thread stalled {worst:.1f} ms"
+    pdf_tile, video_tile = window.composer.strip.tiles
+    assert pdf_tile.text_lines()[1].endswith("100 pages")
+    assert video_tile.text_lines()[1].startswith("MP4 video · 50.0 MB")
