@@ -31,7 +31,7 @@ from rill.core import settings as core_settings
 from rill.core.paths import config_dir
 from rill.core.providers import Provider
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat import ChatController, ProviderFactory, image_refusal
+from rill.gui.chat import ChatController, image_refusal
 from rill.gui.common import (
     MODES,
     FocusReturn,
@@ -99,7 +99,6 @@ class MainWindow(QMainWindow):
         launcher: TaskLauncher,
         theme: ThemeManager,
         provider: Provider | None = None,
-        provider_factory: ProviderFactory | None = None,
         defaults: GenerationSettings | None = None,
         *,
         key_lookup_pending: bool = False,
@@ -122,10 +121,11 @@ class MainWindow(QMainWindow):
             launcher,
             defaults or app_settings.generation_settings(),
             provider,
-            provider_factory,
             parent=self,
         )
         self._build()
+        # Providers: the panel's combo, Settings → Providers…, the welcome card's key.
+        self.providers = install_providers(self, launcher, owner=self)
         self._build_menus()
         self._connect(launcher)
         self._build_history(launcher)
@@ -134,8 +134,6 @@ class MainWindow(QMainWindow):
         if self.controller.has_provider or not key_lookup_pending:
             self._on_provider_changed(self.controller.has_provider)
         self._restore_geometry()
-        # Providers: the panel's combo, Settings → Providers…, the offline default.
-        self.providers = install_providers(self, launcher, owner=self)
         self._build_focus()
 
     # ------------------------------------------------------------ building
@@ -271,9 +269,11 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, m=mode: self.set_theme_mode(m))
             theme_menu.addAction(action)
             self.theme_actions[mode] = action
+        bar.addMenu("&Settings").addAction(self.providers.action)
 
     def _connect(self, launcher: TaskLauncher) -> None:
         c, composer, panel = self.controller, self.composer, self.panel
+        m = self.providers.manager
         composer.send_requested.connect(c.send)
         composer.stop_requested.connect(c.stop)
         composer.attachment_failed.connect(self.status_line.set_state)
@@ -283,23 +283,19 @@ class MainWindow(QMainWindow):
         c.streaming_changed.connect(composer.set_streaming)
         c.streaming_changed.connect(self.stop_action.setEnabled)
         c.status_changed.connect(self.status_line.set_state)
+        c.status_changed.connect(m.on_chat_status)  # after: it may say more
+        m.status_changed.connect(self.status_line.set_state)
         c.retry_scheduled.connect(self.status_line.show_countdown)
         c.answer_started.connect(self._on_controller_answer_started)
         c.answer_finished.connect(self._on_controller_answer_finished)
         c.current_chat_changed.connect(self._on_controller_current_chat_changed)
         c.settings_changed.connect(self._on_controller_settings_changed)
-        c.models_loaded.connect(panel.set_models)
-        c.models_failed.connect(panel.set_models_error)
-        c.provider_changed.connect(self._on_provider_changed)
-        c.key_saved.connect(self._on_controller_key_saved)
-        c.key_save_failed.connect(self.welcome.show_message)
+        m.provider_changed.connect(self._on_provider_changed)
         self.conversations.new_chat_requested.connect(self.new_chat)
         panel.settings_edited.connect(self._on_panel_settings_edited)
         panel.use_as_default_requested.connect(self._on_panel_use_as_default)
         panel.reset_requested.connect(self._on_panel_reset_requested)
-        panel.refresh_models_requested.connect(c.refresh_models)
         panel.close_requested.connect(self.toggle_settings)
-        self.welcome.key_submitted.connect(c.save_api_key)
         self.view.retry_requested.connect(c.retry)
         self.view.link_hovered.connect(self.status_line.show_link)
         self.view.links.reported.connect(self.status_line.set_state)
@@ -310,7 +306,7 @@ class MainWindow(QMainWindow):
         c.upload_progressed.connect(composer.show_upload_progress)
         self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
         self.image_drop.payload_dropped.connect(self._on_image_drop_payload_dropped)
-        for changed in (c.provider_changed, c.settings_changed, c.models_loaded):
+        for changed in (m.provider_changed, c.settings_changed, m.models_loaded):
             changed.connect(self._update_image_support)
         panel.settings_edited.connect(self._update_image_support)
         self._update_image_support()
@@ -527,15 +523,10 @@ class MainWindow(QMainWindow):
             self.welcome.show_key_needed()
         self.focus_input()
 
-    def _on_controller_key_saved(self, note: str) -> None:
-        self.show_notice(note)
-        self.welcome.key_accepted()
-        self.status_line.set_state("API key saved.")
-
     def _update_image_support(self, *_args: object) -> None:
         """Grey out attaching when the provider or the chosen model cannot read images."""
-        c = self.controller
-        reason = image_refusal(c.provider, c.settings.model, c.models)
+        c, m = self.controller, self.providers.manager
+        reason = image_refusal(c.provider, c.settings.model, m.models)
         self.composer.set_images_refused(reason)
         for action in (self.attach_action, self.uri_action):
             action.setEnabled(reason is None)

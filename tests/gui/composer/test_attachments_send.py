@@ -176,7 +176,7 @@ def test_a_provider_without_vision_disables_attaching(
     composer = window.composer
     gemini = window.controller.provider
     assert composer.attach_button.isEnabled()
-    window.controller.set_provider(LocalProvider(models_dir=tmp_path / "models"))
+    window.providers.manager.use_provider(LocalProvider(models_dir=tmp_path / "models"))
     reason = "The offline model cannot read images"
     assert not composer.attach_button.isEnabled()
     assert composer.attach_button.toolTip() == reason + "."
@@ -186,7 +186,7 @@ def test_a_provider_without_vision_disables_attaching(
         drop_on(window, mime)
     assert blocker.args[0] == f"Cannot attach a.png: {reason}"
     assert composer.attachments == [] and composer.error_label.isVisible()
-    window.controller.set_provider(gemini)
+    window.providers.manager.use_provider(gemini)
     assert composer.attach_button.isEnabled()
 
 
@@ -199,8 +199,8 @@ def test_a_model_without_vision_disables_attaching(
         "supportedGenerationMethods": ["generateContent"],
     })  # fmt: skip
     window = make_window()
-    controller = window.controller
-    qtbot.waitUntil(lambda: any(m.id == "aqa" for m in controller.models), timeout=5000)
+    controller, manager = window.controller, window.providers.manager
+    qtbot.waitUntil(lambda: any(m.id == "aqa" for m in manager.models), timeout=5000)
     window.composer.add_files([png_file(tmp_path / "a.png")])
     wait_ready(qtbot, window.composer, 1)
     seeing = controller.settings.model

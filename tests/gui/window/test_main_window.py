@@ -272,7 +272,7 @@ def test_first_run_asks_for_a_key_and_stores_it(
     qtbot.mouseClick(window.welcome.add_key_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
-    with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
+    with qtbot.waitSignal(window.providers.manager.key_saved, timeout=5000):
         qtbot.keyClick(window.welcome.key_edit, Qt.Key.Key_Return)
     assert not window.welcome.isVisible()
     assert window.providers.manager.current == "gemini"
