@@ -101,7 +101,7 @@ def test_stop_cancels_an_upload_and_keeps_everything(
     composer = window.composer
     attach_photo_to_upload(qtbot, window, tmp_path)
     send_until_uploading(qtbot, window, "Will you see this?")
-    assert composer.send_button.text() == "Stop" and window.stop_action.isEnabled()
+    assert composer.send_button.text() == "Stop" and window.menus.stop_action.isEnabled()
     with qtbot.waitSignal(window.controller.streaming_changed, timeout=5000) as blocker:
         qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [False]
@@ -180,7 +180,7 @@ def test_a_provider_without_vision_disables_attaching(
     reason = "The offline model cannot read images"
     assert not composer.attach_button.isEnabled()
     assert composer.attach_button.toolTip() == reason + "."
-    assert not window.attach_action.isEnabled() and not window.uri_action.isEnabled()
+    assert not window.menus.attach_action.isEnabled() and not window.menus.uri_action.isEnabled()
     mime = file_mime(png_file(tmp_path / "a.png"))
     with qtbot.waitSignal(composer.attachment_failed, timeout=1000) as blocker:
         drop_on(window, mime)
