@@ -201,3 +201,22 @@ def test_a_reader_thread_sees_whole_prefixes_while_the_answer_grows() -> None:
     assert same, "the final text differs"
     bad = [len(text) for text in seen if not final.startswith(text)]
     assert not bad, f"{len(bad)} of {len(seen)} reads were not a prefix"
+
+
+def cpu_per_delta(size: int) -> float:
+    """This thread's CPU seconds per 4-character delta over an answer of ``size``."""
+    deltas = [Part.from_text(f"{n % 10_000:04d}") for n in range(size // 4)]
+    message = Message(Role.MODEL, status=MessageStatus.STREAMING)
+    started = time.thread_time()
+    for part in deltas:
+        message.append_part(part)
+    _ = message.text  # reading joins the run: that is part of the cost
+    return (time.thread_time() - started) / len(deltas)
+
+
+def test_a_delta_costs_the_same_at_the_end_of_a_long_answer() -> None:
+    """O(delta): a delta into a 1 MB answer costs about what it costs into a 50 KB one
+    (a new string per delta made it about 15 times as much)."""
+    small = min(cpu_per_delta(50_000) for _ in range(3))
+    large = cpu_per_delta(1_000_000)
+    assert large / small < 3, f"{large * 1e6:.2f} µs per delta at 1 MB, {small * 1e6:.2f} at 50 KB"
