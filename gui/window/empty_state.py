@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rill.gui.common import app_icon, plain_label, plain_tip
 
@@ -74,6 +82,8 @@ class EmptyState(QWidget):
             button.setToolTip(plain_tip(text.strip()))
             button.setAccessibleName(f"Suggestion: {title}")
             button.setCursor(Qt.CursorShape.PointingHandCursor)
+            # Its padding and a line of text, also while the grid is re-arranged.
+            button.setMinimumHeight(button.fontMetrics().height() + 28)
             button.clicked.connect(lambda _c=False, t=text: self.suggestion_chosen.emit(t))
             self.buttons.append(button)
         self.grid = QGridLayout()
@@ -81,7 +91,8 @@ class EmptyState(QWidget):
         self._columns = 0
         self._arrange(2)
         inner = QWidget(self)
-        inner.setMaximumWidth(MAX_WIDTH)
+        inner.setMaximumWidth(MAX_WIDTH)  # the whole width up to this, centred
+        inner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         column = QVBoxLayout(inner)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
@@ -94,7 +105,11 @@ class EmptyState(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 24, 24, 24)
         outer.addStretch(2)
-        outer.addWidget(inner, 0, Qt.AlignmentFlag.AlignHCenter)
+        middle = QHBoxLayout()
+        middle.addStretch(1)
+        middle.addWidget(inner, 100)
+        middle.addStretch(1)
+        outer.addLayout(middle)
         outer.addStretch(3)  # a little above the middle, where the eye rests
 
     def show_target(self, label: str, model: str, *, offline: bool, available: bool) -> None:

@@ -31,7 +31,6 @@ KIND = Qt.ItemDataRole.UserRole + 1  # "model", "provider" or "heading"
 VALUE = Qt.ItemDataRole.UserRole + 2  # the model id or the provider's name
 SEARCH = Qt.ItemDataRole.UserRole + 3  # what the filter matches, lower case
 POPUP_WIDTH, POPUP_HEIGHT = 360, 420
-CHROME_PX = 40  # the button's padding, border, the chevron and the gap before it
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -126,6 +125,13 @@ class ModelPopup(QFrame):
         self.filter.clear()
         self._select(current_model)
 
+    def fitting_height(self) -> int:
+        """As tall as the list (at most POPUP_HEIGHT): a short list, a short popup."""
+        rows = max(3, self.items.rowCount())
+        row = max(self.list.sizeHintForRow(0), self.list.fontMetrics().height() + 10)
+        chrome = self.filter.sizeHint().height() + 6 + 16 + 2 * self.list.frameWidth() + 8
+        return min(POPUP_HEIGHT, rows * row + chrome)
+
     def _add(self, item: QStandardItem, kind: str, value: str, search: str) -> None:
         item.setData(kind, KIND)
         item.setData(value, VALUE)
@@ -212,6 +218,7 @@ class ModelPicker(QToolButton):
         self._models: list[ModelInfo] = []
         self._providers: list[tuple[str, str]] = []
         self._provider, self._model, self._label, self._text = "", "", "", ""
+        self._whole = QSize()  # the size hint with the whole line shown
         self.show_choice("", "", "")
 
     def show_choice(self, provider: str, label: str, model: str) -> None:
@@ -219,8 +226,7 @@ class ModelPicker(QToolButton):
         self._provider, self._label, self._model = provider, label, model
         text = " · ".join(t for t in (label, model or "default model") if t)
         self._text = text
-        self._elide()
-        self.updateGeometry()
+        self._measure()
         self.setToolTip(plain_tip(f"{text}\nChoose the model (provider · model)"))
         self.setAccessibleDescription(plain_tip(text))
 
@@ -231,13 +237,23 @@ class ModelPicker(QToolButton):
 
     def sizeHint(self) -> QSize:
         """Qt: wide enough for the whole line."""
-        hint = super().sizeHint()
-        width = self.fontMetrics().horizontalAdvance(self._text) + self.iconSize().width()
-        return QSize(width + CHROME_PX, hint.height())
+        return QSize(self._whole)
 
     def minimumSizeHint(self) -> QSize:
         """Qt: it may shrink to a few letters (the line is elided) in a narrow window."""
         return QSize(96, super().minimumSizeHint().height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Qt: the style sheet's font (bold) arrives when the button is polished."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._measure()
+
+    def _measure(self) -> None:
+        self.setText(self._text)
+        self._whole = super().sizeHint()  # the style's own measure of the whole line
+        self._elide()
+        self.updateGeometry()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Qt: elide the line to the width the bar gives the button."""
@@ -245,10 +261,14 @@ class ModelPicker(QToolButton):
         self._elide()
 
     def _elide(self) -> None:
-        room = self.width() - self.iconSize().width() - CHROME_PX
-        elided = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, room)
-        if elided != self.text():
-            self.setText(elided)
+        metrics = self.fontMetrics()
+        chrome = self._whole.width() - metrics.horizontalAdvance(self._text)
+        room = self.width() - chrome
+        shown = self._text
+        if self.width() < self._whole.width():
+            shown = metrics.elidedText(self._text, Qt.TextElideMode.ElideRight, room)
+        if shown != self.text():
+            self.setText(shown)
 
     def set_models(self, models: Sequence[ModelInfo]) -> None:
         """The current provider's models, for the popup."""
@@ -264,7 +284,7 @@ class ModelPicker(QToolButton):
         self.popup.fill(self._models, self._model, others)
         window = self.window()
         width = min(POPUP_WIDTH, max(240, window.width() - 16))
-        self.popup.resize(width, POPUP_HEIGHT)
+        self.popup.resize(width, self.popup.fitting_height())
         corner = self.mapToGlobal(QPoint(0, self.height() + 2))
         # Kept inside the window: at 480 px the button may sit near its right edge.
         right = window.mapToGlobal(QPoint(window.width() - 8, 0)).x()
