@@ -114,13 +114,13 @@ class Sidebar(QWidget):
         self.search.setToolTip("Search every message of every chat (Ctrl+F)")
         self.search.setAccessibleName("Search all chats")
         # Rill's own magnifier and clear button, not the style's.
-        self.search.addAction(
-            icons.icon("search", "muted"), QLineEdit.ActionPosition.LeadingPosition
-        )
+        position = QLineEdit.ActionPosition
+        magnifier = self.search.addAction(icons.icon("search", "muted"), position.LeadingPosition)
+        magnifier.setText("Search all chats")
         self.clear_action = self.search.addAction(
-            icons.icon("close", "muted"), QLineEdit.ActionPosition.TrailingPosition
+            icons.icon("close", "muted"), position.TrailingPosition
         )
-        self.clear_action.setToolTip("Clear the search")
+        self.clear_action.setText("Clear the search")
         self.clear_action.setVisible(False)
         self.clear_action.triggered.connect(self.search.clear)
         self.model = ConversationModel(self)
