@@ -9,6 +9,16 @@ import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from rill.core.answer_types import (
+    Citation,
+    CodeResult,
+    CodeRun,
+    FunctionCall,
+    FunctionResponse,
+    Grounding,
+    UrlRead,
+)
+
 
 class Role(StrEnum):
     """Who wrote a message."""
@@ -31,7 +41,9 @@ class MessageStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One piece of a turn: text, a thought, inline image bytes, or a file URI.
+    """One piece of a turn: text, a thought, inline image bytes, a file URI, or one of
+    ``rill.core.answer_types``' kinds (a code run, its result, a function call or
+    response), or an ``error`` line Rill put where a part could not be read.
 
     An image uploaded through a Files API keeps its bytes too (``data`` and
     ``file_uri`` both set, ``file_expires_at`` when the upload is deleted): providers
@@ -48,6 +60,13 @@ class Part:
     thought_signature: str | None = None
     # Unix time the uploaded file behind ``file_uri`` is deleted (None: not known).
     file_expires_at: float | None = None
+    code: CodeRun | None = None
+    code_result: CodeResult | None = None
+    function_call: FunctionCall | None = None
+    function_response: FunctionResponse | None = None
+    # A part the provider sent but Rill could not read (an image that is not valid
+    # base64): shown and stored in its place, never sent back to the model.
+    error: str | None = None
 
     @classmethod
     def from_text(cls, text: str) -> Part:
@@ -73,6 +92,16 @@ class Part:
     def is_image(self) -> bool:
         """Whether this part is an image, inline or by URI."""
         return self.data is not None or self.file_uri is not None
+
+    @property
+    def is_tool_part(self) -> bool:
+        """Whether this part is a code run, its result, a function call or a response."""
+        return (
+            self.code is not None
+            or self.code_result is not None
+            or self.function_call is not None
+            or self.function_response is not None
+        )
 
     @property
     def keeps_upload(self) -> bool:
@@ -105,6 +134,10 @@ class Chunk:
     finish_reason: str | None = None
     model_version: str | None = None
     response_id: str | None = None
+    # What the candidate carries beside its parts (see rill.core.answer_types).
+    grounding: Grounding | None = None
+    url_context: tuple[UrlRead, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     @property
     def text(self) -> str:
@@ -145,6 +178,10 @@ class Message:
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
+    # How a search grounded the answer, the URLs it read, the works it recites.
+    grounding: Grounding | None = None
+    url_context: tuple[UrlRead, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     @property
     def text(self) -> str:
@@ -207,6 +244,19 @@ class Message:
             self.finish_reason = chunk.finish_reason
         if chunk.model_version is not None:
             self.model_version = chunk.model_version
+        self.absorb_metadata(chunk)
+
+    def absorb_metadata(self, chunk: Chunk) -> None:
+        """Take in what ``chunk`` says beside its parts. Grounding and URL context come
+        whole (the last that says anything wins); citations add up, each once."""
+        if chunk.grounding is not None and not chunk.grounding.empty:
+            self.grounding = chunk.grounding
+        if chunk.url_context:
+            self.url_context = chunk.url_context
+        if chunk.citations:
+            known = set(self.citations)
+            fresh = tuple(c for c in dict.fromkeys(chunk.citations) if c not in known)
+            self.citations = self.citations + fresh
 
     def append_part(self, part: Part) -> None:
         """Add a streamed part, merging text deltas so history stays compact.
@@ -236,6 +286,9 @@ class Message:
         else:
             self.parts.append(part)
 
+
+# The provider tools a chat can switch on, by GenerationSettings field name.
+BUILTIN_TOOLS = ("google_search", "url_context", "code_execution")
 
 SAFETY_CATEGORIES = (
     "HARM_CATEGORY_HARASSMENT",
@@ -268,6 +321,16 @@ class GenerationSettings:
     include_thoughts: bool = False
     safety: tuple[tuple[str, str], ...] = ()  # (category, threshold)
     stream: bool = True
+    # The provider's own tools (Gemini's), sent only where the provider has them.
+    google_search: bool = False
+    url_context: bool = False
+    code_execution: bool = False
+    image_output: bool = False  # ask for images in answers (image models)
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """The built-in tools these settings ask for, by field name, in a fixed order."""
+        return tuple(name for name in BUILTIN_TOOLS if getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,3 +369,5 @@ class Capabilities:
     safety_settings: bool = True
     seed: bool = True
     top_k: bool = True
+    builtin_tools: bool = False  # Google Search, URL context, code execution
+    image_output: bool = False  # answers with images, on the models that draw
