@@ -108,7 +108,7 @@ def markers(text: str, grounding: Grounding | None) -> dict[int, str]:
     """Where markers go in ``text`` (``str`` positions) and what each reads (``[1][3]``).
 
     Several supports ending at one place share it; a marker never lands inside a
-    character. Never raises for any grounding.
+    character, and goes before the whitespace a segment ends with. Never raises.
     """
     count = len(grounding.sources) if grounding is not None else 0
     if grounding is None or not grounding.supports or not count:
@@ -127,6 +127,9 @@ def markers(text: str, grounding: Grounding | None) -> dict[int, str]:
         }
         if position is None or not numbers:
             continue
+        # A segment that ends with its trailing space gets its marker before it.
+        while position > 0 and text[position - 1].isspace():
+            position -= 1
         at.setdefault(position, set()).update(numbers)
     return {pos: "".join(f"[{n}]" for n in sorted(nums)) for pos, nums in at.items()}
 
