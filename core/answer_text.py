@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rill.core.answer_types import CodeResult, CodeRun, FunctionCall, Outcome
-from rill.core.citations import NumberedSource
-from rill.core.types import Part
+
+if TYPE_CHECKING:  # rill.core.types builds its ``text`` on part_markdown
+    from rill.core.citations import NumberedSource
+    from rill.core.types import Part
 
 OUTCOME_LABELS = {
     Outcome.OK: "OK",

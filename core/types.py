@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from rill.core.answer_text import part_markdown
 from rill.core.answer_types import (
     Citation,
     CodeResult,
@@ -141,8 +142,11 @@ class Chunk:
 
     @property
     def text(self) -> str:
-        """The answer text this chunk carries (thoughts left out)."""
-        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+        """The answer text this chunk carries (thoughts left out). As the official SDK's
+        ``chunk.text`` for text; code runs, a function call and an unreadable part come
+        as Markdown (``rill.core.answer_text.part_markdown``), so a view that shows text
+        only still shows them."""
+        return "".join(part_markdown(p) for p in self.parts)
 
     @property
     def thought_text(self) -> str:
@@ -185,8 +189,14 @@ class Message:
 
     @property
     def text(self) -> str:
-        """The message's text (thoughts left out)."""
-        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+        """The message's text (thoughts left out), with its code runs, function calls and
+        unreadable parts as Markdown (see :attr:`Chunk.text`)."""
+        return "".join(part_markdown(p) for p in self.parts)
+
+    @property
+    def answer_text(self) -> str:
+        """Only the text parts (thoughts left out): what grounding offsets count."""
+        return "".join(p.text for p in self.parts if p.is_text and p.text is not None)
 
     @property
     def thought_text(self) -> str:

@@ -67,7 +67,8 @@ async def test_a_code_run_decodes_in_stream_order_and_goes_back_exactly(
     assert kinds == ["text", "code", "result", "image", "text"]
     assert answer.parts[1].code == CodeRun(tools.CODE, "python")
     assert answer.parts[2].code_result == CodeResult(Outcome.FAILED, "55\n")
-    assert answer.text == "Let me add them up. The sum is 55."
+    assert answer.answer_text == "Let me add them up. The sum is 55."
+    assert f"```python\n{tools.CODE}```" in answer.text  # what a text-only view shows
     await ask(chat, "again")
     sent = fake_gemini.last_request.json["contents"][1]["parts"]
     assert sent[1] == {"executableCode": {"language": "PYTHON", "code": tools.CODE}}
@@ -142,7 +143,7 @@ async def test_an_image_with_bad_base64_is_an_error_line_and_the_rest_stays(
     fake_gemini.push(tools.bad_image())
     chat = session(provider)
     answer = await ask(chat, "draw")
-    assert answer.text == "Before the picture. After the picture."
+    assert answer.answer_text == "Before the picture. After the picture."
     assert [p.error for p in answer.parts] == [None, wire.BAD_IMAGE, None]
     await ask(chat, "again")  # the error line is never sent to the model
     sent = fake_gemini.last_request.json["contents"][1]["parts"]
@@ -200,7 +201,7 @@ def test_decoding_never_raises_on_malformed_metadata() -> None:
         ]
     }
     chunk = wire.decode_chunk(odd)
-    assert chunk.text == "x" and chunk.parts[1].function_call is not None
+    assert chunk.parts[0].text == "x" and chunk.parts[1].function_call is not None
     assert chunk.grounding is not None and chunk.grounding.queries == ("q",)
     assert len(chunk.grounding.sources) == 3  # indices still count the odd ones
     assert [s.sources for s in chunk.grounding.supports] == [(0,)]
