@@ -420,8 +420,8 @@ class SettingsPanel(QWidget):
         budget = self.thinking_combo.currentIndex() == THINKING_MODES.index("Budget")
         self.thinking_spin.setVisible(shown.thinking and budget)
         # Gemini's own tools: not for OpenAI-compatible servers or the offline model.
-        for row in (self._tools_title, self.tools_section):
-            form.setRowVisible(row, self._capabilities.builtin_tools)
+        form.setRowVisible(self._tools_title, self._capabilities.builtin_tools)
+        form.setRowVisible(self.tools_section, self._capabilities.builtin_tools)
         form.setRowVisible(self._safety_title, shown.safety)
         for combo in self.safety_combos.values():
             form.setRowVisible(combo, shown.safety)

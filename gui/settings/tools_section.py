@@ -87,5 +87,11 @@ class ToolsSection(QWidget):
 
     def applied(self, settings: GenerationSettings) -> GenerationSettings:
         """``settings`` with the tools as the boxes show them (a disabled box is off)."""
-        values = {name: box.isEnabled() and box.isChecked() for name, box in self.checks.items()}
-        return replace(settings, **values)
+        on = {name: box.isEnabled() and box.isChecked() for name, box in self.checks.items()}
+        return replace(
+            settings,
+            google_search=on["google_search"],
+            url_context=on["url_context"],
+            code_execution=on["code_execution"],
+            image_output=on["image_output"],
+        )

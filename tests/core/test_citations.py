@@ -81,7 +81,7 @@ def test_markers_land_in_the_right_text_part_around_a_code_run() -> None:
     from rill.core.answer_types import CodeRun
 
     parts = [Part(text="Ein Satz. "), Part(code=CodeRun("print(1)")), Part(text="Noch einer.")]
-    end = len("Ein Satz. Noch einer.".encode())
+    end = len(b"Ein Satz. Noch einer.")
     cited = cite_parts(
         parts, grounding(Support(end=9, sources=(0,)), Support(end=end, sources=(1,)))
     )

@@ -4,7 +4,6 @@ identical reloads, and both exports (Markdown readable, JSON keeping everything)
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
 
 from rill.core.answer_types import (
