@@ -65,7 +65,7 @@ class ToolsSection(QWidget):
         """Enable what ``model`` takes; what it does not is unchecked, with the reason."""
         self._model = model
         support = tool_support(model)
-        reasons: list[str] = []
+        refused: list[str] = []
         with signals_blocked(*self.checks.values()):
             for name, box in self.checks.items():
                 allowed = support.allows(name)
@@ -76,12 +76,15 @@ class ToolsSection(QWidget):
                 box.setEnabled(allowed)
                 if not allowed:
                     box.setChecked(False)
-                    if name != "image_output" and reason:
-                        reasons.append(reason)
+                    if name != "image_output":
+                        refused.append(TOOL_LABELS[name])
                 # The model id in a reason comes from the user or a server: plain text.
                 box.setToolTip(plain_tip(reason or TOOL_TIPS[name]))
         self.checks["image_output"].setVisible(support.image_output)
-        text = " ".join(dict.fromkeys(reasons))
+        text = ""
+        if refused:
+            listed = ", ".join(refused[:-1]) + (" or " if len(refused) > 1 else "") + refused[-1]
+            text = f"{model or 'This model'} does not take {listed} (Google's model pages)."
         self.reason.setText(text)
         self.reason.setVisible(bool(text))
 

@@ -45,6 +45,9 @@ Which answer a generate/stream request gets:
    fake-500 / 503 / 504        HTTP 500 INTERNAL / 503 UNAVAILABLE / 504 DEADLINE_EXCEEDED
    fake-404                    404 NOT_FOUND, as for an unknown model
    fake-flaky                  odd-numbered requests (since clear) 503, even ones echo
+   fake-code / fake-grounded   a code run / a Google Search grounded answer (tools: see
+   fake-url-context            gemini_tool_scenarios; also fake-image, fake-function-call,
+                               fake-bad-image, fake-cited)
    any other fake-...          the echo answer
    ==========================  ====================================================
 
