@@ -82,7 +82,8 @@ def test_the_tools_section_is_for_gemini_and_follows_the_model(qtbot: QtBot) -> 
         panel.model_combo.setEditText("gemini-2.0-flash")
     assert not edited.args[0].url_context
     assert not checks["url_context"].isEnabled() and checks["google_search"].isEnabled()
-    assert section.reason.text() == "gemini-2.0-flash does not take URL context (Google's model pages)."
+    reason = "gemini-2.0-flash does not take URL context (Google's model pages)."
+    assert section.reason.text() == reason
     assert section.reason.isVisibleTo(panel)
 
     panel.model_combo.setEditText("gemini-2.5-flash-image")
