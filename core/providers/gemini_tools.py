@@ -2,8 +2,9 @@
 
 From Google's model pages (ai.google.dev/gemini-api/docs/models, each model's
 "Capabilities": Search grounding, URL context, Code execution, Image generation), as
-of mid-2026. A model id this table does not know is offered everything: the user may
-have typed a newer model, and the server's 400 then names what it refused.
+of mid-2026. A model id this table does not know is offered every tool (images only
+on models with "-image" in their id): the user may have typed a newer model, and the
+server's 400 then names what it refused.
 """
 
 from __future__ import annotations
