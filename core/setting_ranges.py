@@ -169,6 +169,8 @@ class Checker:
         values["system_instruction"] = self.optional_string(d, where, "system_instruction")
         values["include_thoughts"] = self.boolean(d, where, "include_thoughts", False)
         values["safety"] = self.safety(d, where)
+        for key in ("google_search", "url_context", "code_execution", "image_output"):
+            values[key] = self.boolean(d, where, key, False)
         return values
 
     def stop_sequences(self, d: Mapping[str, Any], where: str) -> tuple[str, ...]:

@@ -60,6 +60,10 @@ class GenerationDefaults:
     thinking_budget: int | None = None
     include_thoughts: bool = False
     safety: tuple[tuple[str, str], ...] = ()
+    google_search: bool = False
+    url_context: bool = False
+    code_execution: bool = False
+    image_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,10 @@ class Settings:
             include_thoughts=g.include_thoughts,
             safety=g.safety,
             stream=self.ui.stream,
+            google_search=g.google_search,
+            url_context=g.url_context,
+            code_execution=g.code_execution,
+            image_output=g.image_output,
         )
 
     def with_generation_defaults(

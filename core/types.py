@@ -10,6 +10,17 @@ import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from rill.core.answer_text import part_markdown
+from rill.core.answer_types import (
+    Citation,
+    CodeResult,
+    CodeRun,
+    FunctionCall,
+    FunctionResponse,
+    Grounding,
+    UrlRead,
+)
+
 
 class Role(StrEnum):
     """Who wrote a message."""
@@ -32,7 +43,9 @@ class MessageStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One piece of a turn: text, a thought, inline image bytes, or a file URI.
+    """One piece of a turn: text, a thought, inline image bytes, a file URI, or one of
+    ``rill.core.answer_types``' kinds (a code run, its result, a function call or
+    response), or an ``error`` line Rill put where a part could not be read.
 
     An image uploaded through a Files API keeps its bytes too (``data`` and
     ``file_uri`` both set, ``file_expires_at`` when the upload is deleted): providers
@@ -49,6 +62,13 @@ class Part:
     thought_signature: str | None = None
     # Unix time the uploaded file behind ``file_uri`` is deleted (None: not known).
     file_expires_at: float | None = None
+    code: CodeRun | None = None
+    code_result: CodeResult | None = None
+    function_call: FunctionCall | None = None
+    function_response: FunctionResponse | None = None
+    # A part the provider sent but Rill could not read (an image that is not valid
+    # base64): shown and stored in its place, never sent back to the model.
+    error: str | None = None
     # The attached file's name as the user saw it ("report.pdf"): shown on its tile,
     # named in the text a provider gets instead of the file, used by exports.
     file_name: str | None = None
@@ -80,6 +100,16 @@ class Part:
     def is_file(self) -> bool:
         """Whether this part carries a file (image, document, audio, video), inline or by URI."""
         return self.data is not None or self.file_uri is not None
+
+    @property
+    def is_tool_part(self) -> bool:
+        """Whether this part is a code run, its result, a function call or a response."""
+        return (
+            self.code is not None
+            or self.code_result is not None
+            or self.function_call is not None
+            or self.function_response is not None
+        )
 
     @property
     def is_image(self) -> bool:
@@ -117,11 +147,18 @@ class Chunk:
     finish_reason: str | None = None
     model_version: str | None = None
     response_id: str | None = None
+    # What the candidate carries beside its parts (see rill.core.answer_types).
+    grounding: Grounding | None = None
+    url_context: tuple[UrlRead, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     @property
     def text(self) -> str:
-        """The answer text this chunk carries (thoughts left out)."""
-        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+        """The answer text this chunk carries (thoughts left out). As the official SDK's
+        ``chunk.text`` for text; code runs, a function call and an unreadable part come
+        as Markdown (``rill.core.answer_text.part_markdown``), so a view that shows text
+        only still shows them."""
+        return "".join(part_markdown(p) for p in self.parts)
 
     @property
     def thought_text(self) -> str:
@@ -157,6 +194,10 @@ class _MessageFields:
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
+    # How a search grounded the answer, the URLs it read, the works it recites.
+    grounding: Grounding | None = None
+    url_context: tuple[UrlRead, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
 
 # Held while an answer's growing text changes or is read: the answer grows on the event
@@ -269,8 +310,14 @@ class Message(_MessageFields):
 
     @property
     def text(self) -> str:
-        """The message's text (thoughts left out)."""
-        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+        """The message's text (thoughts left out), with its code runs, function calls and
+        unreadable parts as Markdown (see :attr:`Chunk.text`)."""
+        return "".join(part_markdown(p) for p in self.parts)
+
+    @property
+    def answer_text(self) -> str:
+        """Only the text parts (thoughts left out): what grounding offsets count."""
+        return "".join(p.text for p in self.parts if p.is_text and p.text is not None)
 
     @property
     def thought_text(self) -> str:
@@ -333,6 +380,19 @@ class Message(_MessageFields):
             self.finish_reason = chunk.finish_reason
         if chunk.model_version is not None:
             self.model_version = chunk.model_version
+        self.absorb_metadata(chunk)
+
+    def absorb_metadata(self, chunk: Chunk) -> None:
+        """Take in what ``chunk`` says beside its parts. Grounding and URL context come
+        whole (the last that says anything wins); citations add up, each once."""
+        if chunk.grounding is not None and not chunk.grounding.empty:
+            self.grounding = chunk.grounding
+        if chunk.url_context:
+            self.url_context = chunk.url_context
+        if chunk.citations:
+            known = set(self.citations)
+            fresh = tuple(c for c in dict.fromkeys(chunk.citations) if c not in known)
+            self.citations = self.citations + fresh
 
     def append_part(self, part: Part) -> None:
         """Add a streamed part, merging text deltas so history stays compact.
@@ -368,23 +428,36 @@ class Message(_MessageFields):
         """
         with _GROWTH_LOCK:
             run = self._run
-            mine = [p for p in self._parts if p.text is not None and p.thought == thought]
-            lengths = [
-                run.length if run is not None and p is run.part else len(p.text or "") for p in mine
-            ]
-            count = sum(lengths) - start
+            # (part, length, its text as shown; None for the growing run, read by tail).
+            # Answer text counts code runs, calls and error lines as ``text`` shows them,
+            # so the live view and the finished message agree.
+            pieces: list[tuple[int, str | None]] = []
+            for p in self._parts:
+                if run is not None and p is run.part:
+                    if p.thought == thought:
+                        pieces.append((run.length, None))
+                    continue
+                shown = (p.text or "") if thought and p.thought else ""
+                if not thought:
+                    shown = part_markdown(p)
+                if shown:
+                    pieces.append((len(shown), shown))
+            count = sum(length for length, _ in pieces) - start
             newest_first: list[str] = []
-            for part, length in zip(reversed(mine), reversed(lengths), strict=True):
+            for length, piece in reversed(pieces):
                 if count <= 0:
                     break
-                if run is not None and part is run.part:
+                if piece is None:
+                    assert run is not None
                     newest_first += run.tail(count)
                 else:
-                    text = part.text or ""
-                    newest_first.append(text[max(0, length - count) :])
+                    newest_first.append(piece[max(0, length - count) :])
                 count -= length
         return "".join(reversed(newest_first))
 
+
+# The provider tools a chat can switch on, by GenerationSettings field name.
+BUILTIN_TOOLS = ("google_search", "url_context", "code_execution")
 
 SAFETY_CATEGORIES = (
     "HARM_CATEGORY_HARASSMENT",
@@ -417,6 +490,16 @@ class GenerationSettings:
     include_thoughts: bool = False
     safety: tuple[tuple[str, str], ...] = ()  # (category, threshold)
     stream: bool = True
+    # The provider's own tools (Gemini's), sent only where the provider has them.
+    google_search: bool = False
+    url_context: bool = False
+    code_execution: bool = False
+    image_output: bool = False  # ask for images in answers (image models)
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """The built-in tools these settings ask for, by field name, in a fixed order."""
+        return tuple(name for name in BUILTIN_TOOLS if getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,3 +541,5 @@ class Capabilities:
     safety_settings: bool = True
     seed: bool = True
     top_k: bool = True
+    builtin_tools: bool = False  # Google Search, URL context, code execution
+    image_output: bool = False  # answers with images, on the models that draw

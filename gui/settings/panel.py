@@ -56,6 +56,7 @@ from rill.gui.settings.fields import (
 )
 from rill.gui.settings.fold import Fold
 from rill.gui.settings.provider_picker import ProviderPicker
+from rill.gui.settings.tools_section import ToolsSection
 
 
 class SettingsPanel(QWidget):
@@ -179,6 +180,7 @@ class SettingsPanel(QWidget):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(8)
+        self.tools_section = ToolsSection()
         self.stream_check = QCheckBox("Stream answers as they are written")
         self.default_button = QPushButton("Use as default")
         self.default_button.setToolTip("New chats start with these settings")
@@ -227,6 +229,9 @@ class SettingsPanel(QWidget):
         form.addRow("Budget", think_row)
         self._think_row = think_row
         form.addRow(self.show_thoughts_check)
+        self._tools_title = section_title("Tools")
+        form.addRow(self._tools_title)
+        form.addRow(self.tools_section)
         form.addRow(self._build_advanced())
         buttons = QHBoxLayout()
         buttons.addWidget(self.default_button)
@@ -301,6 +306,7 @@ class SettingsPanel(QWidget):
         self.thinking_combo.currentIndexChanged.connect(self._on_thinking_mode_changed)
         self.show_thoughts_check.toggled.connect(self._emit_edited)
         self.stream_check.toggled.connect(self._emit_edited)
+        self.tools_section.toggled.connect(self._emit_edited)
         for combo in self.safety_combos.values():
             combo.currentIndexChanged.connect(self._emit_edited)
         self.default_button.clicked.connect(self._on_default_clicked)
@@ -347,6 +353,7 @@ class SettingsPanel(QWidget):
             chosen = dict(settings.safety)
             for category, combo in self.safety_combos.items():
                 combo.setCurrentIndex(max(0, combo.findData(chosen.get(category))))
+            self.tools_section.show_settings(settings)
         self.saved_note.clear()
 
     def choose_model(self, model: str) -> None:
@@ -418,6 +425,7 @@ class SettingsPanel(QWidget):
         limit = info.output_token_limit if info and info.output_token_limit else tokens.hi
         with signals_blocked(self.max_tokens_spin):
             self.max_tokens_spin.setMaximum(int(tokens.clamp(limit)))
+        self.tools_section.apply_model(model)
         self._apply_offer(offer(self._capabilities, info, self._provider_label))
 
     def set_capabilities(self, capabilities: Capabilities, provider_label: str) -> None:
@@ -442,6 +450,9 @@ class SettingsPanel(QWidget):
         # setRowVisible shows every widget of the row: the budget box only with "Budget".
         budget = self.thinking_combo.currentIndex() == THINKING_MODES.index("Budget")
         self.thinking_spin.setVisible(shown.thinking and budget)
+        # Gemini's own tools: not for OpenAI-compatible servers or the offline model.
+        form.setRowVisible(self._tools_title, self._capabilities.builtin_tools)
+        form.setRowVisible(self.tools_section, self._capabilities.builtin_tools)
         self._advanced_form.setRowVisible(self._safety_title, shown.safety)
         for combo in self.safety_combos.values():
             self._advanced_form.setRowVisible(combo, shown.safety)
@@ -464,7 +475,7 @@ class SettingsPanel(QWidget):
         temperature = self.temperature_spin.value()
         top_p = self.top_p_spin.value()
         seed = self.seed_edit.text().strip()
-        return replace(
+        shown = replace(
             self._settings,
             model=self.model_combo.currentText().strip() or self._settings.model,
             temperature=None if temperature < 0 else round(temperature, 2),
@@ -483,6 +494,8 @@ class SettingsPanel(QWidget):
             ),
             stream=self.stream_check.isChecked(),
         )
+        # Where the provider has no tools the section is hidden: its values are kept.
+        return self.tools_section.applied(shown) if self._capabilities.builtin_tools else shown
 
     def _thinking_budget(self) -> int | None:
         mode = self.thinking_combo.currentIndex()

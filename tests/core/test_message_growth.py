@@ -220,3 +220,24 @@ def test_a_delta_costs_the_same_at_the_end_of_a_long_answer() -> None:
     small = min(cpu_per_delta(50_000) for _ in range(3))
     large = cpu_per_delta(1_000_000)
     assert large / small < 3, f"{large * 1e6:.2f} µs per delta at 1 MB, {small * 1e6:.2f} at 50 KB"
+
+
+def test_a_live_view_gets_code_runs_and_errors_as_the_finished_message_shows_them() -> None:
+    from rill.core.answer_types import CodeResult, CodeRun, Outcome
+
+    answer = Message(role=Role.MODEL)
+    shown = ""
+    pieces = [
+        Part.from_text("Let me compute "),
+        Part.from_text("that."),
+        Part(code=CodeRun(code="print(6 * 7)")),
+        Part(code_result=CodeResult(outcome=Outcome.OK, output="42\n")),
+        Part.from_text("The answer is "),
+        Part.from_text("42."),
+        Part(error="An image could not be read."),
+    ]
+    for piece in pieces:
+        answer.append_part(piece)
+        shown += answer.text_after(len(shown))
+    assert shown == answer.text
+    assert "print(6 * 7)" in shown and "42." in shown
