@@ -26,6 +26,7 @@ from rill.core.highlight import (
     language_of,
     split_lines,
 )
+from rill.core.markdown_math import is_math, math_html, math_rule
 
 # One block (not code) bigger than this is shown as plain text: markdown-it-py parses
 # emphasis-dense text at ~200 KB/s, and no answer needs a 64 KB paragraph or table.
@@ -72,6 +73,7 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.inline.ruler.after("text", "rill_linkify", _linkify)
+    md.inline.ruler.before("escape", "rill_math", math_rule)  # before "\\(" is unescaped
     return md
 
 
@@ -262,16 +264,19 @@ def list_open_html(ordered: bool, number: int, *, first: bool, last: bool) -> st
 def render_tokens(tokens: Sequence[Token], theme: Theme, outer_list: str | None = None) -> str:
     """Render block tokens to Qt-safe HTML; `outer_list` replaces a top-level list's tag."""
     out: list[str] = []
+    paragraph = False  # inside a visible paragraph (display math closes it around itself)
     for tok in tokens:
         kind = tok.type
         if kind == "inline":
-            out.append(_inline(tok.children or [], theme))
+            out.append(_inline(tok.children or [], theme, paragraph=paragraph))
         elif kind in _SIMPLE_TAGS:
             out.append(_SIMPLE_TAGS[kind])
         elif kind == "paragraph_open":
             out.append("" if tok.hidden else "<p>")
+            paragraph = not tok.hidden
         elif kind == "paragraph_close":
             out.append("" if tok.hidden else "</p>")
+            paragraph = False
         elif kind in ("heading_open", "heading_close"):
             tag = tok.tag if tok.tag in _HEADINGS else "h6"
             out.append(f"<{tag}>" if kind == "heading_open" else f"</{tag}>")
@@ -337,7 +342,7 @@ def _cell_open(tok: Token, theme: Theme) -> str:
     return f"<td{attrs}>"
 
 
-def _inline(children: Sequence[Token], theme: Theme) -> str:
+def _inline(children: Sequence[Token], theme: Theme, *, paragraph: bool = False) -> str:
     out: list[str] = []
     links: list[bool] = []  # one entry per open link: does it have an <a>?
     for tok in children:
@@ -361,6 +366,8 @@ def _inline(children: Sequence[Token], theme: Theme) -> str:
                 out.append("</a>")
         elif kind == "image":
             out.append(_image(tok, theme, inside_link=bool(links)))
+        elif is_math(tok):
+            out.append(math_html(tok, theme, own_block=paragraph and not links))
         else:
             out.append(escape_prose(tok.content))
     return "".join(out)
