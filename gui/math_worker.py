@@ -147,7 +147,10 @@ class MathWorker(QObject):
         def run() -> None:
             while True:
                 message = receive()
-                emit(generation, message)
+                try:
+                    emit(generation, message)
+                except RuntimeError:  # the worker object is gone (the app is closing)
+                    return
                 if message is None:
                     return
 

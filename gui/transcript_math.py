@@ -124,6 +124,11 @@ class DocumentMath(QObject):
 
     # ------------------------------------------------------------ the view's side
 
+    @property
+    def pending(self) -> bool:
+        """Whether a formula in the document still shows its source awaiting its image."""
+        return bool(self._cursors or self._ready or self._lost)
+
     def set_colours(self, text: str, *, dark: bool) -> None:
         """Paint formulas in ``text`` from now on (the document is about to be rebuilt)."""
         self._colour, self._dark = text, dark
@@ -149,11 +154,14 @@ class DocumentMath(QObject):
         style = self.style()
         key: Key = (tex, display, style.math_px)
         done = IMAGES.get((key, style.colour, style.dpr, style.x_height))
-        if done is not None:
-            return done
         result = RESULTS.get(key)
-        if isinstance(result, Typeset) and self._spent < PAINT_BUDGET_S:
-            return self._paint(key, result, style)
+        if done is None and isinstance(result, Typeset) and self._spent < PAINT_BUDGET_S:
+            done = self._paint(key, result, style)
+        if done is not None:
+            if name in self._cursors:  # placeholders laid out earlier: give them the image
+                self._ready[name] = None
+                self._paint_timer.start()
+            return done
         if isinstance(result, str):
             return source_image(tex, display, style)  # not typeset: the source stays
         if result is None:
@@ -174,10 +182,13 @@ class DocumentMath(QObject):
             parsed = parse_math_name(name)
             if parsed is not None:
                 key: Key = (parsed[0], parsed[1], style.math_px)
+                result = RESULTS.get(key)
                 pictured = IMAGES.get((key, style.colour, style.dpr, style.x_height)) is not None
-                if not pictured and not isinstance(RESULTS.get(key), str):
+                if isinstance(result, str):
+                    _explain(self._document, found.selectionStart(), result)
+                elif not pictured:
                     self._keep(name, found.selectionStart())
-                    if RESULTS.get(key) is None:
+                    if result is None:
                         self._request(key)
             found = self._document.find(OBJECT, found.selectionEnd())
 
@@ -239,13 +250,8 @@ class DocumentMath(QObject):
 
     def _mark_failed(self, name: str, reason: str) -> None:
         """The source stays; its tooltip says why it is not typeset."""
-        tip = QTextCharFormat()
-        tip.setToolTip(f"Not typeset: {reason}")
         for position in self._positions(name):
-            cursor = QTextCursor(self._document)
-            cursor.setPosition(position)
-            cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(tip)
+            _explain(self._document, position, reason)
         self._cursors.pop(name, None)
         self._lost.discard(name)
 
@@ -256,10 +262,15 @@ class DocumentMath(QObject):
             name = next(iter(self._ready))
             del self._ready[name]
             parsed = parse_math_name(name)
-            result = RESULTS.get((*parsed, style.math_px)) if parsed else None
-            if parsed is None or not isinstance(result, Typeset):
+            if parsed is None:
                 continue
-            image = self._paint((parsed[0], parsed[1], style.math_px), result, style)
+            key: Key = (parsed[0], parsed[1], style.math_px)
+            image = IMAGES.get((key, style.colour, style.dpr, style.x_height))
+            result = RESULTS.get(key)
+            if image is None and isinstance(result, Typeset):
+                image = self._paint(key, result, style)
+            if image is None:
+                continue
             self._document.addResource(_IMAGE, QUrl(name), image)
             for position in self._positions(name):
                 self._document.markContentsDirty(position, 1)
@@ -302,6 +313,16 @@ class DocumentMath(QObject):
 
     def _on_turn_timer_timeout(self) -> None:
         self._spent = 0.0
+
+
+def _explain(document: QTextDocument, position: int, reason: str) -> None:
+    """Give the formula at ``position`` a tooltip saying why it shows its source."""
+    tip = QTextCharFormat()
+    tip.setToolTip(f"Not typeset: {reason}")
+    cursor = QTextCursor(document)
+    cursor.setPosition(position)
+    cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+    cursor.mergeCharFormat(tip)
 
 
 def typeset_image(result: Typeset, style: MathStyle) -> QImage:
