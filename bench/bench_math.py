@@ -132,9 +132,7 @@ def print_engines(mpl_python: str | None, runs: int) -> None:
     rows = [("ziamath 0.13 + latex2mathml", sys.executable, "ziamath")]
     if mpl_python:
         rows.append(("matplotlib mathtext", mpl_python, "mathtext"))
-    print(
-        "engine                        import   1st formula  per formula (p50/p90)  refused  installed"
-    )
+    print(f"{'engine':<29} import   1st formula  per formula (p50/p90)  refused  installed")
     for label, python, engine in rows:
         f = engine_figures(python, engine, runs)
         refused = f["refused"]
