@@ -38,6 +38,7 @@ _HTTP = re.compile(r"https?://", re.IGNORECASE)
 _SCHEME_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9.+-])(https?)$", re.IGNORECASE)
 _URL_REST = re.compile(r"://[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+")
 _TRAILING = "?!.,:*_~'\";"
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LIST_OPEN = {"bullet_list_open": "ul", "ordered_list_open": "ol"}
 _SIMPLE_TAGS = {
@@ -299,7 +300,10 @@ def render_tokens(tokens: Sequence[Token], theme: Theme, outer_list: str | None 
             out.append(code_html(tok.content, language, theme, first=True, last=True))
         elif tok.content:  # anything unexpected is shown as text, never as markup
             out.append(f"<p>{escape_prose(tok.content)}</p>")
-    return "".join(out)
+    html = "".join(out)
+    # Display math closes its paragraph around itself: drop what is left empty (Qt would
+    # keep an empty paragraph before a list as a blank line).
+    return _EMPTY_PARAGRAPH.sub("", html) if "</p><p" in html else html
 
 
 def render_source(
