@@ -35,7 +35,6 @@ from PySide6.QtGui import (
     QTextFormat,
     QTextOption,
 )
-from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QTextEdit
 
 from rill.core.highlight import theme_for
@@ -81,7 +80,7 @@ class Lru(Generic[K, V]):
 
 # Shared by every view of the app: what the worker said, and the pictures made from it.
 RESULTS: Lru[Key, Result] = Lru(4096)
-IMAGES: Lru[tuple[Key, str, float, float], QImage] = Lru(2048)
+IMAGES: Lru[tuple[Key, str, float, float], QImage] = Lru(1024)
 SOURCES: Lru[tuple[str, bool, str, float, float], QImage] = Lru(512)
 
 
@@ -335,12 +334,9 @@ def typeset_image(result: Typeset, style: MathStyle) -> QImage:
     pad_top, pad_bottom = max(0.0, -shift), max(0.0, shift)
     dpr = style.dpr
     width, height = result.width, result.height + pad_top + pad_bottom
-    image = QImage(
-        max(1, round(width * dpr)),
-        max(1, round(height * dpr)),
-        QImage.Format.Format_ARGB32_Premultiplied,
-    )
-    image.fill(Qt.GlobalColor.transparent)
+    from PySide6.QtSvg import QSvgRenderer  # only once a formula is typeset: not at start
+
+    image = _blank(width, height, dpr)
     renderer = QSvgRenderer(QByteArray(result.svg))
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)

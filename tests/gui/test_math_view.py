@@ -168,9 +168,19 @@ def test_math_makes_no_request(qtbot: QtBot, server: CountingServer) -> None:
     assert server.paths == []
 
 
+HOSTILE = [
+    "$" + "{" * 10_000 + "x" + "}" * 10_000 + "$",  # nesting the engine would recurse into
+    "$\\def\\a{\\a}\\a$",  # a macro loop
+    "$" + "x+" * 900 + "y$",  # a long formula (typeset: it is under the size limit)
+    "$" + "x+" * 5_000 + "y$",  # 10 KB: over the size limit, shown as code
+]
+
+
 def test_typesetting_never_stalls_the_ui_thread(qtbot: QtBot) -> None:
-    """Many formulas landing at once cost the UI thread a few ms per turn, not their sum."""
+    """Many formulas landing at once cost the UI thread a few ms per turn, not their sum;
+    hostile ones end as source (or code) without holding anything up."""
     formulas = " ".join(f"$x_{{{n}}}^2 + \\frac{{{n}}}{{y}}$" for n in range(150))
+    formulas += "\n\n" + "\n\n".join(HOSTILE)
     view = make_view(qtbot)
     view.set_messages([user("Lots"), finished(ANSWER)])
     wait_typeset(qtbot, view)  # the worker is warm
@@ -180,5 +190,8 @@ def test_typesetting_never_stalls_the_ui_thread(qtbot: QtBot) -> None:
         started = time.thread_time()
         qtbot.wait(1)  # one turn of the event loop, whatever it runs
         worst = max(worst, time.thread_time() - started)
-    assert not any(is_source(view, *f[:3]) for f in formula_images(view))
+    shown = formula_images(view)
+    assert len(shown) == 150 + 2 + 1  # two hostile ones are code, and the integral
+    sources = [tex for tex, display, image, _ in shown if is_source(view, tex, display, image)]
+    assert sources == [HOSTILE[1][1:-1]]  # the deep one is over the size limit: code
     assert worst < 0.016, f"a turn of the event loop took {worst * 1000:.0f} ms of CPU"
