@@ -88,6 +88,8 @@ def parse_math_name(name: str) -> tuple[str, bool] | None:
 def math_rule(state: StateInline, silent: bool) -> bool:
     """markdown-it inline rule: one formula at ``state.pos`` (before ``escape``)."""
     src, pos, end = state.src, state.pos, state.posMax
+    if src[pos] not in "$\\":  # the rule is tried at every punctuation mark: fail fast
+        return False
     opener = src[pos : pos + 2]
     if opener not in _OPENERS:
         opener = src[pos]
