@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rill.core import cli_history  # history, search, export, import; --no-save
 
     cli_history.add_commands(sub)
+    from rill.core import cli_mcp  # rill mcp: the tool servers
+
+    cli_mcp.add_commands(sub)
     return parser
 
 
@@ -290,6 +293,10 @@ def _main(argv: list[str]) -> int:
 
     if args.command in cli_history.COMMANDS:
         return cli_history.run(args)
+    if args.command == "mcp":
+        from rill.core import cli_mcp
+
+        return cli_mcp.run(args)
     # Imported only now: asyncio, httpx and the provider are most of the startup time.
     # httpx's package init also imports its own command line (click + rich, ~40 ms)
     # when those happen to be installed; a None entry makes that optional import fail
