@@ -167,11 +167,11 @@ class ServerConnection:
             return ToolCallError(f"The tool server {self.name!r} was stopped", failure="stopped")
         with contextlib.suppress(TimeoutError):  # its last words may still be in the pipe
             await asyncio.wait_for(self._tail.closed.wait(), LAST_WORDS_WAIT)
-        self._went_away("it stopped during a call")
+        self._went_away("it went away during a call")
         last = f" Its last words: {self._tail.lines[-1]}" if self._tail.lines else ""
         return ToolCallError(
-            f"The tool server {self.name!r} stopped during the call to {tool}; "
-            f"it is restarted.{last}",
+            f"The tool server {self.name!r} went away during the call to {tool}; "
+            f"it is started again.{last}",
             failure="crashed",
             detail="\n".join(self._tail.lines) or None,
         )

@@ -26,7 +26,8 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
-from mcp_types import Tool
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, Tool
 
 # A 1x1 red PNG: small, valid, and recognisable in a test.
 RED_PIXEL_PNG = base64.b64decode(
@@ -93,6 +94,11 @@ def build() -> FaultyServer:
         raise ToolError(reason)
 
     @server.tool()
+    def refuse() -> str:
+        """Answer with a protocol error instead of a result."""
+        raise MCPError(code=INVALID_PARAMS, message="refused: this tool never runs")
+
+    @server.tool()
     def bad_schema(n: int) -> int:
         """Listed with an input schema that is not a valid JSON Schema."""
         return n
@@ -101,6 +107,18 @@ def build() -> FaultyServer:
     def environment() -> dict[str, str]:
         """This process's environment (for the no-secrets tests)."""
         return dict(os.environ)
+
+    @server.tool()
+    def pid() -> int:
+        """This process's id (for reading /proc/<pid>/environ, and for kill checks)."""
+        return os.getpid()
+
+    @server.tool()
+    def shout(text: str) -> str:
+        """Write ``text`` to stderr (for the stderr tail) and return it."""
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        return text
 
     return server
 
@@ -121,6 +139,7 @@ def _serve_http(server: FaultyServer, token: str, exit_on_eof: bool) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # connections made before uvicorn runs wait instead of being refused
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     http = uvicorn.Server(config)
     if exit_on_eof:
