@@ -103,10 +103,10 @@ class ServerConfig:
         values are shown as ``<keychain>``. An HTTP server's URL instead."""
         if self.kind != "stdio":
             return self.url
-        env = [f"{name}={value}" for name, value in self.env.items()]
-        env += [f"{name}=<keychain>" for name in self.secret_env]
+        words = [shlex.quote(f"{name}={value}") for name, value in self.env.items()]
+        words += [f"{name}=<keychain>" for name in self.secret_env]  # shown, not for a shell
         where = f"cd {shlex.quote(self.cwd)} && " if self.cwd else ""
-        return where + shlex.join([*env, self.command, *self.args])
+        return where + " ".join([*words, shlex.join([self.command, *self.args])])
 
     def tool_prefs(self, tool: str) -> ToolPrefs:
         """The choices for ``tool`` (the defaults when the user made none)."""
