@@ -279,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from rill.core import cli_mcp
+
     parser = build_parser()
+    argv, program = cli_mcp.split_program(argv)  # `rill mcp add NAME -- COMMAND ARGS…`
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help; argparse already printed it
@@ -294,9 +297,7 @@ def _main(argv: list[str]) -> int:
     if args.command in cli_history.COMMANDS:
         return cli_history.run(args)
     if args.command == "mcp":
-        from rill.core import cli_mcp
-
-        return cli_mcp.run(args)
+        return cli_mcp.run(args, program)
     # Imported only now: asyncio, httpx and the provider are most of the startup time.
     # httpx's package init also imports its own command line (click + rich, ~40 ms)
     # when those happen to be installed; a None entry makes that optional import fail

@@ -63,6 +63,8 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     commands = mcp.add_subparsers(dest="mcp_command", metavar="{add,list,tools,remove}")
     add = commands.add_parser(
         "add",
+        usage="rill mcp add [options] NAME -- COMMAND [ARGS...]\n"
+        "       rill mcp add [options] NAME --url URL",
         help="add a server: NAME -- COMMAND ARGS..., or NAME --url URL",
         description="Add a stdio server (rill mcp add NAME -- COMMAND ARGS...) or a streamable "
         "HTTP one (rill mcp add NAME --url URL). A stdio server's exact command is printed; it "
@@ -71,7 +73,6 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
         formatter_class=raw,
     )
     add.add_argument("name", metavar="NAME", help=f"the server's name ({SERVER_NAME_RULE})")
-    add.add_argument("program", nargs="*", metavar="COMMAND", help="after --: what to run")
     add.add_argument("--url", help="a streamable HTTP server's endpoint")
     add.add_argument("--env", action="append", default=[], metavar="K=V", help="(repeatable)")
     add.add_argument(
@@ -109,18 +110,31 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 class _Refused(Exception):
-    """One line on stderr and an exit status."""
+    """One line on stderr (and any ``more``, indented) and an exit status."""
 
-    def __init__(self, line: str, status: int = EXIT_USAGE) -> None:
+    def __init__(self, line: str, status: int = EXIT_USAGE, more: tuple[str, ...] = ()) -> None:
         super().__init__(line)
         self.status = status
+        self.more = more
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``rill mcp …``; the exit status."""
+def split_program(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``rill mcp add … -- COMMAND ARGS…``: the arguments for argparse, and the command.
+
+    argparse cannot take a command after ``--`` once a positional (NAME) came before
+    options (``add NAME --env K=V -- COMMAND``), so the command is split off first.
+    """
+    if argv[:2] == [COMMAND, "add"] and "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1 :]
+    return argv, []
+
+
+def run(args: argparse.Namespace, program: list[str]) -> int:
+    """Run ``rill mcp …`` (``program``: the command after ``--``); the exit status."""
     try:
         if args.mcp_command == "add":
-            return _add(args)
+            return _add(args, program)
         if args.mcp_command == "remove":
             return _remove(args)
         if args.mcp_command == "list":
@@ -130,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         raise _Refused("rill mcp: choose add, list, tools or remove (see rill mcp --help)")
     except _Refused as refused:
         _note(str(refused))
+        for line in refused.more:
+            _note(f"  {line}")
         return refused.status
 
 
@@ -150,7 +166,7 @@ def _save(settings: Settings, tools: ToolSettings) -> None:
     save_settings(replace(settings, tools=tools))  # ProfileError: exit 9
 
 
-def _add(args: argparse.Namespace) -> int:
+def _add(args: argparse.Namespace, program: list[str]) -> int:
     from rill.core.tools import keys
 
     name = args.name
@@ -159,9 +175,13 @@ def _add(args: argparse.Namespace) -> int:
     settings = _load()
     if name in settings.tools.servers:
         raise _Refused(f"rill mcp add: a server named {name!r} exists; remove it first")
-    config, secret_env, secret_headers = _config(args)
+    config, secret_env, secret_headers = _config(args, program)
     keys.store_secrets(name, secret_env, secret_headers)  # first: the file never names a
-    _save(settings, settings.tools.with_server(name, config))  # secret that is not kept
+    try:  # secret that is not kept, and a file that cannot be written keeps none
+        _save(settings, settings.tools.with_server(name, config))
+    except BaseException:
+        keys.delete_secrets(name, config)
+        raise
     if config.kind == "stdio":
         print(f"Added {name!r}. It will run, as you:\n  {config.command_line()}")
     else:
@@ -171,10 +191,12 @@ def _add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config(args: argparse.Namespace) -> tuple[ServerConfig, dict[str, str], dict[str, str]]:
+def _config(
+    args: argparse.Namespace, program: list[str]
+) -> tuple[ServerConfig, dict[str, str], dict[str, str]]:
     """The server the options describe, and its secret variables and headers."""
     start = args.start.replace("-", "_")
-    if bool(args.program) == bool(args.url):
+    if bool(program) == bool(args.url):
         raise _Refused("rill mcp add: give either -- COMMAND ARGS... or --url URL")
     if args.url:
         if args.env or args.secret_env or args.cwd:
@@ -194,7 +216,7 @@ def _config(args: argparse.Namespace) -> tuple[ServerConfig, dict[str, str], dic
         return config, {}, secrets
     if args.header or args.secret_header:
         raise _Refused("rill mcp add: --header and --secret-header are for --url servers")
-    command, *rest = args.program
+    command, *rest = program
     if not valid_value(command) or not command.strip() or not all(map(valid_value, rest)):
         raise _Refused("rill mcp add: the command cannot be run (empty, or a NUL in it)")
     cwd = os.path.abspath(os.path.expanduser(args.cwd)) if args.cwd else ""
@@ -352,10 +374,10 @@ def _tools(args: argparse.Namespace) -> int:
             return servers.status(args.name), found
         except ToolCallError as error:
             status = servers.status(args.name)
-            for line in status.stderr_tail[-5:]:
-                _note(f"  {line}")
             code = {"auth": EXIT_AUTH, "network": EXIT_NETWORK}.get(status.fault, EXIT_SERVER)
-            raise _Refused(f"rill mcp tools: {error}", code) from None
+            tail = status.stderr_tail[-5:]
+            more = ("its last lines on stderr:", *tail) if tail else ()
+            raise _Refused(f"rill mcp tools: {error}", code, more) from None
         finally:
             await servers.shutdown()
 

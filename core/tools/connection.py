@@ -273,7 +273,8 @@ class ServerConnection:
                     ready_at = await self._connect(stack, resolved, pipe, scope)
                     await self._wake.wait()
             except Exception as error:
-                return ready_at, transport.describe(error, self.config, self._http_status)
+                reason, fault = transport.describe(error, self.config, self._http_status)
+                return ready_at, (await self._with_last_words(reason), fault)
             finally:
                 self._client = None
                 self._scope = None
@@ -282,6 +283,14 @@ class ServerConnection:
         if scope.cancelled_caught and ready_at is None and not self._stopping:
             return None, (f"it did not start within {self._start_timeout:g} s", "network")
         return ready_at, (self._lost or "it stopped", "server")
+
+    async def _with_last_words(self, reason: str) -> str:
+        """``reason`` and the last line a stdio server wrote before it ended."""
+        if self.config.kind != "stdio":
+            return reason
+        with contextlib.suppress(TimeoutError):  # the pipe may still hold its last lines
+            await asyncio.wait_for(self._tail.closed.wait(), LAST_WORDS_WAIT)
+        return f"{reason} ({self._tail.lines[-1]})" if self._tail.lines else reason
 
     async def _connect(
         self,

@@ -20,6 +20,7 @@ from mcp.client import Transport
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from mcp_types import CONNECTION_CLOSED
 from pydantic import ValidationError
 
 from rill.core.tools.config import ServerConfig
@@ -167,6 +168,9 @@ def describe(
         return f"{where} did not answer in time", "network"
     if isinstance(leaf, httpx2.HTTPError):
         return f"cannot reach {where}: {_text(leaf) or type(leaf).__name__}", "network"
+    if isinstance(leaf, MCPError) and leaf.code == CONNECTION_CLOSED:
+        gone = "it exited" if config.kind == "stdio" else "the connection closed"
+        return f"{gone} before it was ready", "server"
     if isinstance(leaf, MCPError):
         status = f" (HTTP {http_status})" if http_status else ""
         return f"the server answered with an error{status}: {_text(leaf.message)}", "server"
