@@ -102,14 +102,18 @@ class ServerConnection:
             self._scope.cancel()  # still starting: the handshake may never end
         return self._task
 
-    async def ready(self, limit: float) -> Client:
+    async def ready(self, limit: float | None = None) -> Client:
         """The connected client, starting the server if needed.
 
+        Waits as long as a start may take (and a restart's backoff before it) unless
+        ``limit`` is given: a call's own timeout starts once the server is ready.
         Raises ToolCallError ``unavailable`` when it cannot start, ``timeout`` when it
         is not ready within ``limit`` seconds.
         """
         self.start()
         loop = asyncio.get_running_loop()
+        if limit is None:
+            limit = self._start_timeout + BACKOFF_MAX  # the start fails itself before that
         deadline = loop.time() + limit
         while self._client is None:
             state = self._status
@@ -132,13 +136,11 @@ class ServerConnection:
     async def call(
         self, tool: str, arguments: Mapping[str, Any], limit: float
     ) -> mt.CallToolResult:
-        """Call ``tool``; the server's own result, or ToolCallError (see its kinds)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        client = await self.ready(limit)
-        left = max(0.001, deadline - loop.time())
+        """Call ``tool`` with ``limit`` seconds to answer once the server is ready; the
+        server's own result, or ToolCallError (see its kinds)."""
+        client = await self.ready()
         try:
-            return await client.call_tool(tool, dict(arguments), read_timeout_seconds=left)
+            return await client.call_tool(tool, dict(arguments), read_timeout_seconds=limit)
         except MCPError as error:
             raise await self._call_failed(tool, error, limit) from None
         except (ValidationError, RuntimeError) as error:

@@ -88,8 +88,9 @@ class ToolServers:
         return names
 
     async def tools(self, name: str, limit: float | None = None) -> tuple[ToolInfo, ...]:
-        """Every tool ``name`` lists, usable or not, starting it if needed."""
-        await self._connection(name).ready(self._timeout(limit))
+        """Every tool ``name`` lists, usable or not, starting it if needed (waiting at
+        most ``limit`` seconds; None: as long as a start may take)."""
+        await self._connection(name).ready(limit)
         return self._connections[name].tools
 
     async def offered_tools(
@@ -123,15 +124,17 @@ class ToolServers:
         limit: float | None = None,
     ) -> ToolResult:
         """Run ``server``'s ``tool``; its result (``is_error`` set when the tool itself
-        failed). ToolCallError when no result came (see its ``failure`` kinds).
+        failed). ToolCallError when no result came (see its ``failure`` kinds). The
+        server starts first if needed; ``limit`` (default: the call_timeout setting)
+        counts from when the call is sent.
 
         Cancelling the calling task stops waiting at once; the server is told to
         stop the call and its session stays usable.
         """
         connection = self._connection(server)
-        limit = self._timeout(limit)
+        limit = self._settings.call_timeout if limit is None else limit
         if connection.status.state is not ServerState.READY:
-            await connection.ready(limit)
+            await connection.ready()  # a start has its own timeout; the call's starts now
         info = next((t for t in connection.tools if t.name == tool), None)
         if info is None:
             raise ToolCallError(
@@ -184,9 +187,6 @@ class ToolServers:
 
     def _enabled(self) -> list[str]:
         return [name for name, config in self._settings.servers.items() if config.enabled]
-
-    def _timeout(self, limit: float | None) -> float:
-        return self._settings.call_timeout if limit is None else limit
 
     def _keep_stopping(self, task: asyncio.Task[None] | None) -> None:
         if task is not None and not task.done():
