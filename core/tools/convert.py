@@ -24,8 +24,10 @@ from rill.core.tools.model import ToolInfo, ToolResult
 from rill.core.types import Part
 
 KB = 1024
-MAX_TEXT_BYTES = 512 * KB  # all text of one result, UTF-8
-MAX_STRUCTURED_BYTES = 512 * KB  # the structured content as JSON
+# All text of one result, UTF-8: a 1 MB answer (issue 17's large case) passes whole,
+# beyond that a model's context could not hold it anyway.
+MAX_TEXT_BYTES = 1024 * KB
+MAX_STRUCTURED_BYTES = 1024 * KB  # the structured content as JSON
 MAX_IMAGE_BYTES = 4096 * KB  # one image, decoded
 MAX_IMAGES = 4
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

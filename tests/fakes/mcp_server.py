@@ -83,6 +83,11 @@ def build() -> FaultyServer:
         """Answer five megabytes of text."""
         return "x" * BIG_RESULT_CHARS
 
+    @server.tool(structured_output=False)
+    def text_of(size: int) -> str:
+        """Answer ``size`` characters of text (unstructured, as most servers answer)."""
+        return "y" * size
+
     @server.tool()
     def picture() -> Image:
         """Answer a one-pixel PNG."""

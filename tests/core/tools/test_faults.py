@@ -108,7 +108,7 @@ async def test_five_megabytes_of_result_are_cut_with_a_note(make_servers: Make) 
     result = await servers.call("fake", "big")
     assert not result.is_error
     assert sum(len(p.text or "") for p in result.parts) == MAX_TEXT_BYTES
-    assert result.notes[0] == "(result cut at 512 KB; the tool sent 5,120 KB of text)"
+    assert result.notes[0] == "(result cut at 1,024 KB; the tool sent 5,120 KB of text)"
     assert result.structured is None and "structured result of 5,120 KB left out" in result.notes[1]
     assert result.text.endswith(result.notes[-1])  # the model is told too
 
