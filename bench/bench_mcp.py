@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
 
-from rill.core.tools.config import ServerConfig, ToolSettings  # noqa: E402
+from rill.core.tool_settings import ServerConfig, ToolSettings  # noqa: E402
 from rill.core.tools.manager import ToolServers  # noqa: E402
 from rill.core.tools.model import ServerState  # noqa: E402
 from tests.core.tools.support import fake_config, time_config  # noqa: E402

@@ -15,7 +15,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rill.core.tools.config import (
+from rill.core.tool_settings import (
     SERVER_NAME_RULE,
     ServerConfig,
     ToolSettings,

@@ -17,7 +17,7 @@ from typing import Any
 
 from rill.core.paths import ProfileError, atomic_write_text, config_dir
 from rill.core.setting_ranges import READ_TIMEOUT, STORE_ID, Checker, savable, shown
-from rill.core.tools.config import ToolSettings, read_tool_settings
+from rill.core.tool_settings import ToolSettings, read_tool_settings
 from rill.core.types import GenerationSettings
 
 SCHEMA_VERSION = 1

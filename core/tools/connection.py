@@ -25,8 +25,8 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
+from rill.core.tool_settings import ServerConfig
 from rill.core.tools import transport
-from rill.core.tools.config import ServerConfig
 from rill.core.tools.convert import tool_infos
 from rill.core.tools.keys import Resolved, resolve_secrets
 from rill.core.tools.model import ServerState, ServerStatus, ToolCallError, ToolInfo
@@ -336,6 +336,7 @@ class ServerConnection:
 
     @property
     def tools(self) -> tuple[ToolInfo, ...]:
+        """The tools as last listed (kept while the server restarts)."""
         return self._status.tools
 
 

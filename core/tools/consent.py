@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from rill.core.tools.config import ToolSettings
+from rill.core.tool_settings import ToolSettings
 from rill.core.tools.model import ToolResult
 from rill.core.types import Part
 
 
 class Decision(StrEnum):
+    """The user's answer on a consent card."""
+
     ALLOW_ONCE = "allow_once"
     ALLOW_IN_CHAT = "allow_in_chat"
     ALWAYS_ALLOW = "always_allow"
@@ -28,6 +30,7 @@ class Decision(StrEnum):
 
     @property
     def allows(self) -> bool:
+        """Whether the call runs."""
         return self is not Decision.DENY
 
 
@@ -49,12 +52,15 @@ class ChatGrants:
     tools: frozenset[ToolRef] = field(default_factory=frozenset)
 
     def granted(self, ref: ToolRef) -> bool:
+        """Whether this chat allows ``ref`` without asking."""
         return ref in self.tools
 
     def grant(self, ref: ToolRef) -> ChatGrants:
+        """These grants and ``ref``."""
         return replace(self, tools=self.tools | {ref})
 
     def revoke(self, ref: ToolRef) -> ChatGrants:
+        """These grants without ``ref``."""
         return replace(self, tools=self.tools - {ref})
 
     def to_list(self) -> list[list[str]]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rill.core import secrets
-from rill.core.tools.config import ServerConfig
+from rill.core.tool_settings import ServerConfig
 
 
 def secret_id(server: str, where: str, name: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from rill.core.tools.config import ServerConfig, ToolSettings
+from rill.core.tool_settings import ServerConfig, ToolSettings
 from rill.core.tools.connection import ServerConnection
 from rill.core.tools.convert import tool_result
 from rill.core.tools.model import ServerState, ServerStatus, ToolCallError, ToolInfo, ToolResult
@@ -48,6 +48,7 @@ class ToolServers:
 
     @property
     def settings(self) -> ToolSettings:
+        """The configuration in use (see :meth:`configure`)."""
         return self._settings
 
     def configure(self, settings: ToolSettings) -> None:

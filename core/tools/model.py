@@ -16,6 +16,8 @@ from rill.core.types import Part
 
 
 class ServerState(StrEnum):
+    """Where a server stands; the Tools dialog shows it."""
+
     STOPPED = "stopped"  # not running (never started, stopped, or disabled)
     STARTING = "starting"  # the process or connection is being set up
     READY = "ready"  # connected; its tools are listed
@@ -39,6 +41,7 @@ class ToolInfo:
 
     @property
     def usable(self) -> bool:
+        """Whether the model may be offered this tool."""
         return not self.problem
 
 
@@ -81,6 +84,7 @@ class ToolResult:
 
     @property
     def images(self) -> tuple[Part, ...]:
+        """The image parts, in the order sent."""
         return tuple(p for p in self.parts if p.data is not None)
 
     def structured_value(self) -> Any:

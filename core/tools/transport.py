@@ -23,7 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 from pydantic import ValidationError
 
-from rill.core.tools.config import ServerConfig
+from rill.core.tool_settings import ServerConfig
 from rill.core.tools.keys import Resolved
 
 # The SDK stops a stdio server as the specification says (close its stdin, wait, then
@@ -53,6 +53,7 @@ class StderrTail(asyncio.Protocol):
         self._partial = b""
 
     def data_received(self, data: bytes) -> None:
+        """Keep each complete line (asyncio calls this as bytes arrive)."""
         *complete, self._partial = (self._partial + data).split(b"\n")
         for raw in complete:
             self._keep(raw)
@@ -66,6 +67,7 @@ class StderrTail(asyncio.Protocol):
             self.lines.append(line if len(line) <= STDERR_LINE_CHARS else line[:499] + "…")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The pipe closed: keep the unfinished line and say so."""
         if self._partial:
             self._keep(self._partial)
             self._partial = b""
@@ -86,6 +88,7 @@ class StdioPipe:
         self._transport: asyncio.ReadTransport | None = None
 
     async def start(self) -> None:
+        """Start reading the pipe on the running loop."""
         assert self._reader is not None
         loop = asyncio.get_running_loop()
         self._transport, _ = await loop.connect_read_pipe(lambda: self.tail, self._reader)
@@ -96,6 +99,7 @@ class StdioPipe:
         self.writer.close()
 
     def close(self) -> None:
+        """Close both ends (the reading one through its transport, once started)."""
         self.writer.close()
         if self._reader is not None:
             self._reader.close()

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from rill.core.tools.config import ToolSettings
+from rill.core.tool_settings import ToolSettings
 from rill.core.tools.model import ServerState, ServerStatus, ToolCallError
 from tests.core.tools.support import alive, fake_config, time_config
 

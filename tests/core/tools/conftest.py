@@ -10,7 +10,7 @@ import keyring
 import pytest
 
 from rill.core import secrets
-from rill.core.tools.config import ServerConfig, ToolSettings
+from rill.core.tool_settings import ServerConfig, ToolSettings
 from rill.core.tools.manager import ToolServers
 from rill.core.tools.model import ServerStatus
 from tests.core.test_secrets import MemoryKeyring

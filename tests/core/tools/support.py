@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from rill.core.tools.config import ServerConfig
+from rill.core.tool_settings import ServerConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rill.core.settings import Settings, load_settings, save_settings, settings_from_dict
-from rill.core.tools.config import ServerConfig, ToolPrefs, ToolSettings
+from rill.core.tool_settings import ServerConfig, ToolPrefs, ToolSettings
 from rill.core.tools.consent import (
     ChatGrants,
     Decision,

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from rill.core.tool_settings import ServerConfig
 from rill.core.tools import connection
-from rill.core.tools.config import ServerConfig
 from rill.core.tools.convert import MAX_TEXT_BYTES
 from rill.core.tools.model import ServerState, ServerStatus, ToolCallError
 from tests.core.tools.conftest import Make

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rill.core import secrets
+from rill.core.tool_settings import ServerConfig
 from rill.core.tools import keys
-from rill.core.tools.config import ServerConfig
 from rill.core.tools.model import ServerState, ToolCallError
 from tests.core.test_secrets import MemoryKeyring
 from tests.core.tools.conftest import Make

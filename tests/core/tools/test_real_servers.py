@@ -57,7 +57,7 @@ async def test_git_server_on_a_temporary_repository(make_servers: Make, tmp_path
 async def test_offered_tools_leave_out_turned_off_ones(make_servers: Make) -> None:
     from dataclasses import replace
 
-    from rill.core.tools.config import ToolPrefs
+    from rill.core.tool_settings import ToolPrefs
 
     config = replace(time_config(), tools={"convert_time": ToolPrefs(enabled=False)})
     servers = make_servers(time=config)

@@ -1,6 +1,9 @@
 """The ``tools`` section of the settings file: MCP servers, their tools and the user's
 "always allow" choices, typed and checked like every other setting.
 
+It sits beside ``rill.core.settings`` (which holds it) rather than in the tools package,
+so that reading the settings never loads that package or the MCP SDK.
+
 A bad entry becomes a one-line notice and its default (or is left out), never a crash.
 Secret values (an API token in an environment variable or a header) are never here:
 only their names are, and the values live in the keychain (:mod:`rill.core.tools.keys`).
