@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rill.core.tools.model import ServerState, ServerStatus
+from rill.core.tools.model import ServerState, ServerStatus, ToolCallError
 from tests.core.tools.conftest import Make
-from tests.core.tools.support import git_config, make_repository, time_config
+from tests.core.tools.support import alive, git_config, make_repository, time_config
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -64,3 +64,39 @@ async def test_offered_tools_leave_out_turned_off_ones(make_servers: Make) -> No
     offered, failed = await servers.offered_tools()
     assert [t.name for t in offered] == ["get_current_time"] and failed == {}
     json.dumps(offered[0].input_schema)  # what goes out as the function's schema
+
+
+async def test_launch_servers_start_and_edits_apply(make_servers: Make) -> None:
+    from dataclasses import replace
+
+    from rill.core.tool_settings import ToolPrefs
+    from tests.core.tools.support import fake_config, wait_until
+
+    seen: list[ServerStatus] = []
+    servers = make_servers(
+        time=replace(time_config(), start="launch"), fake=fake_config(), seen=seen
+    )
+    assert servers.start_at_launch() == ["time"]
+    await wait_until(lambda: servers.status("time").state is ServerState.READY)
+    assert servers.status("fake").state is ServerState.STOPPED  # first use only
+    pid = int((await servers.call("fake", "pid")).text)
+    settings = servers.settings
+    # A tool's choices change: the server keeps running.
+    kept = settings.with_tool_prefs("fake", "echo", ToolPrefs(enabled=False))
+    servers.configure(kept)
+    assert servers.status("fake").state is ServerState.READY
+    assert int((await servers.call("fake", "pid")).text) == pid
+    with pytest.raises(ToolCallError, match="turned off"):
+        await servers.call("fake", "echo", {"text": "x"})
+    # Turned off: stopped, and refused; its command changed: stopped, new one on next use.
+    changed = replace(kept.servers["fake"], env={**kept.servers["fake"].env, "TZ": "UTC"})
+    servers.configure(
+        kept.with_server("time", replace(kept.servers["time"], enabled=False)).with_server(
+            "fake", changed
+        )
+    )
+    await wait_until(lambda: not alive(pid))
+    assert servers.status("time").state is ServerState.STOPPED
+    with pytest.raises(ToolCallError, match="turned off"):
+        await servers.call("time", "get_current_time", {"timezone": "UTC"})
+    assert int((await servers.call("fake", "pid")).text) != pid
