@@ -118,8 +118,9 @@ class ServerConnection:
         while self._client is None:
             state = self._status
             if state.state in _ENDED and state.restart_in is None:
+                why = state.reason or "it was stopped"
                 raise ToolCallError(
-                    f"The tool server {self.name!r} is not running: {self._status.reason}",
+                    f"The tool server {self.name!r} is not running: {why}",
                     failure="unavailable",
                     detail="\n".join(self._tail.lines) or None,
                 )
