@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -36,6 +38,9 @@ from rill.core.tools.keys import Resolved
 sdk_stdio.PROCESS_TERMINATION_TIMEOUT = 0.3
 sdk_stdio.FORCE_KILL_TIMEOUT = 0.2
 
+# Windows' proactor loops cannot read an anonymous pipe; a thread reads it there
+# (tests run this path on Linux too).
+READ_IN_THREAD = sys.platform == "win32"
 STDERR_LINES = 40  # kept per server, for the Tools dialog and failure messages
 STDERR_LINE_CHARS = 500
 # Connect and write timeouts of HTTP servers; reading may wait as long as a call may.
@@ -88,11 +93,19 @@ class StdioPipe:
         self._transport: asyncio.ReadTransport | None = None
 
     async def start(self) -> None:
-        """Start reading the pipe on the running loop."""
+        """Start reading the pipe: on the running loop, or on Windows (whose proactor
+        loops cannot read an anonymous pipe) in a thread handing lines to the loop."""
         assert self._reader is not None
         loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.connect_read_pipe(lambda: self.tail, self._reader)
-        self._reader = None  # the transport owns it now
+        reader, self._reader = self._reader, None  # the transport or the thread owns it
+        if not READ_IN_THREAD:
+            self._transport, _ = await loop.connect_read_pipe(lambda: self.tail, reader)
+            return
+        # The thread closes the pipe at its end of file, never earlier, so that its
+        # descriptor cannot be reused under a read still waiting on it.
+        threading.Thread(
+            target=_read_in_thread, args=(reader, self.tail, loop), daemon=True
+        ).start()
 
     def spawned(self) -> None:
         """The child has its copy of the write end; ours would hide its exit."""
@@ -105,6 +118,13 @@ class StdioPipe:
             self._reader.close()
         if self._transport is not None:
             self._transport.close()
+
+
+def _read_in_thread(reader: IO[bytes], tail: StderrTail, loop: asyncio.AbstractEventLoop) -> None:
+    with reader, contextlib.suppress(OSError, RuntimeError):  # RuntimeError: loop closed
+        while chunk := reader.read(65536):
+            loop.call_soon_threadsafe(tail.data_received, chunk)
+        loop.call_soon_threadsafe(tail.connection_lost, None)
 
 
 def child_environment(config: ServerConfig, resolved: Resolved) -> dict[str, str]:

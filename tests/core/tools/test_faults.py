@@ -200,3 +200,17 @@ async def test_a_missing_secret_fails_the_start_with_the_reason(make_servers: Ma
     with pytest.raises(ToolCallError, match=r"secret values \(API_TOKEN\) are not in the keychain"):
         await servers.tools("fake")
     assert servers.status("fake").fault == "auth"
+
+
+async def test_stderr_read_in_a_thread_as_on_windows(
+    make_servers: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rill.core.tools import transport
+
+    monkeypatch.setattr(transport, "READ_IN_THREAD", True)
+    servers = make_servers(fake=fake_config())
+    await servers.call("fake", "shout", {"text": "read by a thread"})
+    await wait_until(lambda: "read by a thread" in servers.status("fake").stderr_tail)
+    with pytest.raises(ToolCallError, match="fatal: the crash tool was called"):
+        await servers.call("fake", "crash")  # the end of file still tells it went away
+    assert (await servers.call("fake", "echo", {"text": "restarted"})).text == "restarted"
