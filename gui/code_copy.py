@@ -59,11 +59,19 @@ class CopyConfirmation(QObject):
         """Whether the link ``href`` says "Copied ✓" now."""
         return href in self._shown
 
+    @property
+    def pending(self) -> bool:
+        """Whether some link still waits to read Copy again."""
+        return bool(self._shown)
+
     def _restore(self, href: str) -> None:
         cursor, link, pad, timer = self._shown.pop(href)
         timer.deleteLater()
         position = cursor.position()
-        cursor.setPosition(position + len(COPIED_LABEL), QTextCursor.MoveMode.KeepAnchor)
+        end = position + len(COPIED_LABEL)
+        if end >= cursor.document().characterCount():
+            return  # the chat was cleared or cut meanwhile: nothing of the label is left
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         # Re-rendered meanwhile (a theme switch, a streamed tail): it already says Copy.
         if cursor.selectedText() == COPIED_LABEL and _href_at(cursor, position) == href:
             self._write(position, [(COPY_LABEL, link), (PAD, pad)])

@@ -77,12 +77,23 @@ def run_cli(
     )
 
 
+# The CLI as a terminal starts it: Ctrl-C raises KeyboardInterrupt. A process started in
+# the background by a shell without job control (CI scripts, `cmd &`) inherits SIGINT
+# ignored, and Python then leaves it ignored, so the Ctrl-C tests hung in such a run.
+INTERRUPTIBLE_CLI = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('rill.core.cli', run_name='__main__', alter_sys=True)",
+]
+
+
 class Cli:
     """A running CLI whose stdout is read incrementally, as a terminal would see it."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [*CLI, *args],
+            [*INTERRUPTIBLE_CLI, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

