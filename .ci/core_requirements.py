@@ -13,6 +13,8 @@ TEST_TOOLS = (
     "hypothesis",
     "pillow-heif",
     "google-auth",
+    "mcp-server-time",  # real MCP servers for tests/core/tools
+    "mcp-server-git",
 )
 
 

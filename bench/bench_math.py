@@ -6,7 +6,7 @@
    other dependencies. ziamath (+ latex2mathml) in this venv; matplotlib's mathtext in
    ``--mpl-python`` (an interpreter that has matplotlib; skipped without one).
 2. Where it runs: a 1 ms heartbeat on a Qt UI thread while 200 formulas are typeset
-   (a) on a Python thread, (b) in ``rill.gui.math_worker``'s process, (c) nothing (the
+   (a) on a Python thread, (b) in ``rill.gui.transcript.math_worker``'s process, (c) nothing (the
    baseline, same run). Gaps p50 / p99 / max in ms of wall time.
 3. The UI thread's part: painting a typeset SVG into an image, and drawing the source
    placeholder, per formula (medians).
@@ -152,8 +152,8 @@ def heartbeat_while(work: str, count: int) -> list[float]:
     """Heartbeat gaps (ms) on the UI thread while ``count`` formulas are typeset."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
-    from rill.core.math_typeset import typeset_job
-    from rill.gui.math_worker import MathWorker
+    from rill.core.markdown.typeset import typeset_job
+    from rill.gui.transcript.math_worker import MathWorker
     from tests.heartbeat import Heartbeat
 
     keys = [(f"{CORPUS[n % len(CORPUS)]} + {n}", n % 3 == 0, 20.0) for n in range(count)]
@@ -202,8 +202,8 @@ def quantiles(gaps: list[float]) -> str:
 
 
 def ui_side() -> None:
-    from rill.core.math_typeset import Typeset, typeset_job
-    from rill.gui.transcript_math import MathStyle, source_image, typeset_image
+    from rill.core.markdown.typeset import Typeset, typeset_job
+    from rill.gui.transcript.math import MathStyle, source_image, typeset_image
 
     made = [typeset_job(tex, n % 2 == 0, 20.0) for n, tex in enumerate(CORPUS)]
     results = [result for result in made if isinstance(result, Typeset)]

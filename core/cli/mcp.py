@@ -28,7 +28,7 @@ from rill.core.tool_settings import (
 
 if TYPE_CHECKING:
     from rill.core.settings import Settings
-    from rill.core.tools.model import ServerStatus, ToolInfo
+    from rill.core.tools import ServerStatus, ToolInfo
 
 COMMAND = "mcp"
 EXIT_OK = 0
@@ -167,7 +167,7 @@ def _save(settings: Settings, tools: ToolSettings) -> None:
 
 
 def _add(args: argparse.Namespace, program: list[str]) -> int:
-    from rill.core.tools import keys
+    from rill.core.tools import delete_secrets, store_secrets
 
     name = args.name
     if not valid_server_name(name):
@@ -176,11 +176,11 @@ def _add(args: argparse.Namespace, program: list[str]) -> int:
     if name in settings.tools.servers:
         raise _Refused(f"rill mcp add: a server named {name!r} exists; remove it first")
     config, secret_env, secret_headers = _config(args, program)
-    keys.store_secrets(name, secret_env, secret_headers)  # first: the file never names a
+    store_secrets(name, secret_env, secret_headers)  # first: the file never names a
     try:  # secret that is not kept, and a file that cannot be written keeps none
         _save(settings, settings.tools.with_server(name, config))
     except BaseException:
-        keys.delete_secrets(name, config)
+        delete_secrets(name, config)
         raise
     if config.kind == "stdio":
         print(f"Added {name!r}. It will run, as you:\n  {config.command_line()}")
@@ -294,12 +294,12 @@ def _check(key: str, value: str, option: str, *, header: bool) -> None:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from rill.core.tools import keys
+    from rill.core.tools import delete_secrets
 
     settings = _load()
     config = _known(settings.tools, args.name, "remove")
     _save(settings, settings.tools.without_server(args.name))
-    keys.delete_secrets(args.name, config)
+    delete_secrets(args.name, config)
     print(f"Removed {args.name!r}" + (" and its secrets." if _has_secrets(config) else "."))
     return EXIT_OK
 
@@ -337,7 +337,7 @@ def _list(args: argparse.Namespace) -> int:
 def _probe(tools: ToolSettings) -> dict[str, ServerStatus]:
     import asyncio
 
-    from rill.core.tools.manager import ToolServers
+    from rill.core.tools.manager import ToolServers  # loads the MCP SDK
 
     async def probe() -> dict[str, ServerStatus]:
         servers = ToolServers(tools)
@@ -359,8 +359,8 @@ def _state_line(status: ServerStatus) -> str:
 def _tools(args: argparse.Namespace) -> int:
     import asyncio
 
-    from rill.core.tools.manager import ToolServers
-    from rill.core.tools.model import ToolCallError
+    from rill.core.tools import ToolCallError
+    from rill.core.tools.manager import ToolServers  # loads the MCP SDK
 
     tools = _load().tools
     config = _known(tools, args.name, "tools")
@@ -397,13 +397,13 @@ def _tools(args: argparse.Namespace) -> int:
 
 def _out(line: str) -> None:
     """A line of a server's own words to stdout: inert on a terminal."""
-    from rill.core.terminal import for_stream
+    from rill.core.cli.terminal import for_stream
 
     print(for_stream(sys.stdout, line))
 
 
 def _note(line: str) -> None:
-    from rill.core.terminal import for_stream
+    from rill.core.cli.terminal import for_stream
 
     with contextlib.suppress(OSError, ValueError):
         print(for_stream(sys.stderr, line), file=sys.stderr, flush=True)

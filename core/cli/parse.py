@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     from rill.core.cli import history as cli_history  # history, search, export, import; --no-save
 
     cli_history.add_commands(sub)
-    from rill.core import cli_mcp  # rill mcp: the tool servers
+    from rill.core.cli import mcp as cli_mcp  # rill mcp: the tool servers
 
     cli_mcp.add_commands(sub)
     return parser
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    from rill.core import cli_mcp
+    from rill.core.cli import mcp as cli_mcp
 
     parser = build_parser()
     argv, program = cli_mcp.split_program(argv)  # `rill mcp add NAME -- COMMAND ARGS…`

@@ -26,7 +26,7 @@ from rill.core.markdown.highlight import (
     language_of,
     split_lines,
 )
-from rill.core.markdown_math import is_math, math_html, math_rule
+from rill.core.markdown.math import is_math, math_html, math_rule
 
 # One block (not code) bigger than this is shown as plain text: markdown-it-py parses
 # emphasis-dense text at ~200 KB/s, and no answer needs a 64 KB paragraph or table.

@@ -35,7 +35,7 @@ from rill.core.markdown.html import (
     segment,
     window_continues,
 )
-from rill.core.markdown_math import COUNTER_KEY, FormulaCounter
+from rill.core.markdown.math import COUNTER_KEY, FormulaCounter
 
 __all__ = [
     "DARK_THEME",

@@ -24,7 +24,7 @@ from typing import Any
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from rill.core.highlight import Theme, escape, escape_visible
+from rill.core.markdown.highlight import Theme, escape, escape_visible
 
 MATH_SCHEME = "rill-math"
 MAX_TEX = 2_000  # characters of TeX typeset in one formula
@@ -47,6 +47,7 @@ class FormulaCounter:
     count: int = 0
 
     def copy(self) -> FormulaCounter:
+        """An independent counter at this count (a render context is copied to be re-run)."""
         return FormulaCounter(self.count)
 
 

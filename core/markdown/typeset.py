@@ -4,7 +4,7 @@ Chosen over matplotlib's mathtext by bench/bench_math.py: its first formula cost
 against ~500 ms (mathtext builds a font cache), later ones somewhat less each, it installs
 3.7 MB instead of ~150 MB (numpy, fonttools…), and it knows ``aligned``, ``cases`` and
 matrices, which mathtext refuses. It runs in the view's worker process
-(``rill.gui.math_worker``), so a formula that hangs or crashes it costs a process, never
+(``rill.gui.transcript.math_worker``), so a formula that hangs or crashes it costs a process, never
 the window. TeX it cannot typeset raises :class:`MathError`: the view then shows the
 source."""
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 
 from rill.gui.common import plain_tip
 from rill.gui.transcript.link_guard import hover_text
+from rill.gui.transcript.math import DocumentMath
 from rill.gui.transcript.message_html import SOFT_BREAK
-from rill.gui.transcript_math import DocumentMath
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.
@@ -77,7 +77,7 @@ class TranscriptBrowser(QTextBrowser):
         decoding ``data:`` URLs itself. An empty image (or empty text) is cached for the
         name and paints nothing, so a model's ``<img src=…>`` costs no I/O at all.
         Formulas (``rill-math:`` names, written by the Markdown renderer) are drawn
-        here, never fetched: see ``transcript_math``.
+        here, never fetched: see ``rill.gui.transcript.math``.
         """
         if type == QTextDocument.ResourceType.ImageResource.value:
             text = name.toString() if isinstance(name, QUrl) else name

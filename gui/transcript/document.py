@@ -46,7 +46,7 @@ class TranscriptDocument:
         document.setUndoRedoEnabled(False)
         self._cursor = QTextCursor(document)
         self._edit_depth = 0
-        # Told (start, end) after HTML with a formula went in (see transcript_math).
+        # Told (start, end) after HTML with a formula went in (see transcript.math).
         self.math_inserted: Callable[[int, int], None] | None = None
 
     @property

@@ -1,7 +1,7 @@
 """Formulas in the transcript: ``rill-math:`` placeholders resolved to typeset images.
 
 Core writes each formula as ``<img src="rill-math:…">`` with its TeX in the name
-(``rill.core.markdown_math``). When Qt lays one out it asks the browser's
+(``rill.core.markdown.math``). When Qt lays one out it asks the browser's
 ``loadResource``, which asks :meth:`DocumentMath.image`: an image already painted in
 this colour, size and pixel ratio comes back at once; otherwise the formula's source,
 drawn in code style, stands in while the worker process typesets it
@@ -37,10 +37,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextEdit
 
-from rill.core.highlight import theme_for
-from rill.core.markdown_math import MATH_SCHEME, math_name, parse_math_name
-from rill.core.math_typeset import Typeset
-from rill.gui.math_worker import Key, MathWorker, Result, shared_worker
+from rill.core.markdown import MATH_SCHEME, Typeset, math_name, parse_math_name, theme_for
+from rill.gui.transcript.math_worker import Key, MathWorker, Result, shared_worker
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -63,18 +61,21 @@ class Lru(Generic[K, V]):
         self._items: OrderedDict[K, V] = OrderedDict()
 
     def get(self, key: K) -> V | None:
+        """The value kept for ``key`` (None: none), now the most recently used."""
         value = self._items.get(key)
         if value is not None:
             self._items.move_to_end(key)
         return value
 
     def put(self, key: K, value: V) -> None:
+        """Keep ``value`` for ``key``, forgetting the least recently used past the size."""
         self._items[key] = value
         self._items.move_to_end(key)
         while len(self._items) > self._size:
             self._items.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget everything."""
         self._items.clear()
 
 
@@ -96,6 +97,7 @@ class MathStyle:
 
     @property
     def math_px(self) -> float:
+        """The size formulas are typeset at: the body font's, scaled to match it."""
         return round(self.font_px * MATH_SCALE, 1)
 
 

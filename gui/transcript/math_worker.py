@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rill.core.math_typeset import Typeset, serve, typeset_job
+from rill.core.markdown import Typeset, serve, typeset_job
 
 log = logging.getLogger(__name__)
 

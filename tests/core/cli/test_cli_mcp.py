@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.test_cli import cli_env, run_cli
+from tests.core.cli.test_cli import cli_env, run_cli
 from tests.core.tools.support import BIN, ROOT, HttpFake
 
 pytestmark = [

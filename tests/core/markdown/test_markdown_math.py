@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import rill.core.markdown as markdown
-from rill.core.markdown import IncrementalMarkdown, render_all, render_html
-from rill.core.markdown_math import (
+import rill.core.markdown.incremental as markdown
+from rill.core.markdown.incremental import IncrementalMarkdown, render_all, render_html
+from rill.core.markdown.math import (
     MAX_FORMULAS,
     MAX_TEX,
     TOO_LONG,
@@ -19,7 +19,7 @@ from rill.core.markdown_math import (
     math_name,
     parse_math_name,
 )
-from tests.core.test_markdown_stream import check_split_invariance
+from tests.core.markdown.test_markdown_stream import check_split_invariance
 
 _IMG = re.compile(r'<img src="(rill-math:[^"]+)" alt="([^"]*)"')
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rill.core.math_typeset import MathError, Typeset, typeset, typeset_job
+from rill.core.markdown.typeset import MathError, Typeset, typeset, typeset_job
 
 
 def test_valid_tex_gives_an_svg_with_a_baseline() -> None:

@@ -10,12 +10,12 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QColor, QImage, QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
-from rill.core.markdown_math import parse_math_name
-from rill.gui import message_html as chrome
-from rill.gui.chat_view import ChatView
-from rill.gui.transcript_math import OBJECT, source_image
-from tests.gui.chat_view_support import finished, make_view, streaming, user
-from tests.gui.test_chat_view_security import CountingServer
+from rill.core.markdown.math import parse_math_name
+from rill.gui.transcript import message_html as chrome
+from rill.gui.transcript.math import OBJECT, source_image
+from rill.gui.transcript.view import ChatView
+from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.transcript.test_chat_view_security import CountingServer
 
 ANSWER = r"""Euler's identity $e^{i\pi}+1=0$ and \(a^2 + b^2 = c^2\) in a line; it costs $5 and $10.
 

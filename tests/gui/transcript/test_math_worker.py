@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-import rill.gui.math_worker as math_worker
-from rill.core.math_typeset import Typeset
-from rill.gui.math_worker import Key, MathWorker, Result
+import rill.gui.transcript.math_worker as math_worker
+from rill.core.markdown.typeset import Typeset
+from rill.gui.transcript.math_worker import Key, MathWorker, Result
 
 START_MS = 60_000
 
