@@ -45,6 +45,7 @@ from rill.gui.chat.turn_attachments import (
     Outgoing,
     image_limits,
     needs_work,
+    processing_status,
     turn_parts,
     upload_status,
 )
@@ -322,7 +323,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
         Each chat prepares its own turn: another chat can send, stop or be shown
         meanwhile, and Stop there does not touch this one.
         """
-        self._set_status(chat, "Preparing images…")
+        self._set_status(chat, "Preparing attachments…")
         parts: list[Part] | None = None
         try:
             await self._wait_for_provider()
@@ -333,6 +334,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
                 self.image_limits,
                 history,
                 lambda attachment, sent, total: self._on_upload(chat, attachment, sent, total),
+                lambda attachment, seconds: self._on_processing(chat, attachment, seconds),
             )
         except RillError as error:  # ImageError names the file; the input keeps all
             self._refuse(chat, str(error))
@@ -350,6 +352,10 @@ class ChatController(QObject, TurnActions, ProviderActions):
         self.upload_progressed.emit(attachment, sent, total)
         name = getattr(attachment, "name", "the image")
         self._set_status(chat, upload_status(str(name), sent, total))
+
+    def _on_processing(self, chat: Chat, attachment: object, seconds: float) -> None:
+        name = getattr(attachment, "name", "the file")
+        self._set_status(chat, processing_status(str(name), seconds))
 
     def retry(self) -> bool:
         """Send the current chat's last user turn again after a failed answer."""

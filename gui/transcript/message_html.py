@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rill.core.types import Message, MessageStatus
+from rill.core.file_parts import file_label, kind_of
+from rill.core.types import Message, MessageStatus, Part
 
 ESCAPE = html.escape
 USER_INDENT_PX = 48  # the user's box never starts further left than this
@@ -239,6 +240,11 @@ def user_bubble(
         # Words, not an emoji: the usual fonts have no 🖼 and drew a missing-glyph box.
         chips = " &nbsp; ".join(f"Image: {ESCAPE(_short(uri))}" for uri in uris)
         paragraphs.insert(0, f'<span style="color:{palette.muted};">{chips}</span>')
+    # Documents, audio and video: one line each naming the file (plain text; the new
+    # transcript surface is to draw them as tiles, as the composer does).
+    files = [f"File: {ESCAPE(_file_chip(p))}" for p in message.files]
+    if files:
+        paragraphs.insert(0, f'<span style="color:{palette.muted};">{"<br/>".join(files)}</span>')
     if thumbs:
         paragraphs.insert(0, thumbs)
     body = "".join(
@@ -272,6 +278,16 @@ def _user_actions(entry_id: int, info: TurnInfo, palette: Palette) -> str:
         labels = [("edit", "Edit"), *labels, ("delete", "Delete")]
     row = [version_switcher(entry_id, info, palette), *turn_links(entry_id, palette.muted, labels)]
     return " &nbsp;·&nbsp; ".join(bit for bit in row if bit)
+
+
+def _file_chip(part: Part) -> str:
+    """ "report.pdf (pdf, 1.2 MB)": the name, the kind and the size when the bytes are here."""
+    kind = kind_of(part.mime_type).value
+    if part.data is None:
+        return f"{file_label(part)} ({kind}, by reference)"
+    size = len(part.data)
+    shown = f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, size // 1024)} KB"
+    return f"{file_label(part)} ({kind}, {shown})"
 
 
 def _short(uri: str, limit: int = 60) -> str:

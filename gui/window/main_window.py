@@ -236,8 +236,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self.new_chat_action = self._action("&New chat", "Ctrl+N", self.new_chat)
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
-        self.attach_action = self._action("&Attach images…", "", self.composer.open_file_dialog)
-        self.uri_action = self._action("Add image by &URI…", "", self.composer.open_uri_dialog)
+        self.attach_action = self._action("&Attach files…", "", self.composer.open_file_dialog)
+        self.uri_action = self._action("Add file by &URI…", "", self.composer.open_uri_dialog)
         file_menu.addAction(self.new_chat_action)
         self._add_file_actions(file_menu)
         file_menu.addSeparator()
@@ -537,8 +537,10 @@ class MainWindow(QMainWindow):
         c = self.controller
         reason = image_refusal(c.provider, c.settings.model, c.models)
         self.composer.set_images_refused(reason)
-        for action in (self.attach_action, self.uri_action):
-            action.setEnabled(reason is None)
+        self.composer.set_target(c.provider)
+        # Files still go (as text where the model reads no images); a URI goes only to
+        # a provider that fetches it, and that one reads images.
+        self.uri_action.setEnabled(reason is None)
 
     def _on_image_drop_payload_dropped(self, payload: object) -> None:
         if self.composer.isVisible():

@@ -404,7 +404,7 @@ def test_images_going_out_in_one_chat_leave_the_other_chats_free(qtbot: QtBot, r
     first = controller.current_chat.id
     assert controller.send("with a picture", [HeldImage()])
     assert states == [True]
-    qtbot.waitUntil(lambda: statuses == ["Preparing images…"], timeout=3000)
+    qtbot.waitUntil(lambda: statuses == ["Preparing attachments…"], timeout=3000)
 
     second = controller.new_chat()  # not the same chat: its first turn is going out
     assert second != first
@@ -418,7 +418,7 @@ def test_images_going_out_in_one_chat_leave_the_other_chats_free(qtbot: QtBot, r
 
     controller.select_chat(first)
     assert states[-1] is True
-    assert statuses[-1] == "Preparing images…"
+    assert statuses[-1] == "Preparing attachments…"
     controller.stop()
     qtbot.waitUntil(lambda: states[-1] is False, timeout=3000)
     assert statuses[-1] == "Stopped; nothing was sent."

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.prepare import ImageLimits, human_bytes
+from rill.core.attachments.prepare import ImageLimits, human_bytes
 from rill.core.providers.local import LocalProvider
 from rill.gui.common import thumbnail_cache
-from tests.core.images.test_images import BAD_FILES
+from tests.core.attachments.test_images import BAD_FILES
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.attachment_support import (
     UPLOAD_LIMIT,
@@ -178,9 +178,9 @@ def test_a_provider_without_vision_disables_attaching(
     assert composer.attach_button.isEnabled()
     window.controller.set_provider(LocalProvider(models_dir=tmp_path / "models"))
     reason = "The offline model cannot read images"
-    assert not composer.attach_button.isEnabled()
-    assert composer.attach_button.toolTip() == reason + "."
-    assert not window.attach_action.isEnabled() and not window.uri_action.isEnabled()
+    assert composer.attach_button.isEnabled()  # documents and text still go, as text
+    assert composer.attach_button.toolTip() == reason + "; PDFs, text and code can still go."
+    assert window.attach_action.isEnabled() and not window.uri_action.isEnabled()
     mime = file_mime(png_file(tmp_path / "a.png"))
     with qtbot.waitSignal(composer.attachment_failed, timeout=1000) as blocker:
         drop_on(window, mime)
@@ -205,7 +205,7 @@ def test_a_model_without_vision_disables_attaching(
     wait_ready(qtbot, window.composer, 1)
     seeing = controller.settings.model
     window.panel.settings_edited.emit(replace(controller.settings, model="aqa"))
-    assert window.composer.attach_button.toolTip() == "Attributed QA cannot read images."
+    assert window.composer.attach_button.toolTip().startswith("Attributed QA cannot read images;")
     window.composer.set_text("hi")
     with qtbot.assertNotEmitted(window.composer.send_requested):
         qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)

@@ -1,4 +1,4 @@
-"""rill.core.images.prepare: verify, orient, convert, downscale, re-encode, thumbnails, and
+"""rill.core.attachments.prepare: verify, orient, convert, downscale, re-encode, thumbnails, and
 the bad-file matrix. Every fixture is generated here; nothing touches the network.
 
 The helpers at the top (``encode``, ``noise``, ``gradient``, ``oriented_jpeg``) are
@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rill.core.errors import InvalidRequestError, RillError
-from rill.core.images import formats as image_formats
-from rill.core.images.prepare import (
+from rill.core.attachments import formats as image_formats
+from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
     ImageError,
     ImageLimits,
@@ -26,6 +25,7 @@ from rill.core.images.prepare import (
     make_thumbnail,
     prepare_image,
 )
+from rill.core.errors import InvalidRequestError, RillError
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
