@@ -4,7 +4,7 @@ placeholders (``math``), typeset to SVG one formula at a time (``typeset``; ziam
 loads only when the first formula is typeset).
 """
 
-from rill.core.markdown.highlight import Theme, escape, theme_for
+from rill.core.markdown.highlight import Theme, escape
 from rill.core.markdown.incremental import (
     IncrementalMarkdown,
     RenderedBlock,
@@ -26,6 +26,5 @@ __all__ = [
     "parse_math_name",
     "render_all",
     "serve",
-    "theme_for",
     "typeset_job",
 ]

@@ -37,7 +37,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextEdit
 
-from rill.core.markdown import MATH_SCHEME, Typeset, math_name, parse_math_name, theme_for
+from rill.core.markdown import MATH_SCHEME, Typeset, math_name, parse_math_name
+from rill.gui.common import markdown_theme
 from rill.gui.transcript.math_worker import Key, MathWorker, Result, shared_worker
 
 K = TypeVar("K")
@@ -110,8 +111,8 @@ class DocumentMath(QObject):
         self._document: QTextDocument = view.document()
         self._make_worker = worker
         self._worker: MathWorker | None = None
-        self._dark = False
         self._colour = "#000000"
+        self._code_background = markdown_theme(dark=False).inline_code_background
         self._cursors: dict[str, list[QTextCursor]] = {}  # placeholders awaiting an image
         self._lost: set[str] = set()  # shown as source with no cursor (see image())
         self._ready: OrderedDict[str, None] = OrderedDict()  # names to paint, in order
@@ -132,7 +133,9 @@ class DocumentMath(QObject):
 
     def set_colours(self, text: str, *, dark: bool) -> None:
         """Paint formulas in ``text`` from now on (the document is about to be rebuilt)."""
-        self._colour, self._dark = text, dark
+        self._colour = text
+        # A formula shown as its source looks like inline code in the same theme.
+        self._code_background = markdown_theme(dark).inline_code_background
         self._cursors.clear()
         self._lost.clear()
         self._ready.clear()
@@ -142,9 +145,9 @@ class DocumentMath(QObject):
         font = self._document.defaultFont()
         info = QFontInfo(font)
         x_height = QFontMetricsF(font).xHeight()
-        background = theme_for(self._dark).inline_code_background
         dpr = self._view.devicePixelRatioF()
-        return MathStyle(self._colour, background, float(info.pixelSize()), x_height, dpr)
+        size = float(info.pixelSize())
+        return MathStyle(self._colour, self._code_background, size, x_height, dpr)
 
     def image(self, name: str) -> QImage:
         """The picture for resource ``name`` (asked by the layout, on the UI thread)."""

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rill.core.markdown.incremental as markdown
-from rill.core.markdown.incremental import IncrementalMarkdown, render_all, render_html
+from rill.core.markdown.incremental import IncrementalMarkdown
 from rill.core.markdown.math import (
     MAX_FORMULAS,
     MAX_TEX,
@@ -20,6 +20,7 @@ from rill.core.markdown.math import (
     parse_math_name,
 )
 from tests.core.markdown.test_markdown_stream import check_split_invariance
+from tests.core.markdown.themes import LIGHT, render_all, render_html
 
 _IMG = re.compile(r'<img src="(rill-math:[^"]+)" alt="([^"]*)"')
 
@@ -104,7 +105,7 @@ def test_names_round_trip_and_reject_garbage() -> None:
 
 
 def test_an_unclosed_display_formula_shows_its_source_until_it_closes() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     update = md.append("The sum\n$$\n\\sum_{n=1}^\\infty")
     assert update.tail is not None
     assert "rill-math:" not in update.tail.html and "\\sum_{n=1}^\\infty" in update.tail.html
@@ -151,7 +152,7 @@ def test_formulas_past_the_count_limit_are_code_in_streaming_and_whole() -> None
     whole = "".join(b.html for b in render_all(text))
     assert len(formulas(whole)) == MAX_FORMULAS
     assert whole.count(f'title="{TOO_MANY}"') == 5
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     streamed = []
     for start in range(0, len(text), 97):
         streamed += md.append(text[start : start + 97]).finished
