@@ -70,7 +70,10 @@ class UIPrefs:
     theme: str = "system"
     stream: bool = True
     show_thoughts: bool = True
-    settings_panel_visible: bool = True
+    # Closed for a new user: the chat comes first; the bar's toggle opens it.
+    settings_panel_visible: bool = False
+    # The settings panel's "Advanced" fold (safety, stop sequences, seed).
+    settings_advanced_open: bool = False
     open_conversation: int = 0  # the stored chat on screen at the last close (0: none)
 
 
@@ -327,7 +330,8 @@ class _Validator(Checker):
             theme=self.choice(d, "ui", "theme", THEMES),
             stream=self.boolean(d, "ui", "stream", True),
             show_thoughts=self.boolean(d, "ui", "show_thoughts", True),
-            settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", True),
+            settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", False),
+            settings_advanced_open=self.boolean(d, "ui", "settings_advanced_open", False),
             open_conversation=self.number(d, "ui", "open_conversation", STORE_ID, default=0),
         )
 

@@ -5,6 +5,7 @@ No provider's JSON leaks past a provider: everything here is provider-neutral.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -137,8 +138,8 @@ BLOCKING_FINISH_REASONS = frozenset(
 
 
 @dataclass(slots=True)
-class Message:
-    """A turn in a conversation. Answers are built up in place while they stream."""
+class _MessageFields:
+    """The fields of a Message (its ``parts`` are kept by Message itself)."""
 
     role: Role
     parts: list[Part] = field(default_factory=list)
@@ -156,6 +157,115 @@ class Message:
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
+
+
+# Held while an answer's growing text changes or is read: the answer grows on the event
+# loop while a store thread may read it. One lock for every message; each hold is short.
+_GROWTH_LOCK = threading.Lock()
+# Small deltas a run keeps apart before joining them (memory, not speed: a delta costs
+# about 60 bytes of bookkeeping kept apart, nothing once joined).
+_LOOSE_PIECES = 1024
+
+
+class _Run:
+    """The text part an answer is still streaming into, kept as the deltas that came.
+
+    Appending a delta is O(its length): the deltas are joined only when the message's
+    parts are read, once per read, and kept as that one string. ``part`` stands for
+    the run at the end of the message's parts; its text is the run as it was at the
+    last read. Every 1024 loose deltas are joined into one piece, and pieces of about
+    the same length are joined in turn (as a binary counter carries), so a run holds
+    a few dozen strings at most and each character is copied O(log n) times.
+    """
+
+    __slots__ = ("joined", "length", "part", "pieces")
+
+    def __init__(self, part: Part) -> None:
+        text = part.text or ""
+        self.part = part
+        self.pieces = [text]
+        self.joined = 1  # the leading pieces already joined from loose ones
+        self.length = len(text)
+
+    def add(self, text: str) -> None:
+        """Append one delta."""
+        pieces = self.pieces
+        pieces.append(text)
+        self.length += len(text)
+        if len(pieces) - self.joined >= _LOOSE_PIECES:
+            pieces[self.joined :] = ["".join(pieces[self.joined :])]
+            while len(pieces) > 1 and len(pieces[-2]) <= len(pieces[-1]):
+                pieces[-2:] = [pieces[-2] + pieces[-1]]
+            self.joined = len(pieces)
+
+    def settled(self, signature: str | None = None) -> Part:
+        """The run as one part, with ``signature`` (the delta that closes it carries one);
+        it then also stands for the run."""
+        if len(self.pieces) > 1 or signature is not None:
+            text = "".join(self.pieces)
+            self.pieces, self.joined = [text], 1
+            self.part = replace(self.part, text=text, thought_signature=signature)
+        return self.part
+
+    def tail(self, count: int) -> list[str]:
+        """The run's last ``count`` characters (at most), as pieces, newest first."""
+        out: list[str] = []
+        for piece in reversed(self.pieces):
+            if len(piece) >= count:
+                out.append(piece[len(piece) - count :])
+                break
+            out.append(piece)
+            count -= len(piece)
+        return out
+
+
+def _continues(last: Part, part: Part) -> bool:
+    """Whether text ``part`` merges into ``last``: both text of the same kind, and ``last``
+    still open (a signature must go back with exactly the text it came with)."""
+    return (
+        part.text is not None
+        and last.text is not None
+        and last.thought == part.thought
+        and last.thought_signature is None
+        and last.data is None
+        and last.file_uri is None
+    )
+
+
+class Message(_MessageFields):
+    """A turn in a conversation. Answers are built up in place while they stream.
+
+    A streaming answer's text grows in O(delta) per delta (see ``append_part``): its
+    ``parts`` join what arrived when they are read, and :meth:`text_after` hands a
+    live view what it has not shown without joining anything.
+    """
+
+    __slots__ = ("_parts", "_run")
+    _parts: list[Part]
+    _run: _Run | None
+
+    @property
+    def parts(self) -> list[Part]:
+        """The message's parts, in order (this list itself: changes to it stay)."""
+        run = self._run
+        if run is not None and len(run.pieces) > 1:
+            with _GROWTH_LOCK:
+                self._settle_run()
+        return self._parts
+
+    @parts.setter
+    def parts(self, parts: list[Part]) -> None:
+        with _GROWTH_LOCK:
+            self._parts = parts
+            self._run = None
+
+    def _settle_run(self) -> None:
+        """Bring the part standing for the growing run up to date (lock held)."""
+        run, parts = self._run, self._parts
+        if run is not None and parts and parts[-1] is run.part:
+            parts[-1] = run.settled()
+        else:
+            self._run = None  # the list was replaced or changed behind the run
 
     @property
     def text(self) -> str:
@@ -229,28 +339,51 @@ class Message:
 
         A part that already carries a thought signature is closed: the signature
         must go back with exactly the text it came with, so later deltas start anew.
+        A delta merged into the open part costs O(its length): the merged text is
+        joined when ``parts`` is next read.
         """
-        last = self.parts[-1] if self.parts else None
-        mergeable = (
-            last is not None
-            and part.text is not None
-            and last.text is not None
-            and last.thought == part.thought
-            and last.thought_signature is None
-            and last.data is None
-            and last.file_uri is None
-        )
-        if last is not None and mergeable:
-            assert last.text is not None and part.text is not None
-            self.parts[-1] = replace(
-                last,
-                text=last.text + part.text,
-                thought_signature=part.thought_signature,
-            )
-        elif part.text == "" and part.thought_signature is None:
-            return  # newer models close with an empty text part; nothing to keep
-        else:
-            self.parts.append(part)
+        with _GROWTH_LOCK:
+            parts = self._parts
+            last = parts[-1] if parts else None
+            if last is not None and part.text is not None and _continues(last, part):
+                run = self._run
+                if run is None or run.part is not last:
+                    run = self._run = _Run(last)
+                run.add(part.text)
+                if part.thought_signature is not None:
+                    parts[-1] = run.settled(part.thought_signature)
+                    self._run = None
+                return
+            if part.text == "" and part.thought_signature is None:
+                return  # newer models close with an empty text part; nothing to keep
+            self._settle_run()
+            self._run = None
+            parts.append(part)
+
+    def text_after(self, start: int, *, thought: bool = False) -> str:
+        """The text past its first ``start`` characters (the thought text if ``thought``):
+        what a view that has shown ``start`` characters has not shown yet.
+
+        Costs what it returns plus one step per part, however long the text is.
+        """
+        with _GROWTH_LOCK:
+            run = self._run
+            mine = [p for p in self._parts if p.text is not None and p.thought == thought]
+            lengths = [
+                run.length if run is not None and p is run.part else len(p.text or "") for p in mine
+            ]
+            count = sum(lengths) - start
+            newest_first: list[str] = []
+            for part, length in zip(reversed(mine), reversed(lengths), strict=True):
+                if count <= 0:
+                    break
+                if run is not None and part is run.part:
+                    newest_first += run.tail(count)
+                else:
+                    text = part.text or ""
+                    newest_first.append(text[max(0, length - count) :])
+                count -= length
+        return "".join(reversed(newest_first))
 
 
 SAFETY_CATEGORIES = (
