@@ -30,6 +30,8 @@ QUICK: dict[str, list[str]] = {
     "bench_input_limits.py": ["--runs", "1"],
     "bench_local.py": ["--runs", "2", "--max-tokens", "16"],
     "bench_markdown.py": ["--quick"],
+    "bench_math.py": ["--runs", "1", "--formulas", "40"],
+    "bench_mcp.py": ["--calls", "30", "--starts", "2"],
     "bench_open_long_answer.py": ["--runs", "2"],
     "bench_store.py": ["--scale", "0.05"],
     "bench_store_marks.py": ["--runs", "2", "--ops", "300"],

@@ -17,6 +17,7 @@ from typing import Any
 
 from rill.core.paths import ProfileError, atomic_write_text, config_dir
 from rill.core.setting_ranges import READ_TIMEOUT, STORE_ID, Checker, savable, shown
+from rill.core.tool_settings import ToolSettings, read_tool_settings
 from rill.core.types import GenerationSettings
 
 SCHEMA_VERSION = 1
@@ -102,6 +103,7 @@ class Settings:
     generation: GenerationDefaults = field(default_factory=GenerationDefaults)
     ui: UIPrefs = field(default_factory=UIPrefs)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    tools: ToolSettings = field(default_factory=ToolSettings)  # MCP servers
 
     def provider(self, name: str | None = None) -> ProviderConfig:
         """The named provider's entry (default provider when None); defaults if unknown."""
@@ -157,6 +159,7 @@ class Settings:
         data["generation"]["safety"] = dict(self.generation.safety)
         for entry in data["providers"].values():
             entry["model_paths"] = list(entry["model_paths"])
+        data["tools"] = self.tools.to_dict()
         return data
 
 
@@ -263,6 +266,7 @@ def settings_from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings
         generation=v.generation_defaults(v.section(data, "generation")),
         ui=v.ui(v.section(data, "ui")),
         network=v.network(v.section(data, "network")),
+        tools=read_tool_settings(v, data.get("tools")),
     )
 
 

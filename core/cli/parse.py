@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rill.core.cli import history as cli_history  # history, search, export, import; --no-save
 
     cli_history.add_commands(sub)
+    from rill.core.cli import mcp as cli_mcp  # rill mcp: the tool servers
+
+    cli_mcp.add_commands(sub)
     return parser
 
 
@@ -325,7 +328,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from rill.core.cli import mcp as cli_mcp
+
     parser = build_parser()
+    argv, program = cli_mcp.split_program(argv)  # `rill mcp add NAME -- COMMAND ARGS…`
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help; argparse already printed it
@@ -339,6 +345,8 @@ def _main(argv: list[str]) -> int:
 
     if args.command in cli_history.COMMANDS:
         return cli_history.run(args)
+    if args.command == "mcp":
+        return cli_mcp.run(args, program)
     # Imported only now: asyncio, httpx and the provider are most of the startup time.
     # httpx's package init also imports its own command line (click + rich, ~40 ms)
     # when those happen to be installed; a None entry makes that optional import fail
