@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rill.core.attachments.documents import PreparedFile
-from rill.core.attachments.formats import ImageError, human_bytes
+from rill.core.attachments.formats import AttachmentError, human_bytes
 from rill.core.attachments.media import clock
 from rill.core.file_parts import FileKind
 
@@ -62,7 +62,7 @@ def refuse_undeliverable(
     for file in files:
         refusal = delivery(file, native=native, can_upload=can_upload, who=who).refusal
         if refusal is not None:
-            raise ImageError(file.name, refusal, code="unsupported")
+            raise AttachmentError(file.name, refusal, code="unsupported")
 
 
 def provider_facts(provider: object) -> tuple[bool, bool, str]:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea,
 
 from rill.core.attachments import PreparedFile
 from rill.gui.common import plain_tip, tokens
-from rill.gui.composer.attachment_queue import QueuedImage, State
+from rill.gui.composer.attachment_queue import QueuedFile, State
 
 TILE_PX = 64
 FILE_TILE_PX = 240  # a document's tile: its icon or first page, then three lines of text
@@ -106,7 +106,7 @@ class AttachmentTile(QWidget):
     preview_requested = Signal(object)
     remove_requested = Signal(object)
 
-    def __init__(self, item: QueuedImage, parent: QWidget | None = None) -> None:
+    def __init__(self, item: QueuedFile, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.item = item
         self.phase = 0
@@ -345,11 +345,11 @@ class AttachmentStrip(QScrollArea):
         """The tiles in queue order."""
         return [self._tiles[k] for k in sorted(self._tiles)]
 
-    def tile(self, item: QueuedImage) -> AttachmentTile | None:
+    def tile(self, item: QueuedFile) -> AttachmentTile | None:
         """The tile of ``item`` (None when it has none)."""
         return self._tiles.get(item.id)
 
-    def add_item(self, item: QueuedImage) -> None:
+    def add_item(self, item: QueuedFile) -> None:
         """Add a tile for ``item``."""
         tile = AttachmentTile(item, self._inner)
         tile.preview_requested.connect(self.preview_requested)
@@ -359,14 +359,14 @@ class AttachmentStrip(QScrollArea):
         self.show()
         self._sync()
 
-    def update_item(self, item: QueuedImage) -> None:
+    def update_item(self, item: QueuedFile) -> None:
         """Refresh the tile of ``item``."""
         tile = self._tiles.get(item.id)
         if tile is not None:
             tile.refresh()
             self._sync()
 
-    def remove_item(self, item: QueuedImage) -> None:
+    def remove_item(self, item: QueuedFile) -> None:
         """Remove the tile of ``item``, keeping the keyboard in the strip."""
         tile = self._tiles.pop(item.id, None)
         if tile is None:

@@ -19,7 +19,7 @@ from PIL import Image
 
 from rill.core.attachments import (
     AttachmentError,
-    ImageLimits,
+    AttachmentLimits,
     PreparedFile,
     attachments_to_parts,
     delivery,
@@ -202,7 +202,7 @@ async def test_a_video_over_the_budget_is_uploaded_and_waited_for(
     fake_gemini.file_active_after_polls = 3
     waits: list[float] = []
     sent: list[int] = []
-    limits = ImageLimits(inline_request_bytes=70_000)
+    limits = AttachmentLimits(inline_request_bytes=70_000)
     parts = await attachments_to_parts(
         [TINY_MP4],
         gemini,
@@ -229,7 +229,7 @@ async def test_a_file_gemini_fails_to_process_is_named(
 ) -> None:
     fake_gemini.file_active_after_polls = 1
     fake_gemini.files.final_state = "FAILED"
-    limits = ImageLimits(inline_request_bytes=70_000)
+    limits = AttachmentLimits(inline_request_bytes=70_000)
     with pytest.raises(InvalidRequestError) as caught:
         await attachments_to_parts([TINY_MP4], gemini, limits)
     assert "Gemini could not process the uploaded file tiny.mp4" in str(caught.value)
@@ -246,7 +246,7 @@ async def test_stop_while_gemini_processes_cancels_at_once(
         attachments_to_parts(
             [TINY_MP4],
             gemini,
-            ImageLimits(inline_request_bytes=70_000),
+            AttachmentLimits(inline_request_bytes=70_000),
             processing=lambda item, seconds: processing.set(),
         )
     )
