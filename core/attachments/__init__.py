@@ -3,7 +3,13 @@ metadata), PDFs, text, audio and video (checked, described), and attachments (fi
 pasted bytes, URIs) turned into request parts.
 """
 
-from rill.core.attachments.delivery import Delivery, delivery, provider_facts
+from rill.core.attachments.delivery import (
+    FILES_API_PREFIX,
+    Delivery,
+    delivery,
+    provider_facts,
+    uri_delivery,
+)
 from rill.core.attachments.documents import (
     Prepared,
     PreparedFile,
@@ -19,7 +25,6 @@ from rill.core.attachments.prepare import (
     prepare_image,
 )
 from rill.core.attachments.request_parts import (
-    FILES_API_PREFIX,
     Attachment,
     FileUri,
     attachments_to_parts,
@@ -50,4 +55,5 @@ __all__ = [
     "prepare_attachment",
     "prepare_image",
     "provider_facts",
+    "uri_delivery",
 ]

@@ -8,12 +8,14 @@ reason. The same rules refuse a turn before it is recorded (``request_parts``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from rill.core.attachments.documents import PreparedFile
 from rill.core.attachments.formats import AttachmentError, human_bytes
 from rill.core.attachments.media import clock
-from rill.core.file_parts import FileKind
+from rill.core.file_parts import FileKind, kind_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +57,65 @@ def delivery(file: PreparedFile, *, native: bool, can_upload: bool, who: str) ->
     return Delivery(note)
 
 
+FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
+# What a file of each kind is called in a sentence about a link to it.
+_LINKED = {
+    FileKind.PDF: "a PDF",
+    FileKind.TEXT: "a text file",
+    FileKind.AUDIO: "audio",
+    FileKind.VIDEO: "video",
+}
+
+
+def uri_delivery(address: str, mime_type: str | None, *, native: bool, who: str) -> Delivery:
+    """How a file attached by its address goes to ``who``, decided by its MIME type
+    (given, or named by the address's extension; None: a Files API URI Gemini is
+    asked about at send time).
+
+    Gemini fetches any kind it reads by reference. Other providers fetch only images,
+    and only from ``https://``: they would get a PDF's or a video's link as an image
+    link, so those are refused here, before sending, as local files they cannot read
+    are (a local PDF still goes to them as its text).
+    """
+    scheme = urlsplit(address).scheme.lower()
+    kind = kind_of(mime_type) if mime_type else None
+    if kind is FileKind.OTHER:
+        return Delivery("cannot be sent", f"no model here reads {mime_type} files")
+    if native:
+        return Delivery("by reference (Gemini fetches it)")
+    if address.startswith(FILES_API_PREFIX) or scheme != "https":
+        what = f"{scheme}:// links" if scheme != "https" else "Gemini Files API links"
+        return Delivery("cannot be sent", f"{who} cannot fetch {what}; only Gemini can")
+    if kind is None or kind is FileKind.IMAGE:
+        return Delivery("as an image link (the server fetches it)")
+    if kind in (FileKind.AUDIO, FileKind.VIDEO):
+        why = f"{who} cannot take {kind.value}; only Gemini hears audio and watches video"
+    else:
+        why = (
+            f"{who} cannot fetch {_LINKED[kind]} by its link; download it and attach the "
+            "file itself to send its text"
+        )
+    return Delivery("cannot be sent", why)
+
+
 def refuse_undeliverable(
-    files: list[PreparedFile], *, native: bool, can_upload: bool, who: str
+    files: list[PreparedFile],
+    *,
+    native: bool,
+    can_upload: bool,
+    who: str,
+    links: Sequence[tuple[str, str, str | None]] = (),
 ) -> None:
-    """Raise AttachmentError for the first of ``files`` that ``who`` cannot take."""
+    """Raise AttachmentError for the first of ``files`` that ``who`` cannot take, then
+    for the first of ``links`` ((name, address, MIME type or None)) it cannot fetch."""
     for file in files:
         refusal = delivery(file, native=native, can_upload=can_upload, who=who).refusal
         if refusal is not None:
             raise AttachmentError(file.name, refusal, code="unsupported")
+    for name, address, mime_type in links:
+        refusal = uri_delivery(address, mime_type, native=native, who=who).refusal
+        if refusal is not None:
+            raise AttachmentError(name, refusal, code="unsupported")
 
 
 def provider_facts(provider: object) -> tuple[bool, bool, str]:

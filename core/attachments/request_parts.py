@@ -24,7 +24,11 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from rill.core.attachments.delivery import provider_facts, refuse_undeliverable
+from rill.core.attachments.delivery import (
+    FILES_API_PREFIX,
+    provider_facts,
+    refuse_undeliverable,
+)
 from rill.core.attachments.documents import (
     Prepared,
     PreparedFile,
@@ -42,10 +46,9 @@ from rill.core.attachments.prepare import (
     inline_cost,
 )
 from rill.core.errors import NotFoundError, PermissionDeniedError
-from rill.core.file_parts import FileKind
+from rill.core.file_parts import FileKind, kind_of
 from rill.core.types import Message, Part
 
-FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
 # A URI without a telling extension (many CDN links) is assumed to be a JPEG, the
 # commonest photo format, unless the caller says otherwise; Files API URIs are asked.
 DEFAULT_URI_MIME_TYPE = "image/jpeg"
@@ -62,6 +65,14 @@ _EXTENSION_MIME = {
     ".heic": "image/heic",
     ".heif": "image/heif",
     ".pdf": "application/pdf",
+}
+
+_LINK_LABELS = {
+    FileKind.IMAGE: "Image",
+    FileKind.PDF: "PDF",
+    FileKind.TEXT: "Text",
+    FileKind.AUDIO: "Audio",
+    FileKind.VIDEO: "Video",
 }
 
 UploadProgress = Callable[[Prepared, int, int], None]
@@ -81,6 +92,31 @@ class FileUri:
     def name(self) -> str:
         """The file name at the end of the URI (the URI itself when it has none)."""
         return PurePosixPath(unquote(urlsplit(self.uri).path)).name or self.uri
+
+    @property
+    def known_mime_type(self) -> str | None:
+        """The MIME type given, else the one the address's extension names (a JPEG when
+        it names none); None for a Files API URI of unknown type, asked when sent."""
+        if self.mime_type or self.uri.startswith(FILES_API_PREFIX):
+            return self.mime_type
+        return guess_uri_mime_type(self.uri)
+
+    @property
+    def kind(self) -> FileKind | None:
+        """The file's family by its MIME type (None: a Files API URI not asked yet)."""
+        mime = self.known_mime_type
+        return kind_of(mime) if mime else None
+
+    def facts(self) -> str:
+        """What a link's tile says it is: "PDF link · example.com"."""
+        kind = self.kind
+        mime = self.known_mime_type or ""
+        what = (
+            mime if kind is FileKind.OTHER else _LINK_LABELS.get(kind, "File") if kind else "File"
+        )
+        parts = urlsplit(self.uri)
+        where = "Gemini Files API" if self.uri.startswith(FILES_API_PREFIX) else parts.netloc
+        return f"{what} link · {where}" if where else f"{what} link"
 
     def to_part(self) -> Part:
         """This URI as a request part, with its MIME type (guessed from the name if unknown)."""
@@ -302,8 +338,9 @@ async def attachments_to_parts(
     Paths, URIs and bytes are prepared on a worker thread (pass prepared objects to
     reuse work already done for thumbnails). Files the provider cannot take are
     refused first (audio to a server without it, a scanned PDF to one that reads
-    text only). Images, and PDFs, audio and video for a provider that reads them, go
-    inline while the request's inline budget allows (``inline_bytes_used``: what the
+    text only, a PDF or a video by its link to one that fetches only images).
+    Images, and PDFs, audio and video for a provider that reads them, go inline
+    while the request's inline budget allows (``inline_bytes_used``: what the
     history already carries, see :func:`inline_request_bytes`), the rest through
     ``provider``'s Files API, one after another, with ``progress`` and, while Gemini
     processes an upload, ``processing``. Text files and, for other providers, PDFs
@@ -322,7 +359,10 @@ async def attachments_to_parts(
         else:
             resolved.append(await asyncio.to_thread(load_item, item, effective))
     files = [item for item in resolved if isinstance(item, PreparedFile)]
-    refuse_undeliverable(files, native=native, can_upload=uploader is not None, who=who)
+    links = [(i.name, i.uri, i.known_mime_type) for i in resolved if isinstance(i, FileUri)]
+    refuse_undeliverable(
+        files, native=native, can_upload=uploader is not None, who=who, links=links
+    )
     resolved = [
         await asyncio.to_thread(load_data, item) if isinstance(item, PreparedFile) else item
         for item in resolved

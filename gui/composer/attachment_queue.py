@@ -31,6 +31,7 @@ from rill.core.attachments import (
     PreparedFile,
     PreparedImage,
     delivery,
+    uri_delivery,
 )
 from rill.core.attachments.kinds import by_extension
 from rill.core.file_parts import FileKind
@@ -98,18 +99,23 @@ class QueuedFile:
     def describe(self) -> str:
         """The tooltip: name, pixel size or pages and bytes once known, how it goes."""
         if self.prepared is not None:
-            how = self.delivery
-            if how is not None:
-                said = f"Cannot be sent: {how.refusal}" if how.refusal else f"Sent {how.note}"
-                return f"{self.prepared.describe()}\n{said}"
-            return self.prepared.describe()
-        if self.uri is not None:
-            return f"{self.uri.uri} — sent by reference"
-        return f"{self.name} — preparing…"
+            what = self.prepared.describe()
+        elif self.uri is not None:
+            what = f"{self.uri.uri} — {self.uri.facts()}"
+        else:
+            return f"{self.name} — preparing…"
+        how = self.delivery
+        if how is None:
+            return what
+        said = f"Cannot be sent: {how.refusal}" if how.refusal else f"Sent {how.note}"
+        return f"{what}\n{said}"
 
     @property
     def is_file(self) -> bool:
-        """Whether this is a document, text, audio or video (not an image), once known."""
+        """Whether the tile says what the file is and how it goes: a document, text,
+        audio or video (not an image), once known, and anything attached by address."""
+        if self.uri is not None:
+            return True
         if self.prepared is not None:
             return isinstance(self.prepared, PreparedFile)
         if isinstance(self.source, Path):
@@ -122,8 +128,10 @@ class QueuedFile:
         """Whether this is an image, or will surely be one (pasted pixels, an image's name)."""
         if self.prepared is not None:
             return isinstance(self.prepared, PreparedImage)
-        if isinstance(self.source, QImage | FileUri):
+        if isinstance(self.source, QImage):
             return True
+        if isinstance(self.source, FileUri):  # a Files API URI of unknown kind counts
+            return self.source.kind in (FileKind.IMAGE, None)
         kind = by_extension(self.name)
         return kind is not None and kind.kind is FileKind.IMAGE
 
@@ -244,6 +252,7 @@ class AttachmentQueue(QObject):
         self._items.append(item)
         if isinstance(source, FileUri):
             item.state = State.READY
+            self._deliver(item)
             item.settled.set()
         return item
 
@@ -414,11 +423,15 @@ class AttachmentQueue(QObject):
                 self.item_changed.emit(item)
 
     def _deliver(self, item: QueuedFile) -> bool:
-        """Work out ``item.delivery`` for a document; True when it changed."""
-        if not isinstance(item.prepared, PreparedFile):
-            return False
+        """Work out ``item.delivery`` for a document or a link; True when it changed."""
         native, can_upload, who = self.target
-        fresh = delivery(item.prepared, native=native, can_upload=can_upload, who=who)
+        if item.uri is not None:
+            mime = item.uri.known_mime_type
+            fresh = uri_delivery(item.uri.uri, mime, native=native, who=who)
+        elif isinstance(item.prepared, PreparedFile):
+            fresh = delivery(item.prepared, native=native, can_upload=can_upload, who=who)
+        else:
+            return False
         changed = fresh != item.delivery
         item.delivery = fresh
         return changed

@@ -153,7 +153,7 @@ class AttachmentTile(QWidget):
         if self.width() != width:
             self.setFixedSize(width, TILE_PX)
             self.remove_button.move(width - REMOVE_PX - 3, 3)
-        what = "File" if item.is_file else "Image"
+        what = "Link" if item.uri is not None else "File" if item.is_file else "Image"
         lines = self.text_lines()
         said = f", {lines[1]}, {lines[2]}" if item.is_file and len(lines) == 3 else ""
         self.setToolTip(plain_tip(item.describe() + ("" if item.is_file else "\nClick to preview")))
@@ -205,11 +205,15 @@ class AttachmentTile(QWidget):
         """A document tile's lines: name, facts, how it will be sent (or why not)."""
         item = self.item
         prepared = item.prepared
-        if not isinstance(prepared, PreparedFile):
+        if item.uri is not None:
+            facts = item.uri.facts()
+        elif isinstance(prepared, PreparedFile):
+            facts = prepared.facts()
+        else:
             return [item.name, "preparing…" if item.state is State.PREPARING else ""]
         how = item.delivery
         note = "" if how is None else (f"✕ {how.refusal}" if how.refusal else how.note)
-        return [item.name, prepared.facts(), note]
+        return [item.name, facts, note]
 
     def _paint_text(self, painter: QPainter) -> None:
         palette = self.palette()

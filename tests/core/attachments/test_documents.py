@@ -26,7 +26,9 @@ from rill.core.attachments import (
     load_data,
     prepare_attachment,
 )
+from rill.core.attachments.delivery import uri_delivery
 from rill.core.attachments.documents import DEFER_BYTES
+from rill.core.attachments.request_parts import FILES_API_PREFIX, FileUri
 from rill.core.chat import ChatSession
 from rill.core.errors import InvalidRequestError
 from rill.core.file_parts import FileKind, as_text
@@ -286,6 +288,56 @@ async def test_openai_gets_text_files_and_pdf_text_and_audio_is_refused(tmp_path
     assert "[Page 3]\nPage 3 says hello\n[End of report.pdf]" in content
     assert "[File: app.py]\nprint('hi')\n\n[End of app.py]" in content
     assert prompt == "Explain." and code_text is None
+
+
+async def test_openai_gets_image_links_and_files_by_link_are_refused_before_sending() -> None:
+    refusals = {
+        "https://example.com/docs/report.pdf": "Fake cannot fetch a PDF by its link; download "
+        "it and attach the file itself to send its text",
+        "https://example.com/talk.MP4": "Fake cannot take video; only Gemini hears audio and "
+        "watches video",
+        "https://example.com/notes.md": "Fake cannot fetch a text file by its link",
+        "https://example.com/archive.zip": "no model here reads application/zip files",
+        "gs://bucket/photo.png": "Fake cannot fetch gs:// links; only Gemini can",
+        FILES_API_PREFIX + "abc123": "Fake cannot fetch Gemini Files API links",
+    }
+    with FakeOpenAI() as fake:
+        provider = OpenAICompatProvider(fake.base_url, "test-key", label="Fake")
+        try:
+            for address, reason in refusals.items():
+                with pytest.raises(AttachmentError) as caught:
+                    await attachments_to_parts(["https://example.com/a.png", address], provider)
+                assert caught.value.source == FileUri(address).name
+                assert caught.value.reason.startswith(reason), caught.value.reason
+            # A link whose type was given is judged by it, not by its missing extension.
+            with pytest.raises(AttachmentError, match="cannot fetch a PDF"):
+                await attachments_to_parts(
+                    [FileUri("https://e.com/get?id=7", "application/pdf")], provider
+                )
+            assert fake.requests == []  # refused before anything was sent
+            links = ["https://example.com/a.png", "https://example.com/get?id=7"]
+            parts = await attachments_to_parts(links, provider)
+            session = ChatSession(provider, GenerationSettings(model="fake-chat"))
+            await session.send_message([*parts, "Compare."])
+            content = fake.last_request.json["messages"][0]["content"]
+        finally:
+            await provider.aclose()
+    assert [c.get("image_url", {}).get("url") for c in content] == [*links, None]
+
+
+async def test_gemini_is_sent_files_by_link_by_reference(fake_gemini: FakeGemini) -> None:
+    provider = GeminiProvider("test-key", fake_gemini.base_url)
+    try:
+        links = ["https://example.com/report.pdf", "gs://bucket/talk.mp4"]
+        parts = await attachments_to_parts(links, provider)
+    finally:
+        await provider.aclose()
+    assert [(p.file_uri, p.mime_type) for p in parts] == [
+        (links[0], "application/pdf"),
+        (links[1], "video/mp4"),
+    ]
+    for address in links:
+        assert uri_delivery(address, None, native=True, who="Gemini").refusal is None
 
 
 def test_history_audio_becomes_a_note_for_a_text_only_provider() -> None:

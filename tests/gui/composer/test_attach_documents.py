@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.attachments import PreparedFile
+from rill.core.attachments import FileUri, PreparedFile
 from rill.core.providers.local import LocalProvider
+from rill.core.providers.openai_compat import OpenAICompatProvider
 from tests.core.attachments.files import TINY_MP4, pdf_bytes, wav_bytes, write
 from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.openai_server import FakeOpenAI
 from tests.gui.support.attachment_support import (
     MakeWindow,
     drop_on,
@@ -105,6 +108,32 @@ def test_for_the_offline_model_a_pdf_goes_as_text_and_audio_cannot(
     assert isinstance(pdf_tile.item.prepared, PreparedFile)
     assert pdf_tile.text_lines()[2] == "as text, 3 pages"
     assert wav_tile.text_lines()[2].startswith("✕ the offline model cannot take audio")
+
+
+def test_files_by_link_say_how_they_go_and_a_pdf_link_is_refused_before_sending_to_openai(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    window = make_window()
+    composer = window.composer
+    composer.add_uri(FileUri("https://example.com/docs/report.pdf"))
+    composer.add_uri(FileUri("https://example.com/cat.png"))
+    pdf_tile, cat_tile = composer.strip.tiles
+    assert pdf_tile.text_lines() == [
+        "report.pdf",
+        "PDF link · example.com",
+        "by reference (Gemini fetches it)",
+    ]
+    assert cat_tile.text_lines()[1] == "Image link · example.com"
+    with FakeOpenAI() as fake:
+        window.controller.set_provider(OpenAICompatProvider(fake.base_url, "k", label="Fake"))
+        assert pdf_tile.text_lines()[2].startswith("✕ Fake cannot fetch a PDF by its link")
+        assert cat_tile.text_lines()[2] == "as an image link (the server fetches it)"
+        composer.set_text("Compare them.")
+        with qtbot.waitSignal(window.controller.send_refused, timeout=10_000) as blocker:
+            qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+        assert fake.requests == []
+    assert blocker.args[0].startswith("Cannot attach report.pdf: Fake cannot fetch a PDF")
+    assert composer.text == "Compare them." and len(composer.attachments) == 2
 
 
 def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
