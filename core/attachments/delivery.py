@@ -20,7 +20,8 @@ from rill.core.file_parts import FileKind, kind_of
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """``note``: how the file goes ("as text, 12 pages"); ``refusal``: why it cannot."""
+    """``note``: how the file goes ("as text, 12 pages"), or, when it cannot, a few
+    words a tile has room for ("audio: Gemini only"); ``refusal``: the whole reason."""
 
     note: str
     refusal: str | None = None
@@ -40,9 +41,9 @@ def delivery(file: PreparedFile, *, native: bool, can_upload: bool, who: str) ->
             return Delivery(f"as text{_pages(file.pages)}")
         if file.kind is FileKind.PDF:
             why = f"it has no text to extract (scanned pages?), and {who} cannot read PDFs"
-        else:
-            why = f"{who} cannot take {file.kind.value}; only Gemini hears audio and watches video"
-        return Delivery("cannot be sent", why)
+            return Delivery("no text to extract", why)
+        why = f"{who} cannot take {file.kind.value}; only Gemini hears audio and watches video"
+        return Delivery(f"{file.kind.value}: Gemini only", why)
     length = f", {clock(file.duration)}" if file.duration is not None else ""
     what = {FileKind.PDF: "as a PDF", FileKind.AUDIO: "as audio", FileKind.VIDEO: "as video"}
     note = f"{what.get(file.kind, 'as a file')}{_pages(file.pages)}{length}"
@@ -52,7 +53,7 @@ def delivery(file: PreparedFile, *, native: bool, can_upload: bool, who: str) ->
                 f"it is {human_bytes(file.byte_size)}, over the request's inline limit, and "
                 f"{who} cannot upload files"
             )
-            return Delivery("cannot be sent", why)
+            return Delivery("too big to send inline", why)
         note += " (uploaded)"
     return Delivery(note)
 
@@ -80,22 +81,23 @@ def uri_delivery(address: str, mime_type: str | None, *, native: bool, who: str)
     scheme = urlsplit(address).scheme.lower()
     kind = kind_of(mime_type) if mime_type else None
     if kind is FileKind.OTHER:
-        return Delivery("cannot be sent", f"no model here reads {mime_type} files")
+        return Delivery("not a kind models read", f"no model here reads {mime_type} files")
     if native:
         return Delivery("by reference (Gemini fetches it)")
     if address.startswith(FILES_API_PREFIX) or scheme != "https":
-        what = f"{scheme}:// links" if scheme != "https" else "Gemini Files API links"
-        return Delivery("cannot be sent", f"{who} cannot fetch {what}; only Gemini can")
+        what = f"{scheme}:// link" if scheme != "https" else "Files API link"
+        return Delivery(f"{what}: Gemini only", f"{who} cannot fetch {what}s; only Gemini can")
     if kind is None or kind is FileKind.IMAGE:
         return Delivery("as an image link (the server fetches it)")
     if kind in (FileKind.AUDIO, FileKind.VIDEO):
         why = f"{who} cannot take {kind.value}; only Gemini hears audio and watches video"
-    else:
-        why = (
-            f"{who} cannot fetch {_LINKED[kind]} by its link; download it and attach the "
-            "file itself to send its text"
-        )
-    return Delivery("cannot be sent", why)
+        return Delivery(f"{kind.value}: Gemini only", why)
+    why = (
+        f"{who} cannot fetch {_LINKED[kind]} by its link; download it and attach the "
+        "file itself to send its text"
+    )
+    short = "PDF" if kind is FileKind.PDF else "text"
+    return Delivery(f"{short} link: attach the file", why)
 
 
 def refuse_undeliverable(

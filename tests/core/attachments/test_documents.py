@@ -20,6 +20,7 @@ from PIL import Image
 from rill.core.attachments import (
     AttachmentError,
     AttachmentLimits,
+    Delivery,
     PreparedFile,
     attachments_to_parts,
     delivery,
@@ -163,8 +164,8 @@ def test_the_tile_says_how_each_file_will_be_sent(tmp_path: Path) -> None:
     assert delivery(pdf, **other).note == "as text, 12 pages"  # type: ignore[arg-type]
     assert "no text to extract" in (delivery(scan, **other).refusal or "")  # type: ignore[arg-type]
     assert delivery(wav, **gemini).note == "as audio, 0:42"  # type: ignore[arg-type]
-    assert delivery(wav, **other).refusal == (  # type: ignore[arg-type]
-        "Ollama cannot take audio; only Gemini hears audio and watches video"
+    assert delivery(wav, **other) == Delivery(  # type: ignore[arg-type]
+        "audio: Gemini only", "Ollama cannot take audio; only Gemini hears audio and watches video"
     )
 
 
@@ -299,7 +300,7 @@ async def test_openai_gets_image_links_and_files_by_link_are_refused_before_send
         "https://example.com/notes.md": "Fake cannot fetch a text file by its link",
         "https://example.com/archive.zip": "no model here reads application/zip files",
         "gs://bucket/photo.png": "Fake cannot fetch gs:// links; only Gemini can",
-        FILES_API_PREFIX + "abc123": "Fake cannot fetch Gemini Files API links",
+        FILES_API_PREFIX + "abc123": "Fake cannot fetch Files API links",
     }
     with FakeOpenAI() as fake:
         provider = OpenAICompatProvider(fake.base_url, "test-key", label="Fake")

@@ -107,7 +107,8 @@ def test_for_the_offline_model_a_pdf_goes_as_text_and_audio_cannot(
     pdf_tile, wav_tile = composer.strip.tiles
     assert isinstance(pdf_tile.item.prepared, PreparedFile)
     assert pdf_tile.text_lines()[2] == "as text, 3 pages"
-    assert wav_tile.text_lines()[2].startswith("✕ the offline model cannot take audio")
+    assert wav_tile.text_lines()[2] == "✕ audio: Gemini only"  # the tooltip says all
+    assert "the offline model cannot take audio" in wav_tile.toolTip()
 
 
 def test_files_by_link_say_how_they_go_and_a_pdf_link_is_refused_before_sending_to_openai(
@@ -126,7 +127,8 @@ def test_files_by_link_say_how_they_go_and_a_pdf_link_is_refused_before_sending_
     assert cat_tile.text_lines()[1] == "Image link · example.com"
     with FakeOpenAI() as fake:
         window.controller.set_provider(OpenAICompatProvider(fake.base_url, "k", label="Fake"))
-        assert pdf_tile.text_lines()[2].startswith("✕ Fake cannot fetch a PDF by its link")
+        assert pdf_tile.text_lines()[2] == "✕ PDF link: attach the file"
+        assert "Fake cannot fetch a PDF by its link" in pdf_tile.toolTip()
         assert cat_tile.text_lines()[2] == "as an image link (the server fetches it)"
         composer.set_text("Compare them.")
         with qtbot.waitSignal(window.controller.send_refused, timeout=10_000) as blocker:
@@ -134,6 +136,19 @@ def test_files_by_link_say_how_they_go_and_a_pdf_link_is_refused_before_sending_
         assert fake.requests == []
     assert blocker.args[0].startswith("Cannot attach report.pdf: Fake cannot fetch a PDF")
     assert composer.text == "Compare them." and len(composer.attachments) == 2
+
+
+def test_a_tile_s_refusal_is_readable_in_both_themes() -> None:
+    from PySide6.QtGui import QPalette
+
+    from rill.gui.common.theme import contrast_ratio, palette
+    from rill.gui.composer.attachment_strip import BADGE_COLOURS, LINK_COLOUR, refusal_colour
+
+    for dark in (False, True):
+        tile = palette(dark).color(QPalette.ColorRole.Button).name()
+        assert contrast_ratio(refusal_colour(dark), tile) >= 4.5, f"dark={dark}"
+    for colour in [*BADGE_COLOURS.values(), LINK_COLOUR]:  # white extensions on them
+        assert contrast_ratio("#ffffff", colour) >= 4.5, colour
 
 
 def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
