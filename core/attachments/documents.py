@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rill.core.attachments import media
-from rill.core.attachments.formats import AttachmentError, human_bytes, read_image_file
+from rill.core.attachments.formats import AttachmentError, human_bytes, read_attached_file
 from rill.core.attachments.kinds import Kind, by_extension, sniff, utf8_problem
 from rill.core.attachments.pdf import read_pdf
 from rill.core.attachments.prepare import (
@@ -127,7 +127,7 @@ def prepare_attachment(
             f"to {human_bytes(MAX_TEXT_BYTES)}, about two million tokens)",
             code="too_large",
         )
-    data = source if isinstance(source, bytes) else read_image_file(source, label, size + 1)
+    data = source if isinstance(source, bytes) else read_attached_file(source, label, size + 1)
     if found.kind is FileKind.PDF:
         return _pdf(data, found, label, display, path, limits)
     return _text(data, found, label, display, path)
@@ -206,7 +206,7 @@ def _media(
     elif size >= DEFER_BYTES:
         data = None
     else:
-        data = read_image_file(source, label, limits.max_file_bytes)
+        data = read_attached_file(source, label, limits.max_file_bytes)
     needs_upload = _needs_upload(size, limits)
     if needs_upload and not limits.allow_upload:
         raise AttachmentError(
@@ -256,7 +256,7 @@ def load_data(file: PreparedFile) -> PreparedFile:
     if file.data is not None:
         return file
     assert file.path is not None
-    data = read_image_file(file.path, str(file.path), file.byte_size + 1)
+    data = read_attached_file(file.path, str(file.path), file.byte_size + 1)
     if len(data) != file.byte_size:
         raise AttachmentError(
             str(file.path),

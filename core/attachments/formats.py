@@ -228,7 +228,7 @@ def human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def read_image_file(path: Path, label: str, max_bytes: int) -> bytes:
+def read_attached_file(path: Path, label: str, max_bytes: int) -> bytes:
     """The file's bytes, or an AttachmentError saying why they cannot be had."""
     try:
         size = path.stat().st_size

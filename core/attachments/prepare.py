@@ -23,7 +23,12 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from rill.core.attachments import formats as fmt
-from rill.core.attachments.formats import AttachmentError, human_bytes, open_image, read_image_file
+from rill.core.attachments.formats import (
+    AttachmentError,
+    human_bytes,
+    open_image,
+    read_attached_file,
+)
 from rill.core.attachments.metadata import strip_metadata
 from rill.core.types import Part
 
@@ -151,7 +156,7 @@ def _source_bytes(
     path = Path(source)
     label = name or str(path)
     return (
-        read_image_file(path, label, limits.max_file_bytes),
+        read_attached_file(path, label, limits.max_file_bytes),
         label,
         name or path.name or label,
         path,
@@ -324,5 +329,5 @@ __all__ = [
     "inline_cost",
     "make_thumbnail",
     "prepare_image",
-    "read_image_file",
+    "read_attached_file",
 ]
