@@ -28,9 +28,13 @@ def test_the_offline_model_cannot_take_images_and_the_attach_button_says_why(
     qtbot: QtBot, offline_window: MainWindow
 ) -> None:
     composer = offline_window.composer
-    assert not composer.attach_button.isEnabled()
-    assert "cannot read images" in composer.attach_button.toolTip()
-    assert not offline_window.attach_action.isEnabled()
+    # Documents and text still go to it, as text (issue 18): the button stays, and says so.
+    assert composer.attach_button.isEnabled()
+    assert "cannot read images; PDFs, text and code can still go" in (
+        composer.attach_button.toolTip()
+    )
+    assert offline_window.attach_action.isEnabled()
+    assert not offline_window.uri_action.isEnabled()  # it fetches no link of any kind
 
 
 def test_the_offline_model_hides_thinking_and_safety(
