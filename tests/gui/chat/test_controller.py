@@ -358,13 +358,6 @@ def test_without_a_key_the_answer_explains_how_to_add_one(
     run_until_done(qloop, controller.shutdown())
 
 
-def test_models_are_listed_from_the_provider(qtbot: QtBot, rig: Rig) -> None:
-    with qtbot.waitSignal(rig.controller.models_loaded, timeout=5000) as blocker:
-        rig.controller.refresh_models()
-    ids = [m.id for m in blocker.args[0]]
-    assert MODEL in ids and "gemini-embedding-001" not in ids
-
-
 def test_lone_surrogates_sent_programmatically_are_dropped_and_the_answer_completes(
     qtbot: QtBot, rig: Rig
 ) -> None:

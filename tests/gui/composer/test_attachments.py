@@ -195,7 +195,7 @@ def test_pasting_copied_files_attaches_them_and_text_stays_text(
 
 def open_uri_dialog(qtbot: QtBot, make_window: MakeWindow) -> tuple[UriDialog, object]:
     window = make_window()
-    window.uri_action.trigger()
+    window.menus.uri_action.trigger()
     dialog = window.composer.findChild(UriDialog)
     assert dialog is not None
     qtbot.waitExposed(dialog)

@@ -33,8 +33,8 @@ def test_the_offline_model_cannot_take_images_and_the_attach_button_says_why(
     assert "cannot read images; PDFs, text and code can still go" in (
         composer.attach_button.toolTip()
     )
-    assert offline_window.attach_action.isEnabled()
-    assert not offline_window.uri_action.isEnabled()  # it fetches no link of any kind
+    assert offline_window.menus.attach_action.isEnabled()
+    assert not offline_window.menus.uri_action.isEnabled()  # it fetches no link of any kind
 
 
 def test_the_offline_model_hides_thinking_and_safety(
