@@ -3,25 +3,34 @@ metadata), PDFs, text, audio and video (checked, described), and attachments (fi
 pasted bytes, URIs) turned into request parts.
 """
 
-from rill.core.attachments.delivery import Delivery, delivery, provider_facts
+from rill.core.attachments.delivery import (
+    FILES_API_PREFIX,
+    Delivery,
+    delivery,
+    provider_facts,
+    uri_delivery,
+)
 from rill.core.attachments.documents import (
     Prepared,
     PreparedFile,
     load_data,
     prepare_attachment,
 )
-from rill.core.attachments.formats import ImageError, human_bytes
+from rill.core.attachments.formats import AttachmentError, human_bytes
 from rill.core.attachments.kinds import PICKER_FILTERS
-from rill.core.attachments.prepare import ImageLimits, PreparedImage, make_thumbnail, prepare_image
+from rill.core.attachments.prepare import (
+    AttachmentLimits,
+    PreparedImage,
+    make_thumbnail,
+    prepare_image,
+)
 from rill.core.attachments.request_parts import (
-    FILES_API_PREFIX,
     Attachment,
-    AttachmentError,
-    ImageUri,
+    FileUri,
     attachments_to_parts,
     inline_request_bytes,
     load_item,
-    parse_image_uri,
+    parse_file_uri,
 )
 
 __all__ = [
@@ -29,10 +38,9 @@ __all__ = [
     "PICKER_FILTERS",
     "Attachment",
     "AttachmentError",
+    "AttachmentLimits",
     "Delivery",
-    "ImageError",
-    "ImageLimits",
-    "ImageUri",
+    "FileUri",
     "Prepared",
     "PreparedFile",
     "PreparedImage",
@@ -43,8 +51,9 @@ __all__ = [
     "load_data",
     "load_item",
     "make_thumbnail",
-    "parse_image_uri",
+    "parse_file_uri",
     "prepare_attachment",
     "prepare_image",
     "provider_facts",
+    "uri_delivery",
 ]

@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rill.core.attachments import media
-from rill.core.attachments.formats import ImageError, human_bytes, read_image_file
+from rill.core.attachments.formats import AttachmentError, human_bytes, read_attached_file
 from rill.core.attachments.kinds import Kind, by_extension, sniff, utf8_problem
 from rill.core.attachments.pdf import read_pdf
 from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
-    ImageLimits,
+    AttachmentLimits,
     PreparedImage,
     inline_cost,
     prepare_image,
@@ -95,7 +95,7 @@ Prepared = PreparedImage | PreparedFile
 
 
 def prepare_attachment(
-    source: Path | bytes, *, name: str | None = None, limits: ImageLimits = DEFAULT_LIMITS
+    source: Path | bytes, *, name: str | None = None, limits: AttachmentLimits = DEFAULT_LIMITS
 ) -> Prepared:
     """Any attached file made ready: images through ``prepare_image``, the rest here.
 
@@ -110,7 +110,7 @@ def prepare_attachment(
     sniffed, named = sniff(head, display), by_extension(display)
     if sniffed is None and named is not None and named.kind in (FileKind.AUDIO, FileKind.VIDEO):
         why = f"not valid {named.label} (its first bytes are not that format's)"
-        raise ImageError(label, why, code="corrupt")
+        raise AttachmentError(label, why, code="corrupt")
     found = sniffed or named
     if found is None and _looks_binary(head):
         return _image_or_nothing(source, name, label, limits)
@@ -121,40 +121,42 @@ def prepare_attachment(
     if found.kind in (FileKind.AUDIO, FileKind.VIDEO):
         return _media(source, found, label, display, size, limits)
     if found.kind is FileKind.TEXT and size > MAX_TEXT_BYTES:
-        raise ImageError(
+        raise AttachmentError(
             label,
             f"the text is too long ({human_bytes(size)}; text files go as text, up "
             f"to {human_bytes(MAX_TEXT_BYTES)}, about two million tokens)",
             code="too_large",
         )
-    data = source if isinstance(source, bytes) else read_image_file(source, label, size + 1)
+    data = source if isinstance(source, bytes) else read_attached_file(source, label, size + 1)
     if found.kind is FileKind.PDF:
         return _pdf(data, found, label, display, path, limits)
     return _text(data, found, label, display, path)
 
 
-def _head(source: Path | bytes, label: str, limits: ImageLimits) -> tuple[bytes, int]:
+def _head(source: Path | bytes, label: str, limits: AttachmentLimits) -> tuple[bytes, int]:
     """The first 1 KiB and the size, or the AttachmentError saying why not."""
     if isinstance(source, bytes):
         if not source:
-            raise ImageError(label, "the file is empty", code="empty")
+            raise AttachmentError(label, "the file is empty", code="empty")
         return source[:1024], len(source)
     try:
         size = source.stat().st_size
         if source.is_dir():
-            raise ImageError(label, "it is a directory", code="directory")
+            raise AttachmentError(label, "it is a directory", code="directory")
         with source.open("rb") as stream:
             head = stream.read(1024)
     except FileNotFoundError:
-        raise ImageError(label, "file not found", code="not_found") from None
+        raise AttachmentError(label, "file not found", code="not_found") from None
     except PermissionError:
-        raise ImageError(label, "permission denied (unreadable)", code="permission") from None
+        raise AttachmentError(label, "permission denied (unreadable)", code="permission") from None
     except OSError as exc:
-        raise ImageError(label, f"unreadable ({exc.strerror or exc})", code="unreadable") from None
+        raise AttachmentError(
+            label, f"unreadable ({exc.strerror or exc})", code="unreadable"
+        ) from None
     if size == 0 or not head:
-        raise ImageError(label, "the file is empty", code="empty")
+        raise AttachmentError(label, "the file is empty", code="empty")
     if size > limits.max_file_bytes:
-        raise ImageError(
+        raise AttachmentError(
             label,
             f"the file is too large ({human_bytes(size)}; Rill attaches files up to "
             f"{human_bytes(limits.max_file_bytes)})",
@@ -164,15 +166,15 @@ def _head(source: Path | bytes, label: str, limits: ImageLimits) -> tuple[bytes,
 
 
 def _image_or_nothing(
-    source: Path | bytes, name: str | None, label: str, limits: ImageLimits
+    source: Path | bytes, name: str | None, label: str, limits: AttachmentLimits
 ) -> PreparedImage:
     """Binary data of no known kind: an image Pillow knows (GIF, BMP, TIFF…), or refused."""
     try:
         return prepare_image(source, name=name, limits=limits)
-    except ImageError as error:
+    except AttachmentError as error:
         if error.code != "not_image":
             raise
-    raise ImageError(
+    raise AttachmentError(
         label,
         "not a file Rill can send (no known document, audio, video or image format, and not text)",
         code="unsupported",
@@ -191,12 +193,12 @@ def _looks_binary(head: bytes) -> bool:
     return False
 
 
-def _needs_upload(size: int, limits: ImageLimits) -> bool:
+def _needs_upload(size: int, limits: AttachmentLimits) -> bool:
     return inline_cost(size) > limits.inline_request_bytes - _REQUEST_SLACK
 
 
 def _media(
-    source: Path | bytes, kind: Kind, label: str, name: str, size: int, limits: ImageLimits
+    source: Path | bytes, kind: Kind, label: str, name: str, size: int, limits: AttachmentLimits
 ) -> PreparedFile:
     data: bytes | None
     if isinstance(source, bytes):
@@ -204,10 +206,10 @@ def _media(
     elif size >= DEFER_BYTES:
         data = None
     else:
-        data = read_image_file(source, label, limits.max_file_bytes)
+        data = read_attached_file(source, label, limits.max_file_bytes)
     needs_upload = _needs_upload(size, limits)
     if needs_upload and not limits.allow_upload:
-        raise ImageError(
+        raise AttachmentError(
             label,
             f"too large to send inline ({human_bytes(size)}, over the request's "
             f"{human_bytes(limits.inline_request_bytes)} inline limit), and this provider "
@@ -223,7 +225,7 @@ def _media(
 
 
 def _pdf(
-    data: bytes, kind: Kind, label: str, name: str, path: Path | None, limits: ImageLimits
+    data: bytes, kind: Kind, label: str, name: str, path: Path | None, limits: AttachmentLimits
 ) -> PreparedFile:
     facts = read_pdf(data, label, limits.thumbnail_side)
     return PreparedFile(
@@ -238,7 +240,7 @@ def _text(data: bytes, kind: Kind, label: str, name: str, path: Path | None) -> 
     if problem is not None:
         if kind.kind is FileKind.TEXT and by_extension(name) is None:
             problem = "no known document, audio, video or image format, and " + problem
-        raise ImageError(label, problem, code="not_text")
+        raise AttachmentError(label, problem, code="not_text")
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
     return PreparedFile(
         name, FileKind.TEXT, kind.mime_type, kind.label, len(data), data, path=path, lines=lines
@@ -254,9 +256,9 @@ def load_data(file: PreparedFile) -> PreparedFile:
     if file.data is not None:
         return file
     assert file.path is not None
-    data = read_image_file(file.path, str(file.path), file.byte_size + 1)
+    data = read_attached_file(file.path, str(file.path), file.byte_size + 1)
     if len(data) != file.byte_size:
-        raise ImageError(
+        raise AttachmentError(
             str(file.path),
             "the file changed since it was attached; attach it again",
             code="changed",

@@ -173,7 +173,7 @@ def encode_to_fit(
         if len(data) <= max_bytes:
             return Encoded(data, lossy_mime, True)
         best = best or data
-    assert best is not None  # ImageLimits guarantees at least one quality
+    assert best is not None  # AttachmentLimits guarantees at least one quality
     return Encoded(best, lossy_mime, False)
 
 
@@ -200,7 +200,7 @@ def thumbnail_png(image: Image.Image) -> bytes:
 # ---------------------------------------------------------------- reading and opening
 
 
-class ImageError(InvalidRequestError):
+class AttachmentError(InvalidRequestError):
     """An attachment cannot be used; the message names the file and the reason.
 
     ``code`` is a stable word for programs (``not_found``, ``permission``,
@@ -228,14 +228,14 @@ def human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def read_image_file(path: Path, label: str, max_bytes: int) -> bytes:
-    """The file's bytes, or an ImageError saying why they cannot be had."""
+def read_attached_file(path: Path, label: str, max_bytes: int) -> bytes:
+    """The file's bytes, or an AttachmentError saying why they cannot be had."""
     try:
         size = path.stat().st_size
         if path.is_dir():
             raise IsADirectoryError(path)
         if size > max_bytes:
-            raise ImageError(
+            raise AttachmentError(
                 label,
                 f"the file is too large to open ({human_bytes(size)}; "
                 f"the limit is {human_bytes(max_bytes)})",
@@ -243,16 +243,16 @@ def read_image_file(path: Path, label: str, max_bytes: int) -> bytes:
             )
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ImageError(label, "file not found", code="not_found") from None
+        raise AttachmentError(label, "file not found", code="not_found") from None
     except IsADirectoryError:
-        raise ImageError(label, "it is a directory", code="directory") from None
+        raise AttachmentError(label, "it is a directory", code="directory") from None
     except PermissionError:
-        raise ImageError(label, "permission denied (unreadable)", code="permission") from None
+        raise AttachmentError(label, "permission denied (unreadable)", code="permission") from None
     except OSError as exc:
         reason = f"unreadable ({exc.strerror or exc})"
-        raise ImageError(label, reason, code="unreadable") from None
+        raise AttachmentError(label, reason, code="unreadable") from None
     if not data:
-        raise ImageError(label, "the file is empty", code="empty")
+        raise AttachmentError(label, "the file is empty", code="empty")
     return data
 
 
@@ -263,9 +263,9 @@ def _megapixels(pixels: int) -> str:
     return f"{pixels / 1e6:.{0 if pixels >= 10_000_000 else 1}f} megapixels"
 
 
-def _bomb_error(label: str, pixels: int | None, limit: int, size: str = "") -> ImageError:
+def _bomb_error(label: str, pixels: int | None, limit: int, size: str = "") -> AttachmentError:
     many = f"{size}{_megapixels(pixels)}" if pixels else "too many pixels"
-    return ImageError(
+    return AttachmentError(
         label,
         f"the image is too large to decode safely ({many}; the limit is "
         f"{_megapixels(limit)}; it may be a decompression bomb)",
@@ -274,24 +274,26 @@ def _bomb_error(label: str, pixels: int | None, limit: int, size: str = "") -> I
 
 
 def open_image(data: bytes, label: str, max_pixels: int) -> Image.Image:
-    """Identify ``data`` (headers only) or raise the ImageError that says why not."""
+    """Identify ``data`` (headers only) or raise the AttachmentError that says why not."""
     if heif_mime_type(data) is not None and not heif_decoder_available():
         reason = "HEIC/HEIF images can only be sent as they are (pillow-heif is not installed)"
-        raise ImageError(label, reason, code="unsupported")
+        raise AttachmentError(label, reason, code="unsupported")
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         if looks_like_svg(data):
             reason = "unsupported format SVG (a vector drawing); export it as PNG"
-            raise ImageError(label, reason, code="unsupported") from None
-        raise ImageError(label, "not an image (no known image format)", code="not_image") from None
+            raise AttachmentError(label, reason, code="unsupported") from None
+        raise AttachmentError(
+            label, "not an image (no known image format)", code="not_image"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         found = _BOMB_NUMBERS.search(str(exc))
         pixels = int(found.group(1)) if found else None
         limit = int(found.group(2)) if found else max_pixels
         raise _bomb_error(label, pixels, limit) from None
     except Exception as exc:  # Pillow's plugins raise many kinds on mangled headers
-        raise ImageError(label, f"the image is corrupt ({exc})", code="corrupt") from None
+        raise AttachmentError(label, f"the image is corrupt ({exc})", code="corrupt") from None
     width, height = image.size
     if width * height > max_pixels:
         image.close()
@@ -299,20 +301,20 @@ def open_image(data: bytes, label: str, max_pixels: int) -> Image.Image:
     why_not = UNDECODABLE_FORMATS.get(image.format or "")
     if why_not:
         image.close()
-        raise ImageError(
+        raise AttachmentError(
             label, f"unsupported format {image.format} ({why_not})", code="unsupported"
         )
     return image
 
 
-def decode_failure(exc: Exception, label: str) -> ImageError:
+def decode_failure(exc: Exception, label: str) -> AttachmentError:
     """Pillow's failure while decoding pixels, as a reason a person understands."""
     text = str(exc)
     if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
         return _bomb_error(label, None, int(Image.MAX_IMAGE_PIXELS or 0))
     if "truncated" in text or "premature end" in text.lower():
-        return ImageError(
+        return AttachmentError(
             label, "the image data is truncated (the file ends early)", code="truncated"
         )
     reason = f"the image data is corrupt ({text or type(exc).__name__})"
-    return ImageError(label, reason, code="corrupt")
+    return AttachmentError(label, reason, code="corrupt")

@@ -1,8 +1,10 @@
 """Durations of audio and video files, where the header says so cheaply.
 
 WAV through the standard ``wave`` module; MP4, MOV, M4A and 3GP from the movie
-header (``moov/mvhd``), found by walking the top-level boxes. Other formats have no
-duration shown (reading it would mean decoding or a media library). Never raises.
+header (``moov/mvhd``), found by walking the top-level boxes; MP3, FLAC, Ogg
+(Vorbis, Opus) and AIFF from their own headers (``audio_length``). Other formats
+(AAC in ADTS, WebM, AVI, MPEG, WMV) have no duration shown: reading it would mean
+walking every frame or a media library. Never raises.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ import io
 import os
 import struct
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from rill.core.attachments import audio_length
+
+_AUDIO_READERS: dict[str, Callable[[BinaryIO], float | None]] = {
+    "audio/mp3": audio_length.mp3_seconds,
+    "audio/flac": audio_length.flac_seconds,
+    "audio/ogg": audio_length.ogg_seconds,
+    "audio/aiff": audio_length.aiff_seconds,
+}
+_LONGEST = 7 * 24 * 3600.0
 # A moov box after this many bytes of walking is not looked for (a broken file).
 _MAX_BOXES = 4096
 
@@ -26,6 +38,10 @@ def duration(source: Path | bytes, mime_type: str) -> float | None:
                 return _wav_seconds(stream)
             if mime_type in ("video/mp4", "video/mov", "video/3gpp", "audio/mp4"):
                 return _mp4_seconds(stream)
+            reader = _AUDIO_READERS.get(mime_type)
+            seconds = reader(stream) if reader is not None else None
+            # A header that says days, or less than nothing, is no header.
+            return seconds if seconds is not None and 0 < seconds < _LONGEST else None
     except (OSError, EOFError, ValueError, IndexError, struct.error, wave.Error):
         return None
     return None

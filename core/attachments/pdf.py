@@ -12,7 +12,7 @@ import io
 import threading
 from dataclasses import dataclass
 
-from rill.core.attachments.formats import ImageError
+from rill.core.attachments.formats import AttachmentError
 
 # Extracted text past this is cut (and the cut said): about two million tokens, more
 # than any model reads in one request.
@@ -47,26 +47,26 @@ def read_pdf(data: bytes, label: str, thumbnail_side: int = 256) -> PdfFacts:
         try:
             pages = len(document)
             if pages == 0:
-                raise ImageError(label, "the PDF has no pages", code="corrupt")
+                raise AttachmentError(label, "the PDF has no pages", code="corrupt")
             text = _text(document, pages)
             thumb = _thumbnail(document, thumbnail_side)
         except pdfium.PdfiumError as error:
-            raise ImageError(label, f"the PDF is damaged ({error})", code="corrupt") from None
+            raise AttachmentError(label, f"the PDF is damaged ({error})", code="corrupt") from None
         finally:
             document.close()
     return PdfFacts(pages, text, thumb)
 
 
-def _open_error(error: Exception, label: str) -> ImageError:
+def _open_error(error: Exception, label: str) -> AttachmentError:
     import pypdfium2.raw as raw
 
     code = getattr(error, "err_code", None)
     if code == raw.FPDF_ERR_PASSWORD:
         reason = "the PDF is encrypted (it needs a password); attach an unprotected copy"
-        return ImageError(label, reason, code="encrypted")
+        return AttachmentError(label, reason, code="encrypted")
     if code == raw.FPDF_ERR_SECURITY:
-        return ImageError(label, "the PDF uses an unsupported encryption", code="encrypted")
-    return ImageError(label, "the PDF is damaged (PDFium cannot read it)", code="corrupt")
+        return AttachmentError(label, "the PDF uses an unsupported encryption", code="encrypted")
+    return AttachmentError(label, "the PDF is damaged (PDFium cannot read it)", code="corrupt")
 
 
 def _text(document: object, pages: int) -> str:

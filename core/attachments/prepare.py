@@ -23,7 +23,12 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from rill.core.attachments import formats as fmt
-from rill.core.attachments.formats import ImageError, human_bytes, open_image, read_image_file
+from rill.core.attachments.formats import (
+    AttachmentError,
+    human_bytes,
+    open_image,
+    read_attached_file,
+)
 from rill.core.attachments.metadata import strip_metadata
 from rill.core.types import Part
 
@@ -34,7 +39,7 @@ _ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True, slots=True)
-class ImageLimits:
+class AttachmentLimits:
     """How big an attachment may be, and where it goes; a setting with safe defaults.
 
     ``inline_request_bytes`` is the whole request's budget for inline data (base64
@@ -64,7 +69,7 @@ class ImageLimits:
             raise ValueError("jpeg_qualities needs at least one quality from 1 to 100")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> ImageLimits:
+    def from_env(cls, environ: dict[str, str] | None = None) -> AttachmentLimits:
         """Defaults overridden by RILL_IMAGE_MAX_SIDE, RILL_IMAGE_MAX_BYTES and
         RILL_INLINE_REQUEST_BYTES (for the CLI and tests until the settings file has them).
         """
@@ -84,7 +89,7 @@ class ImageLimits:
         )
 
 
-DEFAULT_LIMITS = ImageLimits()
+DEFAULT_LIMITS = AttachmentLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,19 +144,19 @@ class PreparedImage:
 
 
 def _source_bytes(
-    source: Path | bytes, name: str | None, limits: ImageLimits
+    source: Path | bytes, name: str | None, limits: AttachmentLimits
 ) -> tuple[bytes, str, str, Path | None]:
     """(data, label for errors, display name, path)."""
     if isinstance(source, bytes | bytearray | memoryview):
         label = name or "the pasted image"
         data = bytes(source)
         if not data:
-            raise ImageError(label, "the image is empty", code="empty")
+            raise AttachmentError(label, "the image is empty", code="empty")
         return data, label, label, None
     path = Path(source)
     label = name or str(path)
     return (
-        read_image_file(path, label, limits.max_file_bytes),
+        read_attached_file(path, label, limits.max_file_bytes),
         label,
         name or path.name or label,
         path,
@@ -191,7 +196,7 @@ def make_thumbnail(source: Path | bytes, max_side: int = 256, *, name: str | Non
     """A small upright PNG of an image, fast (a big JPEG decodes at 1/4 or 1/8 scale).
 
     For the attachment strip to show something at once, before ``prepare_image``.
-    Raises ImageError like ``prepare_image``; HEIC without pillow-heif raises
+    Raises AttachmentError like ``prepare_image``; HEIC without pillow-heif raises
     ``unsupported`` (the strip shows a placeholder; ``prepare_image`` still sends it).
     """
     data, label, _, _ = _source_bytes(source, name, DEFAULT_LIMITS)
@@ -204,19 +209,19 @@ def _thumbnail(image: Image.Image, max_side: int, label: str) -> bytes:
         with image:
             small = _shrink_and_upright(image, max_side, for_resize=True)
             return fmt.thumbnail_png(small)
-    except ImageError:
+    except AttachmentError:
         raise
     except Exception as exc:
         raise fmt.decode_failure(exc, label) from None
 
 
 def prepare_image(
-    source: Path | bytes, *, name: str | None = None, limits: ImageLimits = DEFAULT_LIMITS
+    source: Path | bytes, *, name: str | None = None, limits: AttachmentLimits = DEFAULT_LIMITS
 ) -> PreparedImage:
     """Verify, orient, convert, downscale and re-encode one image for sending.
 
     ``name`` names the image in messages (default: the path). Blocking and CPU-bound:
-    call it from a worker thread. Raises :class:`ImageError`.
+    call it from a worker thread. Raises :class:`AttachmentError`.
     """
     data, label, display, path = _source_bytes(source, name, limits)
     heif_mime = fmt.heif_mime_type(data)
@@ -247,7 +252,7 @@ def prepare_image(
         with image:
             downscale = max(width, height) > limits.max_side
             pixels = _shrink_and_upright(image, limits.max_side, for_resize=downscale)
-    except ImageError:
+    except AttachmentError:
         raise
     except Exception as exc:
         raise fmt.decode_failure(exc, label) from None
@@ -272,11 +277,13 @@ def prepare_image(
     )  # fmt: skip
 
 
-def _check_uploadable(label: str, data: bytes, width: int, height: int, lim: ImageLimits) -> None:
+def _check_uploadable(
+    label: str, data: bytes, width: int, height: int, lim: AttachmentLimits
+) -> None:
     """Raise ``too_large`` when an image that cannot go inline cannot be uploaded either."""
     size = human_bytes(len(data))
     if not lim.allow_upload:
-        raise ImageError(
+        raise AttachmentError(
             label,
             f"too large even after downscaling: {size} at {width}×{height} px, over the "
             f"{human_bytes(lim.max_image_bytes)} inline limit, and this provider cannot "
@@ -284,7 +291,7 @@ def _check_uploadable(label: str, data: bytes, width: int, height: int, lim: Ima
             code="too_large",
         )
     if len(data) > lim.max_upload_bytes:
-        raise ImageError(
+        raise AttachmentError(
             label,
             f"too large even after downscaling: {size} at {width}×{height} px, over the "
             f"{human_bytes(lim.max_upload_bytes)} upload limit",
@@ -293,7 +300,7 @@ def _check_uploadable(label: str, data: bytes, width: int, height: int, lim: Ima
 
 
 def _undecoded_heif(
-    data: bytes, mime: str, name: str, path: Path | None, limits: ImageLimits, label: str
+    data: bytes, mime: str, name: str, path: Path | None, limits: AttachmentLimits, label: str
 ) -> PreparedImage:
     """HEIC/HEIF without pillow-heif: sent as it is (Gemini decodes it), unverified;
     its metadata blanked all the same (that needs no decoder)."""
@@ -315,12 +322,12 @@ def inline_cost(data_size: int) -> int:
 
 __all__ = [
     "DEFAULT_LIMITS",
-    "ImageError",
-    "ImageLimits",
+    "AttachmentError",
+    "AttachmentLimits",
     "PreparedImage",
     "human_bytes",
     "inline_cost",
     "make_thumbnail",
     "prepare_image",
-    "read_image_file",
+    "read_attached_file",
 ]

@@ -24,7 +24,11 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from rill.core.attachments.delivery import provider_facts, refuse_undeliverable
+from rill.core.attachments.delivery import (
+    FILES_API_PREFIX,
+    provider_facts,
+    refuse_undeliverable,
+)
 from rill.core.attachments.documents import (
     Prepared,
     PreparedFile,
@@ -35,19 +39,16 @@ from rill.core.attachments.formats import SUPPORTED_MIME_TYPES
 from rill.core.attachments.kinds import by_extension
 from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
-    ImageError,
-    ImageLimits,
+    AttachmentError,
+    AttachmentLimits,
     PreparedImage,
     human_bytes,
     inline_cost,
 )
 from rill.core.errors import NotFoundError, PermissionDeniedError
-from rill.core.file_parts import FileKind
+from rill.core.file_parts import FileKind, kind_of
 from rill.core.types import Message, Part
 
-AttachmentError = ImageError  # the name callers used before rill.core.attachments.prepare existed
-
-FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
 # A URI without a telling extension (many CDN links) is assumed to be a JPEG, the
 # commonest photo format, unless the caller says otherwise; Files API URIs are asked.
 DEFAULT_URI_MIME_TYPE = "image/jpeg"
@@ -66,6 +67,14 @@ _EXTENSION_MIME = {
     ".pdf": "application/pdf",
 }
 
+_LINK_LABELS = {
+    FileKind.IMAGE: "Image",
+    FileKind.PDF: "PDF",
+    FileKind.TEXT: "Text",
+    FileKind.AUDIO: "Audio",
+    FileKind.VIDEO: "Video",
+}
+
 UploadProgress = Callable[[Prepared, int, int], None]
 """Told (file, bytes sent, total bytes) while a file goes through the Files API."""
 Processing = Callable[[Prepared, float], None]
@@ -73,7 +82,7 @@ Processing = Callable[[Prepared, float], None]
 
 
 @dataclass(frozen=True, slots=True)
-class ImageUri:
+class FileUri:
     """An image by reference: ``https://``, ``gs://`` or a Gemini Files API URI."""
 
     uri: str
@@ -84,12 +93,37 @@ class ImageUri:
         """The file name at the end of the URI (the URI itself when it has none)."""
         return PurePosixPath(unquote(urlsplit(self.uri).path)).name or self.uri
 
+    @property
+    def known_mime_type(self) -> str | None:
+        """The MIME type given, else the one the address's extension names (a JPEG when
+        it names none); None for a Files API URI of unknown type, asked when sent."""
+        if self.mime_type or self.uri.startswith(FILES_API_PREFIX):
+            return self.mime_type
+        return guess_uri_mime_type(self.uri)
+
+    @property
+    def kind(self) -> FileKind | None:
+        """The file's family by its MIME type (None: a Files API URI not asked yet)."""
+        mime = self.known_mime_type
+        return kind_of(mime) if mime else None
+
+    def facts(self) -> str:
+        """What a link's tile says it is: "PDF link · example.com"."""
+        kind = self.kind
+        mime = self.known_mime_type or ""
+        what = (
+            mime if kind is FileKind.OTHER else _LINK_LABELS.get(kind, "File") if kind else "File"
+        )
+        parts = urlsplit(self.uri)
+        where = "Gemini Files API" if self.uri.startswith(FILES_API_PREFIX) else parts.netloc
+        return f"{what} link · {where}" if where else f"{what} link"
+
     def to_part(self) -> Part:
         """This URI as a request part, with its MIME type (guessed from the name if unknown)."""
         return Part.from_uri(self.uri, self.mime_type or guess_uri_mime_type(self.uri))
 
 
-Attachment = PreparedImage | PreparedFile | ImageUri | Part
+Attachment = PreparedImage | PreparedFile | FileUri | Part
 AttachmentInput = Attachment | str | Path | bytes
 
 
@@ -128,19 +162,21 @@ class FileResolver(Protocol):
 # ---------------------------------------------------------------- one item
 
 
-def parse_image_uri(text: str, mime_type: str | None = None) -> ImageUri | None:
-    """An ImageUri for ``https://`` and ``gs://``; None for a local path or ``file:``.
+def parse_file_uri(text: str, mime_type: str | None = None) -> FileUri | None:
+    """An FileUri for ``https://`` and ``gs://``; None for a local path or ``file:``.
 
-    Raises ImageError (code ``uri``) for ``http://`` and other schemes.
+    Raises AttachmentError (code ``uri``) for ``http://`` and other schemes.
     """
     source = text.strip()
     scheme = urlsplit(source).scheme.lower()
     if scheme in ("https", "gs"):
-        return ImageUri(source, mime_type)
+        return FileUri(source, mime_type)
     if scheme == "http":
-        raise ImageError(source, "plain http:// URLs are not accepted; use https://", code="uri")
+        raise AttachmentError(
+            source, "plain http:// URLs are not accepted; use https://", code="uri"
+        )
     if len(scheme) > 1 and scheme not in ("file", "data"):  # "c:" is a Windows drive
-        raise ImageError(source, f"the {scheme}:// scheme is not supported", code="uri")
+        raise AttachmentError(source, f"the {scheme}:// scheme is not supported", code="uri")
     return None
 
 
@@ -169,16 +205,18 @@ def _data_uri_bytes(uri: str) -> bytes:
             return base64.b64decode(payload, validate=False)
         return unquote_to_bytes(payload)
     except (binascii.Error, ValueError):
-        raise ImageError("the dropped data: URI", "its base64 is invalid", code="corrupt") from None
+        raise AttachmentError(
+            "the dropped data: URI", "its base64 is invalid", code="corrupt"
+        ) from None
 
 
 def load_item(
     source: str | Path | bytes,
-    limits: ImageLimits = DEFAULT_LIMITS,
+    limits: AttachmentLimits = DEFAULT_LIMITS,
     *,
     name: str | None = None,
     mime_type: str | None = None,
-) -> Prepared | ImageUri:
+) -> Prepared | FileUri:
     """A path, ``file:``/``data:``/``https:``/``gs:`` URI or raw bytes, made ready to send.
 
     Blocking for local files (Pillow, PDFium): run it off the UI thread. ``name``
@@ -189,7 +227,7 @@ def load_item(
     if isinstance(source, Path):
         return prepare_attachment(source, name=name, limits=limits)
     text = source.strip()
-    uri = parse_image_uri(text, mime_type)
+    uri = parse_file_uri(text, mime_type)
     if uri is not None:
         return uri
     scheme = urlsplit(text).scheme.lower()
@@ -204,17 +242,17 @@ def load_attachment(path_or_uri: str, mime_type: str | None = None) -> Part:
     """A ready ``Part`` for a local image or a URI, synchronously (default limits).
 
     For callers without a provider at hand; an image that only fits through the
-    Files API raises ImageError (``too_large``) — use :func:`attachments_to_parts`.
+    Files API raises AttachmentError (``too_large``) — use :func:`attachments_to_parts`.
     """
     item = load_item(path_or_uri, mime_type=mime_type)
-    if isinstance(item, ImageUri):
+    if isinstance(item, FileUri):
         return item.to_part()
     if isinstance(item, PreparedFile):
         if item.needs_upload:
-            raise ImageError(path_or_uri, "too large to send inline", code="too_large")
+            raise AttachmentError(path_or_uri, "too large to send inline", code="too_large")
         return load_data(item).to_part()
     if item.needs_upload:
-        raise ImageError(
+        raise AttachmentError(
             path_or_uri,
             f"too large to send inline even after downscaling ({human_bytes(item.byte_size)} "
             f"at {item.width}×{item.height} px, over the "
@@ -244,7 +282,7 @@ def inline_request_bytes(messages: Iterable[Message], *, file_uris: bool = True)
 
 
 def plan_uploads(
-    images: Sequence[Prepared], limits: ImageLimits, inline_bytes_used: int = 0
+    images: Sequence[Prepared], limits: AttachmentLimits, inline_bytes_used: int = 0
 ) -> list[bool]:
     """Which images go through the Files API (True) rather than inline.
 
@@ -263,7 +301,7 @@ def plan_uploads(
     return upload
 
 
-async def resolve_uri(item: ImageUri, provider: object) -> Part:
+async def resolve_uri(item: FileUri, provider: object) -> Part:
     """The part for a URI; a Files API URI without a MIME type is asked about it.
 
     Asking also proves the file exists: an expired upload (48 h) fails here, named,
@@ -276,20 +314,20 @@ async def resolve_uri(item: ImageUri, provider: object) -> Part:
     try:
         info = await provider.file_info(item.uri)
     except (PermissionDeniedError, NotFoundError):
-        raise ImageError(
+        raise AttachmentError(
             item.uri,
             "the Files API has no such file (uploads are deleted after 48 hours)",
             code="uri",
         ) from None
     if info.state == "FAILED":
-        raise ImageError(item.uri, "Gemini could not process this file", code="uri")
+        raise AttachmentError(item.uri, "Gemini could not process this file", code="uri")
     return Part.from_uri(item.uri, info.mime_type)
 
 
 async def attachments_to_parts(
     items: Sequence[AttachmentInput],
     provider: object,
-    limits: ImageLimits = DEFAULT_LIMITS,
+    limits: AttachmentLimits = DEFAULT_LIMITS,
     progress: UploadProgress | None = None,
     *,
     inline_bytes_used: int = 0,
@@ -300,8 +338,9 @@ async def attachments_to_parts(
     Paths, URIs and bytes are prepared on a worker thread (pass prepared objects to
     reuse work already done for thumbnails). Files the provider cannot take are
     refused first (audio to a server without it, a scanned PDF to one that reads
-    text only). Images, and PDFs, audio and video for a provider that reads them, go
-    inline while the request's inline budget allows (``inline_bytes_used``: what the
+    text only, a PDF or a video by its link to one that fetches only images).
+    Images, and PDFs, audio and video for a provider that reads them, go inline
+    while the request's inline budget allows (``inline_bytes_used``: what the
     history already carries, see :func:`inline_request_bytes`), the rest through
     ``provider``'s Files API, one after another, with ``progress`` and, while Gemini
     processes an upload, ``processing``. Text files and, for other providers, PDFs
@@ -315,12 +354,15 @@ async def attachments_to_parts(
     effective = limits if uploader is not None else replace(limits, allow_upload=False)
     resolved: list[Attachment] = []
     for item in items:
-        if isinstance(item, PreparedImage | PreparedFile | ImageUri | Part):
+        if isinstance(item, PreparedImage | PreparedFile | FileUri | Part):
             resolved.append(item)
         else:
             resolved.append(await asyncio.to_thread(load_item, item, effective))
     files = [item for item in resolved if isinstance(item, PreparedFile)]
-    refuse_undeliverable(files, native=native, can_upload=uploader is not None, who=who)
+    links = [(i.name, i.uri, i.known_mime_type) for i in resolved if isinstance(i, FileUri)]
+    refuse_undeliverable(
+        files, native=native, can_upload=uploader is not None, who=who, links=links
+    )
     resolved = [
         await asyncio.to_thread(load_data, item) if isinstance(item, PreparedFile) else item
         for item in resolved
@@ -340,7 +382,7 @@ async def attachments_to_parts(
     for item in resolved:
         if isinstance(item, Part):
             parts.append(item)
-        elif isinstance(item, ImageUri):
+        elif isinstance(item, FileUri):
             parts.append(await resolve_uri(item, provider))
         elif id(item) in to_upload:
             assert uploader is not None
@@ -378,12 +420,13 @@ async def _upload(
     return replace(
         part,
         data=part.data if part.data is not None else item.data,
-        file_name=local.file_name,
+        # An image's name too: a re-upload after the 48-hour expiry is made under it.
+        file_name=local.file_name or item.name,
         extracted_text=local.extracted_text,
     )
 
 
-def _raise_no_room(item: Prepared, provider: object, limits: ImageLimits) -> None:
+def _raise_no_room(item: Prepared, provider: object, limits: AttachmentLimits) -> None:
     who = getattr(provider, "name", "this provider")
     label = str(item.path) if item.path is not None else item.name
     if isinstance(item, PreparedFile):
@@ -402,7 +445,7 @@ def _raise_no_room(item: Prepared, provider: object, limits: ImageLimits) -> Non
             f"the images together are over the request's "
             f"{human_bytes(limits.inline_request_bytes)} inline limit"
         )
-    raise ImageError(label, f"{why}, and {who} cannot upload files", code="too_large")
+    raise AttachmentError(label, f"{why}, and {who} cannot upload files", code="too_large")
 
 
 __all__ = [
@@ -413,14 +456,14 @@ __all__ = [
     "AttachmentInput",
     "FileResolver",
     "FileUploader",
-    "ImageUri",
+    "FileUri",
     "UploadProgress",
     "attachments_to_parts",
     "guess_uri_mime_type",
     "inline_request_bytes",
     "load_attachment",
     "load_item",
-    "parse_image_uri",
+    "parse_file_uri",
     "plan_uploads",
     "resolve_uri",
 ]

@@ -32,7 +32,7 @@ from rill.core.types import (
 )
 
 if TYPE_CHECKING:
-    from rill.core.attachments import Attachment, ImageLimits, Prepared
+    from rill.core.attachments import Attachment, AttachmentLimits, Prepared
     from rill.core.cli.answer_out import AnswerPrinter
 
 Content = list[str | Part]
@@ -145,12 +145,12 @@ def retry_policy() -> RetryPolicy:
     return policy
 
 
-def image_limits() -> ImageLimits:
+def image_limits() -> AttachmentLimits:
     """Image limits, with RILL_IMAGE_MAX_SIDE / _MAX_BYTES / RILL_INLINE_REQUEST_BYTES."""
-    from rill.core.attachments import ImageLimits
+    from rill.core.attachments import AttachmentLimits
 
     try:
-        return ImageLimits.from_env()
+        return AttachmentLimits.from_env()
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
 

@@ -320,8 +320,9 @@ class GeminiProvider:
         )
         return part_for(remote, data)
 
-    async def _reupload(self, data: bytes, mime_type: str) -> RemoteFile:
-        return await self.files.upload(data, mime_type, "rill file (uploaded again)")
+    async def _reupload(self, data: bytes, mime_type: str, name: str | None) -> RemoteFile:
+        # A part stored before uploads kept their names has none to give.
+        return await self.files.upload(data, mime_type, name or "rill file (uploaded again)")
 
     async def _fresh_files(self, request: GenerateRequest) -> GenerateRequest:
         if not self.can_upload_files:

@@ -352,7 +352,8 @@ EXPIRY_MARGIN = 15 * 60.0
 _FRACTION = re.compile(r"\.(\d+)")
 _MISSING_FILE = re.compile(r"\bFile\b.*\b(may not exist|not found|does not exist)", re.I | re.S)
 
-Uploader = Callable[[bytes, str], Awaitable[RemoteFile]]
+# (bytes, MIME type, display name or None): a new upload of a kept file.
+Uploader = Callable[[bytes, str, str | None], Awaitable[RemoteFile]]
 
 
 def parse_timestamp(value: str | None) -> float | None:
@@ -397,7 +398,7 @@ def names_missing_file(error: RillError, uris: Iterable[str]) -> list[str]:
 class KeptUploads:
     """Keeps every sent Files API URI alive: re-uploads kept bytes when the URI expired.
 
-    ``upload(data, mime_type)`` makes a new upload; ``clock`` is Unix time (tests move
+    ``upload(data, mime_type, display_name)`` makes a new upload; ``clock`` is Unix time (tests move
     it). A re-upload is remembered under the URI it replaces, so later turns of a
     conversation (whose history still holds the old URI) reuse it while it lives.
     """
@@ -426,7 +427,9 @@ class KeptUploads:
                 uri, mime, expires = known
                 return replace(part, file_uri=uri, mime_type=mime, file_expires_at=expires)
         assert part.data is not None
-        remote = await self._upload(part.data, part.mime_type or "application/octet-stream")
+        # Under the file's own name, as first uploaded: the Files API lists it so.
+        mime = part.mime_type or "application/octet-stream"
+        remote = await self._upload(part.data, mime, part.file_name)
         renewed = part_for(remote, part.data)
         assert renewed.file_uri is not None
         self._replaced[origin] = (renewed.file_uri, renewed.mime_type, renewed.file_expires_at)

@@ -350,7 +350,7 @@ class ChatController(QObject, TurnActions):
                 lambda attachment, sent, total: self._on_upload(chat, attachment, sent, total),
                 lambda attachment, seconds: self._on_processing(chat, attachment, seconds),
             )
-        except RillError as error:  # ImageError names the file; the input keeps all
+        except RillError as error:  # AttachmentError names the file; the input keeps all
             self._refuse(chat, str(error))
             self._set_status(chat, "Not sent.")
         except asyncio.CancelledError:

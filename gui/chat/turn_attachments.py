@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from rill.core.attachments import (
-    ImageLimits,
-    ImageUri,
+    AttachmentLimits,
+    FileUri,
     Prepared,
     PreparedImage,
     attachments_to_parts,
@@ -27,13 +27,13 @@ from rill.gui.common import thumbnail_cache
 log = logging.getLogger(__name__)
 
 
-def image_limits() -> ImageLimits:
+def image_limits() -> AttachmentLimits:
     """The limits from the environment (RILL_IMAGE_*), the defaults when they are bad."""
     try:
-        return ImageLimits.from_env()
+        return AttachmentLimits.from_env()
     except ValueError:
         log.warning("ignoring bad RILL_IMAGE_* settings", exc_info=True)
-        return ImageLimits()
+        return AttachmentLimits()
 
 
 @runtime_checkable
@@ -42,7 +42,7 @@ class PendingImage(Protocol):
 
     name: str
 
-    async def ready(self) -> Prepared | ImageUri:
+    async def ready(self) -> Prepared | FileUri:
         """The prepared file or URI, once preparing has finished."""
 
 
@@ -72,7 +72,7 @@ def upload_status(name: str, sent: int, total: int) -> str:
 async def turn_parts(
     attachments: Sequence[Outgoing],
     provider: object,
-    limits: ImageLimits,
+    limits: AttachmentLimits,
     history: Sequence[Message],
     progress: Progress,
     processing: Processing | None = None,
@@ -80,11 +80,11 @@ async def turn_parts(
     """The parts for ``attachments``, in order; uploads what the budget cannot carry.
 
     ``history`` is what the request already carries (its inline images count against
-    the budget). Raises ImageError naming the file (a failed or removed image, one
+    the budget). Raises AttachmentError naming the file (a failed or removed image, one
     too large for a provider that cannot upload) or a RillError from the upload.
     """
     owners: dict[int, object] = {}
-    items: list[Prepared | ImageUri | Part] = []
+    items: list[Prepared | FileUri | Part] = []
     for attachment in attachments:
         if isinstance(attachment, Part):
             items.append(attachment)

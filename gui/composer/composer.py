@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.attachments import PICKER_FILTERS, ImageUri, provider_facts
+from rill.core.attachments import PICKER_FILTERS, FileUri, provider_facts
 from rill.gui.common import icons, keep_focus_on_click, plain_label, plain_tip
 from rill.gui.composer.attachment_preview import ImagePreview, preview_side
-from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State
+from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedFile, State
 from rill.gui.composer.attachment_strip import AttachmentStrip
 from rill.gui.composer.drafts import Draft
-from rill.gui.composer.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
+from rill.gui.composer.image_drop import FilePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.composer.long_text_card import LongTextCard
 from rill.gui.composer.uri_dialog import UriDialog
 
@@ -78,7 +78,7 @@ class PromptEdit(QPlainTextEdit):
     Signals:
         submitted(): Enter was pressed (without Shift); the owner decides what to send.
         escape_pressed(): Esc was pressed.
-        images_pasted(object payload): an ImagePayload from Ctrl+V (or a drop here).
+        images_pasted(object payload): an FilePayload from Ctrl+V (or a drop here).
     """
 
     submitted = Signal()
@@ -122,7 +122,7 @@ class Composer(QWidget):
 
     Signals:
         send_requested(str text, object attachments): the user asked to send;
-            ``attachments`` is a list[QueuedImage] (some may still be preparing).
+            ``attachments`` is a list[QueuedFile] (some may still be preparing).
             Nothing is cleared until :meth:`clear_sent` is called.
         stop_requested(): Stop (or Esc) while an answer streams.
         attachment_failed(str message): an image was refused; names file and reason.
@@ -302,7 +302,7 @@ class Composer(QWidget):
         self.show_error(draft.notice)
 
     @property
-    def attachments(self) -> list[QueuedImage]:
+    def attachments(self) -> list[QueuedFile]:
         """The images attached to the next turn."""
         return self.queue.items
 
@@ -354,17 +354,17 @@ class Composer(QWidget):
         """Show an upload's progress on the tile of ``attachment``."""
         self.queue.set_upload_progress(attachment, sent, total)
 
-    def add_files(self, paths: Sequence[str | Path]) -> list[QueuedImage]:
+    def add_files(self, paths: Sequence[str | Path]) -> list[QueuedFile]:
         """Attach local image files; they are prepared off the UI thread."""
-        return self.add_payload(ImagePayload(paths=[Path(p) for p in paths]))
+        return self.add_payload(FilePayload(paths=[Path(p) for p in paths]))
 
-    def add_uri(self, uri: ImageUri) -> list[QueuedImage]:
+    def add_uri(self, uri: FileUri) -> list[QueuedFile]:
         """Attach an image by URI."""
-        return self.add_payload(ImagePayload(uris=[uri]))
+        return self.add_payload(FilePayload(uris=[uri]))
 
-    def add_payload(self, payload: object) -> list[QueuedImage]:
-        """Attach what a drop or a paste brought (an ImagePayload)."""
-        if not isinstance(payload, ImagePayload) or not payload:
+    def add_payload(self, payload: object) -> list[QueuedFile]:
+        """Attach what a drop or a paste brought (an FilePayload)."""
+        if not isinstance(payload, FilePayload) or not payload:
             return []
         self.show_error("")
         return self.queue.add_payload(payload)
@@ -389,7 +389,7 @@ class Composer(QWidget):
 
     def show_preview(self, item: object) -> None:
         """Open (or reuse) the non-modal preview window for ``item``."""
-        if not isinstance(item, QueuedImage):
+        if not isinstance(item, QueuedFile):
             return
         if self.preview is None:
             self.preview = ImagePreview(self)
@@ -485,21 +485,21 @@ class Composer(QWidget):
         self.show_error("")
 
     def _on_strip_remove_requested(self, item: object) -> None:
-        if isinstance(item, QueuedImage):
+        if isinstance(item, QueuedFile):
             self.queue.remove(item)
 
-    def _on_queue_item_added(self, item: QueuedImage) -> None:
+    def _on_queue_item_added(self, item: QueuedFile) -> None:
         self.strip.add_item(item)
         self._update_send_enabled()
 
-    def _on_queue_item_changed(self, item: QueuedImage) -> None:
+    def _on_queue_item_changed(self, item: QueuedFile) -> None:
         self.strip.update_item(item)
         preview = self.preview
         showing = preview is not None and preview.isVisible() and preview.item is item
         if showing and item.state is State.READY and not (preview and preview.sharp):
             self.show_preview(item)
 
-    def _on_queue_item_removed(self, item: QueuedImage) -> None:
+    def _on_queue_item_removed(self, item: QueuedFile) -> None:
         self.strip.remove_item(item)
         if self.preview is not None and self.preview.item is item:
             self.preview.close()

@@ -16,13 +16,18 @@ from PIL import Image
 
 from rill.core.attachments import formats as image_formats
 from rill.core.attachments.documents import PreparedFile
-from rill.core.attachments.prepare import DEFAULT_LIMITS, ImageLimits, PreparedImage, prepare_image
+from rill.core.attachments.prepare import (
+    DEFAULT_LIMITS,
+    AttachmentLimits,
+    PreparedImage,
+    prepare_image,
+)
 from rill.core.attachments.request_parts import (
     DEFAULT_URI_MIME_TYPE,
     FILES_API_PREFIX,
     REQUEST_SLACK,
     AttachmentError,
-    ImageUri,
+    FileUri,
     attachments_to_parts,
     guess_uri_mime_type,
     inline_request_bytes,
@@ -241,7 +246,7 @@ async def test_over_the_budget_the_largest_images_are_uploaded(
         for i, size in enumerate([(150, 100), (300, 200), (200, 150)])
     ]
     costs = [i.inline_cost for i in images]
-    limits = ImageLimits(inline_request_bytes=costs[0] + costs[2] + REQUEST_SLACK + 100)
+    limits = AttachmentLimits(inline_request_bytes=costs[0] + costs[2] + REQUEST_SLACK + 100)
     seen: list[tuple[str, int, int]] = []
     parts = await attachments_to_parts(
         images, provider, limits, lambda img, sent, total: seen.append((img.name, sent, total))
@@ -269,7 +274,7 @@ async def test_an_image_that_needs_upload_goes_through_the_files_api(
 ) -> None:
     path = tmp_path / "dense.jpg"
     path.write_bytes(encode(noise((900, 600)), "JPEG", quality=95))
-    limits = ImageLimits(max_image_bytes=10_000)
+    limits = AttachmentLimits(max_image_bytes=10_000)
     (part,) = await attachments_to_parts([path], provider, limits)
     assert part.file_uri is not None and part.mime_type == "image/jpeg"
 
@@ -279,11 +284,11 @@ async def test_a_provider_without_uploads_gets_a_named_error(tmp_path: Path) -> 
     path.write_bytes(encode(noise((900, 600)), "JPEG", quality=95))
     offline = object()  # e.g. the embedded model: no Files API
     with pytest.raises(AttachmentError) as caught:
-        await attachments_to_parts([path], offline, ImageLimits(max_image_bytes=10_000))
+        await attachments_to_parts([path], offline, AttachmentLimits(max_image_bytes=10_000))
     assert str(caught.value).startswith(f"Cannot attach {path}: too large even after downscaling")
     assert caught.value.code == "too_large"
     prepared = prepare_image(encode(noise((300, 300)), "PNG"), name="paste.png")
-    tight = ImageLimits(inline_request_bytes=prepared.inline_cost + REQUEST_SLACK - 1)
+    tight = AttachmentLimits(inline_request_bytes=prepared.inline_cost + REQUEST_SLACK - 1)
     with pytest.raises(AttachmentError, match=r"paste\.png: the images together are over"):
         await attachments_to_parts([prepared], offline, tight)
 
@@ -295,7 +300,7 @@ async def test_files_api_uris_are_asked_for_their_mime_type(
     (part, guessed) = await attachments_to_parts([remote.uri, "gs://b/x.webp"], provider)
     assert (part.file_uri, part.mime_type) == (remote.uri, "image/png")
     assert guessed.mime_type == "image/webp"
-    given = ImageUri(remote.uri, "image/jpeg")  # a caller's explicit type is not second-guessed
+    given = FileUri(remote.uri, "image/jpeg")  # a caller's explicit type is not second-guessed
     assert (await resolve_uri(given, provider)).mime_type == "image/jpeg"
     with pytest.raises(AttachmentError, match=r"no such file .*48 hours") as caught:
         await attachments_to_parts([FILES_API_PREFIX + "gone123"], provider)
@@ -307,7 +312,7 @@ async def test_history_resends_inline_images_and_reuses_uploads(
 ) -> None:
     inline = prepare_image(encode(noise((120, 90)), "PNG"), name="a.png")
     big = prepare_image(encode(noise((300, 200)), "PNG"), name="b.png")
-    limits = ImageLimits(inline_request_bytes=inline.inline_cost + REQUEST_SLACK + 10)
+    limits = AttachmentLimits(inline_request_bytes=inline.inline_cost + REQUEST_SLACK + 10)
     parts = await attachments_to_parts([inline, big], provider, limits)
     session = ChatSession(provider, GenerationSettings(model=MODEL))
     await session.send_message([*parts, "First"])
@@ -329,7 +334,7 @@ def test_plan_uploads_takes_the_fewest_largest() -> None:
         for size in [(50, 50), (200, 200), (100, 100)]
     ]
     costs = sum(i.inline_cost for i in images)
-    roomy = ImageLimits(inline_request_bytes=costs + REQUEST_SLACK)
+    roomy = AttachmentLimits(inline_request_bytes=costs + REQUEST_SLACK)
     assert plan_uploads(images, roomy) == [False, False, False]
     assert plan_uploads(images, roomy, inline_bytes_used=1) == [False, True, False]
-    assert plan_uploads(images, ImageLimits(inline_request_bytes=2048)) == [True, True, True]
+    assert plan_uploads(images, AttachmentLimits(inline_request_bytes=2048)) == [True, True, True]

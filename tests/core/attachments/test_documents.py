@@ -19,14 +19,17 @@ from PIL import Image
 
 from rill.core.attachments import (
     AttachmentError,
-    ImageLimits,
+    AttachmentLimits,
+    Delivery,
     PreparedFile,
     attachments_to_parts,
     delivery,
     load_data,
     prepare_attachment,
 )
+from rill.core.attachments.delivery import uri_delivery
 from rill.core.attachments.documents import DEFER_BYTES
+from rill.core.attachments.request_parts import FILES_API_PREFIX, FileUri
 from rill.core.chat import ChatSession
 from rill.core.errors import InvalidRequestError
 from rill.core.file_parts import FileKind, as_text
@@ -161,8 +164,8 @@ def test_the_tile_says_how_each_file_will_be_sent(tmp_path: Path) -> None:
     assert delivery(pdf, **other).note == "as text, 12 pages"  # type: ignore[arg-type]
     assert "no text to extract" in (delivery(scan, **other).refusal or "")  # type: ignore[arg-type]
     assert delivery(wav, **gemini).note == "as audio, 0:42"  # type: ignore[arg-type]
-    assert delivery(wav, **other).refusal == (  # type: ignore[arg-type]
-        "Ollama cannot take audio; only Gemini hears audio and watches video"
+    assert delivery(wav, **other) == Delivery(  # type: ignore[arg-type]
+        "audio: Gemini only", "Ollama cannot take audio; only Gemini hears audio and watches video"
     )
 
 
@@ -202,7 +205,7 @@ async def test_a_video_over_the_budget_is_uploaded_and_waited_for(
     fake_gemini.file_active_after_polls = 3
     waits: list[float] = []
     sent: list[int] = []
-    limits = ImageLimits(inline_request_bytes=70_000)
+    limits = AttachmentLimits(inline_request_bytes=70_000)
     parts = await attachments_to_parts(
         [TINY_MP4],
         gemini,
@@ -229,7 +232,7 @@ async def test_a_file_gemini_fails_to_process_is_named(
 ) -> None:
     fake_gemini.file_active_after_polls = 1
     fake_gemini.files.final_state = "FAILED"
-    limits = ImageLimits(inline_request_bytes=70_000)
+    limits = AttachmentLimits(inline_request_bytes=70_000)
     with pytest.raises(InvalidRequestError) as caught:
         await attachments_to_parts([TINY_MP4], gemini, limits)
     assert "Gemini could not process the uploaded file tiny.mp4" in str(caught.value)
@@ -246,7 +249,7 @@ async def test_stop_while_gemini_processes_cancels_at_once(
         attachments_to_parts(
             [TINY_MP4],
             gemini,
-            ImageLimits(inline_request_bytes=70_000),
+            AttachmentLimits(inline_request_bytes=70_000),
             processing=lambda item, seconds: processing.set(),
         )
     )
@@ -286,6 +289,56 @@ async def test_openai_gets_text_files_and_pdf_text_and_audio_is_refused(tmp_path
     assert "[Page 3]\nPage 3 says hello\n[End of report.pdf]" in content
     assert "[File: app.py]\nprint('hi')\n\n[End of app.py]" in content
     assert prompt == "Explain." and code_text is None
+
+
+async def test_openai_gets_image_links_and_files_by_link_are_refused_before_sending() -> None:
+    refusals = {
+        "https://example.com/docs/report.pdf": "Fake cannot fetch a PDF by its link; download "
+        "it and attach the file itself to send its text",
+        "https://example.com/talk.MP4": "Fake cannot take video; only Gemini hears audio and "
+        "watches video",
+        "https://example.com/notes.md": "Fake cannot fetch a text file by its link",
+        "https://example.com/archive.zip": "no model here reads application/zip files",
+        "gs://bucket/photo.png": "Fake cannot fetch gs:// links; only Gemini can",
+        FILES_API_PREFIX + "abc123": "Fake cannot fetch Files API links",
+    }
+    with FakeOpenAI() as fake:
+        provider = OpenAICompatProvider(fake.base_url, "test-key", label="Fake")
+        try:
+            for address, reason in refusals.items():
+                with pytest.raises(AttachmentError) as caught:
+                    await attachments_to_parts(["https://example.com/a.png", address], provider)
+                assert caught.value.source == FileUri(address).name
+                assert caught.value.reason.startswith(reason), caught.value.reason
+            # A link whose type was given is judged by it, not by its missing extension.
+            with pytest.raises(AttachmentError, match="cannot fetch a PDF"):
+                await attachments_to_parts(
+                    [FileUri("https://e.com/get?id=7", "application/pdf")], provider
+                )
+            assert fake.requests == []  # refused before anything was sent
+            links = ["https://example.com/a.png", "https://example.com/get?id=7"]
+            parts = await attachments_to_parts(links, provider)
+            session = ChatSession(provider, GenerationSettings(model="fake-chat"))
+            await session.send_message([*parts, "Compare."])
+            content = fake.last_request.json["messages"][0]["content"]
+        finally:
+            await provider.aclose()
+    assert [c.get("image_url", {}).get("url") for c in content] == [*links, None]
+
+
+async def test_gemini_is_sent_files_by_link_by_reference(fake_gemini: FakeGemini) -> None:
+    provider = GeminiProvider("test-key", fake_gemini.base_url)
+    try:
+        links = ["https://example.com/report.pdf", "gs://bucket/talk.mp4"]
+        parts = await attachments_to_parts(links, provider)
+    finally:
+        await provider.aclose()
+    assert [(p.file_uri, p.mime_type) for p in parts] == [
+        (links[0], "application/pdf"),
+        (links[1], "video/mp4"),
+    ]
+    for address in links:
+        assert uri_delivery(address, None, native=True, who="Gemini").refusal is None
 
 
 def test_history_audio_becomes_a_note_for_a_text_only_provider() -> None:

@@ -19,8 +19,8 @@ from PIL import Image
 from rill.core.attachments import formats as image_formats
 from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
-    ImageError,
-    ImageLimits,
+    AttachmentError,
+    AttachmentLimits,
     PreparedImage,
     make_thumbnail,
     prepare_image,
@@ -129,7 +129,9 @@ def test_transparency_survives_conversion() -> None:
 def test_sixteen_bit_greyscale_is_scaled_not_clipped() -> None:
     ramp = Image.linear_gradient("L").resize((64, 64)).convert("I")
     wide = ramp.point(lambda v: v * 257).convert("I;16")
-    prepared = prepare_image(encode(wide, "PNG"), name="depth.png", limits=ImageLimits(max_side=32))
+    prepared = prepare_image(
+        encode(wide, "PNG"), name="depth.png", limits=AttachmentLimits(max_side=32)
+    )
     out = decoded(prepared).convert("L")
     low, high = out.getextrema()  # type: ignore[misc]
     assert low < 30 and high > 220  # a clipped conversion would be all white
@@ -162,7 +164,7 @@ def test_every_orientation_gives_upright_pixels(orientation: int, size: tuple[in
 
 def test_orientation_and_downscale_together() -> None:
     data = oriented_jpeg((4000, 2000), 6)
-    prepared = prepare_image(data, name="big.jpg", limits=ImageLimits(max_side=1000))
+    prepared = prepare_image(data, name="big.jpg", limits=AttachmentLimits(max_side=1000))
     assert (prepared.width, prepared.height) == (500, 1000)
     image = decoded(prepared)
     assert near(image.getpixel((250, 100)), RED) and near(image.getpixel((250, 900)), BLUE)
@@ -183,7 +185,7 @@ def test_downscale_to_the_default_3072() -> None:
 
 def test_downscale_to_a_custom_limit_keeps_jpeg() -> None:
     data = encode(noise((1600, 900)), "JPEG", quality=90)
-    prepared = prepare_image(data, name="shot.jpg", limits=ImageLimits(max_side=800))
+    prepared = prepare_image(data, name="shot.jpg", limits=AttachmentLimits(max_side=800))
     assert (prepared.width, prepared.height) == (800, 450)
     assert prepared.mime_type == "image/jpeg" and not prepared.converted
 
@@ -192,14 +194,16 @@ def test_reencode_walks_the_quality_ladder_under_the_byte_limit() -> None:
     data = encode(noise((1500, 1000)), "JPEG", quality=97)
     limit = 600_000
     assert len(data) > limit
-    prepared = prepare_image(data, name="detail.jpg", limits=ImageLimits(max_image_bytes=limit))
+    prepared = prepare_image(
+        data, name="detail.jpg", limits=AttachmentLimits(max_image_bytes=limit)
+    )
     assert prepared.byte_size <= limit and prepared.reencoded and not prepared.needs_upload
     assert (prepared.width, prepared.height) == (1500, 1000)  # pixels kept, quality cut
     assert prepared.mime_type == "image/jpeg"
 
 
 def test_a_big_png_photo_becomes_jpeg_and_one_with_alpha_webp() -> None:
-    limits = ImageLimits(max_image_bytes=300_000)
+    limits = AttachmentLimits(max_image_bytes=300_000)
     photo = prepare_image(encode(noise((800, 600)), "PNG"), name="p.png", limits=limits)
     assert photo.mime_type == "image/jpeg" and photo.converted and photo.byte_size <= 300_000
     clear = noise((800, 600)).convert("RGBA")
@@ -211,7 +215,7 @@ def test_a_big_png_photo_becomes_jpeg_and_one_with_alpha_webp() -> None:
 
 def test_an_image_that_cannot_fit_inline_is_marked_for_upload() -> None:
     data = encode(noise((1200, 900)), "JPEG", quality=95)
-    limits = ImageLimits(max_image_bytes=20_000)
+    limits = AttachmentLimits(max_image_bytes=20_000)
     prepared = prepare_image(data, name="dense.jpg", limits=limits)
     assert prepared.needs_upload and prepared.byte_size > 20_000
     assert prepared.mime_type == "image/jpeg"
@@ -220,8 +224,8 @@ def test_an_image_that_cannot_fit_inline_is_marked_for_upload() -> None:
 def test_too_large_even_after_downscaling_gives_numbers(tmp_path: Path) -> None:
     path = tmp_path / "dense.jpg"
     path.write_bytes(encode(noise((2000, 1500)), "JPEG", quality=95))
-    limits = ImageLimits(max_side=1024, max_image_bytes=20_000, allow_upload=False)
-    with pytest.raises(ImageError) as caught:
+    limits = AttachmentLimits(max_side=1024, max_image_bytes=20_000, allow_upload=False)
+    with pytest.raises(AttachmentError) as caught:
         prepare_image(path, limits=limits)
     error = caught.value
     assert error.code == "too_large"
@@ -269,7 +273,7 @@ def test_heic_passes_through_unverified_without_pillow_heif(
     assert (prepared.mime_type, prepared.data, prepared.thumbnail) == ("image/heic", data, None)
     heif = b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1" + b"\x00" * 64
     assert prepare_image(heif, name="x.heif").mime_type == "image/heif"
-    with pytest.raises(ImageError, match="pillow-heif is not installed") as caught:
+    with pytest.raises(AttachmentError, match="pillow-heif is not installed") as caught:
         make_thumbnail(data, name="IMG_0001.HEIC")
     assert caught.value.code == "unsupported"
 
@@ -282,7 +286,7 @@ def test_real_heic_is_decoded_with_pillow_heif() -> None:
     assert prepared.mime_type == "image/heic" and prepared.data == small
     assert (prepared.width, prepared.height) == (64, 48) and prepared.thumbnail
     big = prepare_image(
-        encode(halves((640, 480)), "HEIF"), name="b", limits=ImageLimits(max_side=320)
+        encode(halves((640, 480)), "HEIF"), name="b", limits=AttachmentLimits(max_side=320)
     )
     assert big.mime_type == "image/jpeg" and (big.width, big.height) == (320, 240)
 
@@ -334,14 +338,14 @@ def test_bad_files_name_the_file_and_the_reason(
         path.mkdir()
     elif isinstance(content, bytes):
         path.write_bytes(content)
-    with pytest.raises(ImageError) as caught:
+    with pytest.raises(AttachmentError) as caught:
         prepare_image(path)
     message = str(caught.value)
     assert message.startswith(f"Cannot attach {path}: "), message
     assert reason in message, message
     assert caught.value.code == code
     if isinstance(content, bytes) and content:
-        with pytest.raises(ImageError) as again:  # the same from bytes, named by the caller
+        with pytest.raises(AttachmentError) as again:  # the same from bytes, named by the caller
             prepare_image(content, name="pasted.png")
         assert str(again.value).startswith("Cannot attach pasted.png: ")
         assert again.value.code == code
@@ -349,15 +353,15 @@ def test_bad_files_name_the_file_and_the_reason(
 
 def test_bombs_are_measured_against_the_configured_limit() -> None:
     data = encode(solid((400, 300)), "PNG")
-    with pytest.raises(ImageError) as caught:
-        prepare_image(data, name="b.png", limits=ImageLimits(max_pixels=100_000))
+    with pytest.raises(AttachmentError) as caught:
+        prepare_image(data, name="b.png", limits=AttachmentLimits(max_pixels=100_000))
     assert caught.value.code == "bomb"
     assert "(400×300 px = 0.1 megapixels; the limit is 0.1 megapixels;" in str(caught.value)
     assert "decompression bomb" in str(caught.value)
 
 
 def test_a_thumbnail_of_a_bad_file_says_why() -> None:
-    with pytest.raises(ImageError, match="not an image"):
+    with pytest.raises(AttachmentError, match="not an image"):
         make_thumbnail(b"hello", name="hello.png")
 
 
@@ -366,7 +370,7 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "secret.png"
     path.write_bytes(encode(solid(), "PNG"))
     path.chmod(0)
-    with pytest.raises(ImageError, match="permission denied") as caught:
+    with pytest.raises(AttachmentError, match="permission denied") as caught:
         prepare_image(path)
     assert caught.value.code == "permission"
 
@@ -374,8 +378,8 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
 def test_a_file_over_the_read_limit_is_not_read(tmp_path: Path) -> None:
     path = tmp_path / "huge.tif"
     path.write_bytes(b"II*\x00" + b"\x00" * 4000)
-    with pytest.raises(ImageError, match="too large to open") as caught:
-        prepare_image(path, limits=ImageLimits(max_file_bytes=2000))
+    with pytest.raises(AttachmentError, match="too large to open") as caught:
+        prepare_image(path, limits=AttachmentLimits(max_file_bytes=2000))
     assert caught.value.code == "too_large"
 
 
@@ -387,13 +391,13 @@ def test_unicode_paths_work(tmp_path: Path) -> None:
     prepared = prepare_image(path)
     assert prepared.name == "café 日本.png" and prepared.mime_type == "image/png"
     assert make_thumbnail(path)
-    with pytest.raises(ImageError) as caught:
+    with pytest.raises(AttachmentError) as caught:
         prepare_image(folder / "ünïcödé 不在.png")
     assert "ünïcödé 不在.png: file not found" in str(caught.value)
 
 
 def test_image_errors_belong_to_the_hierarchy() -> None:
-    error = ImageError("x.png", "file not found", code="not_found")
+    error = AttachmentError("x.png", "file not found", code="not_found")
     assert isinstance(error, InvalidRequestError) and isinstance(error, RillError)
     assert error.kind == "attachment" and error.source == "x.png"
 
@@ -402,12 +406,12 @@ def test_image_errors_belong_to_the_hierarchy() -> None:
 
 
 def test_limits_from_the_environment() -> None:
-    limits = ImageLimits.from_env(
+    limits = AttachmentLimits.from_env(
         {"RILL_IMAGE_MAX_SIDE": "1024", "RILL_INLINE_REQUEST_BYTES": "100000000"}
     )
     assert limits.max_side == 1024 and limits.inline_request_bytes == 100_000_000
     assert limits.max_image_bytes == DEFAULT_LIMITS.max_image_bytes
     with pytest.raises(ValueError, match="RILL_IMAGE_MAX_BYTES must be a whole number"):
-        ImageLimits.from_env({"RILL_IMAGE_MAX_BYTES": "7MB"})
+        AttachmentLimits.from_env({"RILL_IMAGE_MAX_BYTES": "7MB"})
     with pytest.raises(ValueError, match="max_side"):
-        ImageLimits(max_side=2)
+        AttachmentLimits(max_side=2)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.attachments import PreparedFile
+from rill.core.attachments import FileUri, PreparedFile
 from rill.core.providers.local import LocalProvider
+from rill.core.providers.openai_compat import OpenAICompatProvider
 from tests.core.attachments.files import TINY_MP4, pdf_bytes, wav_bytes, write
 from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.openai_server import FakeOpenAI
 from tests.gui.support.attachment_support import (
     MakeWindow,
     drop_on,
@@ -94,7 +97,7 @@ def test_for_the_offline_model_a_pdf_goes_as_text_and_audio_cannot(
     qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
 ) -> None:
     window = make_window()
-    window.controller.set_provider(LocalProvider(models_dir=tmp_path / "models"))
+    window.providers.manager.use_provider(LocalProvider(models_dir=tmp_path / "models"))
     composer = window.composer
     drop_on(
         window,
@@ -104,7 +107,50 @@ def test_for_the_offline_model_a_pdf_goes_as_text_and_audio_cannot(
     pdf_tile, wav_tile = composer.strip.tiles
     assert isinstance(pdf_tile.item.prepared, PreparedFile)
     assert pdf_tile.text_lines()[2] == "as text, 3 pages"
-    assert wav_tile.text_lines()[2].startswith("✕ the offline model cannot take audio")
+    assert wav_tile.text_lines()[2] == "✕ audio: Gemini only"  # the tooltip says all
+    assert "the offline model cannot take audio" in wav_tile.toolTip()
+
+
+def test_files_by_link_say_how_they_go_and_a_pdf_link_is_refused_before_sending_to_openai(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    window = make_window()
+    composer = window.composer
+    composer.add_uri(FileUri("https://example.com/docs/report.pdf"))
+    composer.add_uri(FileUri("https://example.com/cat.png"))
+    pdf_tile, cat_tile = composer.strip.tiles
+    assert pdf_tile.text_lines() == [
+        "report.pdf",
+        "PDF link · example.com",
+        "by reference (Gemini fetches it)",
+    ]
+    assert cat_tile.text_lines()[1] == "Image link · example.com"
+    with FakeOpenAI() as fake:
+        window.providers.manager.use_provider(
+            OpenAICompatProvider(fake.base_url, "k", label="Fake")
+        )
+        assert pdf_tile.text_lines()[2] == "✕ PDF link: attach the file"
+        assert "Fake cannot fetch a PDF by its link" in pdf_tile.toolTip()
+        assert cat_tile.text_lines()[2] == "as an image link (the server fetches it)"
+        composer.set_text("Compare them.")
+        with qtbot.waitSignal(window.controller.send_refused, timeout=10_000) as blocker:
+            qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+        assert fake.requests == []
+    assert blocker.args[0].startswith("Cannot attach report.pdf: Fake cannot fetch a PDF")
+    assert composer.text == "Compare them." and len(composer.attachments) == 2
+
+
+def test_a_tile_s_refusal_is_readable_in_both_themes() -> None:
+    from PySide6.QtGui import QPalette
+
+    from rill.gui.common.theme import contrast_ratio, palette
+    from rill.gui.composer.attachment_strip import BADGE_COLOURS, LINK_COLOUR, refusal_colour
+
+    for dark in (False, True):
+        tile = palette(dark).color(QPalette.ColorRole.Button).name()
+        assert contrast_ratio(refusal_colour(dark), tile) >= 4.5, f"dark={dark}"
+    for colour in [*BADGE_COLOURS.values(), LINK_COLOUR]:  # white extensions on them
+        assert contrast_ratio("#ffffff", colour) >= 4.5, colour
 
 
 def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
@@ -119,6 +165,7 @@ def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
 def test_a_100_page_pdf_and_a_50_mb_video_dropped_at_once_never_stall_the_ui(
     qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
 ) -> None:
+    import gc
     import time
 
     from tests.heartbeat import Heartbeat
@@ -131,19 +178,43 @@ def test_a_100_page_pdf_and_a_50_mb_video_dropped_at_once_never_stall_the_ui(
     with video.open("wb") as out:
         out.write(TINY_MP4.read_bytes())
         out.truncate(50 * 1024 * 1024)
+    # A full collection of what a thousand earlier tests left in this process is not
+    # the drop's work (once, in the whole suite, a 157 ms stall): it happens now, and
+    # the collections during the drop are timed, so a failure says whether they did it.
+    gc.collect()
+    started: list[float] = []
+    collecting: list[float] = []
+
+    def timed(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            collecting.append(time.perf_counter() - started.pop())
+
     beat = Heartbeat()
     beat.start()
     qtbot.waitUntil(lambda: len(beat.ticks) > 50)  # a running heartbeat before the drop
     dropped_at = time.perf_counter()
-    drop_on(window, file_mime(pdf, video))
-    wait_ready(qtbot, window.composer, 2, timeout=60_000)
-    qtbot.waitUntil(lambda: window.composer.strip.tiles[0].has_thumbnail, timeout=10_000)
-    beat.stop()
+    gc.callbacks.append(timed)
+    try:
+        drop_on(window, file_mime(pdf, video))
+        wait_ready(qtbot, window.composer, 2, timeout=60_000)
+        qtbot.waitUntil(lambda: window.composer.strip.tiles[0].has_thumbnail, timeout=10_000)
+    finally:
+        gc.callbacks.remove(timed)
+        beat.stop()
     # Less the time the UI thread was queued for a CPU (tests/heartbeat.py), as the
-    # hundred-image drop measures it.
-    worst = max(beat.stalls_since(dropped_at))
-    print(f"100-page PDF + 50 MB video: longest UI-thread stall {worst:.1f} ms")
-    assert worst <= 50.0, f"the UI thread stalled {worst:.1f} ms"
+    # hundred-image drop measures it; its own CPU time in that gap beside it.
+    stalls = beat.stalls_since(dropped_at)
+    index = stalls.index(max(stalls))
+    first = max(0, sum(1 for t in beat.ticks if t < dropped_at) - 1)  # as stalls_since
+    worst = stalls[index]
+    cpu = (beat.cpu[first + index + 1] - beat.cpu[first + index]) * 1000
+    said = (
+        f"{worst:.1f} ms (its CPU {cpu:.1f} ms; garbage collections {sum(collecting) * 1e3:.1f} ms)"
+    )
+    print(f"100-page PDF + 50 MB video: longest UI-thread stall {said}")
+    assert worst <= 50.0, f"the UI thread stalled {said}"
     pdf_tile, video_tile = window.composer.strip.tiles
     assert pdf_tile.text_lines()[1].endswith("100 pages")
     assert video_tile.text_lines()[1].startswith("MP4 video · 50.0 MB")

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.attachments.prepare import ImageLimits, human_bytes
+from rill.core.attachments.prepare import AttachmentLimits, human_bytes
 from rill.core.providers.local import LocalProvider
 from rill.gui.common import thumbnail_cache
 from tests.core.attachments.test_images import BAD_FILES
@@ -79,7 +79,7 @@ def test_over_the_request_budget_the_largest_image_is_uploaded(
     window = make_window()
     small = png_file(tmp_path / "small.png", (32, 32))
     big = noisy_jpeg(tmp_path / "big.jpg", (1200, 900))
-    window.controller.image_limits = ImageLimits(inline_request_bytes=80 * 1024)
+    window.controller.image_limits = AttachmentLimits(inline_request_bytes=80 * 1024)
     window.composer.add_files([small, big])
     wait_ready(qtbot, window.composer, 2)
     send_and_wait(qtbot, window, "Which is bigger?")

@@ -30,10 +30,13 @@ def test_the_offline_model_cannot_take_images_and_the_attach_button_says_why(
     # Documents and text still go to it as text (issue 18): attaching stays, and the
     # button says what cannot; a URI (only Gemini fetches one) is refused.
     composer = offline_window.composer
+    # Documents and text still go to it, as text (issue 18): the button stays, and says so.
     assert composer.attach_button.isEnabled()
-    tip = composer.attach_button.toolTip()
-    assert "cannot read images" in tip and "PDFs, text and code can still go" in tip
-    assert not offline_window.menus.uri_action.isEnabled()
+    assert "cannot read images; PDFs, text and code can still go" in (
+        composer.attach_button.toolTip()
+    )
+    assert offline_window.menus.attach_action.isEnabled()
+    assert not offline_window.menus.uri_action.isEnabled()  # it fetches no link of any kind
 
 
 def test_the_offline_model_hides_thinking_and_safety(
