@@ -6,8 +6,8 @@
 point (``rill.gui.launch.main``) as the installed script does, from ``SOURCE_DIR`` when
 given (a checkout whose ``core/``, ``gui/`` and ``resources/`` stand in for this venv's
 editable install). Both report the same way, so both pay the same for it: an import
-hook swaps ``PySide6.QtWidgets.QApplication`` for a subclass that watches the events,
-and after the first paint of a top-level widget has been handled it prints one line,
+hook makes ``QWidget.show`` put an event filter on the window it shows, and after that
+window's first paint has been handled it prints one line,
 ``painted <CLOCK_MONOTONIC ns> <process CPU ns>``, on stdout. The parent reads that
 line, measures the idle RSS later, and ends the process. With STARTUP_PROBE_MODULES=PATH
 it also writes the names in ``sys.modules`` at the paint (PATH.paint) and two seconds
@@ -45,11 +45,16 @@ def _report_painted() -> None:
 
 
 def _instrument(widgets: ModuleType) -> None:
-    """Replace ``widgets.QApplication`` with a subclass that reports the first paint."""
+    """Make ``widgets.QWidget.show`` watch a window it shows for that window's first paint.
+
+    The filter sits on the shown window alone, not on the application: an application
+    filter is a Python call for every event of every object (thousands before the
+    first paint), which would cost the one with more widgets more.
+    """
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    base = widgets.QApplication
     paint = QEvent.Type.Paint
+    show = widgets.QWidget.show
 
     class FirstPaint(QObject):
         def __init__(self) -> None:
@@ -57,25 +62,22 @@ def _instrument(widgets: ModuleType) -> None:
             self.seen = False
 
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if (
-                not self.seen
-                and event.type() == paint
-                and isinstance(watched, widgets.QWidget)
-                and watched.isWindow()
-            ):
+            if not self.seen and event.type() == paint:
                 self.seen = True
+                watched.removeEventFilter(self)
                 # The paint pass this event starts (the children, the flush to the
                 # screen) runs before a zero timer fires.
                 QTimer.singleShot(0, _report_painted)
             return False
 
-    class ProbeApplication(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            self._first_paint = FirstPaint()
-            self.installEventFilter(self._first_paint)
+    first_paint = FirstPaint()
 
-    widgets.QApplication = ProbeApplication
+    def show_and_watch(widget: Any) -> None:
+        if not first_paint.seen and widget.isWindow():
+            widget.installEventFilter(first_paint)
+        show(widget)
+
+    widgets.QWidget.show = show_and_watch
 
 
 class _QtWidgetsHook:
