@@ -22,13 +22,15 @@ import asyncio
 import contextlib
 import copyreg
 import logging
+import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from rill.core.images import (
     ImageError,
@@ -37,12 +39,6 @@ from rill.core.images import (
     make_thumbnail,
     prepare_image,
 )
-
-# multiprocessing and the process pool load when the first pool starts: a window that
-# never gets an image (or talks to a model that reads none) never needs them.
-if TYPE_CHECKING:
-    import multiprocessing.process
-    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -207,8 +203,6 @@ class ImageWorkers:
                 pool = self._process_pool()
                 if pool is None:
                     break
-                from concurrent.futures.process import BrokenProcessPool  # loaded with the pool
-
                 try:
                     job = pool.submit(_in_process, fn, *args)
                 except Exception:
@@ -246,9 +240,6 @@ class ImageWorkers:
         if not self._use_processes or self._closed:
             return None
         if self._processes is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             try:
                 context = multiprocessing.get_context(START_METHOD)
                 self._processes = ProcessPoolExecutor(

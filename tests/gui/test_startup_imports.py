@@ -39,7 +39,7 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     shown = json.loads(report.read_text(encoding="utf-8"))
     assert shown["shown"] == [], f"imported before the first paint: {shown['shown']}"
     # Each arrived with its first use: the store opening, the answer's Markdown and
-    # code, the thumbnail, the worker process, the Gemini provider. (Not keyring: the
+    # code, the thumbnail, the Gemini provider. (Not keyring: the
     # key came from the environment, so the keychain was never asked.)
     missing = [name for name in HEAVY if name not in shown["later"] and name != "keyring"]
     assert missing == [], f"never imported: {missing}"

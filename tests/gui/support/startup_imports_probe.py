@@ -6,8 +6,8 @@ heavy itself before the launch (this package's ``__init__`` files are empty). Th
 window is shown by ``rill.gui.app.present``; right after it, before the event loop
 has run anything, the probe notes which of :data:`HEAVY` are in ``sys.modules``. Then
 it uses each deferred thing the way the app does (the store opens, a Markdown answer
-with code is shown, an image is made a thumbnail, an image worker runs a job, the
-Gemini provider is connected) and notes ``sys.modules`` again, writes REPORT (JSON)
+with code is shown, an image is made a thumbnail, the Gemini provider is
+connected) and notes ``sys.modules`` again, writes REPORT (JSON)
 and quits as Ctrl+Q would.
 """
 
@@ -34,8 +34,6 @@ HEAVY = (
     "PIL",
     "sqlite3",
     "rill.core.store",
-    "multiprocessing",
-    "concurrent.futures.process",
     "keyring",
 )
 CONNECT_LIMIT_S = 30.0
@@ -61,7 +59,6 @@ async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Pat
 
     from rill.core.images import make_thumbnail
     from rill.core.types import Message, Part, Role
-    from tests.gui.support import probe_job
 
     await opened.wait()
     answer = "Some **bold** text.\n\n```python\nprint('hi')\n```\n"
@@ -74,7 +71,6 @@ async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Pat
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
     thumbnail = await asyncio.to_thread(make_thumbnail, bytes(data.data()), 4)
-    _pid, _names = await window.attachments.workers.run_isolated(probe_job.environment)
     await asyncio.wait_for(_connected.wait(), CONNECT_LIMIT_S)
     shown: dict[str, Any] = {
         "shown": _shown,
