@@ -13,6 +13,7 @@ TEST_TOOLS = (
     "hypothesis",
     "pillow-heif",
     "google-auth",
+    "pypdf",
 )
 
 

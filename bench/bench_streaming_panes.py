@@ -77,7 +77,7 @@ def build_pane(provider: Provider, settings: GenerationSettings) -> Pane:
     assert isinstance(app, QApplication)
     launcher = TaskLauncher()
     theme = ThemeManager(app, "light")
-    window = MainWindow(Settings(), launcher, theme, provider, None, settings)
+    window = MainWindow(Settings(), launcher, theme, provider, settings)
     window.resize(*WINDOW_SIZE)
     window.show()
     QApplication.processEvents()

@@ -48,6 +48,12 @@ class Part:
     thought_signature: str | None = None
     # Unix time the uploaded file behind ``file_uri`` is deleted (None: not known).
     file_expires_at: float | None = None
+    # The attached file's name as the user saw it ("report.pdf"): shown on its tile,
+    # named in the text a provider gets instead of the file, used by exports.
+    file_name: str | None = None
+    # A PDF's text, extracted (with page markers) when it was attached: what a
+    # provider that cannot read PDFs is sent instead (``rill.core.file_parts``).
+    extracted_text: str | None = None
 
     @classmethod
     def from_text(cls, text: str) -> Part:
@@ -70,9 +76,14 @@ class Part:
         return self.text is not None and not self.thought
 
     @property
-    def is_image(self) -> bool:
-        """Whether this part is an image, inline or by URI."""
+    def is_file(self) -> bool:
+        """Whether this part carries a file (image, document, audio, video), inline or by URI."""
         return self.data is not None or self.file_uri is not None
+
+    @property
+    def is_image(self) -> bool:
+        """Whether this part is an image, inline or by URI (a file of unknown type counts)."""
+        return self.is_file and (self.mime_type or "image/").startswith("image/")
 
     @property
     def keeps_upload(self) -> bool:
@@ -160,6 +171,11 @@ class Message:
     def images(self) -> list[Part]:
         """The message's image parts."""
         return [p for p in self.parts if p.is_image]
+
+    @property
+    def files(self) -> list[Part]:
+        """The message's attached files other than images (documents, audio, video)."""
+        return [p for p in self.parts if p.is_file and not p.is_image]
 
     @property
     def sendable(self) -> bool:
@@ -300,6 +316,9 @@ class Capabilities:
     """What a provider can take, so the UI offers only what works."""
 
     images: bool = True
+    # Reads PDFs, audio and video as they are (Gemini); without, PDFs and text files
+    # go as their text and audio and video are refused (``rill.core.file_parts``).
+    documents: bool = True
     file_uris: bool = True
     thoughts: bool = True
     system_instruction: bool = True

@@ -72,8 +72,7 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
         settings,
         launcher,
         theme,
-        None,
-        None,  # the ProviderManager turns a key typed into the welcome card into a provider
+        None,  # the ProviderManager gives it one (connect_provider)
         settings.generation_settings(),
         key_lookup_pending=True,
     )
@@ -163,7 +162,7 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
             closed.set_result(None)
 
     window.closed.connect(on_closed)
-    window.controller.expect_provider()
+    window.providers.manager.expect_provider()
     present(window)
     # The key lookup and the provider import on a worker thread hold the GIL for a
     # while; started before the first frame, they delay it by as much.

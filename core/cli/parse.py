@@ -42,7 +42,7 @@ exit status:
   {EXIT_INTERNAL}    unexpected internal error (set RILL_DEBUG=1 for the traceback)
   {EXIT_USAGE}    usage: bad option or value, empty prompt
   {EXIT_AUTH}    API key rejected or missing, permission denied (403), provider not available
-  {EXIT_INVALID}    invalid request, unknown model (404), unusable --image
+  {EXIT_INVALID}    invalid request, unknown model (404), unusable --image or --file
   {EXIT_BLOCKED}    the prompt or the answer was blocked (safety, recitation, ...)
   {EXIT_RATE_LIMITED}    rate limited or out of quota (429), after the retries
   {EXIT_SERVER}    server error (500, 503, 504) after the retries, a malformed reply, or
@@ -66,7 +66,7 @@ CHAT_HELP = """\
 Type a message and press Enter. Commands: /retry sends the last message again after a
 failure, /exit (or Ctrl-D) quits, /help shows this. Ctrl-C stops the answer being
 written and keeps what was printed. Start a line with // to send a literal "/".
---image attachments go with the first message.
+--image and --file attachments go with the first message.
 """
 
 
@@ -166,12 +166,26 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         "--seed", type=_ranged(int, ranges.SEED), metavar="N", help="for repeatable sampling"
     )
     p.add_argument("--system", metavar="TEXT", help="system instruction")
+    # --image and --file fill one list of (flag, value), so attachments keep the command
+    # line's order and --image still takes images only.
     p.add_argument(
         "--image",
+        dest="attach",
+        type=lambda value: ("image", value),
         action="append",
         default=[],
         metavar="PATH_OR_URI",
         help="attach an image: a file, https://, gs:// or a Gemini Files API URI (repeatable)",
+    )
+    p.add_argument(
+        "--file",
+        dest="attach",
+        type=lambda value: ("file", value),
+        action="append",
+        metavar="PATH_OR_URI",
+        help="attach a file: PDF, text or code, audio, video or an image; a path, gs:// or a "
+        "Gemini Files API URI (repeatable). Gemini reads them natively; other providers get "
+        "text files and PDFs as text and refuse audio and video",
     )
     p.add_argument(
         "--thoughts",

@@ -31,7 +31,7 @@ from rill.core.types import (
 )
 
 if TYPE_CHECKING:
-    from rill.core.images import Attachment, ImageLimits, PreparedImage
+    from rill.core.attachments import Attachment, ImageLimits, Prepared
 
 Content = list[str | Part]
 
@@ -141,7 +141,7 @@ def retry_policy() -> RetryPolicy:
 
 def image_limits() -> ImageLimits:
     """Image limits, with RILL_IMAGE_MAX_SIDE / _MAX_BYTES / RILL_INLINE_REQUEST_BYTES."""
-    from rill.core.images import ImageLimits
+    from rill.core.attachments import ImageLimits
 
     try:
         return ImageLimits.from_env()
@@ -149,27 +149,44 @@ def image_limits() -> ImageLimits:
         raise ConfigurationError(str(error)) from None
 
 
-def load_images(sources: Sequence[str]) -> list[Attachment]:
-    """Prepare every --image before any request, so a bad file fails first, by name."""
+def load_images(sources: Sequence[tuple[str, str]]) -> list[Attachment]:
+    """Prepare every --image and --file (``(flag, value)`` in command-line order) before
+    any request, so a bad file fails first, by name. --image takes images only."""
     if not sources:
         return []
-    from rill.core.images import load_item  # Pillow only when attaching
+    from rill.core.attachments import AttachmentError, PreparedFile, load_item
 
     limits = image_limits()
-    return [load_item(source, limits) for source in sources]
+    loaded: list[Attachment] = []
+    for flag, source in sources:
+        item = load_item(source, limits)
+        if flag == "image" and isinstance(item, PreparedFile):
+            why = f"not an image (it is {item.label}; attach it with --file)"
+            raise AttachmentError(source, why, code="not_image")
+        loaded.append(item)
+    return loaded
 
 
 async def attach(session: ChatSession, images: list[Attachment], out: Output) -> list[Part]:
-    """The prepared images as parts: inline, or uploaded through the Files API."""
+    """The prepared files as parts: inline, as text, or uploaded through the Files API."""
     if not images:
         return []
-    from rill.core.images import attachments_to_parts, human_bytes
+    from rill.core.attachments import attachments_to_parts, human_bytes
 
-    def progress(image: PreparedImage, sent: int, total: int) -> None:
+    def progress(item: Prepared, sent: int, total: int) -> None:
         if sent == 0:
-            out.note(f"Uploading {image.name} ({human_bytes(total)}) to the Files API…")
+            out.note(f"Uploading {item.name} ({human_bytes(total)}) to the Files API…")
 
-    return await attachments_to_parts(images, session.provider, image_limits(), progress)
+    told: set[int] = set()
+
+    def processing(item: Prepared, seconds: float) -> None:
+        if id(item) not in told:  # once: the terminal is no progress bar
+            told.add(id(item))
+            out.note(f"Gemini is processing {item.name}…")
+
+    return await attachments_to_parts(
+        images, session.provider, image_limits(), progress, processing=processing
+    )
 
 
 async def answer(session: ChatSession, content: Content | None, out: Output) -> Message:
@@ -258,7 +275,7 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
     ``on_session`` sees the session before any turn is recorded (the store follows it).
     """
     out = Output()
-    images = load_images(args.image)
+    images = load_images(args.attach)
     session = build_session(args, out)
     if on_session is not None:
         on_session(session)
@@ -280,7 +297,7 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
 def run_chat(args: argparse.Namespace, on_session: SessionHook | None = None) -> int:
     """``rill chat``: a REPL on one ChatSession; errors are shown and the chat goes on."""
     out = Output()
-    images = load_images(args.image)
+    images = load_images(args.attach)
     session = build_session(args, out)
     if on_session is not None:
         on_session(session)

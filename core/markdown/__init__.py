@@ -2,7 +2,7 @@
 Pygments highlighting inside a time budget.
 """
 
-from rill.core.markdown.highlight import Theme, escape, theme_for
+from rill.core.markdown.highlight import Theme, escape
 from rill.core.markdown.incremental import (
     IncrementalMarkdown,
     RenderedBlock,
@@ -17,5 +17,4 @@ __all__ = [
     "Theme",
     "escape",
     "render_all",
-    "theme_for",
 ]

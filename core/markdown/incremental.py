@@ -12,13 +12,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rill.core.markdown.highlight import (
-    DARK_THEME,
-    LIGHT_THEME,
     Theme,
     language_of,
     piece_ends,
     split_lines,
-    theme_for,
 )
 from rill.core.markdown.highlight_budget import render_step
 from rill.core.markdown.html import (
@@ -37,15 +34,12 @@ from rill.core.markdown.html import (
 )
 
 __all__ = [
-    "DARK_THEME",
-    "LIGHT_THEME",
     "IncrementalMarkdown",
     "RenderUpdate",
     "RenderedBlock",
     "Theme",
     "render_all",
     "render_html",
-    "theme_for",
 ]
 
 # An open tail whose last render took longer than TAIL_BUDGET seconds (a huge paragraph,
@@ -138,10 +132,10 @@ class IncrementalMarkdown:
     ``update = md.append(delta)`` per flush, ``md.finish()`` at the end of the stream.
     For every way of splitting a text, the finished blocks plus the tail after the last
     append (when `tail_exact`), and the finished blocks after finish(), equal
-    ``render_all(text)``.
+    ``render_all(text, theme)``.
     """
 
-    def __init__(self, theme: Theme = LIGHT_THEME) -> None:
+    def __init__(self, theme: Theme) -> None:
         self.theme = theme
         self._done_src: list[str] = []
         self._open = ""  # source of the open region; it always starts at a block start
@@ -356,13 +350,13 @@ class IncrementalMarkdown:
         return out
 
 
-def render_all(text: str, theme: Theme = LIGHT_THEME) -> list[RenderedBlock]:
+def render_all(text: str, theme: Theme) -> list[RenderedBlock]:
     """Render a complete message (history) into the blocks streaming it would give."""
     md = IncrementalMarkdown(theme)
     md._open = _normalize(text)  # one segmentation pass, straight to finish()
     return md.finish().finished
 
 
-def render_html(text: str, theme: Theme = LIGHT_THEME) -> str:
+def render_html(text: str, theme: Theme) -> str:
     """Render a complete message to one HTML string."""
     return "".join(block.html for block in render_all(text, theme))

@@ -281,17 +281,22 @@ class GeminiProvider:
         mime_type: str,
         display_name: str,
         progress: Callable[[int, int], None] | None = None,
+        processing: Callable[[float], None] | None = None,
     ) -> Part:
         """Upload through the Files API, wait until ACTIVE, return a ``fileData`` part.
 
-        ``progress(sent, total)`` is called as bytes go out. The part keeps ``data``
-        and the file's expiry (48 h on Google), so later turns can upload it again.
+        ``progress(sent, total)`` is called as bytes go out, ``processing(seconds)``
+        while Gemini processes the file (a video takes a while). The part keeps
+        ``data`` and the file's expiry (48 h on Google), so later turns can upload it
+        again.
         """
-        remote = await self.files.upload(data, mime_type, display_name, progress)
+        remote = await self.files.upload(
+            data, mime_type, display_name, progress, waiting=processing
+        )
         return part_for(remote, data)
 
     async def _reupload(self, data: bytes, mime_type: str) -> RemoteFile:
-        return await self.files.upload(data, mime_type, "rill image (uploaded again)")
+        return await self.files.upload(data, mime_type, "rill file (uploaded again)")
 
     async def _fresh_files(self, request: GenerateRequest) -> GenerateRequest:
         if not self.can_upload_files:

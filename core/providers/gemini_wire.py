@@ -25,6 +25,7 @@ from rill.core.errors import (
     RillError,
     ServerError,
 )
+from rill.core.file_parts import text_file_text
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Usage
 
 JSON = dict[str, Any]
@@ -39,9 +40,13 @@ def encode_part(part: Part, *, file_uris: bool = True) -> JSON:
     A part with both bytes and a Files API URI (an upload that kept its bytes) goes
     as ``fileData`` when ``file_uris`` (the Developer API, which holds the upload),
     as ``inlineData`` otherwise (Vertex AI cannot read the Developer API's files).
+    An attached text file goes as a text part framed by its file name.
     """
     out: JSON
-    if part.file_uri is not None and (part.data is None or file_uris):
+    text_file = text_file_text(part)
+    if text_file is not None:
+        out = {"text": text_file}
+    elif part.file_uri is not None and (part.data is None or file_uris):
         out = {"fileData": {"mimeType": part.mime_type or "image/jpeg", "fileUri": part.file_uri}}
     elif part.data is not None:
         out = {

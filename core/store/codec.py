@@ -1,7 +1,8 @@
 """Conversions between ``rill.core.types`` and what the store (and the JSON export) keep.
 
-Parts become small JSON objects; image bytes leave the part and are referenced by their
-sha256, so one image is stored once however often it is sent. Unknown keys are ignored
+Parts become small JSON objects; file bytes (images, documents, audio, video) leave the
+part and are referenced by their sha256, so one file is stored once however often it is
+sent. Unknown keys are ignored
 and missing ones take their defaults, so newer files degrade gracefully in older code.
 """
 
@@ -56,6 +57,10 @@ def part_to_json(part: Part, blobs: dict[str, Blob]) -> JsonDict:
         out["thought_signature"] = part.thought_signature
     if part.file_expires_at is not None:
         out["file_expires_at"] = part.file_expires_at
+    if part.file_name is not None:
+        out["file_name"] = part.file_name
+    if part.extracted_text is not None:
+        out["extracted_text"] = part.extracted_text
     return out
 
 
@@ -70,6 +75,8 @@ def part_from_json(data: Mapping[str, Any], blobs: Mapping[str, bytes]) -> Part:
         file_uri=_opt_str(data.get("file_uri")),
         thought_signature=_opt_str(data.get("thought_signature")),
         file_expires_at=_opt_float(data.get("file_expires_at")),
+        file_name=_opt_str(data.get("file_name")),
+        extracted_text=_opt_str(data.get("extracted_text")),
     )
 
 
@@ -196,7 +203,8 @@ def title_from(message: Message, limit: int = 80) -> str:
     """A conversation title from its first prompt: the first line, shortened."""
     line = next((ln.strip() for ln in message.text.splitlines() if ln.strip()), "")
     if not line:
-        return "Image" if message.images else ""
+        named = next((p.file_name for p in message.files if p.file_name), None)
+        return "Image" if message.images else (named or ("File" if message.files else ""))
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 

@@ -12,6 +12,7 @@ import hashlib
 import mimetypes
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from rill.core.store.db import Store
 from rill.core.store.records import Conversation, StoredMessage
@@ -56,6 +57,8 @@ class _Images:
         self.count = 0
 
     def reference(self, part: Part) -> str:
+        if not part.is_image:
+            return self.file_reference(part)
         self.count += 1
         label = f"image {self.count}"
         if part.file_uri is not None:
@@ -72,6 +75,24 @@ class _Images:
             target.write_bytes(part.data)
         return f"![{label}]({self.link}/{name})"
 
+    def file_reference(self, part: Part) -> str:
+        """A document, audio or video: saved under its own name (prefixed by its hash,
+        so two files of one name never collide) and linked, or described."""
+        shown = _md_text(part.file_name or "attached file")
+        mime = part.mime_type or "application/octet-stream"
+        if part.data is None:
+            uri = part.file_uri or ""
+            return f"[📎 {shown} ({mime}): {uri}]({uri})"
+        sha = hashlib.sha256(part.data).hexdigest()
+        if self.folder is None:
+            return f"*[📎 {shown}: {mime}, {_size(len(part.data))}, sha256 {sha[:16]}…]*"
+        name = f"{sha[:16]}-{_safe_name(part.file_name or 'file' + _extension(mime))}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / name
+        if not target.exists():
+            target.write_bytes(part.data)
+        return f"[📎 {shown}]({self.link}/{quote(name)})"
+
 
 def _header(
     conversation: Conversation, turns: list[StoredMessage], hidden: int, images: _Images
@@ -85,14 +106,14 @@ def _header(
     summary = settings_summary(c.settings)
     if summary:
         lines.append(f"- **Settings:** {summary}")
-    has_images = any(p.is_image for t in turns for p in t.message.parts)
-    if has_images:
+    has_files = any(p.is_file for t in turns for p in t.message.parts)
+    if has_files:
         where = (
             f"saved as files in `{images.link}/` and linked"
             if images.folder is not None
             else "described, not included (the JSON export includes them)"
         )
-        lines.append(f"- **Images:** {where}")
+        lines.append(f"- **Images and files:** {where}")
     note = f"- Exported from Rill on {_when(None)}: the selected version of each turn"
     if hidden:
         note += f"; {hidden} message(s) of other versions and branches are in the JSON export"
@@ -141,7 +162,7 @@ def _turn(turn: StoredMessage, images: _Images) -> list[str]:
         )
     if m.text.strip():
         blocks.append(m.text.strip("\n").rstrip())
-    blocks += [images.reference(p) for p in m.parts if p.is_image]
+    blocks += [images.reference(p) for p in m.parts if p.is_file]
     return blocks + _notes(m)
 
 
@@ -182,6 +203,17 @@ def _size(n: int) -> str:
         if n < 1 << 20
         else f"{n / (1 << 20):.1f} MB"
     )
+
+
+def _safe_name(name: str) -> str:
+    """A file name that stays in the export folder: no separators, no leading dots."""
+    kept = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(" .")
+    return (kept or "file")[:120]
+
+
+def _md_text(text: str) -> str:
+    """``text`` safe inside a Markdown link's brackets."""
+    return "".join("\\" + c if c in "\\[]*_`<>" else c for c in text)
 
 
 def _extension(mime: str) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -26,17 +27,14 @@ from rill.core.types import (
     GenerationSettings,
     Message,
     MessageStatus,
-    ModelInfo,
     Part,
 )
-from rill.gui.chat.controller_provider import ProviderActions
 from rill.gui.chat.controller_turns import TurnActions
 from rill.gui.chat.controller_turns import Work as _Work
 from rill.gui.chat.state import (  # AnswerView is part of this module's interface
     NEW_CHAT_TITLE,
     AnswerView,
     Chat,
-    ProviderFactory,
     chat_title,
     final_status,
     retry_after,
@@ -45,6 +43,7 @@ from rill.gui.chat.turn_attachments import (
     Outgoing,
     image_limits,
     needs_work,
+    processing_status,
     turn_parts,
     upload_status,
 )
@@ -56,8 +55,12 @@ FRAME_MS = 16  # one flush per display frame at 60 Hz
 PREPARE_TASK = "prepare-turn"  # + ":<chat id>": a turn's images being readied/uploaded
 
 
-class ChatController(QObject, TurnActions, ProviderActions):
+class ChatController(QObject, TurnActions):
     """Sends turns, streams answers into the view, stops and retries them.
+
+    It answers with the provider it is given (:meth:`set_provider`); choosing, building
+    and keying providers, and their model lists, belong to
+    ``rill.gui.providers.ProviderManager``.
 
     Signals:
         chat_added(int chat_id, str title): a new chat exists (and is now current).
@@ -76,11 +79,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
             or the server asked to wait this long before a manual Retry.
         status_changed(str text): one line for the status bar ("Streaming…").
         settings_changed(object settings): the current chat's GenerationSettings.
-        models_loaded(object models): list[ModelInfo] from the provider.
-        models_failed(str message): the model list could not be fetched.
-        provider_changed(bool configured): a provider with a key is (not) set.
-        key_saved(str note): the API key was stored; ``note`` warns where, or is "".
-        key_save_failed(str message): storing the key failed.
         chat_settings_changed(int chat_id, object settings): a chat's settings were set
             (by the user or by filling in the default model); for saving them.
         editing_changed(int index): the current chat's user turn ``index`` is being
@@ -101,11 +99,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
     retry_scheduled = Signal(str, float)
     status_changed = Signal(str)
     settings_changed = Signal(object)
-    models_loaded = Signal(object)
-    models_failed = Signal(str)
-    provider_changed = Signal(bool)
-    key_saved = Signal(str)
-    key_save_failed = Signal(str)
     chat_settings_changed = Signal(int, object)
     editing_changed = Signal(int)
     upload_progressed = Signal(object, int, int)
@@ -116,7 +109,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
         launcher: TaskLauncher,
         defaults: GenerationSettings,
         provider: Provider | None = None,
-        provider_factory: ProviderFactory | None = None,
         parent: QObject | None = None,
         *,
         retry_policy: RetryPolicy | None = None,
@@ -128,17 +120,17 @@ class ChatController(QObject, TurnActions, ProviderActions):
         self._launcher = launcher
         self._defaults = defaults
         self._provider: Provider = provider or MissingProvider()
-        self._provider_factory = provider_factory
         self._chats: dict[int, Chat] = {}
         # Each chat's own status line ("Streaming…", "Stopped."): shown when it is.
         self._status: dict[int, str] = {}
-        self._provider_pending: asyncio.Future[None] | None = None
         self._next_id = 1
+        # Awaited before the provider is used: one may be on its way (the provider
+        # manager building it off the UI thread); answers started meanwhile wait.
+        self.provider_gate: Callable[[], Awaitable[None]] | None = None
         # Awaited before a request leaves (the store saving the user turn first).
         self.request_gate: Callable[[Chat], Awaitable[None]] | None = None
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self._current: Chat = self._make_chat()
-        self.models: list[ModelInfo] = []
         self.image_limits = image_limits()
         self._flush_timer = QTimer(self)
         self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -156,15 +148,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
     def provider(self) -> Provider:
         """The provider every chat answers with."""
         return self._provider
-
-    @property
-    def provider_factory(self) -> ProviderFactory | None:
-        """Turns an API key into a provider (None: keys cannot be added here)."""
-        return self._provider_factory
-
-    @provider_factory.setter
-    def provider_factory(self, factory: ProviderFactory | None) -> None:
-        self._provider_factory = factory
 
     @property
     def launcher(self) -> TaskLauncher:
@@ -269,6 +252,36 @@ class ChatController(QObject, TurnActions, ProviderActions):
         """Settings new chats start from (after "use as default")."""
         self._defaults = settings
 
+    # ------------------------------------------------------------ the provider
+
+    def set_provider(
+        self, provider: Provider, model: str | None = None, stale: Collection[str] = ()
+    ) -> None:
+        """Answer with ``provider`` from each chat's next request on (closing the old one
+        is for whoever made it).
+
+        With ``model``, model ids that meant something only to the old provider give way
+        to it: the defaults, and each chat whose model is empty or one of ``stale`` (the
+        old provider's list) with no answer in flight. A model the user chose that the
+        old provider did not list (a chat from the store) stays.
+        """
+        if model is not None:
+            old = {*stale, self._defaults.model}
+            self._defaults = replace(self._defaults, model=model)
+            for chat in self._chats.values():
+                current = chat.session.settings.model
+                if not current or (chat.answer is None and current in old):
+                    chat.session.settings = replace(chat.session.settings, model=model)
+                    self.chat_settings_changed.emit(chat.id, chat.session.settings)
+            self.settings_changed.emit(self.settings)
+        self._provider = provider
+        for chat in self._chats.values():
+            chat.session.provider = provider
+
+    async def _wait_for_provider(self) -> None:
+        if self.provider_gate is not None:
+            await self.provider_gate()
+
     # ------------------------------------------------------------ sending
 
     def send(self, text: str, attachments: Sequence[Outgoing] = ()) -> bool:
@@ -322,7 +335,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
         Each chat prepares its own turn: another chat can send, stop or be shown
         meanwhile, and Stop there does not touch this one.
         """
-        self._set_status(chat, "Preparing images…")
+        self._set_status(chat, "Preparing attachments…")
         parts: list[Part] | None = None
         try:
             await self._wait_for_provider()
@@ -333,6 +346,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
                 self.image_limits,
                 history,
                 lambda attachment, sent, total: self._on_upload(chat, attachment, sent, total),
+                lambda attachment, seconds: self._on_processing(chat, attachment, seconds),
             )
         except RillError as error:  # ImageError names the file; the input keeps all
             self._refuse(chat, str(error))
@@ -350,6 +364,10 @@ class ChatController(QObject, TurnActions, ProviderActions):
         self.upload_progressed.emit(attachment, sent, total)
         name = getattr(attachment, "name", "the image")
         self._set_status(chat, upload_status(str(name), sent, total))
+
+    def _on_processing(self, chat: Chat, attachment: object, seconds: float) -> None:
+        name = getattr(attachment, "name", "the file")
+        self._set_status(chat, processing_status(str(name), seconds))
 
     def retry(self) -> bool:
         """Send the current chat's last user turn again after a failed answer."""

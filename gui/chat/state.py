@@ -6,22 +6,16 @@ store side of a chat lives in ``rill.gui.conversations.persistence``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from rill.core.chat import ChatSession
 from rill.core.errors import RillError
-from rill.core.providers import Provider
 from rill.core.types import Message, MessageStatus
 
 NEW_CHAT_TITLE = "New chat"
 TITLE_LENGTH = 48
-
-ProviderFactory = Callable[[str], tuple[Provider, str]]
-"""Makes the provider for an API key, with the model to use where none was chosen.
-
-Runs on a worker thread: importing and setting up an HTTP client is slow."""
 
 
 class AnswerView(Protocol):

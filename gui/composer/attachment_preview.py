@@ -19,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from rill.core.attachments import PreparedImage
 from rill.gui.common import plain_tip
 from rill.gui.composer.attachment_queue import QueuedImage
 
@@ -94,7 +95,7 @@ class ImagePreview(QWidget):
         limit = screen.availableSize() * 0.8 if screen is not None else QSize(1024, 768)
         prepared = item.prepared
         natural = QSize(800, 600)
-        if prepared is not None and prepared.width and prepared.height:
+        if isinstance(prepared, PreparedImage) and prepared.width and prepared.height:
             natural = QSize(prepared.width, prepared.height)
         if natural.width() > limit.width() or natural.height() > limit.height():
             natural = natural.scaled(limit, Qt.AspectRatioMode.KeepAspectRatio)

@@ -1,4 +1,5 @@
-"""The images waiting in the composer, and the workers that make them ready.
+"""The files waiting in the composer (images, documents, text, audio, video), and the
+workers that make them ready.
 
 Widgets only connect here; this QObject owns the preparation tasks (through the
 window's TaskLauncher) and the image workers (``rill.gui.composer.image_workers``: two worker
@@ -21,7 +22,18 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from rill.core.images import ImageError, ImageLimits, ImageUri, PreparedImage
+from rill.core.attachments import (
+    Delivery,
+    ImageError,
+    ImageLimits,
+    ImageUri,
+    Prepared,
+    PreparedFile,
+    PreparedImage,
+    delivery,
+)
+from rill.core.attachments.kinds import by_extension
+from rill.core.file_parts import FileKind
 from rill.gui.chat import image_limits
 from rill.gui.common import TaskLauncher
 from rill.gui.composer.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
@@ -66,7 +78,8 @@ class QueuedImage:
     source: Source
     state: State = State.PREPARING
     thumbnail: bytes | None = None  # PNG, for the strip
-    prepared: PreparedImage | None = None
+    prepared: Prepared | None = None
+    delivery: Delivery | None = None  # a document's: how it will be sent, or why not
     error: str | None = None
     progress: float | None = None  # 0..1 while uploading
     announced: bool = True  # shown (and started) before being detached with a draft
@@ -83,14 +96,38 @@ class QueuedImage:
         return self.state is State.PREPARING or self.progress is not None
 
     def describe(self) -> str:
-        """The tooltip: name, pixel size and bytes once known."""
+        """The tooltip: name, pixel size or pages and bytes once known, how it goes."""
         if self.prepared is not None:
+            how = self.delivery
+            if how is not None:
+                said = f"Cannot be sent: {how.refusal}" if how.refusal else f"Sent {how.note}"
+                return f"{self.prepared.describe()}\n{said}"
             return self.prepared.describe()
         if self.uri is not None:
             return f"{self.uri.uri} — sent by reference"
         return f"{self.name} — preparing…"
 
-    async def ready(self) -> PreparedImage | ImageUri:
+    @property
+    def is_file(self) -> bool:
+        """Whether this is a document, text, audio or video (not an image), once known."""
+        if self.prepared is not None:
+            return isinstance(self.prepared, PreparedFile)
+        if isinstance(self.source, Path):
+            kind = by_extension(self.source.name)
+            return kind is not None and kind.kind is not FileKind.IMAGE
+        return False
+
+    @property
+    def looks_like_image(self) -> bool:
+        """Whether this is an image, or will surely be one (pasted pixels, an image's name)."""
+        if self.prepared is not None:
+            return isinstance(self.prepared, PreparedImage)
+        if isinstance(self.source, QImage | ImageUri):
+            return True
+        kind = by_extension(self.name)
+        return kind is not None and kind.kind is FileKind.IMAGE
+
+    async def ready(self) -> Prepared | ImageUri:
         """What to send, once prepared. Raises ImageError if it failed or was removed."""
         await self.settled.wait()
         if self.uri is not None:
@@ -103,15 +140,16 @@ class QueuedImage:
 
 async def _prepare(
     workers: ImageWorkers, source: Path | bytes | QImage, name: str, limits: ImageLimits
-) -> PreparedImage:
-    """``prepare_image`` in a worker process (a pasted QImage is PNG-encoded on a thread)."""
+) -> Prepared:
+    """``prepare_job`` in a worker process (a pasted QImage is PNG-encoded on a thread)."""
     data = await workers.run(png_bytes, source) if isinstance(source, QImage) else source
     prepared = await workers.run_isolated(prepare_job, data, name, limits)
     # The bytes' hash (the thumbnail cache's key) is cached by the object; under 1 ms
     # for a 3.5 MB image, so it is taken here rather than on a worker thread: that
     # thread runs at a lower priority, and on a busy machine it can be kept off the CPU
     # while it holds the GIL the UI thread then waits for (60 ms stalls measured).
-    hash(prepared.data)
+    if isinstance(prepared, PreparedImage):  # documents are not thumbnail-cached
+        hash(prepared.data)
     return prepared
 
 
@@ -146,6 +184,8 @@ class AttachmentQueue(QObject):
         self.limits = limits if limits is not None else image_limits()
         self.workers = ImageWorkers()
         self.refusal: str | None = None  # why images cannot be attached right now
+        # The provider files go to: (reads PDFs/audio/video, can upload, its name).
+        self.target: tuple[bool, bool, str] = (True, True, "Gemini")
         self._items: list[QueuedImage] = []
         self._unannounced: deque[QueuedImage] = deque()  # queued, not shown or started yet
         self._ids = itertools.count(1)
@@ -182,10 +222,11 @@ class AttachmentQueue(QObject):
         sources += [(name, data) for data, name in payload.blobs]
         sources += [(name, image) for image, name in payload.images]
         sources += [(uri.name, uri) for uri in payload.uris]
-        if sources and self.refusal is not None:
-            names = ", ".join(name for name, _ in sources)
+        images = [(n, s) for n, s in sources if QueuedImage(0, n, s).looks_like_image]
+        if images and self.refusal is not None:  # documents may still come
+            names = ", ".join(name for name, _ in images)
             problems.append(f"Cannot attach {names}: {self.refusal}")
-            sources = []
+            sources = [pair for pair in sources if pair not in images]
         room = max(0, MAX_ATTACHMENTS - len(self._items))
         if len(sources) > room:
             problems.append(_over_the_cap([name for name, _ in sources], room))
@@ -331,7 +372,11 @@ class AttachmentQueue(QObject):
             log.exception("preparing %s failed", item.name)
             self._fail(item, f"Cannot attach {item.name}: unexpected error ({error})")
             return
+        if isinstance(prepared, PreparedImage) and self.refusal is not None:
+            self._fail(item, f"Cannot attach {item.name}: {self.refusal}")
+            return
         item.prepared = prepared
+        self._deliver(item)
         item.thumbnail = item.thumbnail or prepared.thumbnail
         item.state = State.READY
         item.settled.set()
@@ -346,16 +391,37 @@ class AttachmentQueue(QObject):
         source = item.source
         if isinstance(source, QImage | ImageUri) or source_size(source) < BIG_FILE_BYTES:
             return
+        if item.is_file:  # a PDF's page or a video: the prepare step makes what there is
+            return
         try:
             thumb = await self.workers.run_isolated(
                 thumbnail_job, source, self.limits.thumbnail_side, item.name
             )
         except ImageError as error:
-            if error.code != "unsupported":  # HEIC without a decoder still goes as it is
+            # HEIC without a decoder still goes as it is; a file with an odd name that is
+            # no image (a PDF, a video) is read by the prepare step, which says what it is.
+            if error.code not in ("unsupported", "not_image"):
                 raise
             return
         item.thumbnail = thumb
         self.item_changed.emit(item)
+
+    def set_target(self, native: bool, can_upload: bool, who: str) -> None:
+        """The provider changed: each document's tile says anew how it will be sent."""
+        self.target = (native, can_upload, who)
+        for item in self._items:
+            if self._deliver(item):
+                self.item_changed.emit(item)
+
+    def _deliver(self, item: QueuedImage) -> bool:
+        """Work out ``item.delivery`` for a document; True when it changed."""
+        if not isinstance(item.prepared, PreparedFile):
+            return False
+        native, can_upload, who = self.target
+        fresh = delivery(item.prepared, native=native, can_upload=can_upload, who=who)
+        changed = fresh != item.delivery
+        item.delivery = fresh
+        return changed
 
     def _fail(self, item: QueuedImage, message: str) -> None:
         item.error = message
@@ -376,6 +442,6 @@ def _over_the_cap(names: list[str], room: int) -> str:
     listed = f"{shown} and {more} more" if more > 0 else shown
     kept = f"the first {room} were attached" if room else "none were attached"
     return (
-        f"Cannot attach {len(refused)} of the {len(names)} images ({listed}): at most "
-        f"{MAX_ATTACHMENTS} images per message; {kept}."
+        f"Cannot attach {len(refused)} of the {len(names)} files ({listed}): at most "
+        f"{MAX_ATTACHMENTS} files per message; {kept}."
     )

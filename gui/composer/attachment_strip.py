@@ -1,4 +1,9 @@
-"""The row of thumbnails above the input: one tile per attached image.
+"""The row of tiles above the input: one per attached image, document, text, audio or video.
+
+An image's tile is its thumbnail. A document's is wider: an icon (or a PDF's first
+page), the name, what it is ("PDF · 1.2 MB · 12 pages") and how it will be sent
+("as text, 12 pages"), or why it cannot be, in the error colour.
+
 
 A tile appears the moment an image is attached (a placeholder with a spinner), shows
 the thumbnail as soon as a worker thread made one, and a progress bar while the image
@@ -12,6 +17,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
+    QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -24,10 +31,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
 
-from rill.gui.common import plain_tip
+from rill.core.attachments import PreparedFile
+from rill.gui.common import plain_tip, tokens
 from rill.gui.composer.attachment_queue import QueuedImage, State
 
 TILE_PX = 64
+FILE_TILE_PX = 240  # a document's tile: its icon or first page, then three lines of text
 REMOVE_PX = 20
 SPACING_PX = 8
 FRAME_MS = 50  # spinner animation: smooth enough, and cheap
@@ -125,13 +134,30 @@ class AttachmentTile(QWidget):
             pixmap = QPixmap()
             if pixmap.loadFromData(item.thumbnail):
                 dpr = self.devicePixelRatioF()
-                self._pixmap = cover(pixmap, round(TILE_PX * dpr))
+                side = round((TILE_PX - 8) * dpr)
+                self._pixmap = (
+                    pixmap.scaled(
+                        side,
+                        side,
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                    if item.is_file
+                    else cover(pixmap, round(TILE_PX * dpr))
+                )
                 self._pixmap.setDevicePixelRatio(dpr)
         busy = " (preparing)" if item.state is State.PREPARING else ""
         if item.progress is not None:
             busy = f" (uploading, {item.progress:.0%})"
-        self.setToolTip(plain_tip(item.describe() + "\nClick to preview"))
-        self.setAccessibleName(f"Image {item.name}{busy}")
+        width = FILE_TILE_PX if item.is_file else TILE_PX
+        if self.width() != width:
+            self.setFixedSize(width, TILE_PX)
+            self.remove_button.move(width - REMOVE_PX - 3, 3)
+        what = "File" if item.is_file else "Image"
+        lines = self.text_lines()
+        said = f", {lines[1]}, {lines[2]}" if item.is_file and len(lines) == 3 else ""
+        self.setToolTip(plain_tip(item.describe() + ("" if item.is_file else "\nClick to preview")))
+        self.setAccessibleName(f"{what} {item.name}{busy}{said}")
         self.setAccessibleDescription(item.describe() + ". Enter previews, Delete removes.")
         self.update()
 
@@ -146,10 +172,21 @@ class AttachmentTile(QWidget):
         path.addRoundedRect(box, 8, 8)
         palette = self.palette()
         painter.fillPath(path, palette.color(QPalette.ColorRole.Button))
+        if self.item.is_file:
+            self._paint_text(painter)
+            box = QRectF(1, 1, TILE_PX - 2, TILE_PX - 2)
+            path = QPainterPath()
+            path.addRoundedRect(box, 8, 8)
         painter.save()
         painter.setClipPath(path)
         if self._pixmap is not None:
-            painter.drawPixmap(0, 0, self._pixmap)
+            if self.item.is_file:  # a PDF's first page, whole, on the tile's colour
+                size = self._pixmap.deviceIndependentSize()
+                painter.fillRect(box, QColor("white"))
+                x, y = (TILE_PX - size.width()) / 2, (TILE_PX - size.height()) / 2
+                painter.drawPixmap(QPointF(x, y), self._pixmap)
+            else:
+                painter.drawPixmap(0, 0, self._pixmap)
         elif self.item.state is not State.PREPARING:  # a spinner says enough meanwhile
             self._paint_placeholder(painter, box)
         if self.item.state is State.PREPARING:
@@ -161,8 +198,41 @@ class AttachmentTile(QWidget):
         colour = palette.color(QPalette.ColorRole.Highlight if focus else QPalette.ColorRole.Mid)
         painter.setPen(QPen(colour, 2 if focus else 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(path)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 8, 8)
         painter.end()
+
+    def text_lines(self) -> list[str]:
+        """A document tile's lines: name, facts, how it will be sent (or why not)."""
+        item = self.item
+        prepared = item.prepared
+        if not isinstance(prepared, PreparedFile):
+            return [item.name, "preparing…" if item.state is State.PREPARING else ""]
+        how = item.delivery
+        note = "" if how is None else (f"✕ {how.refusal}" if how.refusal else how.note)
+        return [item.name, prepared.facts(), note]
+
+    def _paint_text(self, painter: QPainter) -> None:
+        palette = self.palette()
+        lines = self.text_lines()
+        left = TILE_PX + 8
+        width = self.width() - left - REMOVE_PX - 6
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        colours = [
+            palette.color(QPalette.ColorRole.WindowText),
+            palette.color(QPalette.ColorRole.PlaceholderText),
+            QColor(tokens(_dark(self))["danger"])
+            if self.item.delivery is not None and self.item.delivery.refusal
+            else palette.color(QPalette.ColorRole.PlaceholderText),
+        ]
+        for index, text in enumerate(lines):
+            font.setBold(index == 0)
+            painter.setFont(font)
+            metrics = QFontMetrics(font)
+            painter.setPen(colours[index])
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+            top = 6 + index * (metrics.height() + 2)
+            painter.drawText(QRectF(left, top, width, metrics.height()), shown)
 
     def _paint_placeholder(self, painter: QPainter, box: QRectF) -> None:
         item = self.item
@@ -321,7 +391,7 @@ class AttachmentStrip(QScrollArea):
     def _fit_height(self) -> None:
         """Room for the tiles, plus the scroll bar only when they overflow."""
         count = len(self._tiles)
-        wanted = count * TILE_PX + max(0, count - 1) * SPACING_PX
+        wanted = sum(t.width() for t in self._tiles.values()) + max(0, count - 1) * SPACING_PX
         overflow = wanted > self.viewport().width() and count > 0
         bar = self.horizontalScrollBar().sizeHint().height() if overflow else 0
         self.setFixedHeight(TILE_PX + 4 + bar)

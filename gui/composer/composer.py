@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images import ImageUri
+from rill.core.attachments import PICKER_FILTERS, ImageUri, provider_facts
 from rill.gui.common import keep_focus_on_click, plain_label, plain_tip
 from rill.gui.composer.attachment_preview import ImagePreview, preview_side
 from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State
@@ -53,10 +53,22 @@ EDIT_MAX_LINE = 50_000
 # 150 ms; 100,000: 0.6 s); with one in the input it wraps anywhere (23 ms).
 UNBROKEN_RUN = re.compile(r"\S{1000}")
 PARAGRAPH_SEPARATOR = "\u2029"  # between the input's blocks in its raw text
-IMAGE_FILTER = (
-    "Images (*.png *.jpg *.jpeg *.webp *.heic *.heif *.gif *.bmp *.tif *.tiff);;All files (*)"
+
+
+def _filters() -> str:
+    """The picker's filters: everything Rill reads first, then each kind, then any file
+    (anything else that decodes as UTF-8 is text too)."""
+    globs = [(name, " ".join(f"*{e}" for e in exts)) for name, exts in PICKER_FILTERS]
+    every = " ".join(g for _, g in globs)
+    kinds = ";;".join(f"{name} ({g})" for name, g in globs)
+    return f"Images, documents, audio and video ({every});;{kinds};;All files (*)"
+
+
+FILE_FILTER = _filters()
+ATTACH_TIP = (
+    "Attach images, PDFs, text and code, audio or video (or drop them on the window, or "
+    "paste copied files with Ctrl+V)"
 )
-ATTACH_TIP = "Attach images (or drop them on the window, or paste with Ctrl+V)"
 
 
 class PromptEdit(QPlainTextEdit):
@@ -158,7 +170,7 @@ class Composer(QWidget):
         self.attach_button.setObjectName("attachButton")
         self.attach_button.setText("+")
         self.attach_button.setToolTip(ATTACH_TIP)
-        self.attach_button.setAccessibleName("Attach images")
+        self.attach_button.setAccessibleName("Attach files")
         self.attach_button.clicked.connect(self.open_file_dialog)
         self.send_button = QPushButton("Send", self)
         self.send_button.setObjectName("sendButton")
@@ -298,10 +310,15 @@ class Composer(QWidget):
         self._update_send_enabled()
 
     def set_images_refused(self, reason: str | None) -> None:
-        """Grey out attaching with ``reason`` as the tooltip (None: images welcome)."""
+        """Refuse images with ``reason`` (None: images welcome); documents and text can
+        still be attached, and the button's tooltip says both."""
         self.queue.refusal = reason
-        self.attach_button.setEnabled(reason is None)
-        self.attach_button.setToolTip(ATTACH_TIP if reason is None else plain_tip(f"{reason}."))
+        tip = ATTACH_TIP if reason is None else f"{reason}; PDFs, text and code can still go."
+        self.attach_button.setToolTip(plain_tip(tip))
+
+    def set_target(self, provider: object) -> None:
+        """The provider files go to: each document's tile says how it will be sent."""
+        self.queue.set_target(*provider_facts(provider))
 
     def clear_sent(self) -> None:
         """The turn was recorded: empty the input and the strip."""
@@ -336,17 +353,17 @@ class Composer(QWidget):
         return self.queue.add_payload(payload)
 
     def open_file_dialog(self) -> None:
-        """The picker: the platform's own dialog, images only, several at once."""
-        dialog = QFileDialog(self, "Attach images")
+        """The picker: the platform's own dialog, with a filter per kind, several at once."""
+        dialog = QFileDialog(self, "Attach files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter(IMAGE_FILTER)
+        dialog.setNameFilter(FILE_FILTER)
         # open(), not exec(): no nested event loop while asyncio tasks are running.
         dialog.filesSelected.connect(self.add_files)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
     def open_uri_dialog(self) -> UriDialog:
-        """ "Add image by URI…": validated in the dialog, attached on Add."""
+        """ "Add file by URI…": validated in the dialog, attached on Add."""
         dialog = UriDialog(self)
         dialog.uri_chosen.connect(self.add_uri)
         dialog.finished.connect(dialog.deleteLater)
@@ -442,7 +459,7 @@ class Composer(QWidget):
         items = self.queue.items
         if not self.text.strip() and not items:
             return
-        if items and self.queue.refusal is not None:
+        if self.queue.refusal is not None and any(i.looks_like_image for i in items):
             self.show_error(f"{self.queue.refusal}; remove the images or choose another model.")
             return
         self.send_requested.emit(self.text, items)

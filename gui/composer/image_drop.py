@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.core.images import ImageError, ImageUri, parse_image_uri
+from rill.core.attachments import ImageError, ImageUri, parse_image_uri
 from rill.gui.common import tokens
 
 QT_IMAGE = "application/x-qt-image"
@@ -193,11 +193,11 @@ class DropOverlay(QWidget):
         painter.setPen(pen)
         painter.setBrush(tint)
         painter.drawRoundedRect(box, 14, 14)
-        title = "Drop images to attach" if self.refusal is None else "Images cannot be attached"
+        title = "Drop files to attach"
         detail = (
-            "PNG, JPEG, WebP, HEIC, GIF, BMP or TIFF files, image data or an image link"
+            "Images, PDFs, text and code, audio or video, image data or a link"
             if self.refusal is None
-            else self.refusal
+            else f"{self.refusal}; PDFs, text and code can still be attached"
         )
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)

@@ -32,12 +32,12 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rill.core.images import (
+from rill.core.attachments import (
     ImageError,
     ImageLimits,
-    PreparedImage,
+    Prepared,
     make_thumbnail,
-    prepare_image,
+    prepare_attachment,
 )
 
 T = TypeVar("T")
@@ -87,9 +87,10 @@ def thumbnail_job(source: Path | bytes, side: int, name: str) -> bytes:
     return make_thumbnail(source, side, name=name)
 
 
-def prepare_job(source: Path | bytes, name: str, limits: ImageLimits) -> PreparedImage:
-    """The image made fit to send (``prepare_image``)."""
-    return prepare_image(source, name=name, limits=limits)
+def prepare_job(source: Path | bytes, name: str, limits: ImageLimits) -> Prepared:
+    """The file made fit to send (``prepare_attachment``: an image, a PDF read with
+    PDFium, text checked, audio or video described; big media stays on disk)."""
+    return prepare_attachment(source, name=name, limits=limits)
 
 
 def warm_job() -> int:

@@ -1,4 +1,4 @@
-""" "Add image by URI…": an address the model fetches itself, checked before it is taken.
+""" "Add file by URI…": an address the model fetches itself, checked before it is taken.
 
 Accepted: ``https://host/path``, ``gs://bucket/object`` and Gemini Files API URIs (also
 written short as ``files/abc123``). Anything else gets a message naming the problem,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images import FILES_API_PREFIX, ImageError, ImageUri, parse_image_uri
+from rill.core.attachments import FILES_API_PREFIX, ImageError, ImageUri, parse_image_uri
 from rill.gui.common import plain_label
 
 HINT = "https://…, gs://bucket/object or a Files API URI (files/…)"
@@ -54,7 +54,7 @@ def validate_image_uri(text: str) -> ImageUri:
 
 
 class UriDialog(QDialog):
-    """Asks for one image address; opened with ``open()``, never ``exec()``.
+    """Asks for one file's address; opened with ``open()``, never ``exec()``.
 
     Signals:
         uri_chosen(object uri): a valid ImageUri was entered and OK pressed.
@@ -64,13 +64,13 @@ class UriDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add image by URI")
+        self.setWindowTitle("Add file by URI")
         self.setObjectName("uriDialog")
-        prompt = QLabel(f"Image address — {HINT}", self)
+        prompt = QLabel(f"File address (an image, PDF, audio or video) — {HINT}", self)
         prompt.setWordWrap(True)
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("https://example.com/photo.jpg")
-        self.edit.setAccessibleName("Image address")
+        self.edit.setAccessibleName("File address")
         self.edit.setMinimumWidth(420)
         prompt.setBuddy(self.edit)
         self.error_label = plain_label(QLabel(self))

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from rill.gui.common import markdown_theme
 from rill.gui.transcript.code_copy import COPY_LABEL, PAD
 from rill.gui.transcript.document import TranscriptDocument
 from rill.gui.transcript.message_html import PREVIEW_CHARS, soft_breaks
@@ -151,9 +152,9 @@ class LiveMarkdown:
         wrap: Callable[[str], str] | None = None,
         limit: int = PREVIEW_CHARS,
     ) -> None:
-        from rill.core.markdown import IncrementalMarkdown, theme_for
+        from rill.core.markdown import IncrementalMarkdown
 
-        theme = theme_for(dark)
+        theme = markdown_theme(dark)
         self._document = document
         self._markdown = IncrementalMarkdown(theme)
         self._blocks = BlockHtml(codes, theme)
@@ -299,9 +300,9 @@ def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
     A renderer failure shows the text as plain text rather than losing the message.
     The caller cuts a long text to its preview first (``message_html.preview``).
     """
-    from rill.core.markdown import render_all, theme_for
+    from rill.core.markdown import render_all
 
-    theme = theme_for(dark)
+    theme = markdown_theme(dark)
     try:
         return BlockHtml(codes, theme).html(render_all(text, theme), finished=True)
     except Exception:
@@ -328,12 +329,12 @@ def warm_up_in_background() -> None:
     _warm_up_started.set()
 
     def warm() -> None:
-        from rill.core.markdown import render_all, theme_for
+        from rill.core.markdown import render_all
 
         for language in COMMON_LANGUAGES:
             for dark in (False, True):
                 try:
-                    render_all(f"```{language}\nx = 'y'  # z\n```\n", theme_for(dark))
+                    render_all(f"```{language}\nx = 'y'  # z\n```\n", markdown_theme(dark))
                 except Exception:  # best effort: a real message shows (and logs) it
                     log.debug("warming up the %s lexer failed", language, exc_info=True)
 

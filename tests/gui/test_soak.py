@@ -125,7 +125,7 @@ def child_main(base_url: str) -> int:  # noqa: PLR0915 (the whole child, in orde
     launcher = TaskLauncher()
     theme = ThemeManager(app, "light")
     window = MainWindow(
-        Settings(), launcher, theme, provider, None, GenerationSettings(model="gemini-2.5-flash")
+        Settings(), launcher, theme, provider, GenerationSettings(model="gemini-2.5-flash")
     )
     window.resize(900, 700)
     window.show()

@@ -8,13 +8,8 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rill.core.markdown.incremental import (
-    DARK_THEME,
-    LIGHT_THEME,
-    render_all,
-    render_html,
-    theme_for,
-)
+from rill.core.markdown.highlight import highlight
+from tests.core.markdown.themes import DARK, LIGHT, render_all, render_html
 
 # Tag → attributes Qt's rich text engine understands and the renderer may write.
 ALLOWED = {
@@ -115,11 +110,11 @@ def test_table_has_attributes_qt_understands() -> None:
 
 def test_code_is_highlighted_with_inline_colours_per_theme() -> None:
     light = render_all("```python\ndef f():\n    return 1\n```\n")
-    dark = render_all("```python\ndef f():\n    return 1\n```\n", DARK_THEME)
+    dark = render_all("```python\ndef f():\n    return 1\n```\n", DARK)
     assert light[0].code == "def f():\n    return 1\n" and light[0].language == "python"
     assert '<span style="color:#' in light[0].html and "class=" not in light[0].html
-    assert LIGHT_THEME.code_background in light[0].html
-    assert DARK_THEME.code_background in dark[0].html and light[0].html != dark[0].html
+    assert LIGHT.code_background in light[0].html
+    assert DARK.code_background in dark[0].html and light[0].html != dark[0].html
     assert light[0].html.endswith("</span>\n</pre>")  # no empty last line in Qt
 
 
@@ -130,11 +125,18 @@ def test_unknown_or_missing_language_is_plain_escaped_text() -> None:
         assert "if a &lt; b: print('x')" in block.html
 
 
-def test_theme_hook() -> None:
-    assert theme_for(True) is DARK_THEME and theme_for(False) is LIGHT_THEME
-    assert DARK_THEME.dark and not LIGHT_THEME.dark
-    link = render_html("<https://example.com>", DARK_THEME)
-    assert f"color:{DARK_THEME.link}" in link
+def test_the_theme_given_colours_the_html() -> None:
+    link = render_html("<https://example.com>", DARK)
+    assert f"color:{DARK.link}" in link
+
+
+def test_plain_code_takes_the_theme_text_not_the_style_default() -> None:
+    # github-dark gives names and punctuation its own default text colour (#e6edf3);
+    # they show in the theme's code_text instead, so code and prose read alike.
+    spans = highlight("answer = compute(x)\n", "python", DARK.pygments_style)
+    assert "e6edf3" not in spans.lower()
+    block = render_all("```python\nanswer = compute(x)\n```\n", DARK)[0].html
+    assert f"color:{DARK.code_text}" in block
 
 
 def test_raw_html_is_text() -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from rill.core.attachments.prepare import ImageLimits, PreparedImage, prepare_image
+from rill.core.attachments.request_parts import attachments_to_parts, inline_request_bytes
 from rill.core.chat import ChatSession
 from rill.core.errors import InvalidRequestError, PermissionDeniedError
-from rill.core.images.attachments import attachments_to_parts, inline_request_bytes
-from rill.core.images.prepare import ImageLimits, PreparedImage, prepare_image
 from rill.core.providers import gemini_wire, openai_wire
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.providers.gemini_files import (

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.attachments import ImageUri
+from rill.core.attachments.request_parts import ImageUri
 from rill.core.types import MessageStatus
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open

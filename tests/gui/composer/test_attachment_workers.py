@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import pytest
 
-from rill.core.images.prepare import DEFAULT_LIMITS, ImageError, PreparedImage
+from rill.core.attachments.prepare import DEFAULT_LIMITS, ImageError, PreparedImage
 from rill.gui.composer import image_workers
 from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail_job
 from tests.gui.support.attachment_support import noisy_jpeg, png_bytes

@@ -30,7 +30,7 @@ def test_the_offline_model_cannot_take_images_and_the_attach_button_says_why(
     composer = offline_window.composer
     assert not composer.attach_button.isEnabled()
     assert "cannot read images" in composer.attach_button.toolTip()
-    assert not offline_window.attach_action.isEnabled()
+    assert not offline_window.menus.attach_action.isEnabled()
 
 
 def test_the_offline_model_hides_thinking_and_safety(

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from rill.gui.composer.attachment_queue import QueuedImage, State
 from rill.gui.composer.composer import Composer
 from rill.gui.window.main_window import MainWindow
-from tests.core.images.test_images import encode, noise
+from tests.core.attachments.test_images import encode, noise
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 
 MakeWindow = Callable[[], MainWindow]

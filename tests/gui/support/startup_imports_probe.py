@@ -57,7 +57,7 @@ async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Pat
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QImage
 
-    from rill.core.images import make_thumbnail
+    from rill.core.attachments import make_thumbnail
     from rill.core.types import Message, Part, Role
 
     await opened.wait()

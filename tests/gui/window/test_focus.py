@@ -122,7 +122,7 @@ def test_saving_a_key_on_the_welcome_card_gives_the_keyboard_back(
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
     save = window.welcome.save_button
-    with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
+    with qtbot.waitSignal(window.providers.manager.key_saved, timeout=5000):
         if how == "click":
             click(qtbot, save)
         else:

@@ -249,12 +249,12 @@ def test_theme_switch_is_applied_and_remembered(
 ) -> None:
     window = shown(qtbot, make_window())
     assert not window.view.is_dark
-    window.theme_actions["dark"].trigger()
+    window.menus.theme_actions["dark"].trigger()
     assert window.view.is_dark
     assert qapp.palette().color(QPalette.ColorRole.Window).name() != LIGHT["window"]
     window.close()
     again = make_window()
-    assert again.theme.mode == "dark" and again.theme_actions["dark"].isChecked()
+    assert again.theme.mode == "dark" and again.menus.theme_actions["dark"].isChecked()
 
 
 def test_first_run_asks_for_a_key_and_stores_it(
@@ -272,7 +272,7 @@ def test_first_run_asks_for_a_key_and_stores_it(
     qtbot.mouseClick(window.welcome.add_key_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
-    with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
+    with qtbot.waitSignal(window.providers.manager.key_saved, timeout=5000):
         qtbot.keyClick(window.welcome.key_edit, Qt.Key.Key_Return)
     assert not window.welcome.isVisible()
     assert window.providers.manager.current == "gemini"
@@ -318,10 +318,10 @@ def test_escape_anywhere_stops_a_streaming_answer(
 ) -> None:
     window = shown(qtbot, make_window())
     fake_gemini.push(hold_open(["Partial"], [" rest"]))
-    assert not window.stop_action.isEnabled()
+    assert not window.menus.stop_action.isEnabled()
     with qtbot.waitSignal(window.controller.streaming_changed, timeout=5000):
         window.controller.send("go on")
-    assert window.stop_action.isEnabled() and window.composer.send_button.text() == "Stop"
+    assert window.menus.stop_action.isEnabled() and window.composer.send_button.text() == "Stop"
     qtbot.waitUntil(lambda: "Partial" in window.view.plain_text(), timeout=5000)
     window.panel.system_edit.setFocus()
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:

@@ -1,4 +1,4 @@
-"""Image formats for ``rill.core.images.prepare``: what Gemini takes, sniffing, opening with
+"""Image formats for ``rill.core.attachments.prepare``: what Gemini takes, sniffing, opening with
 reasons, pixel modes and encoders.
 
 Kept apart from the decisions (pass through, downscale, re-encode, upload) so the
@@ -224,7 +224,9 @@ class ImageError(InvalidRequestError):
 
 
 def human_bytes(count: int) -> str:
-    """``count`` bytes for people: "512 B", "14 KB", "3.2 MB"."""
+    """``count`` bytes for people: "512 bytes", "14 KB", "3.2 MB", "2.0 GB"."""
+    if count >= 1024 * MB:
+        return f"{count / (1024 * MB):.1f} GB"
     if count >= MB:
         return f"{count / MB:.1f} MB"
     if count >= 1024:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rill.core.chat import ChatSession
-from rill.core.errors import InvalidRequestError, RillError
-from rill.core.images import formats as image_formats
-from rill.core.images.attachments import (
+from rill.core.attachments import formats as image_formats
+from rill.core.attachments.documents import PreparedFile
+from rill.core.attachments.prepare import DEFAULT_LIMITS, ImageLimits, PreparedImage, prepare_image
+from rill.core.attachments.request_parts import (
     DEFAULT_URI_MIME_TYPE,
     FILES_API_PREFIX,
     REQUEST_SLACK,
@@ -31,10 +31,12 @@ from rill.core.images.attachments import (
     plan_uploads,
     resolve_uri,
 )
-from rill.core.images.prepare import DEFAULT_LIMITS, ImageLimits, PreparedImage, prepare_image
+from rill.core.chat import ChatSession
+from rill.core.errors import InvalidRequestError, RillError
+from rill.core.file_parts import FileKind
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import GenerationSettings
-from tests.core.images.test_images import encode, gradient, noise, oriented_jpeg
+from tests.core.attachments.test_images import encode, gradient, noise, oriented_jpeg
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 
 MODEL = "gemini-2.5-flash"
@@ -180,8 +182,12 @@ def test_data_uris_are_decoded(tmp_path: Path) -> None:
     payload = base64.b64encode(image_bytes("PNG")).decode()
     item = load_item(f"data:image/png;base64,{payload}")
     assert isinstance(item, PreparedImage) and item.data == image_bytes("PNG")
-    with pytest.raises(AttachmentError, match="the dropped image: not an image"):
-        load_item("data:text/plain,hello")
+    text = load_item("data:text/plain,hello")  # text is an attachment of its own now
+    assert isinstance(text, PreparedFile) and text.kind is FileKind.TEXT and text.data == b"hello"
+    with pytest.raises(AttachmentError, match="the dropped file: not a file Rill can send"):
+        load_item(
+            "data:application/octet-stream;base64," + base64.b64encode(b"\x00\x01" * 40).decode()
+        )
 
 
 # ---------------------------------------------------------------- to parts, over HTTP

@@ -2,14 +2,14 @@
 
 Pure, blocking functions meant for a worker thread (``asyncio.to_thread``): Pillow
 releases the GIL while it decodes, resamples and encodes, so the UI thread keeps
-running. Nothing here touches the network; ``rill.core.images.attachments`` decides where
+running. Nothing here touches the network; ``rill.core.attachments.request_parts`` decides where
 each prepared image goes (inline data or the Files API) and sends it.
 
 The rules, in order: the file must really be an image; EXIF orientation is applied to
 the pixels; PNG, JPEG, WebP and HEIC/HEIF go out as they are when they are upright,
 within ``max_side`` and within ``max_image_bytes`` (PNG, JPEG and WebP without their
 metadata: EXIF with its GPS position, XMP, IPTC, text chunks are cut out losslessly,
-see ``rill.core.images.metadata``; the compressed pixels are untouched); other formats
+see ``rill.core.attachments.metadata``; the compressed pixels are untouched); other formats
 become PNG; anything too big is downscaled and re-encoded until it fits (measured), and
 an image that cannot fit inline is marked ``needs_upload``.
 """
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rill.core.images import formats as fmt
-from rill.core.images.formats import ImageError, human_bytes, open_image, read_image_file
-from rill.core.images.metadata import strip_metadata
+from rill.core.attachments import formats as fmt
+from rill.core.attachments.formats import ImageError, human_bytes, open_image, read_image_file
+from rill.core.attachments.metadata import strip_metadata
 from rill.core.types import Part
 
 if TYPE_CHECKING:  # Pillow itself loads with the first image (see formats.py)

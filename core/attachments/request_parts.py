@@ -1,6 +1,6 @@
 """What the user attached (files, pasted bytes, URIs) turned into the parts of a request.
 
-``rill.core.images.prepare`` makes each local image fit (verified, upright, downscaled); this
+``rill.core.attachments.prepare`` makes each local image fit (verified, upright, downscaled); this
 module decides where each goes: inline data while the request stays within its inline
 budget, the provider's Files API otherwise, and URIs by reference. The CLI's
 ``--image`` uses it now, the window's composer the same way.
@@ -24,20 +24,28 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from rill.core.errors import NotFoundError, PermissionDeniedError
-from rill.core.images.formats import SUPPORTED_MIME_TYPES
-from rill.core.images.prepare import (
+from rill.core.attachments.delivery import provider_facts, refuse_undeliverable
+from rill.core.attachments.documents import (
+    Prepared,
+    PreparedFile,
+    load_data,
+    prepare_attachment,
+)
+from rill.core.attachments.formats import SUPPORTED_MIME_TYPES
+from rill.core.attachments.kinds import by_extension
+from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
     ImageError,
     ImageLimits,
     PreparedImage,
     human_bytes,
     inline_cost,
-    prepare_image,
 )
+from rill.core.errors import NotFoundError, PermissionDeniedError
+from rill.core.file_parts import FileKind
 from rill.core.types import Message, Part
 
-AttachmentError = ImageError  # the name callers used before rill.core.images.prepare existed
+AttachmentError = ImageError  # the name callers used before rill.core.attachments.prepare existed
 
 FILES_API_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
 # A URI without a telling extension (many CDN links) is assumed to be a JPEG, the
@@ -55,10 +63,13 @@ _EXTENSION_MIME = {
     ".webp": "image/webp",
     ".heic": "image/heic",
     ".heif": "image/heif",
+    ".pdf": "application/pdf",
 }
 
-UploadProgress = Callable[[PreparedImage, int, int], None]
-"""Told (image, bytes sent, total bytes) while an image goes through the Files API."""
+UploadProgress = Callable[[Prepared, int, int], None]
+"""Told (file, bytes sent, total bytes) while a file goes through the Files API."""
+Processing = Callable[[Prepared, float], None]
+"""Told (file, seconds waited) while Gemini processes an uploaded file (video)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +89,7 @@ class ImageUri:
         return Part.from_uri(self.uri, self.mime_type or guess_uri_mime_type(self.uri))
 
 
-Attachment = PreparedImage | ImageUri | Part
+Attachment = PreparedImage | PreparedFile | ImageUri | Part
 AttachmentInput = Attachment | str | Path | bytes
 
 
@@ -94,6 +105,7 @@ class FileUploader(Protocol):
         mime_type: str,
         display_name: str,
         progress: Callable[[int, int], None] | None = None,
+        processing: Callable[[float], None] | None = None,
     ) -> Part:
         """Upload ``data`` and return the part that refers to the uploaded file."""
 
@@ -137,6 +149,9 @@ def guess_uri_mime_type(uri: str) -> str:
     suffix = PurePosixPath(unquote(urlsplit(uri).path)).suffix.lower()
     if suffix in _EXTENSION_MIME:
         return _EXTENSION_MIME[suffix]
+    known = by_extension(suffix)  # Gemini's documented types for documents and media
+    if known is not None and known.kind is not FileKind.IMAGE:
+        return known.mime_type
     if suffix:
         import mimetypes
 
@@ -163,26 +178,26 @@ def load_item(
     *,
     name: str | None = None,
     mime_type: str | None = None,
-) -> PreparedImage | ImageUri:
+) -> Prepared | ImageUri:
     """A path, ``file:``/``data:``/``https:``/``gs:`` URI or raw bytes, made ready to send.
 
-    Blocking for local images (Pillow): run it off the UI thread. ``name`` names
-    pasted bytes in messages; ``mime_type`` overrides the guess for a URI.
+    Blocking for local files (Pillow, PDFium): run it off the UI thread. ``name``
+    names pasted bytes in messages; ``mime_type`` overrides the guess for a URI.
     """
     if isinstance(source, bytes | bytearray):
-        return prepare_image(bytes(source), name=name or "the pasted image", limits=limits)
+        return prepare_attachment(bytes(source), name=name or "the pasted file", limits=limits)
     if isinstance(source, Path):
-        return prepare_image(source, name=name, limits=limits)
+        return prepare_attachment(source, name=name, limits=limits)
     text = source.strip()
     uri = parse_image_uri(text, mime_type)
     if uri is not None:
         return uri
     scheme = urlsplit(text).scheme.lower()
     if scheme == "data":
-        label = name or "the dropped image"
-        return prepare_image(_data_uri_bytes(text), name=label, limits=limits)
+        label = name or "the dropped file"
+        return prepare_attachment(_data_uri_bytes(text), name=label, limits=limits)
     path = Path(unquote(urlsplit(text).path)) if scheme == "file" else Path(text).expanduser()
-    return prepare_image(path, name=name, limits=limits)
+    return prepare_attachment(path, name=name, limits=limits)
 
 
 def load_attachment(path_or_uri: str, mime_type: str | None = None) -> Part:
@@ -194,6 +209,10 @@ def load_attachment(path_or_uri: str, mime_type: str | None = None) -> Part:
     item = load_item(path_or_uri, mime_type=mime_type)
     if isinstance(item, ImageUri):
         return item.to_part()
+    if isinstance(item, PreparedFile):
+        if item.needs_upload:
+            raise ImageError(path_or_uri, "too large to send inline", code="too_large")
+        return load_data(item).to_part()
     if item.needs_upload:
         raise ImageError(
             path_or_uri,
@@ -225,7 +244,7 @@ def inline_request_bytes(messages: Iterable[Message], *, file_uris: bool = True)
 
 
 def plan_uploads(
-    images: Sequence[PreparedImage], limits: ImageLimits, inline_bytes_used: int = 0
+    images: Sequence[Prepared], limits: ImageLimits, inline_bytes_used: int = 0
 ) -> list[bool]:
     """Which images go through the Files API (True) rather than inline.
 
@@ -274,32 +293,49 @@ async def attachments_to_parts(
     progress: UploadProgress | None = None,
     *,
     inline_bytes_used: int = 0,
+    processing: Processing | None = None,
 ) -> list[Part]:
     """The parts for one user turn's attachments, in the order given.
 
-    Paths, URIs and bytes are prepared on a worker thread (pass PreparedImage
-    objects to reuse work already done for thumbnails). Images go inline while the
-    request's inline budget allows (``inline_bytes_used``: what the history already
-    carries, see :func:`inline_request_bytes`), the rest through ``provider``'s
-    Files API, one after another, with ``progress``. Raises ImageError naming the
-    file when an image is too big and the provider cannot upload, or a RillError
-    from the upload.
+    Paths, URIs and bytes are prepared on a worker thread (pass prepared objects to
+    reuse work already done for thumbnails). Files the provider cannot take are
+    refused first (audio to a server without it, a scanned PDF to one that reads
+    text only). Images, and PDFs, audio and video for a provider that reads them, go
+    inline while the request's inline budget allows (``inline_bytes_used``: what the
+    history already carries, see :func:`inline_request_bytes`), the rest through
+    ``provider``'s Files API, one after another, with ``progress`` and, while Gemini
+    processes an upload, ``processing``. Text files and, for other providers, PDFs
+    go as parts the provider sends as text. Raises AttachmentError naming the file,
+    or a RillError from the upload.
     """
     uploader = (
         provider if isinstance(provider, FileUploader) and provider.can_upload_files else None
     )
+    native, _, who = provider_facts(provider)
     effective = limits if uploader is not None else replace(limits, allow_upload=False)
     resolved: list[Attachment] = []
     for item in items:
-        if isinstance(item, PreparedImage | ImageUri | Part):
+        if isinstance(item, PreparedImage | PreparedFile | ImageUri | Part):
             resolved.append(item)
         else:
             resolved.append(await asyncio.to_thread(load_item, item, effective))
-    images = [item for item in resolved if isinstance(item, PreparedImage)]
-    plan = plan_uploads(images, limits, inline_bytes_used)
-    to_upload = {id(image) for image, up in zip(images, plan, strict=True) if up}
+    files = [item for item in resolved if isinstance(item, PreparedFile)]
+    refuse_undeliverable(files, native=native, can_upload=uploader is not None, who=who)
+    resolved = [
+        await asyncio.to_thread(load_data, item) if isinstance(item, PreparedFile) else item
+        for item in resolved
+    ]
+    as_bytes = [
+        item
+        for item in resolved
+        if isinstance(item, PreparedImage)
+        or (isinstance(item, PreparedFile) and native and item.kind is not FileKind.TEXT)
+    ]
+    used = inline_bytes_used + sum(_text_cost(i) for i in resolved if isinstance(i, PreparedFile))
+    plan = plan_uploads(as_bytes, limits, used)
+    to_upload = {id(item) for item, up in zip(as_bytes, plan, strict=True) if up}
     if uploader is None and to_upload:
-        _raise_no_room(next(i for i in images if id(i) in to_upload), provider, limits)
+        _raise_no_room(next(i for i in as_bytes if id(i) in to_upload), provider, limits)
     parts: list[Part] = []
     for item in resolved:
         if isinstance(item, Part):
@@ -308,31 +344,57 @@ async def attachments_to_parts(
             parts.append(await resolve_uri(item, provider))
         elif id(item) in to_upload:
             assert uploader is not None
-            parts.append(await _upload(uploader, item, progress))
+            parts.append(await _upload(uploader, item, progress, processing))
         else:
             parts.append(item.to_part())
     return parts
 
 
+def _text_cost(file: PreparedFile) -> int:
+    """Bytes a file sent as text adds to the request (its text, escaped as JSON)."""
+    if file.kind is FileKind.TEXT:
+        return file.byte_size + 64
+    return len((file.text or "").encode("utf-8")) + 64 if file.kind is FileKind.PDF else 0
+
+
 async def _upload(
-    uploader: FileUploader, image: PreparedImage, progress: UploadProgress | None
+    uploader: FileUploader,
+    item: Prepared,
+    progress: UploadProgress | None,
+    processing: Processing | None,
 ) -> Part:
     def report(sent: int, total: int) -> None:
         if progress is not None:
-            progress(image, sent, total)
+            progress(item, sent, total)
 
-    part = await uploader.upload_file(image.data, image.mime_type, image.name, report)
+    def waited(seconds: float) -> None:
+        if processing is not None:
+            processing(item, seconds)
+
+    assert item.data is not None
+    part = await uploader.upload_file(item.data, item.mime_type, item.name, report, waited)
     # Keep the bytes with the URI: the upload expires, the conversation does not.
-    return part if part.data is not None else replace(part, data=image.data)
+    local = item.to_part()
+    return replace(
+        part,
+        data=part.data if part.data is not None else item.data,
+        file_name=local.file_name,
+        extracted_text=local.extracted_text,
+    )
 
 
-def _raise_no_room(image: PreparedImage, provider: object, limits: ImageLimits) -> None:
+def _raise_no_room(item: Prepared, provider: object, limits: ImageLimits) -> None:
     who = getattr(provider, "name", "this provider")
-    label = str(image.path) if image.path is not None else image.name
-    if image.needs_upload:
+    label = str(item.path) if item.path is not None else item.name
+    if isinstance(item, PreparedFile):
         why = (
-            f"too large even after downscaling: {human_bytes(image.byte_size)} at "
-            f"{image.width}×{image.height} px, over the "
+            f"it is {human_bytes(item.byte_size)}, over the request's "
+            f"{human_bytes(limits.inline_request_bytes)} inline limit with what goes with it"
+        )
+    elif item.needs_upload:
+        why = (
+            f"too large even after downscaling: {human_bytes(item.byte_size)} at "
+            f"{item.width}×{item.height} px, over the "
             f"{human_bytes(limits.max_image_bytes)} inline limit"
         )
     else:

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
-from rill.core.images.heif import strip_heif
-from rill.core.images.metadata import png_crc_ok, strip_jpeg, strip_png, strip_webp
-from rill.core.images.prepare import prepare_image
+from rill.core.attachments.heif import strip_heif
+from rill.core.attachments.metadata import png_crc_ok, strip_jpeg, strip_png, strip_webp
+from rill.core.attachments.prepare import prepare_image
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import GenerateRequest, GenerationSettings, Message, Part, Role
 from tests.fakes.gemini_server import FakeGemini

@@ -1,4 +1,4 @@
-"""rill.core.images.prepare: verify, orient, convert, downscale, re-encode, thumbnails, and
+"""rill.core.attachments.prepare: verify, orient, convert, downscale, re-encode, thumbnails, and
 the bad-file matrix. Every fixture is generated here; nothing touches the network.
 
 The helpers at the top (``encode``, ``noise``, ``gradient``, ``oriented_jpeg``) are
@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rill.core.errors import InvalidRequestError, RillError
-from rill.core.images import formats as image_formats
-from rill.core.images.prepare import (
+from rill.core.attachments import formats as image_formats
+from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
     ImageError,
     ImageLimits,
@@ -28,6 +27,7 @@ from rill.core.images.prepare import (
     make_thumbnail,
     prepare_image,
 )
+from rill.core.errors import InvalidRequestError, RillError
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
@@ -416,12 +416,12 @@ def test_limits_from_the_environment() -> None:
 
 
 def test_the_default_pixel_limit_is_pillows_own() -> None:
-    # Written out so rill.core.images loads without Pillow (the window's start-up).
-    from rill.core.images.prepare import DEFAULT_MAX_PIXELS
+    # Written out so rill.core.attachments loads without Pillow (the window's start-up).
+    from rill.core.attachments.prepare import DEFAULT_MAX_PIXELS
 
     assert int(Image.MAX_IMAGE_PIXELS or 0) == DEFAULT_MAX_PIXELS
 
 
-def test_rill_core_images_loads_without_pillow() -> None:
-    code = "import sys, rill.core.images; sys.exit('PIL' in sys.modules)"
+def test_rill_core_attachments_loads_without_pillow() -> None:
+    code = "import sys, rill.core.attachments; sys.exit('PIL' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -7,7 +7,7 @@ same pixels. Colour information stays: JPEG's ICC profile (APP2 ``ICC_PROFILE``)
 Adobe marker (APP14), PNG's iCCP/sRGB/gAMA/cHRM, WebP's ICCP.
 
 Only for images that are already upright: an EXIF orientation other than 1 makes
-``rill.core.images.prepare`` rotate the pixels and re-encode, which writes no EXIF at all.
+``rill.core.attachments.prepare`` rotate the pixels and re-encode, which writes no EXIF at all.
 Anything that does not parse as expected is returned unchanged (Pillow has already
 verified that the image decodes; a stripping mistake must never corrupt it).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from rill.core.images.heif import strip_heif
+from rill.core.attachments.heif import strip_heif
 
 # ---------------------------------------------------------------- JPEG
 
@@ -171,7 +171,7 @@ def strip_webp(data: bytes) -> bytes:
 
 def strip_metadata(data: bytes, mime_type: str) -> bytes:
     """``data`` without its metadata, for JPEG, PNG, WebP and HEIC/HEIF (see
-    ``rill.core.images.heif``); other types unchanged."""
+    ``rill.core.attachments.heif``); other types unchanged."""
     if mime_type in ("image/heic", "image/heif"):
         return strip_heif(data)
     if mime_type == "image/jpeg":

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.core.attachments.test_images import encode, gradient, noise
 from tests.core.cli.test_cli import cli_env, run_cli
-from tests.core.images.test_images import encode, gradient, noise
 from tests.fakes.gemini_server import FakeGemini
 
 
