@@ -36,6 +36,7 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
         if line.strip() and not any(n in line for n in OFFSCREEN_NOISE)
     ]
     assert done.returncode == 0 and not noise, "\n".join(noise[-20:])
+    assert report.exists(), "the probe failed: see logs/rill.log in its profile"
     shown = json.loads(report.read_text(encoding="utf-8"))
     assert shown["shown"] == [], f"imported before the first paint: {shown['shown']}"
     # Each arrived with its first use: the store opening, the answer's Markdown and
