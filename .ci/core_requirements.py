@@ -14,6 +14,8 @@ TEST_TOOLS = (
     "pillow-heif",
     "google-auth",
     "pypdf",
+    "mcp-server-time",  # real MCP servers for tests/core/tools
+    "mcp-server-git",
 )
 
 

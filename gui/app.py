@@ -44,6 +44,10 @@ def _configure_logging() -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    # The MCP SDK's HTTP client logs each request's URL and the SDK a session's id at
+    # INFO: noise, and an id (or a token a user put in a URL) must not reach the log.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("mcp").setLevel(logging.WARNING)
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:

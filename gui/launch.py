@@ -10,7 +10,7 @@ import sys
 
 # First arguments that mean "the command line, not the window".
 CLI_FIRST_ARGUMENTS = frozenset(
-    {"ask", "chat", "history", "search", "export", "import", "-h", "--help", "--version"}
+    {"ask", "chat", "history", "search", "export", "import", "mcp", "-h", "--help", "--version"}
 )
 
 

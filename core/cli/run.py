@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rill.core.chat import ChatSession
@@ -32,6 +33,7 @@ from rill.core.types import (
 
 if TYPE_CHECKING:
     from rill.core.attachments import Attachment, ImageLimits, Prepared
+    from rill.core.cli.answer_out import AnswerPrinter
 
 Content = list[str | Part]
 
@@ -127,6 +129,10 @@ def generation_from_args(
         system_instruction=d.system_instruction if a.system is None else a.system,
         include_thoughts=True if a.thoughts else d.include_thoughts,
         stream=not a.no_stream,
+        google_search=a.search or d.google_search,
+        url_context=a.url_context or d.url_context,
+        code_execution=a.code_execution or d.code_execution,
+        image_output=a.image_output or d.image_output,
     )
 
 
@@ -189,11 +195,31 @@ async def attach(session: ChatSession, images: list[Attachment], out: Output) ->
     )
 
 
-async def answer(session: ChatSession, content: Content | None, out: Output) -> Message:
+def printer_for(session: ChatSession, args: argparse.Namespace, out: Output) -> AnswerPrinter:
+    """How this run prints answers (--json, --save-images)."""
+    from rill.core.cli.answer_out import AnswerPrinter, ImageSaver
+
+    folder = Path(getattr(args, "save_images", ".") or ".").expanduser()
+    return AnswerPrinter(
+        out, session.settings, ImageSaver(folder), as_json=getattr(args, "json", False)
+    )
+
+
+async def answer(
+    session: ChatSession,
+    content: Content | None,
+    out: Output,
+    printer: AnswerPrinter | None = None,
+) -> Message:
     """Send ``content`` (None: retry the last turn) and print the answer as it arrives.
 
-    Raises the RillError that ended it, or BlockedError for a blocked answer.
+    Raises the RillError that ended it, BlockedError for a blocked answer, and
+    InvalidRequestError for one that only asks for a function call.
     """
+    if printer is None:
+        from rill.core.cli.answer_out import AnswerPrinter, ImageSaver
+
+        printer = AnswerPrinter(out, session.settings, ImageSaver(Path(".")))
     try:
         if session.settings.stream:
             chunks = (
@@ -201,8 +227,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
             )
             try:
                 async for chunk in chunks:
-                    out.thought(chunk.thought_text)
-                    out.answer(chunk.text)
+                    printer.chunk(chunk)
             finally:
                 # A failure here (stdout closed by `| head`) leaves the stream suspended;
                 # closing it now ends the HTTP response in this task, rather than in the
@@ -212,8 +237,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
                     await aclose()
         else:
             message = await (session.retry() if content is None else session.send_message(content))
-            out.thought(message.thought_text)
-            out.answer(message.text)
+            printer.whole(message)
     finally:
         # Whatever ended the answer (done, error, Ctrl-C), what was printed stays and
         # the terminal is left on a fresh line with normal colours.
@@ -229,6 +253,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
         raise BlockedError(f"{who} {cut} ({reason}).", reason=reason or "")
     if reason is not None and reason not in NORMAL_FINISH_REASONS:
         out.note(finish_note(reason))
+    printer.finish(result)
     return result
 
 
@@ -284,7 +309,7 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
         try:
             # Images first: Gemini's guidance for a single-image prompt.
             parts = await attach(session, images, out)
-            return await answer(session, [*parts, prompt], out)
+            return await answer(session, [*parts, prompt], out, printer_for(session, args, out))
         finally:
             await session.provider.aclose()
 
@@ -332,7 +357,7 @@ def run_chat(args: argparse.Namespace, on_session: SessionHook | None = None) ->
                         continue
                     content = [*parts, text.removeprefix("/") if text.startswith("//") else text]
                     images = []
-                _chat_turn(runner, session, content, out, args.stats)
+                _chat_turn(runner, session, content, out, args, printer_for(session, args, out))
         finally:
             runner.run(session.provider.aclose())
     return EXIT_OK
@@ -352,10 +377,16 @@ def _read_line(prompt: str) -> str | None:
 
 
 def _chat_turn(
-    runner: asyncio.Runner, session: ChatSession, content: Content | None, out: Output, stats: bool
+    runner: asyncio.Runner,
+    session: ChatSession,
+    content: Content | None,
+    out: Output,
+    args: argparse.Namespace,
+    printer: AnswerPrinter,
 ) -> None:
+    stats = args.stats
     try:
-        message = runner.run(answer(session, content, out))
+        message = runner.run(answer(session, content, out, printer))
     except KeyboardInterrupt:
         out.note("Stopped.")
         return

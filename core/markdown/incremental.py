@@ -32,6 +32,7 @@ from rill.core.markdown.html import (
     segment,
     window_continues,
 )
+from rill.core.markdown.math import COUNTER_KEY, FormulaCounter
 
 __all__ = [
     "IncrementalMarkdown",
@@ -107,9 +108,14 @@ class _Ctx:
     items: _Items | None = None
     pieces_done: int = 0  # pieces of the region's first (code) block already finished
     lines_done: int = 0
+    formulas: FormulaCounter = field(default_factory=FormulaCounter)
 
     def copy(self) -> _Ctx:
-        return replace(self, refs=dict(self.refs))
+        return replace(self, refs=dict(self.refs), formulas=self.formulas.copy())
+
+    def env(self) -> dict[str, Any]:
+        """The parser's env for one block: the message's references and formula count."""
+        return {"references": self.refs, COUNTER_KEY: self.formulas}
 
 
 @dataclass(slots=True)
@@ -306,7 +312,7 @@ class IncrementalMarkdown:
                 language = language_of(tok.info) if tok.type == "fence" else None
                 out += self._code_pieces(lines, language, ctx, complete=True)
             else:
-                html = render_source(_MD, src, {"references": ctx.refs}, self.theme)
+                html = render_source(_MD, src, ctx.env(), self.theme)
                 out.append(RenderedBlock(html, seg.kind, ctx.index))
                 ctx.index += 1
         return out
@@ -319,7 +325,7 @@ class IncrementalMarkdown:
             loose = not last and loose_before_next(_MD, src, seg)
             items = _Items(seg.ordered, seg.start, loose, 0)
         outer = list_open_html(items.ordered, items.number, first=items.part == 0, last=last)
-        env = {"references": ctx.refs}
+        env = ctx.env()
         html = render_source(_MD, src, env, self.theme, outer, loose=items.loose)
         block = RenderedBlock(html, "list_item", ctx.index, items.part)
         if last:

@@ -16,6 +16,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rill.core.setting_ranges import Checker
+from rill.core.store.answer_codec import (
+    meta_fields,
+    meta_to_json,
+    tool_part_fields,
+    tool_part_to_json,
+)
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role, Usage
 
 JsonDict = dict[str, Any]
@@ -61,6 +67,7 @@ def part_to_json(part: Part, blobs: dict[str, Blob]) -> JsonDict:
         out["file_name"] = part.file_name
     if part.extracted_text is not None:
         out["extracted_text"] = part.extracted_text
+    tool_part_to_json(part, out)
     return out
 
 
@@ -77,6 +84,7 @@ def part_from_json(data: Mapping[str, Any], blobs: Mapping[str, bytes]) -> Part:
         file_expires_at=_opt_float(data.get("file_expires_at")),
         file_name=_opt_str(data.get("file_name")),
         extracted_text=_opt_str(data.get("extracted_text")),
+        **tool_part_fields(data),
     )
 
 
@@ -152,6 +160,7 @@ MESSAGE_COLUMNS = (
     "started_at",
     "first_token_at",
     "finished_at",
+    "meta",
 )
 
 
@@ -160,6 +169,7 @@ def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
     blobs: dict[str, Blob] = {}
     parts = [part_to_json(p, blobs) for p in message.parts]
     usage = usage_to_json(message.usage)
+    meta = meta_to_json(message)
     row = (
         message.role.value,
         message.status.value,
@@ -175,6 +185,7 @@ def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
         message.started_at,
         message.first_token_at,
         message.finished_at,
+        None if meta is None else json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
     )
     return row, blobs
 
@@ -182,6 +193,7 @@ def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
 def message_from_row(row: sqlite3.Row, blobs: Mapping[str, bytes]) -> Message:
     """The Message for a row with the MESSAGE_COLUMNS; ``blobs`` maps sha256 to bytes."""
     usage = row["usage"]
+    meta = row["meta"]
     return Message(
         role=Role(row["role"]),
         parts=[part_from_json(p, blobs) for p in json.loads(row["parts"])],
@@ -196,7 +208,16 @@ def message_from_row(row: sqlite3.Row, blobs: Mapping[str, bytes]) -> Message:
         started_at=row["started_at"],
         first_token_at=row["first_token_at"],
         finished_at=row["finished_at"],
+        **(meta_fields(_loads(meta)) if meta else {}),
     )
+
+
+def _loads(text: str) -> object:
+    """Stored JSON, or None when it is not (a hand-edited row loses its metadata only)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def title_from(message: Message, limit: int = 80) -> str:

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from rill.core.answer_text import shown_text, sources_markdown
+from rill.core.citations import cite_parts, numbered_sources
 from rill.core.store.db import Store
 from rill.core.store.records import Conversation, StoredMessage
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role
@@ -141,6 +143,9 @@ def settings_summary(s: GenerationSettings) -> str:
         items.append("stop sequences " + ", ".join(repr(x) for x in s.stop_sequences))
     if s.include_thoughts:
         items.append("thoughts shown")
+    tools = [name.replace("_", " ") for name in (*s.tools, "image_output") if getattr(s, name)]
+    if tools:
+        items.append("tools " + ", ".join(tools))
     if s.safety:
         items.append("safety " + ", ".join(f"{c}={t}" for c, t in s.safety))
     if not s.stream:
@@ -160,10 +165,34 @@ def _turn(turn: StoredMessage, images: _Images) -> list[str]:
         blocks.append(
             f"<details><summary>Thoughts</summary>\n\n{m.thought_text.strip()}\n\n</details>"
         )
-    if m.text.strip():
-        blocks.append(m.text.strip("\n").rstrip())
+    # Code runs as fenced blocks with their output, in stream order; [n] citation
+    # markers where the sources ground the text, the sources numbered below.
+    text = shown_text(cite_parts(m.parts, m.grounding)).strip("\n").rstrip()
+    if text.strip():
+        blocks.append(text)
     blocks += [images.reference(p) for p in m.parts if p.is_file]
-    return blocks + _notes(m)
+    return blocks + answer_extras(m) + _notes(m)
+
+
+def answer_extras(m: Message) -> list[str]:
+    """The sources, search queries, URLs read and recited works under an answer."""
+    blocks: list[str] = []
+    sources = sources_markdown(numbered_sources(m.grounding))
+    if sources:
+        blocks.append(sources)
+    if m.grounding is not None and m.grounding.queries:
+        queries = " · ".join(f"`{' '.join(q.split())}`" for q in m.grounding.queries)
+        blocks.append(f"*Searched Google for:* {queries}")
+    if m.url_context:
+        lines = ["**Pages read**", ""]
+        lines += [f"- {_url(r.url)} ({r.status})" for r in m.url_context]
+        blocks.append("\n".join(lines))
+    cited = [c for c in m.citations if c.uri or c.title]
+    if cited:
+        lines = ["**Cited works**", ""]
+        lines += [f"- {c.title or c.uri}" + (f" ({c.license})" if c.license else "") for c in cited]
+        blocks.append("\n".join(lines))
+    return blocks
 
 
 def _notes(m: Message) -> list[str]:
@@ -188,6 +217,13 @@ def _notes(m: Message) -> list[str]:
             reason = f" · finish reason {m.finish_reason}" if m.finish_reason else ""
             notes.append(f"<sub>Tokens: {', '.join(figures)}{reason}</sub>")
     return notes
+
+
+def _url(url: str) -> str:
+    """A URL from a server as an autolink when it is a plain http(s) one, else as code."""
+    if url.startswith(("https://", "http://")) and not any(c in url for c in " <>\n\t`"):
+        return f"<{url}>"
+    return "`" + url.replace("`", "").replace("\n", " ") + "`"
 
 
 def _when(timestamp: float | None) -> str:

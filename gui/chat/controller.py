@@ -1,9 +1,10 @@
-"""ChatController: the chats of this window, their streaming tasks and the frame flush.
+"""ChatController: the chats of this window and their streaming tasks.
 
-It owns one ``ChatSession`` per chat and the tasks that feed them. Chunks are never
-painted one by one: deltas collect in a buffer that a ~60 Hz timer hands to the view
-as ONE ``append_to_answer`` per frame, and the timer runs only while streaming.
-No widget is awaited here; the view is only called from the UI thread.
+It owns one ``ChatSession`` per chat and the tasks that feed them. An answer's text
+grows in its ``Message`` only (the session absorbs each chunk); the ``FrameFeed``
+(``rill.gui.chat.feed``) hands the view what it gained once per frame, while the
+chat on screen streams. No widget is awaited here; the view is only called from the
+UI thread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
@@ -31,6 +32,7 @@ from rill.core.types import (
 )
 from rill.gui.chat.controller_turns import TurnActions
 from rill.gui.chat.controller_turns import Work as _Work
+from rill.gui.chat.feed import FrameFeed
 from rill.gui.chat.state import (  # AnswerView is part of this module's interface
     NEW_CHAT_TITLE,
     AnswerView,
@@ -51,7 +53,6 @@ from rill.gui.common import TaskLauncher
 
 READY = "Ready."
 STREAMING = "Streaming…"
-FRAME_MS = 16  # one flush per display frame at 60 Hz
 PREPARE_TASK = "prepare-turn"  # + ":<chat id>": a turn's images being readied/uploaded
 
 
@@ -132,10 +133,7 @@ class ChatController(QObject, TurnActions):
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self._current: Chat = self._make_chat()
         self.image_limits = image_limits()
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._flush_timer.setInterval(FRAME_MS)
-        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+        self._feed = FrameFeed(view, self)
 
     # ------------------------------------------------------------ state
 
@@ -153,6 +151,11 @@ class ChatController(QObject, TurnActions):
     def launcher(self) -> TaskLauncher:
         """Runs this window's tasks (``task_failed`` reports one that crashed)."""
         return self._launcher
+
+    @property
+    def feed(self) -> FrameFeed:
+        """Hands the view the answer on screen as it grows, once per frame."""
+        return self._feed
 
     @property
     def current_chat(self) -> Chat:
@@ -231,11 +234,10 @@ class ChatController(QObject, TurnActions):
         else:
             self._view.set_messages([m for m in history if m is not answer])
             self._view.begin_answer(answer)
-            chat.shown_text = chat.shown_thought = 0
-            self._catch_up(chat, answer)
+        self._feed.follow(answer)
+        self._feed.flush()  # all it holds so far, at once
         self.current_chat_changed.emit(chat.id)
         self.settings_changed.emit(chat.session.settings)
-        self._sync_flush_timer()
         if was_busy != self.is_busy:
             self.streaming_changed.emit(self.is_busy)
         # The status line is the shown chat's, not that of an answer going on elsewhere.
@@ -411,9 +413,6 @@ class ChatController(QObject, TurnActions):
 
     def _start(self, chat: Chat, answer: Message, work: _Work) -> None:
         chat.answer = answer
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
-        chat.shown_text = chat.shown_thought = 0
         chat.retry_after = chat.retry_until = None
         task = self._launcher.run(chat.task_name, work.coro)
 
@@ -428,7 +427,7 @@ class ChatController(QObject, TurnActions):
         self.answer_started.emit(chat.id)
         if chat is self._current:
             self._view.begin_answer(answer)
-            self._sync_flush_timer()
+            self._feed.follow(answer)
             self.streaming_changed.emit(True)
         self._set_status(chat, f"Waiting for {answer.model or 'the model'}…")
 
@@ -439,11 +438,7 @@ class ChatController(QObject, TurnActions):
             await self.request_gate(chat)
         try:
             async with aclosing(chunks):  # type: ignore[type-var]
-                async for chunk in chunks:
-                    if chunk.text:
-                        chat.text_buffer.append(chunk.text)
-                    if chunk.thought_text:
-                        chat.thought_buffer.append(chunk.thought_text)
+                async for chunk in chunks:  # the session has the answer absorb each one
                     if not streaming_reported and chunk.parts:
                         streaming_reported = True
                         self._set_status(chat, STREAMING)
@@ -472,13 +467,11 @@ class ChatController(QObject, TurnActions):
         if chat.retry_after:
             chat.retry_until = time.monotonic() + chat.retry_after
         if chat is self._current:
-            self._catch_up(chat, answer)
+            self._feed.flush()  # what came since the last frame, or a whole answer
             self._view.finish_answer(answer)
             self._show_wait(chat)
-            self._sync_flush_timer()
+            self._feed.follow(None)
             self.streaming_changed.emit(False)
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
         self._set_status(chat, final_status(answer))
         self.answer_finished.emit(chat.id, answer)
 
@@ -503,42 +496,9 @@ class ChatController(QObject, TurnActions):
 
     # ------------------------------------------------------------ flushing
 
-    def _sync_flush_timer(self) -> None:
-        if self._current.answer is not None:
-            if not self._flush_timer.isActive():
-                self._flush_timer.start()
-        else:
-            self._flush_timer.stop()
-
-    def _on_flush_timer_timeout(self) -> None:
-        self.flush()
-
     def flush(self) -> None:
-        """Hand what arrived since the last frame to the view in one call."""
-        chat = self._current
-        if not chat.text_buffer and not chat.thought_buffer:
-            return
-        text = "".join(chat.text_buffer)
-        thought = "".join(chat.thought_buffer)
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
-        chat.shown_text += len(text)
-        chat.shown_thought += len(thought)
-        self._view.append_to_answer(text, thought)
-
-    def _catch_up(self, chat: Chat, answer: Message) -> None:
-        """Show everything ``answer`` holds that the view has not been given yet.
-
-        Covers the buffer at a stop, a whole non-streamed answer, and a chat shown
-        again mid-stream; measured against the answer itself, so nothing is doubled.
-        """
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
-        text, thought = answer.text, answer.thought_text
-        new_text, new_thought = text[chat.shown_text :], thought[chat.shown_thought :]
-        chat.shown_text, chat.shown_thought = len(text), len(thought)
-        if new_text or new_thought:
-            self._view.append_to_answer(new_text, new_thought)
+        """Hand what the answer on screen gained since the last frame to the view now."""
+        self._feed.flush()
 
     # ------------------------------------------------------------ retries
 
@@ -557,7 +517,7 @@ class ChatController(QObject, TurnActions):
 
     async def shutdown(self) -> None:
         """Cancel every task, wait for them, then close the provider's connections."""
-        self._flush_timer.stop()
+        self._feed.halt()
         await self._launcher.shutdown()
         await self._provider.aclose()
         for hook in self._shutdown_hooks:

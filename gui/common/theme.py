@@ -96,17 +96,17 @@ DARK: dict[str, str] = {
 PYGMENTS_STYLE = {False: "default", True: "github-dark"}
 
 # What a control is drawn on or filled with (a hovered button is filled with "hover").
-CONTROL_BACKGROUNDS = ("window", "sidebar", "surface", "input", "hover")
+CONTROL_BACKGROUNDS = ("window", "sidebar", "surface", "input", "hover", "view")
 # Each text token and the backgrounds it is drawn on: all at ≥ 4.5:1.
 TEXT_ON: dict[str, tuple[str, ...]] = {
     "text": (
         "window", "sidebar", "surface", "input", "hover", "selected", "view", "bubble",
         "error_background", "code_background", "inline_code", "table_header",
     ),
-    "muted": ("window", "sidebar", "surface", "input", "view", "code_background"),
+    "muted": ("window", "sidebar", "surface", "input", "view", "hover", "code_background"),
     "link": ("window", "surface", "view", "bubble", "code_background", "inline_code"),
     "error_text": ("error_background", "window", "sidebar", "surface", "input"),
-    "notice": ("view",),
+    "notice": ("view", "window"),  # also the chat bar's context meter, past 80 %
     "on_accent": ("accent", "accent_hover", "danger", "danger_hover"),
 }  # fmt: skip
 

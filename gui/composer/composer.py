@@ -13,15 +13,14 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextOption
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core.attachments import PICKER_FILTERS, ImageUri, provider_facts
-from rill.gui.common import keep_focus_on_click, plain_label, plain_tip
+from rill.gui.common import icons, keep_focus_on_click, plain_label, plain_tip
 from rill.gui.composer.attachment_preview import ImagePreview, preview_side
 from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State
 from rill.gui.composer.attachment_strip import AttachmentStrip
@@ -168,15 +167,20 @@ class Composer(QWidget):
     def _build_buttons(self) -> None:
         self.attach_button = QToolButton(self)
         self.attach_button.setObjectName("attachButton")
-        self.attach_button.setText("+")
+        self.attach_button.setIcon(icons.icon("attach"))
+        self.attach_button.setIconSize(QSize(20, 20))
         self.attach_button.setToolTip(ATTACH_TIP)
         self.attach_button.setAccessibleName("Attach files")
         self.attach_button.clicked.connect(self.open_file_dialog)
-        self.send_button = QPushButton("Send", self)
+        # A round icon button; its text ("Send", "Stop") is its name, not drawn.
+        self.send_button = QToolButton(self)
         self.send_button.setObjectName("sendButton")
+        self.send_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.send_button.setText("Send")
+        self.send_button.setIcon(icons.icon("send", "on_accent"))
+        self.send_button.setIconSize(QSize(20, 20))
+        self.send_button.setAccessibleName("Send")
         self.send_button.setToolTip("Send (Enter) · Shift+Enter starts a new line")
-        self.send_button.setDefault(False)
-        self.send_button.setAutoDefault(False)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         # Tab reaches Send; a click leaves the keyboard in the input (Stop turning
         # into a disabled Send would otherwise pass it down the chain).
@@ -191,7 +195,8 @@ class Composer(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self.notice)
-        close.setText("×")
+        close.setObjectName("panelClose")
+        close.setIcon(icons.icon("close"))
         close.setAccessibleName("Dismiss")
         close.setToolTip("Dismiss")
         close.clicked.connect(self._on_notice_close_clicked)
@@ -257,6 +262,17 @@ class Composer(QWidget):
             self.edit.clear()
             self._set_long(text)
 
+    def suggest(self, text: str) -> None:
+        """Put ``text`` in the input for the user to edit and send (nothing is sent).
+
+        What was typed is replaced in one edit that Ctrl+Z takes back.
+        """
+        cursor = self.edit.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        self.edit.setTextCursor(cursor)
+        self.focus_input()
+
     def take_draft(self) -> Draft:
         """Empty the composer into a draft; images keep preparing (see drafts.py)."""
         shown = self.error_label.text() if self.notice.isVisibleTo(self) else ""
@@ -298,6 +314,7 @@ class Composer(QWidget):
         """Turn Send into Stop (and back) while an answer (or its images) is going."""
         self._streaming = streaming
         self.send_button.setText("Stop" if streaming else "Send")
+        self.send_button.setIcon(icons.icon("stop" if streaming else "send", "on_accent"))
         self.send_button.setProperty("stop", streaming)
         self.send_button.setAccessibleName("Stop the answer" if streaming else "Send")
         self.send_button.setToolTip(

@@ -86,11 +86,27 @@ class ProvidersUi(QObject):
         self.dialog.activateWindow()
         return self.dialog
 
-    def _fill_picker(self, *_args: object) -> None:
+    def entries(self) -> list[tuple[str, str]]:
+        """Every provider a chat can use: (name, label), in the table's order."""
         settings = self._window.app_settings
-        entries = [(n, provider_label(n, settings)) for n in provider_names(settings)]
-        current = self.manager.current or settings.default_provider
-        self._window.panel.provider_picker.set_providers(entries, current)
+        return [(n, provider_label(n, settings)) for n in provider_names(settings)]
+
+    @property
+    def current_name(self) -> str:
+        """The provider the chats use (the default one until a provider is built)."""
+        return self.manager.current or self._window.app_settings.default_provider
+
+    def current_label(self) -> str:
+        """What the window calls the provider the chats use ("Google Gemini")."""
+        return provider_label(self.current_name, self._window.app_settings)
+
+    @property
+    def answering_offline(self) -> bool:
+        """Whether the built-in offline model answers the chats."""
+        return self.manager.current == LOCAL and self.manager.has_provider
+
+    def _fill_picker(self, *_args: object) -> None:
+        self._window.panel.provider_picker.set_providers(self.entries(), self.current_name)
 
     def _on_manager_current_changed(self, name: str) -> None:
         self._window.panel.provider_picker.set_current(name)

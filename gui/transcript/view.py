@@ -77,6 +77,7 @@ class ChatView(QWidget):
         layout.addWidget(self.browser)
         self.browser.document().setDocumentMargin(chrome.DOCUMENT_MARGIN_PX)
         self._transcript = Transcript(self.browser.document())
+        self._transcript.doc.math_inserted = self.browser.math.inserted
         self._transcript.long_answer_chars = LONG_ANSWER_CHARS
         self._live: Entry | None = None
         self._notice_entry: Entry | None = None
@@ -409,6 +410,7 @@ class ChatView(QWidget):
         palette.setColor(QPalette.ColorRole.Text, QColor(colours.text))
         palette.setColor(QPalette.ColorRole.Link, QColor(colours.link))
         self.browser.setPalette(palette)
+        self.browser.math.set_colours(colours.text, dark=colours.dark)
 
     # ------------------------------------------------------------ links
 

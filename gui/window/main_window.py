@@ -40,6 +40,8 @@ from rill.gui.providers import WelcomeCard, install_providers
 from rill.gui.settings import SettingsPanel
 from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
+from rill.gui.window.context_meter import input_limit, last_prompt_tokens
+from rill.gui.window.empty_state import EmptyState
 from rill.gui.window.geometry import restore_geometry, save_geometry
 from rill.gui.window.layout import ResponsiveLayout, chat_column
 from rill.gui.window.menus import WindowMenus
@@ -87,11 +89,14 @@ class MainWindow(QMainWindow):
         for signal, slot in self._wiring(launcher):
             signal.connect(slot)
         self.panel.set_settings(self.controller.settings)
+        self.panel.set_advanced_open(app_settings.ui.settings_advanced_open)
         self.view.set_show_thoughts(self.controller.settings.include_thoughts)
         self.view.set_dark(self.theme.dark)
         self._update_image_support()
         if self.controller.has_provider or not key_lookup_pending:
             self._on_provider_changed(self.controller.has_provider)
+        self._show_chat_target()
+        self._update_empty_state()
         restore_geometry(self, self.layout_parts.splitter)
         self.layout_parts.fit(self.width(), force=True)
         self._build_focus()
@@ -106,8 +111,11 @@ class MainWindow(QMainWindow):
         self.notice = NoticeBar()
         self.action_bar = ActionBar()
         self.edit_banner = EditBanner(self.controller, self.composer)
+        # The chat pane, or the empty state in its place while the chat has no message.
+        self.empty_state = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty_state)
         bars = [self.action_bar, self.edit_banner, self.composer]
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
@@ -132,6 +140,7 @@ class MainWindow(QMainWindow):
         # Providers: the panel's combo, Settings → Providers…, the welcome card's key.
         self.providers = install_providers(self, launcher, owner=self)
         self.menus = WindowMenus(self, self.theme.mode, self.providers.action)
+        self.chat_bar.set_more_menu(self.menus.more_menu)
         self.drafts = Drafts(self.composer, self.controller)
         self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
         # The chat history (its store opens off the UI thread when start() runs).
@@ -147,7 +156,7 @@ class MainWindow(QMainWindow):
         in the order listed)."""
         c, m, composer, panel = self.controller, self.providers.manager, self.composer, self.panel
         menus, layout, status = self.menus, self.layout_parts, self.status_line
-        sidebar = self.conversations
+        sidebar, bar = self.conversations, self.chat_bar
         return [
             # Sending, stopping, streaming.
             (composer.send_requested, c.send),
@@ -181,7 +190,23 @@ class MainWindow(QMainWindow):
             (m.models_loaded, self._update_image_support),
             (panel.settings_edited, self._update_image_support),
             (self.image_drop.payload_dropped, self._on_image_drop_payload_dropped),
+            (panel.advanced_toggled, self._on_panel_advanced_toggled),
             (self.theme.theme_changed, self.view.set_dark),
+            # The chat bar's picker and meter, and the empty state: what answers.
+            (bar.picker.model_chosen, panel.choose_model),  # as if typed in the panel
+            (bar.picker.provider_chosen, m.switch_to),  # as the panel's provider combo
+            (m.current_changed, self._show_chat_target),
+            (m.table_changed, self._show_chat_target),
+            (m.provider_changed, self._show_chat_target),
+            (m.models_loaded, self._show_chat_target),
+            (c.settings_changed, self._show_chat_target),
+            (panel.settings_edited, self._show_chat_target),
+            (c.answer_finished, self._show_chat_target),
+            (c.current_chat_changed, self._show_chat_target),
+            (c.current_chat_changed, self._update_empty_state),
+            (c.turn_recorded, self._update_empty_state),
+            (c.streaming_changed, self._update_empty_state),
+            (self.empty_state.suggestion_chosen, composer.suggest),
             # History, export and import.
             (self.history.worker.recovered, self.notice.withdraw),
             (self.exports.finished, status.set_state),
@@ -189,6 +214,8 @@ class MainWindow(QMainWindow):
             (sidebar.conversation_selected, layout.back_to_chat),
             (sidebar.hit_activated, layout.back_to_chat),
             (sidebar.new_chat_requested, layout.back_to_chat),
+            (bar.new_chat_requested, self.new_chat),
+            (bar.new_chat_requested, layout.back_to_chat),
             # Layout: the chat bar and the menu ask, the layout says what is shown.
             (self.chat_bar.chat_list_toggle_requested, layout.toggle_chat_list),
             (self.chat_bar.settings_toggle_requested, layout.toggle_settings),
@@ -223,7 +250,7 @@ class MainWindow(QMainWindow):
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
         self.view.action_done.connect(self.focus_return.give_back)
-        chat = (self.view, self.chat_bar, self.conversations, self.panel)
+        chat = (self.stack, self.chat_bar, self.conversations, self.panel)
         order_tab_chain(
             self,
             [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
@@ -351,6 +378,28 @@ class MainWindow(QMainWindow):
 
     def _on_layout_settings_chosen(self, visible: bool) -> None:
         self._save_ui(settings_panel_visible=visible)
+
+    def _on_panel_advanced_toggled(self, is_open: bool) -> None:
+        self._save_ui(settings_advanced_open=is_open)
+
+    def _show_chat_target(self, *_args: object) -> None:
+        """The chat bar and the empty state say what answers the chat on screen: the
+        provider and model, and how full the context is."""
+        c, providers = self.controller, self.providers
+        label, model, models = providers.current_label(), c.settings.model, providers.manager.models
+        self.chat_bar.picker.show_choice(providers.current_name, label, model)
+        self.chat_bar.picker.set_models(models)
+        self.chat_bar.picker.set_providers(providers.entries())
+        history = c.current_chat.session.history
+        self.chat_bar.meter.show_usage(last_prompt_tokens(history), input_limit(models, model))
+        offline = providers.answering_offline
+        self.empty_state.show_target(label, model, offline=offline, available=c.has_provider)
+
+    def _update_empty_state(self, *_args: object) -> None:
+        """The empty state stands in for the chat pane while the chat has no message."""
+        c = self.controller
+        empty = not c.current_chat.session.history and not c.is_busy
+        self.stack.setCurrentWidget(self.empty_state if empty else self.view)
 
     # ------------------------------------------------------------ persistence
 

@@ -2,14 +2,15 @@
 
 Only the actions are made here (text, shortcut, checkable); what each one does is
 connected in the window's wiring table. Every action is also added to the window, so
-its shortcut works with the menu bar hidden.
+its shortcut works with the menu bar hidden. The chat bar's "More" button shows
+``more_menu``: the commands that have no button of their own elsewhere on screen.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from rill.gui.common import MODES
 
@@ -75,8 +76,19 @@ class WindowMenus(QObject):
         chat_menu.addActions([self.stop_action, self.search_action, self.undo_action])
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.focus_action, self.settings_action, self.chats_action])
-        view_menu.addMenu("&Theme").addActions(list(self.theme_actions.values()))
+        theme_menu = view_menu.addMenu("&Theme")
+        theme_menu.addActions(list(self.theme_actions.values()))
         bar.addMenu("&Settings").addAction(providers_action)
+        # On screen, the rest have a place of their own: New chat and the panels in the
+        # chat bar, Attach and Stop in the composer, search in the chat list, Undo in
+        # the bar that follows a deletion, each chat's Export in its context menu.
+        self.more_menu = QMenu("More", self._window)
+        self.more_menu.addActions([self.export_action, self.import_action])
+        self.more_menu.addSeparator()
+        self.more_menu.addAction(self.uri_action)
+        self.more_menu.addSeparator()
+        self.more_menu.addMenu(theme_menu)
+        self.more_menu.addAction(providers_action)
 
     def show_theme(self, mode: str) -> None:
         """Tick ``mode`` in View → Theme."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from rill.gui.common import plain_label
+from rill.gui.common import icons, plain_label
 
 
 class NoticeBar(QFrame):
@@ -20,8 +20,10 @@ class NoticeBar(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
-        close.setText("×")
+        close.setObjectName("panelClose")
+        close.setIcon(icons.icon("close"))
         close.setAccessibleName("Dismiss")
+        close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)

@@ -75,6 +75,8 @@ def test_a_prompt_streams_into_the_chat_pane(
 def test_shortcuts(qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini) -> None:
     window = shown(qtbot, make_window())
     window.resize(1100, 720)
+    assert not window.panel.isVisible()  # a fresh profile: the chat comes first
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert window.panel.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert not window.panel.isVisible()
@@ -191,7 +193,7 @@ def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
     assert not window.panel.isVisible()
     assert window.chat_column.isVisible()
     send = window.composer.send_button
-    assert send.isVisible() and send.width() >= send.sizeHint().width()
+    assert send.isVisible() and send.width() >= send.iconSize().width() + 12  # not squeezed
     assert window.composer.edit.width() > 200
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert window.panel.isVisible() and not window.chat_column.isVisible()
@@ -200,7 +202,7 @@ def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
     assert window.chat_column.isVisible() and not window.panel.isVisible()
     window.resize(1100, 700)
     qtbot.waitUntil(window.conversations.isVisible)
-    assert window.panel.isVisible()  # the wide layout's remembered choice is back
+    assert not window.panel.isVisible()  # the wide layout's choice (closed) is back
 
 
 def test_geometry_is_restored(qtbot: QtBot, make_window: MakeWindow) -> None:
@@ -290,7 +292,8 @@ def test_a_stored_key_is_found_on_the_next_start(
     secrets.set_api_key("gemini", "test-key")
     window = shown(qtbot, make_window())
     assert window.controller.has_provider
-    assert window.stack.currentWidget() is window.view
+    assert window.stack.currentWidget() is window.empty_state  # a new chat, Gemini answers
+    assert window.empty_state.note.text().startswith("Answering with Google Gemini")
 
 
 def test_e2e_report_hook_writes_the_transcript(
