@@ -36,6 +36,7 @@ QUICK: dict[str, list[str]] = {
     "bench_open_long_answer.py": ["--runs", "2"],
     "bench_store.py": ["--scale", "0.05"],
     "bench_store_marks.py": ["--runs", "2", "--ops", "300"],
+    "bench_startup.py": ["--quick"],
     "bench_streaming.py": ["--chars", "50000", "--reps", "5", "--naive-budget", "3"],
 }
 

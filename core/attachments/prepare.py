@@ -19,8 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from rill.core.attachments import formats as fmt
 from rill.core.attachments.formats import (
@@ -32,9 +31,13 @@ from rill.core.attachments.formats import (
 from rill.core.attachments.metadata import strip_metadata
 from rill.core.types import Part
 
+if TYPE_CHECKING:  # Pillow itself loads with the first image (see formats.py)
+    from PIL import Image
+
 MB = fmt.MB
-# Pillow's own decompression-bomb threshold (about 89.5 megapixels), read once.
-DEFAULT_MAX_PIXELS = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+# Pillow's own decompression-bomb threshold, Image.MAX_IMAGE_PIXELS (about 89.5
+# megapixels), written out so this module loads without Pillow; a test keeps it equal.
+DEFAULT_MAX_PIXELS = 89_478_485
 _ORIENTATION = 0x0112
 
 
@@ -185,6 +188,8 @@ def _shrink_and_upright(image: Image.Image, max_side: int, for_resize: bool) -> 
     Shrinking before rotating lets ``draft`` skip most of a big JPEG's decoding; the
     box is square, so the order does not change the result.
     """
+    from PIL import Image, ImageOps
+
     image = fmt.normalise_mode(image, for_resize=for_resize) if for_resize else image
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)

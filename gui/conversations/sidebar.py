@@ -11,6 +11,7 @@ history controller does the work off the UI thread and reports back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -26,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store import SearchHit
 from rill.gui.common import icons, plain_label, signals_blocked
 from rill.gui.conversations.delegate import ConversationDelegate
 from rill.gui.conversations.model import ConversationModel
 from rill.gui.conversations.search_panel import SearchPanel
+
+if TYPE_CHECKING:
+    from rill.core.store import SearchHit
 
 SEARCH_DELAY_MS = 180  # typing pauses this long before a search runs
 

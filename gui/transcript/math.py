@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, Qt, QTimer, QUrl
 from PySide6.QtGui import (
@@ -37,9 +37,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextEdit
 
-from rill.core.markdown import MATH_SCHEME, Typeset, math_name, parse_math_name
-from rill.gui.common import markdown_theme
+from rill.gui.common import tokens
 from rill.gui.transcript.math_worker import Key, MathWorker, Result, shared_worker
+
+# rill.core.markdown (markdown-it, Pygments) is imported where a formula is first met,
+# not with this module: the window's first paint needs none of it.
+if TYPE_CHECKING:
+    from rill.core.markdown import Typeset
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -112,7 +116,7 @@ class DocumentMath(QObject):
         self._make_worker = worker
         self._worker: MathWorker | None = None
         self._colour = "#000000"
-        self._code_background = markdown_theme(dark=False).inline_code_background
+        self._code_background = tokens(False)["inline_code"]  # as markdown_theme has it
         self._cursors: dict[str, list[QTextCursor]] = {}  # placeholders awaiting an image
         self._lost: set[str] = set()  # shown as source with no cursor (see image())
         self._ready: OrderedDict[str, None] = OrderedDict()  # names to paint, in order
@@ -135,7 +139,7 @@ class DocumentMath(QObject):
         """Paint formulas in ``text`` from now on (the document is about to be rebuilt)."""
         self._colour = text
         # A formula shown as its source looks like inline code in the same theme.
-        self._code_background = markdown_theme(dark).inline_code_background
+        self._code_background = tokens(dark)["inline_code"]
         self._cursors.clear()
         self._lost.clear()
         self._ready.clear()
@@ -151,6 +155,8 @@ class DocumentMath(QObject):
 
     def image(self, name: str) -> QImage:
         """The picture for resource ``name`` (asked by the layout, on the UI thread)."""
+        from rill.core.markdown import Typeset, parse_math_name
+
         parsed = parse_math_name(name)
         if parsed is None:
             return QImage()
@@ -182,6 +188,8 @@ class DocumentMath(QObject):
         style = self.style()
         found = self._document.find(OBJECT, start)
         while not found.isNull() and found.selectionStart() < end:
+            from rill.core.markdown import parse_math_name  # loaded by then: a formula
+
             name = found.charFormat().toImageFormat().name()
             parsed = parse_math_name(name)
             if parsed is not None:
@@ -199,6 +207,8 @@ class DocumentMath(QObject):
     def selection_text(self, cursor: QTextCursor) -> tuple[str, str] | None:
         """The plain text and HTML of ``cursor``'s selection with each formula as its TeX
         source (delimiters included); None when the selection holds no formula."""
+        from rill.core.markdown import MATH_SCHEME
+
         fragment = cursor.selection()
         text = fragment.toPlainText()
         if OBJECT not in text:
@@ -241,6 +251,8 @@ class DocumentMath(QObject):
         self._lost.discard(name)
 
     def _on_worker_typeset_done(self, key: Key, result: Result) -> None:
+        from rill.core.markdown import math_name
+
         RESULTS.put(key, result)
         tex, display, size = key
         if size != self.style().math_px:
@@ -260,6 +272,8 @@ class DocumentMath(QObject):
         self._lost.discard(name)
 
     def _on_paint_timer_timeout(self) -> None:
+        from rill.core.markdown import Typeset, parse_math_name
+
         deadline = time.perf_counter() + PAINT_BUDGET_S
         style = self.style()
         while self._ready and time.perf_counter() < deadline:

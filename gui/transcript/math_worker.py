@@ -19,11 +19,14 @@ import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rill.core.markdown import Typeset, serve, typeset_job
+# rill.core.markdown (markdown-it, Pygments) loads with the first formula, not with this
+# module: the window's first paint needs none of it.
+if TYPE_CHECKING:
+    from rill.core.markdown import Typeset
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ START_TIMEOUT_MS = 30_000  # the first formula also waits for an interpreter and
 MAX_WAITING = 5_000  # formulas queued at most; more are refused at once
 
 Key = tuple[str, bool, float]  # tex, display, size in px
-Result = Typeset | str  # a typeset formula, or why it is not one
+Result: TypeAlias = "Typeset | str"  # a typeset formula, or why it is not one
 
 
 class _Bridge(QObject):
@@ -121,6 +124,8 @@ class MathWorker(QObject):
         self._conn.send(key)
 
     def _start_process(self) -> None:
+        from rill.core.markdown import serve
+
         context = multiprocessing.get_context("spawn")  # never fork a Qt process
         ours, theirs = context.Pipe()
         process = context.Process(target=serve, args=(theirs,), name="rill-math", daemon=True)
@@ -210,6 +215,8 @@ def _read(conn: Connection) -> tuple[Key, Result] | None:
 
 def _typeset_next(jobs: queue.SimpleQueue[Key | None]) -> tuple[Key, Result] | None:
     """The thread fallback: typeset the next queued formula (None: stop)."""
+    from rill.core.markdown import typeset_job
+
     key = jobs.get()
     if key is None:
         return None

@@ -92,8 +92,12 @@ class ChatView(QWidget):
         self.browser.highlighted.connect(self._on_browser_highlighted)
         self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self._apply_palette()
-        # After start-up work, so the window shows first; see warm_up_in_background.
-        QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_in_background)
+        # After the pane's first paint and the start-up work, so the window shows first
+        # (a slow start must not let the imports race its paint); see warm_up_in_background.
+        self.browser.viewport_painted.connect(
+            lambda: QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_in_background),
+            type=Qt.ConnectionType.SingleShotConnection,
+        )
 
     def _timer(self, interval: int, slot: Callable[[], None], *, single: bool = False) -> QTimer:
         timer = QTimer(self)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -415,3 +417,15 @@ def test_limits_from_the_environment() -> None:
         AttachmentLimits.from_env({"RILL_IMAGE_MAX_BYTES": "7MB"})
     with pytest.raises(ValueError, match="max_side"):
         AttachmentLimits(max_side=2)
+
+
+def test_the_default_pixel_limit_is_pillows_own() -> None:
+    # Written out so rill.core.attachments loads without Pillow (the window's start-up).
+    from rill.core.attachments.prepare import DEFAULT_MAX_PIXELS
+
+    assert int(Image.MAX_IMAGE_PIXELS or 0) == DEFAULT_MAX_PIXELS
+
+
+def test_rill_core_attachments_loads_without_pillow() -> None:
+    code = "import sys, rill.core.attachments; sys.exit('PIL' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
