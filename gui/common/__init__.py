@@ -7,6 +7,8 @@ from rill.gui.common.focus import FocusReturn, keep_focus_on_click, order_tab_ch
 from rill.gui.common.qt_helpers import plain_label, plain_tip, signals_blocked
 from rill.gui.common.tasks import TaskLauncher, asyncgen_hooks
 from rill.gui.common.theme import (
+    FILE_BADGES,
+    FILE_LINK_BADGE,
     MODES,
     ThemeManager,
     app_icon,
@@ -17,6 +19,8 @@ from rill.gui.common.theme import (
 from rill.gui.common.thumbnail_cache import thumbnail_for
 
 __all__ = [
+    "FILE_BADGES",
+    "FILE_LINK_BADGE",
     "MODES",
     "FocusReturn",
     "TaskLauncher",

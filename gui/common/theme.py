@@ -113,6 +113,19 @@ TEXT_ON: dict[str, tuple[str, ...]] = {
 _TOKEN = re.compile(r"@([a-z_]+)")
 
 
+# A file's badge: its kind's colour (keys are rill.core.file_parts.FileKind values) under
+# its extension in white, the same in both themes; each holds white text at 4.5:1 or more.
+FILE_BADGES: dict[str, str] = {
+    "pdf": "#c5221f",
+    "text": "#4a5568",
+    "audio": "#7b3fb0",
+    "video": "#b0245a",
+    "image": "#2b6cb0",
+    "other": "#4a5568",
+}
+FILE_LINK_BADGE = "#0e6e69"  # a file attached by its address
+
+
 def tokens(dark: bool) -> dict[str, str]:
     """The palette tokens (``#rrggbb`` by name) of the dark or light theme."""
     return DARK if dark else LIGHT

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea,
 from rill.core.attachments import PreparedFile
 from rill.core.attachments.kinds import by_extension
 from rill.core.file_parts import FileKind
-from rill.gui.common import plain_tip, tokens
+from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, plain_tip, tokens
 from rill.gui.composer.attachment_queue import QueuedFile, State
 
 TILE_PX = 64
@@ -44,15 +44,8 @@ ICON_LEFT = (TILE_PX - ICON_PX) // 2
 TEXT_LEFT = ICON_LEFT + ICON_PX + 10
 # A file's icon: a rounded square in its kind's colour with its extension in white
 # (as chat apps show attachments); each colour holds white text at 4.5:1 or more.
-BADGE_COLOURS = {
-    FileKind.PDF: "#c5221f",
-    FileKind.TEXT: "#4a5568",
-    FileKind.AUDIO: "#7b3fb0",
-    FileKind.VIDEO: "#b0245a",
-    FileKind.IMAGE: "#2b6cb0",
-    FileKind.OTHER: "#4a5568",
-}
-LINK_COLOUR = "#0e6e69"
+BADGE_COLOURS = {kind: FILE_BADGES[kind.value] for kind in FileKind}
+LINK_COLOUR = FILE_LINK_BADGE
 REMOVE_PX = 20
 SPACING_PX = 8
 FRAME_MS = 50  # spinner animation: smooth enough, and cheap

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rill.core.file_parts import file_label, kind_of
 from rill.core.types import Message, MessageStatus, Part
-from rill.gui.common import tokens
+from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, tokens
 
 ESCAPE = html.escape
 USER_INDENT_PX = 48  # the user's box never starts further left than this
@@ -235,11 +235,10 @@ def user_bubble(
         # Words, not an emoji: the usual fonts have no 🖼 and drew a missing-glyph box.
         chips = " &nbsp; ".join(f"Image: {ESCAPE(_short(uri))}" for uri in uris)
         paragraphs.insert(0, f'<span style="color:{palette.muted};">{chips}</span>')
-    # Documents, audio and video: one line each naming the file (plain text; the new
-    # transcript surface is to draw them as tiles, as the composer does).
-    files = [f"File: {ESCAPE(_file_chip(p))}" for p in message.files]
-    if files:
-        paragraphs.insert(0, f'<span style="color:{palette.muted};">{"<br/>".join(files)}</span>')
+    # Documents, audio and video: a tile each, as the composer showed them (a badge in
+    # the kind's colour with the extension, the name, the kind and size). All escaped.
+    if message.files:
+        paragraphs.insert(0, file_tiles(message.files, palette))
     if thumbs:
         paragraphs.insert(0, thumbs)
     body = "".join(
@@ -275,14 +274,29 @@ def _user_actions(entry_id: int, info: TurnInfo, palette: Palette) -> str:
     return " &nbsp;·&nbsp; ".join(bit for bit in row if bit)
 
 
-def _file_chip(part: Part) -> str:
-    """ "report.pdf (pdf, 1.2 MB)": the name, the kind and the size when the bytes are here."""
-    kind = kind_of(part.mime_type).value
-    if part.data is None:
-        return f"{file_label(part)} ({kind}, by reference)"
-    size = len(part.data)
-    shown = f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, size // 1024)} KB"
-    return f"{file_label(part)} ({kind}, {shown})"
+def file_tiles(files: Sequence[Part], palette: Palette) -> str:
+    """The files of a turn as tiles: one row each in a small table (Qt's rich text has
+    no inline boxes), the badge cell in the kind's colour under its extension."""
+    rows = []
+    for part in files:
+        kind = kind_of(part.mime_type)
+        name = file_label(part)
+        extension = name.rsplit(".", 1)[-1] if "." in name else kind.value
+        badge = FILE_BADGES.get(kind.value, FILE_BADGES["other"])
+        if part.data is None:
+            badge, size = FILE_LINK_BADGE, "by reference"
+        else:
+            count = len(part.data)
+            mb = count >= 1048576
+            size = f"{count / 1048576:.1f} MB" if mb else f"{max(1, count // 1024)} KB"
+        rows.append(
+            f'<tr><td width="44" align="center" valign="middle" '
+            f'style="background-color:{badge}; color:#ffffff; font-weight:600;">'
+            f"{ESCAPE(extension[:4].upper())}</td>"
+            f'<td style="background-color:{palette.base};">{soft_breaks(ESCAPE(name))}<br/>'
+            f'<span style="color:{palette.muted};">{ESCAPE(kind.value)} · {size}</span></td></tr>'
+        )
+    return f'<table cellspacing="4" cellpadding="6">{"".join(rows)}</table>'
 
 
 def _short(uri: str, limit: int = 60) -> str:

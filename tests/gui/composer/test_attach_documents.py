@@ -159,7 +159,8 @@ def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
 
     pdf = Part(data=pdf_bytes(1), mime_type="application/pdf", file_name="<b>x</b>.pdf")
     html = user_bubble(Message(Role.USER, [pdf, Part.from_text("hi")]), 1, LIGHT, [])
-    assert "File: &lt;b&gt;x&lt;/b&gt;.pdf (pdf, " in html and "<b>x" not in html
+    assert "&lt;b&gt;x&lt;/b&gt;.pdf" in html and "<b>x" not in html
+    assert ">PDF</td>" in html and "pdf · " in html  # a tile: badge, name, kind and size
 
 
 def test_a_100_page_pdf_and_a_50_mb_video_dropped_at_once_never_stall_the_ui(
