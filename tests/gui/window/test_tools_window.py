@@ -58,6 +58,12 @@ def send(qtbot: QtBot, window: MainWindow, text: str) -> Any:
     return blocker.args[1]
 
 
+def last_generate(fake: FakeGemini) -> Any:
+    """The body of the last model call. Not `last_request`: the window lists the provider's
+    models in the background, and that GET can land after the answer's request."""
+    return fake.requests_for("streamGenerateContent")[-1].json
+
+
 # ---------------------------------------------------------------- the panel
 
 
@@ -103,7 +109,7 @@ def test_tools_reach_the_request_and_use_as_default_covers_them(
     window.panel.tools_section.checks["google_search"].setChecked(True)
     window.panel.tools_section.checks["code_execution"].setChecked(True)
     send(qtbot, window, "hello")
-    assert fake_gemini.last_request.json["tools"] == [{"googleSearch": {}}, {"codeExecution": {}}]
+    assert last_generate(fake_gemini)["tools"] == [{"googleSearch": {}}, {"codeExecution": {}}]
     qtbot.mouseClick(window.panel.default_button, Qt.MouseButton.LeftButton)
     window.close()
     again = make_window()
@@ -153,7 +159,7 @@ def test_every_part_kind_shows_and_comes_back_after_reopening(
 
     # The next turn sends every part back as it came, signatures on their parts.
     saved_send(qtbot, again, "and now?")
-    contents = fake_gemini.last_request.json["contents"]
+    contents = last_generate(fake_gemini)["contents"]
     code_turn, call_turn = contents[1]["parts"], contents[7]["parts"]
     assert code_turn[1] == {"executableCode": {"language": "PYTHON", "code": tools.CODE}}
     assert code_turn[2] == {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "55\n"}}
@@ -183,7 +189,7 @@ def test_an_image_answer_shows_its_image(
     assert answer.images[0].data == tools.tiny_png()
     assert answer.images[0].thought_signature == sc.DEFAULT_SIGNATURE
     assert "Here is a red dot:" in window.view.plain_text()
-    body = fake_gemini.last_request.json
+    body = last_generate(fake_gemini)
     assert body["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
 
 
