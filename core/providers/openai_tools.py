@@ -85,14 +85,16 @@ def _call(call: FunctionCall, index: int) -> JSON:
 
 def tool_content(reply: FunctionResponse) -> str:
     """A response as a ``tool`` message's text: the output itself, an error as
-    "Error: …", anything else (structured content) as its JSON."""
+    "Error: …", anything else (structured content alone) as its JSON. The MCP
+    specification has a tool that sends structured content send its text too, so the
+    text alone is what goes when there is some."""
     value = _json_value(reply.response)
     if isinstance(value, dict):
-        keys = set(value)
-        if keys == {"output"} and isinstance(value["output"], str):
-            return value["output"]
-        if keys == {"error"} and isinstance(value["error"], str):
-            return f"Error: {value['error']}"
+        output, error = value.get("output"), value.get("error")
+        if isinstance(error, str) and error:
+            return f"Error: {error}"
+        if isinstance(output, str) and output:
+            return output
     return reply.response
 
 
