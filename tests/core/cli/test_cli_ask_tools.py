@@ -4,14 +4,20 @@ why), an unknown server is refused before anything runs; `rill mcp tools` lists.
 
 from __future__ import annotations
 
+import json
 import os
+import pty
+import select
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.core.cli.test_cli import KEY, cli_env, run_cli
+from tests.core.cli.test_cli import CLI, KEY, cli_env, run_cli
+from tests.core.cli.test_terminal import read_all
 from tests.core.tools.test_tool_loop import calls
 from tests.fakes import gemini_scenarios as sc
 from tests.fakes.gemini_server import FakeGemini
@@ -87,3 +93,42 @@ def test_mcp_tools_lists_the_time_servers_tools(env: dict[str, str]) -> None:
     result = run_cli(["mcp", "tools", "time"], env)
     assert result.returncode == 0, result.stderr
     assert "get_current_time" in result.stdout and "convert_time" in result.stdout
+
+
+def test_on_a_terminal_always_is_asked_once_and_saved(
+    fake_gemini: FakeGemini, env: dict[str, str], tmp_path: Path
+) -> None:
+    fake_gemini.push(
+        calls(("time__get_current_time", {"timezone": "UTC"}, "t1")),
+        calls(("time__get_current_time", {"timezone": "Asia/Tokyo"}, "t2")),
+        sc.stream(["Both times."]),
+    )
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*CLI, "ask", "--base-url", fake_gemini.base_url, "--tools", "time", "times?"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"[a]lways" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                seen += os.read(master, 4096)
+        os.write(master, b"a\n")
+        stdout, _ = proc.communicate(timeout=30)
+        seen += read_all(master, proc, timeout=2)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    assert stdout == b"Both times.\n"
+    text = seen.decode("utf-8")
+    assert text.count("[a]lways") == 1
+    assert 'Allow time.get_current_time({"timezone":"UTC"})? [y]es/[n]o/[a]lways' in text
+    (path,) = Path(env["RILL_HOME"]).rglob("settings.json")
+    saved = json.loads(path.read_text("utf-8"))
+    assert saved["tools"]["servers"]["time"]["tools"]["get_current_time"]["always_allow"]
