@@ -89,7 +89,12 @@ def encode_contents(
     for m in messages:
         for role, parts in _turns(m):
             encoded = [encode_part(p, file_uris=file_uris) for p in parts]
-            out.append({"role": role, "parts": encoded})
+            if out and out[-1]["role"] == role:
+                # Responses to calls an answer ended on (a stop, the round limit) and the
+                # next question: one user turn, as the roles must alternate.
+                out[-1]["parts"] += encoded
+            else:
+                out.append({"role": role, "parts": encoded})
     return out
 
 

@@ -158,7 +158,10 @@ async def test_the_round_limit_ends_the_answer_with_a_clear_line(
     assert refused is not None and refused.decision == "not_run"
     # The history stays whole: the next turn is accepted with the refused call answered.
     await drain(session.send_message_stream("stop now"))
-    assert bodies(fake_gemini)[-1]["contents"][-2]["parts"][0]["functionResponse"]["id"] == "e2"
+    last = bodies(fake_gemini)[-1]["contents"]
+    assert [c["role"] for c in last[-2:]] == ["model", "user"]  # the roles alternate
+    assert last[-1]["parts"][0]["functionResponse"]["id"] == "e2"
+    assert last[-1]["parts"][-1] == {"text": "stop now"}
 
 
 async def test_stop_cancels_the_running_tool_and_the_answer_together(
