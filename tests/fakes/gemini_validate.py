@@ -195,7 +195,7 @@ def _validate_declarations(declarations: Any, where: str) -> ErrorSpec | None:
 
 
 def validate_function_turns(contents: list[Any], model: str) -> ErrorSpec | None:
-    """A model turn with function calls must be followed by a user turn answering each
+    """A user turn answering a model turn's function calls must answer each one
     (Google's 400), and Gemini 3 needs the call's thought signature back on it."""
     for i, content in enumerate(contents):
         parts = content.get("parts") or []
@@ -215,8 +215,10 @@ def validate_function_turns(contents: list[Any], model: str) -> ErrorSpec | None
             for p in (after or {}).get("parts") or []
             if isinstance(p, dict) and "functionResponse" in p
         ]
-        if after is None:
-            continue  # the model's own last turn (nothing asks a response of it yet)
+        if after is None or not replies:
+            # The model's own last turn, or calls nobody ran (no tools were offered)
+            # followed by the next question: Google takes both.
+            continue
         if after.get("role") != "user" or len(replies) != len(calls):
             return invalid(
                 "Please ensure that the number of function response parts is equal to the "
