@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from rill.core.setting_ranges import TOOL_CALL_TIMEOUT, Checker, savable, shown
+from rill.core.setting_ranges import TOOL_CALL_TIMEOUT, TOOL_ROUNDS, Checker, savable, shown
 
 SERVER_KINDS = ("stdio", "http")  # a command Rill runs, or a streamable HTTP endpoint
 START_MODES = ("first_use", "launch")
 DEFAULT_CALL_TIMEOUT = 60.0
+DEFAULT_MAX_ROUNDS = 10  # rounds of tool calls one answer may take before Rill stops it
 
 # A server's name is a keychain user name and, later, part of the name the model calls
 # a tool by (``server.tool``), so it stays short and plain.
@@ -133,9 +134,11 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class ToolSettings:
-    """Every MCP server Rill knows, and how long one tool call may take."""
+    """Every MCP server Rill knows, how long one tool call may take and how many rounds
+    of calls one answer may make."""
 
     call_timeout: float = DEFAULT_CALL_TIMEOUT
+    max_rounds: int = DEFAULT_MAX_ROUNDS
     servers: dict[str, ServerConfig] = field(default_factory=dict)
 
     def with_server(self, name: str, config: ServerConfig) -> ToolSettings:
@@ -160,6 +163,7 @@ class ToolSettings:
         """The ``tools`` section of the settings file."""
         return {
             "call_timeout": self.call_timeout,
+            "max_rounds": self.max_rounds,
             "servers": {name: s.to_dict() for name, s in self.servers.items()},
         }
 
@@ -174,6 +178,7 @@ def read_tool_settings(check: Checker, value: object) -> ToolSettings:
         check.bad("", "tools", "an object", value, {})
         return ToolSettings()
     timeout = check.number(value, "tools", "call_timeout", TOOL_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
+    rounds = check.number(value, "tools", "max_rounds", TOOL_ROUNDS, DEFAULT_MAX_ROUNDS)
     servers = value.get("servers", {})
     if not isinstance(servers, Mapping):
         check.bad("tools", "servers", "an object", servers, {})
@@ -189,7 +194,7 @@ def read_tool_settings(check: Checker, value: object) -> ToolSettings:
             check.warnings.append(f"{check.label} {where}: expected an object; entry ignored")
         elif (config := _read_server(check, where, entry)) is not None:
             table[name] = config
-    return ToolSettings(call_timeout=timeout, servers=table)
+    return ToolSettings(call_timeout=timeout, max_rounds=int(rounds), servers=table)
 
 
 def _read_server(check: Checker, where: str, entry: Mapping[str, Any]) -> ServerConfig | None:
