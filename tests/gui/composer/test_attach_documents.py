@@ -97,7 +97,9 @@ def test_for_the_offline_model_a_pdf_goes_as_text_and_audio_cannot(
     qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
 ) -> None:
     window = make_window()
-    window.providers.manager.use_provider(LocalProvider(models_dir=tmp_path / "models", n_threads=1))
+    window.providers.manager.use_provider(
+        LocalProvider(models_dir=tmp_path / "models", n_threads=1)
+    )
     composer = window.composer
     drop_on(
         window,
