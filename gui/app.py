@@ -171,6 +171,9 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     # The key lookup and the provider import on a worker thread hold the GIL for a
     # while; started before the first frame, they delay it by as much.
     await first_exposed(window)
+    # What the first paint did not show (the settings panel) is made now, before the
+    # provider arrives: every part is there when the first answer can start.
+    window.finish_building()
     connecting = launcher.run("connect-provider", connect_provider(window))
     # The store opens (and may check itself) on its own thread; the window is usable
     # meanwhile, and turns sent before it is open are written once it is.

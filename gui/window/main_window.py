@@ -4,13 +4,19 @@ It makes the parts (every other gui package's widgets and controllers, and its o
 notice bar, chat bar, status line, menus, responsive layout, geometry) and connects
 them in ONE wiring table, :meth:`MainWindow._wiring`: the place to read how a signal
 of one part reaches another. What a part does inside itself stays in its module.
+
+What the first paint does not show is made after it (:meth:`MainWindow.finish_building`,
+which the app calls once the window is on screen): the settings panel, closed by
+default, is made then, or at once when the window opens with it shown, or on the first
+use of :attr:`MainWindow.panel`; its connections are the table's second part,
+:meth:`MainWindow._panel_wiring`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -24,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core import settings as core_settings
-from rill.core.providers import Provider
 from rill.core.types import GenerationSettings, Message, Role
 from rill.gui.chat import ChatController, image_refusal
 from rill.gui.common import (
@@ -37,7 +42,6 @@ from rill.gui.common import (
 from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
 from rill.gui.conversations import ActionBar, ExportImport, History, Sidebar
 from rill.gui.providers import WelcomeCard, install_providers
-from rill.gui.settings import SettingsPanel
 from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
 from rill.gui.window.context_meter import input_limit, last_prompt_tokens
@@ -47,6 +51,10 @@ from rill.gui.window.layout import ResponsiveLayout, chat_column
 from rill.gui.window.menus import WindowMenus
 from rill.gui.window.notice_bar import NoticeBar
 from rill.gui.window.status_bar import StatusLine
+
+if TYPE_CHECKING:
+    from rill.core.providers import Provider
+    from rill.gui.settings import SettingsPanel
 
 Wire = tuple[SignalInstance, Callable[..., object]]
 
@@ -85,11 +93,10 @@ class MainWindow(QMainWindow):
             provider,
             parent=self,
         )
+        self._panel: SettingsPanel | None = None
         self._build_parts(launcher)
         for signal, slot in self._wiring(launcher):
             signal.connect(slot)
-        self.panel.set_settings(self.controller.settings)
-        self.panel.set_advanced_open(app_settings.ui.settings_advanced_open)
         self.view.set_show_thoughts(self.controller.settings.include_thoughts)
         self.view.set_dark(self.theme.dark)
         self._update_image_support()
@@ -105,7 +112,6 @@ class MainWindow(QMainWindow):
 
     def _build_parts(self, launcher: TaskLauncher) -> None:
         self.conversations = Sidebar()
-        self.panel = SettingsPanel()
         self.composer = Composer(queue=self.attachments)
         self.welcome = WelcomeCard()
         self.notice = NoticeBar()
@@ -120,7 +126,7 @@ class MainWindow(QMainWindow):
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
         self.layout_parts = ResponsiveLayout(
-            self, self.conversations, self.chat_column, self.panel, self.composer,
+            self, self.conversations, self.chat_column, lambda: self.panel, self.composer,
             settings_visible=ui.settings_panel_visible,
         )  # fmt: skip
         # Above the splitter, not in the chat column: in a narrow window the list or
@@ -154,7 +160,7 @@ class MainWindow(QMainWindow):
     def _wiring(self, launcher: TaskLauncher) -> list[Wire]:
         """Every connection between parts, in the order they run (a signal's slots run
         in the order listed)."""
-        c, m, composer, panel = self.controller, self.providers.manager, self.composer, self.panel
+        c, m, composer = self.controller, self.providers.manager, self.composer
         menus, layout, status = self.menus, self.layout_parts, self.status_line
         sidebar, bar = self.conversations, self.chat_bar
         return [
@@ -178,29 +184,23 @@ class MainWindow(QMainWindow):
             (self.view.link_hovered, status.show_link),
             (self.view.links.reported, status.set_state),
             (launcher.task_failed, self._on_launcher_task_failed),
-            # Settings: the panel's handlers first, so image support reads them current.
+            # Settings: the panel's handlers first, so image support reads them current
+            # (the panel's own signals: _panel_wiring).
             (c.settings_changed, self._on_controller_settings_changed),
             (m.provider_changed, self._on_provider_changed),
-            (panel.settings_edited, self._on_panel_settings_edited),
-            (panel.use_as_default_requested, self._on_panel_use_as_default),
-            (panel.reset_requested, self._on_panel_reset_requested),
-            (panel.close_requested, layout.toggle_settings),
             (m.provider_changed, self._update_image_support),
             (c.settings_changed, self._update_image_support),
             (m.models_loaded, self._update_image_support),
-            (panel.settings_edited, self._update_image_support),
             (self.image_drop.payload_dropped, self._on_image_drop_payload_dropped),
-            (panel.advanced_toggled, self._on_panel_advanced_toggled),
             (self.theme.theme_changed, self.view.set_dark),
             # The chat bar's picker and meter, and the empty state: what answers.
-            (bar.picker.model_chosen, panel.choose_model),  # as if typed in the panel
+            (bar.picker.model_chosen, self._on_picker_model_chosen),
             (bar.picker.provider_chosen, m.switch_to),  # as the panel's provider combo
             (m.current_changed, self._show_chat_target),
             (m.table_changed, self._show_chat_target),
             (m.provider_changed, self._show_chat_target),
             (m.models_loaded, self._show_chat_target),
             (c.settings_changed, self._show_chat_target),
-            (panel.settings_edited, self._show_chat_target),
             (c.answer_finished, self._show_chat_target),
             (c.current_chat_changed, self._show_chat_target),
             (c.current_chat_changed, self._update_empty_state),
@@ -238,6 +238,44 @@ class MainWindow(QMainWindow):
             (menus.theme_chosen, self.set_theme_mode),
         ]
 
+    def _panel_wiring(self, panel: SettingsPanel) -> list[Wire]:
+        """The settings panel's connections, made with the panel (after the first
+        paint, or when it is first shown); in the order they run."""
+        return [
+            (panel.settings_edited, self._on_panel_settings_edited),
+            (panel.use_as_default_requested, self._on_panel_use_as_default),
+            (panel.reset_requested, self._on_panel_reset_requested),
+            (panel.close_requested, self.layout_parts.toggle_settings),
+            (panel.settings_edited, self._update_image_support),
+            (panel.advanced_toggled, self._on_panel_advanced_toggled),
+            (panel.settings_edited, self._show_chat_target),
+        ]
+
+    @property
+    def panel(self) -> SettingsPanel:
+        """The settings panel, made on first use (see :meth:`finish_building`)."""
+        if self._panel is None:
+            self._panel = self._build_panel()
+        return self._panel
+
+    def _build_panel(self) -> SettingsPanel:
+        from rill.gui.settings import SettingsPanel  # with the panel: not before the paint
+
+        panel = SettingsPanel()
+        self.layout_parts.place_panel(panel)
+        for signal, slot in self._panel_wiring(panel):
+            signal.connect(slot)
+        panel.set_settings(self.controller.settings)
+        panel.set_advanced_open(self.app_settings.ui.settings_advanced_open)
+        self.providers.attach_panel(panel)
+        self._order_tabs(panel)
+        return panel
+
+    def finish_building(self) -> None:
+        """Make what the first paint did not need (the settings panel); the app calls
+        this once the window is on screen. Idempotent."""
+        _ = self.panel
+
     def _build_focus(self) -> None:
         """The keyboard comes back to the input after an action (see rill.gui.common.focus),
         and Tab goes input → Send → the cards above it → chat → the bar's toggles →
@@ -250,7 +288,12 @@ class MainWindow(QMainWindow):
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
         self.view.action_done.connect(self.focus_return.give_back)
-        chat = (self.stack, self.chat_bar, self.conversations, self.panel)
+        self._order_tabs(self._panel or self.layout_parts.panel_slot)
+
+    def _order_tabs(self, panel: QWidget) -> None:
+        c = self.composer
+        cards = (self.action_bar, self.edit_banner, self.notice, self.welcome)
+        chat = (self.stack, self.chat_bar, self.conversations, panel)
         order_tab_chain(
             self,
             [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
@@ -331,8 +374,12 @@ class MainWindow(QMainWindow):
         self.status_line.show_answer(next(answers, None))
 
     def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
-        self.panel.set_settings(settings)
+        if self._panel is not None:  # a panel made later reads them then
+            self._panel.set_settings(settings)
         self.view.set_show_thoughts(settings.include_thoughts)
+
+    def _on_picker_model_chosen(self, model: str) -> None:
+        self.panel.choose_model(model)  # as if typed in the panel
 
     def _on_panel_settings_edited(self, settings: GenerationSettings) -> None:
         self.controller.set_settings(settings)
