@@ -6,10 +6,11 @@ them in ONE wiring table, :meth:`MainWindow._wiring`: the place to read how a si
 of one part reaches another. What a part does inside itself stays in its module.
 
 What the first paint does not show is made after it (:meth:`MainWindow.finish_building`,
-which the app calls once the window is on screen): the settings panel, closed by
-default, is made then, or at once when the window opens with it shown, or on the first
-use of :attr:`MainWindow.panel`; its connections are the table's second part,
-:meth:`MainWindow._panel_wiring`.
+which the app calls once the window is on screen), or on first use of its attribute:
+the settings panel (closed by default; made at once when the window opens with it
+shown), and the chat history with export and import, whose store opens after the
+paint anyway. Their connections are the table's other parts,
+:meth:`MainWindow._panel_wiring` and :meth:`MainWindow._history_wiring`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from rill.gui.common import (
     order_tab_chain,
 )
 from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
-from rill.gui.conversations import ActionBar, ExportImport, History, Sidebar
+from rill.gui.conversations import ActionBar, Sidebar
 from rill.gui.providers import WelcomeCard, install_providers
 from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
@@ -54,6 +55,7 @@ from rill.gui.window.status_bar import StatusLine
 
 if TYPE_CHECKING:
     from rill.core.providers import Provider
+    from rill.gui.conversations import ExportImport, History
     from rill.gui.settings import SettingsPanel
 
 Wire = tuple[SignalInstance, Callable[..., object]]
@@ -93,7 +95,9 @@ class MainWindow(QMainWindow):
             provider,
             parent=self,
         )
+        self._launcher = launcher
         self._panel: SettingsPanel | None = None
+        self._history: tuple[History, ExportImport] | None = None
         self._build_parts(launcher)
         for signal, slot in self._wiring(launcher):
             signal.connect(slot)
@@ -149,13 +153,6 @@ class MainWindow(QMainWindow):
         self.chat_bar.set_more_menu(self.menus.more_menu)
         self.drafts = Drafts(self.composer, self.controller)
         self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
-        # The chat history (its store opens off the UI thread when start() runs).
-        self.history = History(
-            self.controller, self.view, self.conversations, self.action_bar, launcher,
-            self.show_notice, self,
-            reopen=ui.open_conversation, typed=lambda: bool(self.composer.text),
-        )  # fmt: skip
-        self.exports = ExportImport(self.history, launcher, self, self)
 
     def _wiring(self, launcher: TaskLauncher) -> list[Wire]:
         """Every connection between parts, in the order they run (a signal's slots run
@@ -165,6 +162,7 @@ class MainWindow(QMainWindow):
         sidebar, bar = self.conversations, self.chat_bar
         return [
             # Sending, stopping, streaming.
+            (composer.send_requested, self._on_composer_send_requested),  # first
             (composer.send_requested, c.send),
             (composer.stop_requested, c.stop),
             (composer.attachment_failed, status.set_state),
@@ -207,9 +205,7 @@ class MainWindow(QMainWindow):
             (c.turn_recorded, self._update_empty_state),
             (c.streaming_changed, self._update_empty_state),
             (self.empty_state.suggestion_chosen, composer.suggest),
-            # History, export and import.
-            (self.history.worker.recovered, self.notice.withdraw),
-            (self.exports.finished, status.set_state),
+            # History, export and import (their own signals: _history_wiring).
             (sidebar.new_chat_requested, self.new_chat),
             (sidebar.conversation_selected, layout.back_to_chat),
             (sidebar.hit_activated, layout.back_to_chat),
@@ -224,8 +220,8 @@ class MainWindow(QMainWindow):
             (layout.settings_chosen, self._on_layout_settings_chosen),
             # The menus.
             (menus.new_chat_action.triggered, self.new_chat),
-            (menus.export_action.triggered, self.exports.export_current),
-            (menus.import_action.triggered, self.exports.import_file),
+            (menus.export_action.triggered, self._on_menus_export_triggered),
+            (menus.import_action.triggered, self._on_menus_import_triggered),
             (menus.attach_action.triggered, composer.open_file_dialog),
             (menus.uri_action.triggered, composer.open_uri_dialog),
             (menus.quit_action.triggered, self.close),
@@ -251,6 +247,40 @@ class MainWindow(QMainWindow):
             (panel.settings_edited, self._show_chat_target),
         ]
 
+    def _history_wiring(self, history: History, exports: ExportImport) -> list[Wire]:
+        """The chat history's and export's connections, made with them."""
+        return [
+            (history.worker.recovered, self.notice.withdraw),
+            (exports.finished, self.status_line.set_state),
+        ]
+
+    @property
+    def history(self) -> History:
+        """The chat history (its store opens off the UI thread when ``start()`` runs),
+        made on first use (see :meth:`finish_building`)."""
+        return self._history_parts()[0]
+
+    @property
+    def exports(self) -> ExportImport:
+        """Export and import of conversations, made with :attr:`history`."""
+        return self._history_parts()[1]
+
+    def _history_parts(self) -> tuple[History, ExportImport]:
+        if self._history is None:
+            from rill.gui.conversations import ExportImport, History  # not before the paint
+
+            history = History(
+                self.controller, self.view, self.conversations, self.action_bar,
+                self._launcher, self.show_notice, self,
+                reopen=self.app_settings.ui.open_conversation,
+                typed=lambda: bool(self.composer.text),
+            )  # fmt: skip
+            exports = ExportImport(history, self._launcher, self, self)
+            for signal, slot in self._history_wiring(history, exports):
+                signal.connect(slot)
+            self._history = history, exports
+        return self._history
+
     @property
     def panel(self) -> SettingsPanel:
         """The settings panel, made on first use (see :meth:`finish_building`)."""
@@ -272,8 +302,11 @@ class MainWindow(QMainWindow):
         return panel
 
     def finish_building(self) -> None:
-        """Make what the first paint did not need (the settings panel); the app calls
-        this once the window is on screen. Idempotent."""
+        """Make what the first paint did not need: the chat history (before any turn
+        can be sent) and the settings panel. The app calls this once the window is on
+        screen, and :func:`rill.gui.app.connect_provider` before the chats get a
+        provider. Idempotent."""
+        self._history_parts()
         _ = self.panel
 
     def _build_focus(self) -> None:
@@ -303,6 +336,7 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> None:
         """Start a new chat (or go back to the one begun and not yet sent)."""
+        self._history_parts()  # a chat made now is saved like any other
         waiting, controller = self.drafts.waiting_new_chat(), self.controller
         if waiting is not None and not controller.is_untouched(controller.current_chat.id):
             controller.select_chat(waiting)  # the new chat already begun, words and all
@@ -343,12 +377,23 @@ class MainWindow(QMainWindow):
         else:
             self.composer.focus_input()
 
+    def _on_menus_export_triggered(self) -> None:
+        self.exports.export_current()
+
+    def _on_menus_import_triggered(self) -> None:
+        self.exports.import_file()
+
     def _on_search(self) -> None:
         """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
         self.layout_parts.reveal_chat_list()
         self.conversations.focus_search()
 
     # ------------------------------------------------------------ handlers
+
+    def _on_composer_send_requested(self, *_args: object) -> None:
+        # A turn sent before the window finished building (a script, a very quick
+        # user) is saved all the same: the history exists before the controller sends.
+        self._history_parts()
 
     def _on_controller_turn_recorded(self, chat_id: int) -> None:
         if chat_id == self.controller.current_chat.id:
