@@ -22,11 +22,11 @@ from rill.core.settings import Settings
 from rill.core.types import ModelInfo
 from rill.gui.chat import ChatController
 from rill.gui.common import TaskLauncher
-from rill.gui.providers.dialog import ProvidersDialog
 from rill.gui.providers.manager import LOCAL, ProviderManager, provider_label, provider_names
 from rill.gui.providers.welcome import WelcomeCard
 
 if TYPE_CHECKING:
+    from rill.gui.providers.dialog import ProvidersDialog
     from rill.gui.settings import SettingsPanel
 
 
@@ -97,6 +97,8 @@ class ProvidersUi(QObject):
     def open_dialog(self) -> ProvidersDialog:
         """Show the providers screen (non-modal: the chat stays usable) and return it."""
         if self.dialog is None:
+            from rill.gui.providers.dialog import ProvidersDialog  # with its first use
+
             self.dialog = ProvidersDialog(self.manager, self._owner)
         self.dialog.show()
         self.dialog.raise_()
