@@ -176,6 +176,9 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     # What the first paint did not need (the history, the settings panel) is made
     # now, before the store opens and the provider arrives.
     window.finish_building()
+    if not gc.isenabled():  # rill.gui.launch held the collector off until the paint
+        gc.enable()
+        gc.collect()
     connecting = launcher.run("connect-provider", connect_provider(window))
     # The store opens (and may check itself) on its own thread; the window is usable
     # meanwhile, and turns sent before it is open are written once it is.

@@ -49,3 +49,5 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     assert missing == [], f"never imported: {missing}"
     assert "bold text." in shown["transcript"] and "print('hi')" in shown["transcript"]
     assert shown["thumbnail"] > 0 and shown["provider"] == "GeminiProvider"
+    # The cycle collector waits for the paint (rill.gui.launch), then runs again.
+    assert shown["collecting"] == [False, True]

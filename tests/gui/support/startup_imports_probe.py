@@ -14,6 +14,7 @@ image is made a thumbnail, the Gemini provider is connected) and notes
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ BUILT_LATER = (
 )
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
+_collecting: list[bool] = []  # whether the cycle collector ran at the paint
 _original_present = app.present
 _original_run = app.run
 _original_connect = app.connect_provider
@@ -58,6 +60,7 @@ def _loaded() -> list[str]:
 def _present(window: MainWindow) -> None:
     _original_present(window)
     _shown.extend(_loaded())
+    _collecting.append(gc.isenabled())
 
 
 async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Path) -> None:
@@ -92,6 +95,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "transcript": window.view.plain_text(),
         "thumbnail": len(thumbnail),
         "provider": type(window.controller.provider).__name__,
+        "collecting": [*_collecting, gc.isenabled()],
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
