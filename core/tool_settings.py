@@ -134,9 +134,11 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class ToolSettings:
-    """Every MCP server Rill knows, how long one tool call may take and how many rounds
-    of calls one answer may make."""
+    """Every MCP server Rill knows, how long one tool call may take, how many rounds
+    of calls one answer may make, and whether the window's chats offer the enabled
+    servers' tools at all (``offer``; ``rill ask --tools`` names its servers itself)."""
 
+    offer: bool = True
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     max_rounds: int = DEFAULT_MAX_ROUNDS
     servers: dict[str, ServerConfig] = field(default_factory=dict)
@@ -162,6 +164,7 @@ class ToolSettings:
     def to_dict(self) -> dict[str, Any]:
         """The ``tools`` section of the settings file."""
         return {
+            "offer": self.offer,
             "call_timeout": self.call_timeout,
             "max_rounds": self.max_rounds,
             "servers": {name: s.to_dict() for name, s in self.servers.items()},
@@ -177,6 +180,7 @@ def read_tool_settings(check: Checker, value: object) -> ToolSettings:
     if not isinstance(value, Mapping):
         check.bad("", "tools", "an object", value, {})
         return ToolSettings()
+    offer = check.boolean(value, "tools", "offer", True)
     timeout = check.number(value, "tools", "call_timeout", TOOL_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
     rounds = check.number(value, "tools", "max_rounds", TOOL_ROUNDS, DEFAULT_MAX_ROUNDS)
     servers = value.get("servers", {})
@@ -194,7 +198,7 @@ def read_tool_settings(check: Checker, value: object) -> ToolSettings:
             check.warnings.append(f"{check.label} {where}: expected an object; entry ignored")
         elif (config := _read_server(check, where, entry)) is not None:
             table[name] = config
-    return ToolSettings(call_timeout=timeout, max_rounds=int(rounds), servers=table)
+    return ToolSettings(offer=offer, call_timeout=timeout, max_rounds=int(rounds), servers=table)
 
 
 def _read_server(check: Checker, where: str, entry: Mapping[str, Any]) -> ServerConfig | None:

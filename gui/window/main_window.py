@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 
 from rill.core import settings as core_settings
 from rill.core.providers import Provider
+from rill.core.tool_settings import ToolSettings
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat import ChatController, image_refusal
+from rill.gui.chat import ChatController, ConsentBar, ToolHost, image_refusal
 from rill.gui.common import (
     FocusReturn,
     TaskLauncher,
@@ -116,7 +117,15 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty_state)
-        bars = [self.action_bar, self.edit_banner, self.composer]
+        # Tools from MCP servers: their one owner (servers start on first use) and the
+        # bar that asks before a call runs.
+        self.consent_bar = ConsentBar()
+        self.tool_host = ToolHost(self.app_settings.tools, self)
+        self.tool_host.consent = self.consent_bar.ask
+        self.controller.tool_host = self.tool_host
+        self.controller.add_shutdown_hook(self.tool_host.shutdown)
+        self.consent_bar.show_chat(self.controller.current_chat.id)
+        bars = [self.action_bar, self.edit_banner, self.consent_bar, self.composer]
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
         self.layout_parts = ResponsiveLayout(
@@ -178,6 +187,11 @@ class MainWindow(QMainWindow):
             (self.view.link_hovered, status.show_link),
             (self.view.links.reported, status.set_state),
             (launcher.task_failed, self._on_launcher_task_failed),
+            # Tools from servers: the consent bar follows the chat on screen.
+            (c.current_chat_changed, self.consent_bar.show_chat),
+            (self.consent_bar.closed, self._on_consent_bar_closed),
+            (self.tool_host.settings_changed, self._on_tool_host_settings_changed),
+            (self.tool_host.servers_failed, self.show_notice),
             # Settings: the panel's handlers first, so image support reads them current.
             (c.settings_changed, self._on_controller_settings_changed),
             (m.provider_changed, self._on_provider_changed),
@@ -253,7 +267,17 @@ class MainWindow(QMainWindow):
         chat = (self.stack, self.chat_bar, self.conversations, self.panel)
         order_tab_chain(
             self,
-            [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
+            [
+                c.edit,
+                c.send_button,
+                self.consent_bar,
+                *cards,
+                *chat,
+                c.strip,
+                c.long_card,
+                c.notice,
+                c.attach_button,
+            ],
         )
 
     # ------------------------------------------------------------ actions
@@ -375,6 +399,13 @@ class MainWindow(QMainWindow):
 
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
         self.show_notice(message)
+
+    def _on_consent_bar_closed(self, had_keyboard: bool) -> None:
+        if had_keyboard:
+            self.composer.focus_input()
+
+    def _on_tool_host_settings_changed(self, tools: ToolSettings) -> None:
+        self.replace_settings(replace(self.app_settings, tools=tools))
 
     def _on_layout_settings_chosen(self, visible: bool) -> None:
         self._save_ui(settings_panel_visible=visible)
