@@ -11,8 +11,10 @@ only their names are, and the values live in the keychain (:mod:`rill.core.tools
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -71,6 +73,17 @@ def url_problem(url: str) -> str | None:
         # A credential in a URL ends up in logs and history; Rill sends them in headers.
         return "carries a user name or password; put credentials in a secret header"
     return None
+
+
+def find_program(command: str) -> str | None:
+    """``command`` as the absolute path of the program that will run (None: nothing
+    runnable). The window, started from a desktop menu, has another working folder and
+    often another PATH than a shell (a classic cause of "npx: not found"), so what runs
+    is fixed when a server is added, and shown."""
+    if os.sep in command or (os.altsep and os.altsep in command):
+        path = os.path.abspath(os.path.expanduser(command))
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    return shutil.which(command)
 
 
 @dataclass(frozen=True)

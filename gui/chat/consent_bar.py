@@ -41,7 +41,7 @@ BUTTONS = (
     (Decision.DENY, "&Deny", "Do not run it; the model is told (Esc)"),
 )
 _ARGS_LINES = 12  # the unfolded arguments' height in lines, then a scroll bar
-_SHOWN_CHARS = 200_000  # a model's arguments can be huge; the view shows this much
+_SHOWN_CHARS = 50_000  # a model's arguments can be huge; the bar shows this much
 
 
 @dataclass

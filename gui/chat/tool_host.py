@@ -23,7 +23,7 @@ from rill.core.tool_settings import ToolSettings
 
 if TYPE_CHECKING:
     from rill.core.tool_loop import CallRequest, ToolLoop
-    from rill.core.tools import Decision, ToolRef
+    from rill.core.tools import Decision, ServerStatus, ToolRef
     from rill.core.tools.manager import ToolServers
     from rill.gui.chat.state import Chat
 
@@ -70,6 +70,14 @@ class ToolHost(QObject):
         if not self._settings.offer:
             return []
         return [name for name, config in self._settings.servers.items() if config.enabled]
+
+    def status(self, name: str) -> ServerStatus:
+        """Server ``name``'s state (stopped while no server was ever started)."""
+        if self._servers is None:
+            from rill.core.tools import ServerStatus
+
+            return ServerStatus(name)
+        return self._servers.status(name)
 
     def servers(self) -> ToolServers:
         """The one ``ToolServers`` of the app, made on first call (loads the SDK).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -48,6 +48,9 @@ from rill.gui.window.layout import ResponsiveLayout, chat_column
 from rill.gui.window.menus import WindowMenus
 from rill.gui.window.notice_bar import NoticeBar
 from rill.gui.window.status_bar import StatusLine
+
+if TYPE_CHECKING:
+    from rill.gui.tools import ToolsDialog
 
 Wire = tuple[SignalInstance, Callable[..., object]]
 
@@ -120,6 +123,8 @@ class MainWindow(QMainWindow):
         # Tools from MCP servers: their one owner (servers start on first use) and the
         # bar that asks before a call runs.
         self.consent_bar = ConsentBar()
+        self.tools_dialog: ToolsDialog | None = None
+        self._launcher = launcher
         self.tool_host = ToolHost(self.app_settings.tools, self)
         self.tool_host.consent = self.consent_bar.ask
         self.controller.tool_host = self.tool_host
@@ -250,6 +255,7 @@ class MainWindow(QMainWindow):
             (menus.settings_action.triggered, layout.toggle_settings),
             (menus.chats_action.triggered, layout.toggle_chat_list),
             (menus.theme_chosen, self.set_theme_mode),
+            (menus.tools_action.triggered, self.open_tools_dialog),
         ]
 
     def _build_focus(self) -> None:
@@ -304,6 +310,16 @@ class MainWindow(QMainWindow):
         self.theme.set_mode(mode)
         self.menus.show_theme(self.theme.mode)
         self._save_ui(theme=self.theme.mode)
+
+    def open_tools_dialog(self) -> None:
+        """Settings → Tools…: the MCP servers (one non-modal dialog, made on first use)."""
+        if self.tools_dialog is None:
+            from rill.gui.tools import ToolsDialog  # not needed before the first paint
+
+            self.tools_dialog = ToolsDialog(self.tool_host, self._launcher, self)
+        self.tools_dialog.show()
+        self.tools_dialog.raise_()
+        self.tools_dialog.activateWindow()
 
     def show_welcome(self) -> None:
         """No Gemini key: say the offline model answers (or ask for a key if none can)."""
