@@ -157,9 +157,11 @@ class ConsentBar(QFrame):
         description = " ".join(request.description.split())
         self.description.setText(description[:400] + ("…" if len(description) > 400 else ""))
         self.description.setVisible(bool(description))
-        shown = request.pretty_arguments()
+        # Pretty-printing megabytes would hold the UI thread: a long call shows as sent.
+        size = len(request.arguments)
+        shown = request.pretty_arguments() if size <= _SHOWN_CHARS else request.arguments
         if len(shown) > _SHOWN_CHARS:
-            shown = shown[:_SHOWN_CHARS] + f"\n… ({len(shown) - _SHOWN_CHARS} more characters)"
+            shown = shown[:_SHOWN_CHARS] + f"\n… ({len(shown) - _SHOWN_CHARS:,} more characters)"
         self.arguments.setPlainText(shown)
         self.fold.setChecked(False)
         self.show()

@@ -13,6 +13,9 @@ settings, which ``settings_changed`` hands the window to save.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from rill.gui.chat.state import Chat
 
 log = logging.getLogger(__name__)
+MANAGER = "rill.core.tools.manager"  # loads the MCP SDK
 
 # Asks the user about one call of a chat's answer (the window's consent bar).
 ChatConsent = Callable[["Chat", "CallRequest"], Awaitable["Decision"]]
@@ -79,18 +83,36 @@ class ToolHost(QObject):
             return ServerStatus(name)
         return self._servers.status(name)
 
-    def servers(self) -> ToolServers:
-        """The one ``ToolServers`` of the app, made on first call (loads the SDK).
+    async def servers(self) -> ToolServers:
+        """The one ``ToolServers`` of the app, made on first call.
 
-        RuntimeError once :meth:`shutdown` ran: a closing app starts no server.
+        The MCP SDK (~0.5 s of imports) loads on a worker thread: on the UI thread it
+        would freeze the window that long. RuntimeError once :meth:`shutdown` ran: a
+        closing app starts no server.
         """
+        if self._servers is None:
+            await asyncio.to_thread(importlib.import_module, MANAGER)
         if self._closed:
             raise RuntimeError("the tool servers are closed")
         if self._servers is None:
-            from rill.core.tools.manager import ToolServers  # the MCP SDK, ~0.5 s
+            from rill.core.tools.manager import ToolServers  # loaded above
 
             self._servers = ToolServers(self._settings, self.status_changed.emit)
         return self._servers
+
+    async def start(self, name: str) -> None:
+        """Start server ``name`` in the background (the Tools dialog's Start); a server
+        that is off or unknown is ignored (its state says so)."""
+        from rill.core.tools import ToolCallError
+
+        servers = await self.servers()
+        with contextlib.suppress(ToolCallError):
+            servers.start(name)
+
+    async def start_at_launch(self) -> None:
+        """Start the enabled servers set to start at launch (none: the SDK stays unloaded)."""
+        if any(c.enabled and c.start == "launch" for c in self._settings.servers.values()):
+            (await self.servers()).start_at_launch()
 
     def configure(self, settings: ToolSettings) -> None:
         """Use ``settings`` from now on (the dialog's edits); servers removed, turned
@@ -109,7 +131,7 @@ class ToolHost(QObject):
             return None
         from rill.core.tool_loop import ToolLoop
 
-        servers = self.servers()
+        servers = await self.servers()
         offered, failed = await servers.offered_tools(names)
         if failed:
             said = "; ".join(f"{name}: {error.message}" for name, error in failed.items())

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core.tool_settings import ServerConfig, ToolSettings
-from rill.core.tools import ServerState, ServerStatus, ToolCallError, ToolRef
+from rill.core.tools import ServerState, ServerStatus, ToolRef
 from rill.gui.chat import ToolHost
 from rill.gui.common import TaskLauncher, plain_label
 from rill.gui.tools.server_form import ServerEntry, ServerForm
@@ -268,10 +268,7 @@ class ToolsDialog(QDialog):
         if name is None:
             return
         self.problem.setText("")
-        try:
-            self._host.servers().start(name)
-        except (ToolCallError, RuntimeError) as error:
-            self.problem.setText(str(error))
+        self._launcher.run(f"tool-server-start:{name}", self._host.start(name))
 
     def _on_host_status_changed(self, status: ServerStatus) -> None:
         for row in range(self.servers.count()):
