@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
             (launcher.task_failed, self._on_launcher_task_failed),
             # Tools from servers: the consent bar follows the chat on screen.
             (c.current_chat_changed, self.consent_bar.show_chat),
+            (self.consent_bar.opened, self._on_consent_bar_opened),
             (self.consent_bar.closed, self._on_consent_bar_closed),
             (self.tool_host.settings_changed, self._on_tool_host_settings_changed),
             (self.tool_host.servers_failed, self.show_notice),
@@ -415,6 +416,9 @@ class MainWindow(QMainWindow):
 
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
         self.show_notice(message)
+
+    def _on_consent_bar_opened(self) -> None:
+        self.status_line.set_state("The answer waits for your decision on a tool call.")
 
     def _on_consent_bar_closed(self, had_keyboard: bool) -> None:
         if had_keyboard:

@@ -206,3 +206,87 @@ def test_stop_at_the_bar_closes_it(
     assert done.args[1].status is MessageStatus.STOPPED
     assert not window.consent_bar.isVisible()
     assert window.consent_bar.request is None
+
+
+def parallel(*items: tuple[str, dict[str, Any], str]) -> sc.Scenario:
+    """One model turn of parallel calls: (name, args, id) each."""
+    parts = tuple({"functionCall": {"id": i, "name": n, "args": a}} for n, a, i in items)
+    return sc.Scenario(raw_parts=(parts,), label="parallel")
+
+
+def test_parallel_calls_ask_one_at_a_time_in_order_and_allow_in_chat_holds(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = make_window(fake=fake_config())
+    bar = window.consent_bar
+    asked: list[str] = []
+    bar.opened.connect(lambda: asked.append(str(bar.request.ref if bar.request else None)))
+    fake_gemini.push(
+        parallel(
+            ("fake__add", {"a": 1, "b": 2}, "p1"),
+            ("fake__echo", {"text": "hi"}, "p2"),
+            ("fake__add", {"a": 3, "b": 4}, "p3"),
+        ),
+        sc.stream(["Done."]),
+    )
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=START_MS):
+        window.controller.send("three at once")
+        wait_for_question(qtbot, window)
+        assert asked == ["fake.add"]
+        press(qtbot, Qt.Key.Key_Tab)
+        press(qtbot, Qt.Key.Key_Return)  # Allow in this chat: the third call asks not
+        qtbot.waitUntil(lambda: asked == ["fake.add", "fake.echo"], timeout=5000)
+        qtbot.waitUntil(bar.buttons[Decision.ALLOW_ONCE].hasFocus, timeout=2000)
+        press(qtbot, Qt.Key.Key_Escape)  # deny the echo
+    replies = bodies(fake_gemini)[1]["contents"][2]["parts"]
+    got = [(r["functionResponse"]["id"], r["functionResponse"]["response"]) for r in replies]
+    assert got == [
+        ("p1", {"output": "3", "structuredContent": {"result": 3}}),
+        ("p2", {"error": "The user denied this call of fake.echo; it did not run."}),
+        ("p3", {"output": "7", "structuredContent": {"result": 7}}),
+    ]
+    # The same chat's next answer does not ask for add; a new chat asks again.
+    fake_gemini.push(function_call("fake__add", {"a": 5, "b": 5}, call_id="p4"), sc.stream(["10"]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=START_MS):
+        window.controller.send("again")
+    assert asked == ["fake.add", "fake.echo"]
+    window.controller.new_chat()
+    fake_gemini.push(function_call("fake__add", {"a": 1, "b": 1}, call_id="p5"), sc.stream(["2"]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=START_MS):
+        window.controller.send("in a new chat")
+        wait_for_question(qtbot, window)
+        press(qtbot, Qt.Key.Key_Return)
+    assert asked == ["fake.add", "fake.echo", "fake.add"]
+
+
+def test_the_question_follows_its_chat(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    window = make_window(fake=fake_config())
+    controller, bar = window.controller, window.consent_bar
+    fake_gemini.push(function_call("fake__echo", {"text": "mine"}, call_id="f1"), sc.stream(["ok"]))
+    asking = controller.current_chat.id
+    with qtbot.waitSignal(controller.answer_finished, timeout=START_MS):
+        controller.send("echo mine")
+        wait_for_question(qtbot, window)
+        controller.new_chat()  # another chat on screen: its bar is empty
+        assert not bar.isVisible() and bar.request is None
+        controller.select_chat(asking)  # back: the question is still there
+        wait_for_question(qtbot, window)
+        press(qtbot, Qt.Key.Key_Return)
+    (reply,) = bodies(fake_gemini)[1]["contents"][2]["parts"]
+    assert reply["functionResponse"]["response"]["output"] == "mine"
+
+
+def test_a_server_that_cannot_start_is_named_and_the_answer_goes_on(
+    qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
+) -> None:
+    broken = replace(fake_config(), command="/nonexistent/mcp-server")
+    window = make_window(broken=broken)
+    fake_gemini.push(sc.stream(["Answered without tools."]))
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=START_MS) as done:
+        window.controller.send("hello")
+    assert done.args[1].status is MessageStatus.COMPLETE
+    assert "broken" in window.notice.label.text()
+    (request,) = bodies(fake_gemini)
+    assert "tools" not in request or not request["tools"]
