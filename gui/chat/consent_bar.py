@@ -87,8 +87,7 @@ class ConsentBar(QFrame):
         self.arguments.setReadOnly(True)
         self.arguments.setAccessibleName("The call's arguments (JSON)")
         self.arguments.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        line = self.arguments.fontMetrics().lineSpacing()
-        self.arguments.setMaximumHeight(line * _ARGS_LINES + 12)
+        self.arguments.setTabChangesFocus(True)
         self.arguments.hide()
         self.buttons: dict[Decision, QPushButton] = {}
         row = QHBoxLayout()
@@ -163,6 +162,9 @@ class ConsentBar(QFrame):
         if len(shown) > _SHOWN_CHARS:
             shown = shown[:_SHOWN_CHARS] + f"\n… ({len(shown) - _SHOWN_CHARS:,} more characters)"
         self.arguments.setPlainText(shown)
+        lines = min(shown.count("\n", 0, _SHOWN_CHARS) + 1, _ARGS_LINES)
+        spacing = self.arguments.fontMetrics().lineSpacing()
+        self.arguments.setFixedHeight(spacing * lines + 16)  # its own size, up to a limit
         self.fold.setChecked(False)
         self.show()
         self.buttons[Decision.ALLOW_ONCE].setFocus(Qt.FocusReason.OtherFocusReason)

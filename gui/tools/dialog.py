@@ -216,6 +216,8 @@ class ToolsDialog(QDialog):
             )
             row.setToolTip(2, about)
             self.tools.addTopLevelItem(row)
+        self.tools.resizeColumnToContents(0)
+        self.tools.resizeColumnToContents(1)
         self.tools.blockSignals(False)
 
     def _update_buttons(self, *_args: object) -> None:
@@ -223,7 +225,9 @@ class ToolsDialog(QDialog):
         config = self.settings.servers.get(name) if name else None
         for widget in (self.edit_button, self.remove_button, self.enabled):
             widget.setEnabled(config is not None)
-        self.start_button.setEnabled(config is not None and config.enabled)
+        state = self._host.status(name).state if name else ServerState.STOPPED
+        idle = state in (ServerState.STOPPED, ServerState.FAILED)
+        self.start_button.setEnabled(config is not None and config.enabled and idle)
         tool = self._current_tool()
         always = config is not None and tool is not None and config.tool_prefs(tool).always_allow
         self.revoke_button.setEnabled(always)

@@ -84,6 +84,7 @@ class ServerForm(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit tool server" if existing else "Add tool server")
+        self.setMinimumWidth(620)
         self._taken = taken
         self._existing = existing
         self.entry: ServerEntry | None = None
