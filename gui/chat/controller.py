@@ -24,6 +24,7 @@ from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
 from rill.core.providers import MissingProvider, Provider
 from rill.core.retry import RetryNotice, RetryPolicy, env_policy
+from rill.core.tools import ServerState
 from rill.core.types import (
     Chunk,
     GenerationSettings,
@@ -467,17 +468,21 @@ class ChatController(QObject, TurnActions):
         """Give ``chat``'s session the tools its answer offers, starting their servers
         first (a tool layer's failure leaves the answer without tools, never ends it)."""
         host = self.tool_host
-        if host is None or not host.wanted():
+        wanted = host.wanted() if host is not None else []
+        if host is None or not wanted:
             chat.session.tools = None
             return
-        self._set_status(chat, "Starting tool servers…")
+        starting = any(host.status(name).state is not ServerState.READY for name in wanted)
+        if starting:
+            self._set_status(chat, "Starting tool servers…")
         try:
             chat.session.tools = await host.loop_for(chat)
         except Exception:
             log.exception("the tools for an answer could not be prepared")
             chat.session.tools = None
             host.servers_failed.emit("The tools from servers could not be prepared (see the log).")
-        self._set_status(chat, f"Waiting for {chat.session.settings.model or 'the model'}…")
+        if starting:
+            self._set_status(chat, f"Waiting for {chat.session.settings.model or 'the model'}…")
 
     def _finish(self, chat: Chat, answer: Message) -> None:
         if chat.answer is not answer:
