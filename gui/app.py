@@ -184,6 +184,8 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     # meanwhile, and turns sent before it is open are written once it is.
     opening = launcher.run("open-history", window.history.start())
     launcher.run("warm-image-workers", warm_image_workers(window, {connecting, opening}))
+    # Tool servers set to start at launch (none: the MCP SDK is not even loaded).
+    launcher.run("tool-servers-at-launch", window.tool_host.start_at_launch())
     await closed
     await window.controller.shutdown()
     return 0

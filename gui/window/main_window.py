@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from rill.core import settings as core_settings
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat import ChatController, image_refusal
+from rill.gui.chat import ChatController, ConsentBar, ToolHost, image_refusal
 from rill.gui.common import (
     FocusReturn,
     TaskLauncher,
@@ -55,8 +55,10 @@ from rill.gui.window.status_bar import StatusLine
 
 if TYPE_CHECKING:
     from rill.core.providers import Provider
+    from rill.core.tool_settings import ToolSettings
     from rill.gui.conversations import ExportImport, History
     from rill.gui.settings import SettingsPanel
+    from rill.gui.tools import ToolsDialog
 
 Wire = tuple[SignalInstance, Callable[..., object]]
 
@@ -126,7 +128,17 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty_state)
-        bars = [self.action_bar, self.edit_banner, self.composer]
+        # Tools from MCP servers: their one owner (servers start on first use) and the
+        # bar that asks before a call runs.
+        self.consent_bar = ConsentBar()
+        self.tools_dialog: ToolsDialog | None = None
+        self._launcher = launcher
+        self.tool_host = ToolHost(self.app_settings.tools, self)
+        self.tool_host.consent = self.consent_bar.ask
+        self.controller.tool_host = self.tool_host
+        self.controller.add_shutdown_hook(self.tool_host.shutdown)
+        self.consent_bar.show_chat(self.controller.current_chat.id)
+        bars = [self.action_bar, self.edit_banner, self.consent_bar, self.composer]
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
         self.layout_parts = ResponsiveLayout(
@@ -182,6 +194,12 @@ class MainWindow(QMainWindow):
             (self.view.link_hovered, status.show_link),
             (self.view.links.reported, status.set_state),
             (launcher.task_failed, self._on_launcher_task_failed),
+            # Tools from servers: the consent bar follows the chat on screen.
+            (c.current_chat_changed, self.consent_bar.show_chat),
+            (self.consent_bar.opened, self._on_consent_bar_opened),
+            (self.consent_bar.closed, self._on_consent_bar_closed),
+            (self.tool_host.settings_changed, self._on_tool_host_settings_changed),
+            (self.tool_host.servers_failed, self.show_notice),
             # Settings: the panel's handlers first, so image support reads them current
             # (the panel's own signals: _panel_wiring).
             (c.settings_changed, self._on_controller_settings_changed),
@@ -232,6 +250,7 @@ class MainWindow(QMainWindow):
             (menus.settings_action.triggered, layout.toggle_settings),
             (menus.chats_action.triggered, layout.toggle_chat_list),
             (menus.theme_chosen, self.set_theme_mode),
+            (menus.tools_action.triggered, self.open_tools_dialog),
         ]
 
     def _panel_wiring(self, panel: SettingsPanel) -> list[Wire]:
@@ -329,7 +348,17 @@ class MainWindow(QMainWindow):
         chat = (self.stack, self.chat_bar, self.conversations, panel)
         order_tab_chain(
             self,
-            [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
+            [
+                c.edit,
+                c.send_button,
+                self.consent_bar,
+                *cards,
+                *chat,
+                c.strip,
+                c.long_card,
+                c.notice,
+                c.attach_button,
+            ],
         )
 
     # ------------------------------------------------------------ actions
@@ -357,6 +386,16 @@ class MainWindow(QMainWindow):
         self.theme.set_mode(mode)
         self.menus.show_theme(self.theme.mode)
         self._save_ui(theme=self.theme.mode)
+
+    def open_tools_dialog(self) -> None:
+        """Settings → Tools…: the MCP servers (one non-modal dialog, made on first use)."""
+        if self.tools_dialog is None:
+            from rill.gui.tools import ToolsDialog  # not needed before the first paint
+
+            self.tools_dialog = ToolsDialog(self.tool_host, self._launcher, self)
+        self.tools_dialog.show()
+        self.tools_dialog.raise_()
+        self.tools_dialog.activateWindow()
 
     def show_welcome(self) -> None:
         """No Gemini key: say the offline model answers (or ask for a key if none can)."""
@@ -467,6 +506,16 @@ class MainWindow(QMainWindow):
 
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
         self.show_notice(message)
+
+    def _on_consent_bar_opened(self) -> None:
+        self.status_line.set_state("The answer waits for your decision on a tool call.")
+
+    def _on_consent_bar_closed(self, had_keyboard: bool) -> None:
+        if had_keyboard:
+            self.composer.focus_input()
+
+    def _on_tool_host_settings_changed(self, tools: ToolSettings) -> None:
+        self.replace_settings(replace(self.app_settings, tools=tools))
 
     def _on_layout_settings_chosen(self, visible: bool) -> None:
         self._save_ui(settings_panel_visible=visible)
