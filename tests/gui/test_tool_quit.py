@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rill.core.settings import load_settings, save_settings
 from rill.core.tool_settings import ToolSettings
-from tests.core.tools.support import alive, fake_config
+from tests.core.tools.support import fake_config, still_running
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.gemini_tool_scenarios import function_call
 from tests.gui.support.tool_quit_driver import CLOSE_MARK, PIDS_MARK
@@ -58,6 +58,6 @@ def test_quitting_during_a_tool_call_exits_within_1s(fake_gemini: FakeGemini) ->
     assert code == 0, stderr[-2000:]
     took = exited_at - closed_at
     assert took <= QUIT_LIMIT_S, f"quit took {took:.2f} s"
-    assert not [pid for pid in pids if alive(pid)]  # the stubborn one was killed too
+    assert not still_running(pids)  # the stubborn one was killed too
     (request,) = fake_gemini.requests_for("streamGenerateContent")
     assert "fake__hang" in {d["name"] for d in request.json["tools"][0]["functionDeclarations"]}
