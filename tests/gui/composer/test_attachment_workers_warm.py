@@ -91,26 +91,42 @@ async def cold_latency(data: bytes) -> float:
         cold.shutdown()
 
 
-def test_quitting_while_the_workers_boot_does_not_wait_for_them() -> None:
+# Makes every spawned worker boot for BOOT_DELAY_S (imported by each new interpreter
+# through PYTHONPATH): the workers are then surely still booting when shutdown() runs,
+# however fast the machine. Without it a worker could finish booting first, and CI
+# once saw one exit 0 that way (it had read its stop sentinel).
+SLOW_BOOT = """\
+import sys, time
+if "--multiprocessing-fork" in sys.orig_argv:
+    time.sleep(float({delay!r}))
+"""
+BOOT_DELAY_S = 5.0
+
+
+def test_quitting_while_the_workers_boot_does_not_wait_for_them(tmp_path: Path) -> None:
     # The workers' exit codes tell what shutdown did: -SIGTERM when it stopped them
     # while they booted, 0 when it waited for them to read their stop sentinel.
+    (tmp_path / "sitecustomize.py").write_text(SLOW_BOOT.format(delay=BOOT_DELAY_S))
     script = (
-        "import signal\n"
+        "import signal, time\n"
         "from rill.gui.composer import image_workers\n"
         "w = image_workers.ImageWorkers()\n"
         "w.warm_up()\n"
         "assert w.warming\n"
         "procs = image_workers._workers_of(w._processes)\n"
         "assert procs, 'no worker processes'\n"
+        "started = time.monotonic()\n"
         "w.shutdown()\n"
         "for p in procs:\n"
         "    p.join(timeout=15)\n"
         "print(sorted(p.exitcode == -signal.SIGTERM for p in procs), flush=True)\n"
+        "print(f'{time.monotonic() - started:.2f}', flush=True)\n"
     )
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
     child = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={**os.environ},
+        env={**os.environ, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=EXIT_HANG_S,
@@ -118,7 +134,10 @@ def test_quitting_while_the_workers_boot_does_not_wait_for_them() -> None:
     )
     assert child.returncode == 0, child.stderr[-2000:]
     assert "Traceback" not in child.stderr, child.stderr[-2000:]
-    assert child.stdout.strip() == "[True, True]", "a booting worker was waited for"
+    verdict, waited = child.stdout.splitlines()[-2:]
+    assert verdict == "[True, True]", "a booting worker was waited for"
+    # Not a timing bound: a worker waited for would have taken the whole boot delay.
+    assert float(waited) < BOOT_DELAY_S, f"shutdown waited {waited} s for booting workers"
 
 
 class _Workers:
