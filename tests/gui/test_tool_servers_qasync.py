@@ -14,7 +14,6 @@ import asyncio
 import gc
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,11 +25,10 @@ import pytest
 from rill.core.tool_settings import ToolSettings
 from rill.core.tools.model import ServerState, ServerStatus, ToolCallError
 from tests.core.tools.support import fake_config, still_running, time_config
+from tests.gui.support.quit_timing import CLOSE_MARK, PIDS_MARK, run_quit_driver
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIT_LIMIT_S = 1.0
-CLOSE_MARK = "driver: closing at "
-PIDS_MARK = "driver: servers "
 
 
 def test_tool_servers_run_on_the_qasync_loop(run_async: Callable[..., Any]) -> None:
@@ -76,30 +74,13 @@ def test_quitting_with_servers_running_exits_within_1s(tmp_path: Path) -> None:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "PYTHONASYNCIODEBUG": "0",
     }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.gui.test_tool_servers_qasync", "--driver"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run = run_quit_driver(
+        [sys.executable, "-m", "tests.gui.test_tool_servers_qasync", "--driver"], env
     )
-    assert child.stdout is not None
-    closed_at: float | None = None
-    pids: list[int] = []
-    for line in child.stdout:  # ends when the child's stdout closes (at exit)
-        if line.startswith(PIDS_MARK):
-            pids = json.loads(line.removeprefix(PIDS_MARK))
-        elif line.startswith(CLOSE_MARK):
-            closed_at = float(line.removeprefix(CLOSE_MARK))
-    code = child.wait(timeout=60)
-    exited_at = time.monotonic()
-    stderr = child.stderr.read() if child.stderr else ""
-    assert closed_at is not None and len(pids) == 3, stderr[-2000:]
-    took = exited_at - closed_at
-    assert code == 0, stderr[-2000:]
-    assert took <= QUIT_LIMIT_S, f"quit took {took:.2f} s"
-    assert not still_running(pids)  # the stubborn one was killed too
+    assert run.took is not None and len(run.pids) == 3, run.stderr[-2000:]
+    assert run.code == 0, run.stderr[-2000:]
+    assert run.took <= QUIT_LIMIT_S, f"quit took {run.took:.2f} s"
+    assert not still_running(run.pids)  # the stubborn one was killed too
 
 
 async def _drive() -> int:

@@ -22,9 +22,8 @@ from PySide6.QtTest import QTest
 from rill.gui import app
 from rill.gui.common.tasks import TaskLauncher
 from rill.gui.window.main_window import MainWindow
+from tests.gui.support.quit_timing import CLOSE_MARK, PIDS_MARK
 
-CLOSE_MARK = "driver: closing at "
-PIDS_MARK = "driver: servers "
 _original_run = app.run
 
 
