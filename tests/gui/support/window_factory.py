@@ -72,6 +72,45 @@ def window_maker(
         qapp.setPalette(QPalette())
 
 
+MakeWindow = Callable[[], MainWindow]
+
+
+def fake_gemini_windows(
+    *, show: bool = False, size: tuple[int, int] | None = None
+) -> Callable[..., Iterator[MakeWindow]]:
+    """A ``make_window`` fixture for a test module: windows built as ``main()`` builds
+    them (a fresh profile), talking to the fake Gemini server (``size``: resized to it
+    first; ``show``: presented and active). Bind it to that name in the module:
+    ``make_window = fake_gemini_windows()``."""
+
+    # Not qtbot.addWidget: pytest-qt deletes those before fixtures tear down, and the
+    # controller must shut down (tasks awaited, client closed) while it still exists.
+    @pytest.fixture
+    def make_window(
+        qtbot: QtBot,
+        qloop: qasync.QEventLoop,
+        qapp: QApplication,
+        fake_gemini: FakeGemini,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> Iterator[MakeWindow]:
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+        with window_maker(qtbot, qloop, qapp) as make:
+
+            def made() -> MainWindow:
+                window = make()
+                if size is not None:
+                    window.resize(*size)
+                if show:
+                    with qtbot.waitActive(window):
+                        present(window)
+                return window
+
+            yield made
+
+    return make_window
+
+
 @pytest.fixture
 def window(
     qtbot: QtBot,

@@ -4,17 +4,13 @@ and its Advanced fold, and every command reachable on screen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMenu
+from PySide6.QtWidgets import QAbstractButton, QMenu
 from pytestqt.qtbot import QtBot
 
 from rill.core.settings import load_settings
-from rill.gui.app import present
 from rill.gui.common.theme import tokens
 from rill.gui.window.context_meter import compact
 from rill.gui.window.main_window import MainWindow
@@ -22,32 +18,9 @@ from rill.gui.window.model_picker import KIND, VALUE
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.conftest import OFFSCREEN_NOISE
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import MakeWindow, fake_gemini_windows
 
-MakeWindow = Callable[[], MainWindow]
-
-
-@pytest.fixture
-def make_window(
-    qtbot: QtBot,
-    qloop: qasync.QEventLoop,
-    qapp: QApplication,
-    fake_gemini: FakeGemini,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MakeWindow]:
-    """Windows built as ``main()`` builds them (a fresh profile), on the fake server."""
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    with window_maker(qtbot, qloop, qapp) as make:
-
-        def shown() -> MainWindow:
-            window = make()
-            window.resize(1100, 720)
-            with qtbot.waitActive(window):
-                present(window)
-            return window
-
-        yield shown
+make_window = fake_gemini_windows(show=True, size=(1100, 720))
 
 
 def models_listed(qtbot: QtBot, window: MainWindow) -> None:

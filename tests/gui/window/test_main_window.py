@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,26 +19,9 @@ from rill.gui.window import main_window
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open, http_error, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import MakeWindow, fake_gemini_windows
 
-MakeWindow = Callable[[], MainWindow]
-
-
-@pytest.fixture
-def make_window(
-    qtbot: QtBot,
-    qloop: qasync.QEventLoop,
-    qapp: QApplication,
-    fake_gemini: FakeGemini,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MakeWindow]:
-    """Windows built exactly as ``main()`` builds them, talking to the fake server."""
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    # Not qtbot.addWidget: pytest-qt deletes those before fixtures tear down, and the
-    # controller must shut down (tasks awaited, client closed) while it still exists.
-    with window_maker(qtbot, qloop, qapp) as make:
-        yield make
+make_window = fake_gemini_windows()
 
 
 def shown(qtbot: QtBot, window: MainWindow) -> MainWindow:

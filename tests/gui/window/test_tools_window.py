@@ -4,19 +4,15 @@ same after reopening, the parts and signatures sent back, and a refused tool."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import Capabilities, GenerationSettings, MessageStatus
-from rill.gui.app import present
 from rill.gui.settings.panel import SettingsPanel
 from rill.gui.window.main_window import MainWindow
 from tests.fakes import gemini_scenarios as sc
@@ -25,31 +21,9 @@ from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.history_support import MakeWindow as HistoryWindow
 from tests.gui.support.history_support import close
 from tests.gui.support.history_support import send as saved_send
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import MakeWindow, fake_gemini_windows
 
-MakeWindow = Callable[[], MainWindow]
-
-
-@pytest.fixture
-def make_window(
-    qtbot: QtBot,
-    qloop: qasync.QEventLoop,
-    qapp: QApplication,
-    fake_gemini: FakeGemini,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MakeWindow]:
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    with window_maker(qtbot, qloop, qapp) as make:
-
-        def shown() -> MainWindow:
-            window = make()
-            window.resize(1100, 720)
-            with qtbot.waitActive(window):
-                present(window)
-            return window
-
-        yield shown
+make_window = fake_gemini_windows(show=True, size=(1100, 720))
 
 
 def send(qtbot: QtBot, window: MainWindow, text: str) -> Any:
