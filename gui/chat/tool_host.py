@@ -7,7 +7,8 @@ until an answer (or the Tools dialog) needs a server. A chat offers the tools of
 enabled server in the settings' ``tools`` section (the configuration ``rill mcp``
 edits), unless the user turned tools off there (``ToolSettings.offer``). Its calls are
 decided through the ``consent`` callback the window gives (the consent bar);
-"Allow in this chat" lives in the chat (``Chat.grants``), "Always allow" in the
+"Allow in this chat" lives in the chat (``Chat.grants``, which ``grants_changed``
+hands the chat history to store with the conversation), "Always allow" in the
 settings, which ``settings_changed`` hands the window to save.
 """
 
@@ -45,11 +46,14 @@ class ToolHost(QObject):
         settings_changed(object settings): the ``ToolSettings`` changed (an "Always
             allow" answer, or the Tools dialog); the window saves them.
         servers_failed(str text): servers an answer wanted could not start (one line).
+        grants_changed(object chat): a ``Chat``'s "Allow in this chat" tools changed
+            (an answer on the consent bar, or a revocation); the history stores them.
     """
 
     status_changed = Signal(object)
     settings_changed = Signal(object)
     servers_failed = Signal(str)
+    grants_changed = Signal(object)
 
     def __init__(self, settings: ToolSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -165,10 +169,22 @@ class ToolHost(QObject):
         from rill.core.tools.consent import remember
 
         chat.grants = loop.grants
+        if decision is Decision.ALLOW_IN_CHAT:
+            self.grants_changed.emit(chat)
         if decision is not Decision.ALWAYS_ALLOW or ref.server not in self._settings.servers:
             return
         settings, _ = remember(decision, ref, self._settings, chat.grants)
         self.configure(settings)
+
+    def revoke_in_chat(self, chat: Chat, ref: ToolRef) -> None:
+        """``chat`` asks again before calling ``ref`` (its answer in flight too)."""
+        if not chat.grants.granted(ref):
+            return
+        chat.grants = chat.grants.revoke(ref)
+        loop = chat.session.tools
+        if loop is not None:  # the answer streaming now decides its next calls by these
+            loop.grants = loop.grants.revoke(ref)
+        self.grants_changed.emit(chat)
 
     async def shutdown(self) -> None:
         """Stop every server (at most ``SHUTDOWN_LIMIT`` s); none starts afterwards."""

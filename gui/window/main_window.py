@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
         """The chat history's and export's connections, made with them."""
         return [
             (history.worker.recovered, self.notice.withdraw),
+            (self.tool_host.grants_changed, history.persistence.save_grants),
             (exports.finished, self.status_line.set_state),
         ]
 
@@ -392,7 +393,10 @@ class MainWindow(QMainWindow):
         if self.tools_dialog is None:
             from rill.gui.tools import ToolsDialog  # not needed before the first paint
 
-            self.tools_dialog = ToolsDialog(self.tool_host, self._launcher, self)
+            self.tools_dialog = ToolsDialog(
+                self.tool_host, self._launcher, lambda: self.controller.current_chat, self
+            )
+            self.controller.current_chat_changed.connect(self.tools_dialog.show_chat)
         self.tools_dialog.show()
         self.tools_dialog.raise_()
         self.tools_dialog.activateWindow()
