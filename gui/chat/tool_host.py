@@ -158,6 +158,7 @@ class ToolHost(QObject):
             ask,
             grants=chat.grants,
             on_remember=remembered,
+            images=chat.session.provider.capabilities.images,
         )
         return loop
 

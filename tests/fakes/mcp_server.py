@@ -52,6 +52,31 @@ class FaultyServer(MCPServer):
         ]
 
 
+def _pictures(server: FaultyServer) -> None:
+    """The tools that answer images."""
+
+    @server.tool()
+    def picture() -> Image:
+        """Answer a one-pixel PNG."""
+        return Image(data=RED_PIXEL_PNG, format="png")
+
+    @server.tool()
+    def wide_picture(width: int) -> Image:
+        """Answer a PNG ``width`` pixels wide and 8 high (for the size limits)."""
+        import io
+
+        from PIL import Image as Pillow
+
+        out = io.BytesIO()
+        Pillow.new("RGB", (width, 8), (0, 90, 200)).save(out, format="PNG")
+        return Image(data=out.getvalue(), format="png")
+
+    @server.tool()
+    def broken_picture() -> Image:
+        """Answer bytes that claim to be a PNG and are not."""
+        return Image(data=b"not a png at all", format="png")
+
+
 def build() -> FaultyServer:
     server = FaultyServer("rill-test-faults")
 
@@ -88,10 +113,7 @@ def build() -> FaultyServer:
         """Answer ``size`` characters of text (unstructured, as most servers answer)."""
         return "y" * size
 
-    @server.tool()
-    def picture() -> Image:
-        """Answer a one-pixel PNG."""
-        return Image(data=RED_PIXEL_PNG, format="png")
+    _pictures(server)
 
     @server.tool()
     def fail(reason: str) -> str:
