@@ -80,6 +80,11 @@ class CallRequest:
 
 Consent = Callable[[CallRequest], Awaitable[Decision]]
 Remembered = Callable[[Decision, ToolRef], None]
+# Asked when a call got no result: True runs it again, False sends the model the error.
+Retry = Callable[[CallRequest, ToolCallError], Awaitable[bool]]
+# The failures another try may cure (a server down, slow, crashed or restarted); a
+# refusal or an unknown tool would only fail the same way again.
+RETRYABLE = frozenset({"unavailable", "timeout", "crashed", "invalid", "stopped"})
 
 
 def function_name(ref: ToolRef, taken: set[str]) -> str:
@@ -140,7 +145,9 @@ class ToolLoop:
     ``settings`` and ``grants`` follow the user's answers ("Always allow" changes the
     settings, "Allow in this chat" the grants); ``on_remember`` hears each such answer
     so the caller can save it. ``images``: whether the model takes the images tools
-    return (else the response says they were not sent).
+    return (else the response says they were not sent). ``retry`` is asked when a call
+    got no result for a reason another try may cure (one question at a time); without
+    it, or when it says no, the model gets the failure as the call's error result.
     """
 
     def __init__(
@@ -153,9 +160,12 @@ class ToolLoop:
         grants: ChatGrants | None = None,
         on_remember: Remembered | None = None,
         images: bool = True,
+        retry: Retry | None = None,
     ) -> None:
         self.runner = runner
         self.images = images
+        self._retry = retry
+        self._retry_asked = asyncio.Lock()  # parallel calls' failures: one question at a time
         self.settings = settings
         self.grants = grants or ChatGrants()
         self._consent = consent
@@ -241,11 +251,7 @@ class ToolLoop:
             result = denial(ref or ToolRef("", call.name))
             return [self._reply(call, ref, how.value, response_json(result), is_error=True)]
         try:
-            result = await self.runner.call(
-                ref.server, ref.tool, json.loads(call.args), limit=self.settings.call_timeout
-            )
-        except ToolCallError as error:
-            result = error.as_result()
+            result = await self._call(call, ref)
         except Exception as error:  # a bug in a layer below must not end the answer
             log.exception("the tool call %s failed", ref)
             result = ToolCallError(
@@ -254,6 +260,30 @@ class ToolLoop:
         images, notes = await self._images(result, ref)
         response = response_json(result, notes)
         return [self._reply(call, ref, how.value, response, is_error=result.is_error), *images]
+
+    async def _call(self, call: FunctionCall, ref: ToolRef) -> ToolResult:
+        """Run the call, again while the user asks to after a curable failure."""
+        while True:
+            try:
+                return await self.runner.call(
+                    ref.server, ref.tool, json.loads(call.args), limit=self.settings.call_timeout
+                )
+            except ToolCallError as error:
+                if not await self._again(call, ref, error):
+                    return error.as_result()
+
+    async def _again(self, call: FunctionCall, ref: ToolRef, error: ToolCallError) -> bool:
+        """Whether to run ``call`` again after ``error`` (the retry callback's answer)."""
+        if self._retry is None or error.failure not in RETRYABLE:
+            return False
+        info = self._tools.get(call.name)
+        request = CallRequest(ref, call.args, call.id, info.description if info else "")
+        async with self._retry_asked:
+            try:
+                return await self._retry(request, error)
+            except Exception:  # a broken prompt goes on: the model hears of the failure
+                log.exception("asking about a failed tool call failed")
+                return False
 
     async def _images(self, result: ToolResult, ref: ToolRef) -> tuple[list[Part], list[str]]:
         """The result's images to send after its response, and what to tell the model."""

@@ -27,7 +27,7 @@ from rill.core.tool_settings import ToolSettings
 
 if TYPE_CHECKING:
     from rill.core.tool_loop import CallRequest, ToolLoop
-    from rill.core.tools import Decision, ServerStatus, ToolRef
+    from rill.core.tools import Decision, ServerStatus, ToolCallError, ToolRef
     from rill.core.tools.manager import ToolServers
     from rill.gui.chat.state import Chat
 
@@ -36,6 +36,8 @@ MANAGER = "rill.core.tools.manager"  # loads the MCP SDK
 
 # Asks the user about one call of a chat's answer (the window's consent bar).
 ChatConsent = Callable[["Chat", "CallRequest"], Awaitable["Decision"]]
+# Says what failed (a sentence; the call, if it was one) and asks: True to retry.
+ChatRetry = Callable[["Chat", str, "CallRequest | None"], Awaitable[bool]]
 
 
 class ToolHost(QObject):
@@ -62,6 +64,8 @@ class ToolHost(QObject):
         self._closed = False
         # Set by the window: asks the user about one call (the consent bar).
         self.consent: ChatConsent | None = None
+        # Set by the window: asks whether to retry what failed (the consent bar).
+        self.retry: ChatRetry | None = None
 
     @property
     def settings(self) -> ToolSettings:
@@ -137,16 +141,27 @@ class ToolHost(QObject):
 
         servers = await self.servers()
         offered, failed = await servers.offered_tools(names)
-        if failed:
+        while failed:
             said = "; ".join(f"{name}: {error.message}" for name, error in failed.items())
-            self.servers_failed.emit(f"Tool servers that could not start: {said}")
+            line = f"Tool servers that could not start: {said}"
+            if self.retry is None or not await self.retry(chat, f"{line}.", None):
+                self.servers_failed.emit(line)
+                break
+            more, failed = await servers.offered_tools(list(failed))
+            offered = [*offered, *more]
         if not offered:
             return None
 
-        consent = self.consent
+        consent, retry = self.consent, self.retry
 
         async def ask(request: CallRequest) -> Decision:
             return await consent(chat, request)
+
+        async def again(request: CallRequest, error: ToolCallError) -> bool:
+            if retry is None:
+                return False
+            ref = request.ref
+            return await retry(chat, f"The call of {ref} failed: {error.message}.", request)
 
         def remembered(decision: Decision, ref: ToolRef) -> None:
             self._on_loop_remembered(chat, loop, decision, ref)
@@ -159,6 +174,7 @@ class ToolHost(QObject):
             grants=chat.grants,
             on_remember=remembered,
             images=chat.session.provider.capabilities.images,
+            retry=again,
         )
         return loop
 

@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self._launcher = launcher
         self.tool_host = ToolHost(self.app_settings.tools, self)
         self.tool_host.consent = self.consent_bar.ask
+        self.tool_host.retry = self.consent_bar.ask_retry
         self.controller.tool_host = self.tool_host
         self.controller.add_shutdown_hook(self.tool_host.shutdown)
         self.consent_bar.show_chat(self.controller.current_chat.id)

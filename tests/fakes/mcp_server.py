@@ -104,6 +104,16 @@ def build() -> FaultyServer:
         os._exit(3)
 
     @server.tool()
+    def crash_once(marker: str) -> str:
+        """End this process mid-call the first time (``marker``, a file path, is made
+        then); answer the next time (for Retry)."""
+        if not os.path.exists(marker):
+            with open(marker, "w", encoding="utf-8"):
+                pass
+            os._exit(3)
+        return "worked on the second try"
+
+    @server.tool()
     def big() -> str:
         """Answer five megabytes of text."""
         return "x" * BIG_RESULT_CHARS

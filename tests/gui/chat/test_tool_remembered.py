@@ -6,6 +6,7 @@ a new chat still asks."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import qasync
 from PySide6.QtCore import Qt
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.store.db import default_path
 from rill.core.tools import ToolRef
+from rill.core.types import MessageStatus
 from rill.gui.window.main_window import MainWindow
 from tests.core.tools.support import fake_config
 from tests.fakes import gemini_scenarios as sc
@@ -105,3 +107,40 @@ def test_allow_in_this_chat_is_stored_reopened_and_revoked(
     fake_gemini.push(function_call("fake__add", {"a": 4, "b": 4}, call_id="g4"), sc.stream(["8"]))
     ask_and_answer(qtbot, again, "4+4", Qt.Key.Key_Escape)
     assert asked == [1, 1]
+
+
+def test_retry_after_a_crash_mid_call_runs_the_call_again_and_keeps_the_answer(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    fake_gemini: FakeGemini,
+    tmp_path: Path,
+) -> None:
+    window = make_window(fake=fake_config())
+    bar = window.consent_bar
+    marker = str(tmp_path / "crashed-once")
+    fake_gemini.push(
+        function_call(
+            "fake__crash_once", {"marker": marker}, call_id="r1", text="Let me try that. "
+        ),
+        sc.stream(["It worked."]),
+    )
+    with qtbot.waitSignal(window.controller.answer_finished, timeout=START_MS) as done:
+        window.controller.send("try the flaky tool")
+        wait_for_question(qtbot, window)
+        press(qtbot, Qt.Key.Key_Return)  # allow once: the server dies mid-call
+        qtbot.waitUntil(lambda: bar.fault is not None, timeout=START_MS)
+        fault = bar.fault or ""
+        assert fault.startswith("The call of fake.crash_once failed:")
+        assert bar.title.text() == fault and bar.title.textFormat() is Qt.TextFormat.PlainText
+        assert len(bodies(fake_gemini)) == 1  # nothing went to the model yet
+        assert window.controller.current_chat.answer is not None  # the answer waits
+        qtbot.waitUntil(bar.retry_button.hasFocus, timeout=2000)
+        press(qtbot, Qt.Key.Key_Return)  # Retry: the server restarts, the call answers
+    answer = done.args[1]
+    assert answer.status is MessageStatus.COMPLETE
+    assert answer.text.startswith("Let me try that. ")  # the answer so far was kept
+    assert answer.text.endswith("It worked.")
+    (reply,) = bodies(fake_gemini)[1]["contents"][2]["parts"]
+    assert reply["functionResponse"]["id"] == "r1"
+    assert reply["functionResponse"]["response"]["output"] == "worked on the second try"
+    assert not bar.isVisible()
