@@ -301,3 +301,17 @@ def test_a_server_that_cannot_start_asks_retry_and_the_answer_goes_on(
     assert "broken" in window.notice.label.text()
     (request,) = bodies(fake_gemini)
     assert "tools" not in request or not request["tools"]
+
+
+def test_huge_arguments_are_shown_cut_in_lines_and_in_all() -> None:
+    from rill.core.tool_loop import CallRequest
+    from rill.core.tools import ToolRef
+    from rill.gui.chat.consent_bar import shown_arguments
+
+    request = CallRequest(ToolRef("fake", "text_of"), json.dumps({"why": "x" * 1_000_000}))
+    shown = shown_arguments(request)
+    assert max(len(line) for line in shown.split("\n")) < 1_100
+    assert "more on this line" in shown
+    assert shown.endswith(f"… ({len(request.arguments) - 50_000:,} more characters)")
+    small = CallRequest(ToolRef("time", "get"), '{"timezone": "UTC"}')
+    assert shown_arguments(small) == '{\n  "timezone": "UTC"\n}'
