@@ -144,7 +144,7 @@ class ToolHost(QObject):
         while failed:
             said = "; ".join(f"{name}: {error.message}" for name, error in failed.items())
             line = f"Tool servers that could not start: {said}"
-            if self.retry is None or not await self.retry(chat, f"{line}.", None):
+            if self.retry is None or not await self.retry(chat, _sentence(line), None):
                 self.servers_failed.emit(line)
                 break
             more, failed = await servers.offered_tools(list(failed))
@@ -161,7 +161,9 @@ class ToolHost(QObject):
             if retry is None:
                 return False
             ref = request.ref
-            return await retry(chat, f"The call of {ref} failed: {error.message}.", request)
+            return await retry(
+                chat, _sentence(f"The call of {ref} failed: {error.message}"), request
+            )
 
         def remembered(decision: Decision, ref: ToolRef) -> None:
             self._on_loop_remembered(chat, loop, decision, ref)
@@ -208,3 +210,8 @@ class ToolHost(QObject):
         self._closed = True
         if self._servers is not None:
             await self._servers.shutdown()
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending in one full stop (a server's message may bring its own)."""
+    return text.rstrip(" .") + "."

@@ -131,6 +131,7 @@ def test_retry_after_a_crash_mid_call_runs_the_call_again_and_keeps_the_answer(
         qtbot.waitUntil(lambda: bar.fault is not None, timeout=START_MS)
         fault = bar.fault or ""
         assert fault.startswith("The call of fake.crash_once failed:")
+        assert fault.endswith(".") and not fault.endswith("..")
         assert bar.title.text() == fault and bar.title.textFormat() is Qt.TextFormat.PlainText
         assert len(bodies(fake_gemini)) == 1  # nothing went to the model yet
         assert window.controller.current_chat.answer is not None  # the answer waits
