@@ -9,6 +9,11 @@ allowed calls then run at once through the MCP layer (``ToolServers``, which thi
 module does not import: it loads the SDK), each with the per-call timeout. A denial,
 a failure or a tool's own error goes back to the model as an error result: it never
 ends the answer. Cancelling the answer cancels the running calls with it.
+
+The images a tool returns follow its response as parts of their own (``from_tool``),
+made fit to send by the attachments' own preparation (on a worker thread: it decodes
+and may downscale), unless the model takes no images; the providers put them on the
+wire with the response.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from rill.core.answer_types import FunctionCall, FunctionDeclaration, FunctionResponse
+from rill.core.attachments import AttachmentError, prepare_image
 from rill.core.tool_settings import ToolSettings
 from rill.core.tools import ChatGrants, Decision, ToolCallError, ToolInfo, ToolRef, ToolResult
 from rill.core.tools.consent import denial, needs_asking, remember
@@ -74,6 +80,11 @@ class CallRequest:
 
 Consent = Callable[[CallRequest], Awaitable[Decision]]
 Remembered = Callable[[Decision, ToolRef], None]
+# Asked when a call got no result: True runs it again, False sends the model the error.
+Retry = Callable[[CallRequest, ToolCallError], Awaitable[bool]]
+# The failures another try may cure (a server down, slow, crashed or restarted); a
+# refusal or an unknown tool would only fail the same way again.
+RETRYABLE = frozenset({"unavailable", "timeout", "crashed", "invalid", "stopped"})
 
 
 def function_name(ref: ToolRef, taken: set[str]) -> str:
@@ -89,19 +100,39 @@ def function_name(ref: ToolRef, taken: set[str]) -> str:
     return name
 
 
-def response_json(result: ToolResult) -> str:
+def response_json(result: ToolResult, image_notes: Sequence[str] = ()) -> str:
     """A tool's result as the function response the model gets: ``{"output": text}``, or
     ``{"error": text}``, with ``structuredContent`` where the tool sent some (Gemini's
     convention for ``functionResponse.response``; OpenAI's ``tool`` message gets the
-    text alone)."""
-    text = result.text
-    if result.images:
-        count = len(result.images)
-        text += f"\n\n({count} image{'s' * (count > 1)} from the tool not sent to the model)"
+    text alone). ``image_notes`` say what became of its images (:func:`tool_images`)."""
+    text = "\n\n".join([result.text, *image_notes])
     body: dict[str, Any] = {"error" if result.is_error else "output": text.strip()}
     if result.structured is not None:
         body["structuredContent"] = result.structured_value()
     return json.dumps(body, ensure_ascii=False)
+
+
+def tool_images(images: Sequence[Part], label: str) -> tuple[list[Part], list[str]]:
+    """``images`` (a tool's, already capped by count, type and size) made fit to send
+    by the attachments' preparation and limits: the parts to send (``from_tool``) and
+    a note for each left out or sent. Blocking (Pillow): run it on a worker thread."""
+    parts: list[Part] = []
+    notes: list[str] = []
+    for number, image in enumerate(images, 1):
+        name = f"image {number} from {label}"
+        try:
+            ready = prepare_image(image.data or b"", name=name)
+        except AttachmentError as error:
+            notes.append(f"(not sent to the model: {error.message})")
+            continue
+        if ready.needs_upload:
+            notes.append(f"({name} was not sent: too large to send inline)")
+            continue
+        parts.append(Part(data=ready.data, mime_type=ready.mime_type, from_tool=True))
+    if parts:
+        count = len(parts)
+        notes.append(f"({count} image{'s' * (count > 1)} from the tool follow{'s' * (count == 1)})")
+    return parts, notes
 
 
 def _error_json(text: str) -> str:
@@ -113,7 +144,10 @@ class ToolLoop:
 
     ``settings`` and ``grants`` follow the user's answers ("Always allow" changes the
     settings, "Allow in this chat" the grants); ``on_remember`` hears each such answer
-    so the caller can save it.
+    so the caller can save it. ``images``: whether the model takes the images tools
+    return (else the response says they were not sent). ``retry`` is asked when a call
+    got no result for a reason another try may cure (one question at a time); without
+    it, or when it says no, the model gets the failure as the call's error result.
     """
 
     def __init__(
@@ -125,8 +159,13 @@ class ToolLoop:
         *,
         grants: ChatGrants | None = None,
         on_remember: Remembered | None = None,
+        images: bool = True,
+        retry: Retry | None = None,
     ) -> None:
         self.runner = runner
+        self.images = images
+        self._retry = retry
+        self._retry_asked = asyncio.Lock()  # parallel calls' failures: one question at a time
         self.settings = settings
         self.grants = grants or ChatGrants()
         self._consent = consent
@@ -161,7 +200,8 @@ class ToolLoop:
         """Decide every call (asking where needed, in order), run the allowed ones at
         once and return one response part per call, in the calls' order."""
         decided = [await self._decide(call) for call in calls]
-        return list(await asyncio.gather(*(self._run(call, how) for call, how in decided)))
+        answers = await asyncio.gather(*(self._run(call, how) for call, how in decided))
+        return [part for parts in answers for part in parts]
 
     def not_run(self, calls: Sequence[FunctionCall], why: str) -> list[Part]:
         """Responses for calls Rill will not run (the round limit, a stopped answer)."""
@@ -202,25 +242,62 @@ class ToolLoop:
             self._on_remember(decision, ref)
         return call, decision
 
-    async def _run(self, call: FunctionCall, how: str | Decision) -> Part:
+    async def _run(self, call: FunctionCall, how: str | Decision) -> list[Part]:
+        """The response to ``call`` and the images its tool returned, in that order."""
         ref = self.ref_for(call.name)
         if not isinstance(how, Decision):
-            return self._reply(call, ref, "not_run", _error_json(how), is_error=True)
+            return [self._reply(call, ref, "not_run", _error_json(how), is_error=True)]
         if ref is None or how is Decision.DENY:
             result = denial(ref or ToolRef("", call.name))
-            return self._reply(call, ref, how.value, response_json(result), is_error=True)
+            return [self._reply(call, ref, how.value, response_json(result), is_error=True)]
         try:
-            result = await self.runner.call(
-                ref.server, ref.tool, json.loads(call.args), limit=self.settings.call_timeout
-            )
-        except ToolCallError as error:
-            result = error.as_result()
+            result = await self._call(call, ref)
         except Exception as error:  # a bug in a layer below must not end the answer
             log.exception("the tool call %s failed", ref)
             result = ToolCallError(
                 f"The tool {ref} failed inside Rill ({type(error).__name__})", failure="invalid"
             ).as_result()
-        return self._reply(call, ref, how.value, response_json(result), is_error=result.is_error)
+        images, notes = await self._images(result, ref)
+        response = response_json(result, notes)
+        return [self._reply(call, ref, how.value, response, is_error=result.is_error), *images]
+
+    async def _call(self, call: FunctionCall, ref: ToolRef) -> ToolResult:
+        """Run the call, again while the user asks to after a curable failure."""
+        while True:
+            try:
+                return await self.runner.call(
+                    ref.server, ref.tool, json.loads(call.args), limit=self.settings.call_timeout
+                )
+            except ToolCallError as error:
+                if not await self._again(call, ref, error):
+                    return error.as_result()
+
+    async def _again(self, call: FunctionCall, ref: ToolRef, error: ToolCallError) -> bool:
+        """Whether to run ``call`` again after ``error`` (the retry callback's answer)."""
+        if self._retry is None or error.failure not in RETRYABLE:
+            return False
+        info = self._tools.get(call.name)
+        request = CallRequest(ref, call.args, call.id, info.description if info else "")
+        async with self._retry_asked:
+            try:
+                return await self._retry(request, error)
+            except Exception:  # a broken prompt goes on: the model hears of the failure
+                log.exception("asking about a failed tool call failed")
+                return False
+
+    async def _images(self, result: ToolResult, ref: ToolRef) -> tuple[list[Part], list[str]]:
+        """The result's images to send after its response, and what to tell the model."""
+        count = len(result.images)
+        if not count:
+            return [], []
+        if not self.images:
+            return [], [f"({count} image{'s' * (count > 1)} from the tool not sent: this model "
+                        "takes no images)"]  # fmt: skip
+        try:
+            return await asyncio.to_thread(tool_images, result.images, str(ref))
+        except Exception:  # a decoder's bug must not end the answer
+            log.exception("the images of %s could not be prepared", ref)
+            return [], [f"({count} image{'s' * (count > 1)} from the tool could not be read)"]
 
     @staticmethod
     def _reply(

@@ -76,6 +76,11 @@ class Part:
     # A PDF's text, extracted (with page markers) when it was attached: what a
     # provider that cannot read PDFs is sent instead (``rill.core.file_parts``).
     extracted_text: str | None = None
+    # An image a tool returned, right after its function response in the answer: it
+    # goes to the model with that response (inside Gemini 3's ``functionResponse``,
+    # else beside it in the same user turn; in a user message after OpenAI's
+    # ``tool`` messages), never as the model's own part.
+    from_tool: bool = False
 
     @classmethod
     def from_text(cls, text: str) -> Part:

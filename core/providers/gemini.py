@@ -284,7 +284,10 @@ class GeminiProvider:
     async def _count_tokens_once(self, request: GenerateRequest) -> int:
         model = request.settings.model
         url = self._model_path(model, "countTokens")
-        body = {"contents": wire.encode_contents(request.contents, file_uris=self.can_upload_files)}
+        contents = wire.encode_contents(
+            request.contents, file_uris=self.can_upload_files, model=model
+        )
+        body = {"contents": contents}
         obj = await self._get_json("POST", url, json=body, model=model)
         total = obj.get("totalTokens") if isinstance(obj, dict) else None
         if not isinstance(total, int):

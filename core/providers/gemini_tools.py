@@ -88,3 +88,10 @@ def asked_for(settings: GenerationSettings) -> list[str]:
     """The labels of the tools (and image output) ``settings`` ask for."""
     asked = [*settings.tools, *(["image_output"] if settings.image_output else [])]
     return [TOOL_LABELS[name] for name in asked]
+
+
+def nests_tool_images(model: str) -> bool:
+    """Whether ``model`` takes the images a tool returned inside its ``functionResponse``
+    (``parts`` of ``inlineData``: multimodal function responses, Gemini 3 on). Older
+    models get them as ``inlineData`` parts beside the responses, in the same turn."""
+    return model.strip().lower().removeprefix("models/").startswith("gemini-3")

@@ -34,6 +34,7 @@ from rill.core.providers.gemini_parts import (
     encode_tool_part,
     encode_tools,
 )
+from rill.core.providers.gemini_tools import nests_tool_images
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
 
 JSON = dict[str, Any]
@@ -78,17 +79,27 @@ def encode_part(part: Part, *, file_uris: bool = True) -> JSON:
 
 
 def encode_contents(
-    messages: tuple[Message, ...] | list[Message], *, file_uris: bool = True
+    messages: tuple[Message, ...] | list[Message], *, file_uris: bool = True, model: str = ""
 ) -> list[JSON]:
     """The request's ``contents``: one entry per message that has parts to send.
 
     An ``error`` part (one Rill could not read) stays in the store and the window;
-    it never goes to the model.
+    it never goes to the model. The images a tool returned go inside its
+    ``functionResponse`` where ``model`` takes them there (``nests_tool_images``),
+    else as ``inlineData`` beside it.
     """
     out: list[JSON] = []
+    nest = nests_tool_images(model)
     for m in messages:
         for role, parts in _turns(m):
-            encoded = [encode_part(p, file_uris=file_uris) for p in parts]
+            encoded: list[JSON] = []
+            for part in parts:
+                wire = encode_part(part, file_uris=file_uris)
+                reply = encoded[-1].get("functionResponse") if encoded else None
+                if part.from_tool and nest and isinstance(reply, dict) and "inlineData" in wire:
+                    reply.setdefault("parts", []).append({"inlineData": wire["inlineData"]})
+                else:
+                    encoded.append(wire)
             if out and out[-1]["role"] == role:
                 # Responses to calls an answer ended on (a stop, the round limit) and the
                 # next question: one user turn, as the roles must alternate.
@@ -100,14 +111,15 @@ def encode_contents(
 
 def _turns(message: Message) -> list[tuple[str, list[Part]]]:
     """``message``'s sendable parts as wire turns. An answer that ran tools holds the
-    model's calls and Rill's responses in one Message; on the wire the responses are a
-    ``user`` turn between the model's (its parts otherwise go back exactly)."""
+    model's calls and Rill's responses in one Message; on the wire the responses (and
+    the images the tools returned) are a ``user`` turn between the model's (its parts
+    otherwise go back exactly)."""
     turns: list[tuple[str, list[Part]]] = []
     for part in message.parts:
         if part.error is not None:
             continue
         role = message.role.value
-        if message.role is Role.MODEL and part.function_response is not None:
+        if message.role is Role.MODEL and (part.function_response is not None or part.from_tool):
             role = Role.USER.value
         if turns and turns[-1][0] == role:
             turns[-1][1].append(part)
@@ -119,7 +131,8 @@ def _turns(message: Message) -> list[tuple[str, list[Part]]]:
 def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
     """The body of generateContent / streamGenerateContent (``file_uris``: see encode_part)."""
     s = request.settings
-    body: JSON = {"contents": encode_contents(request.contents, file_uris=file_uris)}
+    contents = encode_contents(request.contents, file_uris=file_uris, model=s.model)
+    body: JSON = {"contents": contents}
     if s.system_instruction:
         body["systemInstruction"] = {"parts": [{"text": s.system_instruction}]}
     config: JSON = {}

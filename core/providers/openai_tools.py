@@ -8,6 +8,7 @@ left out, never raised, so the answer around it survives.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -42,14 +43,24 @@ def encode_turns(message: Message) -> list[JSON]:
     """An answer that called functions as messages: each ``assistant`` message with its
     text and ``tool_calls``, then one ``tool`` message per response (its
     ``tool_call_id`` the call's id). A call without an id (one from Gemini's older
-    models) gets ``rill_call_N``, and the N-th response without one the same."""
+    models) gets ``rill_call_N``, and the N-th response without one the same. A
+    ``tool`` message carries text only, so the images the tools returned go in one
+    ``user`` message after the round's ``tool`` messages, each named by its call."""
     out: list[JSON] = []
     texts: list[str] = []
     calls: list[JSON] = []
+    images: list[JSON] = []
     calls_seen = replies_seen = 0
+    last_reply = ""
+
+    def flush_images() -> None:
+        if images:
+            out.append({"role": "user", "content": list(images)})
+        images.clear()
 
     def flush() -> None:
         if texts or calls:
+            flush_images()
             entry: JSON = {"role": "assistant", "content": "".join(texts) or None}
             if calls:
                 entry["tool_calls"] = list(calls)
@@ -66,13 +77,26 @@ def encode_turns(message: Message) -> list[JSON]:
         elif part.function_response is not None:
             flush()
             reply = part.function_response
-            call_id = reply.id or f"rill_call_{replies_seen}"
+            call_id = last_reply = reply.id or f"rill_call_{replies_seen}"
             replies_seen += 1
             out.append({"role": "tool", "tool_call_id": call_id, "content": tool_content(reply)})
+        elif part.from_tool and part.data is not None:
+            images += _tool_image(part, last_reply)
         elif part.text:
             texts.append(part.text)
     flush()
+    flush_images()
     return out
+
+
+def _tool_image(part: Part, call_id: str) -> list[JSON]:
+    """An image a tool returned as ``user`` content: a line naming its call, the image."""
+    mime = part.mime_type or "image/png"
+    url = f"data:{mime};base64,{base64.b64encode(part.data or b'').decode('ascii')}"
+    return [
+        {"type": "text", "text": f"An image the tool call {call_id} returned:"},
+        {"type": "image_url", "image_url": {"url": url}},
+    ]
 
 
 def _call(call: FunctionCall, index: int) -> JSON:

@@ -67,6 +67,8 @@ def part_to_json(part: Part, blobs: dict[str, Blob]) -> JsonDict:
         out["file_name"] = part.file_name
     if part.extracted_text is not None:
         out["extracted_text"] = part.extracted_text
+    if part.from_tool:
+        out["from_tool"] = True
     tool_part_to_json(part, out)
     return out
 
@@ -84,6 +86,7 @@ def part_from_json(data: Mapping[str, Any], blobs: Mapping[str, bytes]) -> Part:
         file_expires_at=_opt_float(data.get("file_expires_at")),
         file_name=_opt_str(data.get("file_name")),
         extracted_text=_opt_str(data.get("extracted_text")),
+        from_tool=data.get("from_tool") is True,
         **tool_part_fields(data),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from rill.core.store.codec import settings_from_json, settings_to_json
@@ -16,7 +17,9 @@ from rill.core.store.schema import user_version
 from rill.core.types import GenerationSettings
 
 # Columns a caller may set one at a time (never interpolate anything else into SQL).
-SETTABLE = frozenset({"title", "pinned", "settings", "model", "provider", "deleted_at"})
+SETTABLE = frozenset(
+    {"title", "pinned", "settings", "model", "provider", "deleted_at", "tool_grants"}
+)
 
 
 def insert(
@@ -67,7 +70,35 @@ def get(conn: sqlite3.Connection, conversation_id: int) -> Conversation:
         deleted_at=row["deleted_at"],
         leaf_id=row["leaf_id"],
         notes=tuple(notes),
+        tool_grants=grants_from_json(row["tool_grants"]),
     )
+
+
+def grants_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
+    """The ``tool_grants`` column read: every well-formed ``[server, tool]`` pair of it,
+    sorted; a damaged column grants nothing (the chat asks again)."""
+    try:
+        value = json.loads(text) if text else []
+    except (TypeError, ValueError, RecursionError):
+        return ()
+    if not isinstance(value, list):
+        return ()
+    pairs = {
+        (pair[0], pair[1])
+        for pair in value
+        if isinstance(pair, list)
+        and len(pair) == 2
+        and all(isinstance(name, str) and name for name in pair)
+    }
+    return tuple(sorted(pairs))
+
+
+def set_grants(
+    conn: sqlite3.Connection, conversation_id: int, grants: Sequence[tuple[str, str]]
+) -> None:
+    """Replace a conversation's "Allow in this chat" tools; LookupError when it is gone."""
+    value = dumps(sorted([server, tool] for server, tool in grants)) if grants else None
+    set_column(conn, conversation_id, "tool_grants", value)
 
 
 _SUMMARY = (

@@ -202,6 +202,12 @@ class Store:
             if provider is not None:
                 self._set(conversation_id, "provider", provider)
 
+    def set_tool_grants(self, conversation_id: int, grants: Sequence[tuple[str, str]]) -> None:
+        """Replace the tools ``conversation_id`` may call without asking (``(server,
+        tool)`` pairs; "Allow in this chat"); read back in ``Conversation.tool_grants``."""
+        with self._write() as conn:
+            rows.set_grants(conn, conversation_id, grants)
+
     def delete_conversation(self, conversation_id: int) -> None:
         """Move to the trash (soft delete): hidden from the list and search until
         ``restore_conversation`` (undo) or ``purge_conversation``."""

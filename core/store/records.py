@@ -51,6 +51,8 @@ class Conversation:
     # Stored settings that were out of range or of the wrong type, one line each
     # (they were replaced by their defaults in ``settings``).
     notes: tuple[str, ...] = ()
+    # (server, tool) of each tool the user allowed "in this chat", sorted.
+    tool_grants: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

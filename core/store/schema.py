@@ -13,6 +13,8 @@ v2  versions and branches: messages form a tree (``parent_id``); a parent rememb
 v3  an answer's metadata beside its parts: ``messages.meta`` holds the JSON of its
     grounding (search queries, sources, supports), URL context and citations
     (``rill.core.store.answer_codec``); NULL for every message before it.
+v4  the tools a chat may call without asking ("Allow in this chat"):
+    ``conversations.tool_grants`` holds ``[[server, tool], …]`` as JSON; NULL for none.
 """
 
 from __future__ import annotations
@@ -162,7 +164,11 @@ V3 = """
 ALTER TABLE messages ADD COLUMN meta TEXT;
 """
 
-MIGRATIONS: list[Migration] = [_script(V1), _script(V2), _script(V3)]
+V4 = """
+ALTER TABLE conversations ADD COLUMN tool_grants TEXT;
+"""
+
+MIGRATIONS: list[Migration] = [_script(V1), _script(V2), _script(V3), _script(V4)]
 LATEST_VERSION = len(MIGRATIONS)
 
 

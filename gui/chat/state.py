@@ -55,7 +55,7 @@ class Chat:
     retry_after: float | None = None  # the server's wait when the answer failed
     retry_until: float | None = None  # ... as a time.monotonic() deadline
     editing: Message | None = None  # the user turn the next Send replaces
-    # The tools the user allowed "in this chat" (while the window is open).
+    # The tools the user allowed "in this chat" (stored with its conversation).
     grants: ChatGrants = field(default_factory=ChatGrants)
 
     @property

@@ -7,7 +7,8 @@ until an answer (or the Tools dialog) needs a server. A chat offers the tools of
 enabled server in the settings' ``tools`` section (the configuration ``rill mcp``
 edits), unless the user turned tools off there (``ToolSettings.offer``). Its calls are
 decided through the ``consent`` callback the window gives (the consent bar);
-"Allow in this chat" lives in the chat (``Chat.grants``), "Always allow" in the
+"Allow in this chat" lives in the chat (``Chat.grants``, which ``grants_changed``
+hands the chat history to store with the conversation), "Always allow" in the
 settings, which ``settings_changed`` hands the window to save.
 """
 
@@ -26,7 +27,7 @@ from rill.core.tool_settings import ToolSettings
 
 if TYPE_CHECKING:
     from rill.core.tool_loop import CallRequest, ToolLoop
-    from rill.core.tools import Decision, ServerStatus, ToolRef
+    from rill.core.tools import Decision, ServerStatus, ToolCallError, ToolRef
     from rill.core.tools.manager import ToolServers
     from rill.gui.chat.state import Chat
 
@@ -35,6 +36,8 @@ MANAGER = "rill.core.tools.manager"  # loads the MCP SDK
 
 # Asks the user about one call of a chat's answer (the window's consent bar).
 ChatConsent = Callable[["Chat", "CallRequest"], Awaitable["Decision"]]
+# Says what failed (a sentence; the call, if it was one) and asks: True to retry.
+ChatRetry = Callable[["Chat", str, "CallRequest | None"], Awaitable[bool]]
 
 
 class ToolHost(QObject):
@@ -45,11 +48,14 @@ class ToolHost(QObject):
         settings_changed(object settings): the ``ToolSettings`` changed (an "Always
             allow" answer, or the Tools dialog); the window saves them.
         servers_failed(str text): servers an answer wanted could not start (one line).
+        grants_changed(object chat): a ``Chat``'s "Allow in this chat" tools changed
+            (an answer on the consent bar, or a revocation); the history stores them.
     """
 
     status_changed = Signal(object)
     settings_changed = Signal(object)
     servers_failed = Signal(str)
+    grants_changed = Signal(object)
 
     def __init__(self, settings: ToolSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +64,8 @@ class ToolHost(QObject):
         self._closed = False
         # Set by the window: asks the user about one call (the consent bar).
         self.consent: ChatConsent | None = None
+        # Set by the window: asks whether to retry what failed (the consent bar).
+        self.retry: ChatRetry | None = None
 
     @property
     def settings(self) -> ToolSettings:
@@ -133,16 +141,29 @@ class ToolHost(QObject):
 
         servers = await self.servers()
         offered, failed = await servers.offered_tools(names)
-        if failed:
+        while failed:
             said = "; ".join(f"{name}: {error.message}" for name, error in failed.items())
-            self.servers_failed.emit(f"Tool servers that could not start: {said}")
+            line = f"Tool servers that could not start: {said}"
+            if self.retry is None or not await self.retry(chat, _sentence(line), None):
+                self.servers_failed.emit(line)
+                break
+            more, failed = await servers.offered_tools(list(failed))
+            offered = [*offered, *more]
         if not offered:
             return None
 
-        consent = self.consent
+        consent, retry = self.consent, self.retry
 
         async def ask(request: CallRequest) -> Decision:
             return await consent(chat, request)
+
+        async def again(request: CallRequest, error: ToolCallError) -> bool:
+            if retry is None:
+                return False
+            ref = request.ref
+            return await retry(
+                chat, _sentence(f"The call of {ref} failed: {error.message}"), request
+            )
 
         def remembered(decision: Decision, ref: ToolRef) -> None:
             self._on_loop_remembered(chat, loop, decision, ref)
@@ -154,6 +175,8 @@ class ToolHost(QObject):
             ask,
             grants=chat.grants,
             on_remember=remembered,
+            images=chat.session.provider.capabilities.images,
+            retry=again,
         )
         return loop
 
@@ -165,13 +188,30 @@ class ToolHost(QObject):
         from rill.core.tools.consent import remember
 
         chat.grants = loop.grants
+        if decision is Decision.ALLOW_IN_CHAT:
+            self.grants_changed.emit(chat)
         if decision is not Decision.ALWAYS_ALLOW or ref.server not in self._settings.servers:
             return
         settings, _ = remember(decision, ref, self._settings, chat.grants)
         self.configure(settings)
+
+    def revoke_in_chat(self, chat: Chat, ref: ToolRef) -> None:
+        """``chat`` asks again before calling ``ref`` (its answer in flight too)."""
+        if not chat.grants.granted(ref):
+            return
+        chat.grants = chat.grants.revoke(ref)
+        loop = chat.session.tools
+        if loop is not None:  # the answer streaming now decides its next calls by these
+            loop.grants = loop.grants.revoke(ref)
+        self.grants_changed.emit(chat)
 
     async def shutdown(self) -> None:
         """Stop every server (at most ``SHUTDOWN_LIMIT`` s); none starts afterwards."""
         self._closed = True
         if self._servers is not None:
             await self._servers.shutdown()
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending in one full stop (a server's message may bring its own)."""
+    return text.rstrip(" .") + "."

@@ -40,6 +40,7 @@ class Ledger:
     recorder: SessionRecorder | None = None
     by_id: dict[int, Message] = field(default_factory=dict)
     settings: GenerationSettings | None = None  # as last written to the conversation
+    grants: tuple[tuple[str, str], ...] = ()  # "Allow in this chat", as last written
 
     def recorder_for(self, store: Store, conversation_id: int | None) -> SessionRecorder:
         """The chat's recorder, made on first use."""
@@ -83,10 +84,12 @@ def sync(
     settings: GenerationSettings,
     provider: str,
     force: bool = False,
+    grants: tuple[tuple[str, str], ...] = (),
 ) -> SyncResult:
     """Store what is new or changed in ``snapshot`` (a chat's history, as it was).
 
-    The first turn of a new chat creates its conversation with ``settings``.
+    The first turn of a new chat creates its conversation with ``settings``; the
+    chat's "Allow in this chat" ``grants`` are written once they differ from the last.
     """
     recorder = ledger.recorder_for(store, None)
     recorder.settings, recorder.provider = settings, provider
@@ -107,6 +110,9 @@ def sync(
         if not created:
             store.update_settings(cid, settings, provider=provider or None)
         ledger.settings = settings
+    if cid is not None and ledger.grants != grants:
+        store.set_tool_grants(cid, grants)
+        ledger.grants = grants
     wanted = cid is not None and (bool(added) or force)
     summary = store.summaries([cid]).get(cid) if wanted and cid is not None else None
     return SyncResult(cid, created and cid is not None, added, summary)
@@ -118,6 +124,7 @@ def open_conversation(store: Store, ledger: Ledger, conversation_id: int, tail: 
     ids = store.path_ids(conversation_id)
     ledger.recorder_for(store, conversation_id)
     ledger.settings = conversation.settings
+    ledger.grants = conversation.tool_grants
     shown = [ledger.track(store, s) for s in store.get_messages(ids[-tail:] if tail else [])]
     return Opened(conversation, ids, shown)
 

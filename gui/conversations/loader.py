@@ -17,6 +17,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, Signal
 
+from rill.core.tools import ChatGrants
 from rill.core.types import Message
 from rill.gui.common import TaskLauncher
 from rill.gui.conversations import jobs
@@ -92,6 +93,8 @@ class ConversationLoader(QObject):
         if not settings.model:  # saved before a model was known: today's default
             settings = replace(settings, model=self.controller.defaults.model)
         chat = self.controller.adopt_chat([], settings)
+        pairs = [list(pair) for pair in opened.conversation.tool_grants]
+        chat.grants = ChatGrants.from_list(pairs)  # "Allow in this chat", as stored
         record = ChatRecord(chat, ledger, conversation_id)
         self.persistence.records[chat.id] = record
         for saved in opened.tail:

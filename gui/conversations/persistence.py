@@ -182,6 +182,7 @@ class Persistence(QObject):
             settings=chat.session.settings,
             provider=_provider_name(chat),
             force=force,
+            grants=tuple((ref.server, ref.tool) for ref in sorted(chat.grants.tools)),
         )
         future: asyncio.Future[object] = self.worker.write(job)
         future.add_done_callback(partial(self._on_sync_done, record))
@@ -231,6 +232,13 @@ class Persistence(QObject):
         write = record.last_write
         if write is not None and not write.done():
             await asyncio.wait({write})  # a failed write must not keep the chat from going
+
+    def save_grants(self, chat: object) -> None:
+        """``chat``'s "Allow in this chat" tools changed: write them (with its history,
+        so a chat not stored yet gets its conversation first)."""
+        record = self.records.get(chat.id) if isinstance(chat, Chat) else None
+        if record is not None:
+            self.sync(record)
 
     def _on_tick_timeout(self) -> None:
         streaming = False

@@ -4,7 +4,8 @@ A non-modal dialog over the window's ``ToolHost`` (the one owner of the servers)
 servers with their state (stopped / starting / ready / failed, with the last lines of
 a failed server's stderr), add, edit and remove (the form shows the exact command that
 will run before it ever runs), turn a server on or off, start one to list its tools
-with their descriptions, turn single tools on or off, and revoke "Always allow".
+with their descriptions, turn single tools on or off, and revoke a tool's "Always
+allow" and its "Allow in this chat" in the chat on screen (Revoke: it asks again).
 
 Every change goes to the host (``ToolHost.configure``), which hands it to the window
 to save; secret values go to the keychain off the UI thread, as ``rill mcp add`` keeps
@@ -15,6 +16,7 @@ server says is shown as plain text.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
@@ -36,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from rill.core.tool_settings import ServerConfig, ToolSettings
 from rill.core.tools import ServerState, ServerStatus, ToolRef
-from rill.gui.chat import ToolHost
+from rill.gui.chat import Chat, ToolHost
 from rill.gui.common import TaskLauncher, plain_label
 from rill.gui.tools.server_form import ServerEntry, ServerForm
 
@@ -46,7 +48,7 @@ STATE_WORDS = {
     ServerState.READY: "ready",
     ServerState.FAILED: "failed",
 }
-TOOL_COLUMNS = ("Tool", "Always allowed", "Description")
+TOOL_COLUMNS = ("Tool", "Runs without asking", "Description")
 _STDERR_LINES = 8
 
 
@@ -63,10 +65,18 @@ def state_line(status: ServerStatus) -> str:
 
 
 class ToolsDialog(QDialog):
-    """The Tools dialog over ``host``; ``launcher`` runs its keychain work."""
+    """The Tools dialog over ``host``; ``launcher`` runs its keychain work; ``chat``
+    gives the chat on screen (whose "Allow in this chat" choices it shows)."""
 
-    def __init__(self, host: ToolHost, launcher: TaskLauncher, parent: QWidget | None = None):
+    def __init__(
+        self,
+        host: ToolHost,
+        launcher: TaskLauncher,
+        chat: Callable[[], Chat],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
+        self._chat = chat
         self.setWindowTitle("Tools from MCP servers")
         self.setObjectName("toolsDialog")
         self._host = host
@@ -102,7 +112,10 @@ class ToolsDialog(QDialog):
         self.tools.setRootIsDecorated(False)
         self.tools.itemChanged.connect(self._on_tools_item_changed)
         self.tools.currentItemChanged.connect(self._update_buttons)
-        self.revoke_button = QPushButton('Re&voke "Always allow"')
+        self.revoke_button = QPushButton("Re&voke: ask again")
+        self.revoke_button.setToolTip(
+            'Undo "Always allow this tool" and "Allow in this chat" (in the chat on screen)'
+        )
         self.revoke_button.clicked.connect(self._on_revoke_clicked)
         self.problem = plain_label(QLabel())
         self.problem.setObjectName("hint")
@@ -110,6 +123,7 @@ class ToolsDialog(QDialog):
         self._layout()
         host.status_changed.connect(self._on_host_status_changed)
         host.settings_changed.connect(self._on_host_settings_changed)  # "Always allow"
+        host.grants_changed.connect(self._on_host_grants_changed)  # "Allow in this chat"
         self._fill()
 
     def _layout(self) -> None:
@@ -206,9 +220,7 @@ class ToolsDialog(QDialog):
             about = info.description if info else "(start the server to see it)"
             if info is not None and info.problem:
                 about = f"Unusable: {info.problem}"
-            row = QTreeWidgetItem(
-                [tool, "yes" if prefs.always_allow else "", " ".join(about.split())]
-            )
+            row = QTreeWidgetItem([tool, self._allowed(name, tool), " ".join(about.split())])
             row.setData(0, Qt.ItemDataRole.UserRole, tool)
             row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             row.setCheckState(
@@ -220,6 +232,18 @@ class ToolsDialog(QDialog):
         self.tools.resizeColumnToContents(1)
         self.tools.blockSignals(False)
 
+    def _allowed(self, name: str, tool: str) -> str:
+        """How ``tool`` runs without asking: "always", "in this chat", both, or ""."""
+        config = self.settings.servers.get(name)
+        words = ["always"] if config is not None and config.tool_prefs(tool).always_allow else []
+        if self._chat().grants.granted(ToolRef(name, tool)):
+            words.append("in this chat")
+        return ", ".join(words)
+
+    def show_chat(self, *_args: object) -> None:
+        """The window shows another chat: its "Allow in this chat" choices."""
+        self._show_server()
+
     def _update_buttons(self, *_args: object) -> None:
         name = self.selected
         config = self.settings.servers.get(name) if name else None
@@ -229,8 +253,8 @@ class ToolsDialog(QDialog):
         idle = state in (ServerState.STOPPED, ServerState.FAILED)
         self.start_button.setEnabled(config is not None and config.enabled and idle)
         tool = self._current_tool()
-        always = config is not None and tool is not None and config.tool_prefs(tool).always_allow
-        self.revoke_button.setEnabled(always)
+        allowed = name is not None and tool is not None and bool(self._allowed(name, tool))
+        self.revoke_button.setEnabled(allowed)
 
     def _current_tool(self) -> str | None:
         item = self.tools.currentItem()
@@ -264,8 +288,20 @@ class ToolsDialog(QDialog):
         from rill.core.tools.consent import revoke_always
 
         name, tool = self.selected, self._current_tool()
-        if name is not None and tool is not None:
-            self._apply(revoke_always(self.settings, ToolRef(name, tool)), name)
+        if name is None or tool is None:
+            return
+        ref = ToolRef(name, tool)
+        self._host.revoke_in_chat(self._chat(), ref)
+        if self.settings.servers[name].tool_prefs(tool).always_allow:
+            self._apply(revoke_always(self.settings, ref), name)
+        self._select_tool(tool)
+
+    def _select_tool(self, tool: str) -> None:
+        """Keep ``tool`` current after the list was filled again (the keyboard stays)."""
+        for row in range(self.tools.topLevelItemCount()):
+            item = self.tools.topLevelItem(row)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == tool:
+                self.tools.setCurrentItem(item)
 
     def _on_start_clicked(self) -> None:
         name = self.selected
@@ -284,6 +320,9 @@ class ToolsDialog(QDialog):
 
     def _on_host_settings_changed(self, _settings: ToolSettings) -> None:
         self._fill()
+
+    def _on_host_grants_changed(self, _chat: object) -> None:
+        self._show_server()
 
     def _on_servers_current_changed(self, *_args: object) -> None:
         self._show_server()

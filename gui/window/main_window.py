@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self._launcher = launcher
         self.tool_host = ToolHost(self.app_settings.tools, self)
         self.tool_host.consent = self.consent_bar.ask
+        self.tool_host.retry = self.consent_bar.ask_retry
         self.controller.tool_host = self.tool_host
         self.controller.add_shutdown_hook(self.tool_host.shutdown)
         self.consent_bar.show_chat(self.controller.current_chat.id)
@@ -270,6 +271,7 @@ class MainWindow(QMainWindow):
         """The chat history's and export's connections, made with them."""
         return [
             (history.worker.recovered, self.notice.withdraw),
+            (self.tool_host.grants_changed, history.persistence.save_grants),
             (exports.finished, self.status_line.set_state),
         ]
 
@@ -392,7 +394,10 @@ class MainWindow(QMainWindow):
         if self.tools_dialog is None:
             from rill.gui.tools import ToolsDialog  # not needed before the first paint
 
-            self.tools_dialog = ToolsDialog(self.tool_host, self._launcher, self)
+            self.tools_dialog = ToolsDialog(
+                self.tool_host, self._launcher, lambda: self.controller.current_chat, self
+            )
+            self.controller.current_chat_changed.connect(self.tools_dialog.show_chat)
         self.tools_dialog.show()
         self.tools_dialog.raise_()
         self.tools_dialog.activateWindow()

@@ -52,6 +52,31 @@ class FaultyServer(MCPServer):
         ]
 
 
+def _pictures(server: FaultyServer) -> None:
+    """The tools that answer images."""
+
+    @server.tool()
+    def picture() -> Image:
+        """Answer a one-pixel PNG."""
+        return Image(data=RED_PIXEL_PNG, format="png")
+
+    @server.tool()
+    def wide_picture(width: int) -> Image:
+        """Answer a PNG ``width`` pixels wide and 8 high (for the size limits)."""
+        import io
+
+        from PIL import Image as Pillow
+
+        out = io.BytesIO()
+        Pillow.new("RGB", (width, 8), (0, 90, 200)).save(out, format="PNG")
+        return Image(data=out.getvalue(), format="png")
+
+    @server.tool()
+    def broken_picture() -> Image:
+        """Answer bytes that claim to be a PNG and are not."""
+        return Image(data=b"not a png at all", format="png")
+
+
 def build() -> FaultyServer:
     server = FaultyServer("rill-test-faults")
 
@@ -79,6 +104,16 @@ def build() -> FaultyServer:
         os._exit(3)
 
     @server.tool()
+    def crash_once(marker: str) -> str:
+        """End this process mid-call the first time (``marker``, a file path, is made
+        then); answer the next time (for Retry)."""
+        if not os.path.exists(marker):
+            with open(marker, "w", encoding="utf-8"):
+                pass
+            os._exit(3)
+        return "worked on the second try"
+
+    @server.tool()
     def big() -> str:
         """Answer five megabytes of text."""
         return "x" * BIG_RESULT_CHARS
@@ -88,10 +123,7 @@ def build() -> FaultyServer:
         """Answer ``size`` characters of text (unstructured, as most servers answer)."""
         return "y" * size
 
-    @server.tool()
-    def picture() -> Image:
-        """Answer a one-pixel PNG."""
-        return Image(data=RED_PIXEL_PNG, format="png")
+    _pictures(server)
 
     @server.tool()
     def fail(reason: str) -> str:

@@ -127,7 +127,7 @@ def test_an_http_server_with_a_secret_header(env: dict[str, str], home: Path) ->
         assert key_file(home) == {"mcp/web/header/Authorization": "Bearer tok-9"}
         tools = run_cli(["mcp", "tools", "web"], env)
         assert tools.returncode == 0, tools.stderr
-        assert tools.stdout.startswith("web: rill-test-faults, 13 tools")
+        assert tools.stdout.startswith("web: rill-test-faults, 16 tools")
         assert run_cli(["mcp", "remove", "web"], env).returncode == 0
         refused = run_cli(
             ["mcp", "add", "bad", "--url", fake.url, "--header", "Authorization=Bearer no"], env

@@ -21,7 +21,7 @@ from rill.core.answer_types import (
 )
 from rill.core.store.db import Store
 from rill.core.store.export import dumps, export_json, import_json, to_markdown
-from rill.core.store.schema import migrate, user_version
+from rill.core.store.schema import LATEST_VERSION, migrate, user_version
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role
 
 SIG = "c2lnbmF0dXJlKy8="
@@ -102,7 +102,7 @@ def test_a_v2_file_migrates_and_old_and_new_answers_reload_identically(tmp_path:
         store.append_message(1, rich_answer())
         store.append_message(1, reply())
     check = sqlite3.connect(path)
-    assert user_version(check) == 3
+    assert user_version(check) == LATEST_VERSION
     check.close()
     with Store(path) as store:
         again = store.history(1)

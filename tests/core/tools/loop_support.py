@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from rill.core.chat import ChatSession
-from rill.core.tool_loop import CallRequest, ToolLoop
+from rill.core.tool_loop import CallRequest, Retry, ToolLoop
 from rill.core.tools import Decision, ToolRef
 from rill.core.tools.manager import ToolServers
 from rill.core.types import Chunk
@@ -33,6 +33,7 @@ async def make_loop(
     consent: Consent | None = None,
     names: Sequence[str] = ("fake",),
     remembered: list[tuple[Decision, ToolRef]] | None = None,
+    retry: Retry | None = None,
 ) -> ToolLoop:
     """A ToolLoop offering every usable tool of ``names``."""
     offered, failed = await servers.offered_tools(names)
@@ -43,6 +44,7 @@ async def make_loop(
         servers.settings,
         consent or Consent(),
         on_remember=(lambda d, r: remembered.append((d, r))) if remembered is not None else None,
+        retry=retry,
     )
 
 

@@ -16,7 +16,7 @@ from rill.core.chat import ChatSession
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.providers.openai_compat import OpenAICompatProvider
 from rill.core.tool_loop import CallRequest
-from rill.core.tools import Decision
+from rill.core.tools import Decision, ToolCallError
 from rill.core.tools.convert import MAX_TEXT_BYTES
 from rill.core.types import GenerationSettings, MessageStatus
 from tests.core.tools.conftest import Make
@@ -188,3 +188,48 @@ async def test_stop_cancels_the_running_tool_and_the_answer_together(
     assert closing is not None and closing.decision == "not_run"
     # The server's session stays usable after the cancelled call.
     assert (await servers.call("fake", "echo", {"text": "still here"})).text == "still here"
+
+
+class Retries:
+    """A retry callback: answers each tool with the next of its ``answers`` (then
+    False), records what it was asked and how many questions were open at once."""
+
+    def __init__(self, **answers: list[bool]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[str, str]] = []
+        self.open = self.most_open = 0
+
+    async def __call__(self, request: CallRequest, error: ToolCallError) -> bool:
+        self.asked.append((str(request.ref), error.failure))
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        await asyncio.sleep(0.05)  # a user reading the bar: parallel failures would overlap
+        self.open -= 1
+        left = self.answers.get(request.ref.server, [])
+        return left.pop(0) if left else False
+
+
+async def test_retry_runs_a_crashed_call_again_and_only_curable_failures_ask(
+    make_servers: Make, fake_gemini: FakeGemini, provider: GeminiProvider, tmp_path: Any
+) -> None:
+    # Three processes, so one call's crash takes no other call with it.
+    servers = make_servers(flaky=fake_config(), dies=fake_config(), strict=fake_config())
+    retries = Retries(flaky=[True])
+    loop = await make_loop(servers, names=("flaky", "dies", "strict"), retry=retries)
+    fake_gemini.push(
+        calls(
+            ("flaky__crash_once", {"marker": str(tmp_path / "marker")}, "r1"),
+            ("strict__refuse", {}, "r2"),
+            ("dies__crash", {}, "r3"),
+        ),
+        sc.stream(["Done."]),
+    )
+    session = ChatSession(provider, GenerationSettings(model=MODEL), tools=loop)
+    await drain(session.send_message_stream("flaky"))
+    replies = [response_of(p) for p in bodies(fake_gemini)[1]["contents"][2]["parts"]]
+    assert replies[0]["output"] == "worked on the second try"  # retried
+    assert "this tool never runs" in replies[1]["error"]  # a refusal is not asked about
+    assert "went away during the call" in replies[2]["error"]  # not retried: told
+    assert sorted(retries.asked) == [("dies.crash", "crashed"), ("flaky.crash_once", "crashed")]
+    assert retries.most_open == 1  # one question at a time
+    assert last_answer(session).status is MessageStatus.COMPLETE

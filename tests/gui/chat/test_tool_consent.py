@@ -278,15 +278,40 @@ def test_the_question_follows_its_chat(
     assert reply["functionResponse"]["response"]["output"] == "mine"
 
 
-def test_a_server_that_cannot_start_is_named_and_the_answer_goes_on(
+def test_a_server_that_cannot_start_asks_retry_and_the_answer_goes_on(
     qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini
 ) -> None:
     broken = replace(fake_config(), command="/nonexistent/mcp-server")
     window = make_window(broken=broken)
+    bar = window.consent_bar
     fake_gemini.push(sc.stream(["Answered without tools."]))
+    faults: list[str] = []
+    bar.opened.connect(lambda: faults.append(bar.fault or ""))
     with qtbot.waitSignal(window.controller.answer_finished, timeout=START_MS) as done:
         window.controller.send("hello")
+        qtbot.waitUntil(lambda: bar.fault is not None, timeout=START_MS)
+        qtbot.waitUntil(bar.retry_button.hasFocus, timeout=2000)
+        assert not bar.buttons[Decision.ALLOW_ONCE].isVisible()
+        press(qtbot, Qt.Key.Key_Return)  # Retry: it fails again and asks again
+        qtbot.waitUntil(lambda: len(faults) == 2, timeout=START_MS)
+        qtbot.waitUntil(bar.retry_button.hasFocus, timeout=2000)
+        press(qtbot, Qt.Key.Key_Escape)  # go on without it
     assert done.args[1].status is MessageStatus.COMPLETE
+    assert all(f.startswith("Tool servers that could not start: broken") for f in faults)
     assert "broken" in window.notice.label.text()
     (request,) = bodies(fake_gemini)
     assert "tools" not in request or not request["tools"]
+
+
+def test_huge_arguments_are_shown_cut_in_lines_and_in_all() -> None:
+    from rill.core.tool_loop import CallRequest
+    from rill.core.tools import ToolRef
+    from rill.gui.chat.consent_bar import shown_arguments
+
+    request = CallRequest(ToolRef("fake", "text_of"), json.dumps({"why": "x" * 1_000_000}))
+    shown = shown_arguments(request)
+    assert max(len(line) for line in shown.split("\n")) < 1_100
+    assert "more on this line" in shown
+    assert shown.endswith(f"… ({len(request.arguments) - 50_000:,} more characters)")
+    small = CallRequest(ToolRef("time", "get"), '{"timezone": "UTC"}')
+    assert shown_arguments(small) == '{\n  "timezone": "UTC"\n}'

@@ -104,7 +104,7 @@ def test_add_list_toggle_revoke_and_remove_a_server(
         for i in range(dialog.tools.topLevelItemCount())
         if dialog.tools.topLevelItem(i).text(0) == "get_current_time"
     )
-    assert row.text(1) == "yes"
+    assert row.text(1) == "always"
     dialog.tools.setCurrentItem(row)
     assert dialog.revoke_button.isEnabled()
     dialog.revoke_button.click()
