@@ -75,15 +75,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.types import Message, Part, Role
-from rill.gui.transcript import message_html
-from rill.gui.transcript.document import TranscriptDocument
-from rill.gui.transcript.live_markdown import (
+from bench.old_transcript import message_html
+from bench.old_transcript.document import TranscriptDocument
+from bench.old_transcript.live_markdown import (
     CodeRegistry,
     LiveMarkdown,
     render_markdown,
 )
-from rill.gui.transcript.view import ChatView
+from bench.old_transcript.view import ChatView
+from rill.core.types import Message, Part, Role
 from tests.fakes.gemini_scenarios import huge_text
 from tests.heartbeat import Heartbeat
 

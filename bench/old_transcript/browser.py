@@ -26,9 +26,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 
+from bench.old_transcript.message_html import SOFT_BREAK
 from rill.gui.common import plain_tip
 from rill.gui.transcript.link_guard import hover_text
-from rill.gui.transcript.message_html import SOFT_BREAK
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.

@@ -15,6 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from bench.old_transcript.code_copy import COPY_LABEL, PAD
+from bench.old_transcript.document import TranscriptDocument
+from bench.old_transcript.message_html import PREVIEW_CHARS, soft_breaks
 from rill.core.markdown import (
     IncrementalMarkdown,
     RenderedBlock,
@@ -24,9 +27,6 @@ from rill.core.markdown import (
     render_all,
     theme_for,
 )
-from rill.gui.transcript.code_copy import COPY_LABEL, PAD
-from rill.gui.transcript.document import TranscriptDocument
-from rill.gui.transcript.message_html import PREVIEW_CHARS, soft_breaks
 
 # Languages whose lexers are loaded ahead of need (see warm_up_in_background).
 COMMON_LANGUAGES = (

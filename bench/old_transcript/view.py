@@ -22,11 +22,10 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 
-from rill.core.types import Message, Role
-from rill.gui.transcript import message_html as chrome
-from rill.gui.transcript.browser import TranscriptBrowser
-from rill.gui.transcript.code_copy import CopyConfirmation
-from rill.gui.transcript.entries import (
+from bench.old_transcript import message_html as chrome
+from bench.old_transcript.browser import TranscriptBrowser
+from bench.old_transcript.code_copy import CopyConfirmation
+from bench.old_transcript.entries import (
     BODY,
     STATUS,
     THOUGHTS_HEAD,
@@ -34,10 +33,11 @@ from rill.gui.transcript.entries import (
     Notice,
     Transcript,
 )
+from bench.old_transcript.live_markdown import warm_up_in_background
+from bench.old_transcript.navigation import Revealer
+from bench.old_transcript.window import HistoryWindow
+from rill.core.types import Message, Role
 from rill.gui.transcript.link_guard import LinkOpener, hover_text, is_external
-from rill.gui.transcript.live_markdown import warm_up_in_background
-from rill.gui.transcript.navigation import Revealer
-from rill.gui.transcript.window import HistoryWindow
 
 WARM_UP_DELAY_MS = 300
 SLICE_S = 0.006  # one slice of work between two turns of the event loop

@@ -94,6 +94,9 @@ class Scenario:
 
     texts: tuple[str, ...] | None = None
     thoughts: tuple[str, ...] | None = None
+    # Images the model answers with: (after how many text chunks, MIME type, base64
+    # data), each an ``inlineData`` part in a chunk of its own, as image models send.
+    images: tuple[tuple[int, str, str], ...] = ()
     thought_signature: str | None = None
     signature_at: SignatureAt = "last"
     finish_reason: str | None = "STOP"
@@ -135,6 +138,8 @@ class Scenario:
         for key in ("texts", "thoughts"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
+        if values.get("images"):
+            values["images"] = tuple(tuple(image) for image in values["images"])
         for key in ("http_error", "error_event"):
             if isinstance(values.get(key), dict):
                 spec = dict(values[key])

@@ -190,12 +190,15 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
         [{"text": t, "thought": True}] for t in sent_thoughts
     ]
     parts_per_chunk += [[{"text": t}] for t in texts]
+    for after, mime, data in sorted(scenario.images, reverse=True):
+        image = {"inlineData": {"mimeType": mime, "data": data}}
+        parts_per_chunk.insert(len(sent_thoughts) + after, [image])
     style = scenario.finish_style
     needs_part = style == "empty_part" or (not texts and style != "content_less")
     if scenario.finish_reason and needs_part:
         parts_per_chunk.append([{"text": ""}])
         style = "with_last_text"
-    answer_parts = [p[0] for p in parts_per_chunk if not p[0].get("thought")]
+    answer_parts = [p[0] for p in parts_per_chunk if "text" in p[0] and not p[0].get("thought")]
     if scenario.thought_signature and answer_parts:
         target = answer_parts[0] if scenario.signature_at == "first" else answer_parts[-1]
         target["thoughtSignature"] = scenario.thought_signature
@@ -206,7 +209,7 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
         if parts[0].get("thought"):
             thoughts_so_far += words(parts[0]["text"])
         else:
-            answer += words(parts[0]["text"])
+            answer += words(parts[0].get("text", ""))
         candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
         thoughts = thoughts_so_far if sent_thoughts else thought_total
         chunks.append(

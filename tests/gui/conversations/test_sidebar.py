@@ -207,15 +207,15 @@ def test_search_shows_the_hit_highlighted_and_jumps_to_the_message(
     qtbot.keyClick(sidebar.search, Qt.Key.Key_Return)
     view = window.view
     qtbot.waitUntil(lambda: len(view.messages) == 40, timeout=3000)
-    qtbot.waitUntil(lambda: bool(view.browser.extraSelections()), timeout=3000)
+    qtbot.waitUntil(lambda: view.surface.highlighted is not None, timeout=3000)
     assert "conversation 3" in texts(window)[0]
-    selection = view.browser.extraSelections()[0]
-    assert "message 1 needle" in selection.cursor.selectedText()
+    card = view.surface.highlighted
+    assert card is not None and "message 1 needle" in card.plain_text()
     # The message is on screen, near the top of the pane.
-    top = view.browser.cursorRect(selection.cursor).top()
-    assert 0 <= top < view.browser.viewport().height() // 2
-    assert not view.browser.following
-    qtbot.waitUntil(lambda: not view.browser.extraSelections(), timeout=4000)  # it fades
+    top = view.surface.card_top(card.index) - view.surface.verticalScrollBar().value()
+    assert 0 <= top < view.surface.viewport().height() // 2
+    assert not view.surface.following
+    qtbot.waitUntil(lambda: view.surface.highlighted is None, timeout=4000)  # it fades
     qtbot.keyClick(sidebar.search, Qt.Key.Key_Escape)
     assert sidebar.search.text() == "" and sidebar.stack.currentWidget() is sidebar.list
 

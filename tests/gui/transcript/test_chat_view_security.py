@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
-from rill.gui.transcript.document import TranscriptDocument
+from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.view import ChatView
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
@@ -84,11 +84,12 @@ def png(tmp_path: Path) -> Path:
 
 def settle(qtbot: QtBot, view: ChatView) -> None:
     """Lay out and paint everything (a fetch, if any, would happen synchronously here)."""
-    bar = view.browser.verticalScrollBar()
-    for value in range(0, bar.maximum() + 1, max(1, view.browser.viewport().height() // 2)):
+    view.settle()
+    bar = view.surface.verticalScrollBar()
+    for value in range(0, bar.maximum() + 1, max(1, view.surface.viewport().height() // 2)):
         bar.setValue(value)
         view.grab()
-    qtbot.waitUntil(lambda: view.browser.document().size().height() > 0)
+    qtbot.waitUntil(lambda: view.surface.content_height > 0)
 
 
 def test_hostile_markdown_makes_no_request(qtbot: QtBot, server: CountingServer, png: Path) -> None:
@@ -115,16 +116,20 @@ def test_hostile_markdown_makes_no_request(qtbot: QtBot, server: CountingServer,
 def test_browser_refuses_every_resource_even_in_raw_html(
     qtbot: QtBot, server: CountingServer, png: Path
 ) -> None:
-    """Defence in depth: raw <img> straight into the document still loads nothing."""
+    """Defence in depth: raw <img> straight into a card's document still loads nothing."""
     view = make_view(qtbot)
     html = (
         f'<p>x <img src="{server.url}/direct.png"> <img src="{png.as_uri()}">'
         f' <img src="{png}"> <img src="data:image/png;base64,iVBORw0KGgo="></p>'
     )
-    TranscriptDocument(view.browser.document()).insert(0, html)
+    view.set_messages([finished("A card to hold it.")])
+    view.settle()
+    block = next(b for b in view.cards[0].blocks if isinstance(b, DocBlock))
+    block.add(html)
+    view.surface.card_changed(view.cards[0])
     settle(qtbot, view)
     assert server.paths == []
-    document = view.browser.document()
+    document = block.doc
     for name in (png.as_uri(), str(png)):
         loaded = document.resource(QTextDocument.ResourceType.ImageResource.value, QUrl(name))
         assert isinstance(loaded, QImage) and loaded.isNull(), f"{name} was read from disk"

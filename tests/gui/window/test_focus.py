@@ -174,7 +174,7 @@ def focus_chain(window: MainWindow) -> list[QWidget]:
 def test_tab_order_is_input_send_transcript_chats_settings(window: MainWindow) -> None:
     chain = focus_chain(window)
     assert chain[0] is window.composer.send_button, focus_name(chain[0])
-    assert chain[1] is window.view.browser, focus_name(chain[1])
+    assert chain[1] is window.view.surface, focus_name(chain[1])
     # The bar above the chat: its chat-list and settings toggles, before each panel.
     bar = window.chat_bar
     assert chain[2:4] == [bar.chats_button, bar.settings_button], focus_name(chain[2])
@@ -196,4 +196,4 @@ def test_tab_moves_along_the_chain(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.composer.send_button
     qtbot.keyClick(window.composer.send_button, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is window.view.browser
+    assert QApplication.focusWidget() is window.view.surface
