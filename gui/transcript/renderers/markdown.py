@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 PROSE_BLOCKS = 24  # Markdown blocks per prose block at most ...
 PROSE_CHARS = 6_000  # ... and about this much HTML
-SLICE_CHARS = 1_024  # text handed to the renderer per step (dense Markdown: ~6 ms)
+SLICE_CHARS = 2_048  # text handed to the renderer per step
 TAIL_PIECES_PER_STEP = 2  # pieces of a huge tail shown per step
 SPLIT_CHARS = 8_192  # a huge plain block is cut into prose blocks of about this much HTML
 _PLAIN = '<p style="white-space:pre-wrap">'
