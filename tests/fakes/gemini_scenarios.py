@@ -138,8 +138,8 @@ class Scenario:
         for key in ("texts", "thoughts"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
-        if values.get("images"):
-            values["images"] = tuple(tuple(image) for image in values["images"])
+        if "images" in values:
+            values["images"] = tuple(tuple(image) for image in values["images"] or ())
         for key in ("http_error", "error_event"):
             if isinstance(values.get(key), dict):
                 spec = dict(values[key])
