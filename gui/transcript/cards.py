@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import Callable
 
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui.transcript.chrome import (
@@ -37,6 +38,21 @@ BOTTOM_PX = 4
 class Card:
     """One message of the surface."""
 
+    # A chat of thousands of messages makes as many cards at once: only what every card
+    # needs is set per instance; the rest starts as these class defaults, and the lists
+    # come with build().
+    final: Message | None = None
+    hovered = False
+    notice = ""  # a retry countdown under the answer
+    waiting_phase = 0
+    received = False
+    thoughts: ThoughtsView | None = None
+    _footer: Block | None = None
+    _built = False
+    _column = -1
+    _shown_text = 0  # streaming: answer text handed over so far ...
+    _parts_seen = 0  # ... and the parts looked at for images
+
     def __init__(
         self,
         card_id: int,
@@ -44,35 +60,35 @@ class Card:
         context: Context,
         *,
         live: bool = False,
-        info: TurnInfo = SINGLE,
+        info: TurnInfo | Callable[[Message], TurnInfo] = SINGLE,
         show_thoughts: bool = True,
     ) -> None:
         self.id = card_id
         self.message = message
         self.context = context
         self.live = live  # streaming now (until finish)
-        self.final: Message | None = None
-        self.info = info
+        # Versions and actions: a lookup (in a store, for a chat of thousands of
+        # messages) is asked only when the card is built.
+        self._info = info
         self.show_thoughts = show_thoughts
         self.index = 0  # its place in the surface (the surface keeps it)
         self.height = 0  # an estimate until laid out at the column
-        self.hovered = False
-        self.notice = ""  # a retry countdown under the answer
-        self.notice_until = 0.0
-        self.waiting_phase = 0
-        self.received = False
         self.views: list[PartView] = []
-        self.thoughts: ThoughtsView | None = None
         self._status: list[Block] = []
-        self._footer: Block | None = None
         self._blocks: list[Block] = []
         self._tops: list[int] = [0]
-        self._built = False
-        self._column = -1
-        # Streaming: answer text handed over so far, and images waiting for their place.
-        self._shown_text = 0
-        self._parts_seen = 0
-        self._images: list[tuple[int, Part]] = []
+        self._images: list[tuple[int, Part]] = []  # images waiting for their place
+
+    @property
+    def info(self) -> TurnInfo:
+        """The message's versions and actions."""
+        if not isinstance(self._info, TurnInfo):
+            self._info = self._info(self.shown)
+        return self._info
+
+    @info.setter
+    def info(self, value: TurnInfo) -> None:
+        self._info = value
 
     # ------------------------------------------------------------ building
 
@@ -389,9 +405,13 @@ class Card:
     def estimate(self, column: int) -> int:
         """The card's height without laying out (exact for what is laid out)."""
         if not self._built:
-            chars = len(self.message.text) + len(self.message.thought_text) // 8
+            chars = images = 0
+            for part in self.message.parts:  # (Message.text would join them: slower)
+                if part.text is not None:
+                    chars += len(part.text) // 8 if part.thought else len(part.text)
+                elif part.data is not None:
+                    images += 200
             lines = 1 + chars * 8 // max(80, column)
-            images = 200 * sum(1 for p in self.message.parts if p.data is not None)
             return self.top_margin + 22 * lines + images + 32 + BOTTOM_PX
         return self.top_margin + sum(b.estimate(column) for b in self._blocks) + BOTTOM_PX
 

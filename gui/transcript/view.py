@@ -106,7 +106,7 @@ class ChatView(QWidget):
     def _card(self, message: Message, *, live: bool = False) -> Card:
         card = Card(
             self._next_id, message, self.context, live=live,
-            info=self.turn_info(message), show_thoughts=self.show_thoughts,
+            info=self.turn_info, show_thoughts=self.show_thoughts,
         )  # fmt: skip
         self._next_id += 1
         self._by_id[card.id] = card
