@@ -32,6 +32,7 @@ QUICK: dict[str, list[str]] = {
     "bench_open_long_answer.py": ["--runs", "2"],
     "bench_store.py": ["--scale", "0.05"],
     "bench_store_marks.py": ["--runs", "2", "--ops", "300"],
+    "bench_surface.py": ["--quick"],
     "bench_surface_candidates.py": ["--quick"],
     "bench_streaming.py": ["--chars", "50000", "--reps", "5", "--naive-budget", "3"],
 }
