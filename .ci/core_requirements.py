@@ -13,6 +13,9 @@ TEST_TOOLS = (
     "hypothesis",
     "pillow-heif",
     "google-auth",
+    "pypdf",
+    "mcp-server-time",  # real MCP servers for tests/core/tools
+    "mcp-server-git",
 )
 
 

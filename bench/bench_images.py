@@ -33,7 +33,7 @@ from typing import Any
 
 from PIL import Image
 
-from rill.core.images.prepare import DEFAULT_LIMITS, make_thumbnail, prepare_image
+from rill.core.attachments.prepare import DEFAULT_LIMITS, make_thumbnail, prepare_image
 
 
 def photo(size: tuple[int, int], seed: int, grain: Image.Image) -> bytes:

@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable
 
 from rill.core.markdown.incremental import IncrementalMarkdown, render_html
+from rill.gui.common.theme import markdown_theme
+
+THEME = markdown_theme(dark=False)  # the window's light theme, as it renders answers
 
 DELTA = 200
 TEXT = (
@@ -92,7 +95,7 @@ def realistic_answer(size: int, seed: int = 7) -> str:
 
 def stream_costs(text: str, delta: int = DELTA) -> tuple[list[float], list[int], int]:
     """Stream `text`; return per-append seconds, text length after each, inexact tails."""
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(THEME)
     costs, sizes, inexact = [], [], 0
     for i in range(0, len(text), delta):
         t0 = time.perf_counter()
@@ -160,7 +163,7 @@ def _naive(text: str, at: int, count: int) -> list[float]:
     for k in range(count):
         prefix = text[: at - k * DELTA]
         t0 = time.perf_counter()
-        render_html(prefix)
+        render_html(prefix, THEME)
         out.append(time.perf_counter() - t0)
     return out
 

@@ -2,7 +2,8 @@
 
 The fake Gemini server runs in a child process (its thread must not share our GIL)
 and streams ``huge_text`` in 200-character chunks 1 ms apart. The answer goes through
-the real path: GeminiProvider → ChatSession → ChatController's 60 Hz flush → ChatView.
+the real path: GeminiProvider → ChatSession → the answer's Message → FrameFeed's 60 Hz
+frames → ChatView.
 Measured on the UI thread:
 
 * stall: gaps between ticks of a 1 ms heartbeat timer (p50 / p99 / max);

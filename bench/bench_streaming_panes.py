@@ -55,11 +55,13 @@ class Pane:
         self.view.set_messages(CONTEXT)
         self.answer = Message(Role.MODEL, status=MessageStatus.STREAMING, model="bench")
         self.view.begin_answer(self.answer)
+        self.controller.feed.follow(self.answer)
         self.flush(prefill)
 
     def flush(self, text: str) -> None:
-        """One frame through the controller's own flush (its buffer, its call)."""
-        self.controller.current_chat.text_buffer.append(text)
+        """One frame through the controller's own feed: the answer grows, the feed hands
+        the view what it gained."""
+        self.answer.append_part(Part.from_text(text))
         self.controller.flush()
 
     def repaint(self) -> None:
@@ -77,7 +79,7 @@ def build_pane(provider: Provider, settings: GenerationSettings) -> Pane:
     assert isinstance(app, QApplication)
     launcher = TaskLauncher()
     theme = ThemeManager(app, "light")
-    window = MainWindow(Settings(), launcher, theme, provider, None, settings)
+    window = MainWindow(Settings(), launcher, theme, provider, settings)
     window.resize(*WINDOW_SIZE)
     window.show()
     QApplication.processEvents()

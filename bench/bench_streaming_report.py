@@ -45,7 +45,7 @@ def report(args: argparse.Namespace, rill: dict[str, Any], naive: dict[str, Any]
         f"chars, {args.interval * 1000:g} ms apart, fake Gemini server in a child process"
     )
     print()
-    print("Rill chat pane (GeminiProvider → ChatSession → ChatController 60 Hz flush → ChatView)")
+    print("Rill chat pane (GeminiProvider → ChatSession → Message → FrameFeed 60 Hz → ChatView)")
     print(
         f"  chunks received        {rill['chunks']:,} in {rill['stream_s']:.2f} s "
         f"({rill['chunks'] / rill['stream_s']:,.0f}/s), {len(rill['flushes'])} flushes"

@@ -22,16 +22,21 @@ HERE = Path(__file__).resolve().parent
 # Script -> the arguments of its quick mode. Every bench_*.py that runs as a script must
 # be listed: a new benchmark without a quick mode fails here instead of being skipped.
 QUICK: dict[str, list[str]] = {
+    "bench_append.py": ["--chars", "100000", "--small", "20000", "--runs", "2"],
     "bench_attach_ui.py": ["--count", "3", "--size", "2000x1500", "--cold-only"],
     "bench_cli_startup.py": ["--runs", "3"],
+    "bench_documents.py": ["--quick"],
     "bench_history_ui.py": ["--scale", "0.05"],
     "bench_images.py": ["--count", "3", "--size", "2000x1500"],
     "bench_input_limits.py": ["--runs", "1"],
     "bench_local.py": ["--runs", "2", "--max-tokens", "16"],
     "bench_markdown.py": ["--quick"],
+    "bench_math.py": ["--runs", "1", "--formulas", "40"],
+    "bench_mcp.py": ["--calls", "30", "--starts", "2"],
     "bench_open_long_answer.py": ["--runs", "2"],
     "bench_store.py": ["--scale", "0.05"],
     "bench_store_marks.py": ["--runs", "2", "--ops", "300"],
+    "bench_startup.py": ["--quick"],
     "bench_surface.py": ["--quick"],
     "bench_surface_candidates.py": ["--quick"],
     "bench_streaming.py": ["--chars", "50000", "--reps", "5", "--naive-budget", "3"],

@@ -330,6 +330,9 @@ class ChatSession:
         answer.usage = result.usage
         answer.finish_reason = result.finish_reason
         answer.model_version = result.model_version
+        answer.grounding = result.grounding
+        answer.url_context = result.url_context
+        answer.citations = result.citations
         self._complete(answer)
         return answer
 

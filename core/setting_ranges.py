@@ -60,6 +60,7 @@ THINKING_BUDGET = Range(-1, 32768, integer=True)  # -1 automatic, 0 off, else to
 READ_TIMEOUT = Range(1.0, 3600.0)  # seconds between bytes; the Providers screen's cap
 MAX_STOP_SEQUENCES = 5  # Gemini's limit
 STORE_ID = Range(0, 2**63 - 1, integer=True)  # a SQLite INTEGER (0: none)
+TOOL_CALL_TIMEOUT = Range(1.0, 3600.0)  # seconds one MCP tool call may take
 
 GENERATION_RANGES: dict[str, Range] = {
     "temperature": TEMPERATURE,
@@ -169,6 +170,8 @@ class Checker:
         values["system_instruction"] = self.optional_string(d, where, "system_instruction")
         values["include_thoughts"] = self.boolean(d, where, "include_thoughts", False)
         values["safety"] = self.safety(d, where)
+        for key in ("google_search", "url_context", "code_execution", "image_output"):
+            values[key] = self.boolean(d, where, key, False)
         return values
 
     def stop_sequences(self, d: Mapping[str, Any], where: str) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from rill.core.paths import ProfileError, atomic_write_text, config_dir
 from rill.core.setting_ranges import READ_TIMEOUT, STORE_ID, Checker, savable, shown
+from rill.core.tool_settings import ToolSettings, read_tool_settings
 from rill.core.types import GenerationSettings
 
 SCHEMA_VERSION = 1
@@ -60,6 +61,10 @@ class GenerationDefaults:
     thinking_budget: int | None = None
     include_thoughts: bool = False
     safety: tuple[tuple[str, str], ...] = ()
+    google_search: bool = False
+    url_context: bool = False
+    code_execution: bool = False
+    image_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,10 @@ class UIPrefs:
     theme: str = "system"
     stream: bool = True
     show_thoughts: bool = True
-    settings_panel_visible: bool = True
+    # Closed for a new user: the chat comes first; the bar's toggle opens it.
+    settings_panel_visible: bool = False
+    # The settings panel's "Advanced" fold (safety, stop sequences, seed).
+    settings_advanced_open: bool = False
     open_conversation: int = 0  # the stored chat on screen at the last close (0: none)
 
 
@@ -95,6 +103,7 @@ class Settings:
     generation: GenerationDefaults = field(default_factory=GenerationDefaults)
     ui: UIPrefs = field(default_factory=UIPrefs)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    tools: ToolSettings = field(default_factory=ToolSettings)  # MCP servers
 
     def provider(self, name: str | None = None) -> ProviderConfig:
         """The named provider's entry (default provider when None); defaults if unknown."""
@@ -116,6 +125,10 @@ class Settings:
             include_thoughts=g.include_thoughts,
             safety=g.safety,
             stream=self.ui.stream,
+            google_search=g.google_search,
+            url_context=g.url_context,
+            code_execution=g.code_execution,
+            image_output=g.image_output,
         )
 
     def with_generation_defaults(
@@ -146,6 +159,7 @@ class Settings:
         data["generation"]["safety"] = dict(self.generation.safety)
         for entry in data["providers"].values():
             entry["model_paths"] = list(entry["model_paths"])
+        data["tools"] = self.tools.to_dict()
         return data
 
 
@@ -252,6 +266,7 @@ def settings_from_dict(data: Mapping[str, Any], warnings: list[str]) -> Settings
         generation=v.generation_defaults(v.section(data, "generation")),
         ui=v.ui(v.section(data, "ui")),
         network=v.network(v.section(data, "network")),
+        tools=read_tool_settings(v, data.get("tools")),
     )
 
 
@@ -323,7 +338,8 @@ class _Validator(Checker):
             theme=self.choice(d, "ui", "theme", THEMES),
             stream=self.boolean(d, "ui", "stream", True),
             show_thoughts=self.boolean(d, "ui", "show_thoughts", True),
-            settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", True),
+            settings_panel_visible=self.boolean(d, "ui", "settings_panel_visible", False),
+            settings_advanced_open=self.boolean(d, "ui", "settings_advanced_open", False),
             open_conversation=self.number(d, "ui", "open_conversation", STORE_ID, default=0),
         )
 

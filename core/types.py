@@ -5,9 +5,21 @@ No provider's JSON leaks past a provider: everything here is provider-neutral.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from rill.core.answer_text import part_markdown
+from rill.core.answer_types import (
+    Citation,
+    CodeResult,
+    CodeRun,
+    FunctionCall,
+    FunctionResponse,
+    Grounding,
+    UrlRead,
+)
 
 
 class Role(StrEnum):
@@ -31,7 +43,9 @@ class MessageStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One piece of a turn: text, a thought, inline image bytes, or a file URI.
+    """One piece of a turn: text, a thought, inline image bytes, a file URI, or one of
+    ``rill.core.answer_types``' kinds (a code run, its result, a function call or
+    response), or an ``error`` line Rill put where a part could not be read.
 
     An image uploaded through a Files API keeps its bytes too (``data`` and
     ``file_uri`` both set, ``file_expires_at`` when the upload is deleted): providers
@@ -48,6 +62,19 @@ class Part:
     thought_signature: str | None = None
     # Unix time the uploaded file behind ``file_uri`` is deleted (None: not known).
     file_expires_at: float | None = None
+    code: CodeRun | None = None
+    code_result: CodeResult | None = None
+    function_call: FunctionCall | None = None
+    function_response: FunctionResponse | None = None
+    # A part the provider sent but Rill could not read (an image that is not valid
+    # base64): shown and stored in its place, never sent back to the model.
+    error: str | None = None
+    # The attached file's name as the user saw it ("report.pdf"): shown on its tile,
+    # named in the text a provider gets instead of the file, used by exports.
+    file_name: str | None = None
+    # A PDF's text, extracted (with page markers) when it was attached: what a
+    # provider that cannot read PDFs is sent instead (``rill.core.file_parts``).
+    extracted_text: str | None = None
 
     @classmethod
     def from_text(cls, text: str) -> Part:
@@ -70,9 +97,24 @@ class Part:
         return self.text is not None and not self.thought
 
     @property
-    def is_image(self) -> bool:
-        """Whether this part is an image, inline or by URI."""
+    def is_file(self) -> bool:
+        """Whether this part carries a file (image, document, audio, video), inline or by URI."""
         return self.data is not None or self.file_uri is not None
+
+    @property
+    def is_tool_part(self) -> bool:
+        """Whether this part is a code run, its result, a function call or a response."""
+        return (
+            self.code is not None
+            or self.code_result is not None
+            or self.function_call is not None
+            or self.function_response is not None
+        )
+
+    @property
+    def is_image(self) -> bool:
+        """Whether this part is an image, inline or by URI (a file of unknown type counts)."""
+        return self.is_file and (self.mime_type or "image/").startswith("image/")
 
     @property
     def keeps_upload(self) -> bool:
@@ -105,11 +147,18 @@ class Chunk:
     finish_reason: str | None = None
     model_version: str | None = None
     response_id: str | None = None
+    # What the candidate carries beside its parts (see rill.core.answer_types).
+    grounding: Grounding | None = None
+    url_context: tuple[UrlRead, ...] = ()
+    citations: tuple[Citation, ...] = ()
 
     @property
     def text(self) -> str:
-        """The answer text this chunk carries (thoughts left out)."""
-        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+        """The answer text this chunk carries (thoughts left out). As the official SDK's
+        ``chunk.text`` for text; code runs, a function call and an unreadable part come
+        as Markdown (``rill.core.answer_text.part_markdown``), so a view that shows text
+        only still shows them."""
+        return "".join(part_markdown(p) for p in self.parts)
 
     @property
     def thought_text(self) -> str:
@@ -126,8 +175,8 @@ BLOCKING_FINISH_REASONS = frozenset(
 
 
 @dataclass(slots=True)
-class Message:
-    """A turn in a conversation. Answers are built up in place while they stream."""
+class _MessageFields:
+    """The fields of a Message (its ``parts`` are kept by Message itself)."""
 
     role: Role
     parts: list[Part] = field(default_factory=list)
@@ -145,11 +194,130 @@ class Message:
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
+    # How a search grounded the answer, the URLs it read, the works it recites.
+    grounding: Grounding | None = None
+    url_context: tuple[UrlRead, ...] = ()
+    citations: tuple[Citation, ...] = ()
+
+
+# Held while an answer's growing text changes or is read: the answer grows on the event
+# loop while a store thread may read it. One lock for every message; each hold is short.
+_GROWTH_LOCK = threading.Lock()
+# Small deltas a run keeps apart before joining them (memory, not speed: a delta costs
+# about 60 bytes of bookkeeping kept apart, nothing once joined).
+_LOOSE_PIECES = 1024
+
+
+class _Run:
+    """The text part an answer is still streaming into, kept as the deltas that came.
+
+    Appending a delta is O(its length): the deltas are joined only when the message's
+    parts are read, once per read, and kept as that one string. ``part`` stands for
+    the run at the end of the message's parts; its text is the run as it was at the
+    last read. Every 1024 loose deltas are joined into one piece, and pieces of about
+    the same length are joined in turn (as a binary counter carries), so a run holds
+    a few dozen strings at most and each character is copied O(log n) times.
+    """
+
+    __slots__ = ("joined", "length", "part", "pieces")
+
+    def __init__(self, part: Part) -> None:
+        text = part.text or ""
+        self.part = part
+        self.pieces = [text]
+        self.joined = 1  # the leading pieces already joined from loose ones
+        self.length = len(text)
+
+    def add(self, text: str) -> None:
+        """Append one delta."""
+        pieces = self.pieces
+        pieces.append(text)
+        self.length += len(text)
+        if len(pieces) - self.joined >= _LOOSE_PIECES:
+            pieces[self.joined :] = ["".join(pieces[self.joined :])]
+            while len(pieces) > 1 and len(pieces[-2]) <= len(pieces[-1]):
+                pieces[-2:] = [pieces[-2] + pieces[-1]]
+            self.joined = len(pieces)
+
+    def settled(self, signature: str | None = None) -> Part:
+        """The run as one part, with ``signature`` (the delta that closes it carries one);
+        it then also stands for the run."""
+        if len(self.pieces) > 1 or signature is not None:
+            text = "".join(self.pieces)
+            self.pieces, self.joined = [text], 1
+            self.part = replace(self.part, text=text, thought_signature=signature)
+        return self.part
+
+    def tail(self, count: int) -> list[str]:
+        """The run's last ``count`` characters (at most), as pieces, newest first."""
+        out: list[str] = []
+        for piece in reversed(self.pieces):
+            if len(piece) >= count:
+                out.append(piece[len(piece) - count :])
+                break
+            out.append(piece)
+            count -= len(piece)
+        return out
+
+
+def _continues(last: Part, part: Part) -> bool:
+    """Whether text ``part`` merges into ``last``: both text of the same kind, and ``last``
+    still open (a signature must go back with exactly the text it came with)."""
+    return (
+        part.text is not None
+        and last.text is not None
+        and last.thought == part.thought
+        and last.thought_signature is None
+        and last.data is None
+        and last.file_uri is None
+    )
+
+
+class Message(_MessageFields):
+    """A turn in a conversation. Answers are built up in place while they stream.
+
+    A streaming answer's text grows in O(delta) per delta (see ``append_part``): its
+    ``parts`` join what arrived when they are read, and :meth:`text_after` hands a
+    live view what it has not shown without joining anything.
+    """
+
+    __slots__ = ("_parts", "_run")
+    _parts: list[Part]
+    _run: _Run | None
+
+    @property
+    def parts(self) -> list[Part]:
+        """The message's parts, in order (this list itself: changes to it stay)."""
+        run = self._run
+        if run is not None and len(run.pieces) > 1:
+            with _GROWTH_LOCK:
+                self._settle_run()
+        return self._parts
+
+    @parts.setter
+    def parts(self, parts: list[Part]) -> None:
+        with _GROWTH_LOCK:
+            self._parts = parts
+            self._run = None
+
+    def _settle_run(self) -> None:
+        """Bring the part standing for the growing run up to date (lock held)."""
+        run, parts = self._run, self._parts
+        if run is not None and parts and parts[-1] is run.part:
+            parts[-1] = run.settled()
+        else:
+            self._run = None  # the list was replaced or changed behind the run
 
     @property
     def text(self) -> str:
-        """The message's text (thoughts left out)."""
-        return "".join(p.text for p in self.parts if p.text is not None and not p.thought)
+        """The message's text (thoughts left out), with its code runs, function calls and
+        unreadable parts as Markdown (see :attr:`Chunk.text`)."""
+        return "".join(part_markdown(p) for p in self.parts)
+
+    @property
+    def answer_text(self) -> str:
+        """Only the text parts (thoughts left out): what grounding offsets count."""
+        return "".join(p.text for p in self.parts if p.is_text and p.text is not None)
 
     @property
     def thought_text(self) -> str:
@@ -160,6 +328,11 @@ class Message:
     def images(self) -> list[Part]:
         """The message's image parts."""
         return [p for p in self.parts if p.is_image]
+
+    @property
+    def files(self) -> list[Part]:
+        """The message's attached files other than images (documents, audio, video)."""
+        return [p for p in self.parts if p.is_file and not p.is_image]
 
     @property
     def sendable(self) -> bool:
@@ -207,35 +380,84 @@ class Message:
             self.finish_reason = chunk.finish_reason
         if chunk.model_version is not None:
             self.model_version = chunk.model_version
+        self.absorb_metadata(chunk)
+
+    def absorb_metadata(self, chunk: Chunk) -> None:
+        """Take in what ``chunk`` says beside its parts. Grounding and URL context come
+        whole (the last that says anything wins); citations add up, each once."""
+        if chunk.grounding is not None and not chunk.grounding.empty:
+            self.grounding = chunk.grounding
+        if chunk.url_context:
+            self.url_context = chunk.url_context
+        if chunk.citations:
+            known = set(self.citations)
+            fresh = tuple(c for c in dict.fromkeys(chunk.citations) if c not in known)
+            self.citations = self.citations + fresh
 
     def append_part(self, part: Part) -> None:
         """Add a streamed part, merging text deltas so history stays compact.
 
         A part that already carries a thought signature is closed: the signature
         must go back with exactly the text it came with, so later deltas start anew.
+        A delta merged into the open part costs O(its length): the merged text is
+        joined when ``parts`` is next read.
         """
-        last = self.parts[-1] if self.parts else None
-        mergeable = (
-            last is not None
-            and part.text is not None
-            and last.text is not None
-            and last.thought == part.thought
-            and last.thought_signature is None
-            and last.data is None
-            and last.file_uri is None
-        )
-        if last is not None and mergeable:
-            assert last.text is not None and part.text is not None
-            self.parts[-1] = replace(
-                last,
-                text=last.text + part.text,
-                thought_signature=part.thought_signature,
-            )
-        elif part.text == "" and part.thought_signature is None:
-            return  # newer models close with an empty text part; nothing to keep
-        else:
-            self.parts.append(part)
+        with _GROWTH_LOCK:
+            parts = self._parts
+            last = parts[-1] if parts else None
+            if last is not None and part.text is not None and _continues(last, part):
+                run = self._run
+                if run is None or run.part is not last:
+                    run = self._run = _Run(last)
+                run.add(part.text)
+                if part.thought_signature is not None:
+                    parts[-1] = run.settled(part.thought_signature)
+                    self._run = None
+                return
+            if part.text == "" and part.thought_signature is None:
+                return  # newer models close with an empty text part; nothing to keep
+            self._settle_run()
+            self._run = None
+            parts.append(part)
 
+    def text_after(self, start: int, *, thought: bool = False) -> str:
+        """The text past its first ``start`` characters (the thought text if ``thought``):
+        what a view that has shown ``start`` characters has not shown yet.
+
+        Costs what it returns plus one step per part, however long the text is.
+        """
+        with _GROWTH_LOCK:
+            run = self._run
+            # (part, length, its text as shown; None for the growing run, read by tail).
+            # Answer text counts code runs, calls and error lines as ``text`` shows them,
+            # so the live view and the finished message agree.
+            pieces: list[tuple[int, str | None]] = []
+            for p in self._parts:
+                if run is not None and p is run.part:
+                    if p.thought == thought:
+                        pieces.append((run.length, None))
+                    continue
+                shown = (p.text or "") if thought and p.thought else ""
+                if not thought:
+                    shown = part_markdown(p)
+                if shown:
+                    pieces.append((len(shown), shown))
+            count = sum(length for length, _ in pieces) - start
+            newest_first: list[str] = []
+            for length, piece in reversed(pieces):
+                if count <= 0:
+                    break
+                if piece is None:
+                    assert run is not None
+                    newest_first += run.tail(count)
+                else:
+                    newest_first.append(piece[max(0, length - count) :])
+                count -= length
+        return "".join(reversed(newest_first))
+
+
+# The provider tools a chat can switch on, by GenerationSettings field name.
+BUILTIN_TOOLS = ("google_search", "url_context", "code_execution")
 
 SAFETY_CATEGORIES = (
     "HARM_CATEGORY_HARASSMENT",
@@ -268,6 +490,16 @@ class GenerationSettings:
     include_thoughts: bool = False
     safety: tuple[tuple[str, str], ...] = ()  # (category, threshold)
     stream: bool = True
+    # The provider's own tools (Gemini's), sent only where the provider has them.
+    google_search: bool = False
+    url_context: bool = False
+    code_execution: bool = False
+    image_output: bool = False  # ask for images in answers (image models)
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """The built-in tools these settings ask for, by field name, in a fixed order."""
+        return tuple(name for name in BUILTIN_TOOLS if getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +532,14 @@ class Capabilities:
     """What a provider can take, so the UI offers only what works."""
 
     images: bool = True
+    # Reads PDFs, audio and video as they are (Gemini); without, PDFs and text files
+    # go as their text and audio and video are refused (``rill.core.file_parts``).
+    documents: bool = True
     file_uris: bool = True
     thoughts: bool = True
     system_instruction: bool = True
     safety_settings: bool = True
     seed: bool = True
     top_k: bool = True
+    builtin_tools: bool = False  # Google Search, URL context, code execution
+    image_output: bool = False  # answers with images, on the models that draw

@@ -44,6 +44,10 @@ def _configure_logging() -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    # The MCP SDK's HTTP client logs each request's URL and the SDK a session's id at
+    # INFO: noise, and an id (or a token a user put in a URL) must not reach the log.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("mcp").setLevel(logging.WARNING)
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -72,8 +76,7 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
         settings,
         launcher,
         theme,
-        None,
-        None,  # the ProviderManager turns a key typed into the welcome card into a provider
+        None,  # the ProviderManager gives it one (connect_provider)
         settings.generation_settings(),
         key_lookup_pending=True,
     )
@@ -163,7 +166,7 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
             closed.set_result(None)
 
     window.closed.connect(on_closed)
-    window.controller.expect_provider()
+    window.providers.manager.expect_provider()
     present(window)
     # The key lookup and the provider import on a worker thread hold the GIL for a
     # while; started before the first frame, they delay it by as much.

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 from bench.old_transcript.message_html import SOFT_BREAK
 from rill.gui.common import plain_tip
 from rill.gui.transcript.link_guard import hover_text
+from rill.gui.transcript.math import DocumentMath
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.
@@ -61,6 +62,8 @@ class TranscriptBrowser(QTextBrowser):
         self._anchor: QTextCursor | None = None  # see keep_in_place
         self._anchor_y = 0
         self._released_at: QPoint | None = None  # where the last click ended (viewport)
+        # The images of the document's formulas.
+        self.math = DocumentMath(self.document(), self.devicePixelRatioF, self)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_range_changed)
         bar.valueChanged.connect(self._on_scroll_value_changed)
@@ -74,16 +77,24 @@ class TranscriptBrowser(QTextBrowser):
         QTextDocument falls back to reading ``file:``/relative URLs from disk and to
         decoding ``data:`` URLs itself. An empty image (or empty text) is cached for the
         name and paints nothing, so a model's ``<img src=…>`` costs no I/O at all.
+        Formulas (``rill-math:`` names, written by the Markdown renderer) are drawn
+        here, never fetched: see ``rill.gui.transcript.math``.
         """
-        del name
         if type == QTextDocument.ResourceType.ImageResource.value:
-            return QImage()
+            text = name.toString() if isinstance(name, QUrl) else name
+            return self.math.image(text) if text.startswith("rill-math:") else QImage()
         return ""
 
     def createMimeDataFromSelection(self) -> QMimeData:
         """Copy a selection as plain text and HTML, less the invisible break
-        opportunities the view put into long unbroken runs (``soft_breaks``)."""
+        opportunities the view put into long unbroken runs (``soft_breaks``), and with
+        each formula as its TeX source."""
         data = super().createMimeDataFromSelection()
+        with_tex = self.math.selection_text(self.textCursor())
+        if with_tex is not None:
+            data = QMimeData()
+            data.setText(with_tex[0])
+            data.setHtml(with_tex[1])
         if data.hasText() and SOFT_BREAK in data.text():
             clean = QMimeData()
             clean.setText(data.text().replace(SOFT_BREAK, ""))

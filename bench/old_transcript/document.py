@@ -10,6 +10,8 @@ document above it has grown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument, QTextDocumentFragment
 
 # An empty paragraph Qt's importer keeps (it drops a plain "<p></p>"): its own toHtml()
@@ -44,6 +46,8 @@ class TranscriptDocument:
         document.setUndoRedoEnabled(False)
         self._cursor = QTextCursor(document)
         self._edit_depth = 0
+        # Told (start, end) after HTML with a formula went in (see transcript.math).
+        self.math_inserted: Callable[[int, int], None] | None = None
 
     @property
     def end(self) -> int:
@@ -73,6 +77,8 @@ class TranscriptDocument:
         cursor = self._cursor
         cursor.setPosition(position)
         cursor.insertFragment(fragment)
+        if self.math_inserted is not None and "rill-math:" in html:
+            self.math_inserted(position, cursor.position())
         return cursor.position() - position
 
     def remove(self, position: int, length: int) -> None:

@@ -14,19 +14,18 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bench.old_transcript.code_copy import COPY_LABEL, PAD
 from bench.old_transcript.document import TranscriptDocument
 from bench.old_transcript.message_html import PREVIEW_CHARS, soft_breaks
-from rill.core.markdown import (
-    IncrementalMarkdown,
-    RenderedBlock,
-    RenderUpdate,
-    Theme,
-    escape,
-    render_all,
-    theme_for,
-)
+from rill.gui.common import markdown_theme
+
+# The Markdown stack (markdown-it, Pygments) is imported where text is first rendered,
+# not with this module: the window's first paint needs none of it (see "Startup" in
+# docs/ARCHITECTURE.md).
+if TYPE_CHECKING:
+    from rill.core.markdown import RenderedBlock, RenderUpdate, Theme
 
 # Languages whose lexers are loaded ahead of need (see warm_up_in_background).
 COMMON_LANGUAGES = (
@@ -121,6 +120,8 @@ class BlockHtml:
         return soft_breaks("".join(out))
 
     def _header(self, code_id: int, language: str | None) -> str:
+        from rill.core.markdown import escape
+
         theme = self._theme
         label = escape(language) if language else "code"
         return (
@@ -151,7 +152,9 @@ class LiveMarkdown:
         wrap: Callable[[str], str] | None = None,
         limit: int = PREVIEW_CHARS,
     ) -> None:
-        theme = theme_for(dark)
+        from rill.core.markdown import IncrementalMarkdown
+
+        theme = markdown_theme(dark)
         self._document = document
         self._markdown = IncrementalMarkdown(theme)
         self._blocks = BlockHtml(codes, theme)
@@ -297,7 +300,9 @@ def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
     A renderer failure shows the text as plain text rather than losing the message.
     The caller cuts a long text to its preview first (``message_html.preview``).
     """
-    theme = theme_for(dark)
+    from rill.core.markdown import render_all
+
+    theme = markdown_theme(dark)
     try:
         return BlockHtml(codes, theme).html(render_all(text, theme), finished=True)
     except Exception:
@@ -307,6 +312,8 @@ def render_markdown(text: str, codes: CodeRegistry, *, dark: bool) -> str:
 
 def plain_html(text: str) -> str:
     """``text`` as one paragraph of plain text that keeps its line breaks."""
+    from rill.core.markdown import escape
+
     return f'<p style="white-space:pre-wrap;">{soft_breaks(escape(text))}</p>'
 
 
@@ -322,10 +329,12 @@ def warm_up_in_background() -> None:
     _warm_up_started.set()
 
     def warm() -> None:
+        from rill.core.markdown import render_all
+
         for language in COMMON_LANGUAGES:
             for dark in (False, True):
                 try:
-                    render_all(f"```{language}\nx = 'y'  # z\n```\n", theme_for(dark))
+                    render_all(f"```{language}\nx = 'y'  # z\n```\n", markdown_theme(dark))
                 except Exception:  # best effort: a real message shows (and logs) it
                     log.debug("warming up the %s lexer failed", language, exc_info=True)
 

@@ -3,7 +3,8 @@
 Only the subset of HTML/CSS that Qt's rich-text engine honours is used (tables for
 boxes with padding, ``bgcolor``, ``font-size``, colours); everything a model or user
 wrote is escaped here or rendered by ``rill.core.markdown.incremental``. Colours come from a
-:class:`Palette`, so switching light/dark re-renders with the other one.
+:class:`Palette` filled from the app's one palette (``rill.gui.common.theme``), so
+switching light/dark re-renders with the other one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rill.core.types import Message, MessageStatus
+from rill.core.file_parts import file_label, kind_of
+from rill.core.types import Message, MessageStatus, Part
+from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, tokens
 
 ESCAPE = html.escape
 USER_INDENT_PX = 48  # the user's box never starts further left than this
@@ -43,7 +46,8 @@ SWITCHER_SIZE = "x-large"  # the ‹ › of the version switcher, in the small f
 
 @dataclass(frozen=True, slots=True)
 class Palette:
-    """The colours of one theme; both themes keep text at WCAG AA contrast or better."""
+    """The chat pane's colours in one theme, named for where they go (the values are
+    the theme's tokens: see :func:`palette_for`)."""
 
     dark: bool
     base: str  # the transcript's background
@@ -59,35 +63,27 @@ class Palette:
     rule: str  # the thin line between turns
 
 
-LIGHT = Palette(
-    dark=False,
-    base="#ffffff",
-    text="#1f2328",
-    muted="#59636e",
-    link="#0969da",
-    user_bubble="#eef4fc",
-    user_border="#d3e1f5",
-    error_bg="#fff1f0",
-    error_border="#f1b4ae",
-    error_title="#b42318",
-    notice="#8a5a00",
-    rule="#e6e8eb",
-)
+def palette_for(dark: bool) -> Palette:
+    """The chat pane's colours from the theme's tokens (dark or light)."""
+    t = tokens(dark)
+    return Palette(
+        dark=dark,
+        base=t["view"],
+        text=t["text"],
+        muted=t["muted"],
+        link=t["link"],
+        user_bubble=t["bubble"],
+        user_border=t["bubble_border"],
+        error_bg=t["error_background"],
+        error_border=t["error_border"],
+        error_title=t["error_text"],
+        notice=t["notice"],
+        rule=t["rule"],
+    )
 
-DARK = Palette(
-    dark=True,
-    base="#1c1d21",
-    text="#e3e5e8",
-    muted="#a0a7b1",
-    link="#6cb6ff",
-    user_bubble="#253041",
-    user_border="#33445c",
-    error_bg="#3a2326",
-    error_border="#7d3a40",
-    error_title="#ff9a92",
-    notice="#e3b341",
-    rule="#2f3238",
-)
+
+LIGHT = palette_for(dark=False)
+DARK = palette_for(dark=True)
 
 # Finish reasons worth a word under the answer, in the user's terms.
 FINISH_REASON_TEXT = {
@@ -239,6 +235,10 @@ def user_bubble(
         # Words, not an emoji: the usual fonts have no 🖼 and drew a missing-glyph box.
         chips = " &nbsp; ".join(f"Image: {ESCAPE(_short(uri))}" for uri in uris)
         paragraphs.insert(0, f'<span style="color:{palette.muted};">{chips}</span>')
+    # Documents, audio and video: a tile each, as the composer showed them (a badge in
+    # the kind's colour with the extension, the name, the kind and size). All escaped.
+    if message.files:
+        paragraphs.insert(0, file_tiles(message.files, palette))
     if thumbs:
         paragraphs.insert(0, thumbs)
     body = "".join(
@@ -272,6 +272,31 @@ def _user_actions(entry_id: int, info: TurnInfo, palette: Palette) -> str:
         labels = [("edit", "Edit"), *labels, ("delete", "Delete")]
     row = [version_switcher(entry_id, info, palette), *turn_links(entry_id, palette.muted, labels)]
     return " &nbsp;·&nbsp; ".join(bit for bit in row if bit)
+
+
+def file_tiles(files: Sequence[Part], palette: Palette) -> str:
+    """The files of a turn as tiles: one row each in a small table (Qt's rich text has
+    no inline boxes), the badge cell in the kind's colour under its extension."""
+    rows = []
+    for part in files:
+        kind = kind_of(part.mime_type)
+        name = file_label(part)
+        extension = name.rsplit(".", 1)[-1] if "." in name else kind.value
+        badge = FILE_BADGES.get(kind.value, FILE_BADGES["other"])
+        if part.data is None:
+            badge, size = FILE_LINK_BADGE, "by reference"
+        else:
+            count = len(part.data)
+            mb = count >= 1048576
+            size = f"{count / 1048576:.1f} MB" if mb else f"{max(1, count // 1024)} KB"
+        rows.append(
+            f'<tr><td width="44" align="center" valign="middle" '
+            f'style="background-color:{badge}; color:#ffffff; font-weight:600;">'
+            f"{ESCAPE(extension[:4].upper())}</td>"
+            f'<td style="background-color:{palette.base};">{soft_breaks(ESCAPE(name))}<br/>'
+            f'<span style="color:{palette.muted};">{ESCAPE(kind.value)} · {size}</span></td></tr>'
+        )
+    return f'<table cellspacing="4" cellpadding="6">{"".join(rows)}</table>'
 
 
 def _short(uri: str, limit: int = 60) -> str:

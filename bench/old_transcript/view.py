@@ -77,6 +77,7 @@ class ChatView(QWidget):
         layout.addWidget(self.browser)
         self.browser.document().setDocumentMargin(chrome.DOCUMENT_MARGIN_PX)
         self._transcript = Transcript(self.browser.document())
+        self._transcript.doc.math_inserted = self.browser.math.inserted
         self._transcript.long_answer_chars = LONG_ANSWER_CHARS
         self._live: Entry | None = None
         self._notice_entry: Entry | None = None
@@ -91,8 +92,12 @@ class ChatView(QWidget):
         self.browser.highlighted.connect(self._on_browser_highlighted)
         self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
         self._apply_palette()
-        # After start-up work, so the window shows first; see warm_up_in_background.
-        QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_in_background)
+        # After the pane's first paint and the start-up work, so the window shows first
+        # (a slow start must not let the imports race its paint); see warm_up_in_background.
+        self.browser.viewport_painted.connect(
+            lambda: QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_in_background),
+            type=Qt.ConnectionType.SingleShotConnection,
+        )
 
     def _timer(self, interval: int, slot: Callable[[], None], *, single: bool = False) -> QTimer:
         timer = QTimer(self)
@@ -405,6 +410,7 @@ class ChatView(QWidget):
         palette.setColor(QPalette.ColorRole.Text, QColor(colours.text))
         palette.setColor(QPalette.ColorRole.Link, QColor(colours.link))
         self.browser.setPalette(palette)
+        self.browser.math.set_colours(colours.text, dark=colours.dark)
 
     # ------------------------------------------------------------ links
 

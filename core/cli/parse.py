@@ -42,7 +42,9 @@ exit status:
   {EXIT_INTERNAL}    unexpected internal error (set RILL_DEBUG=1 for the traceback)
   {EXIT_USAGE}    usage: bad option or value, empty prompt
   {EXIT_AUTH}    API key rejected or missing, permission denied (403), provider not available
-  {EXIT_INVALID}    invalid request, unknown model (404), unusable --image
+  {EXIT_INVALID}    invalid request, unknown model (404), unusable --image or --file, a tool
+       the model does not take (--search...), or an answer that is only a function
+       call (tools from servers are not enabled; --json prints the call and exits 0)
   {EXIT_BLOCKED}    the prompt or the answer was blocked (safety, recitation, ...)
   {EXIT_RATE_LIMITED}    rate limited or out of quota (429), after the retries
   {EXIT_SERVER}    server error (500, 503, 504) after the retries, a malformed reply, or
@@ -66,7 +68,7 @@ CHAT_HELP = """\
 Type a message and press Enter. Commands: /retry sends the last message again after a
 failure, /exit (or Ctrl-D) quits, /help shows this. Ctrl-C stops the answer being
 written and keeps what was printed. Start a line with // to send a literal "/".
---image attachments go with the first message.
+--image and --file attachments go with the first message.
 """
 
 
@@ -118,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "prompt", nargs="+", metavar="PROMPT", help="the question (words are joined); - reads stdin"
     )
+    ask.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per chunk (parts, usage, finish_reason, model_version, "
+        "grounding, url_context, citations) instead of the answer's text",
+    )
     sub.add_parser(
         "chat",
         parents=[common],
@@ -129,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rill.core.cli import history as cli_history  # history, search, export, import; --no-save
 
     cli_history.add_commands(sub)
+    from rill.core.cli import mcp as cli_mcp  # rill mcp: the tool servers
+
+    cli_mcp.add_commands(sub)
     return parser
 
 
@@ -166,12 +177,26 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         "--seed", type=_ranged(int, ranges.SEED), metavar="N", help="for repeatable sampling"
     )
     p.add_argument("--system", metavar="TEXT", help="system instruction")
+    # --image and --file fill one list of (flag, value), so attachments keep the command
+    # line's order and --image still takes images only.
     p.add_argument(
         "--image",
+        dest="attach",
+        type=lambda value: ("image", value),
         action="append",
         default=[],
         metavar="PATH_OR_URI",
         help="attach an image: a file, https://, gs:// or a Gemini Files API URI (repeatable)",
+    )
+    p.add_argument(
+        "--file",
+        dest="attach",
+        type=lambda value: ("file", value),
+        action="append",
+        metavar="PATH_OR_URI",
+        help="attach a file: PDF, text or code, audio, video or an image; a path, gs:// or a "
+        "Gemini Files API URI (repeatable). Gemini reads them natively; other providers get "
+        "text files and PDFs as text and refuse audio and video",
     )
     p.add_argument(
         "--thoughts",
@@ -186,6 +211,33 @@ def _add_generation_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="after the answer, print tokens, time to first token, speed, finish reason "
         "and model version on stderr",
+    )
+    tools = p.add_argument_group("Gemini's tools (Gemini and Vertex AI only)")
+    tools.add_argument(
+        "--search",
+        action="store_true",
+        help="ground the answer in Google Search: [n] markers and a numbered Sources list "
+        "(the answer prints when it is complete, so the markers can be placed)",
+    )
+    tools.add_argument(
+        "--url-context", action="store_true", help="let the model read the URLs in the prompt"
+    )
+    tools.add_argument(
+        "--code-execution",
+        action="store_true",
+        help="let the model run Python; code prints as fenced blocks followed by its output",
+    )
+    tools.add_argument(
+        "--image-output",
+        action="store_true",
+        help="ask an image model for images in the answer (saved, see --save-images)",
+    )
+    tools.add_argument(
+        "--save-images",
+        metavar="DIR",
+        default=".",
+        help="where images in answers are saved; a line [image: PATH] marks each "
+        "(default: the current directory)",
     )
 
 
@@ -276,7 +328,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from rill.core.cli import mcp as cli_mcp
+
     parser = build_parser()
+    argv, program = cli_mcp.split_program(argv)  # `rill mcp add NAME -- COMMAND ARGS…`
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help; argparse already printed it
@@ -290,6 +345,8 @@ def _main(argv: list[str]) -> int:
 
     if args.command in cli_history.COMMANDS:
         return cli_history.run(args)
+    if args.command == "mcp":
+        return cli_mcp.run(args, program)
     # Imported only now: asyncio, httpx and the provider are most of the startup time.
     # httpx's package init also imports its own command line (click + rich, ~40 ms)
     # when those happen to be installed; a None entry makes that optional import fail

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rill.core.chat import ChatSession
@@ -31,7 +32,8 @@ from rill.core.types import (
 )
 
 if TYPE_CHECKING:
-    from rill.core.images import Attachment, ImageLimits, PreparedImage
+    from rill.core.attachments import Attachment, AttachmentLimits, Prepared
+    from rill.core.cli.answer_out import AnswerPrinter
 
 Content = list[str | Part]
 
@@ -127,6 +129,10 @@ def generation_from_args(
         system_instruction=d.system_instruction if a.system is None else a.system,
         include_thoughts=True if a.thoughts else d.include_thoughts,
         stream=not a.no_stream,
+        google_search=a.search or d.google_search,
+        url_context=a.url_context or d.url_context,
+        code_execution=a.code_execution or d.code_execution,
+        image_output=a.image_output or d.image_output,
     )
 
 
@@ -139,44 +145,81 @@ def retry_policy() -> RetryPolicy:
     return policy
 
 
-def image_limits() -> ImageLimits:
+def image_limits() -> AttachmentLimits:
     """Image limits, with RILL_IMAGE_MAX_SIDE / _MAX_BYTES / RILL_INLINE_REQUEST_BYTES."""
-    from rill.core.images import ImageLimits
+    from rill.core.attachments import AttachmentLimits
 
     try:
-        return ImageLimits.from_env()
+        return AttachmentLimits.from_env()
     except ValueError as error:
         raise ConfigurationError(str(error)) from None
 
 
-def load_images(sources: Sequence[str]) -> list[Attachment]:
-    """Prepare every --image before any request, so a bad file fails first, by name."""
+def load_images(sources: Sequence[tuple[str, str]]) -> list[Attachment]:
+    """Prepare every --image and --file (``(flag, value)`` in command-line order) before
+    any request, so a bad file fails first, by name. --image takes images only."""
     if not sources:
         return []
-    from rill.core.images import load_item  # Pillow only when attaching
+    from rill.core.attachments import AttachmentError, PreparedFile, load_item
 
     limits = image_limits()
-    return [load_item(source, limits) for source in sources]
+    loaded: list[Attachment] = []
+    for flag, source in sources:
+        item = load_item(source, limits)
+        if flag == "image" and isinstance(item, PreparedFile):
+            why = f"not an image (it is {item.label}; attach it with --file)"
+            raise AttachmentError(source, why, code="not_image")
+        loaded.append(item)
+    return loaded
 
 
 async def attach(session: ChatSession, images: list[Attachment], out: Output) -> list[Part]:
-    """The prepared images as parts: inline, or uploaded through the Files API."""
+    """The prepared files as parts: inline, as text, or uploaded through the Files API."""
     if not images:
         return []
-    from rill.core.images import attachments_to_parts, human_bytes
+    from rill.core.attachments import attachments_to_parts, human_bytes
 
-    def progress(image: PreparedImage, sent: int, total: int) -> None:
+    def progress(item: Prepared, sent: int, total: int) -> None:
         if sent == 0:
-            out.note(f"Uploading {image.name} ({human_bytes(total)}) to the Files API…")
+            out.note(f"Uploading {item.name} ({human_bytes(total)}) to the Files API…")
 
-    return await attachments_to_parts(images, session.provider, image_limits(), progress)
+    told: set[int] = set()
+
+    def processing(item: Prepared, seconds: float) -> None:
+        if id(item) not in told:  # once: the terminal is no progress bar
+            told.add(id(item))
+            out.note(f"Gemini is processing {item.name}…")
+
+    return await attachments_to_parts(
+        images, session.provider, image_limits(), progress, processing=processing
+    )
 
 
-async def answer(session: ChatSession, content: Content | None, out: Output) -> Message:
+def printer_for(session: ChatSession, args: argparse.Namespace, out: Output) -> AnswerPrinter:
+    """How this run prints answers (--json, --save-images)."""
+    from rill.core.cli.answer_out import AnswerPrinter, ImageSaver
+
+    folder = Path(getattr(args, "save_images", ".") or ".").expanduser()
+    return AnswerPrinter(
+        out, session.settings, ImageSaver(folder), as_json=getattr(args, "json", False)
+    )
+
+
+async def answer(
+    session: ChatSession,
+    content: Content | None,
+    out: Output,
+    printer: AnswerPrinter | None = None,
+) -> Message:
     """Send ``content`` (None: retry the last turn) and print the answer as it arrives.
 
-    Raises the RillError that ended it, or BlockedError for a blocked answer.
+    Raises the RillError that ended it, BlockedError for a blocked answer, and
+    InvalidRequestError for one that only asks for a function call.
     """
+    if printer is None:
+        from rill.core.cli.answer_out import AnswerPrinter, ImageSaver
+
+        printer = AnswerPrinter(out, session.settings, ImageSaver(Path(".")))
     try:
         if session.settings.stream:
             chunks = (
@@ -184,8 +227,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
             )
             try:
                 async for chunk in chunks:
-                    out.thought(chunk.thought_text)
-                    out.answer(chunk.text)
+                    printer.chunk(chunk)
             finally:
                 # A failure here (stdout closed by `| head`) leaves the stream suspended;
                 # closing it now ends the HTTP response in this task, rather than in the
@@ -195,8 +237,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
                     await aclose()
         else:
             message = await (session.retry() if content is None else session.send_message(content))
-            out.thought(message.thought_text)
-            out.answer(message.text)
+            printer.whole(message)
     finally:
         # Whatever ended the answer (done, error, Ctrl-C), what was printed stays and
         # the terminal is left on a fresh line with normal colours.
@@ -212,6 +253,7 @@ async def answer(session: ChatSession, content: Content | None, out: Output) -> 
         raise BlockedError(f"{who} {cut} ({reason}).", reason=reason or "")
     if reason is not None and reason not in NORMAL_FINISH_REASONS:
         out.note(finish_note(reason))
+    printer.finish(result)
     return result
 
 
@@ -258,7 +300,7 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
     ``on_session`` sees the session before any turn is recorded (the store follows it).
     """
     out = Output()
-    images = load_images(args.image)
+    images = load_images(args.attach)
     session = build_session(args, out)
     if on_session is not None:
         on_session(session)
@@ -267,7 +309,7 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
         try:
             # Images first: Gemini's guidance for a single-image prompt.
             parts = await attach(session, images, out)
-            return await answer(session, [*parts, prompt], out)
+            return await answer(session, [*parts, prompt], out, printer_for(session, args, out))
         finally:
             await session.provider.aclose()
 
@@ -280,7 +322,7 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
 def run_chat(args: argparse.Namespace, on_session: SessionHook | None = None) -> int:
     """``rill chat``: a REPL on one ChatSession; errors are shown and the chat goes on."""
     out = Output()
-    images = load_images(args.image)
+    images = load_images(args.attach)
     session = build_session(args, out)
     if on_session is not None:
         on_session(session)
@@ -315,7 +357,7 @@ def run_chat(args: argparse.Namespace, on_session: SessionHook | None = None) ->
                         continue
                     content = [*parts, text.removeprefix("/") if text.startswith("//") else text]
                     images = []
-                _chat_turn(runner, session, content, out, args.stats)
+                _chat_turn(runner, session, content, out, args, printer_for(session, args, out))
         finally:
             runner.run(session.provider.aclose())
     return EXIT_OK
@@ -335,10 +377,16 @@ def _read_line(prompt: str) -> str | None:
 
 
 def _chat_turn(
-    runner: asyncio.Runner, session: ChatSession, content: Content | None, out: Output, stats: bool
+    runner: asyncio.Runner,
+    session: ChatSession,
+    content: Content | None,
+    out: Output,
+    args: argparse.Namespace,
+    printer: AnswerPrinter,
 ) -> None:
+    stats = args.stats
     try:
-        message = runner.run(answer(session, content, out))
+        message = runner.run(answer(session, content, out, printer))
     except KeyboardInterrupt:
         out.note("Stopped.")
         return

@@ -1,4 +1,5 @@
-"""Colour: the renderer's themes, and Pygments highlighting as inline-styled spans.
+"""Colour: the renderer's theme (a value the caller fills in), and Pygments
+highlighting as inline-styled spans.
 
 Qt's HTML importer ignores CSS classes, so every colour, token colours included, is
 written into the HTML itself. Long code is cut into pieces of whole lines
@@ -17,7 +18,7 @@ from functools import lru_cache
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
-from pygments.token import _TokenType
+from pygments.token import Token, _TokenType
 from pygments.util import ClassNotFound
 
 from rill.core.markdown.highlight_budget import run
@@ -102,7 +103,13 @@ def language_of(info: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """Colours written into the HTML (Qt rich text has no stylesheet classes to hook)."""
+    """Colours written into the HTML (Qt rich text has no stylesheet classes to hook).
+
+    Core has no colours of its own: the window fills this from its palette
+    (``rill.gui.common.theme.markdown_theme``). Code takes ``code_text`` wherever the
+    Pygments style would give the style's own default text colour, so plain code and
+    prose read in one colour.
+    """
 
     dark: bool
     text: str  # for the view's palette / default stylesheet: the HTML inherits it
@@ -114,37 +121,6 @@ class Theme:
     code_background: str
     code_text: str
     pygments_style: str
-
-
-LIGHT_THEME = Theme(
-    dark=False,
-    text="#1f2328",
-    muted="#6e7781",
-    link="#0969da",
-    border="#d0d7de",
-    table_header_background="#f0f3f6",
-    inline_code_background="#eef0f3",
-    code_background="#f6f8fa",
-    code_text="#1f2328",
-    pygments_style="default",
-)
-DARK_THEME = Theme(
-    dark=True,
-    text="#e6edf3",
-    muted="#8b949e",
-    link="#58a6ff",
-    border="#3d444d",
-    table_header_background="#21262d",
-    inline_code_background="#2d333b",
-    code_background="#161b22",
-    code_text="#e6edf3",
-    pygments_style="github-dark",
-)
-
-
-def theme_for(dark: bool) -> Theme:
-    """Return the built-in dark or light theme."""
-    return DARK_THEME if dark else LIGHT_THEME
 
 
 @lru_cache(maxsize=64)
@@ -182,7 +158,8 @@ def _css(style_name: str, ttype: _TokenType) -> str:
         ttype = ttype.parent
     spec = style.style_for_token(ttype)
     css = []
-    if spec["color"]:
+    # The style's own default text colour is left out: the block's code_text shows.
+    if spec["color"] and spec["color"] != style.style_for_token(Token)["color"]:
         css.append(f"color:#{spec['color']}")
     if spec["bold"]:
         css.append("font-weight:bold")

@@ -26,6 +26,7 @@ from rill.core.markdown.highlight import (
     language_of,
     split_lines,
 )
+from rill.core.markdown.math import is_math, math_html, math_rule
 
 # One block (not code) bigger than this is shown as plain text: markdown-it-py parses
 # emphasis-dense text at ~200 KB/s, and no answer needs a 64 KB paragraph or table.
@@ -37,6 +38,7 @@ _HTTP = re.compile(r"https?://", re.IGNORECASE)
 _SCHEME_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9.+-])(https?)$", re.IGNORECASE)
 _URL_REST = re.compile(r"://[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+")
 _TRAILING = "?!.,:*_~'\";"
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LIST_OPEN = {"bullet_list_open": "ul", "ordered_list_open": "ol"}
 _SIMPLE_TAGS = {
@@ -72,6 +74,7 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.inline.ruler.after("text", "rill_linkify", _linkify)
+    md.inline.ruler.before("escape", "rill_math", math_rule)  # before "\\(" is unescaped
     return md
 
 
@@ -262,16 +265,19 @@ def list_open_html(ordered: bool, number: int, *, first: bool, last: bool) -> st
 def render_tokens(tokens: Sequence[Token], theme: Theme, outer_list: str | None = None) -> str:
     """Render block tokens to Qt-safe HTML; `outer_list` replaces a top-level list's tag."""
     out: list[str] = []
+    paragraph = False  # inside a visible paragraph (display math closes it around itself)
     for tok in tokens:
         kind = tok.type
         if kind == "inline":
-            out.append(_inline(tok.children or [], theme))
+            out.append(_inline(tok.children or [], theme, paragraph=paragraph))
         elif kind in _SIMPLE_TAGS:
             out.append(_SIMPLE_TAGS[kind])
         elif kind == "paragraph_open":
             out.append("" if tok.hidden else "<p>")
+            paragraph = not tok.hidden
         elif kind == "paragraph_close":
             out.append("" if tok.hidden else "</p>")
+            paragraph = False
         elif kind in ("heading_open", "heading_close"):
             tag = tok.tag if tok.tag in _HEADINGS else "h6"
             out.append(f"<{tag}>" if kind == "heading_open" else f"</{tag}>")
@@ -294,7 +300,10 @@ def render_tokens(tokens: Sequence[Token], theme: Theme, outer_list: str | None 
             out.append(code_html(tok.content, language, theme, first=True, last=True))
         elif tok.content:  # anything unexpected is shown as text, never as markup
             out.append(f"<p>{escape_prose(tok.content)}</p>")
-    return "".join(out)
+    html = "".join(out)
+    # Display math closes its paragraph around itself: drop what is left empty (Qt would
+    # keep an empty paragraph before a list as a blank line).
+    return _EMPTY_PARAGRAPH.sub("", html) if "</p><p" in html else html
 
 
 def render_source(
@@ -337,7 +346,7 @@ def _cell_open(tok: Token, theme: Theme) -> str:
     return f"<td{attrs}>"
 
 
-def _inline(children: Sequence[Token], theme: Theme) -> str:
+def _inline(children: Sequence[Token], theme: Theme, *, paragraph: bool = False) -> str:
     out: list[str] = []
     links: list[bool] = []  # one entry per open link: does it have an <a>?
     for tok in children:
@@ -361,6 +370,8 @@ def _inline(children: Sequence[Token], theme: Theme) -> str:
                 out.append("</a>")
         elif kind == "image":
             out.append(_image(tok, theme, inside_link=bool(links)))
+        elif is_math(tok):
+            out.append(math_html(tok, theme, own_block=paragraph and not links))
         else:
             out.append(escape_prose(tok.content))
     return "".join(out)

@@ -12,13 +12,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rill.core.markdown.highlight import (
-    DARK_THEME,
-    LIGHT_THEME,
     Theme,
     language_of,
     piece_ends,
     split_lines,
-    theme_for,
 )
 from rill.core.markdown.highlight_budget import render_step
 from rill.core.markdown.html import (
@@ -35,17 +32,15 @@ from rill.core.markdown.html import (
     segment,
     window_continues,
 )
+from rill.core.markdown.math import COUNTER_KEY, FormulaCounter
 
 __all__ = [
-    "DARK_THEME",
-    "LIGHT_THEME",
     "IncrementalMarkdown",
     "RenderUpdate",
     "RenderedBlock",
     "Theme",
     "render_all",
     "render_html",
-    "theme_for",
 ]
 
 # An open tail whose last render took longer than TAIL_BUDGET seconds (a huge paragraph,
@@ -113,9 +108,14 @@ class _Ctx:
     items: _Items | None = None
     pieces_done: int = 0  # pieces of the region's first (code) block already finished
     lines_done: int = 0
+    formulas: FormulaCounter = field(default_factory=FormulaCounter)
 
     def copy(self) -> _Ctx:
-        return replace(self, refs=dict(self.refs))
+        return replace(self, refs=dict(self.refs), formulas=self.formulas.copy())
+
+    def env(self) -> dict[str, Any]:
+        """The parser's env for one block: the message's references and formula count."""
+        return {"references": self.refs, COUNTER_KEY: self.formulas}
 
 
 @dataclass(slots=True)
@@ -138,10 +138,10 @@ class IncrementalMarkdown:
     ``update = md.append(delta)`` per flush, ``md.finish()`` at the end of the stream.
     For every way of splitting a text, the finished blocks plus the tail after the last
     append (when `tail_exact`), and the finished blocks after finish(), equal
-    ``render_all(text)``.
+    ``render_all(text, theme)``.
     """
 
-    def __init__(self, theme: Theme = LIGHT_THEME) -> None:
+    def __init__(self, theme: Theme) -> None:
         self.theme = theme
         self._done_src: list[str] = []
         self._open = ""  # source of the open region; it always starts at a block start
@@ -312,7 +312,7 @@ class IncrementalMarkdown:
                 language = language_of(tok.info) if tok.type == "fence" else None
                 out += self._code_pieces(lines, language, ctx, complete=True)
             else:
-                html = render_source(_MD, src, {"references": ctx.refs}, self.theme)
+                html = render_source(_MD, src, ctx.env(), self.theme)
                 out.append(RenderedBlock(html, seg.kind, ctx.index))
                 ctx.index += 1
         return out
@@ -325,7 +325,7 @@ class IncrementalMarkdown:
             loose = not last and loose_before_next(_MD, src, seg)
             items = _Items(seg.ordered, seg.start, loose, 0)
         outer = list_open_html(items.ordered, items.number, first=items.part == 0, last=last)
-        env = {"references": ctx.refs}
+        env = ctx.env()
         html = render_source(_MD, src, env, self.theme, outer, loose=items.loose)
         block = RenderedBlock(html, "list_item", ctx.index, items.part)
         if last:
@@ -356,13 +356,13 @@ class IncrementalMarkdown:
         return out
 
 
-def render_all(text: str, theme: Theme = LIGHT_THEME) -> list[RenderedBlock]:
+def render_all(text: str, theme: Theme) -> list[RenderedBlock]:
     """Render a complete message (history) into the blocks streaming it would give."""
     md = IncrementalMarkdown(theme)
     md._open = _normalize(text)  # one segmentation pass, straight to finish()
     return md.finish().finished
 
 
-def render_html(text: str, theme: Theme = LIGHT_THEME) -> str:
+def render_html(text: str, theme: Theme) -> str:
     """Render a complete message to one HTML string."""
     return "".join(block.html for block in render_all(text, theme))

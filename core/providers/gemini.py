@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from rill.core.errors import (
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     ProtocolError,
@@ -24,6 +25,7 @@ from rill.core.errors import (
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
+from rill.core.providers.gemini_tools import asked_for
 from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
 from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
@@ -54,11 +56,29 @@ def default_base_url() -> str:
     return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or DEFAULT_BASE_URL
 
 
+def tool_refusal(error: InvalidRequestError, request: GenerateRequest) -> InvalidRequestError:
+    """``error`` (a 400) naming the tools and the model when the request asked for any:
+    the likeliest cause is a combination the model does not take, and the user can
+    switch it off. Any other 400 comes back unchanged."""
+    asked = asked_for(request.settings)
+    if not asked or error.status not in (400, None):
+        return error
+    model = request.settings.model or "the default model"
+    said = error.message.rstrip(".")
+    refused = InvalidRequestError(
+        f"{said}. This chat asks {model} for {', '.join(asked)}; the model may not take "
+        "that: switch it off under Tools in the chat's settings, or pick another model.",
+        detail=error.detail,
+        status=error.status,
+    )
+    return refused
+
+
 class GeminiProvider:
     """Gemini Developer API. One instance per configured account."""
 
     name = "gemini"
-    capabilities = Capabilities()
+    capabilities = Capabilities(builtin_tools=True, image_output=True)
     # The Files API (resumable upload) is there: images too big for inline data can go.
     can_upload_files = True
 
@@ -172,6 +192,8 @@ class GeminiProvider:
                 if again is None:
                     raise
                 request = again
+            except InvalidRequestError as error:
+                raise tool_refusal(error, request) from None
             finally:
                 # Closed here (not at garbage collection), a stopped answer's HTTP
                 # response ends at once.
@@ -218,7 +240,10 @@ class GeminiProvider:
 
     async def generate(self, request: GenerateRequest) -> Message:
         """``generateContent``: the whole answer in one response (expired uploads renewed)."""
-        return await self._with_files(request, self._generate_once)
+        try:
+            return await self._with_files(request, self._generate_once)
+        except InvalidRequestError as error:
+            raise tool_refusal(error, request) from None
 
     async def _generate_once(self, request: GenerateRequest) -> Message:
         model = request.settings.model
@@ -281,17 +306,23 @@ class GeminiProvider:
         mime_type: str,
         display_name: str,
         progress: Callable[[int, int], None] | None = None,
+        processing: Callable[[float], None] | None = None,
     ) -> Part:
         """Upload through the Files API, wait until ACTIVE, return a ``fileData`` part.
 
-        ``progress(sent, total)`` is called as bytes go out. The part keeps ``data``
-        and the file's expiry (48 h on Google), so later turns can upload it again.
+        ``progress(sent, total)`` is called as bytes go out, ``processing(seconds)``
+        while Gemini processes the file (a video takes a while). The part keeps
+        ``data`` and the file's expiry (48 h on Google), so later turns can upload it
+        again.
         """
-        remote = await self.files.upload(data, mime_type, display_name, progress)
+        remote = await self.files.upload(
+            data, mime_type, display_name, progress, waiting=processing
+        )
         return part_for(remote, data)
 
-    async def _reupload(self, data: bytes, mime_type: str) -> RemoteFile:
-        return await self.files.upload(data, mime_type, "rill image (uploaded again)")
+    async def _reupload(self, data: bytes, mime_type: str, name: str | None) -> RemoteFile:
+        # A part stored before uploads kept their names has none to give.
+        return await self.files.upload(data, mime_type, name or "rill file (uploaded again)")
 
     async def _fresh_files(self, request: GenerateRequest) -> GenerateRequest:
         if not self.can_upload_files:

@@ -38,6 +38,8 @@ from rill.core.types import GenerateRequest, Message, Part
 
 Progress = Callable[[int, int], None]
 """Told (bytes sent so far, total bytes) while an upload runs; never goes backwards."""
+Waiting = Callable[[float], None]
+"""Told the seconds waited so far, after each poll, while the file is PROCESSING."""
 
 FILES_URI_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
 FILE_LIFETIME_HOURS = 48
@@ -204,6 +206,7 @@ class GeminiFiles:
         progress: Progress | None = None,
         *,
         wait_active: bool = True,
+        waiting: Waiting | None = None,
     ) -> RemoteFile:
         """Upload ``data`` (resumable protocol), then wait until the file is ACTIVE.
 
@@ -243,7 +246,7 @@ class GeminiFiles:
         remote = RemoteFile.from_json(resource)
         if not wait_active:
             return remote
-        return await self.wait_until_active(remote)
+        return await self.wait_until_active(remote, waiting)
 
     async def _transfer(self, session: str, data: bytes, chunk: int, reporter: _Reporter) -> Any:
         """Send ``data`` chunk by chunk; return the ``file`` of the final answer."""
@@ -279,10 +282,14 @@ class GeminiFiles:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._send("POST", session, headers=headers), timeout=2.0)
 
-    async def wait_until_active(self, file: RemoteFile | str) -> RemoteFile:
-        """Poll ``GET files/{id}`` until ACTIVE (bounded by ``max_wait``; cancellable)."""
+    async def wait_until_active(
+        self, file: RemoteFile | str, waiting: Waiting | None = None
+    ) -> RemoteFile:
+        """Poll ``GET files/{id}`` until ACTIVE (bounded by ``max_wait``; cancellable:
+        Stop ends the wait at once). ``waiting`` hears the seconds waited, each poll."""
         remote = file if isinstance(file, RemoteFile) else await self.get(file)
-        deadline = time.monotonic() + self.max_wait
+        started = time.monotonic()
+        deadline = started + self.max_wait
         delay = self.poll_interval
         while True:
             if remote.state == "ACTIVE":
@@ -298,6 +305,8 @@ class GeminiFiles:
                     f"Gemini was still processing {remote.display_name or remote.name} "
                     f"after {self.max_wait:g} s."
                 )
+            if waiting is not None:
+                waiting(time.monotonic() - started)
             await asyncio.sleep(delay)
             delay = min(self.max_poll_interval, delay * 2)
             remote = await self.get(remote.name)
@@ -343,7 +352,8 @@ EXPIRY_MARGIN = 15 * 60.0
 _FRACTION = re.compile(r"\.(\d+)")
 _MISSING_FILE = re.compile(r"\bFile\b.*\b(may not exist|not found|does not exist)", re.I | re.S)
 
-Uploader = Callable[[bytes, str], Awaitable[RemoteFile]]
+# (bytes, MIME type, display name or None): a new upload of a kept file.
+Uploader = Callable[[bytes, str, str | None], Awaitable[RemoteFile]]
 
 
 def parse_timestamp(value: str | None) -> float | None:
@@ -388,7 +398,7 @@ def names_missing_file(error: RillError, uris: Iterable[str]) -> list[str]:
 class KeptUploads:
     """Keeps every sent Files API URI alive: re-uploads kept bytes when the URI expired.
 
-    ``upload(data, mime_type)`` makes a new upload; ``clock`` is Unix time (tests move
+    ``upload(data, mime_type, display_name)`` makes a new upload; ``clock`` is Unix time (tests move
     it). A re-upload is remembered under the URI it replaces, so later turns of a
     conversation (whose history still holds the old URI) reuse it while it lives.
     """
@@ -417,12 +427,20 @@ class KeptUploads:
                 uri, mime, expires = known
                 return replace(part, file_uri=uri, mime_type=mime, file_expires_at=expires)
         assert part.data is not None
-        remote = await self._upload(part.data, part.mime_type or "application/octet-stream")
+        # Under the file's own name, as first uploaded: the Files API lists it so.
+        mime = part.mime_type or "application/octet-stream"
+        remote = await self._upload(part.data, mime, part.file_name)
         renewed = part_for(remote, part.data)
         assert renewed.file_uri is not None
         self._replaced[origin] = (renewed.file_uri, renewed.mime_type, renewed.file_expires_at)
         self._origin[renewed.file_uri] = origin
-        return replace(renewed, thought_signature=part.thought_signature)
+        # The part's own fields (its file name, a PDF's text, a signature) stay.
+        return replace(
+            part,
+            file_uri=renewed.file_uri,
+            mime_type=renewed.mime_type,
+            file_expires_at=renewed.file_expires_at,
+        )
 
     async def fresh(
         self, request: GenerateRequest, force: frozenset[str] = frozenset()

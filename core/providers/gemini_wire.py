@@ -25,6 +25,15 @@ from rill.core.errors import (
     RillError,
     ServerError,
 )
+from rill.core.file_parts import text_file_text
+from rill.core.providers.gemini_parts import (
+    decode_citations,
+    decode_grounding,
+    decode_tool_part,
+    decode_url_context,
+    encode_tool_part,
+    encode_tools,
+)
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Usage
 
 JSON = dict[str, Any]
@@ -39,9 +48,18 @@ def encode_part(part: Part, *, file_uris: bool = True) -> JSON:
     A part with both bytes and a Files API URI (an upload that kept its bytes) goes
     as ``fileData`` when ``file_uris`` (the Developer API, which holds the upload),
     as ``inlineData`` otherwise (Vertex AI cannot read the Developer API's files).
+    An attached text file goes as a text part framed by its file name.
     """
     out: JSON
-    if part.file_uri is not None and (part.data is None or file_uris):
+    tool = encode_tool_part(part)
+    text_file = text_file_text(part)
+    if tool is not None:
+        out = tool
+        if part.thought:
+            out["thought"] = True
+    elif text_file is not None:
+        out = {"text": text_file}
+    elif part.file_uri is not None and (part.data is None or file_uris):
         out = {"fileData": {"mimeType": part.mime_type or "image/jpeg", "fileUri": part.file_uri}}
     elif part.data is not None:
         out = {
@@ -62,12 +80,17 @@ def encode_part(part: Part, *, file_uris: bool = True) -> JSON:
 def encode_contents(
     messages: tuple[Message, ...] | list[Message], *, file_uris: bool = True
 ) -> list[JSON]:
-    """The request's ``contents``: one entry per message that has parts."""
-    return [
-        {"role": m.role.value, "parts": [encode_part(p, file_uris=file_uris) for p in m.parts]}
-        for m in messages
-        if m.parts
-    ]
+    """The request's ``contents``: one entry per message that has parts to send.
+
+    An ``error`` part (one Rill could not read) stays in the store and the window;
+    it never goes to the model.
+    """
+    out: list[JSON] = []
+    for m in messages:
+        parts = [encode_part(p, file_uris=file_uris) for p in m.parts if p.error is None]
+        if parts:
+            out.append({"role": m.role.value, "parts": parts})
+    return out
 
 
 def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
@@ -89,6 +112,8 @@ def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
         config["stopSequences"] = list(s.stop_sequences)
     if s.seed is not None:
         config["seed"] = s.seed
+    if s.image_output:
+        config["responseModalities"] = ["TEXT", "IMAGE"]
     if s.thinking_budget is not None or s.include_thoughts:
         thinking: JSON = {}
         if s.thinking_budget is not None:
@@ -100,6 +125,9 @@ def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
         body["generationConfig"] = config
     if s.safety:
         body["safetySettings"] = [{"category": c, "threshold": t} for c, t in s.safety]
+    tools = encode_tools(s)
+    if tools:
+        body["tools"] = tools
     return body
 
 
@@ -124,8 +152,15 @@ def decode_usage(meta: Any) -> Usage | None:
     )
 
 
+BAD_IMAGE = "An image in this answer could not be read: the server sent invalid base64."
+
+
 def decode_part(raw: Any) -> Part | None:
-    """A Gemini part as ours; parts Rill cannot show (function calls…) give None."""
+    """A Gemini part as ours (None for a part of a kind Rill does not know).
+
+    An image that is not valid base64 becomes an ``error`` part in its place, so the
+    rest of the answer stays.
+    """
     if not isinstance(raw, dict):
         return None
     signature = raw.get("thoughtSignature")
@@ -138,13 +173,16 @@ def decode_part(raw: Any) -> Part | None:
         try:
             data = base64.b64decode(inline["data"], validate=True)
         except (binascii.Error, ValueError):
-            raise ProtocolError("The server sent an image that is not valid base64.") from None
+            return Part(error=BAD_IMAGE, thought_signature=signature)
         mime = inline.get("mimeType")
         return Part(
             data=data,
             mime_type=mime if isinstance(mime, str) else None,
             thought_signature=signature,
         )
+    tool = decode_tool_part(raw, signature)
+    if tool is not None:
+        return tool
     if signature is not None:
         # A signature on a part we do not display still has to go back to the model.
         return Part(text="", thought_signature=signature)
@@ -168,7 +206,8 @@ def decode_chunk(obj: Any) -> Chunk:
         raise BlockedError(f"Gemini blocked the prompt ({reason}).", reason=reason)
     parts: list[Part] = []
     finish: str | None = None
-    if isinstance(candidate, dict):
+    candidate = candidate if isinstance(candidate, dict) else {}
+    if candidate:
         content = candidate.get("content")
         raw_parts = content.get("parts") if isinstance(content, dict) else None
         if isinstance(raw_parts, list):
@@ -186,6 +225,9 @@ def decode_chunk(obj: Any) -> Chunk:
         finish_reason=finish,
         model_version=version if isinstance(version, str) else None,
         response_id=response_id if isinstance(response_id, str) else None,
+        grounding=decode_grounding(candidate.get("groundingMetadata")),
+        url_context=decode_url_context(candidate.get("urlContextMetadata")),
+        citations=decode_citations(candidate.get("citationMetadata")),
     )
 
 

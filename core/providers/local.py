@@ -70,6 +70,7 @@ class LocalProvider:
     name = "local"
     capabilities = Capabilities(
         images=False,
+        documents=False,  # text files and PDFs' text only (rill.core.file_parts)
         file_uris=False,
         thoughts=False,
         system_instruction=True,
@@ -247,6 +248,7 @@ class LocalProvider:
     @staticmethod
     def _check(request: GenerateRequest) -> None:
         if any(p.is_image for m in request.contents for p in m.parts):
+            # Documents are fine: they go as their text (audio and video as a note).
             raise InvalidRequestError(
                 "The local model cannot see images; remove the attachment or choose a vision model."
             )

@@ -88,6 +88,7 @@ class OpenAICompatProvider:
         self.include_usage = include_usage
         self.capabilities = Capabilities(
             images=True,
+            documents=False,  # text files and PDFs' text only (rill.core.file_parts)
             file_uris=False,
             thoughts=True,
             system_instruction=True,

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from rill.core.errors import InvalidRequestError, ProtocolError, ServerError
+from rill.core.file_parts import as_text
 from rill.core.providers.openai_errors import error_from_body
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
 
@@ -49,15 +50,25 @@ def encode_content(message: Message) -> str | list[JSON]:
     """A turn's parts as ``content``: a plain string when it is text only.
 
     Thoughts never go back (OpenAI-style servers do not take them), images become
-    ``data:`` URLs, and ``https://`` URIs are passed as image URLs. Raises
-    InvalidRequestError for a ``gs://`` or Files API URI, which no such server reads.
+    ``data:`` URLs, and ``https://`` URIs are passed as image URLs. Other files go
+    as text (``rill.core.file_parts.as_text``): a text file's content, a PDF's
+    extracted text, or a note saying what this server cannot read. Raises
+    InvalidRequestError for a ``gs://`` or Files API image URI, which no such server
+    reads.
     """
     parts = [p for p in message.parts if not p.thought]
-    if all(p.data is None and p.file_uri is None for p in parts):
-        return "".join(p.text or "" for p in parts)
+    if not any(p.is_image for p in parts):
+        texts = [_as_text(p) for p in parts]
+        if any(p.is_file for p in parts):  # a file's text stands apart from the prompt
+            return "\n\n".join(text for text in texts if text)
+        return "".join(texts)
     out: list[JSON] = []
     for part in parts:
-        if part.data is not None:
+        if not part.is_image:
+            text = _as_text(part)
+            if text:
+                out.append({"type": "text", "text": text})
+        elif part.data is not None:
             mime = part.mime_type or "image/png"
             encoded = base64.b64encode(part.data).decode("ascii")
             out.append({"type": "image_url", "image_url": {"url": f"data:{mime};base64,{encoded}"}})
@@ -68,16 +79,21 @@ def encode_content(message: Message) -> str | list[JSON]:
                     "attach the image itself instead."
                 )
             out.append({"type": "image_url", "image_url": {"url": part.file_uri}})
-        elif part.text:
-            out.append({"type": "text", "text": part.text})
     return out
+
+
+def _as_text(part: Part) -> str:
+    """A non-image part's text: its own, or what a file reads as (see encode_content)."""
+    if part.is_file:
+        return as_text(part) or ""
+    return part.text or ""
 
 
 def check_kept_uploads(request: GenerateRequest) -> None:
     """Refuse, naming the limit, a request whose uploaded-then-kept images (sent here
     inline, as this API has no Files API) are over OpenAI's per-image or per-request
     limits; a request without such images is not checked (servers differ)."""
-    parts = [p for m in request.contents for p in m.parts if p.data is not None]
+    parts = [p for m in request.contents for p in m.parts if p.data is not None and p.is_image]
     kept = [p for p in parts if p.keeps_upload]
     if not kept:
         return

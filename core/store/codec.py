@@ -1,7 +1,8 @@
 """Conversions between ``rill.core.types`` and what the store (and the JSON export) keep.
 
-Parts become small JSON objects; image bytes leave the part and are referenced by their
-sha256, so one image is stored once however often it is sent. Unknown keys are ignored
+Parts become small JSON objects; file bytes (images, documents, audio, video) leave the
+part and are referenced by their sha256, so one file is stored once however often it is
+sent. Unknown keys are ignored
 and missing ones take their defaults, so newer files degrade gracefully in older code.
 """
 
@@ -15,6 +16,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rill.core.setting_ranges import Checker
+from rill.core.store.answer_codec import (
+    meta_fields,
+    meta_to_json,
+    tool_part_fields,
+    tool_part_to_json,
+)
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role, Usage
 
 JsonDict = dict[str, Any]
@@ -56,6 +63,11 @@ def part_to_json(part: Part, blobs: dict[str, Blob]) -> JsonDict:
         out["thought_signature"] = part.thought_signature
     if part.file_expires_at is not None:
         out["file_expires_at"] = part.file_expires_at
+    if part.file_name is not None:
+        out["file_name"] = part.file_name
+    if part.extracted_text is not None:
+        out["extracted_text"] = part.extracted_text
+    tool_part_to_json(part, out)
     return out
 
 
@@ -70,6 +82,9 @@ def part_from_json(data: Mapping[str, Any], blobs: Mapping[str, bytes]) -> Part:
         file_uri=_opt_str(data.get("file_uri")),
         thought_signature=_opt_str(data.get("thought_signature")),
         file_expires_at=_opt_float(data.get("file_expires_at")),
+        file_name=_opt_str(data.get("file_name")),
+        extracted_text=_opt_str(data.get("extracted_text")),
+        **tool_part_fields(data),
     )
 
 
@@ -145,6 +160,7 @@ MESSAGE_COLUMNS = (
     "started_at",
     "first_token_at",
     "finished_at",
+    "meta",
 )
 
 
@@ -153,6 +169,7 @@ def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
     blobs: dict[str, Blob] = {}
     parts = [part_to_json(p, blobs) for p in message.parts]
     usage = usage_to_json(message.usage)
+    meta = meta_to_json(message)
     row = (
         message.role.value,
         message.status.value,
@@ -168,6 +185,7 @@ def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
         message.started_at,
         message.first_token_at,
         message.finished_at,
+        None if meta is None else json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
     )
     return row, blobs
 
@@ -175,6 +193,7 @@ def message_to_row(message: Message) -> tuple[tuple[Any, ...], dict[str, Blob]]:
 def message_from_row(row: sqlite3.Row, blobs: Mapping[str, bytes]) -> Message:
     """The Message for a row with the MESSAGE_COLUMNS; ``blobs`` maps sha256 to bytes."""
     usage = row["usage"]
+    meta = row["meta"]
     return Message(
         role=Role(row["role"]),
         parts=[part_from_json(p, blobs) for p in json.loads(row["parts"])],
@@ -189,14 +208,24 @@ def message_from_row(row: sqlite3.Row, blobs: Mapping[str, bytes]) -> Message:
         started_at=row["started_at"],
         first_token_at=row["first_token_at"],
         finished_at=row["finished_at"],
+        **(meta_fields(_loads(meta)) if meta else {}),
     )
+
+
+def _loads(text: str) -> object:
+    """Stored JSON, or None when it is not (a hand-edited row loses its metadata only)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def title_from(message: Message, limit: int = 80) -> str:
     """A conversation title from its first prompt: the first line, shortened."""
     line = next((ln.strip() for ln in message.text.splitlines() if ln.strip()), "")
     if not line:
-        return "Image" if message.images else ""
+        named = next((p.file_name for p in message.files if p.file_name), None)
+        return "Image" if message.images else (named or ("File" if message.files else ""))
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 

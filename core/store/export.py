@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from rill.core.store.answer_codec import meta_fields, meta_to_json
 from rill.core.store.codec import (
     Blob,
     part_from_json,
@@ -197,6 +198,9 @@ def _message_to_json(message: Message, blobs: dict[str, Blob]) -> dict[str, Any]
         "parts": [part_to_json(p, blobs) for p in message.parts],
         "usage": usage_to_json(message.usage),
     }
+    meta = meta_to_json(message)
+    if meta is not None:
+        out["meta"] = meta
     for name in (*_TEXTS, *_TIMES):
         out[name] = getattr(message, name)
     return out
@@ -223,6 +227,7 @@ def _message_from_json(entry: Mapping[str, Any], blobs: Mapping[str, bytes]) -> 
         started_at=times["started_at"],
         first_token_at=times["first_token_at"],
         finished_at=times["finished_at"],
+        **meta_fields(entry.get("meta")),
     )
 
 

@@ -12,7 +12,10 @@ import hashlib
 import mimetypes
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
+from rill.core.answer_text import shown_text, sources_markdown
+from rill.core.citations import cite_parts, numbered_sources
 from rill.core.store.db import Store
 from rill.core.store.records import Conversation, StoredMessage
 from rill.core.types import GenerationSettings, Message, MessageStatus, Part, Role
@@ -56,6 +59,8 @@ class _Images:
         self.count = 0
 
     def reference(self, part: Part) -> str:
+        if not part.is_image:
+            return self.file_reference(part)
         self.count += 1
         label = f"image {self.count}"
         if part.file_uri is not None:
@@ -72,6 +77,24 @@ class _Images:
             target.write_bytes(part.data)
         return f"![{label}]({self.link}/{name})"
 
+    def file_reference(self, part: Part) -> str:
+        """A document, audio or video: saved under its own name (prefixed by its hash,
+        so two files of one name never collide) and linked, or described."""
+        shown = _md_text(part.file_name or "attached file")
+        mime = part.mime_type or "application/octet-stream"
+        if part.data is None:
+            uri = part.file_uri or ""
+            return f"[📎 {shown} ({mime}): {uri}]({uri})"
+        sha = hashlib.sha256(part.data).hexdigest()
+        if self.folder is None:
+            return f"*[📎 {shown}: {mime}, {_size(len(part.data))}, sha256 {sha[:16]}…]*"
+        name = f"{sha[:16]}-{_safe_name(part.file_name or 'file' + _extension(mime))}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / name
+        if not target.exists():
+            target.write_bytes(part.data)
+        return f"[📎 {shown}]({self.link}/{quote(name)})"
+
 
 def _header(
     conversation: Conversation, turns: list[StoredMessage], hidden: int, images: _Images
@@ -85,14 +108,14 @@ def _header(
     summary = settings_summary(c.settings)
     if summary:
         lines.append(f"- **Settings:** {summary}")
-    has_images = any(p.is_image for t in turns for p in t.message.parts)
-    if has_images:
+    has_files = any(p.is_file for t in turns for p in t.message.parts)
+    if has_files:
         where = (
             f"saved as files in `{images.link}/` and linked"
             if images.folder is not None
             else "described, not included (the JSON export includes them)"
         )
-        lines.append(f"- **Images:** {where}")
+        lines.append(f"- **Images and files:** {where}")
     note = f"- Exported from Rill on {_when(None)}: the selected version of each turn"
     if hidden:
         note += f"; {hidden} message(s) of other versions and branches are in the JSON export"
@@ -120,6 +143,9 @@ def settings_summary(s: GenerationSettings) -> str:
         items.append("stop sequences " + ", ".join(repr(x) for x in s.stop_sequences))
     if s.include_thoughts:
         items.append("thoughts shown")
+    tools = [name.replace("_", " ") for name in (*s.tools, "image_output") if getattr(s, name)]
+    if tools:
+        items.append("tools " + ", ".join(tools))
     if s.safety:
         items.append("safety " + ", ".join(f"{c}={t}" for c, t in s.safety))
     if not s.stream:
@@ -139,10 +165,34 @@ def _turn(turn: StoredMessage, images: _Images) -> list[str]:
         blocks.append(
             f"<details><summary>Thoughts</summary>\n\n{m.thought_text.strip()}\n\n</details>"
         )
-    if m.text.strip():
-        blocks.append(m.text.strip("\n").rstrip())
-    blocks += [images.reference(p) for p in m.parts if p.is_image]
-    return blocks + _notes(m)
+    # Code runs as fenced blocks with their output, in stream order; [n] citation
+    # markers where the sources ground the text, the sources numbered below.
+    text = shown_text(cite_parts(m.parts, m.grounding)).strip("\n").rstrip()
+    if text.strip():
+        blocks.append(text)
+    blocks += [images.reference(p) for p in m.parts if p.is_file]
+    return blocks + answer_extras(m) + _notes(m)
+
+
+def answer_extras(m: Message) -> list[str]:
+    """The sources, search queries, URLs read and recited works under an answer."""
+    blocks: list[str] = []
+    sources = sources_markdown(numbered_sources(m.grounding))
+    if sources:
+        blocks.append(sources)
+    if m.grounding is not None and m.grounding.queries:
+        queries = " · ".join(f"`{' '.join(q.split())}`" for q in m.grounding.queries)
+        blocks.append(f"*Searched Google for:* {queries}")
+    if m.url_context:
+        lines = ["**Pages read**", ""]
+        lines += [f"- {_url(r.url)} ({r.status})" for r in m.url_context]
+        blocks.append("\n".join(lines))
+    cited = [c for c in m.citations if c.uri or c.title]
+    if cited:
+        lines = ["**Cited works**", ""]
+        lines += [f"- {c.title or c.uri}" + (f" ({c.license})" if c.license else "") for c in cited]
+        blocks.append("\n".join(lines))
+    return blocks
 
 
 def _notes(m: Message) -> list[str]:
@@ -169,6 +219,13 @@ def _notes(m: Message) -> list[str]:
     return notes
 
 
+def _url(url: str) -> str:
+    """A URL from a server as an autolink when it is a plain http(s) one, else as code."""
+    if url.startswith(("https://", "http://")) and not any(c in url for c in " <>\n\t`"):
+        return f"<{url}>"
+    return "`" + url.replace("`", "").replace("\n", " ") + "`"
+
+
 def _when(timestamp: float | None) -> str:
     moment = datetime.now() if timestamp is None else datetime.fromtimestamp(timestamp)
     return moment.strftime("%Y-%m-%d %H:%M")
@@ -182,6 +239,17 @@ def _size(n: int) -> str:
         if n < 1 << 20
         else f"{n / (1 << 20):.1f} MB"
     )
+
+
+def _safe_name(name: str) -> str:
+    """A file name that stays in the export folder: no separators, no leading dots."""
+    kept = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(" .")
+    return (kept or "file")[:120]
+
+
+def _md_text(text: str) -> str:
+    """``text`` safe inside a Markdown link's brackets."""
+    return "".join("\\" + c if c in "\\[]*_`<>" else c for c in text)
 
 
 def _extension(mime: str) -> str:

@@ -10,6 +10,9 @@ v1  conversations, linear messages (``seq`` = position), content-addressed blobs
 v2  versions and branches: messages form a tree (``parent_id``); a parent remembers
     its selected child (``active_child_id``) and a conversation its selected root and
     leaf. ``seq`` becomes the depth in the tree. v1 chains become single-branch trees.
+v3  an answer's metadata beside its parts: ``messages.meta`` holds the JSON of its
+    grounding (search queries, sources, supports), URL context and citations
+    (``rill.core.store.answer_codec``); NULL for every message before it.
 """
 
 from __future__ import annotations
@@ -155,7 +158,11 @@ def _statements(sql: str) -> list[str]:
     return out
 
 
-MIGRATIONS: list[Migration] = [_script(V1), _script(V2)]
+V3 = """
+ALTER TABLE messages ADD COLUMN meta TEXT;
+"""
+
+MIGRATIONS: list[Migration] = [_script(V1), _script(V2), _script(V3)]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -1,9 +1,10 @@
-"""ChatController: the chats of this window, their streaming tasks and the frame flush.
+"""ChatController: the chats of this window and their streaming tasks.
 
-It owns one ``ChatSession`` per chat and the tasks that feed them. Chunks are never
-painted one by one: deltas collect in a buffer that a ~60 Hz timer hands to the view
-as ONE ``append_to_answer`` per frame, and the timer runs only while streaming.
-No widget is awaited here; the view is only called from the UI thread.
+It owns one ``ChatSession`` per chat and the tasks that feed them. An answer's text
+grows in its ``Message`` only (the session absorbs each chunk); the ``FrameFeed``
+(``rill.gui.chat.feed``) hands the view what it gained once per frame, while the
+chat on screen streams. No widget is awaited here; the view is only called from the
+UI thread.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
@@ -26,17 +28,15 @@ from rill.core.types import (
     GenerationSettings,
     Message,
     MessageStatus,
-    ModelInfo,
     Part,
 )
-from rill.gui.chat.controller_provider import ProviderActions
 from rill.gui.chat.controller_turns import TurnActions
 from rill.gui.chat.controller_turns import Work as _Work
+from rill.gui.chat.feed import FrameFeed
 from rill.gui.chat.state import (  # AnswerView is part of this module's interface
     NEW_CHAT_TITLE,
     AnswerView,
     Chat,
-    ProviderFactory,
     chat_title,
     final_status,
     retry_after,
@@ -45,6 +45,7 @@ from rill.gui.chat.turn_attachments import (
     Outgoing,
     image_limits,
     needs_work,
+    processing_status,
     turn_parts,
     upload_status,
 )
@@ -52,12 +53,15 @@ from rill.gui.common import TaskLauncher
 
 READY = "Ready."
 STREAMING = "Streaming…"
-FRAME_MS = 16  # one flush per display frame at 60 Hz
 PREPARE_TASK = "prepare-turn"  # + ":<chat id>": a turn's images being readied/uploaded
 
 
-class ChatController(QObject, TurnActions, ProviderActions):
+class ChatController(QObject, TurnActions):
     """Sends turns, streams answers into the view, stops and retries them.
+
+    It answers with the provider it is given (:meth:`set_provider`); choosing, building
+    and keying providers, and their model lists, belong to
+    ``rill.gui.providers.ProviderManager``.
 
     Signals:
         chat_added(int chat_id, str title): a new chat exists (and is now current).
@@ -76,11 +80,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
             or the server asked to wait this long before a manual Retry.
         status_changed(str text): one line for the status bar ("Streaming…").
         settings_changed(object settings): the current chat's GenerationSettings.
-        models_loaded(object models): list[ModelInfo] from the provider.
-        models_failed(str message): the model list could not be fetched.
-        provider_changed(bool configured): a provider with a key is (not) set.
-        key_saved(str note): the API key was stored; ``note`` warns where, or is "".
-        key_save_failed(str message): storing the key failed.
         chat_settings_changed(int chat_id, object settings): a chat's settings were set
             (by the user or by filling in the default model); for saving them.
         editing_changed(int index): the current chat's user turn ``index`` is being
@@ -101,11 +100,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
     retry_scheduled = Signal(str, float)
     status_changed = Signal(str)
     settings_changed = Signal(object)
-    models_loaded = Signal(object)
-    models_failed = Signal(str)
-    provider_changed = Signal(bool)
-    key_saved = Signal(str)
-    key_save_failed = Signal(str)
     chat_settings_changed = Signal(int, object)
     editing_changed = Signal(int)
     upload_progressed = Signal(object, int, int)
@@ -116,7 +110,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
         launcher: TaskLauncher,
         defaults: GenerationSettings,
         provider: Provider | None = None,
-        provider_factory: ProviderFactory | None = None,
         parent: QObject | None = None,
         *,
         retry_policy: RetryPolicy | None = None,
@@ -128,22 +121,19 @@ class ChatController(QObject, TurnActions, ProviderActions):
         self._launcher = launcher
         self._defaults = defaults
         self._provider: Provider = provider or MissingProvider()
-        self._provider_factory = provider_factory
         self._chats: dict[int, Chat] = {}
         # Each chat's own status line ("Streaming…", "Stopped."): shown when it is.
         self._status: dict[int, str] = {}
-        self._provider_pending: asyncio.Future[None] | None = None
         self._next_id = 1
+        # Awaited before the provider is used: one may be on its way (the provider
+        # manager building it off the UI thread); answers started meanwhile wait.
+        self.provider_gate: Callable[[], Awaitable[None]] | None = None
         # Awaited before a request leaves (the store saving the user turn first).
         self.request_gate: Callable[[Chat], Awaitable[None]] | None = None
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self._current: Chat = self._make_chat()
-        self.models: list[ModelInfo] = []
         self.image_limits = image_limits()
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._flush_timer.setInterval(FRAME_MS)
-        self._flush_timer.timeout.connect(self._on_flush_timer_timeout)
+        self._feed = FrameFeed(view, self)
 
     # ------------------------------------------------------------ state
 
@@ -158,18 +148,14 @@ class ChatController(QObject, TurnActions, ProviderActions):
         return self._provider
 
     @property
-    def provider_factory(self) -> ProviderFactory | None:
-        """Turns an API key into a provider (None: keys cannot be added here)."""
-        return self._provider_factory
-
-    @provider_factory.setter
-    def provider_factory(self, factory: ProviderFactory | None) -> None:
-        self._provider_factory = factory
-
-    @property
     def launcher(self) -> TaskLauncher:
         """Runs this window's tasks (``task_failed`` reports one that crashed)."""
         return self._launcher
+
+    @property
+    def feed(self) -> FrameFeed:
+        """Hands the view the answer on screen as it grows, once per frame."""
+        return self._feed
 
     @property
     def current_chat(self) -> Chat:
@@ -248,11 +234,10 @@ class ChatController(QObject, TurnActions, ProviderActions):
         else:
             self._view.set_messages([m for m in history if m is not answer])
             self._view.begin_answer(answer)
-            chat.shown_text = chat.shown_thought = 0
-            self._catch_up(chat, answer)
+        self._feed.follow(answer)
+        self._feed.flush()  # all it holds so far, at once
         self.current_chat_changed.emit(chat.id)
         self.settings_changed.emit(chat.session.settings)
-        self._sync_flush_timer()
         if was_busy != self.is_busy:
             self.streaming_changed.emit(self.is_busy)
         # The status line is the shown chat's, not that of an answer going on elsewhere.
@@ -268,6 +253,36 @@ class ChatController(QObject, TurnActions, ProviderActions):
     def set_defaults(self, settings: GenerationSettings) -> None:
         """Settings new chats start from (after "use as default")."""
         self._defaults = settings
+
+    # ------------------------------------------------------------ the provider
+
+    def set_provider(
+        self, provider: Provider, model: str | None = None, stale: Collection[str] = ()
+    ) -> None:
+        """Answer with ``provider`` from each chat's next request on (closing the old one
+        is for whoever made it).
+
+        With ``model``, model ids that meant something only to the old provider give way
+        to it: the defaults, and each chat whose model is empty or one of ``stale`` (the
+        old provider's list) with no answer in flight. A model the user chose that the
+        old provider did not list (a chat from the store) stays.
+        """
+        if model is not None:
+            old = {*stale, self._defaults.model}
+            self._defaults = replace(self._defaults, model=model)
+            for chat in self._chats.values():
+                current = chat.session.settings.model
+                if not current or (chat.answer is None and current in old):
+                    chat.session.settings = replace(chat.session.settings, model=model)
+                    self.chat_settings_changed.emit(chat.id, chat.session.settings)
+            self.settings_changed.emit(self.settings)
+        self._provider = provider
+        for chat in self._chats.values():
+            chat.session.provider = provider
+
+    async def _wait_for_provider(self) -> None:
+        if self.provider_gate is not None:
+            await self.provider_gate()
 
     # ------------------------------------------------------------ sending
 
@@ -322,7 +337,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
         Each chat prepares its own turn: another chat can send, stop or be shown
         meanwhile, and Stop there does not touch this one.
         """
-        self._set_status(chat, "Preparing images…")
+        self._set_status(chat, "Preparing attachments…")
         parts: list[Part] | None = None
         try:
             await self._wait_for_provider()
@@ -333,8 +348,9 @@ class ChatController(QObject, TurnActions, ProviderActions):
                 self.image_limits,
                 history,
                 lambda attachment, sent, total: self._on_upload(chat, attachment, sent, total),
+                lambda attachment, seconds: self._on_processing(chat, attachment, seconds),
             )
-        except RillError as error:  # ImageError names the file; the input keeps all
+        except RillError as error:  # AttachmentError names the file; the input keeps all
             self._refuse(chat, str(error))
             self._set_status(chat, "Not sent.")
         except asyncio.CancelledError:
@@ -350,6 +366,10 @@ class ChatController(QObject, TurnActions, ProviderActions):
         self.upload_progressed.emit(attachment, sent, total)
         name = getattr(attachment, "name", "the image")
         self._set_status(chat, upload_status(str(name), sent, total))
+
+    def _on_processing(self, chat: Chat, attachment: object, seconds: float) -> None:
+        name = getattr(attachment, "name", "the file")
+        self._set_status(chat, processing_status(str(name), seconds))
 
     def retry(self) -> bool:
         """Send the current chat's last user turn again after a failed answer."""
@@ -393,9 +413,6 @@ class ChatController(QObject, TurnActions, ProviderActions):
 
     def _start(self, chat: Chat, answer: Message, work: _Work) -> None:
         chat.answer = answer
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
-        chat.shown_text = chat.shown_thought = 0
         chat.retry_after = chat.retry_until = None
         task = self._launcher.run(chat.task_name, work.coro)
 
@@ -410,7 +427,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
         self.answer_started.emit(chat.id)
         if chat is self._current:
             self._view.begin_answer(answer)
-            self._sync_flush_timer()
+            self._feed.follow(answer)
             self.streaming_changed.emit(True)
         self._set_status(chat, f"Waiting for {answer.model or 'the model'}…")
 
@@ -421,11 +438,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
             await self.request_gate(chat)
         try:
             async with aclosing(chunks):  # type: ignore[type-var]
-                async for chunk in chunks:
-                    if chunk.text:
-                        chat.text_buffer.append(chunk.text)
-                    if chunk.thought_text:
-                        chat.thought_buffer.append(chunk.thought_text)
+                async for chunk in chunks:  # the session has the answer absorb each one
                     if not streaming_reported and chunk.parts:
                         streaming_reported = True
                         self._set_status(chat, STREAMING)
@@ -454,13 +467,11 @@ class ChatController(QObject, TurnActions, ProviderActions):
         if chat.retry_after:
             chat.retry_until = time.monotonic() + chat.retry_after
         if chat is self._current:
-            self._catch_up(chat, answer)
+            self._feed.flush()  # what came since the last frame, or a whole answer
             self._view.finish_answer(answer)
             self._show_wait(chat)
-            self._sync_flush_timer()
+            self._feed.follow(None)
             self.streaming_changed.emit(False)
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
         self._set_status(chat, final_status(answer))
         self.answer_finished.emit(chat.id, answer)
 
@@ -485,42 +496,9 @@ class ChatController(QObject, TurnActions, ProviderActions):
 
     # ------------------------------------------------------------ flushing
 
-    def _sync_flush_timer(self) -> None:
-        if self._current.answer is not None:
-            if not self._flush_timer.isActive():
-                self._flush_timer.start()
-        else:
-            self._flush_timer.stop()
-
-    def _on_flush_timer_timeout(self) -> None:
-        self.flush()
-
     def flush(self) -> None:
-        """Hand what arrived since the last frame to the view in one call."""
-        chat = self._current
-        if not chat.text_buffer and not chat.thought_buffer:
-            return
-        text = "".join(chat.text_buffer)
-        thought = "".join(chat.thought_buffer)
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
-        chat.shown_text += len(text)
-        chat.shown_thought += len(thought)
-        self._view.append_to_answer(text, thought)
-
-    def _catch_up(self, chat: Chat, answer: Message) -> None:
-        """Show everything ``answer`` holds that the view has not been given yet.
-
-        Covers the buffer at a stop, a whole non-streamed answer, and a chat shown
-        again mid-stream; measured against the answer itself, so nothing is doubled.
-        """
-        chat.text_buffer.clear()
-        chat.thought_buffer.clear()
-        text, thought = answer.text, answer.thought_text
-        new_text, new_thought = text[chat.shown_text :], thought[chat.shown_thought :]
-        chat.shown_text, chat.shown_thought = len(text), len(thought)
-        if new_text or new_thought:
-            self._view.append_to_answer(new_text, new_thought)
+        """Hand what the answer on screen gained since the last frame to the view now."""
+        self._feed.flush()
 
     # ------------------------------------------------------------ retries
 
@@ -539,7 +517,7 @@ class ChatController(QObject, TurnActions, ProviderActions):
 
     async def shutdown(self) -> None:
         """Cancel every task, wait for them, then close the provider's connections."""
-        self._flush_timer.stop()
+        self._feed.halt()
         await self._launcher.shutdown()
         await self._provider.aclose()
         for hook in self._shutdown_hooks:

@@ -5,7 +5,7 @@ Regenerate an answer, edit a user turn and send it again, show another path of a
 The session cuts its history back (``ChatSession.regenerate_stream`` and
 ``edit_and_resend_stream``); the view keeps what the old and new paths share, so only
 what changed is rendered again. Kept apart from ``controller`` (streaming, flushing)
-and ``controller_provider`` so each module stays readable.
+so each module stays readable.
 """
 
 from __future__ import annotations

@@ -6,22 +6,16 @@ store side of a chat lives in ``rill.gui.conversations.persistence``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from rill.core.chat import ChatSession
 from rill.core.errors import RillError
-from rill.core.providers import Provider
 from rill.core.types import Message, MessageStatus
 
 NEW_CHAT_TITLE = "New chat"
 TITLE_LENGTH = 48
-
-ProviderFactory = Callable[[str], tuple[Provider, str]]
-"""Makes the provider for an API key, with the model to use where none was chosen.
-
-Runs on a worker thread: importing and setting up an HTTP client is slow."""
 
 
 class AnswerView(Protocol):
@@ -51,16 +45,12 @@ class AnswerView(Protocol):
 
 @dataclass(eq=False)
 class Chat:
-    """One conversation: its session and, while it streams, what is not shown yet."""
+    """One conversation: its session, its answer in flight, and what follows a failure."""
 
     id: int
     session: ChatSession
     title: str = NEW_CHAT_TITLE
     answer: Message | None = None  # the answer in flight
-    text_buffer: list[str] = field(default_factory=list)
-    thought_buffer: list[str] = field(default_factory=list)
-    shown_text: int = 0  # characters of answer text already handed to the view
-    shown_thought: int = 0
     retry_after: float | None = None  # the server's wait when the answer failed
     retry_until: float | None = None  # ... as a time.monotonic() deadline
     editing: Message | None = None  # the user turn the next Send replaces

@@ -1,7 +1,7 @@
 """A turn's attachments made into parts when it is sent: wait, then inline or upload.
 
 The composer hands over what it holds — ready parts, or images still being prepared
-on a worker thread — and this waits for each, then lets ``rill.core.images.attachments`` put
+on a worker thread — and this waits for each, then lets ``rill.core.attachments.request_parts`` put
 images inline while the request's budget allows and upload the rest through the
 Files API, reporting progress per image. Qt-free, so the controller stays small.
 """
@@ -12,9 +12,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from rill.core.images import (
-    ImageLimits,
-    ImageUri,
+from rill.core.attachments import (
+    AttachmentLimits,
+    FileUri,
+    Prepared,
     PreparedImage,
     attachments_to_parts,
     human_bytes,
@@ -26,13 +27,13 @@ from rill.gui.common import thumbnail_cache
 log = logging.getLogger(__name__)
 
 
-def image_limits() -> ImageLimits:
+def image_limits() -> AttachmentLimits:
     """The limits from the environment (RILL_IMAGE_*), the defaults when they are bad."""
     try:
-        return ImageLimits.from_env()
+        return AttachmentLimits.from_env()
     except ValueError:
         log.warning("ignoring bad RILL_IMAGE_* settings", exc_info=True)
-        return ImageLimits()
+        return AttachmentLimits()
 
 
 @runtime_checkable
@@ -41,18 +42,25 @@ class PendingImage(Protocol):
 
     name: str
 
-    async def ready(self) -> PreparedImage | ImageUri:
-        """The prepared image or URI, once preparing has finished."""
+    async def ready(self) -> Prepared | FileUri:
+        """The prepared file or URI, once preparing has finished."""
 
 
 Outgoing = Part | PendingImage
 Progress = Callable[[object, int, int], None]
 """Told (the attachment as handed in, bytes sent, total) during an upload."""
+Processing = Callable[[object, float], None]
+"""Told (the attachment as handed in, seconds waited) while Gemini processes an upload."""
 
 
 def needs_work(attachments: Sequence[object]) -> bool:
     """Whether any attachment must be awaited or uploaded before the turn is recorded."""
     return any(not isinstance(item, Part) for item in attachments)
+
+
+def processing_status(name: str, seconds: float) -> str:
+    """The status line while Gemini processes an upload: "Gemini is processing clip.mp4… 12 s"."""
+    return f"Gemini is processing {name}… {seconds:.0f} s (Stop cancels)"
 
 
 def upload_status(name: str, sent: int, total: int) -> str:
@@ -64,18 +72,19 @@ def upload_status(name: str, sent: int, total: int) -> str:
 async def turn_parts(
     attachments: Sequence[Outgoing],
     provider: object,
-    limits: ImageLimits,
+    limits: AttachmentLimits,
     history: Sequence[Message],
     progress: Progress,
+    processing: Processing | None = None,
 ) -> list[Part]:
     """The parts for ``attachments``, in order; uploads what the budget cannot carry.
 
     ``history`` is what the request already carries (its inline images count against
-    the budget). Raises ImageError naming the file (a failed or removed image, one
+    the budget). Raises AttachmentError naming the file (a failed or removed image, one
     too large for a provider that cannot upload) or a RillError from the upload.
     """
     owners: dict[int, object] = {}
-    items: list[PreparedImage | ImageUri | Part] = []
+    items: list[Prepared | FileUri | Part] = []
     for attachment in attachments:
         if isinstance(attachment, Part):
             items.append(attachment)
@@ -84,8 +93,12 @@ async def turn_parts(
         owners[id(ready)] = attachment
         items.append(ready)
 
-    def report(image: PreparedImage, sent: int, total: int) -> None:
-        progress(owners.get(id(image), image), sent, total)
+    def report(item: Prepared, sent: int, total: int) -> None:
+        progress(owners.get(id(item), item), sent, total)
+
+    def waited(item: Prepared, seconds: float) -> None:
+        if processing is not None:
+            processing(owners.get(id(item), item), seconds)
 
     parts = await attachments_to_parts(
         items,
@@ -95,6 +108,7 @@ async def turn_parts(
         inline_bytes_used=inline_request_bytes(
             history, file_uris=bool(getattr(provider, "can_upload_files", False))
         ),
+        processing=waited,
     )
     for item, part in zip(items, parts, strict=True):
         if isinstance(item, PreparedImage):

@@ -1,7 +1,11 @@
-"""Light and dark looks: a Fusion palette plus ``resources/rill.qss`` filled with tokens.
+"""Light and dark looks: the one palette of the app, for widgets and the chat pane alike.
 
-"system" follows the platform's colour scheme (``QStyleHints.colorScheme``, Qt 6.5+)
-and keeps following it while the app runs; "light" and "dark" pin one.
+The tokens below are the only colours Rill has. They fill a Fusion palette, the
+``@tokens`` of ``resources/rill.qss``, the chat pane's chrome
+(``rill.gui.transcript.message_html``) and the Markdown theme handed to
+``rill.core.markdown`` (:func:`markdown_theme`). "system" follows the platform's
+colour scheme (``QStyleHints.colorScheme``, Qt 6.5+) and keeps following it while the
+app runs; "light" and "dark" pin one.
 """
 
 from __future__ import annotations
@@ -9,25 +13,32 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+if TYPE_CHECKING:
+    from rill.core.markdown import Theme
+
 MODES = ("system", "light", "dark")
 
-# Palette tokens. Text/background pairs keep WCAG AA contrast (≥ 4.5:1). A control's
-# edge (``control_border``: inputs, buttons, check boxes, combo and spin boxes) keeps
-# ≥ 3:1 against every background in CONTROL_BACKGROUNDS; ``border`` is for lines that
-# only separate (panels, cards, the status line) and may be quieter.
+# Palette tokens. Text/background pairs keep WCAG AA contrast (≥ 4.5:1; the pairs are
+# listed in TEXT_ON). A control's edge (``control_border``: inputs, buttons, check
+# boxes, combo and spin boxes) keeps ≥ 3:1 against every background in
+# CONTROL_BACKGROUNDS; ``border`` is for lines that only separate (panels, cards, the
+# status line, table rules) and may be quieter. The chat pane's own tokens follow the
+# app's: ``view`` its background, ``bubble`` the user's turns, ``error_*`` the failed
+# answer's card, ``notice`` a retry countdown, ``rule`` the line between turns, and
+# ``code_background``, ``inline_code`` and ``table_header`` the Markdown's boxes.
 LIGHT: dict[str, str] = {
     "window": "#f6f7f9",
-    "view": "#ffffff",  # the chat pane (rill.gui.transcript.message_html.LIGHT.base)
-    "view_text": "#1f2328",
+    "view": "#ffffff",
     "surface": "#ffffff",
     "sidebar": "#eef0f3",
     "input": "#ffffff",
-    "text": "#1d2127",
+    "text": "#1f2328",
     "muted": "#5a6270",
     "border": "#d5d9e0",
     "control_border": "#7d8490",
@@ -40,38 +51,106 @@ LIGHT: dict[str, str] = {
     "danger": "#c0322b",
     "danger_hover": "#a52a24",
     "link": "#1f56cf",
+    "bubble": "#eef4fc",
+    "bubble_border": "#d3e1f5",
+    "error_background": "#fff1f0",
+    "error_border": "#f1b4ae",
+    "error_text": "#b42318",
+    "notice": "#8a5a00",
+    "rule": "#e6e8eb",
+    "code_background": "#f6f8fa",
+    "inline_code": "#eef0f3",
+    "table_header": "#f0f3f6",
 }
 DARK: dict[str, str] = {
     "window": "#1c1e22",
-    "view": "#1c1d21",  # the chat pane (rill.gui.transcript.message_html.DARK.base)
-    "view_text": "#e3e5e8",
+    "view": "#1c1d21",
     "surface": "#24272c",
     "sidebar": "#191b1f",
     "input": "#2a2d33",
-    "text": "#e7e9ec",
+    "text": "#e3e5e8",
     "muted": "#a0a7b2",
     "border": "#3a3f47",
     "control_border": "#7a818d",
     "hover": "#30343b",
     "selected": "#2c3d5e",
     "accent": "#3b6fe0",
-    "accent_hover": "#5283ee",
+    "accent_hover": "#2f62d0",  # darker, not lighter: the label stays at 4.5:1
     "on_accent": "#ffffff",
     "focus": "#8ab0ff",
     "danger": "#c4453d",
-    "danger_hover": "#d65a52",
+    "danger_hover": "#b53a33",
     "link": "#8ab0ff",
+    "bubble": "#253041",
+    "bubble_border": "#33445c",
+    "error_background": "#3a2326",
+    "error_border": "#7d3a40",
+    "error_text": "#ff9a92",
+    "notice": "#e3b341",
+    "rule": "#2f3238",
+    "code_background": "#161b22",
+    "inline_code": "#2d333b",
+    "table_header": "#21262d",
 }
+# Pygments' style for code in each theme (its token colours; plain code takes "text").
+PYGMENTS_STYLE = {False: "default", True: "github-dark"}
 
 # What a control is drawn on or filled with (a hovered button is filled with "hover").
-CONTROL_BACKGROUNDS = ("window", "sidebar", "surface", "input", "hover")
+CONTROL_BACKGROUNDS = ("window", "sidebar", "surface", "input", "hover", "view")
+# Each text token and the backgrounds it is drawn on: all at ≥ 4.5:1.
+TEXT_ON: dict[str, tuple[str, ...]] = {
+    "text": (
+        "window", "sidebar", "surface", "input", "hover", "selected", "view", "bubble",
+        "error_background", "code_background", "inline_code", "table_header",
+    ),
+    "muted": ("window", "sidebar", "surface", "input", "view", "hover", "code_background"),
+    "link": ("window", "surface", "view", "bubble", "code_background", "inline_code"),
+    "error_text": ("error_background", "window", "sidebar", "surface", "input"),
+    "notice": ("view", "window"),  # also the chat bar's context meter, past 80 %
+    "on_accent": ("accent", "accent_hover", "danger", "danger_hover"),
+}  # fmt: skip
 
 _TOKEN = re.compile(r"@([a-z_]+)")
+
+
+# A file's badge: its kind's colour (keys are rill.core.file_parts.FileKind values) under
+# its extension in white, the same in both themes; each holds white text at 4.5:1 or more.
+FILE_BADGES: dict[str, str] = {
+    "pdf": "#c5221f",
+    "text": "#4a5568",
+    "audio": "#7b3fb0",
+    "video": "#b0245a",
+    "image": "#2b6cb0",
+    "other": "#4a5568",
+}
+FILE_LINK_BADGE = "#0e6e69"  # a file attached by its address
 
 
 def tokens(dark: bool) -> dict[str, str]:
     """The palette tokens (``#rrggbb`` by name) of the dark or light theme."""
     return DARK if dark else LIGHT
+
+
+@cache
+def markdown_theme(dark: bool) -> Theme:
+    """The colours ``rill.core.markdown`` writes into answers, from the same tokens."""
+    # Imported here: the Markdown stack (Pygments, markdown-it) is not needed for the
+    # window's first paint, and this module is.
+    from rill.core.markdown import Theme
+
+    t = tokens(dark)
+    return Theme(
+        dark=dark,
+        text=t["text"],
+        muted=t["muted"],
+        link=t["link"],
+        border=t["border"],
+        table_header_background=t["table_header"],
+        inline_code_background=t["inline_code"],
+        code_background=t["code_background"],
+        code_text=t["text"],
+        pygments_style=PYGMENTS_STYLE[dark],
+    )
 
 
 def contrast_ratio(first: str, second: str) -> float:

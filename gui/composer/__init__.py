@@ -1,5 +1,5 @@
 """Where the user writes: the input box, per-chat drafts, the edit banner, long-text
-cards, and images (drop, paste, URIs, the attachment queue and its worker processes).
+cards, and attachments (drop, paste, URIs, the attachment queue and its worker processes).
 """
 
 from rill.gui.composer.attachment_queue import AttachmentQueue

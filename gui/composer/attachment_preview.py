@@ -19,8 +19,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from rill.core.attachments import PreparedImage
 from rill.gui.common import plain_tip
-from rill.gui.composer.attachment_queue import QueuedImage
+from rill.gui.composer.attachment_queue import QueuedFile
 
 MARGIN_PX = 12
 MAX_DECODE_SIDE = 2560
@@ -42,7 +43,7 @@ class ImagePreview(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("imagePreview")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.item: QueuedImage | None = None
+        self.item: QueuedFile | None = None
         self._source = QPixmap()
         self._scaled = QPixmap()
         self._sharp = False  # the decoded image, not the thumbnail
@@ -58,7 +59,7 @@ class ImagePreview(QWidget):
         """Pixel size of the image shown."""
         return self._source.size()
 
-    def show_item(self, item: QueuedImage) -> None:
+    def show_item(self, item: QueuedFile) -> None:
         """Show ``item`` now (its thumbnail until :meth:`set_image` brings the real one)."""
         self.item = item
         self._sharp = False
@@ -88,13 +89,13 @@ class ImagePreview(QWidget):
         self._sharp = True
         self._rescale()
 
-    def _initial_size(self, item: QueuedImage) -> QSize:
+    def _initial_size(self, item: QueuedFile) -> QSize:
         """The image at 1:1 when it fits in 80% of the screen, else scaled to fit it."""
         screen = self.screen() or QGuiApplication.primaryScreen()
         limit = screen.availableSize() * 0.8 if screen is not None else QSize(1024, 768)
         prepared = item.prepared
         natural = QSize(800, 600)
-        if prepared is not None and prepared.width and prepared.height:
+        if isinstance(prepared, PreparedImage) and prepared.width and prepared.height:
             natural = QSize(prepared.width, prepared.height)
         if natural.width() > limit.width() or natural.height() > limit.height():
             natural = natural.scaled(limit, Qt.AspectRatioMode.KeepAspectRatio)

@@ -1,4 +1,9 @@
-"""The row of thumbnails above the input: one tile per attached image.
+"""The row of tiles above the input: one per attached image, document, text, audio or video.
+
+An image's tile is its thumbnail. A document's is wider: an icon (or a PDF's first
+page), the name, what it is ("PDF · 1.2 MB · 12 pages") and how it will be sent
+("as text, 12 pages"), or why it cannot be, in the error colour.
+
 
 A tile appears the moment an image is attached (a placeholder with a spinner), shows
 the thumbnail as soon as a worker thread made one, and a progress bar while the image
@@ -12,6 +17,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
+    QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -24,10 +31,21 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
 
-from rill.gui.common import plain_tip
-from rill.gui.composer.attachment_queue import QueuedImage, State
+from rill.core.attachments import PreparedFile
+from rill.core.attachments.kinds import by_extension
+from rill.core.file_parts import FileKind
+from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, plain_tip, tokens
+from rill.gui.composer.attachment_queue import QueuedFile, State
 
 TILE_PX = 64
+FILE_TILE_PX = 240  # a document's tile: its icon or first page, then three lines of text
+ICON_PX = 44  # a document's icon (or first page) in its tile, centred in TILE_PX
+ICON_LEFT = (TILE_PX - ICON_PX) // 2
+TEXT_LEFT = ICON_LEFT + ICON_PX + 10
+# A file's icon: a rounded square in its kind's colour with its extension in white
+# (as chat apps show attachments); each colour holds white text at 4.5:1 or more.
+BADGE_COLOURS = {kind: FILE_BADGES[kind.value] for kind in FileKind}
+LINK_COLOUR = FILE_LINK_BADGE
 REMOVE_PX = 20
 SPACING_PX = 8
 FRAME_MS = 50  # spinner animation: smooth enough, and cheap
@@ -35,6 +53,13 @@ FRAME_MS = 50  # spinner animation: smooth enough, and cheap
 
 def _dark(widget: QWidget) -> bool:
     return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def refusal_colour(dark: bool) -> str:
+    """The red of a tile's "cannot be sent" line. The dark theme's ``danger`` is a
+    fill under white text: as text on a dark tile it reads at 3:1, so a lighter red
+    (5.3:1 on the dark tile) stands in; the light theme's holds 5.6:1 on white."""
+    return "#f47067" if dark else tokens(False)["danger"]
 
 
 def cover(pixmap: QPixmap, side: int) -> QPixmap:
@@ -97,7 +122,7 @@ class AttachmentTile(QWidget):
     preview_requested = Signal(object)
     remove_requested = Signal(object)
 
-    def __init__(self, item: QueuedImage, parent: QWidget | None = None) -> None:
+    def __init__(self, item: QueuedFile, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.item = item
         self.phase = 0
@@ -125,13 +150,30 @@ class AttachmentTile(QWidget):
             pixmap = QPixmap()
             if pixmap.loadFromData(item.thumbnail):
                 dpr = self.devicePixelRatioF()
-                self._pixmap = cover(pixmap, round(TILE_PX * dpr))
+                side = round(ICON_PX * dpr)
+                self._pixmap = (
+                    pixmap.scaled(
+                        side,
+                        side,
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                    if item.is_file
+                    else cover(pixmap, round(TILE_PX * dpr))
+                )
                 self._pixmap.setDevicePixelRatio(dpr)
         busy = " (preparing)" if item.state is State.PREPARING else ""
         if item.progress is not None:
             busy = f" (uploading, {item.progress:.0%})"
-        self.setToolTip(plain_tip(item.describe() + "\nClick to preview"))
-        self.setAccessibleName(f"Image {item.name}{busy}")
+        width = FILE_TILE_PX if item.is_file else TILE_PX
+        if self.width() != width:
+            self.setFixedSize(width, TILE_PX)
+            self.remove_button.move(width - REMOVE_PX - 3, 3)
+        what = "Link" if item.uri is not None else "File" if item.is_file else "Image"
+        lines = self.text_lines()
+        said = f", {lines[1]}, {lines[2]}" if item.is_file and len(lines) == 3 else ""
+        self.setToolTip(plain_tip(item.describe() + ("" if item.is_file else "\nClick to preview")))
+        self.setAccessibleName(f"{what} {item.name}{busy}{said}")
         self.setAccessibleDescription(item.describe() + ". Enter previews, Delete removes.")
         self.update()
 
@@ -146,10 +188,21 @@ class AttachmentTile(QWidget):
         path.addRoundedRect(box, 8, 8)
         palette = self.palette()
         painter.fillPath(path, palette.color(QPalette.ColorRole.Button))
+        if self.item.is_file:
+            self._paint_text(painter)
+            box = QRectF(ICON_LEFT, ICON_LEFT, ICON_PX, ICON_PX)
+            path = QPainterPath()
+            path.addRoundedRect(box, 6, 6)
         painter.save()
         painter.setClipPath(path)
-        if self._pixmap is not None:
+        if self._pixmap is not None and self.item.is_file:
+            painter.restore()  # a page has square corners and its own edge
+            self._paint_page(painter, box)
+            painter.save()
+        elif self._pixmap is not None:
             painter.drawPixmap(0, 0, self._pixmap)
+        elif self.item.is_file and self.item.state is not State.PREPARING:
+            self._paint_badge(painter, box)
         elif self.item.state is not State.PREPARING:  # a spinner says enough meanwhile
             self._paint_placeholder(painter, box)
         if self.item.state is State.PREPARING:
@@ -161,8 +214,95 @@ class AttachmentTile(QWidget):
         colour = palette.color(QPalette.ColorRole.Highlight if focus else QPalette.ColorRole.Mid)
         painter.setPen(QPen(colour, 2 if focus else 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(path)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 8, 8)
         painter.end()
+
+    def text_lines(self) -> list[str]:
+        """A document tile's lines: name, facts, how it will be sent (or why not)."""
+        item = self.item
+        prepared = item.prepared
+        if item.uri is not None:
+            facts = item.uri.facts()
+        elif isinstance(prepared, PreparedFile):
+            facts = prepared.facts()
+        else:
+            return [item.name, "preparing…" if item.state is State.PREPARING else ""]
+        how = item.delivery  # a refusal in a few words; the tooltip has all of it
+        note = "" if how is None else (f"✕ {how.note}" if how.refusal else how.note)
+        return [item.name, facts, note]
+
+    def _paint_text(self, painter: QPainter) -> None:
+        palette = self.palette()
+        lines = self.text_lines()
+        left = TEXT_LEFT
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        colours = [
+            palette.color(QPalette.ColorRole.WindowText),
+            palette.color(QPalette.ColorRole.PlaceholderText),
+            QColor(refusal_colour(_dark(self)))
+            if self.item.delivery is not None and self.item.delivery.refusal
+            else palette.color(QPalette.ColorRole.PlaceholderText),
+        ]
+        for index, text in enumerate(lines):
+            font.setBold(index == 0)
+            painter.setFont(font)
+            metrics = QFontMetrics(font)
+            painter.setPen(colours[index])
+            # The name keeps its extension; the lines below the × run to the edge.
+            width = self.width() - left - (REMOVE_PX + 6 if index == 0 else 8)
+            mode = Qt.TextElideMode.ElideMiddle if index == 0 else Qt.TextElideMode.ElideRight
+            shown = metrics.elidedText(text, mode, width)
+            top = 6 + index * (metrics.height() + 2)
+            painter.drawText(QRectF(left, top, width, metrics.height()), shown)
+
+    def _paint_page(self, painter: QPainter, box: QRectF) -> None:
+        """A PDF's first page, whole, on white with a hairline edge, and a red "PDF"
+        band along its foot: at this size the page alone reads as a blank square."""
+        assert self._pixmap is not None
+        size = self._pixmap.deviceIndependentSize()
+        page = QRectF(0, 0, size.width(), size.height())
+        page.moveCenter(box.center())
+        painter.fillRect(page, QColor("white"))
+        painter.drawPixmap(page.topLeft(), self._pixmap)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(page.adjusted(0.5, 0.5, -0.5, -0.5))
+        band = QRectF(page.left(), page.bottom() - 13, page.width(), 13)
+        painter.fillRect(band, QColor(BADGE_COLOURS[FileKind.PDF]))
+        self._paint_label(painter, band, "PDF", 0.7)
+
+    def _paint_badge(self, painter: QPainter, box: QRectF) -> None:
+        """A rounded square in the file's kind's colour, its extension in white."""
+        item = self.item
+        kind = self._kind()
+        colour = LINK_COLOUR if item.uri is not None else BADGE_COLOURS[kind]
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(colour))
+        painter.drawRoundedRect(box, 6, 6)
+        if item.uri is not None:
+            label = "LINK"
+        else:
+            suffix = item.name.rsplit(".", 1)[-1] if "." in item.name else kind.value
+            label = suffix[:4].upper()
+        self._paint_label(painter, box, label, 0.75)
+
+    def _kind(self) -> FileKind:
+        item = self.item
+        if isinstance(item.prepared, PreparedFile):
+            return item.prepared.kind
+        if item.uri is not None:
+            return item.uri.kind or FileKind.OTHER
+        known = by_extension(item.name)
+        return known.kind if known is not None else FileKind.OTHER
+
+    def _paint_label(self, painter: QPainter, box: QRectF, text: str, scale: float) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, font.pointSizeF() * scale))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_placeholder(self, painter: QPainter, box: QRectF) -> None:
         item = self.item
@@ -275,11 +415,11 @@ class AttachmentStrip(QScrollArea):
         """The tiles in queue order."""
         return [self._tiles[k] for k in sorted(self._tiles)]
 
-    def tile(self, item: QueuedImage) -> AttachmentTile | None:
+    def tile(self, item: QueuedFile) -> AttachmentTile | None:
         """The tile of ``item`` (None when it has none)."""
         return self._tiles.get(item.id)
 
-    def add_item(self, item: QueuedImage) -> None:
+    def add_item(self, item: QueuedFile) -> None:
         """Add a tile for ``item``."""
         tile = AttachmentTile(item, self._inner)
         tile.preview_requested.connect(self.preview_requested)
@@ -289,14 +429,14 @@ class AttachmentStrip(QScrollArea):
         self.show()
         self._sync()
 
-    def update_item(self, item: QueuedImage) -> None:
+    def update_item(self, item: QueuedFile) -> None:
         """Refresh the tile of ``item``."""
         tile = self._tiles.get(item.id)
         if tile is not None:
             tile.refresh()
             self._sync()
 
-    def remove_item(self, item: QueuedImage) -> None:
+    def remove_item(self, item: QueuedFile) -> None:
         """Remove the tile of ``item``, keeping the keyboard in the strip."""
         tile = self._tiles.pop(item.id, None)
         if tile is None:
@@ -321,7 +461,7 @@ class AttachmentStrip(QScrollArea):
     def _fit_height(self) -> None:
         """Room for the tiles, plus the scroll bar only when they overflow."""
         count = len(self._tiles)
-        wanted = count * TILE_PX + max(0, count - 1) * SPACING_PX
+        wanted = sum(t.width() for t in self._tiles.values()) + max(0, count - 1) * SPACING_PX
         overflow = wanted > self.viewport().width() and count > 0
         bar = self.horizontalScrollBar().sizeHint().height() if overflow else 0
         self.setFixedHeight(TILE_PX + 4 + bar)

@@ -13,28 +13,27 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextOption
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from rill.core.images import ImageUri
-from rill.gui.common import keep_focus_on_click, plain_label, plain_tip
+from rill.core.attachments import PICKER_FILTERS, FileUri, provider_facts
+from rill.gui.common import icons, keep_focus_on_click, plain_label, plain_tip
 from rill.gui.composer.attachment_preview import ImagePreview, preview_side
-from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedImage, State
+from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedFile, State
 from rill.gui.composer.attachment_strip import AttachmentStrip
 from rill.gui.composer.drafts import Draft
-from rill.gui.composer.image_drop import ImagePayload, has_files_or_image_data, payload_from_mime
+from rill.gui.composer.image_drop import FilePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.composer.long_text_card import LongTextCard
 from rill.gui.composer.uri_dialog import UriDialog
 
@@ -53,10 +52,22 @@ EDIT_MAX_LINE = 50_000
 # 150 ms; 100,000: 0.6 s); with one in the input it wraps anywhere (23 ms).
 UNBROKEN_RUN = re.compile(r"\S{1000}")
 PARAGRAPH_SEPARATOR = "\u2029"  # between the input's blocks in its raw text
-IMAGE_FILTER = (
-    "Images (*.png *.jpg *.jpeg *.webp *.heic *.heif *.gif *.bmp *.tif *.tiff);;All files (*)"
+
+
+def _filters() -> str:
+    """The picker's filters: everything Rill reads first, then each kind, then any file
+    (anything else that decodes as UTF-8 is text too)."""
+    globs = [(name, " ".join(f"*{e}" for e in exts)) for name, exts in PICKER_FILTERS]
+    every = " ".join(g for _, g in globs)
+    kinds = ";;".join(f"{name} ({g})" for name, g in globs)
+    return f"Images, documents, audio and video ({every});;{kinds};;All files (*)"
+
+
+FILE_FILTER = _filters()
+ATTACH_TIP = (
+    "Attach images, PDFs, text and code, audio or video (or drop them on the window, or "
+    "paste copied files with Ctrl+V)"
 )
-ATTACH_TIP = "Attach images (or drop them on the window, or paste with Ctrl+V)"
 
 
 class PromptEdit(QPlainTextEdit):
@@ -67,7 +78,7 @@ class PromptEdit(QPlainTextEdit):
     Signals:
         submitted(): Enter was pressed (without Shift); the owner decides what to send.
         escape_pressed(): Esc was pressed.
-        images_pasted(object payload): an ImagePayload from Ctrl+V (or a drop here).
+        images_pasted(object payload): an FilePayload from Ctrl+V (or a drop here).
     """
 
     submitted = Signal()
@@ -111,7 +122,7 @@ class Composer(QWidget):
 
     Signals:
         send_requested(str text, object attachments): the user asked to send;
-            ``attachments`` is a list[QueuedImage] (some may still be preparing).
+            ``attachments`` is a list[QueuedFile] (some may still be preparing).
             Nothing is cleared until :meth:`clear_sent` is called.
         stop_requested(): Stop (or Esc) while an answer streams.
         attachment_failed(str message): an image was refused; names file and reason.
@@ -156,15 +167,20 @@ class Composer(QWidget):
     def _build_buttons(self) -> None:
         self.attach_button = QToolButton(self)
         self.attach_button.setObjectName("attachButton")
-        self.attach_button.setText("+")
+        self.attach_button.setIcon(icons.icon("attach"))
+        self.attach_button.setIconSize(QSize(20, 20))
         self.attach_button.setToolTip(ATTACH_TIP)
-        self.attach_button.setAccessibleName("Attach images")
+        self.attach_button.setAccessibleName("Attach files")
         self.attach_button.clicked.connect(self.open_file_dialog)
-        self.send_button = QPushButton("Send", self)
+        # A round icon button; its text ("Send", "Stop") is its name, not drawn.
+        self.send_button = QToolButton(self)
         self.send_button.setObjectName("sendButton")
+        self.send_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.send_button.setText("Send")
+        self.send_button.setIcon(icons.icon("send", "on_accent"))
+        self.send_button.setIconSize(QSize(20, 20))
+        self.send_button.setAccessibleName("Send")
         self.send_button.setToolTip("Send (Enter) · Shift+Enter starts a new line")
-        self.send_button.setDefault(False)
-        self.send_button.setAutoDefault(False)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         # Tab reaches Send; a click leaves the keyboard in the input (Stop turning
         # into a disabled Send would otherwise pass it down the chain).
@@ -179,7 +195,8 @@ class Composer(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self.notice)
-        close.setText("×")
+        close.setObjectName("panelClose")
+        close.setIcon(icons.icon("close"))
         close.setAccessibleName("Dismiss")
         close.setToolTip("Dismiss")
         close.clicked.connect(self._on_notice_close_clicked)
@@ -245,6 +262,17 @@ class Composer(QWidget):
             self.edit.clear()
             self._set_long(text)
 
+    def suggest(self, text: str) -> None:
+        """Put ``text`` in the input for the user to edit and send (nothing is sent).
+
+        What was typed is replaced in one edit that Ctrl+Z takes back.
+        """
+        cursor = self.edit.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        self.edit.setTextCursor(cursor)
+        self.focus_input()
+
     def take_draft(self) -> Draft:
         """Empty the composer into a draft; images keep preparing (see drafts.py)."""
         shown = self.error_label.text() if self.notice.isVisibleTo(self) else ""
@@ -274,7 +302,7 @@ class Composer(QWidget):
         self.show_error(draft.notice)
 
     @property
-    def attachments(self) -> list[QueuedImage]:
+    def attachments(self) -> list[QueuedFile]:
         """The images attached to the next turn."""
         return self.queue.items
 
@@ -286,6 +314,7 @@ class Composer(QWidget):
         """Turn Send into Stop (and back) while an answer (or its images) is going."""
         self._streaming = streaming
         self.send_button.setText("Stop" if streaming else "Send")
+        self.send_button.setIcon(icons.icon("stop" if streaming else "send", "on_accent"))
         self.send_button.setProperty("stop", streaming)
         self.send_button.setAccessibleName("Stop the answer" if streaming else "Send")
         self.send_button.setToolTip(
@@ -298,10 +327,15 @@ class Composer(QWidget):
         self._update_send_enabled()
 
     def set_images_refused(self, reason: str | None) -> None:
-        """Grey out attaching with ``reason`` as the tooltip (None: images welcome)."""
+        """Refuse images with ``reason`` (None: images welcome); documents and text can
+        still be attached, and the button's tooltip says both."""
         self.queue.refusal = reason
-        self.attach_button.setEnabled(reason is None)
-        self.attach_button.setToolTip(ATTACH_TIP if reason is None else plain_tip(f"{reason}."))
+        tip = ATTACH_TIP if reason is None else f"{reason}; PDFs, text and code can still go."
+        self.attach_button.setToolTip(plain_tip(tip))
+
+    def set_target(self, provider: object) -> None:
+        """The provider files go to: each document's tile says how it will be sent."""
+        self.queue.set_target(*provider_facts(provider))
 
     def clear_sent(self) -> None:
         """The turn was recorded: empty the input and the strip."""
@@ -320,33 +354,33 @@ class Composer(QWidget):
         """Show an upload's progress on the tile of ``attachment``."""
         self.queue.set_upload_progress(attachment, sent, total)
 
-    def add_files(self, paths: Sequence[str | Path]) -> list[QueuedImage]:
+    def add_files(self, paths: Sequence[str | Path]) -> list[QueuedFile]:
         """Attach local image files; they are prepared off the UI thread."""
-        return self.add_payload(ImagePayload(paths=[Path(p) for p in paths]))
+        return self.add_payload(FilePayload(paths=[Path(p) for p in paths]))
 
-    def add_uri(self, uri: ImageUri) -> list[QueuedImage]:
+    def add_uri(self, uri: FileUri) -> list[QueuedFile]:
         """Attach an image by URI."""
-        return self.add_payload(ImagePayload(uris=[uri]))
+        return self.add_payload(FilePayload(uris=[uri]))
 
-    def add_payload(self, payload: object) -> list[QueuedImage]:
-        """Attach what a drop or a paste brought (an ImagePayload)."""
-        if not isinstance(payload, ImagePayload) or not payload:
+    def add_payload(self, payload: object) -> list[QueuedFile]:
+        """Attach what a drop or a paste brought (an FilePayload)."""
+        if not isinstance(payload, FilePayload) or not payload:
             return []
         self.show_error("")
         return self.queue.add_payload(payload)
 
     def open_file_dialog(self) -> None:
-        """The picker: the platform's own dialog, images only, several at once."""
-        dialog = QFileDialog(self, "Attach images")
+        """The picker: the platform's own dialog, with a filter per kind, several at once."""
+        dialog = QFileDialog(self, "Attach files")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter(IMAGE_FILTER)
+        dialog.setNameFilter(FILE_FILTER)
         # open(), not exec(): no nested event loop while asyncio tasks are running.
         dialog.filesSelected.connect(self.add_files)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
     def open_uri_dialog(self) -> UriDialog:
-        """ "Add image by URI…": validated in the dialog, attached on Add."""
+        """ "Add file by URI…": validated in the dialog, attached on Add."""
         dialog = UriDialog(self)
         dialog.uri_chosen.connect(self.add_uri)
         dialog.finished.connect(dialog.deleteLater)
@@ -355,7 +389,7 @@ class Composer(QWidget):
 
     def show_preview(self, item: object) -> None:
         """Open (or reuse) the non-modal preview window for ``item``."""
-        if not isinstance(item, QueuedImage):
+        if not isinstance(item, QueuedFile):
             return
         if self.preview is None:
             self.preview = ImagePreview(self)
@@ -442,7 +476,7 @@ class Composer(QWidget):
         items = self.queue.items
         if not self.text.strip() and not items:
             return
-        if items and self.queue.refusal is not None:
+        if self.queue.refusal is not None and any(i.looks_like_image for i in items):
             self.show_error(f"{self.queue.refusal}; remove the images or choose another model.")
             return
         self.send_requested.emit(self.text, items)
@@ -451,21 +485,21 @@ class Composer(QWidget):
         self.show_error("")
 
     def _on_strip_remove_requested(self, item: object) -> None:
-        if isinstance(item, QueuedImage):
+        if isinstance(item, QueuedFile):
             self.queue.remove(item)
 
-    def _on_queue_item_added(self, item: QueuedImage) -> None:
+    def _on_queue_item_added(self, item: QueuedFile) -> None:
         self.strip.add_item(item)
         self._update_send_enabled()
 
-    def _on_queue_item_changed(self, item: QueuedImage) -> None:
+    def _on_queue_item_changed(self, item: QueuedFile) -> None:
         self.strip.update_item(item)
         preview = self.preview
         showing = preview is not None and preview.isVisible() and preview.item is item
         if showing and item.state is State.READY and not (preview and preview.sharp):
             self.show_preview(item)
 
-    def _on_queue_item_removed(self, item: QueuedImage) -> None:
+    def _on_queue_item_removed(self, item: QueuedFile) -> None:
         self.strip.remove_item(item)
         if self.preview is not None and self.preview.item is item:
             self.preview.close()

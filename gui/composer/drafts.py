@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from rill.gui.composer.attachment_queue import QueuedImage
+from rill.gui.composer.attachment_queue import QueuedFile
 
 if TYPE_CHECKING:
     from rill.gui.chat import ChatController
@@ -28,7 +28,7 @@ class Draft:
     long_text: str = ""
     typed: str = ""
     cursor: int = 0
-    attachments: list[QueuedImage] = field(default_factory=list)
+    attachments: list[QueuedFile] = field(default_factory=list)
     notice: str = ""
 
     def __bool__(self) -> bool:

@@ -2,7 +2,7 @@
 
 File managers offer ``text/uri-list`` with ``file:`` URLs; browsers offer image bytes
 (``image/png``…), an in-process ``application/x-qt-image``, or the image's address.
-:func:`payload_from_mime` turns any of those into one :class:`ImagePayload`.
+:func:`payload_from_mime` turns any of those into one :class:`FilePayload`.
 :class:`WindowImageDrop` makes a whole window a drop target with a visible highlight:
 it listens on the window's QWindow, ahead of any child widget (the input would
 otherwise take a dropped file as its path in text).
@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.core.images import ImageError, ImageUri, parse_image_uri
+from rill.core.attachments import AttachmentError, FileUri, parse_file_uri
 from rill.gui.common import tokens
 
 QT_IMAGE = "application/x-qt-image"
@@ -59,13 +59,13 @@ _DRAG_EVENTS = {
 
 
 @dataclass
-class ImagePayload:
+class FilePayload:
     """What one drop or paste brought: files, encoded bytes, a QImage, addresses."""
 
     paths: list[Path] = field(default_factory=list)
     blobs: list[tuple[bytes, str]] = field(default_factory=list)  # (data, display name)
     images: list[tuple[QImage, str]] = field(default_factory=list)
-    uris: list[ImageUri] = field(default_factory=list)
+    uris: list[FileUri] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # refused parts, with reasons
 
     def __bool__(self) -> bool:
@@ -94,14 +94,14 @@ def has_files_or_image_data(mime: QMimeData) -> bool:
     return any(url.isLocalFile() for url in mime.urls())
 
 
-def payload_from_mime(mime: QMimeData, *, paste: bool = False, label: str = "") -> ImagePayload:
+def payload_from_mime(mime: QMimeData, *, paste: bool = False, label: str = "") -> FilePayload:
     """The attachments in ``mime``: local files first, else image bytes, else addresses.
 
     A browser drag often carries both the image and its address; the bytes win (the
     model then sees exactly what the user saw). With ``paste``, addresses are left to
     be pasted as text. ``label`` names unnamed image data ("pasted image").
     """
-    payload = ImagePayload()
+    payload = FilePayload()
     remote: list[str] = []
     for url in mime.urls():
         if url.isLocalFile():
@@ -127,7 +127,7 @@ def payload_from_mime(mime: QMimeData, *, paste: bool = False, label: str = "") 
     return payload
 
 
-def _add_address(payload: ImagePayload, text: str) -> None:
+def _add_address(payload: FilePayload, text: str) -> None:
     if text.startswith("data:"):
         try:
             payload.blobs.append((data_uri_bytes(text), "dropped image"))
@@ -135,8 +135,8 @@ def _add_address(payload: ImagePayload, text: str) -> None:
             payload.problems.append(f"Cannot attach the dropped data: URI: {error}")
         return
     try:
-        uri = parse_image_uri(text)
-    except ImageError as error:
+        uri = parse_file_uri(text)
+    except AttachmentError as error:
         payload.problems.append(str(error))
         return
     if uri is not None:
@@ -193,11 +193,11 @@ class DropOverlay(QWidget):
         painter.setPen(pen)
         painter.setBrush(tint)
         painter.drawRoundedRect(box, 14, 14)
-        title = "Drop images to attach" if self.refusal is None else "Images cannot be attached"
+        title = "Drop files to attach"
         detail = (
-            "PNG, JPEG, WebP, HEIC, GIF, BMP or TIFF files, image data or an image link"
+            "Images, PDFs, text and code, audio or video, image data or a link"
             if self.refusal is None
-            else self.refusal
+            else f"{self.refusal}; PDFs, text and code can still be attached"
         )
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
@@ -223,7 +223,7 @@ class WindowImageDrop(QObject):
     Text drags that carry no image are left to the widgets.
 
     Signals:
-        payload_dropped(object payload): an ImagePayload was dropped.
+        payload_dropped(object payload): an FilePayload was dropped.
     """
 
     payload_dropped = Signal(object)

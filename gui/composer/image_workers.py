@@ -8,7 +8,7 @@ a ``ProcessPoolExecutor`` over the ``spawn`` context (a Qt process must never fo
 started in the background once the window is on screen (:meth:`ImageWorkers.warm_up`:
 a cold start of the pool made the first thumbnail wait 0.6-1.6 s), kept warm, and
 shut down with the window. Results come back pickled (``PreparedImage`` is plain
-data); an ``ImageError`` is made picklable here, so its message still names the file.
+data); an ``AttachmentError`` is made picklable here, so its message still names the file.
 If the processes cannot start, the same work runs on the threads, as it used to.
 
 Qt work (``QImage`` to PNG, preview decodes) stays on the threads: Qt lets go of the
@@ -32,12 +32,12 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rill.core.images import (
-    ImageError,
-    ImageLimits,
-    PreparedImage,
+from rill.core.attachments import (
+    AttachmentError,
+    AttachmentLimits,
+    Prepared,
     make_thumbnail,
-    prepare_image,
+    prepare_attachment,
 )
 
 T = TypeVar("T")
@@ -52,20 +52,22 @@ START_METHOD = "spawn"  # never "fork": a forked Qt process inherits locks and t
 # ------------------------------------------------------------ picklable errors
 
 
-def _rebuild_image_error(source: str, reason: str, code: str, state: dict[str, Any]) -> ImageError:
-    error = ImageError(source, reason, code=code)
+def _rebuild_image_error(
+    source: str, reason: str, code: str, state: dict[str, Any]
+) -> AttachmentError:
+    error = AttachmentError(source, reason, code=code)
     error.__dict__.update(state)
     return error
 
 
-def _reduce_image_error(error: ImageError) -> tuple[Any, ...]:
-    # The default reduction calls ImageError(message), which lacks ``reason``: the
+def _reduce_image_error(error: AttachmentError) -> tuple[Any, ...]:
+    # The default reduction calls AttachmentError(message), which lacks ``reason``: the
     # parent could not unpickle it, and the process pool would break.
     state = {k: v for k, v in error.__dict__.items() if k not in ("source", "reason", "code")}
     return _rebuild_image_error, (error.source, error.reason, error.code, state)
 
 
-copyreg.pickle(ImageError, _reduce_image_error)
+copyreg.pickle(AttachmentError, _reduce_image_error)
 
 
 # ------------------------------------------------------------ the jobs (run anywhere)
@@ -87,9 +89,10 @@ def thumbnail_job(source: Path | bytes, side: int, name: str) -> bytes:
     return make_thumbnail(source, side, name=name)
 
 
-def prepare_job(source: Path | bytes, name: str, limits: ImageLimits) -> PreparedImage:
-    """The image made fit to send (``prepare_image``)."""
-    return prepare_image(source, name=name, limits=limits)
+def prepare_job(source: Path | bytes, name: str, limits: AttachmentLimits) -> Prepared:
+    """The file made fit to send (``prepare_attachment``: an image, a PDF read with
+    PDFium, text checked, audio or video described; big media stays on disk)."""
+    return prepare_attachment(source, name=name, limits=limits)
 
 
 def warm_job() -> int:
@@ -107,7 +110,7 @@ def _in_process(fn: Callable[..., T], *args: Any) -> T:
     """Call ``fn`` in a worker process; whatever it raises must unpickle in the parent."""
     try:
         return fn(*args)
-    except ImageError:
+    except AttachmentError:
         raise  # picklable through copyreg above
     except Exception as error:  # a Pillow bug: its exception may not pickle
         raise RuntimeError(f"{type(error).__name__}: {error}") from None

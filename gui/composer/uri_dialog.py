@@ -1,4 +1,4 @@
-""" "Add image by URI…": an address the model fetches itself, checked before it is taken.
+""" "Add file by URI…": an address the model fetches itself, checked before it is taken.
 
 Accepted: ``https://host/path``, ``gs://bucket/object`` and Gemini Files API URIs (also
 written short as ``files/abc123``). Anything else gets a message naming the problem,
@@ -20,24 +20,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.images import FILES_API_PREFIX, ImageError, ImageUri, parse_image_uri
+from rill.core.attachments import FILES_API_PREFIX, AttachmentError, FileUri, parse_file_uri
 from rill.gui.common import plain_label
 
 HINT = "https://…, gs://bucket/object or a Files API URI (files/…)"
 
 
-def validate_image_uri(text: str) -> ImageUri:
-    """``text`` as an ImageUri. Raises ImageError (code ``uri``) saying what is wrong."""
+def validate_file_uri(text: str) -> FileUri:
+    """``text`` as an FileUri. Raises AttachmentError (code ``uri``) saying what is wrong."""
     address = text.strip()
     if not address:
-        raise ImageError("the address", "it is empty; paste " + HINT, code="uri")
+        raise AttachmentError("the address", "it is empty; paste " + HINT, code="uri")
     if any(ch.isspace() for ch in address):
-        raise ImageError(address, "an address cannot contain spaces", code="uri")
+        raise AttachmentError(address, "an address cannot contain spaces", code="uri")
     if address.startswith("files/"):
         address = FILES_API_PREFIX + address.removeprefix("files/")
-    uri = parse_image_uri(address)  # raises for http:// and unknown schemes
+    uri = parse_file_uri(address)  # raises for http:// and unknown schemes
     if uri is None:
-        raise ImageError(
+        raise AttachmentError(
             address,
             f"not an address; use {HINT} (local files go through the + button)",
             code="uri",
@@ -45,32 +45,32 @@ def validate_image_uri(text: str) -> ImageUri:
     parts = urlsplit(address)
     if not parts.netloc:
         what = "bucket" if parts.scheme.lower() == "gs" else "host"
-        raise ImageError(address, f"the address has no {what}", code="uri")
+        raise AttachmentError(address, f"the address has no {what}", code="uri")
     if not parts.path.strip("/"):
-        raise ImageError(address, "the address names no file", code="uri")
+        raise AttachmentError(address, "the address names no file", code="uri")
     if address.startswith(FILES_API_PREFIX) and "/" in address[len(FILES_API_PREFIX) :]:
-        raise ImageError(address, "a Files API URI ends in files/<id>", code="uri")
+        raise AttachmentError(address, "a Files API URI ends in files/<id>", code="uri")
     return uri
 
 
 class UriDialog(QDialog):
-    """Asks for one image address; opened with ``open()``, never ``exec()``.
+    """Asks for one file's address; opened with ``open()``, never ``exec()``.
 
     Signals:
-        uri_chosen(object uri): a valid ImageUri was entered and OK pressed.
+        uri_chosen(object uri): a valid FileUri was entered and OK pressed.
     """
 
     uri_chosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add image by URI")
+        self.setWindowTitle("Add file by URI")
         self.setObjectName("uriDialog")
-        prompt = QLabel(f"Image address — {HINT}", self)
+        prompt = QLabel(f"File address (an image, PDF, audio or video) — {HINT}", self)
         prompt.setWordWrap(True)
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("https://example.com/photo.jpg")
-        self.edit.setAccessibleName("Image address")
+        self.edit.setAccessibleName("File address")
         self.edit.setMinimumWidth(420)
         prompt.setBuddy(self.edit)
         self.error_label = plain_label(QLabel(self))
@@ -120,8 +120,8 @@ class UriDialog(QDialog):
 
     def _on_buttons_accepted(self) -> None:
         try:
-            uri = validate_image_uri(self.edit.text())
-        except ImageError as error:
+            uri = validate_file_uri(self.edit.text())
+        except AttachmentError as error:
             self.error_label.setText(f"⚠ {error}")
             self.error_label.show()
             self._fit_height()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from rill.gui.common import plain_label
+from rill.gui.common import icons, plain_label
 
 UNDO_MS = 10_000
 
@@ -38,8 +38,9 @@ class ActionBar(QFrame):
         self.other_button.clicked.connect(self.dismiss)
         close = QToolButton(self)
         close.setObjectName("panelClose")
-        close.setText("×")
+        close.setIcon(icons.icon("close"))
         close.setAccessibleName("Dismiss")
+        close.setToolTip("Dismiss")
         close.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 4, 4)

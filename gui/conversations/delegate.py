@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store import ConversationSummary
 from rill.gui.conversations.model import STREAMING_ROLE, SUMMARY_ROLE
+
+if TYPE_CHECKING:
+    from rill.core.store import ConversationSummary
 
 PAD_X, PAD_Y, GAP = 10, 7, 2
 PIN_W = 12

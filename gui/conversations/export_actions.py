@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from rill.core.store import ConversationSummary, Store, export
 from rill.gui.common import TaskLauncher
 from rill.gui.conversations.history import History
 from rill.gui.conversations.persistence import summary_of
+
+if TYPE_CHECKING:
+    from rill.core.store import ConversationSummary, Store
 
 MARKDOWN_FILTER = "Markdown (*.md)"
 JSON_FILTER = "JSON: every version and image, can be imported again (*.json)"
@@ -30,6 +33,8 @@ def export_to_file(store: Store, conversation_id: int, path: Path, fmt: str) -> 
 
     Markdown puts its images in ``<name>_images/`` beside it, as ``rill export -o`` does.
     """
+    from rill.core.store import export
+
     if fmt == "json":
         text = export.dumps(export.export_json(store, conversation_id))
     else:
@@ -44,6 +49,8 @@ def import_from_file(store: Store, path: Path, warnings: list[str] | None = None
 
     Settings out of range are imported as their defaults, one line each in ``warnings``.
     """
+    from rill.core.store import export
+
     return export.import_json(store, path.read_bytes(), warnings)
 
 
@@ -137,6 +144,8 @@ class ExportImport(QObject):
         self.launcher.run("import", self._import(path))
 
     async def _import(self, path: Path) -> None:
+        from rill.core.store import export
+
         warnings: list[str] = []
 
         def job(store: Store) -> ConversationSummary | None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from rill.core.store import ConversationSummary, OpenReport, SearchHit, Store
 from rill.core.types import Message, Role
 from rill.gui.chat import ChatController
 from rill.gui.common import TaskLauncher
@@ -25,6 +25,9 @@ from rill.gui.conversations.persistence import NO_CONVERSATION, Persistence, sum
 from rill.gui.conversations.sidebar import Sidebar
 from rill.gui.conversations.store_worker import StoreWorker
 from rill.gui.transcript import ChatView
+
+if TYPE_CHECKING:
+    from rill.core.store import ConversationSummary, OpenReport, Store
 
 FIRST_PAGE = 64
 SEARCH_LIMIT = 50
@@ -143,6 +146,8 @@ class History(QObject):
         )
 
     def _on_persistence_conversation_saved(self, summary: object) -> None:
+        from rill.core.store import ConversationSummary  # loaded by then: it was saved
+
         if isinstance(summary, ConversationSummary) and summary.deleted_at is None:
             self.sidebar.model.upsert(summary)
             if summary.id == self.persistence.current.conversation_id:
@@ -212,6 +217,8 @@ class History(QObject):
         self.last_search_ms = (time.perf_counter() - started) * 1000
 
     def _on_sidebar_hit_activated(self, hit: object) -> None:
+        from rill.core.store import SearchHit  # loaded by then: the store found it
+
         if isinstance(hit, SearchHit):
             self.loader.show(hit.conversation_id, reveal=hit.message_id)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rill.core.recorder import SessionRecorder
-from rill.core.store import Conversation, ConversationSummary, Store, StoredMessage
 from rill.core.types import GenerationSettings, Message
+
+if TYPE_CHECKING:
+    from rill.core.store import Conversation, ConversationSummary, Store, StoredMessage
 
 # A streaming answer is written at most this often: with the UI's 250 ms tick, the
 # partial answer reaches the disk at least once a second.

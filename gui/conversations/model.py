@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -22,8 +22,10 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from rill.core.store import ConversationSummary
 from rill.gui.common import plain_tip
+
+if TYPE_CHECKING:
+    from rill.core.store import ConversationSummary
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1

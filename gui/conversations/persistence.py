@@ -16,16 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from rill.core.recorder import WatchedHistory
-from rill.core.store import ConversationSummary, OpenReport, Store
 from rill.core.types import GenerationSettings, Message
 from rill.gui.chat import Chat, ChatController
 from rill.gui.conversations import jobs
 from rill.gui.conversations.store_worker import StoreUnavailable, StoreWorker
 from rill.gui.transcript import SINGLE, ChatView, TurnInfo
+
+if TYPE_CHECKING:
+    from rill.core.store import ConversationSummary, OpenReport, Store
 
 LIVE_TICK_MS = 250
 SETTINGS_DELAY_MS = 400  # a slider being dragged is written once it rests

@@ -8,7 +8,7 @@ Activating a row (click, Enter) asks for a jump to that message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -37,9 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store import SearchHit
 from rill.core.types import Role
 from rill.gui.conversations.delegate import PAD_X, PAD_Y, when
+
+if TYPE_CHECKING:
+    from rill.core.store import SearchHit
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
 SNIPPET_LINES = 2
@@ -97,6 +99,8 @@ class SearchHitDelegate(QStyledItemDelegate):
             widget.style().drawControl(
                 QStyle.ControlElement.CE_ItemViewItem, option, painter, widget
             )
+        from rill.core.store import SearchHit  # loaded by then: hits come from the store
+
         hit = index.data(HIT_ROLE)
         if not isinstance(hit, SearchHit):
             return
@@ -220,6 +224,8 @@ class SearchPanel(QListView):
         return True
 
     def _on_activated(self, index: QModelIndex) -> None:
+        from rill.core.store import SearchHit
+
         hit = index.data(HIT_ROLE)
         if isinstance(hit, SearchHit):
             self.hit_activated.emit(hit)

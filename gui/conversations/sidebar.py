@@ -11,6 +11,7 @@ history controller does the work off the UI thread and reports back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -26,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.store import SearchHit
-from rill.gui.common import plain_label, signals_blocked
+from rill.gui.common import icons, plain_label, signals_blocked
 from rill.gui.conversations.delegate import ConversationDelegate
 from rill.gui.conversations.model import ConversationModel
 from rill.gui.conversations.search_panel import SearchPanel
+
+if TYPE_CHECKING:
+    from rill.core.store import SearchHit
 
 SEARCH_DELAY_MS = 180  # typing pauses this long before a search runs
 
@@ -104,7 +107,7 @@ class Sidebar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("conversationList")
-        self.new_button = QPushButton("New chat", self)
+        self.new_button = QPushButton(icons.icon("new-chat"), "New chat", self)
         self.new_button.setObjectName("newChatButton")
         self.new_button.setToolTip("Start a new chat (Ctrl+N)")
         self.new_button.clicked.connect(self.new_chat_requested)
@@ -113,7 +116,16 @@ class Sidebar(QWidget):
         self.search.setPlaceholderText("Search all chats")
         self.search.setToolTip("Search every message of every chat (Ctrl+F)")
         self.search.setAccessibleName("Search all chats")
-        self.search.setClearButtonEnabled(True)
+        # Rill's own magnifier and clear button, not the style's.
+        position = QLineEdit.ActionPosition
+        magnifier = self.search.addAction(icons.icon("search", "muted"), position.LeadingPosition)
+        magnifier.setText("Search all chats")
+        self.clear_action = self.search.addAction(
+            icons.icon("close", "muted"), position.TrailingPosition
+        )
+        self.clear_action.setText("Clear the search")
+        self.clear_action.setVisible(False)
+        self.clear_action.triggered.connect(self.search.clear)
         self.model = ConversationModel(self)
         self.list = self._build_list()
         self.results = SearchPanel(self)
@@ -253,6 +265,7 @@ class Sidebar(QWidget):
         self._update_hint()
 
     def _on_search_text_changed(self, text: str) -> None:
+        self.clear_action.setVisible(bool(text))
         if text.strip():
             self.stack.setCurrentWidget(self.results)
             self._search_timer.start()

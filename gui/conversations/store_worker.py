@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from rill.core.paths import ProfileError
-from rill.core.store import OpenReport, Store
+
+if TYPE_CHECKING:
+    from rill.core.store import OpenReport, Store
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -126,6 +127,12 @@ class StoreWorker(QObject):
         if self._store is None:
             if self._open_error is not None:
                 raise self._open_error
+            # Imported here, on the writer thread after the window is up: the first
+            # paint needs no store (see "Startup" in docs/ARCHITECTURE.md).
+            import sqlite3
+
+            from rill.core.store import Store
+
             try:
                 self._store = Store(self._path, check="quick")
             except ProfileError as error:  # its sentence names the folder and what is wrong

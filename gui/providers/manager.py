@@ -1,10 +1,15 @@
-"""ProviderManager: which provider the window talks to, and the edits of the provider table.
+"""ProviderManager: which provider the window talks to, its keys and models, and the
+edits of the provider table.
 
-The providers screen and the settings panel's provider combo only show and ask; this
-object builds providers (``registry.build_provider``, on a worker thread because the
-keychain blocks), hands them to the ChatController, stores keys through
-``rill.core.secrets`` and the table through ``rill.core.settings``. Every piece of
-work runs through the TaskLauncher, so nothing here is awaited by a widget.
+The one owner of providers in the window. The providers screen, the settings panel's
+provider combo and the welcome card only show and ask; this object builds providers
+(``registry.build_provider``, on a worker thread because the keychain blocks), hands
+them to the ChatController (which only answers with what it is given), closes the old
+one, fetches the model list, stores keys through ``rill.core.secrets`` and the table
+through ``rill.core.settings``. A provider can arrive after the window (made off the UI
+thread at start-up, or from a key typed into the welcome card): answers started
+meanwhile wait for it. Every piece of work runs through the TaskLauncher, so nothing
+here is awaited by a widget.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 
 from rill.core import secrets
-from rill.core.errors import ConfigurationError
-from rill.core.providers import Provider, registry
+from rill.core.errors import ConfigurationError, RillError
+from rill.core.providers import MissingProvider, Provider, registry
 from rill.core.settings import NetworkSettings, ProviderConfig, Settings
+from rill.core.types import ModelInfo
 from rill.gui.chat import ChatController
 from rill.gui.common import TaskLauncher
 
@@ -64,11 +70,20 @@ def key_status(name: str, settings: Settings) -> str:
 
 
 class ProviderManager(QObject):
-    """Switches the window's provider and edits the provider table.
+    """Builds, switches and keys the window's provider; edits the provider table.
 
     Signals:
         current_changed(str name): the chats now use provider ``name``.
         switch_failed(str name, str message): provider ``name`` could not be built.
+        provider_changed(bool configured): the chats were given a provider; False when
+            it is the stand-in for a missing key (nothing can answer).
+        models_loaded(object models): list[ModelInfo] from the provider.
+        models_failed(str message): the model list could not be fetched.
+        key_saved(str note): the welcome card's key was stored and Gemini answers now;
+            ``note`` warns where the key went, or is "".
+        key_save_failed(str message): storing the welcome card's key failed.
+        status_changed(str text): a status line of the provider's own (the offline
+            model loading for its first answer, a key saved).
         table_changed(object settings): the provider table or network settings were
             saved; ``settings`` is the new Settings.
         key_statuses_ready(object statuses): dict name → key status line.
@@ -78,6 +93,12 @@ class ProviderManager(QObject):
 
     current_changed = Signal(str)
     switch_failed = Signal(str, str)
+    provider_changed = Signal(bool)
+    models_loaded = Signal(object)
+    models_failed = Signal(str)
+    key_saved = Signal(str)
+    key_save_failed = Signal(str)
+    status_changed = Signal(str)
     table_changed = Signal(object)
     key_statuses_ready = Signal(object)
     test_finished = Signal(bool, str)
@@ -101,16 +122,88 @@ class ProviderManager(QObject):
         # The provider the window offers while the offline model stands in for it (the
         # default one, without a key): a key saved for it switches the chats over.
         self.offered = ""
-        if controller.provider_factory is None:
-            # The welcome card's key makes its provider here, as every switch does.
-            controller.provider_factory = self.provider_for_key
-        controller.key_saved.connect(self._on_controller_key_saved)
-        controller.status_changed.connect(self._on_controller_status_changed)
+        self.models: list[ModelInfo] = []  # the current provider's, once listed
+        self._pending: asyncio.Future[None] | None = None
+        controller.provider_gate = self._wait_for_provider
+
+    @property
+    def provider(self) -> Provider:
+        """The provider every chat answers with."""
+        return self._controller.provider
+
+    @property
+    def has_provider(self) -> bool:
+        """Whether answers can be sent (not the stand-in for a missing key)."""
+        return not isinstance(self.provider, MissingProvider)
 
     @property
     def settings(self) -> Settings:
         """The app's settings as they are now."""
         return self._get_settings()
+
+    # ------------------------------------------------------------ handing over
+
+    def expect_provider(self) -> None:
+        """A provider is on its way: answers started meanwhile wait for it.
+
+        Call from the running loop; :meth:`use_provider` or :meth:`provider_unavailable`
+        ends the wait.
+        """
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.get_running_loop().create_future()
+
+    def provider_unavailable(self) -> None:
+        """No provider will come (no key): waiting answers go on and explain that."""
+        if self._pending is not None and not self._pending.done():
+            self._pending.set_result(None)
+
+    async def _wait_for_provider(self) -> None:
+        pending = self._pending
+        if pending is not None and not pending.done():
+            # asyncio.wait, not await: cancelling one answer must not cancel the
+            # future other answers are waiting on.
+            await asyncio.wait({pending})
+
+    def use_provider(self, provider: Provider, model: str | None = None) -> None:
+        """Give ``provider`` to every chat from its next request on; close the old one.
+
+        With ``model``, a chat whose model belonged to the old provider (or none) takes
+        ``model`` (see ``ChatController.set_provider``) and the model list starts over.
+        The new list is fetched in the background (``models_loaded``).
+        """
+        self.provider_unavailable()  # i.e. stop waiting: it is here
+        old = self._controller.provider
+        if model is not None:
+            stale = {m.id for m in self.models}
+            self.models = []
+            self._controller.set_provider(provider, model, stale)
+        else:
+            self._controller.set_provider(provider)
+        if old is not provider:
+            self._launcher.run(f"close-provider:{id(old)}", old.aclose())
+        self.provider_changed.emit(self.has_provider)
+        self.refresh_models()
+
+    def refresh_models(self) -> None:
+        """Fetch the provider's model list in the background (``models_loaded``)."""
+        if self.has_provider:
+            self._launcher.run("models", self._load_models())
+
+    async def _load_models(self) -> None:
+        try:
+            models = await self.provider.list_models()
+        except RillError as error:
+            self.models_failed.emit(f"Could not load the model list: {error}")
+            return
+        self.models = models
+        self.models_loaded.emit(models)
+
+    def on_chat_status(self, text: str) -> None:
+        """The chat's status line changed to ``text``: the first answer of the offline
+        model waits for the model file to load, and ``status_changed`` says so."""
+        loading = getattr(self.provider, "loaded_model", "") is None
+        if text.startswith("Waiting for") and loading:
+            self.status_changed.emit(LOADING_LOCAL)
 
     # ------------------------------------------------------------ switching
 
@@ -134,28 +227,36 @@ class ProviderManager(QObject):
         try:
             provider: Provider = await asyncio.to_thread(registry.build_provider, name, settings)
         except ConfigurationError as error:
-            self._controller.provider_unavailable()
+            self.provider_unavailable()
             self.switch_failed.emit(name, str(error))
             return False
         model = registry.default_model(name, settings)
         self.current = name  # before the switch: its signals ask which provider this is
         if name == self.offered:
             self.offered = ""
-        self._controller.switch_provider(provider, model)
+        self.use_provider(provider, model)
         if remember and settings.default_provider != name and name in settings.providers:
             self._store_settings(replace(settings, default_provider=name))
         self.current_changed.emit(name)
         return True
 
-    def provider_for_key(self, key: str) -> tuple[Provider, str]:
-        """The Gemini provider for the welcome card's ``key`` and its model, built as
-        every provider is (blocking: run it off the UI thread)."""
-        settings = self.settings
-        provider = registry.build_provider("gemini", settings, api_key=key)
-        return provider, registry.default_model("gemini", settings)
+    # ------------------------------------------------------------ the welcome card's key
 
-    def _on_controller_key_saved(self, _note: str) -> None:
-        # The welcome card's key: the chats now talk to Gemini.
+    def save_api_key(self, key: str) -> None:
+        """Store the Gemini ``key`` (keychain or private file) and switch every chat to
+        Gemini with it (``key_saved``, or ``key_save_failed``)."""
+        self._launcher.run("save-key", self._save_api_key(key.strip()))
+
+    async def _save_api_key(self, key: str) -> None:
+        try:
+            status = await asyncio.to_thread(secrets.set_api_key, "gemini", key)
+        except (OSError, ValueError) as error:
+            self.key_save_failed.emit(f"The key could not be saved: {error}")
+            return
+        provider, model = await asyncio.to_thread(self.provider_for_key, key)
+        self.use_provider(provider, model)
+        self.key_saved.emit(status.warning or "")
+        self.status_changed.emit("API key saved.")
         settings = self.settings
         self.current = "gemini"
         self.offered = ""
@@ -163,11 +264,12 @@ class ProviderManager(QObject):
             self._store_settings(replace(settings, default_provider="gemini"))
         self.current_changed.emit("gemini")
 
-    def _on_controller_status_changed(self, text: str) -> None:
-        # The first answer of the offline model waits for the model file to load.
-        provider = self._controller.provider
-        if text.startswith("Waiting for") and getattr(provider, "loaded_model", "") is None:
-            self._controller.status_changed.emit(LOADING_LOCAL)
+    def provider_for_key(self, key: str) -> tuple[Provider, str]:
+        """The Gemini provider for the welcome card's ``key`` and its model, built as
+        every provider is (blocking: run it off the UI thread)."""
+        settings = self.settings
+        provider = registry.build_provider("gemini", settings, api_key=key)
+        return provider, registry.default_model("gemini", settings)
 
     # ------------------------------------------------------------ the table
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.gui.common import plain_label
+from rill.gui.common import icons, plain_label
 
 API_KEY_URL = "https://aistudio.google.com/apikey"
 OFFLINE_TEXT = (
@@ -59,7 +59,8 @@ class WelcomeCard(QFrame):
         self.add_key_button.setObjectName("primaryButton")
         self.add_key_button.clicked.connect(self.open_key_form)
         self.close_button = QToolButton()
-        self.close_button.setText("×")
+        self.close_button.setObjectName("panelClose")
+        self.close_button.setIcon(icons.icon("close"))
         self.close_button.setAccessibleName("Dismiss")
         self.close_button.setToolTip("Hide this card (Settings → Providers… adds keys later)")
         self.close_button.clicked.connect(self._on_close_clicked)

@@ -1,9 +1,10 @@
-"""Connects the ProviderManager to the window: the panel's combo, the menu, the cards.
+"""Connects the ProviderManager to the window: the panel's combo and model list, the
+Providers… action, the welcome card, the capabilities the panel offers.
 
-Kept apart from the main window so it only calls :func:`install_providers`; everything
-provider-shaped the window shows is wired here. The window is seen through
-:class:`ProvidersHost` (what this module needs of it), so this package never imports
-the window package above it.
+Kept apart from the main window so it only calls :func:`install_providers` (and puts
+``action`` in a menu); everything provider-shaped the window shows is wired here. The
+window is seen through :class:`ProvidersHost` (what this module needs of it), so this
+package never imports the window package above it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenuBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from rill.core.settings import Settings
 from rill.gui.chat import ChatController
@@ -33,10 +34,6 @@ class ProvidersHost(Protocol):
     panel: SettingsPanel
     welcome: WelcomeCard
 
-    def menuBar(self) -> QMenuBar:
-        """The window's menu bar, where Settings → Providers… goes."""
-        ...
-
     def replace_settings(self, settings: Settings) -> bool:
         """Make ``settings`` the app's settings (saved); whether that worked."""
         ...
@@ -47,7 +44,8 @@ class ProvidersHost(Protocol):
 
 
 class ProvidersUi(QObject):
-    """The window's provider pieces: ``manager``, the non-modal ``dialog`` once opened."""
+    """The window's provider pieces: ``manager``, the ``action`` that opens the
+    providers screen (for the window's menu), the non-modal ``dialog`` once opened."""
 
     def __init__(self, window: ProvidersHost, launcher: TaskLauncher, owner: QWidget) -> None:
         super().__init__(owner)
@@ -63,16 +61,20 @@ class ProvidersUi(QObject):
         self.dialog: ProvidersDialog | None = None
         self.action = QAction("&Providers…", owner)
         self.action.triggered.connect(self.open_dialog)
-        window.menuBar().addMenu("&Settings").addAction(self.action)
-        picker = window.panel.provider_picker
-        picker.provider_selected.connect(self.manager.switch_to)
-        picker.manage_requested.connect(self.open_dialog)
-        m = self.manager
+        m, panel, welcome = self.manager, window.panel, window.welcome
+        panel.provider_picker.provider_selected.connect(m.switch_to)
+        panel.provider_picker.manage_requested.connect(self.open_dialog)
+        panel.refresh_models_requested.connect(m.refresh_models)
+        welcome.key_submitted.connect(m.save_api_key)
         m.current_changed.connect(self._on_manager_current_changed)
         m.switch_failed.connect(self._on_manager_switch_failed)
         m.table_changed.connect(self._fill_picker)
         m.key_warning.connect(window.show_notice)
-        window.controller.provider_changed.connect(self._on_controller_provider_changed)
+        m.models_loaded.connect(panel.set_models)
+        m.models_failed.connect(panel.set_models_error)
+        m.provider_changed.connect(self._on_manager_provider_changed)
+        m.key_saved.connect(self._on_manager_key_saved)
+        m.key_save_failed.connect(welcome.show_message)
         self._fill_picker()
 
     def open_dialog(self) -> ProvidersDialog:
@@ -84,11 +86,27 @@ class ProvidersUi(QObject):
         self.dialog.activateWindow()
         return self.dialog
 
-    def _fill_picker(self, *_args: object) -> None:
+    def entries(self) -> list[tuple[str, str]]:
+        """Every provider a chat can use: (name, label), in the table's order."""
         settings = self._window.app_settings
-        entries = [(n, provider_label(n, settings)) for n in provider_names(settings)]
-        current = self.manager.current or settings.default_provider
-        self._window.panel.provider_picker.set_providers(entries, current)
+        return [(n, provider_label(n, settings)) for n in provider_names(settings)]
+
+    @property
+    def current_name(self) -> str:
+        """The provider the chats use (the default one until a provider is built)."""
+        return self.manager.current or self._window.app_settings.default_provider
+
+    def current_label(self) -> str:
+        """What the window calls the provider the chats use ("Google Gemini")."""
+        return provider_label(self.current_name, self._window.app_settings)
+
+    @property
+    def answering_offline(self) -> bool:
+        """Whether the built-in offline model answers the chats."""
+        return self.manager.current == LOCAL and self.manager.has_provider
+
+    def _fill_picker(self, *_args: object) -> None:
+        self._window.panel.provider_picker.set_providers(self.entries(), self.current_name)
 
     def _on_manager_current_changed(self, name: str) -> None:
         self._window.panel.provider_picker.set_current(name)
@@ -98,13 +116,17 @@ class ProvidersUi(QObject):
     def _on_manager_switch_failed(self, name: str, message: str) -> None:
         self._window.show_notice(message)
         self._window.panel.provider_picker.set_current(self.manager.current)
-        if name == "gemini" and self._window.controller.has_provider:
+        if name == "gemini" and self.manager.has_provider:
             # Gemini without a key: the card's key field is the quickest way on.
             self._window.welcome.show_offline()
             self._window.welcome.open_key_form()
 
-    def _on_controller_provider_changed(self, _configured: bool) -> None:
-        provider = self._window.controller.provider
+    def _on_manager_key_saved(self, note: str) -> None:
+        self._window.show_notice(note)
+        self._window.welcome.key_accepted()
+
+    def _on_manager_provider_changed(self, _configured: bool) -> None:
+        provider = self.manager.provider
         settings = self._window.app_settings
         label = getattr(provider, "label", "") or provider_label(self.manager.current, settings)
         who = "The offline model" if self.manager.current == LOCAL else str(label)

@@ -1,7 +1,9 @@
 """The settings panel: provider, model and every generation setting of the current chat.
 
-It only shows and edits a ``GenerationSettings``; the controller applies it to the
-chat and the window persists defaults. Values set from code never echo back as edits.
+It opens on the model and its sampling settings; safety thresholds, stop sequences and
+the seed wait under an "Advanced" fold. It only shows and edits a
+``GenerationSettings``; the controller applies it to the chat and the window persists
+defaults. Values set from code never echo back as edits.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from rill.core.types import (
     GenerationSettings,
     ModelInfo,
 )
-from rill.gui.common import plain_label, plain_tip, signals_blocked
+from rill.gui.common import icons, plain_label, plain_tip, signals_blocked
 from rill.gui.settings.capability_rules import Offer, offer
 from rill.gui.settings.fields import (
     DEFAULT_LABEL,
@@ -52,7 +54,9 @@ from rill.gui.settings.fields import (
     parse_stop_sequences,
     section_title,
 )
+from rill.gui.settings.fold import Fold
 from rill.gui.settings.provider_picker import ProviderPicker
+from rill.gui.settings.tools_section import ToolsSection
 
 
 class SettingsPanel(QWidget):
@@ -65,6 +69,7 @@ class SettingsPanel(QWidget):
         refresh_models_requested(): fetch the model list again.
         reset_requested(): go back to the app-wide defaults.
         close_requested(): the panel's close button.
+        advanced_toggled(bool open): the user opened or closed the "Advanced" fold.
 
     The provider row is ``provider_picker`` (its own signals: ``provider_selected``,
     ``manage_requested``). :meth:`set_capabilities` hides what the provider ignores.
@@ -75,6 +80,7 @@ class SettingsPanel(QWidget):
     refresh_models_requested = Signal()
     reset_requested = Signal()
     close_requested = Signal()
+    advanced_toggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,7 +112,7 @@ class SettingsPanel(QWidget):
         if line is not None:
             line.setPlaceholderText("The provider's default")
         self.refresh_button = QToolButton()
-        self.refresh_button.setText("↻")
+        self.refresh_button.setIcon(icons.icon("regenerate"))
         self.refresh_button.setToolTip("Fetch the model list again")
         self.refresh_button.setAccessibleName("Refresh models")
         self.model_note = plain_label(QLabel())
@@ -174,6 +180,7 @@ class SettingsPanel(QWidget):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             combo.setMinimumContentsLength(8)
+        self.tools_section = ToolsSection()
         self.stream_check = QCheckBox("Stream answers as they are written")
         self.default_button = QPushButton("Use as default")
         self.default_button.setToolTip("New chats start with these settings")
@@ -207,12 +214,10 @@ class SettingsPanel(QWidget):
         form.addRow("Temperature", temp_row)
         form.addRow("Top-p", self.top_p_spin)
         form.addRow("Top-k", self.top_k_spin)
-        form.addRow("Seed", self.seed_edit)
 
     def _add_other_rows(self, form: QFormLayout) -> None:
         form.addRow(section_title("Output"))
         form.addRow("Max tokens", self.max_tokens_spin)
-        form.addRow("Stop at", self.stop_edit)
         form.addRow(self.stream_check)
         form.addRow(section_title("System instruction"))
         form.addRow(self.system_edit)
@@ -224,16 +229,41 @@ class SettingsPanel(QWidget):
         form.addRow("Budget", think_row)
         self._think_row = think_row
         form.addRow(self.show_thoughts_check)
-        self._safety_title = section_title("Safety")
-        form.addRow(self._safety_title)
-        for category, combo in self.safety_combos.items():
-            form.addRow(SAFETY_NAMES.get(category, category), combo)
+        self._tools_title = section_title("Tools")
+        form.addRow(self._tools_title)
+        form.addRow(self.tools_section)
+        form.addRow(self._build_advanced())
         buttons = QHBoxLayout()
         buttons.addWidget(self.default_button)
         buttons.addWidget(self.reset_button)
         buttons.addStretch(1)
         form.addRow(buttons)
         form.addRow(self.saved_note)
+
+    def _build_advanced(self) -> Fold:
+        """Stop sequences, the seed and the safety thresholds, in a fold (closed)."""
+        advanced = QFormLayout()
+        advanced.setContentsMargins(0, 0, 0, 0)
+        advanced.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        advanced.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        advanced.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        advanced.addRow("Stop at", self.stop_edit)
+        advanced.addRow("Seed", self.seed_edit)
+        self._safety_title = section_title("Safety")
+        advanced.addRow(self._safety_title)
+        for category, combo in self.safety_combos.items():
+            advanced.addRow(SAFETY_NAMES.get(category, category), combo)
+        body = QWidget()
+        body.setObjectName("foldBody")
+        body.setLayout(advanced)
+        self._advanced_form = advanced
+        self.advanced = Fold("Advanced", body, "Stop sequences, the seed and safety thresholds")
+        self.advanced.toggled.connect(self.advanced_toggled)
+        return self.advanced
+
+    def set_advanced_open(self, is_open: bool) -> None:
+        """Open or close the "Advanced" fold (as the user last left it); emits nothing."""
+        self.advanced.set_open(is_open)
 
     def _build_frame(self, form: QFormLayout) -> None:
         """The scrolling body under a title row with the close button."""
@@ -248,7 +278,7 @@ class SettingsPanel(QWidget):
         scroll.setWidget(body)
         self.close_button = QToolButton()
         self.close_button.setObjectName("panelClose")
-        self.close_button.setText("×")
+        self.close_button.setIcon(icons.icon("close"))
         self.close_button.setToolTip("Hide settings (Ctrl+,)")
         self.close_button.setAccessibleName("Hide settings")
         header = QHBoxLayout()
@@ -276,6 +306,7 @@ class SettingsPanel(QWidget):
         self.thinking_combo.currentIndexChanged.connect(self._on_thinking_mode_changed)
         self.show_thoughts_check.toggled.connect(self._emit_edited)
         self.stream_check.toggled.connect(self._emit_edited)
+        self.tools_section.toggled.connect(self._emit_edited)
         for combo in self.safety_combos.values():
             combo.currentIndexChanged.connect(self._emit_edited)
         self.default_button.clicked.connect(self._on_default_clicked)
@@ -322,7 +353,14 @@ class SettingsPanel(QWidget):
             chosen = dict(settings.safety)
             for category, combo in self.safety_combos.items():
                 combo.setCurrentIndex(max(0, combo.findData(chosen.get(category))))
+            self.tools_section.show_settings(settings)
         self.saved_note.clear()
+
+    def choose_model(self, model: str) -> None:
+        """Pick ``model`` as if it were typed into the model box: the limits follow and
+        ``settings_edited`` carries it (how the chat bar's model picker switches)."""
+        self.model_combo.setEditText(model)
+        self._show_model_start()
 
     def set_models(self, models: Sequence[ModelInfo]) -> None:
         """Fill the model list; the current model stays selected even if unlisted."""
@@ -387,6 +425,7 @@ class SettingsPanel(QWidget):
         limit = info.output_token_limit if info and info.output_token_limit else tokens.hi
         with signals_blocked(self.max_tokens_spin):
             self.max_tokens_spin.setMaximum(int(tokens.clamp(limit)))
+        self.tools_section.apply_model(model)
         self._apply_offer(offer(self._capabilities, info, self._provider_label))
 
     def set_capabilities(self, capabilities: Capabilities, provider_label: str) -> None:
@@ -411,9 +450,12 @@ class SettingsPanel(QWidget):
         # setRowVisible shows every widget of the row: the budget box only with "Budget".
         budget = self.thinking_combo.currentIndex() == THINKING_MODES.index("Budget")
         self.thinking_spin.setVisible(shown.thinking and budget)
-        form.setRowVisible(self._safety_title, shown.safety)
+        # Gemini's own tools: not for OpenAI-compatible servers or the offline model.
+        form.setRowVisible(self._tools_title, self._capabilities.builtin_tools)
+        form.setRowVisible(self.tools_section, self._capabilities.builtin_tools)
+        self._advanced_form.setRowVisible(self._safety_title, shown.safety)
         for combo in self.safety_combos.values():
-            form.setRowVisible(combo, shown.safety)
+            self._advanced_form.setRowVisible(combo, shown.safety)
         self.thinking_combo.setEnabled(shown.thinking)
         self.thinking_spin.setEnabled(shown.thinking)
         self.show_thoughts_check.setEnabled(shown.thinking)
@@ -433,7 +475,7 @@ class SettingsPanel(QWidget):
         temperature = self.temperature_spin.value()
         top_p = self.top_p_spin.value()
         seed = self.seed_edit.text().strip()
-        return replace(
+        shown = replace(
             self._settings,
             model=self.model_combo.currentText().strip() or self._settings.model,
             temperature=None if temperature < 0 else round(temperature, 2),
@@ -452,6 +494,8 @@ class SettingsPanel(QWidget):
             ),
             stream=self.stream_check.isChecked(),
         )
+        # Where the provider has no tools the section is hidden: its values are kept.
+        return self.tools_section.applied(shown) if self._capabilities.builtin_tools else shown
 
     def _thinking_budget(self) -> int | None:
         mode = self.thinking_combo.currentIndex()

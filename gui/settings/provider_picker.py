@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QWidget
 
-from rill.gui.common import signals_blocked
+from rill.gui.common import icons, signals_blocked
 
 
 class ProviderPicker(QWidget):
@@ -26,10 +26,10 @@ class ProviderPicker(QWidget):
         self.combo = QComboBox()
         self.combo.setAccessibleName("Provider")
         self.combo.setToolTip("Which service answers this window's chats")
-        # A compact button like the model row's ↻: "Manage…" beside the combo left the
+        # A compact button like the model row's refresh: "Manage…" beside the combo left the
         # provider's name cut to "Google Ger" in the panel's usual width.
         self.manage_button = QToolButton()
-        self.manage_button.setText("⚙")
+        self.manage_button.setIcon(icons.icon("key"))
         self.manage_button.setToolTip("Manage providers and keys (Settings → Providers…)")
         self.manage_button.setAccessibleName("Manage providers")
         layout = QHBoxLayout(self)

@@ -13,17 +13,20 @@ import bisect
 import time
 from collections.abc import Callable
 
+from rill.core.answer_text import part_markdown
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui.transcript.chrome import (
     BubbleBlock,
     FooterBlock,
     answer_actions,
+    file_tiles,
     user_actions,
     user_chunks,
 )
 from rill.gui.transcript.message_html import SINGLE, TurnInfo, footer_facts
-from rill.gui.transcript.renderers import part_kind, render_part
+from rill.gui.transcript.renderers import AS_TEXT, part_kind, render_part
 from rill.gui.transcript.renderers.base import Block, Context, PartView
+from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.renderers.images import ImageBlock
 from rill.gui.transcript.renderers.lines import LineBlock, WaitingBlock
 from rill.gui.transcript.renderers.markdown import MarkdownView
@@ -131,6 +134,11 @@ class Card:
                 block = ImageBlock(self.context, part, thumbnail=True)
                 block.align_right = True
                 view.blocks.append(block)
+        if message.files:  # documents, audio and video: a tile each
+            tiles = DocBlock(self.context)
+            tiles.add(file_tiles(message.files, self.context.palette))
+            tiles.align_right = tiles.shrink = True
+            view.blocks.append(tiles)
         uris = [p.file_uri for p in message.images if p.data is None and p.file_uri]
         if uris:
             chips = "   ".join(f"Image: {_short(uri)}" for uri in uris)
@@ -151,8 +159,8 @@ class Card:
             kind = part_kind(part)
             if kind == "thought":
                 continue
-            if kind == "text":
-                text.append(part.text or "")
+            if kind == "text" or kind in AS_TEXT:
+                text.append(part_markdown(part))
                 continue
             self._flush_text(text)
             self.views.append(render_part(self.context, part, self.id, kind=kind))
@@ -259,9 +267,11 @@ class Card:
         parts = self.message.parts
         while self._parts_seen < len(parts):
             part = parts[self._parts_seen]
-            if part_kind(part) not in ("text", "thought"):
+            kind = part_kind(part)
+            if kind not in ("text", "thought") and kind not in AS_TEXT:
                 before = parts[: self._parts_seen]
-                offset = sum(len(p.text or "") for p in before if part_kind(p) == "text")
+                # As the frame feed counts the answer's text (``Message.text_after``).
+                offset = sum(len(part_markdown(p)) for p in before)
                 self._images.append((offset, part))
             self._parts_seen += 1
         self._place_images()

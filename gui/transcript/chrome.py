@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 
-from rill.core.types import Message
-from rill.gui.transcript.message_html import SOFT_BREAK, TurnInfo, soft_breaks
+from rill.core.file_parts import file_label, kind_of
+from rill.core.types import Message, Part
+from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE
+from rill.gui.transcript.message_html import SOFT_BREAK, Palette, TurnInfo, soft_breaks
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.renderers.lines import small_font
@@ -276,3 +278,31 @@ def user_chunks(text: str) -> list[str]:
         out.append(text[at:end].removesuffix("\n"))
         at = end
     return out
+
+
+def file_tiles(files: list[Part], palette: Palette) -> str:
+    """A turn's documents, audio and video as tiles, as the composer showed them: one
+    row each in a small table (Qt's rich text has no inline boxes), a badge in the
+    kind's colour under its extension, then the name, kind and size. All escaped."""
+    rows = []
+    for part in files:
+        kind = kind_of(part.mime_type)
+        name = file_label(part)
+        extension = name.rsplit(".", 1)[-1] if "." in name else kind.value
+        badge = FILE_BADGES.get(kind.value, FILE_BADGES["other"])
+        if part.data is None:
+            badge, size = FILE_LINK_BADGE, "by reference"
+        else:
+            count = len(part.data)
+            mb = count >= 1048576
+            size = f"{count / 1048576:.1f} MB" if mb else f"{max(1, count // 1024)} KB"
+        rows.append(
+            f'<tr><td width="44" align="center" valign="middle" '
+            f'style="background-color:{badge}; color:#ffffff; font-weight:600;">'
+            f"{html.escape(extension[:4].upper())}</td>"
+            f'<td style="background-color:{palette.base};">'
+            f"{soft_breaks(html.escape(name))}<br/>"
+            f'<span style="color:{palette.muted};">{html.escape(kind.value)} · {size}</span>'
+            "</td></tr>"
+        )
+    return f'<table cellspacing="4" cellpadding="6">{"".join(rows)}</table>'

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rill.core.types import Message
+from rill.gui.common import tokens
 
 # Qt's word wrap rescans an unbreakable run for every line it makes (quadratic: a
 # 100,000-character base64 line ~2 s, 1 MB ~2 min). In shown text, a run of at least
@@ -29,7 +30,8 @@ _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 @dataclass(frozen=True, slots=True)
 class Palette:
-    """The colours of one theme; both themes keep text at WCAG AA contrast or better."""
+    """The chat pane's colours in one theme, named for where they go (the values are
+    the theme's tokens: see :func:`palette_for`)."""
 
     dark: bool
     base: str  # the transcript's background
@@ -45,35 +47,27 @@ class Palette:
     rule: str  # the thin line between turns
 
 
-LIGHT = Palette(
-    dark=False,
-    base="#ffffff",
-    text="#1f2328",
-    muted="#59636e",
-    link="#0969da",
-    user_bubble="#eef4fc",
-    user_border="#d3e1f5",
-    error_bg="#fff1f0",
-    error_border="#f1b4ae",
-    error_title="#b42318",
-    notice="#8a5a00",
-    rule="#e6e8eb",
-)
+def palette_for(dark: bool) -> Palette:
+    """The chat pane's colours from the theme's tokens (dark or light)."""
+    t = tokens(dark)
+    return Palette(
+        dark=dark,
+        base=t["view"],
+        text=t["text"],
+        muted=t["muted"],
+        link=t["link"],
+        user_bubble=t["bubble"],
+        user_border=t["bubble_border"],
+        error_bg=t["error_background"],
+        error_border=t["error_border"],
+        error_title=t["error_text"],
+        notice=t["notice"],
+        rule=t["rule"],
+    )
 
-DARK = Palette(
-    dark=True,
-    base="#1c1d21",
-    text="#e3e5e8",
-    muted="#a0a7b1",
-    link="#6cb6ff",
-    user_bubble="#253041",
-    user_border="#33445c",
-    error_bg="#3a2326",
-    error_border="#7d3a40",
-    error_title="#ff9a92",
-    notice="#e3b341",
-    rule="#2f3238",
-)
+
+LIGHT = palette_for(dark=False)
+DARK = palette_for(dark=True)
 
 # Finish reasons worth a word under the answer, in the user's terms.
 FINISH_REASON_TEXT = {

@@ -1,8 +1,9 @@
 """The main window: chats | conversation over the composer | settings, and a status line.
 
-It builds the widgets, wires them to the ChatController and keeps the layout usable
-from 480 px wide up. Window geometry goes to QSettings (the one thing allowed there);
-everything else the user chooses goes through ``rill.core.settings``.
+It makes the parts (every other gui package's widgets and controllers, and its own:
+notice bar, chat bar, status line, menus, responsive layout, geometry) and connects
+them in ONE wiring table, :meth:`MainWindow._wiring`: the place to read how a signal
+of one part reaches another. What a part does inside itself stays in its module.
 """
 
 from __future__ import annotations
@@ -11,16 +12,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtCore import Signal, SignalInstance
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QMenu,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -28,18 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core import settings as core_settings
-from rill.core.paths import config_dir
 from rill.core.providers import Provider
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat import ChatController, ProviderFactory, image_refusal
+from rill.gui.chat import ChatController, image_refusal
 from rill.gui.common import (
-    MODES,
     FocusReturn,
     TaskLauncher,
     ThemeManager,
     keep_focus_on_click,
     order_tab_chain,
-    plain_label,
 )
 from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
 from rill.gui.conversations import ActionBar, ExportImport, History, Sidebar
@@ -47,41 +40,15 @@ from rill.gui.providers import WelcomeCard, install_providers
 from rill.gui.settings import SettingsPanel
 from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
+from rill.gui.window.context_meter import input_limit, last_prompt_tokens
+from rill.gui.window.empty_state import EmptyState
+from rill.gui.window.geometry import restore_geometry, save_geometry
+from rill.gui.window.layout import ResponsiveLayout, chat_column
+from rill.gui.window.menus import WindowMenus
+from rill.gui.window.notice_bar import NoticeBar
 from rill.gui.window.status_bar import StatusLine
 
-NARROW_PX = 700  # below this the chat list hides and settings take the whole width
-DEFAULT_SIZE = (1100, 720)
-GEOMETRY_FILE = "window.ini"
-
-
-class NoticeBar(QFrame):
-    """A dismissible line above the conversation for failures outside any answer."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("noticeBar")
-        self.label = plain_label(QLabel(self))
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton(self)
-        close.setText("×")
-        close.setAccessibleName("Dismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_text(self, text: str) -> None:
-        """Show ``text`` (empty: hide the bar)."""
-        self.label.setText(text)
-        self.setVisible(bool(text))
-
-    def withdraw(self, text: str) -> None:
-        """Hide the bar if it still says ``text`` (a failure that no longer holds)."""
-        if self.label.text() == text:
-            self.show_text("")
+Wire = tuple[SignalInstance, Callable[..., object]]
 
 
 class MainWindow(QMainWindow):
@@ -99,7 +66,6 @@ class MainWindow(QMainWindow):
         launcher: TaskLauncher,
         theme: ThemeManager,
         provider: Provider | None = None,
-        provider_factory: ProviderFactory | None = None,
         defaults: GenerationSettings | None = None,
         *,
         key_lookup_pending: bool = False,
@@ -110,11 +76,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Rill")
         self.app_settings = app_settings
         self.theme = theme
-        self._settings_wanted = app_settings.ui.settings_panel_visible
-        self._chats_wanted = True  # the wide layout's choice (View → Chat list)
-        self._narrow = False
-        self._narrow_settings_open = False  # narrow windows show settings instead of chat
-        self._narrow_list_open = False  # … or the chat list (View → Chat list, Ctrl+F)
         self.view = ChatView()
         self.attachments = AttachmentQueue(launcher, parent=self)
         self.controller = ChatController(
@@ -122,87 +83,160 @@ class MainWindow(QMainWindow):
             launcher,
             defaults or app_settings.generation_settings(),
             provider,
-            provider_factory,
             parent=self,
         )
-        self._build()
-        self._build_menus()
-        self._connect(launcher)
-        self._build_history(launcher)
+        self._build_parts(launcher)
+        for signal, slot in self._wiring(launcher):
+            signal.connect(slot)
         self.panel.set_settings(self.controller.settings)
+        self.panel.set_advanced_open(app_settings.ui.settings_advanced_open)
         self.view.set_show_thoughts(self.controller.settings.include_thoughts)
+        self.view.set_dark(self.theme.dark)
+        self._update_image_support()
         if self.controller.has_provider or not key_lookup_pending:
             self._on_provider_changed(self.controller.has_provider)
-        self._restore_geometry()
-        # Providers: the panel's combo, Settings → Providers…, the offline default.
-        self.providers = install_providers(self, launcher, owner=self)
+        self._show_chat_target()
+        self._update_empty_state()
+        restore_geometry(self, self.layout_parts.splitter)
+        self.layout_parts.fit(self.width(), force=True)
         self._build_focus()
 
-    # ------------------------------------------------------------ building
+    # ------------------------------------------------------------ the parts
 
-    def _build(self) -> None:
+    def _build_parts(self, launcher: TaskLauncher) -> None:
         self.conversations = Sidebar()
         self.panel = SettingsPanel()
-        self.panel.setMinimumWidth(260)
         self.composer = Composer(queue=self.attachments)
         self.welcome = WelcomeCard()
         self.notice = NoticeBar()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.chat_column = QWidget()
-        self.chat_column.setObjectName("chatColumn")
-        column = QVBoxLayout(self.chat_column)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        notice_row = QHBoxLayout()
-        notice_row.setContentsMargins(12, 8, 12, 0)
-        notice_row.addWidget(self.notice)
-        column.addLayout(notice_row)
-        welcome_row = QHBoxLayout()  # the first-run card sits above the chat, not over it
-        welcome_row.setContentsMargins(12, 8, 12, 0)
-        welcome_row.addWidget(self.welcome)
-        column.addLayout(welcome_row)
-        column.addWidget(self.stack, 1)
         self.action_bar = ActionBar()
         self.edit_banner = EditBanner(self.controller, self.composer)
-        for bar in (self.action_bar, self.edit_banner):
-            row = QHBoxLayout()
-            row.setContentsMargins(12, 4, 12, 0)
-            row.addWidget(bar)
-            column.addLayout(row)
-        column.addWidget(self.composer)
-        self._build_splitter()
-
-    def _build_splitter(self) -> None:
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setHandleWidth(1)
-        self.splitter.addWidget(self.conversations)
-        self.splitter.addWidget(self.chat_column)
-        self.splitter.addWidget(self.panel)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([220, 580, 300])
-        self.conversations.setMinimumWidth(160)
-        self.chat_column.setMinimumWidth(300)
-        central = QWidget()
-        central.setObjectName("central")
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
+        # The chat pane, or the empty state in its place while the chat has no message.
+        self.empty_state = EmptyState()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty_state)
+        bars = [self.action_bar, self.edit_banner, self.composer]
+        self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
+        ui = self.app_settings.ui
+        self.layout_parts = ResponsiveLayout(
+            self, self.conversations, self.chat_column, self.panel, self.composer,
+            settings_visible=ui.settings_panel_visible,
+        )  # fmt: skip
         # Above the splitter, not in the chat column: in a narrow window the list or
         # the settings take the column's place, and the bar is the way back.
         self.chat_bar = ChatBar()
-        self.chat_bar.chat_list_toggle_requested.connect(self.toggle_chat_list)
-        self.chat_bar.settings_toggle_requested.connect(self.toggle_settings)
-        layout.addWidget(self.chat_bar)
-        layout.addWidget(self.splitter, 1)
+        central = QWidget()
+        central.setObjectName("central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.chat_bar)
+        column.addWidget(self.layout_parts.splitter, 1)
         self.setCentralWidget(central)
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
         self.setMinimumSize(420, 360)
+        # Providers: the panel's combo, Settings → Providers…, the welcome card's key.
+        self.providers = install_providers(self, launcher, owner=self)
+        self.menus = WindowMenus(self, self.theme.mode, self.providers.action)
+        self.chat_bar.set_more_menu(self.menus.more_menu)
+        self.drafts = Drafts(self.composer, self.controller)
+        self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
+        # The chat history (its store opens off the UI thread when start() runs).
+        self.history = History(
+            self.controller, self.view, self.conversations, self.action_bar, launcher,
+            self.show_notice, self,
+            reopen=ui.open_conversation, typed=lambda: bool(self.composer.text),
+        )  # fmt: skip
+        self.exports = ExportImport(self.history, launcher, self, self)
+
+    def _wiring(self, launcher: TaskLauncher) -> list[Wire]:
+        """Every connection between parts, in the order they run (a signal's slots run
+        in the order listed)."""
+        c, m, composer, panel = self.controller, self.providers.manager, self.composer, self.panel
+        menus, layout, status = self.menus, self.layout_parts, self.status_line
+        sidebar, bar = self.conversations, self.chat_bar
+        return [
+            # Sending, stopping, streaming.
+            (composer.send_requested, c.send),
+            (composer.stop_requested, c.stop),
+            (composer.attachment_failed, status.set_state),
+            (c.turn_recorded, self._on_controller_turn_recorded),
+            (c.send_refused, composer.show_error),
+            (c.streaming_changed, composer.set_streaming),
+            (c.streaming_changed, menus.stop_action.setEnabled),
+            (c.status_changed, status.set_state),
+            (c.status_changed, m.on_chat_status),  # after: it may say more
+            (m.status_changed, status.set_state),
+            (c.retry_scheduled, status.show_countdown),
+            (c.answer_started, self._on_controller_answer_started),
+            (c.answer_finished, self._on_controller_answer_finished),
+            (c.current_chat_changed, self._on_controller_current_chat_changed),
+            (c.upload_progressed, composer.show_upload_progress),
+            (self.view.retry_requested, c.retry),
+            (self.view.link_hovered, status.show_link),
+            (self.view.links.reported, status.set_state),
+            (launcher.task_failed, self._on_launcher_task_failed),
+            # Settings: the panel's handlers first, so image support reads them current.
+            (c.settings_changed, self._on_controller_settings_changed),
+            (m.provider_changed, self._on_provider_changed),
+            (panel.settings_edited, self._on_panel_settings_edited),
+            (panel.use_as_default_requested, self._on_panel_use_as_default),
+            (panel.reset_requested, self._on_panel_reset_requested),
+            (panel.close_requested, layout.toggle_settings),
+            (m.provider_changed, self._update_image_support),
+            (c.settings_changed, self._update_image_support),
+            (m.models_loaded, self._update_image_support),
+            (panel.settings_edited, self._update_image_support),
+            (self.image_drop.payload_dropped, self._on_image_drop_payload_dropped),
+            (panel.advanced_toggled, self._on_panel_advanced_toggled),
+            (self.theme.theme_changed, self.view.set_dark),
+            # The chat bar's picker and meter, and the empty state: what answers.
+            (bar.picker.model_chosen, panel.choose_model),  # as if typed in the panel
+            (bar.picker.provider_chosen, m.switch_to),  # as the panel's provider combo
+            (m.current_changed, self._show_chat_target),
+            (m.table_changed, self._show_chat_target),
+            (m.provider_changed, self._show_chat_target),
+            (m.models_loaded, self._show_chat_target),
+            (c.settings_changed, self._show_chat_target),
+            (panel.settings_edited, self._show_chat_target),
+            (c.answer_finished, self._show_chat_target),
+            (c.current_chat_changed, self._show_chat_target),
+            (c.current_chat_changed, self._update_empty_state),
+            (c.turn_recorded, self._update_empty_state),
+            (c.streaming_changed, self._update_empty_state),
+            (self.empty_state.suggestion_chosen, composer.suggest),
+            # History, export and import.
+            (self.history.worker.recovered, self.notice.withdraw),
+            (self.exports.finished, status.set_state),
+            (sidebar.new_chat_requested, self.new_chat),
+            (sidebar.conversation_selected, layout.back_to_chat),
+            (sidebar.hit_activated, layout.back_to_chat),
+            (sidebar.new_chat_requested, layout.back_to_chat),
+            (bar.new_chat_requested, self.new_chat),
+            (bar.new_chat_requested, layout.back_to_chat),
+            # Layout: the chat bar and the menu ask, the layout says what is shown.
+            (self.chat_bar.chat_list_toggle_requested, layout.toggle_chat_list),
+            (self.chat_bar.settings_toggle_requested, layout.toggle_settings),
+            (layout.shown_changed, menus.show_panels),
+            (layout.shown_changed, self.chat_bar.show_state),
+            (layout.settings_chosen, self._on_layout_settings_chosen),
+            # The menus.
+            (menus.new_chat_action.triggered, self.new_chat),
+            (menus.export_action.triggered, self.exports.export_current),
+            (menus.import_action.triggered, self.exports.import_file),
+            (menus.attach_action.triggered, composer.open_file_dialog),
+            (menus.uri_action.triggered, composer.open_uri_dialog),
+            (menus.quit_action.triggered, self.close),
+            (menus.stop_action.triggered, c.stop),
+            (menus.search_action.triggered, self._on_search),
+            (menus.undo_action.triggered, self.action_bar.trigger),
+            (menus.focus_action.triggered, composer.focus_input),
+            (menus.settings_action.triggered, layout.toggle_settings),
+            (menus.chats_action.triggered, layout.toggle_chat_list),
+            (menus.theme_chosen, self.set_theme_mode),
+        ]
 
     def _build_focus(self) -> None:
         """The keyboard comes back to the input after an action (see rill.gui.common.focus),
@@ -216,104 +250,11 @@ class MainWindow(QMainWindow):
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
         self.view.action_done.connect(self.focus_return.give_back)
-        chat = (self.view, self.chat_bar, self.conversations, self.panel)
+        chat = (self.stack, self.chat_bar, self.conversations, self.panel)
         order_tab_chain(
             self,
             [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
         )
-
-    def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even with the menu bar hidden
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.new_chat_action = self._action("&New chat", "Ctrl+N", self.new_chat)
-        self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
-        self.attach_action = self._action("&Attach images…", "", self.composer.open_file_dialog)
-        self.uri_action = self._action("Add image by &URI…", "", self.composer.open_uri_dialog)
-        file_menu.addAction(self.new_chat_action)
-        self._add_file_actions(file_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.attach_action)
-        file_menu.addAction(self.uri_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        chat_menu = bar.addMenu("&Chat")
-        # Esc anywhere in the window stops an answer, not only in the input.
-        self.stop_action = self._action("&Stop answer", "Esc", self.controller.stop)
-        self.stop_action.setEnabled(False)
-        chat_menu.addAction(self.stop_action)
-        self._add_history_actions(chat_menu)
-        view_menu = bar.addMenu("&View")
-        self.focus_action = self._action("&Focus input", "Ctrl+L", self.composer.focus_input)
-        self.settings_action = self._action("&Settings", "Ctrl+,", self.toggle_settings)
-        self.settings_action.setCheckable(True)
-        self.chats_action = self._action("&Chat list", "", self._on_chats_action_triggered)
-        self.chats_action.setCheckable(True)
-        self.chats_action.setChecked(True)
-        view_menu.addAction(self.focus_action)
-        view_menu.addAction(self.settings_action)
-        view_menu.addAction(self.chats_action)
-        theme_menu = view_menu.addMenu("&Theme")
-        self.theme_group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for mode in MODES:
-            action = QAction(mode.capitalize(), self.theme_group)
-            action.setCheckable(True)
-            action.setChecked(mode == self.theme.mode)
-            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme_mode(m))
-            theme_menu.addAction(action)
-            self.theme_actions[mode] = action
-
-    def _connect(self, launcher: TaskLauncher) -> None:
-        c, composer, panel = self.controller, self.composer, self.panel
-        composer.send_requested.connect(c.send)
-        composer.stop_requested.connect(c.stop)
-        composer.attachment_failed.connect(self.status_line.set_state)
-        c.turn_recorded.connect(self._on_controller_turn_recorded)
-        c.send_refused.connect(composer.show_error)
-        self.drafts = Drafts(composer, c)
-        c.streaming_changed.connect(composer.set_streaming)
-        c.streaming_changed.connect(self.stop_action.setEnabled)
-        c.status_changed.connect(self.status_line.set_state)
-        c.retry_scheduled.connect(self.status_line.show_countdown)
-        c.answer_started.connect(self._on_controller_answer_started)
-        c.answer_finished.connect(self._on_controller_answer_finished)
-        c.current_chat_changed.connect(self._on_controller_current_chat_changed)
-        c.settings_changed.connect(self._on_controller_settings_changed)
-        c.models_loaded.connect(panel.set_models)
-        c.models_failed.connect(panel.set_models_error)
-        c.provider_changed.connect(self._on_provider_changed)
-        c.key_saved.connect(self._on_controller_key_saved)
-        c.key_save_failed.connect(self.welcome.show_message)
-        self.conversations.new_chat_requested.connect(self.new_chat)
-        panel.settings_edited.connect(self._on_panel_settings_edited)
-        panel.use_as_default_requested.connect(self._on_panel_use_as_default)
-        panel.reset_requested.connect(self._on_panel_reset_requested)
-        panel.refresh_models_requested.connect(c.refresh_models)
-        panel.close_requested.connect(self.toggle_settings)
-        self.welcome.key_submitted.connect(c.save_api_key)
-        self.view.retry_requested.connect(c.retry)
-        self.view.link_hovered.connect(self.status_line.show_link)
-        self.view.links.reported.connect(self.status_line.set_state)
-        launcher.task_failed.connect(self._on_launcher_task_failed)
-        self.theme.theme_changed.connect(self.view.set_dark)
-        self.view.set_dark(self.theme.dark)
-        # Images: after the panel's own handlers, so the model read here is current.
-        c.upload_progressed.connect(composer.show_upload_progress)
-        self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
-        self.image_drop.payload_dropped.connect(self._on_image_drop_payload_dropped)
-        for changed in (c.provider_changed, c.settings_changed, c.models_loaded):
-            changed.connect(self._update_image_support)
-        panel.settings_edited.connect(self._update_image_support)
-        self._update_image_support()
 
     # ------------------------------------------------------------ actions
 
@@ -326,87 +267,18 @@ class MainWindow(QMainWindow):
             self.controller.new_chat()
         self.composer.focus_input()
 
-    def _build_history(self, launcher: TaskLauncher) -> None:
-        """The chat history (its store opens off the UI thread when start() runs) and
-        File → Export/Import."""
-        self.history = History(
-            self.controller,
-            self.view,
-            self.conversations,
-            self.action_bar,
-            launcher,
-            self.show_notice,
-            self,
-            reopen=self.app_settings.ui.open_conversation,
-            typed=lambda: bool(self.composer.text),
-        )
-        self.history.worker.recovered.connect(self.notice.withdraw)
-        self.exports = ExportImport(self.history, launcher, self, self)
-        self.exports.finished.connect(self.status_line.set_state)
-        sidebar = self.conversations
-        for picked in (sidebar.conversation_selected, sidebar.hit_activated):
-            picked.connect(self._on_sidebar_picked)
-        sidebar.new_chat_requested.connect(self._on_sidebar_picked)
-
-    def _add_file_actions(self, menu: QMenu) -> None:
-        """File → Export conversation… and Import conversation…"""
-        self.export_action = self._action("&Export conversation…", "Ctrl+Shift+E", self._on_export)
-        self.import_action = self._action("&Import conversation…", "", self._on_import)
-        menu.addSeparator()
-        menu.addActions([self.export_action, self.import_action])
-
-    def _add_history_actions(self, menu: QMenu) -> None:
-        """Chat → Search all chats (Ctrl+F) and Undo delete (Ctrl+Z)."""
-        self.search_action = self._action("&Search all chats", "Ctrl+F", self._on_search)
-        # Ctrl+Z in a text field still undoes typing: text fields take it first.
-        self.undo_action = self._action("&Undo delete", "Ctrl+Z", self.action_bar.trigger)
-        menu.addActions([self.search_action, self.undo_action])
-
-    def _on_export(self) -> None:
-        self.exports.export_current()
-
-    def _on_import(self) -> None:
-        self.exports.import_file()
-
-    def _on_search(self) -> None:
-        """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
-        if self._narrow:
-            self._show_narrow_list(True)
-        elif not self._chats_wanted:
-            self._chats_wanted = True
-            self._apply_layout()
-        self.conversations.focus_search()
-
     def toggle_chat_list(self) -> None:
         """Show or hide the chat list (narrow: in the chat's place, and back)."""
-        if self._narrow:
-            self._show_narrow_list(not self._narrow_list_open)
-        else:
-            self._chats_wanted = not self.conversations.isVisibleTo(self)
-            self._apply_layout()
-        if self._narrow and self._narrow_list_open:
-            self.conversations.list.setFocus(Qt.FocusReason.OtherFocusReason)
-        elif not self.conversations.isVisibleTo(self) or self._narrow:
-            self.composer.focus_input()
+        self.layout_parts.toggle_chat_list()
 
     def toggle_settings(self) -> None:
         """Show or hide the settings panel; the choice is remembered (not when narrow)."""
-        visible = not self.panel.isVisible()
-        if not self._narrow:
-            self._settings_wanted = visible
-            self._save_ui(settings_panel_visible=visible)
-        self._narrow_settings_open = visible
-        self._narrow_list_open = False
-        self._apply_layout()
-        if visible:
-            self.panel.model_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        else:
-            self.composer.focus_input()
+        self.layout_parts.toggle_settings()
 
     def set_theme_mode(self, mode: str) -> None:
         """Use theme ``mode`` and remember it."""
         self.theme.set_mode(mode)
-        self.theme_actions[self.theme.mode].setChecked(True)
+        self.menus.show_theme(self.theme.mode)
         self._save_ui(theme=self.theme.mode)
 
     def show_welcome(self) -> None:
@@ -428,52 +300,10 @@ class MainWindow(QMainWindow):
         else:
             self.composer.focus_input()
 
-    # ------------------------------------------------------------ layout
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Qt: switch between the wide and the narrow layout."""
-        super().resizeEvent(event)
-        narrow = event.size().width() < NARROW_PX
-        if narrow != self._narrow:
-            self._narrow = narrow
-            self._narrow_settings_open = False
-            self._narrow_list_open = False
-            self._apply_layout()
-
-    def _apply_layout(self) -> None:
-        """Wide: chats | chat | settings. Narrow: the chat, or settings or the chat list
-        in its place."""
-        if self._narrow:
-            settings_open = self._narrow_settings_open
-            list_open = self._narrow_list_open and not settings_open
-            self.conversations.setVisible(list_open)
-            self.panel.setVisible(settings_open)
-            self.chat_column.setVisible(not (settings_open or list_open))
-        else:
-            self.conversations.setVisible(self._chats_wanted)
-            self.panel.setVisible(self._settings_wanted)
-            self.chat_column.setVisible(True)
-        # The menu's ticks and the bar's toggles say what is shown, nothing else (a
-        # narrow window keeps the wide choice apart, for when it is wide again).
-        chats, settings = self.conversations.isVisibleTo(self), self.panel.isVisibleTo(self)
-        self.chats_action.setChecked(chats)
-        self.settings_action.setChecked(settings)
-        self.chat_bar.show_state(chats, settings)
-
-    def _on_chats_action_triggered(self) -> None:
-        self.toggle_chat_list()
-
-    def _show_narrow_list(self, show: bool) -> None:
-        self._narrow_list_open = show
-        if show:
-            self._narrow_settings_open = False
-        self._apply_layout()
-
-    def _on_sidebar_picked(self, *_args: object) -> None:
-        """A narrow window goes back to the chat once one was picked from the list."""
-        if self._narrow and self._narrow_list_open:
-            self._show_narrow_list(False)
-            self.composer.focus_input()
+    def _on_search(self) -> None:
+        """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
+        self.layout_parts.reveal_chat_list()
+        self.conversations.focus_search()
 
     # ------------------------------------------------------------ handlers
 
@@ -527,18 +357,15 @@ class MainWindow(QMainWindow):
             self.welcome.show_key_needed()
         self.focus_input()
 
-    def _on_controller_key_saved(self, note: str) -> None:
-        self.show_notice(note)
-        self.welcome.key_accepted()
-        self.status_line.set_state("API key saved.")
-
     def _update_image_support(self, *_args: object) -> None:
         """Grey out attaching when the provider or the chosen model cannot read images."""
-        c = self.controller
-        reason = image_refusal(c.provider, c.settings.model, c.models)
+        c, m = self.controller, self.providers.manager
+        reason = image_refusal(c.provider, c.settings.model, m.models)
         self.composer.set_images_refused(reason)
-        for action in (self.attach_action, self.uri_action):
-            action.setEnabled(reason is None)
+        self.composer.set_target(c.provider)
+        # Files still go (as text where the model reads no images); a URI goes only to
+        # a provider that fetches it, and that one reads images.
+        self.menus.uri_action.setEnabled(reason is None)
 
     def _on_image_drop_payload_dropped(self, payload: object) -> None:
         if self.composer.isVisible():
@@ -548,6 +375,31 @@ class MainWindow(QMainWindow):
 
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
         self.show_notice(message)
+
+    def _on_layout_settings_chosen(self, visible: bool) -> None:
+        self._save_ui(settings_panel_visible=visible)
+
+    def _on_panel_advanced_toggled(self, is_open: bool) -> None:
+        self._save_ui(settings_advanced_open=is_open)
+
+    def _show_chat_target(self, *_args: object) -> None:
+        """The chat bar and the empty state say what answers the chat on screen: the
+        provider and model, and how full the context is."""
+        c, providers = self.controller, self.providers
+        label, model, models = providers.current_label(), c.settings.model, providers.manager.models
+        self.chat_bar.picker.show_choice(providers.current_name, label, model)
+        self.chat_bar.picker.set_models(models)
+        self.chat_bar.picker.set_providers(providers.entries())
+        history = c.current_chat.session.history
+        self.chat_bar.meter.show_usage(last_prompt_tokens(history), input_limit(models, model))
+        offline = providers.answering_offline
+        self.empty_state.show_target(label, model, offline=offline, available=c.has_provider)
+
+    def _update_empty_state(self, *_args: object) -> None:
+        """The empty state stands in for the chat pane while the chat has no message."""
+        c = self.controller
+        empty = not c.current_chat.session.history and not c.is_busy
+        self.stack.setCurrentWidget(self.empty_state if empty else self.view)
 
     # ------------------------------------------------------------ persistence
 
@@ -569,35 +421,15 @@ class MainWindow(QMainWindow):
         self.app_settings = settings
         return self._save(settings)
 
-    def _geometry_store(self) -> QSettings:
-        # Not created here: an unusable profile folder only costs the remembered size.
-        path = config_dir(create=False) / GEOMETRY_FILE
-        return QSettings(str(path), QSettings.Format.IniFormat)
-
-    def _restore_geometry(self) -> None:
-        store = self._geometry_store()
-        geometry = store.value("geometry")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
-            pass
-        else:
-            self.resize(*DEFAULT_SIZE)
-        splitter = store.value("splitter")
-        if isinstance(splitter, QByteArray):
-            self.splitter.restoreState(splitter)
-        self._narrow = self.width() < NARROW_PX
-        self._apply_layout()
-
     def save_geometry(self) -> None:
         """Save the window's size and position (when the profile is writable)."""
-        try:
-            config_dir()
-        except OSError:
-            return  # the notice about the profile folder has said why
-        store = self._geometry_store()
-        store.setValue("geometry", self.saveGeometry())
-        if not self._narrow:
-            store.setValue("splitter", self.splitter.saveState())
-        store.sync()
+        layout = self.layout_parts
+        save_geometry(self, None if layout.narrow else layout.splitter)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Qt: switch between the wide and the narrow layout."""
+        super().resizeEvent(event)
+        self.layout_parts.fit(event.size().width())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Qt: save the geometry and the chat on screen, then close."""

@@ -85,6 +85,19 @@ DEFAULT_MODELS: tuple[dict[str, Any], ...] = (
         "topK": 40,
         "maxTemperature": 2,
     },
+    {
+        "name": "models/gemini-2.5-flash-image",
+        "version": "2.0",
+        "displayName": "Nano Banana",
+        "description": "Gemini 2.5 Flash Image",
+        "inputTokenLimit": 65536,
+        "outputTokenLimit": 32768,
+        "supportedGenerationMethods": _CHAT_METHODS,
+        "temperature": 1,
+        "topP": 0.95,
+        "topK": 64,
+        "maxTemperature": 2,
+    },
 )
 
 DEFAULT_PAGE_SIZE = 50
@@ -116,7 +129,9 @@ def is_fake_model(model_id: str) -> bool:
 
 def known_fake_ids() -> list[str]:
     """Every fake id with a special meaning, for documentation and `--list-fake-models`."""
-    return sorted([*FAKE_MODEL_SCENARIOS, "fake-404", "fake-flaky"])
+    from tests.fakes.gemini_tool_scenarios import TOOL_MODEL_SCENARIOS
+
+    return sorted([*FAKE_MODEL_SCENARIOS, *TOOL_MODEL_SCENARIOS, "fake-404", "fake-flaky"])
 
 
 def encode_page_token(offset: int) -> str:

@@ -86,6 +86,8 @@ class UploadedFile:
                 "source": "UPLOADED",
             }
         )
+        if self.state == "FAILED":  # Google says why in a Status, as for an error
+            body["error"] = {"code": 400, "message": "The file could not be processed."}
         return body
 
 

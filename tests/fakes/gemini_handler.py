@@ -335,7 +335,9 @@ class GeminiHandler(BaseHTTPRequestHandler):
             self.send_error_spec(invalid(message))
             return
         body = normalize(rec.json)
-        problem = validate_generate(body, fake.files, count_only=action == "countTokens")
+        problem = validate_generate(
+            body, fake.files, count_only=action == "countTokens", model=model_id
+        )
         if problem:
             self.send_error_spec(problem)
             return

@@ -122,6 +122,12 @@ class Scenario:
     abrupt_after: int | None = None  # then half an event and a torn-down socket
     malformed_after: int | None = None  # then an event that is not valid JSON
     label: str = "custom"  # shows up in assertion messages and /_fake/requests
+    # Chunks of raw Gemini parts (one inner tuple per chunk) sent instead of `texts`:
+    # code runs, function calls, images… (see gemini_tool_scenarios).
+    raw_parts: tuple[tuple[dict[str, Any], ...], ...] | None = None
+    # Fields merged into the last chunk's candidate: groundingMetadata,
+    # urlContextMetadata, citationMetadata.
+    candidate_meta: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict; `Scenario.from_dict` reverses it."""
@@ -140,6 +146,8 @@ class Scenario:
                 values[key] = tuple(values[key])
         if "images" in values:
             values["images"] = tuple(tuple(image) for image in values["images"] or ())
+        if values.get("raw_parts") is not None:
+            values["raw_parts"] = tuple(tuple(chunk) for chunk in values["raw_parts"])
         for key in ("http_error", "error_event"):
             if isinstance(values.get(key), dict):
                 spec = dict(values[key])

@@ -45,6 +45,9 @@ Which answer a generate/stream request gets:
    fake-500 / 503 / 504        HTTP 500 INTERNAL / 503 UNAVAILABLE / 504 DEADLINE_EXCEEDED
    fake-404                    404 NOT_FOUND, as for an unknown model
    fake-flaky                  odd-numbered requests (since clear) 503, even ones echo
+   fake-code / fake-grounded   a code run / a Google Search grounded answer (tools: see
+   fake-url-context            gemini_tool_scenarios; also fake-image, fake-function-call,
+                               fake-bad-image, fake-cited)
    any other fake-...          the echo answer
    ==========================  ====================================================
 
@@ -75,6 +78,7 @@ from tests.fakes.gemini_files import FileStore, UploadedFile
 from tests.fakes.gemini_handler import FakeHTTPServer
 from tests.fakes.gemini_scenarios import FAKE_MODEL_SCENARIOS, Scenario, http_error
 from tests.fakes.gemini_stream import StreamRecord
+from tests.fakes.gemini_tool_scenarios import TOOL_MODEL_SCENARIOS
 from tests.fakes.gemini_wire import normalize
 from tests.fakes.served import ServedFake
 
@@ -347,7 +351,8 @@ class FakeGemini(ServedFake):
                 self._counters[model_id] = self._counters.get(model_id, 0) + 1
                 return http_error(503) if self._counters[model_id] % 2 else Scenario()
             if is_fake_model(model_id):
-                return FAKE_MODEL_SCENARIOS.get(model_id, Scenario)()
+                chosen = FAKE_MODEL_SCENARIOS.get(model_id) or TOOL_MODEL_SCENARIOS.get(model_id)
+                return (chosen or Scenario)()
             return self._queue.popleft() if self._queue else self.default_scenario
 
 

@@ -111,14 +111,69 @@ class FileLookup:
         raise NotImplementedError
 
 
+_TOOLS = {
+    "googleSearch",
+    "urlContext",
+    "codeExecution",
+    "functionDeclarations",
+    "googleSearchRetrieval",
+    "googleMaps",
+    "fileSearch",
+    "computerUse",
+    "retrieval",
+}
+_TOOL_NAMES = {
+    "googleSearch": "Search Grounding",
+    "urlContext": "Url Context",
+    "codeExecution": "Code execution",
+}
+# What each model refuses, after Google's model pages (a refused tool is a 400).
+_REFUSED_TOOLS: dict[str, set[str]] = {
+    "gemini-2.0-flash": {"urlContext"},
+    "gemini-2.0-flash-lite": {"googleSearch", "urlContext", "codeExecution"},
+    "gemini-2.5-flash-image": {"googleSearch", "urlContext", "codeExecution"},
+    "fake-no-tools": {"googleSearch", "urlContext", "codeExecution"},
+}
+
+
+def _validate_tools(tools: Any, model: str) -> ErrorSpec | None:
+    if tools is None:
+        return None
+    if not isinstance(tools, list):
+        return invalid("Invalid value at 'tools': expected a list.", "tools")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or len(tool) != 1:
+            return invalid(f"Invalid value at 'tools[{i}]': one tool per entry.", f"tools[{i}]")
+        (name,) = tool
+        if name not in _TOOLS:
+            return unknown_name(name, f"tools[{i}]")
+        if name in _REFUSED_TOOLS.get(model, set()):
+            return invalid(f"{_TOOL_NAMES.get(name, name)} is not supported for {model}.")
+    return None
+
+
+def _validate_modalities(config: Any, model: str) -> ErrorSpec | None:
+    wanted = (config or {}).get("responseModalities") if isinstance(config, dict) else None
+    if not wanted:
+        return None
+    if not isinstance(wanted, list) or any(m not in ("TEXT", "IMAGE", "AUDIO") for m in wanted):
+        return invalid("Invalid value at 'generation_config.response_modalities'")
+    if "IMAGE" in wanted and "-image" not in model and model != "fake-image":
+        return invalid(
+            "Model does not support the requested response modalities: "
+            + ",".join(m.lower() for m in wanted)
+        )
+    return None
+
+
 def validate_generate(
-    body: Any, files: FileLookup, *, count_only: bool = False
+    body: Any, files: FileLookup, *, count_only: bool = False, model: str = ""
 ) -> ErrorSpec | None:
     """The first thing Google would reject in a (normalised) generate/countTokens body."""
     if not isinstance(body, dict):
         return invalid("Invalid JSON payload received. Expected an object.")
     if count_only and isinstance(body.get("generateContentRequest"), dict):
-        return validate_generate(body["generateContentRequest"], files)
+        return validate_generate(body["generateContentRequest"], files, model=model)
     allowed = _TOP_LEVEL | ({"generateContentRequest"} if count_only else set())
     for key in body:
         if key not in allowed:
@@ -137,8 +192,11 @@ def validate_generate(
         problem = _validate_content(system, "system_instruction", files, check_role=False)
         if problem:
             return problem
-    return _validate_generation_config(body.get("generationConfig")) or _validate_safety(
-        body.get("safetySettings")
+    return (
+        _validate_generation_config(body.get("generationConfig"))
+        or _validate_safety(body.get("safetySettings"))
+        or _validate_tools(body.get("tools"), model)
+        or _validate_modalities(body.get("generationConfig"), model)
     )
 
 

@@ -166,6 +166,34 @@ def blocked_event(scenario: Scenario, prompt: PromptInfo, version: str, rid: str
     )
 
 
+def _chunk_parts(
+    scenario: Scenario, texts: tuple[str, ...], sent_thoughts: tuple[str, ...]
+) -> tuple[list[list[dict[str, Any]]], str]:
+    """The parts of each chunk (thoughts, then the answer's texts or raw parts, then an
+    empty closing part where the style wants one), and the finish style left to apply."""
+    parts_per_chunk: list[list[dict[str, Any]]] = [
+        [{"text": t, "thought": True}] for t in sent_thoughts
+    ]
+    if scenario.raw_parts is not None:
+        parts_per_chunk += [[dict(p) for p in chunk] for chunk in scenario.raw_parts]
+    else:
+        parts_per_chunk += [[{"text": t}] for t in texts]
+    for after, mime, data in sorted(scenario.images, reverse=True):
+        image = {"inlineData": {"mimeType": mime, "data": data}}
+        parts_per_chunk.insert(len(sent_thoughts) + after, [image])
+    style: str = scenario.finish_style
+    has_answer = len(parts_per_chunk) > len(sent_thoughts)
+    needs_part = style == "empty_part" or (not has_answer and style != "content_less")
+    if scenario.finish_reason and needs_part:
+        parts_per_chunk.append([{"text": ""}])
+        style = "with_last_text"
+    answer_parts = [p for chunk in parts_per_chunk for p in chunk if not p.get("thought")]
+    if scenario.thought_signature and answer_parts:
+        target = answer_parts[0] if scenario.signature_at == "first" else answer_parts[-1]
+        target["thoughtSignature"] = scenario.thought_signature
+    return parts_per_chunk, style
+
+
 def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str) -> list[Event]:
     """The events of a streamed answer, faults included, in the order they are sent."""
     if scenario.block_reason:
@@ -186,30 +214,16 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
     sent_thoughts = all_thoughts if prompt.include_thoughts else ()
     thought_total = sum(words(t) for t in all_thoughts)
 
-    parts_per_chunk: list[list[dict[str, Any]]] = [
-        [{"text": t, "thought": True}] for t in sent_thoughts
-    ]
-    parts_per_chunk += [[{"text": t}] for t in texts]
-    for after, mime, data in sorted(scenario.images, reverse=True):
-        image = {"inlineData": {"mimeType": mime, "data": data}}
-        parts_per_chunk.insert(len(sent_thoughts) + after, [image])
-    style = scenario.finish_style
-    needs_part = style == "empty_part" or (not texts and style != "content_less")
-    if scenario.finish_reason and needs_part:
-        parts_per_chunk.append([{"text": ""}])
-        style = "with_last_text"
-    answer_parts = [p[0] for p in parts_per_chunk if "text" in p[0] and not p[0].get("thought")]
-    if scenario.thought_signature and answer_parts:
-        target = answer_parts[0] if scenario.signature_at == "first" else answer_parts[-1]
-        target["thoughtSignature"] = scenario.thought_signature
+    parts_per_chunk, style = _chunk_parts(scenario, texts, sent_thoughts)
 
     chunks: list[dict[str, Any]] = []
     answer = thoughts_so_far = 0
     for parts in parts_per_chunk:
-        if parts[0].get("thought"):
-            thoughts_so_far += words(parts[0]["text"])
-        else:
-            answer += words(parts[0].get("text", ""))
+        for part in parts:
+            if part.get("thought"):
+                thoughts_so_far += words(part.get("text", ""))
+            else:
+                answer += words(part.get("text", "")) or (0 if "text" in part else 1)
         candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
         thoughts = thoughts_so_far if sent_thoughts else thought_total
         chunks.append(
@@ -233,6 +247,8 @@ def build_events(scenario: Scenario, prompt: PromptInfo, version: str, rid: str)
             )
         candidate = chunks[-1]["candidates"][0]
         candidate["finishReason"] = scenario.finish_reason
+        if scenario.candidate_meta:
+            candidate.update(scenario.candidate_meta)
         if scenario.finish_reason == "SAFETY":
             candidate["safetyRatings"] = [
                 {"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True}

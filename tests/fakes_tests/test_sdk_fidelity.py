@@ -13,6 +13,7 @@ from google import genai
 from google.genai import errors, types
 
 from tests.fakes import gemini_scenarios as sc
+from tests.fakes import gemini_tool_scenarios as tools
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes_tests.sdk_helpers import (
     KEY,
@@ -405,12 +406,13 @@ def test_models_list_pages(fake_gemini: FakeGemini, client: genai.Client) -> Non
         "models/gemini-embedding-001",
         "models/gemini-2.5-flash-lite",
         "models/gemini-2.0-flash",
+        "models/gemini-2.5-flash-image",
     ]
     pages = [r for r in fake_gemini.requests if r.path == "/v1beta/models"]
     assert [r.query.get("pageSize") for r in pages] == ["2", "2", "2"]
     assert "pageToken" not in pages[0].query and all("pageToken" in r.query for r in pages[1:])
     chat = [m for m in models if "generateContent" in (m.supported_actions or [])]
-    assert len(chat) == 4  # the embedding model must be filtered out by clients
+    assert len(chat) == 5  # the embedding model must be filtered out by clients
     flash = models[0]
     assert (flash.display_name, flash.input_token_limit, flash.output_token_limit) == (
         "Gemini 2.5 Flash",
@@ -492,3 +494,129 @@ def test_key_only_ever_sent_as_header(fake_gemini: FakeGemini, client: genai.Cli
     assert fake_gemini.requests
     for rec in fake_gemini.requests:
         assert KEY not in rec.target and rec.headers["x-goog-api-key"] == KEY
+
+
+# ---- what tools put in an answer (issue 16) -------------------------------------------
+
+
+def _parts(chunks: list[types.GenerateContentResponse]) -> list[types.Part]:
+    return [
+        part
+        for chunk in chunks
+        for cand in chunk.candidates or []
+        for part in (cand.content.parts if cand.content else None) or []
+    ]
+
+
+def test_sdk_reads_a_code_run_in_stream_order(
+    fake_gemini: FakeGemini, client: genai.Client
+) -> None:
+    fake_gemini.push(tools.code_run(figure=tiny_png()))
+    config = types.GenerateContentConfig(
+        tools=[types.Tool(code_execution=types.ToolCodeExecution())]
+    )
+    parts = _parts(stream(client, "add 1 to 10", config=config))
+    code = next(p.executable_code for p in parts if p.executable_code)
+    result = next(p.code_execution_result for p in parts if p.code_execution_result)
+    assert code.language == types.Language.PYTHON and code.code == tools.CODE
+    assert result.outcome == types.Outcome.OUTCOME_OK and result.output == "55\n"
+    kinds = [
+        "code"
+        if p.executable_code
+        else "result"
+        if p.code_execution_result
+        else "image"
+        if p.inline_data
+        else "text"
+        for p in parts
+        if p.text != ""
+    ]
+    assert kinds == ["text", "code", "result", "image", "text"]
+    assert next(p.inline_data for p in parts if p.inline_data).data == tiny_png()
+    # The SDK sends the tool as Google's REST reference names it.
+    assert fake_gemini.last_request.normalized["tools"] == [{"codeExecution": {}}]
+
+
+def test_sdk_reads_grounding_metadata(fake_gemini: FakeGemini, client: genai.Client) -> None:
+    fake_gemini.push(tools.grounded())
+    config = types.GenerateContentConfig(tools=[types.Tool(google_search=types.GoogleSearch())])
+    chunks = stream(client, "what is rill", config=config)
+    meta = chunks[-1].candidates[0].grounding_metadata
+    assert meta is not None and meta.web_search_queries == [
+        "what is rill chat",
+        "rill gemini desktop",
+    ]
+    assert [c.web.title for c in meta.grounding_chunks] == ["rill.example", "docs.example"]
+    first, second = meta.grounding_supports
+    size = len(tools.GROUNDED_TEXTS[0].encode("utf-8"))
+    assert first.segment.start_index is None and first.segment.end_index == size
+    assert second.segment.start_index == size and second.grounding_chunk_indices == [1]
+    assert first.confidence_scores == [0.9]
+    assert meta.search_entry_point.rendered_content == tools.ENTRY_POINT_HTML
+    assert fake_gemini.last_request.normalized["tools"] == [{"googleSearch": {}}]
+
+
+def test_sdk_reads_url_context_and_citations(fake_gemini: FakeGemini, client: genai.Client) -> None:
+    fake_gemini.push(tools.url_context())
+    config = types.GenerateContentConfig(tools=[types.Tool(url_context=types.UrlContext())])
+    meta = stream(client, "read it", config=config)[-1].candidates[0].url_context_metadata
+    assert meta is not None
+    assert [(m.retrieved_url, m.url_retrieval_status) for m in meta.url_metadata] == [
+        ("https://example.com/rill", types.UrlRetrievalStatus.URL_RETRIEVAL_STATUS_SUCCESS),
+        ("https://example.com/paywalled", types.UrlRetrievalStatus.URL_RETRIEVAL_STATUS_PAYWALL),
+    ]
+    fake_gemini.push(tools.cited())
+    cited = stream(client, "recite")[-1].candidates[0].citation_metadata
+    assert cited is not None and cited.citations[0].uri == "https://example.com/hamlet"
+    assert cited.citations[0].license == "public domain"
+
+
+def test_sdk_reads_a_function_call_and_sends_its_signature_back(
+    fake_gemini: FakeGemini, client: genai.Client
+) -> None:
+    fake_gemini.push(tools.function_call())
+    chunks = stream(client, "weather in Zürich?")
+    (part,) = [p for p in _parts(chunks) if p.function_call]
+    assert part.function_call.name == "get_weather" and part.function_call.id == "call-7f3a"
+    assert part.function_call.args == {"city": "Zürich", "days": 2}
+    assert part.thought_signature == base64.b64decode(sc.DEFAULT_SIGNATURE)
+    assert chunks[-1].function_calls[0].name == "get_weather"
+    # The model turn goes back with its signature, then the function's response.
+    history = [
+        types.Content(role="user", parts=[types.Part(text="weather in Zürich?")]),
+        chunks[-1].candidates[0].content,
+        types.Content(
+            role="user",
+            parts=[types.Part.from_function_response(name="get_weather", response={"temp": 21})],
+        ),
+    ]
+    client.models.generate_content(model="gemini-2.5-flash", contents=history)
+    sent = fake_gemini.last_request.normalized["contents"]
+    assert sent[1]["parts"][-1]["functionCall"]["name"] == "get_weather"
+    assert sent[1]["parts"][-1]["thoughtSignature"].rstrip("=") in (
+        sc.DEFAULT_SIGNATURE.rstrip("="),
+        sc.DEFAULT_SIGNATURE.replace("+", "-").replace("/", "_").rstrip("="),
+    )
+    assert sent[2]["parts"][0]["functionResponse"]["response"] == {"temp": 21}
+
+
+def test_sdk_reads_an_image_answer(fake_gemini: FakeGemini, client: genai.Client) -> None:
+    fake_gemini.push(tools.image_answer())
+    config = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"])
+    parts = _parts(stream(client, "draw", model="gemini-2.5-flash-image", config=config))
+    (image,) = [p for p in parts if p.inline_data]
+    assert image.inline_data.mime_type == "image/png" and image.inline_data.data == tools.tiny_png()
+    assert image.thought_signature == base64.b64decode(sc.DEFAULT_SIGNATURE)
+    sent = fake_gemini.last_request.normalized["generationConfig"]
+    assert sent["responseModalities"] == ["TEXT", "IMAGE"]
+
+
+def test_a_tool_the_model_refuses_is_a_400(client: genai.Client) -> None:
+    config = types.GenerateContentConfig(tools=[types.Tool(url_context=types.UrlContext())])
+    with pytest.raises(errors.ClientError) as info:
+        stream(client, "read", model="gemini-2.0-flash", config=config)
+    assert (info.value.code, info.value.status) == (400, "INVALID_ARGUMENT")
+    assert "Url Context" in (info.value.message or "")
+    images = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"])
+    with pytest.raises(errors.ClientError):
+        stream(client, "draw", model="gemini-2.5-flash", config=images)

@@ -228,16 +228,16 @@ def finish_warm_up() -> None:
 def use_provider(qtbot: QtBot, window: MainWindow, provider: Provider) -> None:
     """Switch every chat to ``provider`` as the providers screen does, and wait until
     its model list was asked for (that request must not meet the fault)."""
-    controller = window.controller
+    manager = window.providers.manager
     done: list[object] = []
-    controller.models_loaded.connect(done.append)
-    controller.models_failed.connect(done.append)
+    manager.models_loaded.connect(done.append)
+    manager.models_failed.connect(done.append)
     try:
-        controller.switch_provider(provider, "m")
+        manager.use_provider(provider, "m")
         qtbot.waitUntil(lambda: bool(done), timeout=10_000)
     finally:
-        controller.models_loaded.disconnect(done.append)
-        controller.models_failed.disconnect(done.append)
+        manager.models_loaded.disconnect(done.append)
+        manager.models_failed.disconnect(done.append)
 
 
 def stored(home: Path) -> list[list[str]]:

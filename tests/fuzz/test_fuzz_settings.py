@@ -29,7 +29,14 @@ CHAT_KEYS = (*GENERATION_KEYS, "model", "stream")
 SECTIONS = {
     "generation": GENERATION_KEYS,
     "network": ("read_timeout", "proxy"),
-    "ui": ("theme", "stream", "show_thoughts", "settings_panel_visible", "open_conversation"),
+    "ui": (
+        "theme",
+        "stream",
+        "show_thoughts",
+        "settings_panel_visible",
+        "settings_advanced_open",
+        "open_conversation",
+    ),
 }
 
 # Numbers at and past every edge a widget or an API has, besides anything at all.

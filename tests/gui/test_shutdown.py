@@ -125,7 +125,7 @@ def _driver() -> int:
 
         def close() -> None:
             print(f"{CLOSE_MARK}{time.monotonic():.6f}", flush=True)
-            window.quit_action.trigger()
+            window.menus.quit_action.trigger()
 
         def send() -> None:
             if len(sys.argv) > 2 and not window.composer.attachments:

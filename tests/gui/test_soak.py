@@ -5,7 +5,7 @@ none_dealloc" after a few thousand C++ → Python callbacks under qasync). The a
 a child process so a hard abort becomes a test failure carrying the child's stderr
 instead of killing pytest. The child streams ten answers of 10,000 tiny chunks each
 from the fake Gemini server (in this process) through GeminiProvider, ChatSession,
-ChatController's flush timer and ChatView, with a 1 ms heartbeat timer and a paint hook
+the frame feed's timer and ChatView, with a 1 ms heartbeat timer and a paint hook
 adding Python callbacks of their own; it reports its counts as one JSON line.
 
 Run the child by hand: ``python tests/gui/test_soak.py --child http://127.0.0.1:PORT``.
@@ -125,7 +125,7 @@ def child_main(base_url: str) -> int:  # noqa: PLR0915 (the whole child, in orde
     launcher = TaskLauncher()
     theme = ThemeManager(app, "light")
     window = MainWindow(
-        Settings(), launcher, theme, provider, None, GenerationSettings(model="gemini-2.5-flash")
+        Settings(), launcher, theme, provider, GenerationSettings(model="gemini-2.5-flash")
     )
     window.resize(900, 700)
     window.show()

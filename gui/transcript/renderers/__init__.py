@@ -23,10 +23,27 @@ Renderer = Callable[[Context, Part, int], PartView]
 _RENDERERS: dict[str, Renderer] = {}
 
 
+# Kinds a text-only view shows as Markdown (``rill.core.answer_text.part_markdown``):
+# until their cards exist (issue 16), the card shows them so, among the text, as the
+# answer's ``text`` (and so the frame feed's deltas) already has them.
+AS_TEXT = frozenset({"code_run", "code_result", "function_call", "error"})
+
+
 def part_kind(part: Part) -> str:
-    """The kind of a part of an answer: "text", "thought", "image", or its MIME type."""
+    """The kind of a part of an answer: "text", "thought", "image", a tool kind
+    ("code_run", "code_result", "function_call", "function_response"), "error", or its
+    MIME type."""
     if part.text is not None and part.data is None and part.file_uri is None:
         return "thought" if part.thought else "text"
+    for kind, value in (
+        ("code_run", part.code),
+        ("code_result", part.code_result),
+        ("function_call", part.function_call),
+        ("function_response", part.function_response),
+        ("error", part.error),
+    ):
+        if value is not None:
+            return kind
     mime = part.mime_type or ""
     if part.data is not None and mime.startswith("image/"):
         return "image"
@@ -68,6 +85,7 @@ register("thought", _thought)
 register("image", _image)
 
 __all__ = [
+    "AS_TEXT",
     "Block",
     "Context",
     "Hit",

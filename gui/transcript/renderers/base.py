@@ -13,12 +13,16 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, QRect
 from PySide6.QtGui import QFont, QPainter, QWheelEvent
 
-from rill.core.markdown import Theme, theme_for
+from rill.gui.common import markdown_theme
 from rill.gui.transcript.message_html import LIGHT, Palette
+
+if TYPE_CHECKING:
+    from rill.core.markdown import Theme
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,7 @@ class Context:
     @property
     def theme(self) -> Theme:
         """The Markdown colours of the current palette."""
-        return theme_for(self.palette.dark)
+        return markdown_theme(self.palette.dark)
 
     def register(self, block: Block) -> int:
         """An id by which a ``rill:`` action names ``block`` (held weakly)."""

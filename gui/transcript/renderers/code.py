@@ -28,12 +28,19 @@ COPY_LABEL = "Copy"
 COPIED_LABEL = "Copied ✓"
 CONFIRM_S = 1.5
 # The <pre> of a piece carries its own background and margins; the card draws both.
+# Its text colour stays: plain names in the code take it (the theme's, not black).
 _PRE_STYLE = re.compile(r'<pre style="[^"]*"')
+_COLOUR = re.compile(r"(?:^|;)\s*(color:\s*#[0-9a-fA-F]{3,8})")
 
 
 def code_piece_html(html: str) -> str:
     """A rendered code piece as the card's document takes it (no own box)."""
-    return _PRE_STYLE.sub('<pre style="margin:0px;"', html)
+
+    def bare(match: re.Match[str]) -> str:
+        colour = _COLOUR.search(match.group()[len('<pre style="') : -1])
+        return f'<pre style="margin:0px;{colour.group(1) + ";" if colour else ""}"'
+
+    return _PRE_STYLE.sub(bare, html)
 
 
 class CodeBlock(Block):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QUrl
@@ -26,9 +27,11 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextOption,
 )
+from PySide6.QtWidgets import QWidget
 
 from rill.gui.transcript.document import TranscriptDocument
 from rill.gui.transcript.link_guard import hover_text, is_external
+from rill.gui.transcript.math import DocumentMath
 from rill.gui.transcript.message_html import SOFT_BREAK
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 
@@ -42,6 +45,11 @@ def _delete_later(doc: QTextDocument) -> None:
         doc.deleteLater()
 
 
+def _set_width(doc: QTextDocument, width: float) -> None:
+    if doc.textWidth() != width:
+        doc.setTextWidth(width)
+
+
 class CardDocument(QTextDocument):
     """A document that loads nothing by itself (see the module docstring)."""
 
@@ -49,13 +57,38 @@ class CardDocument(QTextDocument):
         super().__init__(context.owner)
         self._context = context
         self.setUndoRedoEnabled(False)  # undo would keep every replaced tail alive
+        self.math: DocumentMath | None = None  # made with the first formula
+        self.math_changed: Callable[[], None] = lambda: None
+
+    def formulas(self) -> DocumentMath:
+        """The typeset images of this document's formulas (made on first use: most
+        blocks have none, and each costs two timers)."""
+        if self.math is None:
+            owner = self._context.owner
+            widget = owner if isinstance(owner, QWidget) else None
+            self.math = DocumentMath(
+                self, widget.devicePixelRatioF if widget else lambda: 1.0, self
+            )
+            palette = self._context.palette
+            self.math.set_colours(palette.text, dark=palette.dark)
+            self.math.changed = self.math_changed
+        return self.math
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
-        """Only the surface's hook answers; otherwise an empty value, which Qt caches
-        and paints as nothing (a null answer would make Qt read files and data: URLs)."""
+        """Formulas (``rill-math:``) are drawn by :meth:`formulas`, then the surface's
+        hook answers; otherwise an empty value, which Qt caches and paints as nothing
+        (a null answer would make Qt read files and data: URLs)."""
+        text = name.toString() if isinstance(name, QUrl) else name
+        if type == _IMAGE and text.startswith("rill-math:"):
+            image = self.formulas().image(text)
+            # Kept as the document's own resource (an override of loadResource is not
+            # cached by Qt): laying out a paragraph of 150 formulas again asked for
+            # each of them. The typeset picture replaces it when it lands.
+            self.addResource(type, QUrl(text), image)
+            return image
         hook = self._context.resource
         if hook is not None:
-            found = hook(type, name.toString() if isinstance(name, QUrl) else name)
+            found = hook(type, text)
             if found is not None:
                 return found
         return QImage() if type == _IMAGE else ""
@@ -89,6 +122,8 @@ class DocBlock(Block):
             option.setWrapMode(QTextOption.WrapMode.NoWrap)
             self.doc.setDefaultTextOption(option)
         self.edit = TranscriptDocument(self.doc)
+        self.edit.math_inserted = self._on_math_inserted
+        self.doc.math_changed = self._on_math_changed
         self.muted = muted
         self.wrap = wrap
         self.max_width: int | None = None  # a bubble is narrower than the column
@@ -109,7 +144,7 @@ class DocBlock(Block):
         if self.done == 0:
             # The first region has no block separator in front (it would be an empty
             # line at the top): the document is set whole, the tail goes back after.
-            self.doc.setHtml(html)
+            self._set_html(html)
             self.done, self.tail = self.doc.characterCount() - 1, 0
             if tail is not None:
                 self.tail = self.edit.insert(self.done, tail)
@@ -134,7 +169,7 @@ class DocBlock(Block):
         self.dirty = True
         if self.done == 0:
             if html:
-                self.doc.setHtml(html)
+                self._set_html(html)
                 self.tail = self.doc.characterCount() - 1
             else:
                 self.doc.clear()
@@ -148,6 +183,18 @@ class DocBlock(Block):
             self.edit.end_edit()
 
     _tail_html: str | None = None
+
+    def _set_html(self, html: str) -> None:
+        self.doc.setHtml(html)
+        if "rill-math:" in html:
+            self._on_math_inserted(0, self.doc.characterCount())
+
+    def _on_math_inserted(self, start: int, end: int) -> None:
+        self.doc.formulas().inserted(start, end)
+
+    def _on_math_changed(self) -> None:
+        self.dirty = True  # a formula's picture replaced its source: another height
+        self.context.changed()
 
     def commit_tail(self) -> None:
         """What the tail shows becomes finished (the block it rendered has closed)."""
@@ -177,15 +224,19 @@ class DocBlock(Block):
         """Lay the document out at the column (or its ``max_width``)."""
         width = min(column, self.max_width) if self.max_width else column
         doc = self.doc
+        # setTextWidth lays the whole document out again, even at the same width; an
+        # edit (a streamed tail, a formula's picture) has Qt lay out only what changed.
         if self.wrap:
-            doc.setTextWidth(width)
             if self.shrink:
+                _set_width(doc, width)
                 ideal = math.ceil(doc.idealWidth()) + 2 * int(doc.documentMargin())
                 if ideal < width:
                     width = max(ideal, 24)
-                    doc.setTextWidth(width)
+                    _set_width(doc, width)
+            else:
+                _set_width(doc, width)
         else:
-            doc.setTextWidth(-1)
+            _set_width(doc, -1)
         self.width = width
         self.height = math.ceil(doc.size().height())
         self.laid_at, self.dirty = column, False
@@ -281,7 +332,10 @@ class DocBlock(Block):
     # ------------------------------------------------------------ text and selection
 
     def text(self) -> str:
-        """The plain text shown, less the invisible break opportunities."""
+        """The plain text shown, less the invisible break opportunities (a formula
+        as its TeX source, delimiters included)."""
+        if self.doc.math is not None:
+            return self.selected_text(0, self.text_length)
         return self.doc.toPlainText().replace(SOFT_BREAK, "")
 
     @property
@@ -302,4 +356,6 @@ class DocBlock(Block):
         cursor = QTextCursor(self.doc)
         cursor.setPosition(max(0, start))
         cursor.setPosition(min(end, self.text_length), QTextCursor.MoveMode.KeepAnchor)
-        return cursor.selection().toPlainText().replace(SOFT_BREAK, "")
+        with_tex = self.doc.math.selection_text(cursor) if self.doc.math is not None else None
+        text = with_tex[0] if with_tex is not None else cursor.selection().toPlainText()
+        return text.replace(SOFT_BREAK, "")

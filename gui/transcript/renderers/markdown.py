@@ -15,19 +15,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rill.core.markdown import (
-    IncrementalMarkdown,
-    RenderedBlock,
-    RenderUpdate,
-    escape,
-    render_all,
-    theme_for,
-)
+from rill.gui.common import markdown_theme
 from rill.gui.transcript.message_html import soft_breaks
 from rill.gui.transcript.renderers.base import Block, Context, PartView
 from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.doc_block import DocBlock
+
+# The Markdown stack (markdown-it, Pygments) is imported where text is first rendered,
+# not with this module: the window's first paint needs none of it (see "Startup" in
+# docs/ARCHITECTURE.md).
+if TYPE_CHECKING:
+    from rill.core.markdown import RenderedBlock, RenderUpdate
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ class MarkdownView(PartView):
         super().__init__()
         self.context = context
         self.muted = muted
+        from rill.core.markdown import IncrementalMarkdown
+
         self._markdown = IncrementalMarkdown(context.theme)
         self._source: list[str] = []
         self._queue: deque[str] = deque()
@@ -320,6 +322,8 @@ class MarkdownView(PartView):
         self._tail_block, self._tail_pieces, self._tail_extra = None, [], []
         self._tail_todo = None
         self.blocks[:] = []
+        from rill.core.markdown import escape
+
         for piece in prose_pieces(f"{_PLAIN}{escape(self.text())}</p>"):
             block = DocBlock(self.context, muted=self.muted)
             block.add(soft_breaks(piece))
@@ -338,10 +342,12 @@ def warm_up_in_background() -> None:
     _warm_up_started.set()
 
     def warm() -> None:
+        from rill.core.markdown import render_all
+
         for language in COMMON_LANGUAGES:
             for dark in (False, True):
                 try:
-                    render_all(f"```{language}\nx = 'y'  # z\n```\n", theme_for(dark))
+                    render_all(f"```{language}\nx = 'y'  # z\n```\n", markdown_theme(dark))
                 except Exception:  # best effort: a real message shows (and logs) it
                     log.debug("warming up the %s lexer failed", language, exc_info=True)
 

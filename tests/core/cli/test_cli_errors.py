@@ -187,7 +187,7 @@ def test_an_unusable_image_is_named(fake: FakeGemini, home: Path, tmp_path: Path
     status, _out, line = ask_fails(fake, home, "--image", str(text), "hi")
     assert (status, line) == (
         cli.EXIT_INVALID,
-        f"Cannot attach {text}: not an image (no known image format)",
+        f"Cannot attach {text}: not an image (it is text; attach it with --file)",
     )
     assert fake.requests == []
 

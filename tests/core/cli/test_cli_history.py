@@ -229,7 +229,7 @@ def test_export_and_import_errors_are_one_line(env: dict[str, str], tmp_path: Pa
 
 def test_help_lists_the_history_commands(env: dict[str, str]) -> None:
     result = run_cli(["--help"], env)
-    assert "{ask,chat,history,search,export,import}" in result.stdout
+    assert "{ask,chat,history,search,export,import,mcp}" in result.stdout
     assert "--no-save" in run_cli(["ask", "--help"], env).stdout
     assert "--no-save" in run_cli(["chat", "--help"], env).stdout
 

@@ -11,8 +11,8 @@ from types import ModuleType
 import pytest
 
 from rill.core import errors
+from rill.core.attachments.request_parts import AttachmentError
 from rill.core.cli import parse as cli
-from rill.core.images.attachments import AttachmentError
 from rill.gui import launch
 from tests.core.cli.test_cli import KEY, cli_env
 from tests.fakes.gemini_server import FakeGemini

@@ -19,7 +19,8 @@ import pytest
 
 from rill.core.markdown import highlight_budget as budget
 from rill.core.markdown.highlight import _lexer, highlight
-from rill.core.markdown.incremental import IncrementalMarkdown, render_html
+from rill.core.markdown.incremental import IncrementalMarkdown
+from tests.core.markdown.themes import LIGHT, render_html
 
 T = TypeVar("T")
 HOSTILE = [
@@ -73,7 +74,7 @@ def test_many_hostile_blocks_in_one_message_share_one_budget() -> None:
 
 def test_a_hostile_line_streamed_in_small_deltas_pays_about_once() -> None:
     text = "```c\nint x = 1;\n" + "x" + " " * 4000 + "x\n```\n"
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     worst = total = 0.0
     for i in range(0, len(text), 10):
         _, ms = cpu_ms(lambda i=i: md.append(text[i : i + 10]))  # type: ignore[misc]

@@ -8,19 +8,17 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rill.core.markdown.incremental import (
-    DARK_THEME,
-    LIGHT_THEME,
-    render_all,
-    render_html,
-    theme_for,
-)
+from rill.core.markdown.highlight import highlight
+from tests.core.markdown.themes import DARK, LIGHT, render_all, render_html
 
 # Tag → attributes Qt's rich text engine understands and the renderer may write.
 ALLOWED = {
     **{tag: set() for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "b", "i", "s", "li", "hr")},
     **{tag: set() for tag in ("br", "blockquote", "thead", "tbody", "tr")},
-    **{tag: {"style"} for tag in ("p", "pre", "code", "span", "ul")},
+    **{tag: {"style"} for tag in ("pre", "span", "ul")},
+    "p": {"style", "align"},  # align: a display formula's centred line
+    "code": {"style", "title"},  # title: why a formula is shown as its source
+    "img": {"src", "alt", "style"},  # formulas only: a rill-math: name the view paints
     "a": {"href", "style"},
     "ol": {"start", "style"},
     "table": {"border", "cellspacing", "cellpadding", "style"},
@@ -42,6 +40,8 @@ class SubsetChecker(HTMLParser):
         if tag not in ALLOWED:
             self.problems.append(f"tag <{tag}>")
             return
+        if tag == "img" and not (dict(attrs).get("src") or "").startswith("rill-math:"):
+            self.problems.append("tag <img> not a formula")
         for name, value in attrs:
             if name not in ALLOWED[tag]:
                 self.problems.append(f"attribute {name} on <{tag}>")
@@ -68,7 +68,7 @@ def hrefs(html: str) -> list[str]:
 
 def test_checker_rejects_what_it_should() -> None:
     assert subset_problems('<img src="http://x/y.png"><a href="javascript:x()">a</a>') == [
-        "tag <img>",
+        "tag <img> not a formula",
         "href 'javascript:x()'",
     ]
     assert subset_problems('<p style="background:url(http://x)">x</p>') != []
@@ -115,11 +115,11 @@ def test_table_has_attributes_qt_understands() -> None:
 
 def test_code_is_highlighted_with_inline_colours_per_theme() -> None:
     light = render_all("```python\ndef f():\n    return 1\n```\n")
-    dark = render_all("```python\ndef f():\n    return 1\n```\n", DARK_THEME)
+    dark = render_all("```python\ndef f():\n    return 1\n```\n", DARK)
     assert light[0].code == "def f():\n    return 1\n" and light[0].language == "python"
     assert '<span style="color:#' in light[0].html and "class=" not in light[0].html
-    assert LIGHT_THEME.code_background in light[0].html
-    assert DARK_THEME.code_background in dark[0].html and light[0].html != dark[0].html
+    assert LIGHT.code_background in light[0].html
+    assert DARK.code_background in dark[0].html and light[0].html != dark[0].html
     assert light[0].html.endswith("</span>\n</pre>")  # no empty last line in Qt
 
 
@@ -130,11 +130,18 @@ def test_unknown_or_missing_language_is_plain_escaped_text() -> None:
         assert "if a &lt; b: print('x')" in block.html
 
 
-def test_theme_hook() -> None:
-    assert theme_for(True) is DARK_THEME and theme_for(False) is LIGHT_THEME
-    assert DARK_THEME.dark and not LIGHT_THEME.dark
-    link = render_html("<https://example.com>", DARK_THEME)
-    assert f"color:{DARK_THEME.link}" in link
+def test_the_theme_given_colours_the_html() -> None:
+    link = render_html("<https://example.com>", DARK)
+    assert f"color:{DARK.link}" in link
+
+
+def test_plain_code_takes_the_theme_text_not_the_style_default() -> None:
+    # github-dark gives names and punctuation its own default text colour (#e6edf3);
+    # they show in the theme's code_text instead, so code and prose read alike.
+    spans = highlight("answer = compute(x)\n", "python", DARK.pygments_style)
+    assert "e6edf3" not in spans.lower()
+    block = render_all("```python\nanswer = compute(x)\n```\n", DARK)[0].html
+    assert f"color:{DARK.code_text}" in block
 
 
 def test_raw_html_is_text() -> None:
@@ -226,8 +233,7 @@ TRICKY = [
 @given(st.lists(st.sampled_from(TRICKY) | st.text(max_size=4), max_size=25))
 def test_any_input_stays_inside_the_subset(parts: list[str]) -> None:
     html = render_html("".join(parts))
-    assert subset_problems(html) == []
-    assert "<img" not in html
+    assert subset_problems(html) == []  # an <img> only for a formula ("$0$"), never fetched
 
 
 def test_token_types_minted_by_a_lexer_take_their_parents_colour() -> None:

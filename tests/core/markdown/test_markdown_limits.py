@@ -8,12 +8,8 @@ import pytest
 
 import rill.core.markdown.html as markdown_html
 import rill.core.markdown.incremental as markdown
-from rill.core.markdown.incremental import (
-    IncrementalMarkdown,
-    RenderUpdate,
-    render_all,
-    render_html,
-)
+from rill.core.markdown.incremental import IncrementalMarkdown, RenderUpdate
+from tests.core.markdown.themes import LIGHT, render_all, render_html
 
 
 def timed(fn: object, *args: object) -> tuple[object, float]:
@@ -45,7 +41,7 @@ def test_ten_thousand_deep_nesting_renders_quickly_and_keeps_the_text(
     html, seconds = timed(render_html, source)
     assert isinstance(html, str) and keeps in html
     assert seconds < 2.0
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     started = time.thread_time()
     for i in range(0, len(source), 500):
         md.append(source[i : i + 500])
@@ -65,7 +61,7 @@ def test_one_megabyte_single_line(line: str) -> None:
     html, seconds = timed(render_html, line)
     assert isinstance(html, str) and len(html) >= len(line.strip())
     assert seconds < 2.0
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     started = time.thread_time()
     for i in range(0, len(line), 8_192):
         md.append(line[i : i + 8_192])
@@ -84,7 +80,7 @@ def test_a_huge_block_is_plain_text_not_seconds_of_parsing() -> None:
 
 def test_streamed_code_block_tail_stays_small() -> None:
     """A 75 KB open fence: only its last piece is re-rendered per append."""
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     md.append("```python\n")
     tails = []
     for i in range(2_000):
@@ -98,7 +94,7 @@ def test_streamed_code_block_tail_stays_small() -> None:
 def test_slow_tail_is_rerendered_at_growth_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(markdown, "TAIL_BUDGET", 0.0)  # every tail render counts as slow
     text = " ".join(f"Sentence *{i}* goes on." for i in range(2_000))  # one open paragraph
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     updates: list[RenderUpdate] = [md.append(text[i : i + 100]) for i in range(0, len(text), 100)]
     stale = [u for u in updates if not u.tail_exact]
     renders = [u for u in updates if u.tail_exact]
@@ -110,7 +106,7 @@ def test_slow_tail_is_rerendered_at_growth_checkpoints(monkeypatch: pytest.Monke
 def test_big_paragraph_fast_path_notices_when_the_paragraph_ends() -> None:
     lines = [f"line {i} of a long paragraph with *emphasis*" for i in range(400)]
     text = "\n".join(lines) + "\n---\n\n# After\n"  # the underline makes all of it a heading
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     for line in text.splitlines(keepends=True):
         md.append(line)
     assert [b.kind for b in md.blocks] == ["heading"]

@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 
 import rill.core.markdown.highlight as highlight
 import rill.core.markdown.incremental as markdown
-from rill.core.markdown.incremental import (
-    IncrementalMarkdown,
-    RenderedBlock,
-    RenderUpdate,
-    render_all,
-)
+from rill.core.markdown.incremental import IncrementalMarkdown, RenderedBlock, RenderUpdate
+from tests.core.markdown.themes import LIGHT, render_all
 
 CORPUS = [
     """Sure! Here's a quick overview of **Python decorators**.
@@ -178,7 +174,7 @@ Done.
 
 def stream(text: str, cuts: list[int]) -> tuple[list[RenderedBlock], RenderUpdate, list[str]]:
     """Feed `text` cut at `cuts`; return finished blocks, the last update, finish() html."""
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     finished: list[RenderedBlock] = []
     update = RenderUpdate([], None)
     bounds = [0, *sorted(set(cuts)), len(text)]
@@ -246,7 +242,7 @@ def kinds(update: RenderUpdate) -> list[str]:
 
 
 def test_a_paragraph_finishes_only_when_the_next_block_starts() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     assert kinds(md.append("First para\nstill first\n\n")) == []
     partial = md.append("Sec")  # an incomplete line decides nothing yet
     assert kinds(partial) == [] and partial.tail is not None
@@ -258,7 +254,7 @@ def test_a_paragraph_finishes_only_when_the_next_block_starts() -> None:
 
 
 def test_setext_heading_keeps_the_tail_open_until_it_is_known() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     md.append("Title\n")
     update = md.append("=====\n")
     assert update.tail is not None and update.tail.html == "<h1>Title</h1>"
@@ -267,14 +263,14 @@ def test_setext_heading_keeps_the_tail_open_until_it_is_known() -> None:
 
 
 def test_atx_heading_and_rule_finish_at_the_next_line() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     md.append("# Head\n")
     assert kinds(md.append("---\n")) == ["heading"]
     assert kinds(md.append("text\n")) == ["rule"]
 
 
 def test_fence_stays_open_across_blank_lines_until_closed() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     for delta in ("```python\n", "x = 1\n", "\n\n", "# not a heading\n", "\n"):
         assert md.append(delta).finished == []
     update = md.append("```\n")
@@ -285,14 +281,14 @@ def test_fence_stays_open_across_blank_lines_until_closed() -> None:
 
 
 def test_unclosed_fence_is_closed_by_finish() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     md.append("~~~\nopen code\nstill")
     done = md.finish().finished
     assert [(b.kind, b.code) for b in done] == [("code", "open code\nstill")]
 
 
 def test_list_items_finish_one_by_one_and_share_the_list_index() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     md.append("Intro\n\n")
     first = md.append("1. one\n2. two\n")
     assert kinds(first) == ["paragraph", "list_item"]
@@ -308,7 +304,7 @@ def test_list_items_finish_one_by_one_and_share_the_list_index() -> None:
 
 def test_long_code_block_finishes_pieces_before_it_closes() -> None:
     lines = [f"line_{i} = {i}\n" for i in range(200)]
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     md.append("```python\n")
     pieces: list[RenderedBlock] = []
     for line in lines:
@@ -332,7 +328,7 @@ def test_reference_definitions_resolve_in_later_blocks() -> None:
 
 
 def test_update_flags_and_lifecycle() -> None:
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     first = md.append("Hello")
     assert first.tail_changed and first.tail is not None and first.tail.html == "<p>Hello</p>"
     same = md.append("")
@@ -360,7 +356,7 @@ def test_work_per_append_does_not_grow_with_the_answer(monkeypatch: pytest.Monke
     monkeypatch.setattr(markdown, "segment", segment)
     monkeypatch.setattr(markdown, "render_source", render_source)
     text = "\n\n".join(CORPUS[:2]) * 20  # ~40 KB of mixed blocks
-    md = IncrementalMarkdown()
+    md = IncrementalMarkdown(LIGHT)
     per_append = []
     for i in range(0, len(text), 200):
         parsed.clear()

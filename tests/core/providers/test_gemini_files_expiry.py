@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from rill.core.attachments.documents import prepare_attachment
+from rill.core.attachments.prepare import AttachmentLimits, PreparedImage, prepare_image
+from rill.core.attachments.request_parts import attachments_to_parts, inline_request_bytes
 from rill.core.chat import ChatSession
 from rill.core.errors import InvalidRequestError, PermissionDeniedError
-from rill.core.images.attachments import attachments_to_parts, inline_request_bytes
-from rill.core.images.prepare import ImageLimits, PreparedImage, prepare_image
 from rill.core.providers import gemini_wire, openai_wire
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.providers.gemini_files import (
@@ -42,13 +43,14 @@ from rill.core.types import (
     Part,
     Role,
 )
+from tests.core.attachments.files import pdf_bytes
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 from tests.fakes.openai_server import FakeOpenAI
 
 MODEL = "gemini-2.5-flash"
 HOURS = 3600.0
 # A tiny inline budget: any photo must go through the Files API.
-UPLOAD_ALL = ImageLimits(inline_request_bytes=70_000)
+UPLOAD_ALL = AttachmentLimits(inline_request_bytes=70_000)
 
 
 @pytest.fixture
@@ -165,6 +167,22 @@ async def test_an_expired_upload_is_uploaded_again_with_the_same_bytes(
     await send(session, "Once more")
     assert len(upload_starts(fake_gemini)) == 2
     assert first_user_parts(streamed(fake_gemini)[-1])[0]["fileData"] == ref
+
+
+async def test_a_re_upload_after_the_expiry_keeps_the_file_s_own_name(
+    provider: GeminiProvider, fake_gemini: FakeGemini, photo: PreparedImage
+) -> None:
+    pdf = prepare_attachment(pdf_bytes(30), name="Quarterly report.pdf")
+    parts = await attachments_to_parts([photo, pdf], provider, UPLOAD_ALL)
+    assert [p.file_name for p in parts] == ["noise.jpg", "Quarterly report.pdf"]
+    session = ChatSession(provider, GenerationSettings(model=MODEL))
+    await send(session, *parts, "What are these?")
+    fake_gemini.files.advance(48 * HOURS + 60)
+    await send(session, "Still there?")
+    refs = [p["fileData"] for p in first_user_parts(streamed(fake_gemini)[-1]) if "fileData" in p]
+    assert len(upload_starts(fake_gemini)) == 4
+    names = [fake_gemini.uploaded(f"files/{file_id(r['fileUri'])}") for r in refs]
+    assert [n.display_name if n else None for n in names] == ["noise.jpg", "Quarterly report.pdf"]
 
 
 async def test_an_upload_about_to_expire_is_renewed_before_sending(

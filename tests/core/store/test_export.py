@@ -222,7 +222,7 @@ def test_markdown_reads_well_and_describes_images(store: Store) -> None:
     assert md.startswith("# What is in this picture?\n\n- **Model:** gemini-2.5-pro (gemini)")
     assert "temperature 0.7, top-p 0.9, max output tokens 2048, stop sequences 'END'" in md
     assert "> Answer like a pirate.\n> Keep it short." in md
-    assert "**Images:** described, not included" in md
+    assert "**Images and files:** described, not included" in md
     assert "*[image 1: image/png, 1 KB, sha256 " in md
     assert "[image 2 (image/jpeg): https://example.com/cat.jpg](https://example.com/cat.jpg)" in md
     # The selected path only: the second answer version and the first follow-up.

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.attachments import ImageUri
+from rill.core.attachments.request_parts import FileUri
 from rill.core.types import MessageStatus
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import hold_open
@@ -203,13 +203,13 @@ class HeldImage:
     name = "cat.png"
 
     def __init__(self) -> None:
-        self.future: asyncio.Future[ImageUri] = asyncio.get_running_loop().create_future()
+        self.future: asyncio.Future[FileUri] = asyncio.get_running_loop().create_future()
 
-    async def ready(self) -> ImageUri:
+    async def ready(self) -> FileUri:
         return await self.future
 
     def release(self) -> None:
-        self.future.set_result(ImageUri("https://example.com/cat.png", "image/png"))
+        self.future.set_result(FileUri("https://example.com/cat.png", "image/png"))
 
 
 def test_an_answer_starting_in_a_chat_not_shown_is_saved_while_it_streams(

@@ -358,13 +358,6 @@ def test_without_a_key_the_answer_explains_how_to_add_one(
     run_until_done(qloop, controller.shutdown())
 
 
-def test_models_are_listed_from_the_provider(qtbot: QtBot, rig: Rig) -> None:
-    with qtbot.waitSignal(rig.controller.models_loaded, timeout=5000) as blocker:
-        rig.controller.refresh_models()
-    ids = [m.id for m in blocker.args[0]]
-    assert MODEL in ids and "gemini-embedding-001" not in ids
-
-
 def test_lone_surrogates_sent_programmatically_are_dropped_and_the_answer_completes(
     qtbot: QtBot, rig: Rig
 ) -> None:
@@ -404,7 +397,7 @@ def test_images_going_out_in_one_chat_leave_the_other_chats_free(qtbot: QtBot, r
     first = controller.current_chat.id
     assert controller.send("with a picture", [HeldImage()])
     assert states == [True]
-    qtbot.waitUntil(lambda: statuses == ["Preparing images…"], timeout=3000)
+    qtbot.waitUntil(lambda: statuses == ["Preparing attachments…"], timeout=3000)
 
     second = controller.new_chat()  # not the same chat: its first turn is going out
     assert second != first
@@ -418,7 +411,7 @@ def test_images_going_out_in_one_chat_leave_the_other_chats_free(qtbot: QtBot, r
 
     controller.select_chat(first)
     assert states[-1] is True
-    assert statuses[-1] == "Preparing images…"
+    assert statuses[-1] == "Preparing attachments…"
     controller.stop()
     qtbot.waitUntil(lambda: states[-1] is False, timeout=3000)
     assert statuses[-1] == "Stopped; nothing was sent."

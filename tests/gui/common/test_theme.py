@@ -1,8 +1,11 @@
-"""Both themes keep control edges visible: ≥ 3:1 against what a control sits on.
+"""One palette, readable in both themes.
 
-The ratios are computed from the palette tokens (WCAG 2 relative luminance), every
-border the style sheet gives a control is checked to use such a token, and a real
-unticked check box is rendered in the dark theme and its edge measured in pixels.
+Control edges keep ≥ 3:1 against what a control sits on and text ≥ 4.5:1 against what
+it is drawn on. The ratios are computed from the palette tokens (WCAG 2 relative
+luminance), every border the style sheet gives a control is checked to use such a
+token, and a real unticked check box is rendered in the dark theme and its edge
+measured in pixels. The app, the chat pane and highlighted code show text in one
+colour, the theme's.
 """
 
 from __future__ import annotations
@@ -15,14 +18,22 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QCheckBox, QStyle, QStyleOptionButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from rill.core.markdown import render_all
+from rill.core.markdown.highlight import highlight
 from rill.gui.common.theme import (
     CONTROL_BACKGROUNDS,
     DARK,
     LIGHT,
+    TEXT_ON,
     ThemeManager,
     contrast_ratio,
+    markdown_theme,
+    palette,
     resource_path,
+    stylesheet,
 )
+from rill.gui.transcript import message_html
+from rill.gui.transcript.view import ChatView
 
 THEMES = {"light": LIGHT, "dark": DARK}
 MIN_CONTROL = 3.0  # WCAG 1.4.11, non-text contrast
@@ -91,13 +102,38 @@ def test_every_control_border_in_the_style_sheet_uses_a_visible_token(name: str)
 @pytest.mark.parametrize("name", THEMES)
 def test_text_tokens_stay_readable(name: str) -> None:
     tokens = THEMES[name]
-    for text, backgrounds in {
-        "text": ("window", "sidebar", "surface", "input", "hover"),
-        "muted": ("window", "sidebar", "surface", "input"),
-    }.items():
+    assert {"text", "muted", "link", "error_text", "on_accent"} <= set(TEXT_ON)
+    for text, backgrounds in TEXT_ON.items():
         for background in backgrounds:
             ratio = contrast_ratio(tokens[text], tokens[background])
             assert ratio >= MIN_TEXT, f"{name}: {text} on {background} is {ratio:.2f}:1"
+
+
+def test_every_text_colour_in_the_style_sheet_is_checked_for_contrast() -> None:
+    sheet = re.sub(r"/\*.*?\*/", "", resource_path("rill.qss").read_text(), flags=re.S)
+    for selectors, body in RULE.findall(sheet):
+        if ":disabled" in selectors:  # WCAG exempts what cannot be used
+            continue
+        for token in re.findall(r"(?:^|;|\s)color\s*:\s*@([a-z_]+)", body):
+            assert token in TEXT_ON, f"{selectors.strip()} uses @{token} as text"
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_app_the_chat_pane_and_code_share_one_text_colour(qtbot: QtBot, dark: bool) -> None:
+    text = THEMES["dark" if dark else "light"]["text"]
+    assert palette(dark).color(QPalette.ColorRole.Text).name() == text
+    assert f"color: {text};" in stylesheet(dark).split("QTextBrowser {", 1)[1].split("}")[0]
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_dark(dark)
+    assert message_html.palette_for(dark).text == text
+    assert view.context.palette.text == text  # what the cards paint their text in
+    theme = markdown_theme(dark)
+    assert theme.text == text and theme.code_text == text
+    # The highlight style's default text (a plain name) takes the theme's, not its own.
+    assert highlight("answer\n", "python", theme.pygments_style) == "answer\n"
+    block = render_all("```python\nanswer\n```\n", theme)[0].html
+    assert f"color:{text}" in block
 
 
 def test_contrast_ratio_matches_wcag_examples() -> None:

@@ -1,6 +1,6 @@
 """A hundred images dropped on the window at once (issue 8.7): accepted, never a freeze.
 
-The cap is MAX_ATTACHMENTS (100) images per message. A drop of 100 through the
+The cap is MAX_ATTACHMENTS (100) files per message. A drop of 100 through the
 window's real drop path is accepted whole: the first ANNOUNCE_BATCH tiles appear at
 once, the rest on the next turns of the event loop, thumbnails as the worker
 processes make them. A 1 ms heartbeat on the UI thread measures the longest stall
@@ -79,8 +79,8 @@ def test_past_the_cap_the_rest_is_refused_naming_the_limit_and_nothing_is_lost(
     with qtbot.waitSignal(window.composer.attachment_failed, timeout=5000) as blocker:
         drop_on(window, file_mime(*more))
     message = blocker.args[0]
-    assert f"at most {MAX_ATTACHMENTS} images per message" in message
-    assert "Cannot attach 3 of the 100 images" in message
+    assert f"at most {MAX_ATTACHMENTS} files per message" in message
+    assert "Cannot attach 3 of the 100 files" in message
     assert "more 097.png, more 098.png, more 099.png" in message
     assert "the first 97 were attached" in message
     names = [item.name for item in window.composer.attachments]
@@ -91,7 +91,7 @@ def test_past_the_cap_the_rest_is_refused_naming_the_limit_and_nothing_is_lost(
     # A full strip refuses the next one the same way; still nothing is lost.
     with qtbot.waitSignal(window.composer.attachment_failed, timeout=5000) as blocker:
         drop_on(window, file_mime(png_file(tmp_path / "one more.png", (8, 8))))
-    assert "Cannot attach 1 of the 1 images (one more.png)" in blocker.args[0]
+    assert "Cannot attach 1 of the 1 files (one more.png)" in blocker.args[0]
     assert "none were attached" in blocker.args[0]
     assert len(window.composer.attachments) == MAX_ATTACHMENTS
     assert window.composer.text == "Keep this text"

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import pytest
 
-from rill.core.images.prepare import DEFAULT_LIMITS, ImageError, PreparedImage
+from rill.core.attachments.prepare import DEFAULT_LIMITS, AttachmentError, PreparedImage
 from rill.gui.composer import image_workers
 from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail_job
 from tests.gui.support.attachment_support import noisy_jpeg, png_bytes
@@ -40,10 +40,10 @@ def run(workers: ImageWorkers, job: Callable[[ImageWorkers], Awaitable[T]]) -> T
 
 
 def test_an_image_error_pickles_with_its_message_naming_the_file() -> None:
-    error = ImageError("Фото 1.jpg", "the file is not an image", code="not_image")
+    error = AttachmentError("Фото 1.jpg", "the file is not an image", code="not_image")
     error.detail = "extra"  # type: ignore[attr-defined]
     copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is ImageError
+    assert type(copy) is AttachmentError
     assert str(copy) == "Cannot attach Фото 1.jpg: the file is not an image"
     assert (copy.source, copy.reason, copy.code) == ("Фото 1.jpg", error.reason, "not_image")
     assert copy.detail == "extra"
@@ -74,7 +74,7 @@ def test_a_bad_file_fails_in_the_worker_with_a_message_naming_it(tmp_path: Path)
         await workers.run_isolated(prepare_job, bad, bad.name, DEFAULT_LIMITS)
 
     workers = ImageWorkers()
-    with pytest.raises(ImageError) as caught:
+    with pytest.raises(AttachmentError) as caught:
         run(workers, job)
     assert workers.uses_processes  # the pool survived the error
     assert str(caught.value).startswith("Cannot attach notes ü.jpg: ")

@@ -20,6 +20,7 @@ from PIL import Image
 
 from rill.gui import app
 from rill.gui.composer.image_workers import ImageWorkers, thumbnail_job
+from tests.sched import queued_s
 
 ROOT = Path(__file__).resolve().parents[3]
 # The caller's cost of warm_up(): two process spawns (measured 3-12 ms); the UI's
@@ -27,10 +28,13 @@ ROOT = Path(__file__).resolve().parents[3]
 WARM_UP_CALL_LIMIT_S = 0.05
 # A thumbnail of a small photo on warm workers: a few ms of Pillow plus two pickles
 # through pipes (measured 5-30 ms at load 3 on 2 CPUs); a cold pool needs 0.6-1.6 s.
-WARM_THUMBNAIL_LIMIT_S = 0.3
+WARM_THUMBNAIL_LIMIT_S = 0.3  # or half a cold pool's time, measured then
 # Exit with workers still booting: without stopping them the interpreter waited for
-# each to load Python and Pillow (0.3-1 s) before it could read its stop sentinel.
-EXIT_LIMIT_S = 0.3
+# each to load Python and Pillow (0.3-1 s) before it could read its stop sentinel. The
+# test checks the cause (the booting workers were terminated, not waited for) rather
+# than a wall-clock bound, which a loaded machine breaks (0.69 s at load 11). This
+# bound only catches a hang.
+EXIT_HANG_S = 20.0
 
 
 def small_jpeg() -> bytes:
@@ -52,9 +56,10 @@ async def test_warm_up_starts_the_workers_without_blocking_and_the_first_thumbna
 ):
     workers = ImageWorkers()
     try:
-        started = time.perf_counter()
+        started, queued = time.perf_counter(), queued_s()
         workers.warm_up()
-        spent = time.perf_counter() - started
+        # Less the time the caller sat waiting for a CPU: the machine's load, not the call's.
+        spent = time.perf_counter() - started - (queued_s() - queued)
         assert spent < WARM_UP_CALL_LIMIT_S, f"warm_up() kept the caller {spent:.3f} s"
         assert workers.uses_processes and workers.warming
         await wait_until(lambda: not workers.warming)
@@ -67,38 +72,53 @@ async def test_warm_up_starts_the_workers_without_blocking_and_the_first_thumbna
         assert thumb.startswith(b"\x89PNG")
         with Image.open(io.BytesIO(thumb)) as image:
             assert max(image.size) == 128
-        assert latency < WARM_THUMBNAIL_LIMIT_S, f"first thumbnail took {latency:.3f} s"
+        assert latency < WARM_THUMBNAIL_LIMIT_S or latency < (await cold_latency(data)) / 2, (
+            f"first thumbnail took {latency:.3f} s"
+        )
     finally:
         workers.shutdown()
 
 
+async def cold_latency(data: bytes) -> float:
+    """The same thumbnail from a pool that was not warmed, measured now: on a loaded
+    machine a fixed bound says more about the load than about warming up."""
+    cold = ImageWorkers()
+    try:
+        started = time.perf_counter()
+        await cold.run_isolated(thumbnail_job, data, 128, "photo.jpg")
+        return time.perf_counter() - started
+    finally:
+        cold.shutdown()
+
+
 def test_quitting_while_the_workers_boot_does_not_wait_for_them() -> None:
+    # The workers' exit codes tell what shutdown did: -SIGTERM when it stopped them
+    # while they booted, 0 when it waited for them to read their stop sentinel.
     script = (
-        "import time\n"
-        "from rill.gui.composer.image_workers import ImageWorkers\n"
-        "w = ImageWorkers()\n"
+        "import signal\n"
+        "from rill.gui.composer import image_workers\n"
+        "w = image_workers.ImageWorkers()\n"
         "w.warm_up()\n"
         "assert w.warming\n"
-        "print(f'{time.monotonic():.6f}', flush=True)\n"
+        "procs = image_workers._workers_of(w._processes)\n"
+        "assert procs, 'no worker processes'\n"
         "w.shutdown()\n"
+        "for p in procs:\n"
+        "    p.join(timeout=15)\n"
+        "print(sorted(p.exitcode == -signal.SIGTERM for p in procs), flush=True)\n"
     )
-    child = subprocess.Popen(
+    child = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
         env={**os.environ},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        timeout=EXIT_HANG_S,
+        check=False,
     )
-    assert child.stdout is not None
-    mark = child.stdout.readline()
-    code = child.wait(timeout=30)
-    exited = time.monotonic()
-    stderr = child.stderr.read() if child.stderr else ""
-    assert code == 0, stderr
-    assert "Traceback" not in stderr, stderr
-    elapsed = exited - float(mark)
-    assert elapsed < EXIT_LIMIT_S, f"shutdown → exit took {elapsed:.3f} s"
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert "Traceback" not in child.stderr, child.stderr[-2000:]
+    assert child.stdout.strip() == "[True, True]", "a booting worker was waited for"
 
 
 class _Workers:

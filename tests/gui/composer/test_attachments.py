@@ -10,8 +10,8 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.attachments import FILES_API_PREFIX
-from rill.core.images.prepare import DEFAULT_LIMITS
+from rill.core.attachments.prepare import DEFAULT_LIMITS
+from rill.core.attachments.request_parts import FILES_API_PREFIX
 from rill.gui.common import thumbnail_cache
 from rill.gui.composer.attachment_preview import preview_side
 from rill.gui.composer.attachment_queue import MAX_ATTACHMENTS, State
@@ -196,7 +196,7 @@ def test_pasting_copied_files_attaches_them_and_text_stays_text(
 
 def open_uri_dialog(qtbot: QtBot, make_window: MakeWindow) -> tuple[UriDialog, object]:
     window = make_window()
-    window.uri_action.trigger()
+    window.menus.uri_action.trigger()
     dialog = window.composer.findChild(UriDialog)
     assert dialog is not None
     qtbot.waitExposed(dialog)
@@ -307,6 +307,6 @@ def test_more_than_the_cap_is_refused_with_a_message(
     path = png_file(tmp_path / "a.png", (8, 8))
     with qtbot.waitSignal(window.composer.attachment_failed, timeout=1000) as blocker:
         window.composer.add_files([path] * (MAX_ATTACHMENTS + 2))
-    assert f"at most {MAX_ATTACHMENTS} images per message" in blocker.args[0]
+    assert f"at most {MAX_ATTACHMENTS} files per message" in blocker.args[0]
     assert len(window.composer.attachments) == MAX_ATTACHMENTS
     wait_ready(qtbot, window.composer, MAX_ATTACHMENTS, timeout=30_000)

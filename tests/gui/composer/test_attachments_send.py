@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from rill.core.images.prepare import ImageLimits, human_bytes
+from rill.core.attachments.prepare import AttachmentLimits, human_bytes
 from rill.core.providers.local import LocalProvider
 from rill.gui.common import thumbnail_cache
-from tests.core.images.test_images import BAD_FILES
+from tests.core.attachments.test_images import BAD_FILES
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.attachment_support import (
     UPLOAD_LIMIT,
@@ -79,7 +79,7 @@ def test_over_the_request_budget_the_largest_image_is_uploaded(
     window = make_window()
     small = png_file(tmp_path / "small.png", (32, 32))
     big = noisy_jpeg(tmp_path / "big.jpg", (1200, 900))
-    window.controller.image_limits = ImageLimits(inline_request_bytes=80 * 1024)
+    window.controller.image_limits = AttachmentLimits(inline_request_bytes=80 * 1024)
     window.composer.add_files([small, big])
     wait_ready(qtbot, window.composer, 2)
     send_and_wait(qtbot, window, "Which is bigger?")
@@ -101,7 +101,7 @@ def test_stop_cancels_an_upload_and_keeps_everything(
     composer = window.composer
     attach_photo_to_upload(qtbot, window, tmp_path)
     send_until_uploading(qtbot, window, "Will you see this?")
-    assert composer.send_button.text() == "Stop" and window.stop_action.isEnabled()
+    assert composer.send_button.text() == "Stop" and window.menus.stop_action.isEnabled()
     with qtbot.waitSignal(window.controller.streaming_changed, timeout=5000) as blocker:
         qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [False]
@@ -176,17 +176,17 @@ def test_a_provider_without_vision_disables_attaching(
     composer = window.composer
     gemini = window.controller.provider
     assert composer.attach_button.isEnabled()
-    window.controller.set_provider(LocalProvider(models_dir=tmp_path / "models"))
+    window.providers.manager.use_provider(LocalProvider(models_dir=tmp_path / "models"))
     reason = "The offline model cannot read images"
-    assert not composer.attach_button.isEnabled()
-    assert composer.attach_button.toolTip() == reason + "."
-    assert not window.attach_action.isEnabled() and not window.uri_action.isEnabled()
+    assert composer.attach_button.isEnabled()  # documents and text still go, as text
+    assert composer.attach_button.toolTip() == reason + "; PDFs, text and code can still go."
+    assert window.menus.attach_action.isEnabled() and not window.menus.uri_action.isEnabled()
     mime = file_mime(png_file(tmp_path / "a.png"))
     with qtbot.waitSignal(composer.attachment_failed, timeout=1000) as blocker:
         drop_on(window, mime)
     assert blocker.args[0] == f"Cannot attach a.png: {reason}"
     assert composer.attachments == [] and composer.error_label.isVisible()
-    window.controller.set_provider(gemini)
+    window.providers.manager.use_provider(gemini)
     assert composer.attach_button.isEnabled()
 
 
@@ -199,13 +199,13 @@ def test_a_model_without_vision_disables_attaching(
         "supportedGenerationMethods": ["generateContent"],
     })  # fmt: skip
     window = make_window()
-    controller = window.controller
-    qtbot.waitUntil(lambda: any(m.id == "aqa" for m in controller.models), timeout=5000)
+    controller, manager = window.controller, window.providers.manager
+    qtbot.waitUntil(lambda: any(m.id == "aqa" for m in manager.models), timeout=5000)
     window.composer.add_files([png_file(tmp_path / "a.png")])
     wait_ready(qtbot, window.composer, 1)
     seeing = controller.settings.model
     window.panel.settings_edited.emit(replace(controller.settings, model="aqa"))
-    assert window.composer.attach_button.toolTip() == "Attributed QA cannot read images."
+    assert window.composer.attach_button.toolTip().startswith("Attributed QA cannot read images;")
     window.composer.set_text("hi")
     with qtbot.assertNotEmitted(window.composer.send_requested):
         qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)

@@ -1,4 +1,4 @@
-"""The Add image by URI dialog grows for its error: nothing it shows is cut."""
+"""The Add file by URI dialog grows for its error: nothing it shows is cut."""
 
 from __future__ import annotations
 

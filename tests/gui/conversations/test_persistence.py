@@ -175,7 +175,7 @@ def test_export_from_the_file_menu_writes_markdown_and_json_without_the_key(
     window = history_window()
     fake_gemini.push(stream(["An answer worth keeping."]))
     send(qtbot, window, "Export me")
-    window.export_action.trigger()
+    window.menus.export_action.trigger()
     dialog = window.findChild(QFileDialog)
     assert dialog is not None and dialog.isVisible()
     target = tmp_path / "out.md"
@@ -207,7 +207,7 @@ def test_import_adds_a_conversation_and_shows_it(
             window.history.persistence.current.conversation_id or 0, exported, "json"
         )
     window.new_chat()
-    window.import_action.trigger()
+    window.menus.import_action.trigger()
     dialog = window.findChild(QFileDialog)
     assert dialog is not None
     with qtbot.waitSignal(window.exports.finished, timeout=5000) as blocker:

@@ -272,8 +272,8 @@ def test_a_narrow_window_shows_the_list_in_place_of_the_chat(
     sidebar.list.setCurrentIndex(sidebar.model.index(2))  # alpha
     qtbot.waitUntil(lambda: texts(window) == ["alpha", "A."])
     assert window.chat_column.isVisible() and not sidebar.isVisible()
-    window.chats_action.trigger()  # View → Chat list
+    window.menus.chats_action.trigger()  # View → Chat list
     assert sidebar.isVisible() and sidebar.selected_id() == sidebar.model.id_at(2)
-    window.chats_action.trigger()
+    window.menus.chats_action.trigger()
     # Back to the chat: the menu does not tick a list that is not shown.
-    assert window.chat_column.isVisible() and not window.chats_action.isChecked()
+    assert window.chat_column.isVisible() and not window.menus.chats_action.isChecked()

@@ -54,6 +54,7 @@ def test_typing_a_prompt_and_enter_gets_an_offline_answer(
     assert window.composer.edit.hasFocus()
     statuses: list[str] = []
     window.controller.status_changed.connect(statuses.append)
+    window.providers.manager.status_changed.connect(statuses.append)  # its own lines
     qtbot.keyClicks(window.composer.edit, "Say hello")
     with qtbot.waitSignal(window.controller.answer_finished, timeout=ANSWER_TIMEOUT_MS) as blocker:
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)

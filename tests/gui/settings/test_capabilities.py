@@ -27,10 +27,16 @@ def offline_window(
 def test_the_offline_model_cannot_take_images_and_the_attach_button_says_why(
     qtbot: QtBot, offline_window: MainWindow
 ) -> None:
+    # Documents and text still go to it as text (issue 18): attaching stays, and the
+    # button says what cannot; a URI (only Gemini fetches one) is refused.
     composer = offline_window.composer
-    assert not composer.attach_button.isEnabled()
-    assert "cannot read images" in composer.attach_button.toolTip()
-    assert not offline_window.attach_action.isEnabled()
+    # Documents and text still go to it, as text (issue 18): the button stays, and says so.
+    assert composer.attach_button.isEnabled()
+    assert "cannot read images; PDFs, text and code can still go" in (
+        composer.attach_button.toolTip()
+    )
+    assert offline_window.menus.attach_action.isEnabled()
+    assert not offline_window.menus.uri_action.isEnabled()  # it fetches no link of any kind
 
 
 def test_the_offline_model_hides_thinking_and_safety(
@@ -43,7 +49,7 @@ def test_the_offline_model_hides_thinking_and_safety(
     assert not panel.show_thoughts_check.isEnabled()
     assert not panel._form.isRowVisible(panel.show_thoughts_check)
     combo = next(iter(panel.safety_combos.values()))
-    assert not panel._form.isRowVisible(combo)
+    assert not panel._advanced_form.isRowVisible(combo)
     assert panel.seed_edit.isEnabled() and panel.top_k_spin.isEnabled()  # llama.cpp takes both
 
 
@@ -108,4 +114,4 @@ def test_a_provider_without_seed_or_top_k_disables_them_with_a_reason(qtbot: QtB
         and "OpenAI does not take a seed." in panel.seed_edit.toolTip()
     )
     assert not panel.top_k_spin.isEnabled() and "top-k" in panel.top_k_spin.toolTip()
-    assert not panel._form.isRowVisible(panel._safety_title)
+    assert not panel._advanced_form.isRowVisible(panel._safety_title)

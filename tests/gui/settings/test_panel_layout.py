@@ -31,7 +31,7 @@ def same_row(first: QWidget, second: QWidget) -> bool:
 
 
 def label_of(panel: SettingsPanel, field: QWidget) -> QLabel:
-    label = panel._form.labelForField(field)
+    label = panel._form.labelForField(field) or panel._advanced_form.labelForField(field)
     assert isinstance(label, QLabel)
     return label
 
@@ -40,6 +40,7 @@ def test_safety_labels_sit_beside_their_combos(qtbot: QtBot, themed: str) -> Non
     panel = SettingsPanel()
     qtbot.addWidget(panel)
     panel.resize(DEFAULT_WIDTH, 900)
+    panel.set_advanced_open(True)  # the safety combos are under "Advanced"
     panel.show()
     qtbot.waitExposed(panel)
     form = panel._form

@@ -23,7 +23,7 @@ async def _driven_run(window: MainWindow, launcher: TaskLauncher) -> int:
     def on_status(text: str) -> None:
         if text.startswith("Streaming"):
             print("driver: streaming, quitting", flush=True)
-            QTimer.singleShot(0, window.quit_action.trigger)
+            QTimer.singleShot(0, window.menus.quit_action.trigger)
 
     def send() -> None:
         QTest.keyClicks(window.composer.edit, sys.argv[1])

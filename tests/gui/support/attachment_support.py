@@ -16,10 +16,10 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from rill.gui.composer.attachment_queue import QueuedImage, State
+from rill.gui.composer.attachment_queue import QueuedFile, State
 from rill.gui.composer.composer import Composer
 from rill.gui.window.main_window import MainWindow
-from tests.core.images.test_images import encode, noise
+from tests.core.attachments.test_images import encode, noise
 from tests.fakes.gemini_server import FakeGemini, RecordedRequest
 
 MakeWindow = Callable[[], MainWindow]
@@ -109,7 +109,7 @@ def send_and_wait(qtbot: QtBot, window: MainWindow, text: str = "", timeout: int
 UPLOAD_LIMIT = "60000"
 
 
-def attach_photo_to_upload(qtbot: QtBot, window: MainWindow, folder: Path) -> QueuedImage:
+def attach_photo_to_upload(qtbot: QtBot, window: MainWindow, folder: Path) -> QueuedFile:
     """Attach a 1600×1200 noisy photo and wait until it is prepared; with
     ``RILL_IMAGE_MAX_BYTES=UPLOAD_LIMIT`` set before the window, it needs an upload."""
     before = len(window.composer.attachments)
@@ -145,7 +145,7 @@ def inline_blobs(request: RecordedRequest, turn: int = 0) -> list[tuple[str, byt
     ]
 
 
-def prepared_data(items: list[QueuedImage]) -> list[bytes]:
+def prepared_data(items: list[QueuedFile]) -> list[bytes]:
     out = []
     for item in items:
         assert item.prepared is not None, item

@@ -16,7 +16,7 @@ then reads one JSON command per line on stdin:
 
 What a child exercises is the app's whole path from Send to the disk, without
 widgets: ``ChatController`` (the real one: ChatSession, WatchedHistory, the request
-gate, the flush timer) talking to ``GeminiProvider`` over HTTP, and ``Persistence``
+gate, the frame feed) talking to ``GeminiProvider`` over HTTP, and ``Persistence``
 with ``StoreWorker`` (the 250 ms tick, the writer thread, ``jobs.sync``,
 ``SessionRecorder``, ``Store``), all in a qasync loop on a QCoreApplication, as
 ``rill.gui.app`` builds them. The chat pane is a stub (``NullView``): it is not on

@@ -96,7 +96,7 @@ async def _probe(window: MainWindow, opened: asyncio.Event, report: Path, prompt
         shown["worker"] = await _worker_environment(window)
     text = json.dumps(shown)
     await asyncio.to_thread(report.write_text, text, encoding="utf-8")
-    window.quit_action.trigger()
+    window.menus.quit_action.trigger()
 
 
 async def _probed_run(window: MainWindow, launcher: TaskLauncher) -> int:

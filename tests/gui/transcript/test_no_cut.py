@@ -9,6 +9,7 @@ import time
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
+import rill.core.markdown  # noqa: F401 (loaded as the app's warm-up does: frames are measured)
 from rill.gui.transcript.message_html import SOFT_BREAK
 from rill.gui.transcript.view import ChatView
 from tests.fakes.gemini_scenarios import huge_text

@@ -10,6 +10,8 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from rill.core.answer_text import part_markdown
+from rill.core.answer_types import CodeResult, CodeRun, FunctionCall, Outcome
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui.transcript import renderers
 from rill.gui.transcript.renderers import code as code_cards
@@ -208,3 +210,44 @@ def test_a_registered_renderer_shows_its_kind(
     view.set_messages([Message(Role.MODEL, [Part.from_bytes(b"RIFF", "audio/wav")])])
     assert "♪ 4 bytes of sound" in view.message_text(0)
     assert "Unsupported" not in view.message_text(0)
+
+
+def tool_parts() -> list[Part]:
+    return [
+        Part.from_text("Let me compute it."),
+        Part(code=CodeRun("print(6 * 7)")),
+        Part(code_result=CodeResult(Outcome.OK, "42\n")),
+        Part(function_call=FunctionCall("lookup", '{"q": "x"}')),
+        Part(error="An image part was not valid base64."),
+        Part.from_text("The answer is 42."),
+    ]
+
+
+def test_tool_parts_show_as_the_text_view_shows_them_in_order(qtbot: QtBot) -> None:
+    """Until issue 16's cards: a code run is a code card, its output another, a call one
+    sentence and an error part a warning line, in order among the text, whether the
+    answer was opened or streamed (the frame feed's deltas carry the same Markdown)."""
+    expected = [
+        "Let me compute it.",
+        "print(6 * 7)",
+        "42",
+        "The model asked to call lookup",
+        "⚠ An image part was not valid base64.",
+        "The answer is 42.",
+    ]
+    opened = make_view(qtbot)
+    opened.set_messages([Message(Role.MODEL, tool_parts())])
+    streamed = make_view(qtbot)
+    live = streaming()
+    streamed.begin_answer(live)
+    for part in tool_parts():
+        live.append_part(part)
+        streamed.append_to_answer(part_markdown(part), "")
+    streamed.finish_answer(Message(Role.MODEL, tool_parts(), model="gemini-2.5-flash"))
+    for view in (opened, streamed):
+        view.settle()
+        text = view.message_text(0)
+        places = [text.find(piece) for piece in expected]
+        assert -1 not in places and places == sorted(places), places
+        assert "Unsupported" not in text
+        assert sum(isinstance(b, CodeBlock) for b in view.cards[0].blocks) == 2

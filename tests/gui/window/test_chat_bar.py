@@ -19,8 +19,8 @@ def shown(window: MainWindow) -> tuple[bool, bool, bool]:
     """(chat list, chat, settings) as on screen; the menu and the bar agree with it."""
     chats, settings = window.conversations.isVisible(), window.panel.isVisible()
     bar = window.chat_bar
-    assert window.chats_action.isChecked() == chats, "View → Chat list tick"
-    assert window.settings_action.isChecked() == settings, "View → Settings tick"
+    assert window.menus.chats_action.isChecked() == chats, "View → Chat list tick"
+    assert window.menus.settings_action.isChecked() == settings, "View → Settings tick"
     assert bar.chats_button.isChecked() == chats and bar.settings_button.isChecked() == settings
     return chats, window.chat_column.isVisible(), settings
 
@@ -54,9 +54,9 @@ def test_a_480_px_window_reaches_the_list_and_the_settings_from_the_bar(
 
 def test_the_view_menu_follows_a_narrow_window(qtbot: QtBot, window: MainWindow) -> None:
     make_narrow(qtbot, window)
-    window.chats_action.trigger()  # View → Chat list
+    window.menus.chats_action.trigger()  # View → Chat list
     assert shown(window) == (True, False, False)
-    window.chats_action.trigger()
+    window.menus.chats_action.trigger()
     assert shown(window) == (False, True, False)
     window.resize(1100, 720)  # wide again: the list and the panel come back as they were
     qtbot.waitUntil(window.conversations.isVisible)
@@ -70,7 +70,7 @@ def test_the_bar_toggles_the_panels_of_a_wide_window(qtbot: QtBot, window: MainW
     assert shown(window) == (False, True, True)
     click(qtbot, bar.settings_button)
     assert shown(window) == (False, True, False)
-    window.chats_action.trigger()
+    window.menus.chats_action.trigger()
     assert shown(window) == (True, True, False)
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert shown(window) == (True, True, True)

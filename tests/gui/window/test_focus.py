@@ -122,7 +122,7 @@ def test_saving_a_key_on_the_welcome_card_gives_the_keyboard_back(
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
     save = window.welcome.save_button
-    with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
+    with qtbot.waitSignal(window.providers.manager.key_saved, timeout=5000):
         if how == "click":
             click(qtbot, save)
         else:
@@ -174,14 +174,19 @@ def focus_chain(window: MainWindow) -> list[QWidget]:
 def test_tab_order_is_input_send_transcript_chats_settings(window: MainWindow) -> None:
     chain = focus_chain(window)
     assert chain[0] is window.composer.send_button, focus_name(chain[0])
-    assert chain[1] is window.view.surface, focus_name(chain[1])
-    # The bar above the chat: its chat-list and settings toggles, before each panel.
+    # A new chat: the empty state's suggestions stand where the transcript will be.
+    suggestions = window.empty_state.buttons
+    assert chain[1 : 1 + len(suggestions)] == suggestions, focus_name(chain[1])
+    rest_of_chain = chain[1 + len(suggestions) :]
+    # The bar above the chat: the chat-list toggle, New chat, the model picker, More
+    # and the settings toggle, before each panel.
     bar = window.chat_bar
-    assert chain[2:4] == [bar.chats_button, bar.settings_button], focus_name(chain[2])
+    buttons = [bar.chats_button, bar.new_button, bar.picker, bar.more_button, bar.settings_button]
+    assert rest_of_chain[:5] == buttons, focus_name(rest_of_chain[0])
     sidebar, panel = window.conversations, window.panel
     owners = [
         "sidebar" if sidebar.isAncestorOf(w) else "panel" if panel.isAncestorOf(w) else "other"
-        for w in chain[4:]
+        for w in rest_of_chain[5:]
     ]
     first_panel = owners.index("panel")
     assert set(owners[:first_panel]) == {"sidebar"}, owners[:first_panel]
@@ -196,4 +201,4 @@ def test_tab_moves_along_the_chain(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.composer.send_button
     qtbot.keyClick(window.composer.send_button, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is window.view.surface
+    assert QApplication.focusWidget() is window.empty_state.buttons[0]  # a new chat

@@ -75,6 +75,8 @@ def test_a_prompt_streams_into_the_chat_pane(
 def test_shortcuts(qtbot: QtBot, make_window: MakeWindow, fake_gemini: FakeGemini) -> None:
     window = shown(qtbot, make_window())
     window.resize(1100, 720)
+    assert not window.panel.isVisible()  # a fresh profile: the chat comes first
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert window.panel.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert not window.panel.isVisible()
@@ -191,7 +193,7 @@ def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
     assert not window.panel.isVisible()
     assert window.chat_column.isVisible()
     send = window.composer.send_button
-    assert send.isVisible() and send.width() >= send.sizeHint().width()
+    assert send.isVisible() and send.width() >= send.iconSize().width() + 12  # not squeezed
     assert window.composer.edit.width() > 200
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert window.panel.isVisible() and not window.chat_column.isVisible()
@@ -200,7 +202,7 @@ def test_usable_at_480_px(qtbot: QtBot, make_window: MakeWindow) -> None:
     assert window.chat_column.isVisible() and not window.panel.isVisible()
     window.resize(1100, 700)
     qtbot.waitUntil(window.conversations.isVisible)
-    assert window.panel.isVisible()  # the wide layout's remembered choice is back
+    assert not window.panel.isVisible()  # the wide layout's choice (closed) is back
 
 
 def test_geometry_is_restored(qtbot: QtBot, make_window: MakeWindow) -> None:
@@ -249,12 +251,12 @@ def test_theme_switch_is_applied_and_remembered(
 ) -> None:
     window = shown(qtbot, make_window())
     assert not window.view.is_dark
-    window.theme_actions["dark"].trigger()
+    window.menus.theme_actions["dark"].trigger()
     assert window.view.is_dark
     assert qapp.palette().color(QPalette.ColorRole.Window).name() != LIGHT["window"]
     window.close()
     again = make_window()
-    assert again.theme.mode == "dark" and again.theme_actions["dark"].isChecked()
+    assert again.theme.mode == "dark" and again.menus.theme_actions["dark"].isChecked()
 
 
 def test_first_run_asks_for_a_key_and_stores_it(
@@ -272,7 +274,7 @@ def test_first_run_asks_for_a_key_and_stores_it(
     qtbot.mouseClick(window.welcome.add_key_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.welcome.key_edit.hasFocus, timeout=2000)
     qtbot.keyClicks(window.welcome.key_edit, "test-key")
-    with qtbot.waitSignal(window.controller.key_saved, timeout=5000):
+    with qtbot.waitSignal(window.providers.manager.key_saved, timeout=5000):
         qtbot.keyClick(window.welcome.key_edit, Qt.Key.Key_Return)
     assert not window.welcome.isVisible()
     assert window.providers.manager.current == "gemini"
@@ -290,7 +292,8 @@ def test_a_stored_key_is_found_on_the_next_start(
     secrets.set_api_key("gemini", "test-key")
     window = shown(qtbot, make_window())
     assert window.controller.has_provider
-    assert window.stack.currentWidget() is window.view
+    assert window.stack.currentWidget() is window.empty_state  # a new chat, Gemini answers
+    assert window.empty_state.note.text().startswith("Answering with Google Gemini")
 
 
 def test_e2e_report_hook_writes_the_transcript(
@@ -318,10 +321,10 @@ def test_escape_anywhere_stops_a_streaming_answer(
 ) -> None:
     window = shown(qtbot, make_window())
     fake_gemini.push(hold_open(["Partial"], [" rest"]))
-    assert not window.stop_action.isEnabled()
+    assert not window.menus.stop_action.isEnabled()
     with qtbot.waitSignal(window.controller.streaming_changed, timeout=5000):
         window.controller.send("go on")
-    assert window.stop_action.isEnabled() and window.composer.send_button.text() == "Stop"
+    assert window.menus.stop_action.isEnabled() and window.composer.send_button.text() == "Stop"
     qtbot.waitUntil(lambda: "Partial" in window.view.plain_text(), timeout=5000)
     window.panel.system_edit.setFocus()
     with qtbot.waitSignal(window.controller.answer_finished, timeout=5000) as blocker:

@@ -34,8 +34,9 @@ def test_the_window_counts_down_the_retry_not_the_timeout(
 ) -> None:
     window = history_window()
     provider = GeminiProvider("test-key", fake_gemini.base_url, read_timeout=0.5)
-    with qtbot.waitSignal(window.controller.models_loaded, timeout=10_000):
-        window.controller.switch_provider(provider, "gemini-2.5-flash")
+    manager = window.providers.manager
+    with qtbot.waitSignal(manager.models_loaded, timeout=10_000):
+        manager.use_provider(provider, "gemini-2.5-flash")
     policy = RetryPolicy(max_attempts=2, base_delay=2.0, jitter=0)
     window.controller.current_chat.session.retry_policy = policy
     fake_gemini.clear()

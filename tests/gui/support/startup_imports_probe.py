@@ -1,0 +1,118 @@
+"""Launches Rill as the ``rill`` command does and reports which heavy modules were
+loaded when its window was shown, and which arrived once they were needed.
+
+Usage: ``python -m tests.gui.support.startup_imports_probe REPORT``. Imports nothing
+heavy itself before the launch (this package's ``__init__`` files are empty). The
+window is shown by ``rill.gui.app.present``; right after it, before the event loop
+has run anything, the probe notes which of :data:`HEAVY` are in ``sys.modules``. Then
+it uses each deferred thing the way the app does (the store opens, a Markdown answer
+with code is shown, an image is made a thumbnail, the Gemini provider is
+connected) and notes ``sys.modules`` again, writes REPORT (JSON)
+and quits as Ctrl+Q would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rill.gui import app, launch
+
+if TYPE_CHECKING:
+    from rill.gui.common.tasks import TaskLauncher
+    from rill.gui.window.main_window import MainWindow
+
+# What the first paint does not need (docs/ARCHITECTURE.md, "Startup").
+HEAVY = (
+    "httpx",
+    "markdown_it",
+    "pygments",
+    "rill.core.markdown",
+    "PIL",
+    "sqlite3",
+    "rill.core.store",
+    "keyring",
+)
+CONNECT_LIMIT_S = 30.0
+_shown: list[str] = []
+_original_present = app.present
+_original_run = app.run
+_original_connect = app.connect_provider
+_connected = asyncio.Event()
+
+
+def _loaded() -> list[str]:
+    return [name for name in HEAVY if name in sys.modules]
+
+
+def _present(window: MainWindow) -> None:
+    _original_present(window)
+    _shown.extend(_loaded())
+
+
+async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Path) -> None:
+    try:
+        await _use_and_report(window, opened, report)
+    finally:  # a failure is logged in the profile; the test then finds no report
+        window.menus.quit_action.trigger()
+
+
+async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Path) -> None:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    from rill.core.attachments import make_thumbnail
+    from rill.core.types import Message, Part, Role
+
+    await opened.wait()
+    answer = "Some **bold** text.\n\n```python\nprint('hi')\n```\n"
+    window.view.set_messages([Message(Role.MODEL, [Part.from_text(answer)])])
+    window.view.settle()
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(QColor("teal"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    thumbnail = await asyncio.to_thread(make_thumbnail, bytes(data.data()), 4)
+    await asyncio.wait_for(_connected.wait(), CONNECT_LIMIT_S)
+    shown: dict[str, Any] = {
+        "shown": _shown,
+        "later": _loaded(),
+        "transcript": window.view.plain_text(),
+        "thumbnail": len(thumbnail),
+        "provider": type(window.controller.provider).__name__,
+    }
+    await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
+
+
+async def _connect_and_tell(window: MainWindow) -> None:
+    try:
+        await _original_connect(window)
+    finally:
+        _connected.set()
+
+
+async def _probed_run(window: MainWindow, launcher: TaskLauncher) -> int:
+    opened = asyncio.Event()
+    start = window.history.start
+
+    async def start_and_tell() -> object:
+        try:
+            return await start()
+        finally:
+            opened.set()
+
+    window.history.start = start_and_tell  # type: ignore[method-assign]
+    launcher.run("probe", _use_everything(window, opened, Path(sys.argv[1])))
+    return await _original_run(window, launcher)
+
+
+if __name__ == "__main__":
+    app.present = _present
+    app.run = _probed_run
+    app.connect_provider = _connect_and_tell
+    sys.exit(launch.main([]))

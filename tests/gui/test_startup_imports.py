@@ -1,0 +1,48 @@
+"""What the window's first paint does not need is not imported before it (issue 14,
+item 7), and still arrives when it is needed; the timing is bench/bench_startup.py's.
+
+The app runs for real in a child process (a pytest process has imported everything
+already), launched as the ``rill`` command does; see
+``tests.gui.support.startup_imports_probe``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakes.gemini_server import FakeGemini
+from tests.gui.support.launch_support import OFFSCREEN_NOISE, ROOT, launch_env
+from tests.gui.support.startup_imports_probe import HEAVY
+
+
+def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
+    tmp_path: Path, fake_gemini: FakeGemini
+) -> None:
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.gui.support.startup_imports_probe", str(report)],
+        cwd=ROOT,
+        env=launch_env(tmp_path / "home", fake_gemini),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    noise = [
+        line
+        for line in done.stderr.splitlines()
+        if line.strip() and not any(n in line for n in OFFSCREEN_NOISE)
+    ]
+    assert done.returncode == 0 and not noise, "\n".join(noise[-20:])
+    assert report.exists(), "the probe failed: see logs/rill.log in its profile"
+    shown = json.loads(report.read_text(encoding="utf-8"))
+    assert shown["shown"] == [], f"imported before the first paint: {shown['shown']}"
+    # Each arrived with its first use: the store opening, the answer's Markdown and
+    # code, the thumbnail, the Gemini provider. (Not keyring: the
+    # key came from the environment, so the keychain was never asked.)
+    missing = [name for name in HEAVY if name not in shown["later"] and name != "keyring"]
+    assert missing == [], f"never imported: {missing}"
+    assert "bold text." in shown["transcript"] and "print('hi')" in shown["transcript"]
+    assert shown["thumbnail"] > 0 and shown["provider"] == "GeminiProvider"

@@ -1,0 +1,84 @@
+"""The math worker process: results in order, a formula too slow or crashing is cut off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+import rill.gui.transcript.math_worker as math_worker
+from rill.core.markdown.typeset import Typeset
+from rill.gui.transcript.math_worker import Key, MathWorker, Result
+
+START_MS = 60_000
+
+
+@pytest.fixture
+def worker() -> Iterator[MathWorker]:
+    made = MathWorker()
+    yield made
+    made.close()
+
+
+def collect(worker: MathWorker) -> list[tuple[Key, Result]]:
+    got: list[tuple[Key, Result]] = []
+    worker.typeset_done.connect(lambda key, result: got.append((key, result)))
+    return got
+
+
+def test_formulas_come_back_typeset_or_with_a_reason(qtbot: QtBot, worker: MathWorker) -> None:
+    got = collect(worker)
+    keys: list[Key] = [("x^2", False, 16.0), ("\\frac{", True, 16.0), ("x^2", False, 16.0)]
+    for key in keys:
+        worker.request(key)  # the repeat is not queued twice
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    assert [key for key, _ in got] == keys[:2]
+    assert isinstance(got[0][1], Typeset)
+    assert got[1][1] == "unbalanced braces"
+    assert worker.started_processes == 1
+
+
+def test_a_formula_past_its_time_limit_is_cut_off_and_the_worker_restarts(
+    qtbot: QtBot, worker: MathWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = collect(worker)
+    worker.request(("a", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)  # warm
+    monkeypatch.setattr(math_worker, "JOB_TIMEOUT_MS", 0)  # every formula is now too slow
+    worker.request(("b", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=10_000)
+    assert got[-1] == (("b", False, 16.0), "took too long")
+    monkeypatch.setattr(math_worker, "JOB_TIMEOUT_MS", 3_000)
+    worker.request(("c", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    assert isinstance(got[-1][1], Typeset)
+    assert worker.started_processes == 2
+
+
+def test_a_worker_that_dies_mid_formula_fails_only_that_formula(
+    qtbot: QtBot, worker: MathWorker
+) -> None:
+    got = collect(worker)
+    worker.request(("a", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    process = worker._process
+    assert process is not None
+    worker.request(("b", False, 16.0))
+    process.kill()  # as the kernel would for memory, or an engine crash
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    worker.request(("c", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    results = dict(got)
+    b = results[("b", False, 16.0)]
+    assert b == "crashed the typesetter" or isinstance(b, Typeset)  # done before the kill?
+    assert isinstance(results[("c", False, 16.0)], Typeset)
+
+
+def test_without_processes_a_thread_typesets(qtbot: QtBot) -> None:
+    worker = MathWorker(processes=False)
+    got = collect(worker)
+    worker.request(("y_1", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    worker.close()
+    assert isinstance(got[0][1], Typeset) and worker.started_processes == 0
