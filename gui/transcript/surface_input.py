@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import QEvent, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
+    QFocusEvent,
     QGuiApplication,
     QHelpEvent,
     QKeyEvent,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 
 from rill.gui.common import plain_tip
 from rill.gui.transcript.cards import Card
+from rill.gui.transcript.keyboard import KeyboardProxies
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 from rill.gui.transcript.surface import SurfaceGeometry
 
@@ -68,9 +70,23 @@ class Surface(SurfaceGeometry):
         self._focus_spot: Spot | None = None
         self._selected: list[Block] = []
         self.menu: QMenu | None = None
+        self.setAccessibleName("Conversation")
+        self.keyboard = KeyboardProxies(self)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """The keyboard arrived: the actions of the cards in view become Tab stops."""
+        super().focusInEvent(event)
+        self.keyboard.sync()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        """The keyboard left (maybe only for one of the cards' buttons)."""
+        super().focusOutEvent(event)
+        QTimer.singleShot(0, self.keyboard.focus_left)
 
     def after_paint(self) -> None:
-        """Announce the paint (the benchmarks' and tests' "painted" mark)."""
+        """Keep the cards' keyboard and screen-reader stand-ins in step, and announce
+        the paint (the benchmarks' and tests' "painted" mark)."""
+        self.keyboard.sync()
         self.viewport_painted.emit()
 
     # ------------------------------------------------------------ mouse
