@@ -15,6 +15,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rill.gui.common import markdown_theme
@@ -72,6 +74,19 @@ def prose_pieces(html: str) -> list[str]:
         pieces.append(f'<p style="white-space:pre-wrap; margin:0px;">{inner[at:end]}</p>')
         at = end
     return pieces
+
+
+def merged(updates: list[RenderUpdate]) -> RenderUpdate:
+    """Several renderer updates as one: every finished block in order, then the last
+    tail (an earlier tail is either finished in a later update or replaced by it)."""
+    if len(updates) == 1:
+        return updates[0]
+    last = updates[-1]
+    return replace(
+        last,
+        finished=[block for update in updates for block in update.finished],
+        tail_changed=any(update.tail_changed for update in updates),
+    )
 
 
 class MarkdownView(PartView):
@@ -149,11 +164,12 @@ class MarkdownView(PartView):
                 break
             if self._tail_todo is not None:  # a huge tail, a few pieces at a time
                 self._guarded(self._advance_tail)
-            elif self._updates:
-                self._guarded(lambda: self._apply(self._updates.pop(0)))
-            elif self._queue:
-                # An offset into the delta, not a copy of its rest: a 10 MB delta cut
-                # into 1 KB steps would otherwise be copied 10,000 times.
+            elif self._queue and (not self._updates or time.perf_counter() < deadline):
+                # More text first, while the frame's time lasts: the documents are then
+                # edited once for all of it (a tail replaced per slice cost a relayout
+                # each, and only the last one is ever seen). An offset into the delta,
+                # not a copy of its rest: a 10 MB delta cut into 1 KB steps would
+                # otherwise be copied 10,000 times.
                 head, at = self._queue[0], self._head_at
                 piece = head[at : at + SLICE_CHARS]
                 self._head_at = at + SLICE_CHARS
@@ -161,6 +177,11 @@ class MarkdownView(PartView):
                     self._queue.popleft()
                     self._head_at = 0
                 self._step(piece)
+                continue
+            elif self._updates:
+                update = merged(self._updates)
+                self._updates = []
+                self._guarded(partial(self._apply, update))
             else:
                 self._step(None)
                 self._closed = True
