@@ -10,7 +10,6 @@ http, https and mailto go to the system's apps when clicked, through ``link_guar
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -34,25 +33,8 @@ from rill.gui.transcript.renderers.markdown import warm_up_in_background
 from rill.gui.transcript.surface_input import Surface
 
 WARM_UP_DELAY_MS = 300
-# A chat this long is a few hundred thousand objects with its messages; Python's full
-# collection walks them all (~70-90 ms at 5,000 messages), and scrolling through it
-# (cards built and released) triggers one: a wheel event that stalls for five frames.
-FREEZE_MIN_CARDS = 1_000
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
 TURN_ACTIONS = ("regenerate", "edit", "delete")
-
-
-def freeze_long_lived() -> None:
-    """Move everything alive now (the chat just opened) out of the collector's full
-    passes: refcounting still frees it when the chat goes, only cycles among it wait
-    for :func:`thaw_long_lived`, which the next chat shown calls first."""
-    gc.freeze()
-
-
-def thaw_long_lived() -> None:
-    """Give what :func:`freeze_long_lived` set aside back to the collector."""
-    if gc.get_freeze_count():
-        gc.unfreeze()
 
 
 class ChatView(QWidget):
@@ -160,7 +142,6 @@ class ChatView(QWidget):
         """Show an empty conversation."""
         for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
             timer.stop()
-        thaw_long_lived()
         self._drop_from(0)
         self.surface.clear_highlight()
         self.surface.scroll_to_bottom()
@@ -172,8 +153,6 @@ class ChatView(QWidget):
         keep, limit = 0, min(len(messages), len(cards))
         while keep < limit and cards[keep].shown is messages[keep]:
             keep += 1
-        if keep == 0:
-            thaw_long_lived()
         self._drop_from(keep)
         for message in messages[keep:]:
             card = self._card(message)
@@ -181,8 +160,6 @@ class ChatView(QWidget):
             self.cards.append(card)
         self.surface.restack_from(keep)
         self.surface.scroll_to_bottom()
-        if len(self.cards) >= FREEZE_MIN_CARDS:
-            freeze_long_lived()
 
     def prepend_messages(self, messages: Sequence[Message]) -> None:
         """Put older messages in front of the history shown (they arrived from the store)."""

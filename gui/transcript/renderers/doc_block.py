@@ -58,7 +58,10 @@ class CardDocument(QTextDocument):
         self._context = context
         self.setUndoRedoEnabled(False)  # undo would keep every replaced tail alive
         self.math: DocumentMath | None = None  # made with the first formula
-        self.math_changed: Callable[[], None] = lambda: None
+        # The block to tell when a formula's picture lands, held weakly: the document
+        # belongs to the view (Qt keeps it, and so its wrapper), and a strong reference
+        # back would keep every block, and its document, alive for good.
+        self.math_changed: weakref.WeakMethod[Callable[[], None]] | None = None
 
     def formulas(self) -> DocumentMath:
         """The typeset images of this document's formulas (made on first use: most
@@ -71,8 +74,17 @@ class CardDocument(QTextDocument):
             )
             palette = self._context.palette
             self.math.set_colours(palette.text, dark=palette.dark)
-            self.math.changed = self.math_changed
+            self.math.changed = self._on_math_changed
         return self.math
+
+    def formulas_inserted(self, start: int, end: int) -> None:
+        """HTML with a formula went into ``[start, end)`` (see ``DocumentMath.inserted``)."""
+        self.formulas().inserted(start, end)
+
+    def _on_math_changed(self) -> None:
+        tell = self.math_changed() if self.math_changed is not None else None
+        if tell is not None:
+            tell()
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         """Formulas (``rill-math:``) are drawn by :meth:`formulas`, then the surface's
@@ -122,8 +134,8 @@ class DocBlock(Block):
             option.setWrapMode(QTextOption.WrapMode.NoWrap)
             self.doc.setDefaultTextOption(option)
         self.edit = TranscriptDocument(self.doc)
-        self.edit.math_inserted = self._on_math_inserted
-        self.doc.math_changed = self._on_math_changed
+        self.edit.math_inserted = self.doc.formulas_inserted  # (no cycle back to the block)
+        self.doc.math_changed = weakref.WeakMethod(self._on_math_changed)
         self.muted = muted
         self.wrap = wrap
         self.max_width: int | None = None  # a bubble is narrower than the column
@@ -187,10 +199,7 @@ class DocBlock(Block):
     def _set_html(self, html: str) -> None:
         self.doc.setHtml(html)
         if "rill-math:" in html:
-            self._on_math_inserted(0, self.doc.characterCount())
-
-    def _on_math_inserted(self, start: int, end: int) -> None:
-        self.doc.formulas().inserted(start, end)
+            self.doc.formulas_inserted(0, self.doc.characterCount())
 
     def _on_math_changed(self) -> None:
         self.dirty = True  # a formula's picture replaced its source: another height
