@@ -24,25 +24,34 @@ Exits 1 when the new surface misses one of the issue's targets.
 
 First full run (``--runs 3``; 6 Dec, the shared 2-CPU VM at load 7.5-14 from other
 suites, so every absolute figure is inflated and the old pane misses the targets too;
-before the commit that made cards cheaper to create):
+before the commit that made cards cheaper to create): last_painted 50 -> 576 ms,
+mb_max 67 -> 141, open_5k 163 -> 489, wheel_max 49 -> 125 (old -> new).
+
+After merging main (math, tiles; the old pane is main's as of the merge) and the fixes
+that followed (a block's document no longer relaid whole per edit, merged renderer
+updates per frame, no leak of released blocks, restacking by accumulate), 6 Dec
+22:23-22:34, load 4.5-7 from other helpers' suites:
 
                      old       new  new/old   target
-    stream_p99     39.89     26.11    0.65x      8.0
-    stream_max     53.72     40.61    0.76x     33.0
-    last_painted   50.21    575.98   11.47x     16.7
-    stream_cpu_p99 23.58     20.66    0.88x
-    stream_cpu_max 41.85     21.94    0.52x
-    frame_2k       12.42      9.54    0.77x
-    frame_1m       10.04     14.32    1.43x
-    frame_ratio     1.16      1.44    1.24x      1.5
-    mb_p99         41.12     33.14    0.81x      8.0
-    mb_max         66.57    141.32    2.12x     50.0
-    mb_cpu_p99     23.75     22.17    0.93x
-    mb_cpu_max     52.73     87.83    1.67x
-    open_5k       162.93    488.98    3.00x     50.0
-    wheel_max      48.99    124.73    2.55x     16.7
-    dense_max      72.24     67.11    0.93x     33.0
-    rss_mb         49.37     28.64    0.58x     59.2
+    stream_p99     36.01     31.64    0.88x      8.0
+    stream_max     44.45     36.11    0.81x     33.0
+    last_painted   10.31     11.00    1.07x     16.7
+    stream_cpu_p99 21.97     31.35    1.43x
+    stream_cpu_max 30.23     36.02    1.19x
+    frame_2k        9.23      9.30    1.01x
+    frame_1m        9.52     11.25    1.18x
+    frame_ratio     1.00      1.28    1.28x      1.5
+    mb_p99         49.49     42.74    0.86x      8.0
+    mb_max         66.06     47.03    0.71x     50.0
+    mb_cpu_p99     24.85     42.79    1.72x
+    mb_cpu_max     71.38     46.73    0.65x
+    open_5k        59.81    133.50    2.23x     50.0
+    wheel_max      45.99    254.50    5.53x     16.7
+    dense_max      54.95     40.35    0.73x     33.0
+    rss_mb         53.50     31.03    0.58x     64.2
+
+wheel_max is Python's full collection landing in a wheel event (50 ms of the worst
+84 ms in a traced run at 5,000 messages); open_5k varied 18-133 ms between runs.
 """
 
 from __future__ import annotations
