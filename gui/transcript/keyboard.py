@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from rill.gui.transcript.surface_input import Surface
 
 RING_PX = 2
+SPARE_PROXIES = 24  # hidden proxies kept for reuse (more than a view shows)
 # What a screen reader says for a button whose painted label is a glyph.
 NAMES = {"‹": "Previous version", "›": "Next version", "⧉": "Copy code"}
 
@@ -78,13 +79,18 @@ class ActionButton(QToolButton):
         self._on_focus = on_focus
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.ring = QColor("#0969da")
+        self.bind(hit)
+
+    def bind(self, hit: Hit) -> None:
+        """Stand in for ``hit`` (a new button, or one reused for another action)."""
+        self.hit = hit
         external = not hit.href.startswith("rill:")
         label = hit.text.strip() or hit.href
         name = NAMES.get(label, label)
         self.setText(label)
         self.setAccessibleName(f"Link: {name}" if external else name)
         self.setToolTip(hit.tip or name)
-        self.ring = QColor("#0969da")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter and Return act, as Space does."""
@@ -120,9 +126,29 @@ class MessageProxy(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.buttons: list[ActionButton] = []
+        self.spare: list[ActionButton] = []  # hidden, for the next card's actions
         self._described: tuple[int, bool] = (-1, False)
         self.setAccessibleName(message_name(card))
         self.show()
+
+    def bind(self, card: Card) -> None:
+        """Stand in for ``card`` now (a proxy reused after its card left the view)."""
+        self.card = card
+        self._described = (-1, False)
+        self.setAccessibleName(message_name(card))
+        self.show()
+
+    def retire(self) -> None:
+        """Out of view: hidden, its buttons kept hidden for reuse."""
+        self.hide()
+        self.retire_buttons(self.buttons)
+        self.buttons = []
+
+    def retire_buttons(self, buttons: list[ActionButton]) -> None:
+        """Hide ``buttons`` (none has the keyboard) and keep them for reuse."""
+        for button in buttons:
+            button.hide()
+        self.spare += buttons
 
     def describe(self) -> None:
         """Give the proxy the card's text (again once the answer settled; while it
@@ -144,6 +170,10 @@ class KeyboardProxies:
     def __init__(self, surface: Surface) -> None:
         self._surface = surface
         self._proxies: dict[int, MessageProxy] = {}
+        # Proxies of cards that left the view, hidden, reused for the next ones: a wheel
+        # flick brings a dozen cards in, and making their widgets (and dropping the old
+        # ones) each step was a good part of its cost. Bounded: the most a view shows.
+        self._spare: list[MessageProxy] = []
         self._focused: Card | None = None
 
     @property
@@ -172,8 +202,8 @@ class KeyboardProxies:
             proxy = old.pop(card.id, None)
             if proxy is None or proxy.card is not card:
                 if proxy is not None:
-                    proxy.deleteLater()
-                proxy = MessageProxy(surface.viewport(), card)
+                    self._retire(proxy)
+                proxy = self._proxy_for(card)
             rect = QRect(surface.column_x, surface.card_top(card.index) - top, 0, card.height)
             rect.setWidth(surface.column)
             if proxy.geometry() != rect:
@@ -186,12 +216,26 @@ class KeyboardProxies:
             if proxy.has_focus():  # scrolled away with the keyboard on it: it stays
                 self._proxies[card_id] = proxy
             else:
-                proxy.deleteLater()
+                self._retire(proxy)
         if with_buttons:
             chain: QWidget = surface
             for button in self.buttons():
                 QWidget.setTabOrder(chain, button)
                 chain = button
+
+    def _proxy_for(self, card: Card) -> MessageProxy:
+        if self._spare:
+            proxy = self._spare.pop()
+            proxy.bind(card)
+            return proxy
+        return MessageProxy(self._surface.viewport(), card)
+
+    def _retire(self, proxy: MessageProxy) -> None:
+        if len(self._spare) >= SPARE_PROXIES:
+            proxy.deleteLater()
+            return
+        proxy.retire()
+        self._spare.append(proxy)
 
     def _place_buttons(self, proxy: MessageProxy) -> None:
         card = proxy.card
@@ -210,18 +254,14 @@ class KeyboardProxies:
             for b, (_i, hit) in zip(buttons, wanted, strict=True)
         )
         if not same:
-            for button in buttons:
-                if not button.hasFocus():
-                    button.deleteLater()
+            proxy.retire_buttons([b for b in buttons if not b.hasFocus()])
             kept = [b for b in buttons if b.hasFocus()]
             buttons = []
             for _index, hit in wanted:
                 match = next((b for b in kept if b.hit.href == hit.href), None)
                 button = match or self._button(proxy, hit)
                 buttons.append(button)
-            for stale in kept:
-                if stale not in buttons:
-                    stale.deleteLater()
+            proxy.retire_buttons([stale for stale in kept if stale not in buttons])
             proxy.buttons = buttons
         origin = proxy.pos()
         ring = QColor(self._surface.context.palette.link)
@@ -237,6 +277,10 @@ class KeyboardProxies:
             button.show()
 
     def _button(self, proxy: MessageProxy, hit: Hit) -> ActionButton:
+        if proxy.spare:
+            button = proxy.spare.pop()
+            button.bind(hit)
+            return button
         button = ActionButton(proxy, hit, lambda: self._on_button_focused(proxy))
         button.clicked.connect(
             lambda: self._surface.activated.emit(button.hit.href, button.hit.text)
