@@ -128,6 +128,7 @@ class MessageProxy(QWidget):
         self.buttons: list[ActionButton] = []
         self.spare: list[ActionButton] = []  # hidden, for the next card's actions
         self._described: tuple[int, bool] = (-1, False)
+        self.placed: tuple[object, ...] = ()  # what its buttons were placed for
         self.setAccessibleName(message_name(card))
         self.show()
 
@@ -135,6 +136,7 @@ class MessageProxy(QWidget):
         """Stand in for ``card`` now (a proxy reused after its card left the view)."""
         self.card = card
         self._described = (-1, False)
+        self.placed = ()
         self.setAccessibleName(message_name(card))
         self.show()
 
@@ -143,6 +145,7 @@ class MessageProxy(QWidget):
         self.hide()
         self.retire_buttons(self.buttons)
         self.buttons = []
+        self.placed = ()
 
     def retire_buttons(self, buttons: list[ActionButton]) -> None:
         """Hide ``buttons`` (none has the keyboard) and keep them for reuse."""
@@ -240,6 +243,16 @@ class KeyboardProxies:
     def _place_buttons(self, proxy: MessageProxy) -> None:
         card = proxy.card
         surface = self._surface
+        # Every paint syncs (a streamed frame too): a card that neither moved nor
+        # changed keeps its buttons, without asking its blocks for their hits again.
+        blocks = card.blocks
+        key = (
+            proxy.geometry().getRect(), surface.viewport().height(), card.live,
+            len(blocks), id(blocks[-1]) if blocks else 0, surface.context.palette.link,
+        )  # fmt: skip
+        if key == proxy.placed and not card.live:
+            return
+        proxy.placed = key
         tops = card.block_tops(surface.column)
         y = proxy.pos().y()  # the card's top in the view: only blocks in view count
         height = surface.viewport().height()

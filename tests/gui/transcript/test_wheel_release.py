@@ -6,15 +6,17 @@ screen-reader stand-ins for the cards coming into view."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message
+from rill.gui.transcript import keyboard
 from rill.gui.transcript.keyboard import SPARE_PROXIES, MessageProxy
 from rill.gui.transcript.surface import KEEP_BUILT
-from tests.gui.support.chat_view_support import finished, make_view, user
+from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
 BODY = "Rivers **form** where water gathers.\n\n- one\n- two\n\n" * 3
 
@@ -53,3 +55,27 @@ def test_a_flick_to_the_top_keeps_only_the_recent_cards_built(qtbot: QtBot) -> N
     built = sum(card.built for card in view.surface.cards)
     assert built <= KEEP_BUILT + 2, f"{built} cards still built"
     assert len(proxies) <= 2 * SPARE_PROXIES, f"{len(proxies)} stand-ins made"
+
+
+def test_a_streamed_frame_leaves_the_buttons_of_settled_cards_alone(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = make_view(qtbot)
+    view.set_messages(
+        [user("Where?"), finished("See [the map](https://example.com)."), user("And?")]
+    )
+    qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
+    surface = view.surface
+    surface.setFocus()
+    qtbot.waitUntil(surface.hasFocus)
+    asked: list[int] = []
+    real = keyboard.card_hits
+    monkeypatch.setattr(keyboard, "card_hits", lambda c, b: asked.append(c.index) or real(c, b))
+    view.begin_answer(streaming())
+    for n in range(20):  # every paint syncs the stand-ins: a frame's paint
+        view.append_to_answer(f"word {n} ", "")
+        view.settle_live()
+        surface.viewport().repaint()
+    settled = [i for i in asked if i < 3]
+    # Once each when the answer's card pushed them, not once per frame.
+    assert len(settled) <= 2 * 3, f"{len(settled)} lookups of settled cards' hits"
