@@ -262,6 +262,15 @@ class BubbleBlock(Block):
         self._fill()
         return self.body.selected_text(start, end).replace(SOFT_BREAK, "")
 
+    def search_text(self) -> str:
+        """The user's text, one character per position."""
+        self._fill()
+        return self.body.search_text()
+
+    def position_y(self, position: int) -> int:
+        """Inside the padding, the line holding ``position``."""
+        return self._pad()[0] + self.body.position_y(position)
+
 
 def user_chunks(text: str) -> list[str]:
     """The user's text cut into pieces of about USER_CHUNK_CHARS at paragraph breaks

@@ -49,6 +49,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         self.bottom_pinned = True  # the bottom of the view follows the end when True
         self._built: OrderedDict[int, Card] = OrderedDict()
         self.highlighted: Card | None = None
+        self._kept: Card | None = None  # stays built though far from view (a find's match)
         self._highlight_until = 0.0
         self._highlight_timer = QTimer(self)
         self._highlight_timer.setSingleShot(True)
@@ -309,12 +310,22 @@ class SurfaceGeometry(QAbstractScrollArea):
         kept: list[Card] = []
         while len(self._built) > KEEP_BUILT:
             _card_id, card = self._built.popitem(last=False)
-            if card.live or card is self.highlighted:
+            if card.live or card is self.highlighted or card is self._kept:
                 kept.append(card)
             else:
                 card.release()
         for card in kept:
             self._built[card.id] = card
+
+    def keep_built(self, card: Card | None) -> None:
+        """Keep ``card`` built even far out of view (None: none kept)."""
+        self._kept = card
+        if card is not None:
+            self._touch(card)
+
+    def is_kept(self, card: Card) -> bool:
+        """Whether the surface keeps ``card`` built (in view lately, live, or kept)."""
+        return card.id in self._built or card.live or card is self._kept
 
     def forget(self, cards: list[Card]) -> None:
         """Cards that left the surface."""

@@ -176,6 +176,26 @@ class Surface(SurfaceGeometry):
 
     # ------------------------------------------------------------ selection
 
+    def clear_selection(self) -> None:
+        """Select nothing."""
+        self._clear_selection()
+
+    def show_range(self, card: Card, block: int, start: int, end: int, margin: int) -> None:
+        """Select ``[start, end)`` of block ``block`` of the built ``card`` and scroll its
+        line to ``margin`` px under the top of the view (a find's match)."""
+        self._clear_selection()
+        self._anchor_spot = Spot(card, block, start)
+        self._focus_spot = Spot(card, block, end)
+        self._apply_selection()
+        for _ in range(2):  # once to lay the block out, once more to its line
+            column = self.column
+            target = card.blocks[block]
+            if target.needs_layout(column):
+                target.layout(column)
+            self.card_changed(card)
+            self.scroll_to_card(card.index, margin - target.position_y(start), block)
+            self.lay_out_visible()
+
     def _clear_selection(self) -> None:
         for block in self._selected:
             block.set_selection(0, 0)

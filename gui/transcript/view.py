@@ -23,6 +23,8 @@ from rill.core.retry import count_down
 from rill.core.types import Message, Role
 from rill.gui.transcript import message_html as chrome
 from rill.gui.transcript.cards import Card
+from rill.gui.transcript.find import ChatFinder
+from rill.gui.transcript.find_bar import FindBar
 from rill.gui.transcript.image_viewer import save_image, show_full_size, write_file
 from rill.gui.transcript.link_guard import LinkOpener, is_external
 from rill.gui.transcript.renderers.base import Context
@@ -65,8 +67,13 @@ class ChatView(QWidget):
         self.surface = Surface(self.context, self)
         self.context.changed = self.surface.viewport().update
         self.context.decode = partial(ImageDecoder.shared().request, self.context)
+        self.finder = ChatFinder(self.surface, self)
+        self.find_bar = FindBar(self.finder, self)
+        self.find_bar.closed.connect(self._on_find_bar_closed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.find_bar)
         layout.addWidget(self.surface)
         self._by_id: dict[int, Card] = {}
         self._next_id = 0
@@ -145,6 +152,7 @@ class ChatView(QWidget):
         self._drop_from(0)
         self.surface.clear_highlight()
         self.surface.scroll_to_bottom()
+        self.finder.invalidate()
 
     def set_messages(self, messages: Sequence[Message]) -> None:
         """Show a whole history; a prefix already on screen (the retry path shows the
@@ -160,6 +168,7 @@ class ChatView(QWidget):
             self.cards.append(card)
         self.surface.restack_from(keep)
         self.surface.scroll_to_bottom()
+        self.finder.invalidate()
 
     def prepend_messages(self, messages: Sequence[Message]) -> None:
         """Put older messages in front of the history shown (they arrived from the store)."""
@@ -168,6 +177,7 @@ class ChatView(QWidget):
         self.surface.reindex()
         self.surface.restack_from(0)
         self.surface.update_range()
+        self.finder.invalidate()
 
     def reveal(self, index: int) -> None:
         """Scroll message ``index`` into view and highlight it for a moment."""
@@ -280,6 +290,15 @@ class ChatView(QWidget):
         self.surface.restack_from(0)
         self.surface.update_range()
         self._work_timer.start()
+
+    # ------------------------------------------------------------ find
+
+    def open_find(self) -> None:
+        """Ctrl+F: the find bar, with the keyboard in its field."""
+        self.find_bar.open_bar()
+
+    def _on_find_bar_closed(self) -> None:
+        self.surface.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------ queries and settling
 

@@ -142,6 +142,16 @@ class Block:
         """The length of the block's selectable text (0: none)."""
         return 0
 
+    def search_text(self) -> str:
+        """The selectable text with one character per position (what Find searches):
+        a match's offsets in it are selection positions. "" for no selectable text."""
+        return ""
+
+    def position_y(self, position: int) -> int:
+        """How far below the block's top text ``position`` is (after layout)."""
+        del position
+        return 0
+
     # ------------------------------------------------------------ other input
 
     def wheel(self, event: QWheelEvent, pos: QPoint) -> bool:

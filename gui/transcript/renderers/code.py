@@ -232,3 +232,11 @@ class CodeBlock(Block):
     def selected_text(self, start: int, end: int) -> str:
         """Selected code."""
         return self.body.selected_text(start, end)
+
+    def search_text(self) -> str:
+        """The code, one character per position."""
+        return self.body.search_text()
+
+    def position_y(self, position: int) -> int:
+        """Below the header, the line holding ``position``."""
+        return self._code_rect().top() + self.body.position_y(position)

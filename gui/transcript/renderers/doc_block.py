@@ -352,6 +352,24 @@ class DocBlock(Block):
         """Positions in the document (its character count less the final separator)."""
         return self.doc.characterCount() - 1
 
+    def search_text(self) -> str:
+        """The document's raw text: one character per position (paragraph and table
+        marks included), so a match's offsets are cursor positions."""
+        return self.doc.toRawText()
+
+    def position_y(self, position: int) -> int:
+        """The top of the line that holds ``position``."""
+        block = self.doc.findBlock(max(0, position))
+        if not block.isValid():
+            return 0
+        top = self.doc.documentLayout().blockBoundingRect(block).top()
+        layout = block.layout()
+        if layout is not None and layout.lineCount():
+            line = layout.lineForTextPosition(position - block.position())
+            if line.isValid():
+                top += line.y()
+        return int(top)
+
     def position_at(self, pos: QPoint) -> int | None:
         """The document position nearest ``pos``."""
         return self.doc.documentLayout().hitTest(QPointF(pos), Qt.HitTestAccuracy.FuzzyHit)

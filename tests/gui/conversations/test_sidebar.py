@@ -31,6 +31,9 @@ from tests.gui.support.history_support import (
 )
 
 
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
 def titles(window: MainWindow) -> list[str]:
     model = window.conversations.model
     return [model.index(row).data() for row in range(model.rowCount())]
@@ -196,7 +199,7 @@ def test_search_shows_the_hit_highlighted_and_jumps_to_the_message(
     fill_store(hermetic_profile, 6, messages=40)
     window = history_window()
     sidebar = window.conversations
-    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL_SHIFT)
     assert sidebar.search.hasFocus()
     qtbot.keyClicks(sidebar.search, "needl")  # a prefix, as while typing
     qtbot.waitUntil(lambda: len(sidebar.results.hits()) == 1, timeout=3000)
@@ -266,7 +269,7 @@ def test_a_narrow_window_shows_the_list_in_place_of_the_chat(
     qtbot.waitUntil(lambda: texts(window) == ["beta", "B."])
     window.resize(480, 640)
     qtbot.waitUntil(lambda: not sidebar.isVisible())
-    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL_SHIFT)
     assert sidebar.isVisible() and not window.chat_column.isVisible()
     assert sidebar.search.hasFocus() and sidebar.selected_id() == sidebar.model.id_at(1)
     sidebar.list.setCurrentIndex(sidebar.model.index(2))  # alpha
