@@ -30,7 +30,6 @@ from tests.gui.support.history_support import (
     wait_saved,
 )
 
-
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
