@@ -12,11 +12,11 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter
 
 from rill.core.file_parts import file_label, kind_of
 from rill.core.types import Message, Part
-from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE
+from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, icons
 from rill.gui.transcript.message_html import SOFT_BREAK, Palette, TurnInfo, soft_breaks
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 from rill.gui.transcript.renderers.doc_block import DocBlock
@@ -30,24 +30,29 @@ BUBBLE_SHARE = 0.8  # a user bubble is at most this much of the column
 USER_CHUNK_CHARS = 8_000  # a long user turn is several blocks of about this much
 
 
+ICON_PX = 18  # an action's icon inside its 28 px button
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
-    """A footer button: its ``rill:`` action, label, tooltip."""
+    """A footer button: its ``rill:`` action, name (what a screen reader says),
+    tooltip, and icon (one of ``rill.gui.common.icons.NAMES``; "" shows the name)."""
 
     action: str
     label: str
     tip: str
+    icon: str = ""
 
 
 def user_actions(info: TurnInfo) -> list[Action]:
     """Edit, Copy, Delete (only Copy for a pane that cannot act on turns)."""
-    copy = Action("copy-message", "Copy", "Copy this message")
+    copy = Action("copy-message", "Copy", "Copy this message (Markdown)", "copy")
     if not info.actions:
         return [copy]
     return [
-        Action("edit", "Edit", "Edit this message and send it again"),
+        Action("edit", "Edit", "Edit this message and send it again", "edit"),
         copy,
-        Action("delete", "Delete", "Delete this message and what follows"),
+        Action("delete", "Delete", "Delete this message and what follows", "delete"),
     ]
 
 
@@ -55,12 +60,15 @@ def answer_actions(
     message: Message, info: TurnInfo, *, regenerate: bool, retry: bool
 ) -> list[Action]:
     """Copy (when there is text), Regenerate (or Retry), Delete."""
-    out = [Action("copy-message", "Copy", "Copy this answer")] if message.text else []
+    out = [Action("copy-message", "Copy", "Copy this answer (Markdown)", "copy")]
+    out = out if message.text else []
     if info.actions:
         if regenerate:
-            label = "⟳ Retry" if retry else "Regenerate"
-            out.append(Action("regenerate", label, "Ask for this answer again"))
-        out.append(Action("delete", "Delete", "Delete this answer"))
+            label = "Retry" if retry else "Regenerate"
+            out.append(
+                Action("regenerate", label, f"{label}: ask for this answer again", "regenerate")
+            )
+        out.append(Action("delete", "Delete", "Delete this answer", "delete"))
     return out
 
 
@@ -97,33 +105,32 @@ class FooterBlock(Block):
         self.laid_at, self.dirty = column, False
         return self.height
 
-    def _buttons(self) -> list[tuple[str, str, str, QRect]]:
-        """(href, label, tip, rect) for every button, in reading order."""
+    def _buttons(self) -> list[tuple[str, str, str, QRect, str]]:
+        """(href, label, tip, rect, icon) for every button, in reading order; an
+        href of "" is a part of the switcher that does not act (shown muted)."""
         metrics = QFontMetrics(small_font(self.context))
-        items: list[tuple[str, str, str]] = []
+        items: list[tuple[str, str, str, str]] = []
         info = self.info
         if info.versions > 1:
-            if info.version > 1:
-                items.append(
-                    (f"rill:version/{self.card_id}/{info.version - 1}", "‹", "Previous version")
-                )
-            else:
-                items.append(("", "‹", ""))
-            items.append(("", f"{info.version}/{info.versions}", ""))
-            if info.version < info.versions:
-                items.append(
-                    (f"rill:version/{self.card_id}/{info.version + 1}", "›", "Next version")
-                )
-            else:
-                items.append(("", "›", ""))
+            card, version = self.card_id, info.version
+            back = f"rill:version/{card}/{version - 1}" if version > 1 else ""
+            ahead = f"rill:version/{card}/{version + 1}" if version < info.versions else ""
+            items.append((back, "Previous version", "Previous version", "chevron-left"))
+            items.append(("", f"{version}/{info.versions}", "", ""))
+            items.append((ahead, "Next version", "Next version", "chevron-right"))
         if self.shown:
-            items += [(f"rill:{a.action}/{self.card_id}", a.label, a.tip) for a in self.actions]
-        widths = [max(BUTTON_PX, metrics.horizontalAdvance(label) + 16) for _, label, _ in items]
+            items += [
+                (f"rill:{a.action}/{self.card_id}", a.label, a.tip, a.icon) for a in self.actions
+            ]
+        widths = [
+            BUTTON_PX if icon else max(BUTTON_PX, metrics.horizontalAdvance(label) + 16)
+            for _, label, _, icon in items
+        ]
         top = (ROW_PX - BUTTON_PX) // 2
-        out: list[tuple[str, str, str, QRect]] = []
+        out: list[tuple[str, str, str, QRect, str]] = []
         x = self.width - sum(widths) - 4 * (len(widths) - 1) if self.align_right else 0
-        for (href, label, tip), width in zip(items, widths, strict=True):
-            out.append((href, label, tip, QRect(x, top, width, BUTTON_PX)))
+        for (href, label, tip, icon), width in zip(items, widths, strict=True):
+            out.append((href, label, tip, QRect(x, top, width, BUTTON_PX), icon))
             x += width + 4
         return out
 
@@ -137,13 +144,17 @@ class FooterBlock(Block):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         right = 0
         left = self.width
-        for href, label, _tip, rect in self._buttons():
-            if href and not label.startswith(("‹", "›")):
-                painter.setPen(QPen(QColor(palette.rule), 1))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
-            painter.setPen(QColor(palette.link if href else palette.muted))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        for href, label, _tip, rect, icon in self._buttons():
+            if icon:
+                # Acting: the text colour; a switcher end with nowhere to go: muted.
+                token = "text" if href else "muted"
+                pixmap = icons.pixmap(icon, ICON_PX, token, dark=palette.dark, ratio=ratio)
+                inset = (BUTTON_PX - ICON_PX) // 2
+                painter.drawPixmap(rect.topLeft() + QPoint(inset, inset), pixmap)
+            else:
+                painter.setPen(QColor(palette.link if href else palette.muted))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
             right, left = max(right, rect.right()), min(left, rect.left())
         if self.facts:
             painter.setPen(QColor(palette.muted))
@@ -161,7 +172,9 @@ class FooterBlock(Block):
 
     def hits(self) -> list[Hit]:
         """The buttons that act."""
-        return [Hit(href, rect, tip, label) for href, label, tip, rect in self._buttons() if href]
+        return [
+            Hit(href, rect, tip, label) for href, label, tip, rect, _ in self._buttons() if href
+        ]
 
     def text(self) -> str:
         """The switcher and the facts, as the old pane's text had them."""

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from rill.gui.transcript.cards import Card
 from rill.gui.transcript.message_html import SOFT_BREAK
+from rill.gui.transcript.renderers.base import Block
 from rill.gui.transcript.surface_input import Surface
 
 # Characters outside the Basic Multilingual Plane (emoji): one in a Python string, two
@@ -65,16 +66,21 @@ def utf16_positions(text: str) -> Callable[[int], int]:
     return lambda index: index + bisect.bisect_left(astral, index)
 
 
-def card_matches(card: Card, found: re.Pattern[str]) -> list[tuple[int, int, int]]:
-    """(block, start, end) of every match in what a built, rendered card shows, as
-    positions in the block's text (what selecting takes)."""
-    out: list[tuple[int, int, int]] = []
-    for index, block in enumerate(card.blocks):
-        text = block.search_text()
-        if text:
-            position = utf16_positions(text)
-            out += [(index, position(m.start()), position(m.end())) for m in found.finditer(text)]
-    return out
+Spot = tuple[int, int, int]  # block index, start, end (positions in the block)
+
+
+def block_matches(index: int, block: Block, found: re.Pattern[str]) -> list[Spot]:
+    """Every match in block ``index``, as positions in its text (what selecting takes)."""
+    text = block.search_text()
+    if not text:
+        return []
+    position = utf16_positions(text)
+    return [(index, position(m.start()), position(m.end())) for m in found.finditer(text)]
+
+
+def card_matches(card: Card, found: re.Pattern[str]) -> list[Spot]:
+    """Every match in what a built, rendered card shows, in reading order."""
+    return [spot for i, b in enumerate(card.blocks) for spot in block_matches(i, b, found)]
 
 
 class ChatFinder(QObject):
@@ -98,6 +104,12 @@ class ChatFinder(QObject):
         self._cards: list[Card] = []  # the cards being searched (a snapshot)
         self._going: Match | None = None  # a match whose card is still rendering
         self._top = 0  # the card at the top of the view when the search started
+        # The card being searched block by block (a long answer spans slices): the
+        # next block, the matches so far, whether it was built before.
+        self._scan: tuple[Card, int, list[Spot], bool] | None = None
+        # The matches of each card searched, with its block count then: going to a
+        # match reuses them while the card is built with as many blocks.
+        self._spots: dict[int, tuple[int, list[Spot]]] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -115,6 +127,7 @@ class ChatFinder(QObject):
         self._pattern = pattern(query)
         self._words = query.casefold().split()
         self.matches, self.current, self._going = [], -1, None
+        self._scan, self._spots = None, {}
         self._cards = list(self.surface.cards)
         self._next_card = 0
         self._top = max(0, self.surface.card_at(self.surface.verticalScrollBar().value()))
@@ -165,13 +178,8 @@ class ChatFinder(QObject):
             card = self._cards[self._next_card]
             cards = self.surface.cards
             present = card.index < len(cards) and cards[card.index] is card
-            if present and may_hold(card, self._words):
-                was_built = card.built
-                if not self._render(card, deadline):
-                    return  # this card goes on in the next slice
-                self._add(card, len(card_matches(card, found)))
-                if not was_built and not self.surface.is_kept(card):
-                    card.release()
+            if present and may_hold(card, self._words) and not self._search(card, deadline):
+                return  # this card goes on in the next slice
             self._next_card += 1
             if time.perf_counter() >= deadline:
                 break
@@ -179,6 +187,29 @@ class ChatFinder(QObject):
             self.current = 0  # none at or after the view: the first, wrapping around
             self._go(self.matches[0])
         self.changed.emit()
+
+    def _search(self, card: Card, deadline: float) -> bool:
+        """Search ``card`` until ``deadline``; True when it is done."""
+        if self._scan is None or self._scan[0] is not card:
+            self._scan = (card, 0, [], card.built)
+        if not self._render(card, deadline):
+            return False
+        _, next_block, spots, was_built = self._scan
+        blocks = card.blocks
+        found = self._pattern
+        assert found is not None
+        while next_block < len(blocks):
+            spots += block_matches(next_block, blocks[next_block], found)
+            next_block += 1
+            if time.perf_counter() >= deadline and next_block < len(blocks):
+                self._scan = (card, next_block, spots, was_built)
+                return False
+        self._scan = None
+        self._spots[card.id] = (len(blocks), spots)
+        self._add(card, len(spots))
+        if not was_built and not self.surface.is_kept(card):
+            card.release()
+        return True
 
     def _render(self, card: Card, deadline: float) -> bool:
         card.build()
@@ -212,7 +243,9 @@ class ChatFinder(QObject):
         card, found, cards = match.card, self._pattern, self.surface.cards
         if found is None or not (0 <= card.index < len(cards)) or cards[card.index] is not card:
             return
-        spots = card_matches(card, found)
+        count, spots = self._spots.get(card.id, (-1, []))
+        if count != len(card.blocks):
+            spots = card_matches(card, found)  # built again since, maybe otherwise
         if not spots:
             return
         block, start, end = spots[min(match.nth, len(spots) - 1)]
