@@ -26,7 +26,7 @@ from rill.gui.transcript.chrome import (
 from rill.gui.transcript.message_html import SINGLE, TurnInfo, footer_facts
 from rill.gui.transcript.renderers import AS_TEXT, part_kind, render_part
 from rill.gui.transcript.renderers.base import Block, Context, PartView
-from rill.gui.transcript.renderers.doc_block import DocBlock
+from rill.gui.transcript.renderers.doc_block import LINE_PX, DocBlock
 from rill.gui.transcript.renderers.images import ImageBlock
 from rill.gui.transcript.renderers.lines import LineBlock, WaitingBlock
 from rill.gui.transcript.renderers.markdown import MarkdownView
@@ -51,6 +51,7 @@ class Card:
     received = False
     thoughts: ThoughtsView | None = None
     _footer: Block | None = None
+    _header: Block | None = None  # an answer's model name, above it
     _built = False
     _column = -1
     _shown_text = 0  # streaming: answer text handed over so far ...
@@ -125,6 +126,7 @@ class Card:
             return
         self._built = False
         self.views, self.thoughts, self._status, self._footer = [], None, [], None
+        self._header = None
         self._blocks, self._tops = [], [0]
 
     def _build_user(self, message: Message) -> None:
@@ -183,6 +185,9 @@ class Card:
             self._restack()
             return
         self._status = self._status_blocks(message)
+        model = message.model_version or message.model
+        # The model's name heads its answer (the footer keeps the numbers).
+        self._header = LineBlock(self.context, model, bold=True, top=0) if model else None
         if self.live:
             self._footer = None
         else:
@@ -223,7 +228,7 @@ class Card:
 
     def _restack(self) -> None:
         """The card's blocks in order, after its views or chrome changed."""
-        blocks: list[Block] = []
+        blocks: list[Block] = [self._header] if self._header is not None else []
         if self.thoughts is not None and self.show_thoughts:
             blocks += self.thoughts.blocks
         for view in self.views:
@@ -422,7 +427,7 @@ class Card:
                 elif part.data is not None:
                     images += 200
             lines = 1 + chars * 8 // max(80, column)
-            return self.top_margin + 22 * lines + images + 32 + BOTTOM_PX
+            return self.top_margin + LINE_PX * lines + images + 32 + BOTTOM_PX
         return self.top_margin + sum(b.estimate(column) for b in self._blocks) + BOTTOM_PX
 
     def block_tops(self, column: int) -> list[int]:

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidg
 from rill.gui.common import icons
 from rill.gui.transcript.find import ChatFinder
 
+FIELD_MAX_PX = 320
+
 
 class FindBar(QWidget):
     """Find in the chat on screen.
@@ -44,7 +46,11 @@ class FindBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)
         layout.setSpacing(4)
-        layout.addWidget(self.field, 1)
+        # At the right like a browser's find bar; the field takes what a narrow
+        # window leaves, up to a comfortable width.
+        self.field.setMaximumWidth(FIELD_MAX_PX)
+        layout.addStretch(1)
+        layout.addWidget(self.field, 4)
         layout.addWidget(self.count)
         layout.addWidget(self.previous)
         layout.addWidget(self.next)
@@ -58,6 +64,7 @@ class FindBar(QWidget):
 
     def _button(self, icon: str, tip: str) -> QToolButton:
         button = QToolButton(self)
+        button.setObjectName("chatBarButton")
         button.setIcon(icons.icon(icon))
         button.setToolTip(tip)
         button.setAccessibleName(tip.split(" (")[0])

@@ -139,11 +139,9 @@ def _int(value: int | None) -> str:
 
 
 def footer_facts(message: Message) -> list[str]:
-    """The facts under an answer, in reading order (each one plain text)."""
+    """The facts under an answer, in reading order (each one plain text); the model's
+    name is not among them: it heads the answer."""
     facts: list[str] = []
-    model = message.model_version or message.model
-    if model:
-        facts.append(model)
     reason = message.finish_reason
     if reason and reason not in ("STOP", "FINISH_REASON_UNSPECIFIED"):
         facts.append(f"{FINISH_REASON_TEXT.get(reason, 'Finished')} ({reason})")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 
 from rill.core.retry import count_down
@@ -35,8 +35,18 @@ from rill.gui.transcript.renderers.markdown import warm_up_in_background
 from rill.gui.transcript.surface_input import Surface
 
 WARM_UP_DELAY_MS = 300
+BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
+BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
 TURN_ACTIONS = ("regenerate", "edit", "delete")
+
+
+def body_font(font: QFont) -> QFont:
+    """The reading font of the conversation: the window's, a little larger."""
+    body = QFont(font)
+    if body.pointSizeF() > 0:
+        body.setPointSizeF(max(BODY_MIN_PT, body.pointSizeF() * BODY_SCALE))
+    return body
 
 
 class ChatView(QWidget):
@@ -63,7 +73,7 @@ class ChatView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.context = Context(font=self.font(), owner=self)
+        self.context = Context(font=body_font(self.font()), owner=self)
         self.surface = Surface(self.context, self)
         self.context.changed = self.surface.viewport().update
         self.context.decode = partial(ImageDecoder.shared().request, self.context)

@@ -50,6 +50,11 @@ def _set_width(doc: QTextDocument, width: float) -> None:
         doc.setTextWidth(width)
 
 
+# Prose reads at about 1.5 lines (issue 15's reading column); headings and code do not.
+PROSE_CSS = "p, li, blockquote { line-height: 150%; }"
+LINE_PX = 26  # a line of prose at that spacing (estimates before layout)
+
+
 class CardDocument(QTextDocument):
     """A document that loads nothing by itself (see the module docstring)."""
 
@@ -128,6 +133,8 @@ class DocBlock(Block):
         weakref.finalize(self, _delete_later, self.doc)
         self.doc.setDefaultFont(context.font)
         self.doc.setDocumentMargin(margin)
+        if wrap:  # prose: lines half their height apart (code keeps its lines tight)
+            self.doc.setDefaultStyleSheet(PROSE_CSS)
         if not wrap:
             self.doc.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignLeft))
             option = self.doc.defaultTextOption()
@@ -221,13 +228,13 @@ class DocBlock(Block):
     # ------------------------------------------------------------ layout and paint
 
     def estimate(self, column: int) -> int:
-        """Lines of about 8 px per character, 22 px each, plus block spacing."""
+        """Lines of about 8 px per character, LINE_PX each, plus block spacing."""
         if self.laid_at == column:  # exact, or (changed since) the last height: close
             return self.height
         if self.laid_at > 0 and not self.dirty:  # laid out at another width: scale
             return max(16, int(self.height * self.laid_at / max(1, column)))
         text = max(1, self.chars // 2)  # HTML is about twice its text
-        return 12 * self.markdown_blocks + 22 * math.ceil(text * 8 / max(80, column))
+        return 12 * self.markdown_blocks + LINE_PX * math.ceil(text * 8 / max(80, column))
 
     def layout(self, column: int) -> int:
         """Lay the document out at the column (or its ``max_width``)."""
