@@ -70,6 +70,12 @@ def card_hits(card: Card, blocks: range) -> list[tuple[int, Hit]]:
     return out
 
 
+def opens_menu(event: QKeyEvent) -> bool:
+    """Whether ``event`` is the Menu key or Shift+F10 (a keyboard's context menu)."""
+    shift = event.modifiers() == Qt.KeyboardModifier.ShiftModifier
+    return event.key() == Qt.Key.Key_Menu or (event.key() == Qt.Key.Key_F10 and shift)
+
+
 class ActionButton(QToolButton):
     """A focusable stand-in for one painted button or link (it paints only its ring)."""
 
@@ -93,9 +99,13 @@ class ActionButton(QToolButton):
         self.setToolTip(hit.tip or name)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter and Return act, as Space does."""
+        """Enter and Return act, as Space does; the Menu key and Shift+F10 open the
+        message's menu (sent to the surface as a keyboard context menu)."""
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.click()
+            return
+        if opens_menu(event):
+            event.ignore()  # the surface (the viewport's owner) takes it
             return
         super().keyPressEvent(event)
 
@@ -178,6 +188,11 @@ class KeyboardProxies:
         # ones) each step was a good part of its cost. Bounded: the most a view shows.
         self._spare: list[MessageProxy] = []
         self._focused: Card | None = None
+
+    @property
+    def focused_card(self) -> Card | None:
+        """The card one of whose buttons has (or last had) the keyboard."""
+        return self._focused
 
     @property
     def proxies(self) -> list[MessageProxy]:

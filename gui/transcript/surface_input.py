@@ -26,9 +26,16 @@ from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 
 from rill.gui.common import plain_tip
 from rill.gui.transcript.cards import Card
-from rill.gui.transcript.keyboard import KeyboardProxies
+from rill.gui.transcript.keyboard import KeyboardProxies, opens_menu
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 from rill.gui.transcript.surface import SurfaceGeometry
+
+# A message's own entries in the context menu: (label, rill: action on the card).
+MESSAGE_MENU = (
+    ("Copy message (Markdown)", "copy-message"),
+    ("Copy message as plain text", "copy-plain"),
+    ("Save message as…", "save-message"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +269,11 @@ class Surface(SurfaceGeometry):
             if text:
                 QGuiApplication.clipboard().setText(text)
             return
+        if opens_menu(event):
+            origin = self.viewport().mapToGlobal(QPoint(0, 0))
+            keyboard = QContextMenuEvent.Reason.Keyboard
+            self.contextMenuEvent(QContextMenuEvent(keyboard, QPoint(0, 0), origin))
+            return
         bar = self.verticalScrollBar()
         if event.key() == Qt.Key.Key_Home:
             bar.setValue(0)
@@ -294,20 +306,49 @@ class Surface(SurfaceGeometry):
         return super().viewportEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        """Copy (a selection) and what the block offers (Save image as…, Copy image)."""
-        found = self.block_at(event.pos())
+        """Copy (a selection); the message's Copy as Markdown, Copy as plain text and
+        Save as…; and what the block offers (Save image as…, Copy image). From the
+        keyboard (the Menu key, Shift+F10): the message whose button has the keyboard,
+        else the last one in view."""
+        mouse = event.reason() == QContextMenuEvent.Reason.Mouse
+        found = self.block_at(event.pos()) if mouse else None
+        card = found[0] if found is not None else None if mouse else self._keyboard_card()
         entries = found[2].menu_actions(found[3]) if found is not None else []
         text = self.selected_text()
-        if not entries and not text:
+        if card is None and not entries and not text:
             return
         menu = QMenu(self)
         if text:
             menu.addAction("Copy", lambda: QGuiApplication.clipboard().setText(text))
+        if card is not None:
+            for label, action in MESSAGE_MENU:
+                menu.addAction(label, partial(self.activated.emit, f"rill:{action}/{card.id}", ""))
+        if entries:
+            menu.addSeparator()
         for label, href in entries:
             menu.addAction(label, partial(self.activated.emit, href, ""))
         menu.aboutToHide.connect(menu.deleteLater)
         self.menu = menu
-        menu.popup(event.globalPos())
+        where = event.globalPos() if mouse else self.viewport().mapToGlobal(self._menu_spot(card))
+        menu.popup(where)
+
+    def _keyboard_card(self) -> Card | None:
+        card = self.keyboard.focused_card
+        if (
+            card is not None
+            and 0 <= card.index < len(self.cards)
+            and self.cards[card.index] is card
+        ):
+            return card
+        visible = list(self.visible())
+        return visible[-1] if visible else None
+
+    def _menu_spot(self, card: Card | None) -> QPoint:
+        """Where a keyboard-opened menu appears: at the card's top, in the column."""
+        if card is None:
+            return QPoint(self.column_x, 0)
+        y = self.card_top(card.index) - self.verticalScrollBar().value()
+        return QPoint(self.column_x + 24, max(0, min(self.viewport().height() - 24, y + 24)))
 
     # ------------------------------------------------------------ finding things
 

@@ -441,6 +441,8 @@ class ChatView(QWidget):
             self._confirm_timer.start()
         elif name == "copy-message" and card is not None:
             QGuiApplication.clipboard().setText(card.text)
+        elif name == "copy-plain" and card is not None:
+            QGuiApplication.clipboard().setText(card.body_text().replace(chrome.SOFT_BREAK, ""))
         elif name == "save-message" and card is not None:
             self.save_message(card.index)
         elif name == "toggle-thoughts" and card is not None:
