@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 from rill.core.answer_text import part_markdown
 from rill.core.types import Message, MessageStatus, Part, Role
@@ -36,6 +37,9 @@ from rill.gui.transcript.renderers.thoughts import ThoughtsView
 USER_TOP_PX = 16
 ANSWER_TOP_PX = 4
 BOTTOM_PX = 4
+# What an unbuilt card reads as its views, images and blocks: immutable, so an edit
+# that forgot to build the card first fails at once instead of sharing the edit.
+_NONE = cast("list[Any]", ())
 
 
 class Card:
@@ -56,6 +60,13 @@ class Card:
     _column = -1
     _shown_text = 0  # streaming: answer text handed over so far ...
     _parts_seen = 0  # ... and the parts looked at for images
+    # Made by build(): a chat of 5,000 messages made 25,000 empty lists at once, and
+    # every one was work for Python's collector (a full collection inside the open).
+    views: list[PartView] = _NONE
+    _status: list[Block] = _NONE
+    _blocks: list[Block] = _NONE
+    _tops: list[int] = cast("list[int]", (0,))
+    _images: list[tuple[int, Part]] = _NONE  # images waiting for their place
 
     def __init__(
         self,
@@ -77,11 +88,6 @@ class Card:
         self.show_thoughts = show_thoughts
         self.index = 0  # its place in the surface (the surface keeps it)
         self.height = 0  # an estimate until laid out at the column
-        self.views: list[PartView] = []
-        self._status: list[Block] = []
-        self._blocks: list[Block] = []
-        self._tops: list[int] = [0]
-        self._images: list[tuple[int, Part]] = []  # images waiting for their place
 
     @property
     def info(self) -> TurnInfo:
@@ -111,6 +117,8 @@ class Card:
         if self._built:
             return
         self._built = True
+        if self.views is _NONE:  # (a live card's rebuild may have made them)
+            self.views, self._images = [], []
         message = self.shown
         if self.live:
             self._scan_parts()
@@ -125,9 +133,9 @@ class Card:
         if self.live or not self._built:
             return
         self._built = False
-        self.views, self.thoughts, self._status, self._footer = [], None, [], None
+        self.views, self.thoughts, self._status, self._footer = _NONE, None, _NONE, None
         self._header = None
-        self._blocks, self._tops = [], [0]
+        self._blocks, self._tops, self._images = _NONE, Card._tops, _NONE
 
     def _build_user(self, message: Message) -> None:
         view = PartView()
@@ -251,6 +259,7 @@ class Card:
 
     def push(self, text: str, thought: str, deadline: float) -> None:
         """One frame's deltas of the live answer; rendered until ``deadline``."""
+        self.build()
         if thought:
             if self.thoughts is None:
                 self.thoughts = ThoughtsView(self.context, card_id=self.id, live=True)
