@@ -56,11 +56,19 @@ class FindBar(QWidget):
         layout.addWidget(self.next)
         layout.addWidget(self.close_button)
         self.field.textChanged.connect(finder.search)
-        self.previous.clicked.connect(lambda: finder.step(forward=False))
-        self.next.clicked.connect(lambda: finder.step(forward=True))
+        # Bound methods, not lambdas: a lambda holding the finder would keep the pane
+        # alive after its last reference went (test_surface_memory).
+        self.previous.clicked.connect(self._on_previous_clicked)
+        self.next.clicked.connect(self._on_next_clicked)
         self.close_button.clicked.connect(self.close_bar)
         finder.changed.connect(self._on_finder_changed)
         self.hide()
+
+    def _on_previous_clicked(self) -> None:
+        self.finder.step(forward=False)
+
+    def _on_next_clicked(self) -> None:
+        self.finder.step(forward=True)
 
     def _button(self, icon: str, tip: str) -> QToolButton:
         button = QToolButton(self)
