@@ -214,9 +214,10 @@ class Card:
         if self.live:
             if self.notice:
                 out.append(countdown(self.context, self.notice))
-            elif not self.received:
+            else:  # the dots: waiting for the first word, then "still writing"
                 waiting = WaitingBlock(self.context)
                 waiting.phase = self.waiting_phase
+                waiting.streaming = self.received
                 out.append(waiting)
             return out
         if message.status in (MessageStatus.FAILED, MessageStatus.BLOCKED):

@@ -191,7 +191,7 @@ class BubbleBlock(Block):
         super().__init__()
         self.context = context
         self.first, self.last = first, last
-        self.body = DocBlock(context)
+        self.body = DocBlock(context, prose=False)
         self.body.shrink = first and last
         self.body.chars = 2 * len(text)  # for estimates until the text goes in
         self.source = text

@@ -384,7 +384,7 @@ class ChatView(QWidget):
 
     def _on_waiting_timer_timeout(self) -> None:
         card = self._live
-        if card is None or card.received:
+        if card is None:
             self._waiting_timer.stop()
             return
         card.waiting_phase += 1

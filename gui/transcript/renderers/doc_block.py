@@ -130,6 +130,7 @@ class DocBlock(Block):
         muted: bool = False,
         wrap: bool = True,
         margin: int = 0,
+        prose: bool = True,
     ) -> None:
         super().__init__()
         self.context = context
@@ -138,7 +139,9 @@ class DocBlock(Block):
         weakref.finalize(self, _delete_later, self.doc)
         self.doc.setDefaultFont(context.font)
         self.doc.setDocumentMargin(margin)
-        if wrap:  # prose: lines half their height apart (code keeps its lines tight)
+        # Prose: lines half their height apart. Code keeps its lines tight, and so does
+        # a bubble (Qt puts the extra under each line: a one-line bubble looked lopsided).
+        if wrap and prose:
             self.doc.setDefaultStyleSheet(PROSE_CSS)
         if not wrap:
             self.doc.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignLeft))

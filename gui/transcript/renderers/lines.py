@@ -98,12 +98,15 @@ class LineBlock(Block):
 
 
 class WaitingBlock(Block):
-    """Three dots while the first token is awaited; ``phase`` moves the bright one."""
+    """Three dots at the end of a live answer; ``phase`` moves the bright one. Before
+    the first word they are the answer's text (for screen readers); once it streams
+    (``streaming``) they only mark where it grows."""
 
     def __init__(self, context: Context) -> None:
         super().__init__()
         self.context = context
         self.phase = 0
+        self.streaming = False
 
     def estimate(self, column: int) -> int:
         """Always 32 px."""
@@ -117,8 +120,8 @@ class WaitingBlock(Block):
         return self.height
 
     def text(self) -> str:
-        """The dots, for the pane's text (and screen readers)."""
-        return "● ● ●"
+        """The dots, for the pane's text (and screen readers), until the first word."""
+        return "" if self.streaming else "● ● ●"
 
     def paint(self, painter: QPainter, clip: QRect) -> None:
         """The dots."""
