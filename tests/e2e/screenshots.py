@@ -3,12 +3,14 @@
     python -m tests.e2e.screenshots [OUT_DIR] [SCENE ...]
 
 Scenes: a streamed answer with code, a table and math in the light and dark themes,
-480 px wide and at 200 % scale; a new chat's empty state; the settings panel open.
+480 px wide and at 200 % scale; a new chat's empty state; the settings panel open; an
+image model's answer with a picture between its words.
 Needs Xvfb, xdotool and ImageMagick's ``import``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -51,6 +53,34 @@ $$\\text{bytes} \\approx 8n + 56$$
 That is all: pick the one that reads best and iterate.
 """
 LAST_WORDS = "iterate"
+IMAGE_PROMPT = "Draw a lighthouse at dusk"
+IMAGE_ANSWER = ("Here is a lighthouse at dusk, ", "its lamp just lit:\n\n", "Want another style?")
+
+
+def lighthouse_png() -> str:
+    """A small picture for the image scene (base64 PNG): dusk sky, sea, a lighthouse."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    width, height = 960, 540
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):  # dusk: deep blue to orange at the horizon
+        t = y / (height * 0.7)
+        sky = (int(30 + 200 * t), int(40 + 90 * t), int(110 - 40 * t))
+        sea = (20, 50, 90)
+        draw.line([(0, y), (width, y)], fill=sky if y < height * 0.7 else sea)
+    draw.polygon([(600, 378), (640, 378), (630, 170), (610, 170)], fill=(235, 235, 230))
+    for band in (200, 260, 320):
+        draw.polygon(
+            [(612, band), (628, band), (630, band + 22), (610, band + 22)], fill=(190, 40, 40)
+        )
+    draw.ellipse([(604, 140), (636, 172)], fill=(255, 226, 120))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,7 @@ class Scene:
     scale: int = 1
     answer: bool = True
     panel: bool = False
+    image: bool = False  # the image model's answer instead of the code one
 
 
 SCENES = (
@@ -72,6 +103,7 @@ SCENES = (
     Scene("scale-200", size=(900, 640), scale=2),
     Scene("empty", answer=False),
     Scene("settings", panel=True),
+    Scene("model-image", image=True),
 )
 
 
@@ -103,17 +135,21 @@ def shoot(out: Path, scene: Scene, fake: FakeGemini) -> Path:
             ["xdotool", *args], env=env, capture_output=True, text=True, check=True, timeout=20
         ).stdout
 
-    if scene.answer:
+    prompt, last_words = (IMAGE_PROMPT, IMAGE_ANSWER[-1]) if scene.image else (PROMPT, LAST_WORDS)
+    if scene.image:
+        picture = ((2, "image/png", lighthouse_png()),)
+        fake.push(dataclasses.replace(stream(list(IMAGE_ANSWER)), images=picture))
+    elif scene.answer:
         fake.push(stream([ANSWER[i : i + 40] for i in range(0, len(ANSWER), 40)]))
     app = subprocess.Popen([str(rill_command())], env=env)
     try:
         window = xdo("search", "--sync", "--onlyvisible", "--name", "^Rill$").split()[0]
         xdo("windowsize", window, str(width * scale), str(height * scale))
         if scene.answer:
-            xdo("type", "--delay", "5", PROMPT)
+            xdo("type", "--delay", "5", prompt)
             xdo("key", "Return")
             deadline = time.monotonic() + 20
-            while not (report.exists() and LAST_WORDS in report.read_text()):
+            while not (report.exists() and last_words in report.read_text()):
                 if time.monotonic() > deadline:
                     raise TimeoutError("the answer never showed")
                 time.sleep(0.05)
