@@ -35,6 +35,7 @@ from rill.gui.transcript.renderers.markdown import warm_up_in_background
 from rill.gui.transcript.surface_input import Surface
 
 WARM_UP_DELAY_MS = 300
+WAITING_TICK_S = 0.4  # the live answer's dots move this often
 BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
@@ -99,7 +100,10 @@ class ChatView(QWidget):
         # halves, the Markdown and the documents' edit, ran back to back).
         self._work_timer = self._timer(1, self._on_work_timer_timeout, single=True)
         self._work_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._waiting_timer = self._timer(400, self._on_waiting_timer_timeout)
+        self._waiting_timer = self._timer(
+            int(WAITING_TICK_S * 1000), self._on_waiting_timer_timeout
+        )
+        self._last_frame_at = 0.0  # time.monotonic() of the live answer's last frame
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
         self.links = LinkOpener(self)
@@ -232,6 +236,7 @@ class ChatView(QWidget):
         card = self._live
         if card is None:
             return
+        self._last_frame_at = time.monotonic()
         if card is self._notice_card and (text or thought):
             # The retry is under way and answering: its countdown is over.
             self._notice_card, card.notice = None, ""
@@ -397,7 +402,9 @@ class ChatView(QWidget):
         for block in card.blocks:
             if isinstance(block, WaitingBlock):
                 block.phase = card.waiting_phase
-        self.surface.viewport().update()
+        # While frames arrive, the next one paints the dots' move: no paint of its own.
+        if time.monotonic() - self._last_frame_at > WAITING_TICK_S:
+            self.surface.viewport().update()
 
     def _on_notice_timer_timeout(self) -> None:
         card = self._notice_card
