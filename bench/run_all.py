@@ -34,6 +34,7 @@ QUICK: dict[str, list[str]] = {
     "bench_math.py": ["--runs", "1", "--formulas", "40"],
     "bench_mcp.py": ["--calls", "30", "--starts", "2"],
     "bench_open_long_answer.py": ["--runs", "2"],
+    "bench_tool_roundtrip.py": ["--rounds", "20"],
     "bench_store.py": ["--scale", "0.05"],
     "bench_store_marks.py": ["--runs", "2", "--ops", "300"],
     "bench_startup.py": ["--quick"],

@@ -13,7 +13,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from rill.core.answer_types import CodeResult, CodeRun, FunctionCall, Outcome
+from rill.core.answer_types import (
+    DECISION_LABELS,
+    CodeResult,
+    CodeRun,
+    FunctionCall,
+    FunctionResponse,
+    Outcome,
+)
 
 if TYPE_CHECKING:  # rill.core.types builds its ``text`` on part_markdown
     from rill.core.citations import NumberedSource
@@ -65,8 +72,30 @@ def function_call_line(call: FunctionCall, *, markdown: bool = True) -> str:
     return f"The model asked to call {shown}; tools from servers are not enabled."
 
 
+def tool_name(reply: FunctionResponse) -> str:
+    """``server.tool`` of a call Rill ran (the function's name for another response)."""
+    if reply.server and reply.tool:
+        return f"{safe_name(reply.server)}.{safe_name(reply.tool)}"
+    return safe_name(reply.name)
+
+
+def response_line(reply: FunctionResponse, *, markdown: bool = True) -> str:
+    """The sentence shown for a tool call Rill answered: the tool, the user's decision
+    and whether it failed (the result itself goes to the model, not into the text)."""
+    name = tool_name(reply)
+    shown = f"`{name}`" if markdown else name
+    decided = DECISION_LABELS.get(reply.decision or "", "")
+    if reply.decision == "deny":
+        return f"Tool {shown}: denied; the model was told."
+    if reply.decision == "not_run":
+        return f"Tool {shown}: not run."
+    outcome = "failed" if reply.is_error else "done"
+    return f"Tool {shown} ({decided}): {outcome}." if decided else f"Tool {shown}: {outcome}."
+
+
 def part_markdown(part: Part) -> str:
-    """One answer part as Markdown ("" for thoughts, images and function responses)."""
+    """One answer part as Markdown ("" for thoughts, images, the calls Rill runs and
+    responses it did not write)."""
     if part.thought:
         return ""
     if part.text is not None:
@@ -76,8 +105,10 @@ def part_markdown(part: Part) -> str:
         block = code_block(part.code)
     elif part.code_result is not None:
         block = result_block(part.code_result)
-    elif part.function_call is not None:
+    elif part.function_call is not None and not part.function_call.offered:
         block = f"*{function_call_line(part.function_call)}*"
+    elif part.function_response is not None and part.function_response.decision:
+        block = f"*{response_line(part.function_response)}*"
     elif part.error is not None:
         block = f"⚠ {part.error}"
     return f"\n\n{block}\n\n" if block else ""
@@ -94,8 +125,8 @@ def function_calls(parts: Iterable[Part]) -> list[FunctionCall]:
 
 
 def only_calls(parts: Sequence[Part]) -> bool:
-    """Whether an answer asks for function calls and says nothing else."""
-    calls = function_calls(parts)
+    """Whether an answer asks for function calls nobody ran and says nothing else."""
+    calls = [c for c in function_calls(parts) if not c.offered]
     said = any(
         (p.text or "").strip() or p.code or p.code_result or p.is_image
         for p in parts

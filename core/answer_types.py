@@ -48,15 +48,50 @@ class FunctionCall:
     name: str
     args: str = "{}"
     id: str | None = None
+    # The request this call answers offered the model tools from servers, so Rill
+    # runs or refuses it (never sent: the provider's JSON has no such field).
+    offered: bool = False
+
+
+# How a call the model made was decided (``FunctionResponse.decision``).
+DECISION_LABELS = {
+    "allow_once": "allowed once",
+    "allow_in_chat": "allowed in this chat",
+    "always_allow": "always allowed",
+    "deny": "denied",
+    "not_run": "not run",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionResponse:
-    """The client's answer to a :class:`FunctionCall` (``response`` as JSON text)."""
+    """The client's answer to a :class:`FunctionCall` (``response`` as JSON text).
+
+    When Rill ran (or refused) a tool from a server, ``server`` and ``tool`` name it,
+    ``decision`` says how the call was decided (a ``DECISION_LABELS`` key) and
+    ``is_error`` whether the result is an error (a denial included). None of these
+    go to the model; ``response`` does.
+    """
 
     name: str
     response: str = "{}"
     id: str | None = None
+    server: str | None = None
+    tool: str | None = None
+    decision: str | None = None
+    is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDeclaration:
+    """A function the model may call (a tool from a server), as a request offers it.
+
+    ``parameters`` is the JSON Schema of its arguments as JSON text (an object schema).
+    """
+
+    name: str
+    description: str = ""
+    parameters: str = '{"type":"object"}'
 
 
 # ---------------------------------------------------------------- grounding

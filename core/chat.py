@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from rill.core.errors import BlockedError, RillError
@@ -24,6 +25,7 @@ from rill.core.retry import (
     env_policy,
     stream_with_retry,
 )
+from rill.core.tool_loop import ToolLoop, close_calls, mark_offered, tool_round
 from rill.core.types import (
     BLOCKING_FINISH_REASONS,
     Chunk,
@@ -93,8 +95,11 @@ class ChatSession:
         history: Iterable[Message] = (),
         retry_policy: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
+        tools: ToolLoop | None = None,
     ) -> None:
         self.provider = provider
+        # Tools from servers the model may call; their calls run between rounds.
+        self.tools = tools
         self.settings = settings
         self.history: list[Message] = [_cleaned(m) for m in history]
         # RILL_MAX_ATTEMPTS counts wherever a session is made (a bad value: the default).
@@ -156,7 +161,10 @@ class ChatSession:
             settings = replace(settings, model=model)
         answer.model = model
         contents = self.curated_history(in_flight=answer)
-        return GenerateRequest(contents=tuple(contents), settings=settings)
+        if answer.parts:  # a later round: the answer so far, its calls and their results
+            contents.append(answer)
+        functions = self.tools.functions if self.tools is not None else ()
+        return GenerateRequest(contents=tuple(contents), settings=settings, functions=functions)
 
     def _retry_target(self) -> Message:
         """Drop a failed last answer and return the user turn to send again."""
@@ -228,26 +236,36 @@ class ChatSession:
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
         last_piece_at: float | None = None
+        rounds = 0
         try:
-            request = await self._request(answer)
-            stream = stream_with_retry(
-                lambda: self.provider.stream(request),
-                self.retry_policy,
-                self.on_retry,
-                # Only what the user saw ends the retries: a usage-only event does not.
-                shows=lambda chunk: bool(chunk.parts),
-            )
-            async with aclosing(stream):
-                async for received in stream:
-                    # What the caller prints or shows is exactly what the answer keeps.
-                    chunk = clean_chunk(received)
-                    if chunk.parts:
-                        last_piece_at = time.monotonic()
-                        answer.first_token_at = answer.first_token_at or last_piece_at
-                    answer.absorb(chunk)
-                    yield chunk
+            while True:
+                request = await self._request(answer)
+                stream = stream_with_retry(
+                    partial(self.provider.stream, request),
+                    self.retry_policy,
+                    self.on_retry,
+                    # Only what the user saw ends the retries: a usage-only event does not.
+                    shows=lambda chunk: bool(chunk.parts),
+                )
+                async with aclosing(stream):
+                    async for received in stream:
+                        # What the caller prints or shows is exactly what the answer keeps.
+                        chunk = mark_offered(self.tools, clean_chunk(received))
+                        if chunk.parts:
+                            last_piece_at = time.monotonic()
+                            answer.first_token_at = answer.first_token_at or last_piece_at
+                        answer.absorb(chunk)
+                        yield chunk
+                replies = await tool_round(self.tools, answer, rounds)
+                if replies is None:
+                    break
+                rounds += 1
+                yield replies
+                if replies.finish_reason is not None:  # the round limit: no more requests
+                    break
         except (asyncio.CancelledError, GeneratorExit):
             # Stop, or the consumer stopped iterating (the same as the user pressing Stop).
+            close_calls(self.tools, answer)
             answer.status = MessageStatus.STOPPED
             answer.finished_at = last_piece_at or time.monotonic()
             raise
@@ -311,30 +329,44 @@ class ChatSession:
     async def _generate_into(self, answer: Message) -> Message:
         answer.status = MessageStatus.STREAMING
         answer.started_at = time.monotonic()
+        rounds = 0
         try:
-            request = await self._request(answer)
-            result = await call_with_retry(
-                lambda: self.provider.generate(request), self.retry_policy, self.on_retry
-            )
+            while True:
+                request = await self._request(answer)
+                result = await call_with_retry(
+                    partial(self.provider.generate, request), self.retry_policy, self.on_retry
+                )
+                self._take_whole(answer, result)
+                replies = await tool_round(self.tools, answer, rounds)
+                if replies is None or replies.finish_reason is not None:
+                    break
+                rounds += 1
         except asyncio.CancelledError:
+            close_calls(self.tools, answer)
             answer.status = MessageStatus.STOPPED
             answer.finished_at = time.monotonic()
             raise
         except RillError as error:
             self._fail(answer, error)
             raise
+        self._complete(answer)
+        return answer
+
+    def _take_whole(self, answer: Message, result: Message) -> None:
+        """Add an answer that came at once (one round of it) to ``answer``."""
         # The whole answer came at once: its first token and its last are this moment
         # (no interval, so no speed; the time to it is the time to the whole answer).
-        answer.first_token_at = answer.finished_at = time.monotonic()
-        answer.parts = [clean_part(p) for p in result.parts]
+        now = time.monotonic()
+        answer.first_token_at, answer.finished_at = answer.first_token_at or now, now
+        chunk = mark_offered(self.tools, Chunk(parts=tuple(clean_part(p) for p in result.parts)))
+        for part in chunk.parts:
+            answer.append_part(part)
         answer.usage = result.usage
         answer.finish_reason = result.finish_reason
         answer.model_version = result.model_version
         answer.grounding = result.grounding
         answer.url_context = result.url_context
         answer.citations = result.citations
-        self._complete(answer)
-        return answer
 
 
 def _cleaned(message: Message) -> Message:

@@ -61,6 +61,7 @@ READ_TIMEOUT = Range(1.0, 3600.0)  # seconds between bytes; the Providers screen
 MAX_STOP_SEQUENCES = 5  # Gemini's limit
 STORE_ID = Range(0, 2**63 - 1, integer=True)  # a SQLite INTEGER (0: none)
 TOOL_CALL_TIMEOUT = Range(1.0, 3600.0)  # seconds one MCP tool call may take
+TOOL_ROUNDS = Range(1, 100, integer=True)  # rounds of tool calls in one answer
 
 GENERATION_RANGES: dict[str, Range] = {
     "temperature": TEMPERATURE,

@@ -11,18 +11,21 @@ only their names are, and the values live in the keychain (:mod:`rill.core.tools
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from rill.core.setting_ranges import TOOL_CALL_TIMEOUT, Checker, savable, shown
+from rill.core.setting_ranges import TOOL_CALL_TIMEOUT, TOOL_ROUNDS, Checker, savable, shown
 
 SERVER_KINDS = ("stdio", "http")  # a command Rill runs, or a streamable HTTP endpoint
 START_MODES = ("first_use", "launch")
 DEFAULT_CALL_TIMEOUT = 60.0
+DEFAULT_MAX_ROUNDS = 10  # rounds of tool calls one answer may take before Rill stops it
 
 # A server's name is a keychain user name and, later, part of the name the model calls
 # a tool by (``server.tool``), so it stays short and plain.
@@ -70,6 +73,17 @@ def url_problem(url: str) -> str | None:
         # A credential in a URL ends up in logs and history; Rill sends them in headers.
         return "carries a user name or password; put credentials in a secret header"
     return None
+
+
+def find_program(command: str) -> str | None:
+    """``command`` as the absolute path of the program that will run (None: nothing
+    runnable). The window, started from a desktop menu, has another working folder and
+    often another PATH than a shell (a classic cause of "npx: not found"), so what runs
+    is fixed when a server is added, and shown."""
+    if os.sep in command or (os.altsep and os.altsep in command):
+        path = os.path.abspath(os.path.expanduser(command))
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    return shutil.which(command)
 
 
 @dataclass(frozen=True)
@@ -133,9 +147,13 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class ToolSettings:
-    """Every MCP server Rill knows, and how long one tool call may take."""
+    """Every MCP server Rill knows, how long one tool call may take, how many rounds
+    of calls one answer may make, and whether the window's chats offer the enabled
+    servers' tools at all (``offer``; ``rill ask --tools`` names its servers itself)."""
 
+    offer: bool = True
     call_timeout: float = DEFAULT_CALL_TIMEOUT
+    max_rounds: int = DEFAULT_MAX_ROUNDS
     servers: dict[str, ServerConfig] = field(default_factory=dict)
 
     def with_server(self, name: str, config: ServerConfig) -> ToolSettings:
@@ -159,7 +177,9 @@ class ToolSettings:
     def to_dict(self) -> dict[str, Any]:
         """The ``tools`` section of the settings file."""
         return {
+            "offer": self.offer,
             "call_timeout": self.call_timeout,
+            "max_rounds": self.max_rounds,
             "servers": {name: s.to_dict() for name, s in self.servers.items()},
         }
 
@@ -173,7 +193,9 @@ def read_tool_settings(check: Checker, value: object) -> ToolSettings:
     if not isinstance(value, Mapping):
         check.bad("", "tools", "an object", value, {})
         return ToolSettings()
+    offer = check.boolean(value, "tools", "offer", True)
     timeout = check.number(value, "tools", "call_timeout", TOOL_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
+    rounds = check.number(value, "tools", "max_rounds", TOOL_ROUNDS, DEFAULT_MAX_ROUNDS)
     servers = value.get("servers", {})
     if not isinstance(servers, Mapping):
         check.bad("tools", "servers", "an object", servers, {})
@@ -189,7 +211,7 @@ def read_tool_settings(check: Checker, value: object) -> ToolSettings:
             check.warnings.append(f"{check.label} {where}: expected an object; entry ignored")
         elif (config := _read_server(check, where, entry)) is not None:
             table[name] = config
-    return ToolSettings(call_timeout=timeout, servers=table)
+    return ToolSettings(offer=offer, call_timeout=timeout, max_rounds=int(rounds), servers=table)
 
 
 def _read_server(check: Checker, where: str, entry: Mapping[str, Any]) -> ServerConfig | None:

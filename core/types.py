@@ -16,6 +16,7 @@ from rill.core.answer_types import (
     CodeResult,
     CodeRun,
     FunctionCall,
+    FunctionDeclaration,
     FunctionResponse,
     Grounding,
     UrlRead,
@@ -504,10 +505,12 @@ class GenerationSettings:
 
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
-    """Everything a provider needs for one call."""
+    """Everything a provider needs for one call; ``functions`` are the tools from
+    servers the model may call (``rill.core.tool_loop``)."""
 
     contents: tuple[Message, ...]
     settings: GenerationSettings
+    functions: tuple[FunctionDeclaration, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,8 +95,10 @@ async def connect_provider(window: MainWindow) -> None:
 
     The slow parts (keychain, imports) run on a worker thread; the offline model
     itself loads on first use. Messages sent meanwhile wait for the provider
-    instead of failing. Answering offline, the welcome card says so.
+    instead of failing. Answering offline, the welcome card says so. The window is
+    finished first (:meth:`MainWindow.finish_building`): turns need their history.
     """
+    window.finish_building()
     name = await window.providers.manager.connect_default()
     if name in ("", "local"):
         window.show_welcome()
@@ -171,11 +173,19 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     # The key lookup and the provider import on a worker thread hold the GIL for a
     # while; started before the first frame, they delay it by as much.
     await first_exposed(window)
+    # What the first paint did not need (the history, the settings panel) is made
+    # now, before the store opens and the provider arrives.
+    window.finish_building()
+    if not gc.isenabled():  # rill.gui.launch held the collector off until the paint
+        gc.enable()
+        gc.collect()
     connecting = launcher.run("connect-provider", connect_provider(window))
     # The store opens (and may check itself) on its own thread; the window is usable
     # meanwhile, and turns sent before it is open are written once it is.
     opening = launcher.run("open-history", window.history.start())
     launcher.run("warm-image-workers", warm_image_workers(window, {connecting, opening}))
+    # Tool servers set to start at launch (none: the MCP SDK is not even loaded).
+    launcher.run("tool-servers-at-launch", window.tool_host.start_at_launch())
     await closed
     await window.controller.shutdown()
     return 0

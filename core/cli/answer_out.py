@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rill.core.answer_text import function_call_line, function_calls, only_calls, part_markdown
+from rill.core.answer_text import (
+    function_call_line,
+    function_calls,
+    only_calls,
+    part_markdown,
+    response_line,
+)
 from rill.core.citations import cite_parts, numbered_sources
 from rill.core.errors import InvalidRequestError
 from rill.core.types import Chunk, GenerationSettings, Message, Part
@@ -101,7 +107,11 @@ class AnswerPrinter:
         if part.data is not None and part.is_image:
             return f"\n[image: {self._save(part)}]\n"
         if part.function_call is not None:
-            return ""  # said once the answer ends (see finish)
+            return ""  # said once the answer ends (see finish), or run (a response follows)
+        if part.function_response is not None:
+            if part.function_response.decision:  # a tool Rill ran: a line on stderr
+                self.out.note(response_line(part.function_response, markdown=False))
+            return ""
         return part_markdown(part)
 
     def _save(self, part: Part) -> str:
@@ -126,7 +136,7 @@ class AnswerPrinter:
             lines += [f"[{s.number}] {s.title}" + (f" <{s.uri}>" if s.uri else "") for s in sources]
             self.out.answer("\n".join(lines) + "\n")
         notes = answer_notes(message)
-        calls = function_calls(message.parts)
+        calls = [c for c in function_calls(message.parts) if not c.offered]
         if calls and only_calls(message.parts):
             raise InvalidRequestError(function_call_line(calls[0], markdown=False))
         notes += [function_call_line(c, markdown=False) for c in calls]

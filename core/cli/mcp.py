@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import getpass
 import os
-import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from rill.core.tool_settings import (
     SERVER_NAME_RULE,
     ServerConfig,
     ToolSettings,
+    find_program,
     url_problem,
     valid_env_name,
     valid_header_name,
@@ -237,14 +237,8 @@ def _config(
 
 
 def _program(command: str) -> str:
-    """``command`` as an absolute path. The window, started from a desktop menu, has
-    another working folder and often another PATH than this shell (a classic cause of
-    "npx: not found"), so what runs is fixed now, and shown."""
-    if os.sep in command or (os.altsep and os.altsep in command):
-        path = os.path.abspath(os.path.expanduser(command))
-        found = path if os.path.isfile(path) and os.access(path, os.X_OK) else None
-    else:
-        found = shutil.which(command)
+    """``command`` as an absolute path, fixed now and shown (see ``find_program``)."""
+    found = find_program(command)
     if found is None:
         raise _Refused(f"rill mcp add: {command!r} is not a program that can be run here")
     return found

@@ -43,8 +43,8 @@ exit status:
   {EXIT_USAGE}    usage: bad option or value, empty prompt
   {EXIT_AUTH}    API key rejected or missing, permission denied (403), provider not available
   {EXIT_INVALID}    invalid request, unknown model (404), unusable --image or --file, a tool
-       the model does not take (--search...), or an answer that is only a function
-       call (tools from servers are not enabled; --json prints the call and exits 0)
+       the model does not take (--search...), an unknown --tools server, or an answer
+       that is only a function call without --tools (--json prints the call, exit 0)
   {EXIT_BLOCKED}    the prompt or the answer was blocked (safety, recitation, ...)
   {EXIT_RATE_LIMITED}    rate limited or out of quota (429), after the retries
   {EXIT_SERVER}    server error (500, 503, 504) after the retries, a malformed reply, or
@@ -125,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object per chunk (parts, usage, finish_reason, model_version, "
         "grounding, url_context, citations) instead of the answer's text",
+    )
+    servers = ask.add_argument_group("tools from MCP servers (see rill mcp)")
+    servers.add_argument(
+        "--tools",
+        metavar="NAME[,NAME...]",
+        help="offer the model these servers' tools; on a terminal each call asks "
+        "'Allow NAME.tool(args)? [y]es/[n]o/[a]lways'; with no terminal calls are denied",
+    )
+    servers.add_argument(
+        "--approve", action="store_true", help="allow every tool call without asking (scripts)"
     )
     sub.add_parser(
         "chat",

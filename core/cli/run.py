@@ -306,11 +306,19 @@ def run_ask(args: argparse.Namespace, prompt: str, on_session: SessionHook | Non
         on_session(session)
 
     async def ask() -> Message:
+        servers = None
         try:
+            if getattr(args, "tools", None):
+                from rill.core.cli.ask_tools import open_tools, server_names
+
+                names = server_names(args.tools)
+                servers, session.tools = await open_tools(names, out, approve=args.approve)
             # Images first: Gemini's guidance for a single-image prompt.
             parts = await attach(session, images, out)
             return await answer(session, [*parts, prompt], out, printer_for(session, args, out))
         finally:
+            if servers is not None:
+                await servers.shutdown()
             await session.provider.aclose()
 
     message = asyncio.run(ask())

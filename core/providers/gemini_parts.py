@@ -17,6 +17,7 @@ from rill.core.answer_types import (
     CodeResult,
     CodeRun,
     FunctionCall,
+    FunctionDeclaration,
     FunctionResponse,
     Grounding,
     Outcome,
@@ -77,9 +78,24 @@ def _json_value(text: str) -> Any:
 # ---------------------------------------------------------------- request
 
 
-def encode_tools(settings: GenerationSettings) -> list[JSON]:
-    """The request's ``tools`` for the built-in tools ``settings`` switch on."""
-    return [{TOOL_KEYS[name]: {}} for name in settings.tools]
+def encode_tools(
+    settings: GenerationSettings, functions: tuple[FunctionDeclaration, ...] = ()
+) -> list[JSON]:
+    """The request's ``tools``: the built-in tools ``settings`` switch on, then the
+    functions (tools from servers) as one ``functionDeclarations`` entry."""
+    tools: list[JSON] = [{TOOL_KEYS[name]: {}} for name in settings.tools]
+    if functions:
+        tools.append({"functionDeclarations": [encode_declaration(f) for f in functions]})
+    return tools
+
+
+def encode_declaration(function: FunctionDeclaration) -> JSON:
+    """One FunctionDeclaration, its parameters as ``parametersJsonSchema`` (JSON Schema)."""
+    out: JSON = {"name": function.name}
+    if function.description:
+        out["description"] = function.description
+    out["parametersJsonSchema"] = _json_value(function.parameters)
+    return out
 
 
 def encode_tool_part(part: Part) -> JSON | None:

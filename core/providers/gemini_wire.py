@@ -34,7 +34,7 @@ from rill.core.providers.gemini_parts import (
     encode_tool_part,
     encode_tools,
 )
-from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Usage
+from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
 
 JSON = dict[str, Any]
 
@@ -87,10 +87,33 @@ def encode_contents(
     """
     out: list[JSON] = []
     for m in messages:
-        parts = [encode_part(p, file_uris=file_uris) for p in m.parts if p.error is None]
-        if parts:
-            out.append({"role": m.role.value, "parts": parts})
+        for role, parts in _turns(m):
+            encoded = [encode_part(p, file_uris=file_uris) for p in parts]
+            if out and out[-1]["role"] == role:
+                # Responses to calls an answer ended on (a stop, the round limit) and the
+                # next question: one user turn, as the roles must alternate.
+                out[-1]["parts"] += encoded
+            else:
+                out.append({"role": role, "parts": encoded})
     return out
+
+
+def _turns(message: Message) -> list[tuple[str, list[Part]]]:
+    """``message``'s sendable parts as wire turns. An answer that ran tools holds the
+    model's calls and Rill's responses in one Message; on the wire the responses are a
+    ``user`` turn between the model's (its parts otherwise go back exactly)."""
+    turns: list[tuple[str, list[Part]]] = []
+    for part in message.parts:
+        if part.error is not None:
+            continue
+        role = message.role.value
+        if message.role is Role.MODEL and part.function_response is not None:
+            role = Role.USER.value
+        if turns and turns[-1][0] == role:
+            turns[-1][1].append(part)
+        else:
+            turns.append((role, [part]))
+    return turns
 
 
 def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
@@ -125,7 +148,7 @@ def encode_request(request: GenerateRequest, *, file_uris: bool = True) -> JSON:
         body["generationConfig"] = config
     if s.safety:
         body["safetySettings"] = [{"category": c, "threshold": t} for c, t in s.safety]
-    tools = encode_tools(s)
+    tools = encode_tools(s, request.functions)
     if tools:
         body["tools"] = tools
     return body

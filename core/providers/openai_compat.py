@@ -33,6 +33,7 @@ from rill.core.providers.net_errors import (
     require_event_stream,
 )
 from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
+from rill.core.providers.openai_tools import ToolCallAssembler
 from rill.core.providers.sse import iter_sse
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
 
@@ -225,6 +226,7 @@ class OpenAICompatProvider:
         keeps the connection open without ``[DONE]`` does not hold a complete answer.
         """
         splitter = wire.ThinkSplitter()
+        calls = ToolCallAssembler()
         finish: str | None = None
         usage: Usage | None = None
         version: str | None = None
@@ -243,8 +245,13 @@ class OpenAICompatProvider:
                     if data.strip() == DONE:
                         done = True
                         break
-                    chunk = wire.decode_event(data, splitter)
-                    anything = anything or bool(chunk.parts) or chunk.finish_reason is not None
+                    chunk = wire.decode_event(data, splitter, calls)
+                    anything = (
+                        anything
+                        or bool(chunk.parts)
+                        or chunk.finish_reason is not None
+                        or not calls.empty
+                    )
                     finish = chunk.finish_reason or finish
                     usage = chunk.usage or usage
                     version = chunk.model_version or version
@@ -264,8 +271,9 @@ class OpenAICompatProvider:
             raise StreamInterruptedError(
                 f"The connection to {self.host} closed before the answer was finished."
             )
+        # The calls come whole, after the text, once their arguments have all arrived.
         yield Chunk(
-            parts=tuple(splitter.flush()),
+            parts=(*splitter.flush(), *calls.parts()),
             usage=usage,
             finish_reason=finish,
             model_version=version,

@@ -17,6 +17,13 @@ from typing import Any
 from rill.core.errors import InvalidRequestError, ProtocolError, ServerError
 from rill.core.file_parts import as_text
 from rill.core.providers.openai_errors import error_from_body
+from rill.core.providers.openai_tools import (
+    ToolCallAssembler,
+    decode_tool_calls,
+    encode_declarations,
+    encode_turns,
+    has_tool_parts,
+)
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
 
 JSON = dict[str, Any]
@@ -125,6 +132,9 @@ def encode_messages(request: GenerateRequest) -> list[JSON]:
     if system:
         messages.append({"role": "system", "content": system})
     for message in request.contents:
+        if has_tool_parts(message):
+            messages += encode_turns(message)
+            continue
         content = encode_content(message)
         if not content:
             continue
@@ -162,6 +172,8 @@ def encode_request(
         body["stop"] = list(s.stop_sequences)
     if s.seed is not None:
         body["seed"] = s.seed
+    if request.functions:
+        body["tools"] = encode_declarations(request.functions)
     return body
 
 
@@ -312,9 +324,17 @@ def content_parts(content: Any, splitter: ThinkSplitter) -> list[Part]:
     return parts
 
 
-def decode_chunk(obj: Any, splitter: ThinkSplitter, *, stream: bool = True) -> Chunk:
+def decode_chunk(
+    obj: Any,
+    splitter: ThinkSplitter,
+    *,
+    stream: bool = True,
+    calls: ToolCallAssembler | None = None,
+) -> Chunk:
     """One ``chat.completion.chunk`` (or, with ``stream=False``, a whole completion).
 
+    A streamed chunk's ``tool_calls`` pieces go to ``calls``, which hands the whole
+    calls over when the answer ends; a whole completion's calls are parts at once.
     Raises the mapped error for an ``{"error": …}`` event.
     """
     if isinstance(obj, list) and len(obj) == 1:
@@ -334,6 +354,10 @@ def decode_chunk(obj: Any, splitter: ThinkSplitter, *, stream: bool = True) -> C
             if reasoning:
                 parts.append(Part(text=reasoning, thought=True))
             parts.extend(content_parts(source.get("content"), splitter))
+            if not stream:
+                parts.extend(decode_tool_calls(source.get("tool_calls")))
+            elif calls is not None:
+                calls.feed(source.get("tool_calls"))
         finish = map_finish_reason(choice.get("finish_reason"))
         if finish == "ERROR":  # OpenRouter: a provider failed mid-answer
             raise ServerError("The model's provider failed in the middle of the answer.")
@@ -348,7 +372,9 @@ def decode_chunk(obj: Any, splitter: ThinkSplitter, *, stream: bool = True) -> C
     )
 
 
-def decode_event(data: str, splitter: ThinkSplitter) -> Chunk:
+def decode_event(
+    data: str, splitter: ThinkSplitter, calls: ToolCallAssembler | None = None
+) -> Chunk:
     """The ``data`` of one SSE event (other than ``[DONE]``) as a chunk."""
     try:
         obj = json.loads(data)
@@ -356,7 +382,7 @@ def decode_event(data: str, splitter: ThinkSplitter) -> Chunk:
         raise ProtocolError(
             "The server sent an event that is not valid JSON.", detail=data[:200]
         ) from None
-    return decode_chunk(obj, splitter)
+    return decode_chunk(obj, splitter, calls=calls)
 
 
 # Words in a model id that mean it takes images / thinks, for servers that list

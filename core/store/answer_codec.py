@@ -63,11 +63,22 @@ def tool_part_to_json(part: Part, out: JsonDict) -> None:
     if part.function_call is not None:
         call = part.function_call
         out["function_call"] = _no_nulls({"name": call.name, "args": call.args, "id": call.id})
+        if call.offered:
+            out["function_call"]["offered"] = True
     if part.function_response is not None:
         reply = part.function_response
         out["function_response"] = _no_nulls(
-            {"name": reply.name, "response": reply.response, "id": reply.id}
+            {
+                "name": reply.name,
+                "response": reply.response,
+                "id": reply.id,
+                "server": reply.server,
+                "tool": reply.tool,
+                "decision": reply.decision,
+            }
         )
+        if reply.is_error:
+            out["function_response"]["is_error"] = True
     if part.error is not None:
         out["error"] = part.error
 
@@ -93,6 +104,7 @@ def tool_part_fields(data: Mapping[str, Any]) -> JsonDict:
             name=_str(call.get("name")) or "",
             args=_str(call.get("args")) or "{}",
             id=_str(call.get("id")),
+            offered=call.get("offered") is True,
         )
     reply = data.get("function_response")
     if isinstance(reply, Mapping):
@@ -100,6 +112,10 @@ def tool_part_fields(data: Mapping[str, Any]) -> JsonDict:
             name=_str(reply.get("name")) or "",
             response=_str(reply.get("response")) or "{}",
             id=_str(reply.get("id")),
+            server=_str(reply.get("server")),
+            tool=_str(reply.get("tool")),
+            decision=_str(reply.get("decision")),
+            is_error=reply.get("is_error") is True,
         )
     if isinstance(data.get("error"), str):
         fields["error"] = data["error"]

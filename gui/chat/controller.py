@@ -10,6 +10,7 @@ UI thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
@@ -23,6 +24,7 @@ from rill.core.chat import ChatSession, clean_text
 from rill.core.errors import RillError
 from rill.core.providers import MissingProvider, Provider
 from rill.core.retry import RetryNotice, RetryPolicy, env_policy
+from rill.core.tools import ServerState
 from rill.core.types import (
     Chunk,
     GenerationSettings,
@@ -41,6 +43,7 @@ from rill.gui.chat.state import (  # AnswerView is part of this module's interfa
     final_status,
     retry_after,
 )
+from rill.gui.chat.tool_host import ToolHost
 from rill.gui.chat.turn_attachments import (
     Outgoing,
     image_limits,
@@ -51,6 +54,7 @@ from rill.gui.chat.turn_attachments import (
 )
 from rill.gui.common import TaskLauncher
 
+log = logging.getLogger(__name__)
 READY = "Ready."
 STREAMING = "Streaming…"
 PREPARE_TASK = "prepare-turn"  # + ":<chat id>": a turn's images being readied/uploaded
@@ -131,6 +135,8 @@ class ChatController(QObject, TurnActions):
         # Awaited before a request leaves (the store saving the user turn first).
         self.request_gate: Callable[[Chat], Awaitable[None]] | None = None
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        # Tools from MCP servers each answer offers (None: none; the window sets it).
+        self.tool_host: ToolHost | None = None
         self._current: Chat = self._make_chat()
         self.image_limits = image_limits()
         self._feed = FrameFeed(view, self)
@@ -436,6 +442,7 @@ class ChatController(QObject, TurnActions):
         await self._wait_for_provider()  # the session reads its provider only now
         if self.request_gate is not None:
             await self.request_gate(chat)
+        await self._offer_tools(chat)
         try:
             async with aclosing(chunks):  # type: ignore[type-var]
                 async for chunk in chunks:  # the session has the answer absorb each one
@@ -450,11 +457,32 @@ class ChatController(QObject, TurnActions):
             await self._wait_for_provider()
             if self.request_gate is not None:
                 await self.request_gate(chat)
+            await self._offer_tools(chat)
             await pending
         except RillError as error:
             chat.retry_after = retry_after(error)
         finally:
             pending.close()  # cancelled while waiting: no "never awaited" warning
+
+    async def _offer_tools(self, chat: Chat) -> None:
+        """Give ``chat``'s session the tools its answer offers, starting their servers
+        first (a tool layer's failure leaves the answer without tools, never ends it)."""
+        host = self.tool_host
+        wanted = host.wanted() if host is not None else []
+        if host is None or not wanted:
+            chat.session.tools = None
+            return
+        starting = any(host.status(name).state is not ServerState.READY for name in wanted)
+        if starting:
+            self._set_status(chat, "Starting tool servers…")
+        try:
+            chat.session.tools = await host.loop_for(chat)
+        except Exception:
+            log.exception("the tools for an answer could not be prepared")
+            chat.session.tools = None
+            host.servers_failed.emit("The tools from servers could not be prepared (see the log).")
+        if starting:
+            self._set_status(chat, f"Waiting for {chat.session.settings.model or 'the model'}…")
 
     def _finish(self, chat: Chat, answer: Message) -> None:
         if chat.answer is not answer:
@@ -464,6 +492,8 @@ class ChatController(QObject, TurnActions):
             answer.status = MessageStatus.STOPPED
             answer.finished_at = time.monotonic()
         chat.answer = None
+        if chat.session.tools is not None:
+            chat.grants = chat.session.tools.grants
         if chat.retry_after:
             chat.retry_until = time.monotonic() + chat.retry_after
         if chat is self._current:

@@ -7,11 +7,12 @@ store side of a chat lives in ``rill.gui.conversations.persistence``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rill.core.chat import ChatSession
 from rill.core.errors import RillError
+from rill.core.tools import ChatGrants
 from rill.core.types import Message, MessageStatus
 
 NEW_CHAT_TITLE = "New chat"
@@ -54,6 +55,8 @@ class Chat:
     retry_after: float | None = None  # the server's wait when the answer failed
     retry_until: float | None = None  # ... as a time.monotonic() deadline
     editing: Message | None = None  # the user turn the next Send replaces
+    # The tools the user allowed "in this chat" (while the window is open).
+    grants: ChatGrants = field(default_factory=ChatGrants)
 
     @property
     def task_name(self) -> str:

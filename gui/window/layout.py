@@ -3,19 +3,25 @@ chat alone, with settings or the chat list taking its place when asked for.
 
 It builds the splitter and the chat column from the window's parts and decides what is
 visible; the window keeps the menu's ticks and the chat bar in step through
-``shown_changed``.
+``shown_changed``. The settings panel's place in the splitter (``panel_slot``) exists
+from the start; the panel itself is made the first time it is to be shown (or when the
+window finishes building after its first paint), so a window that opens with settings
+closed does not build them before it appears.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from rill.gui.composer import Composer
 from rill.gui.conversations import Sidebar
-from rill.gui.settings import SettingsPanel
+
+if TYPE_CHECKING:
+    from rill.gui.settings import SettingsPanel
 
 NARROW_PX = 700  # below this the chat list hides and settings take the whole width
 
@@ -50,7 +56,8 @@ class ResponsiveLayout(QObject):
 
     A wide window shows the list and the panel as the user last chose (View menu, chat
     bar); a narrow one shows the chat, or one panel in its place, and keeps the wide
-    choice apart for when it is wide again.
+    choice apart for when it is wide again. ``panel()`` gives the settings panel,
+    making it on first call; it is called only when the panel is to be shown.
 
     Signals:
         shown_changed(bool chats, bool settings): the chat list / settings panel are
@@ -67,7 +74,7 @@ class ResponsiveLayout(QObject):
         window: QMainWindow,
         sidebar: Sidebar,
         column: QWidget,
-        panel: SettingsPanel,
+        panel: Callable[[], SettingsPanel],
         composer: Composer,
         *,
         settings_visible: bool,
@@ -84,13 +91,26 @@ class ResponsiveLayout(QObject):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
-        for index, (part, stretch) in enumerate(((sidebar, 0), (column, 1), (panel, 0))):
+        # The panel's place: its width is kept (and restored) before the panel exists.
+        self.panel_slot = QWidget()
+        self.panel_slot.setObjectName("settingsSlot")
+        slot_layout = QVBoxLayout(self.panel_slot)
+        slot_layout.setContentsMargins(0, 0, 0, 0)
+        self.panel_slot.hide()
+        for index, (part, stretch) in enumerate(((sidebar, 0), (column, 1), (self.panel_slot, 0))):
             self.splitter.addWidget(part)
             self.splitter.setStretchFactor(index, stretch)
         self.splitter.setSizes([220, 580, 300])
         sidebar.setMinimumWidth(160)
         column.setMinimumWidth(300)
-        panel.setMinimumWidth(260)
+        self.panel_slot.setMinimumWidth(260)
+
+    def place_panel(self, panel: SettingsPanel) -> None:
+        """Put the newly made settings ``panel`` in its place (the window calls this
+        once, from the ``panel()`` it gave)."""
+        slot_layout = self.panel_slot.layout()
+        assert slot_layout is not None  # made in __init__
+        slot_layout.addWidget(panel)
 
     def fit(self, width: int, *, force: bool = False) -> None:
         """Use the narrow or the wide layout for a window ``width`` px wide (laid out
@@ -117,7 +137,7 @@ class ResponsiveLayout(QObject):
 
     def toggle_settings(self) -> None:
         """Show or hide the settings panel; the choice is remembered (not when narrow)."""
-        visible = not self._panel.isVisible()
+        visible = not self.panel_slot.isVisible()
         if not self.narrow:
             self._settings_wanted = visible
             self.settings_chosen.emit(visible)
@@ -125,7 +145,7 @@ class ResponsiveLayout(QObject):
         self._list_open = False
         self.apply()
         if visible:
-            self._panel.model_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self._panel().model_combo.setFocus(Qt.FocusReason.ShortcutFocusReason)
         else:
             self._composer.focus_input()
 
@@ -150,15 +170,21 @@ class ResponsiveLayout(QObject):
             settings_open = self._settings_open
             list_open = self._list_open and not settings_open
             self._sidebar.setVisible(list_open)
-            self._panel.setVisible(settings_open)
+            self._show_panel(settings_open)
             self._column.setVisible(not (settings_open or list_open))
         else:
             self._sidebar.setVisible(self._chats_wanted)
-            self._panel.setVisible(self._settings_wanted)
+            self._show_panel(self._settings_wanted)
             self._column.setVisible(True)
         # The menu's ticks and the bar's toggles say what is shown, nothing else.
         window = self._window
-        self.shown_changed.emit(self._sidebar.isVisibleTo(window), self._panel.isVisibleTo(window))
+        shown = self.panel_slot.isVisibleTo(window)
+        self.shown_changed.emit(self._sidebar.isVisibleTo(window), shown)
+
+    def _show_panel(self, show: bool) -> None:
+        if show:
+            self._panel()  # made before it is shown, so it appears whole
+        self.panel_slot.setVisible(show)
 
     def _show_narrow_list(self, show: bool) -> None:
         self._list_open = show

@@ -4,13 +4,20 @@ It makes the parts (every other gui package's widgets and controllers, and its o
 notice bar, chat bar, status line, menus, responsive layout, geometry) and connects
 them in ONE wiring table, :meth:`MainWindow._wiring`: the place to read how a signal
 of one part reaches another. What a part does inside itself stays in its module.
+
+What the first paint does not show is made after it (:meth:`MainWindow.finish_building`,
+which the app calls once the window is on screen), or on first use of its attribute:
+the settings panel (closed by default; made at once when the window opens with it
+shown), and the chat history with export and import, whose store opens after the
+paint anyway. Their connections are the table's other parts,
+:meth:`MainWindow._panel_wiring` and :meth:`MainWindow._history_wiring`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -24,9 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core import settings as core_settings
-from rill.core.providers import Provider
 from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat import ChatController, image_refusal
+from rill.gui.chat import ChatController, ConsentBar, ToolHost, image_refusal
 from rill.gui.common import (
     FocusReturn,
     TaskLauncher,
@@ -35,9 +41,8 @@ from rill.gui.common import (
     order_tab_chain,
 )
 from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
-from rill.gui.conversations import ActionBar, ExportImport, History, Sidebar
+from rill.gui.conversations import ActionBar, Sidebar
 from rill.gui.providers import WelcomeCard, install_providers
-from rill.gui.settings import SettingsPanel
 from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
 from rill.gui.window.context_meter import input_limit, last_prompt_tokens
@@ -47,6 +52,13 @@ from rill.gui.window.layout import ResponsiveLayout, chat_column
 from rill.gui.window.menus import WindowMenus
 from rill.gui.window.notice_bar import NoticeBar
 from rill.gui.window.status_bar import StatusLine
+
+if TYPE_CHECKING:
+    from rill.core.providers import Provider
+    from rill.core.tool_settings import ToolSettings
+    from rill.gui.conversations import ExportImport, History
+    from rill.gui.settings import SettingsPanel
+    from rill.gui.tools import ToolsDialog
 
 Wire = tuple[SignalInstance, Callable[..., object]]
 
@@ -85,11 +97,12 @@ class MainWindow(QMainWindow):
             provider,
             parent=self,
         )
+        self._launcher = launcher
+        self._panel: SettingsPanel | None = None
+        self._history: tuple[History, ExportImport] | None = None
         self._build_parts(launcher)
         for signal, slot in self._wiring(launcher):
             signal.connect(slot)
-        self.panel.set_settings(self.controller.settings)
-        self.panel.set_advanced_open(app_settings.ui.settings_advanced_open)
         self.view.set_show_thoughts(self.controller.settings.include_thoughts)
         self.view.set_dark(self.theme.dark)
         self._update_image_support()
@@ -105,7 +118,6 @@ class MainWindow(QMainWindow):
 
     def _build_parts(self, launcher: TaskLauncher) -> None:
         self.conversations = Sidebar()
-        self.panel = SettingsPanel()
         self.composer = Composer(queue=self.attachments)
         self.welcome = WelcomeCard()
         self.notice = NoticeBar()
@@ -116,11 +128,21 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty_state)
-        bars = [self.action_bar, self.edit_banner, self.composer]
+        # Tools from MCP servers: their one owner (servers start on first use) and the
+        # bar that asks before a call runs.
+        self.consent_bar = ConsentBar()
+        self.tools_dialog: ToolsDialog | None = None
+        self._launcher = launcher
+        self.tool_host = ToolHost(self.app_settings.tools, self)
+        self.tool_host.consent = self.consent_bar.ask
+        self.controller.tool_host = self.tool_host
+        self.controller.add_shutdown_hook(self.tool_host.shutdown)
+        self.consent_bar.show_chat(self.controller.current_chat.id)
+        bars = [self.action_bar, self.edit_banner, self.consent_bar, self.composer]
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
         self.layout_parts = ResponsiveLayout(
-            self, self.conversations, self.chat_column, self.panel, self.composer,
+            self, self.conversations, self.chat_column, lambda: self.panel, self.composer,
             settings_visible=ui.settings_panel_visible,
         )  # fmt: skip
         # Above the splitter, not in the chat column: in a narrow window the list or
@@ -143,22 +165,16 @@ class MainWindow(QMainWindow):
         self.chat_bar.set_more_menu(self.menus.more_menu)
         self.drafts = Drafts(self.composer, self.controller)
         self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
-        # The chat history (its store opens off the UI thread when start() runs).
-        self.history = History(
-            self.controller, self.view, self.conversations, self.action_bar, launcher,
-            self.show_notice, self,
-            reopen=ui.open_conversation, typed=lambda: bool(self.composer.text),
-        )  # fmt: skip
-        self.exports = ExportImport(self.history, launcher, self, self)
 
     def _wiring(self, launcher: TaskLauncher) -> list[Wire]:
         """Every connection between parts, in the order they run (a signal's slots run
         in the order listed)."""
-        c, m, composer, panel = self.controller, self.providers.manager, self.composer, self.panel
+        c, m, composer = self.controller, self.providers.manager, self.composer
         menus, layout, status = self.menus, self.layout_parts, self.status_line
         sidebar, bar = self.conversations, self.chat_bar
         return [
             # Sending, stopping, streaming.
+            (composer.send_requested, self._on_composer_send_requested),  # first
             (composer.send_requested, c.send),
             (composer.stop_requested, c.stop),
             (composer.attachment_failed, status.set_state),
@@ -178,38 +194,36 @@ class MainWindow(QMainWindow):
             (self.view.link_hovered, status.show_link),
             (self.view.links.reported, status.set_state),
             (launcher.task_failed, self._on_launcher_task_failed),
-            # Settings: the panel's handlers first, so image support reads them current.
+            # Tools from servers: the consent bar follows the chat on screen.
+            (c.current_chat_changed, self.consent_bar.show_chat),
+            (self.consent_bar.opened, self._on_consent_bar_opened),
+            (self.consent_bar.closed, self._on_consent_bar_closed),
+            (self.tool_host.settings_changed, self._on_tool_host_settings_changed),
+            (self.tool_host.servers_failed, self.show_notice),
+            # Settings: the panel's handlers first, so image support reads them current
+            # (the panel's own signals: _panel_wiring).
             (c.settings_changed, self._on_controller_settings_changed),
             (m.provider_changed, self._on_provider_changed),
-            (panel.settings_edited, self._on_panel_settings_edited),
-            (panel.use_as_default_requested, self._on_panel_use_as_default),
-            (panel.reset_requested, self._on_panel_reset_requested),
-            (panel.close_requested, layout.toggle_settings),
             (m.provider_changed, self._update_image_support),
             (c.settings_changed, self._update_image_support),
             (m.models_loaded, self._update_image_support),
-            (panel.settings_edited, self._update_image_support),
             (self.image_drop.payload_dropped, self._on_image_drop_payload_dropped),
-            (panel.advanced_toggled, self._on_panel_advanced_toggled),
             (self.theme.theme_changed, self.view.set_dark),
             # The chat bar's picker and meter, and the empty state: what answers.
-            (bar.picker.model_chosen, panel.choose_model),  # as if typed in the panel
+            (bar.picker.model_chosen, self._on_picker_model_chosen),
             (bar.picker.provider_chosen, m.switch_to),  # as the panel's provider combo
             (m.current_changed, self._show_chat_target),
             (m.table_changed, self._show_chat_target),
             (m.provider_changed, self._show_chat_target),
             (m.models_loaded, self._show_chat_target),
             (c.settings_changed, self._show_chat_target),
-            (panel.settings_edited, self._show_chat_target),
             (c.answer_finished, self._show_chat_target),
             (c.current_chat_changed, self._show_chat_target),
             (c.current_chat_changed, self._update_empty_state),
             (c.turn_recorded, self._update_empty_state),
             (c.streaming_changed, self._update_empty_state),
             (self.empty_state.suggestion_chosen, composer.suggest),
-            # History, export and import.
-            (self.history.worker.recovered, self.notice.withdraw),
-            (self.exports.finished, status.set_state),
+            # History, export and import (their own signals: _history_wiring).
             (sidebar.new_chat_requested, self.new_chat),
             (sidebar.conversation_selected, layout.back_to_chat),
             (sidebar.hit_activated, layout.back_to_chat),
@@ -224,8 +238,8 @@ class MainWindow(QMainWindow):
             (layout.settings_chosen, self._on_layout_settings_chosen),
             # The menus.
             (menus.new_chat_action.triggered, self.new_chat),
-            (menus.export_action.triggered, self.exports.export_current),
-            (menus.import_action.triggered, self.exports.import_file),
+            (menus.export_action.triggered, self._on_menus_export_triggered),
+            (menus.import_action.triggered, self._on_menus_import_triggered),
             (menus.attach_action.triggered, composer.open_file_dialog),
             (menus.uri_action.triggered, composer.open_uri_dialog),
             (menus.quit_action.triggered, self.close),
@@ -236,7 +250,83 @@ class MainWindow(QMainWindow):
             (menus.settings_action.triggered, layout.toggle_settings),
             (menus.chats_action.triggered, layout.toggle_chat_list),
             (menus.theme_chosen, self.set_theme_mode),
+            (menus.tools_action.triggered, self.open_tools_dialog),
         ]
+
+    def _panel_wiring(self, panel: SettingsPanel) -> list[Wire]:
+        """The settings panel's connections, made with the panel (after the first
+        paint, or when it is first shown); in the order they run."""
+        return [
+            (panel.settings_edited, self._on_panel_settings_edited),
+            (panel.use_as_default_requested, self._on_panel_use_as_default),
+            (panel.reset_requested, self._on_panel_reset_requested),
+            (panel.close_requested, self.layout_parts.toggle_settings),
+            (panel.settings_edited, self._update_image_support),
+            (panel.advanced_toggled, self._on_panel_advanced_toggled),
+            (panel.settings_edited, self._show_chat_target),
+        ]
+
+    def _history_wiring(self, history: History, exports: ExportImport) -> list[Wire]:
+        """The chat history's and export's connections, made with them."""
+        return [
+            (history.worker.recovered, self.notice.withdraw),
+            (exports.finished, self.status_line.set_state),
+        ]
+
+    @property
+    def history(self) -> History:
+        """The chat history (its store opens off the UI thread when ``start()`` runs),
+        made on first use (see :meth:`finish_building`)."""
+        return self._history_parts()[0]
+
+    @property
+    def exports(self) -> ExportImport:
+        """Export and import of conversations, made with :attr:`history`."""
+        return self._history_parts()[1]
+
+    def _history_parts(self) -> tuple[History, ExportImport]:
+        if self._history is None:
+            from rill.gui.conversations import ExportImport, History  # not before the paint
+
+            history = History(
+                self.controller, self.view, self.conversations, self.action_bar,
+                self._launcher, self.show_notice, self,
+                reopen=self.app_settings.ui.open_conversation,
+                typed=lambda: bool(self.composer.text),
+            )  # fmt: skip
+            exports = ExportImport(history, self._launcher, self, self)
+            for signal, slot in self._history_wiring(history, exports):
+                signal.connect(slot)
+            self._history = history, exports
+        return self._history
+
+    @property
+    def panel(self) -> SettingsPanel:
+        """The settings panel, made on first use (see :meth:`finish_building`)."""
+        if self._panel is None:
+            self._panel = self._build_panel()
+        return self._panel
+
+    def _build_panel(self) -> SettingsPanel:
+        from rill.gui.settings import SettingsPanel  # with the panel: not before the paint
+
+        panel = SettingsPanel()
+        self.layout_parts.place_panel(panel)
+        for signal, slot in self._panel_wiring(panel):
+            signal.connect(slot)
+        panel.set_settings(self.controller.settings)
+        panel.set_advanced_open(self.app_settings.ui.settings_advanced_open)
+        self.providers.attach_panel(panel)
+        self._order_tabs(panel)
+        return panel
+
+    def finish_building(self) -> None:
+        """Make what the first paint did not need: the chat history (before any turn
+        can be sent) and the settings panel. The app calls this once the window is on
+        screen, and :func:`rill.gui.app.connect_provider` before the chats get a
+        provider. Idempotent."""
+        self._history_parts()
+        _ = self.panel
 
     def _build_focus(self) -> None:
         """The keyboard comes back to the input after an action (see rill.gui.common.focus),
@@ -250,16 +340,32 @@ class MainWindow(QMainWindow):
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
         self.view.action_done.connect(self.focus_return.give_back)
-        chat = (self.stack, self.chat_bar, self.conversations, self.panel)
+        self._order_tabs(self._panel or self.layout_parts.panel_slot)
+
+    def _order_tabs(self, panel: QWidget) -> None:
+        c = self.composer
+        cards = (self.action_bar, self.edit_banner, self.notice, self.welcome)
+        chat = (self.stack, self.chat_bar, self.conversations, panel)
         order_tab_chain(
             self,
-            [c.edit, c.send_button, *cards, *chat, c.strip, c.long_card, c.notice, c.attach_button],
+            [
+                c.edit,
+                c.send_button,
+                self.consent_bar,
+                *cards,
+                *chat,
+                c.strip,
+                c.long_card,
+                c.notice,
+                c.attach_button,
+            ],
         )
 
     # ------------------------------------------------------------ actions
 
     def new_chat(self) -> None:
         """Start a new chat (or go back to the one begun and not yet sent)."""
+        self._history_parts()  # a chat made now is saved like any other
         waiting, controller = self.drafts.waiting_new_chat(), self.controller
         if waiting is not None and not controller.is_untouched(controller.current_chat.id):
             controller.select_chat(waiting)  # the new chat already begun, words and all
@@ -281,6 +387,16 @@ class MainWindow(QMainWindow):
         self.menus.show_theme(self.theme.mode)
         self._save_ui(theme=self.theme.mode)
 
+    def open_tools_dialog(self) -> None:
+        """Settings → Tools…: the MCP servers (one non-modal dialog, made on first use)."""
+        if self.tools_dialog is None:
+            from rill.gui.tools import ToolsDialog  # not needed before the first paint
+
+            self.tools_dialog = ToolsDialog(self.tool_host, self._launcher, self)
+        self.tools_dialog.show()
+        self.tools_dialog.raise_()
+        self.tools_dialog.activateWindow()
+
     def show_welcome(self) -> None:
         """No Gemini key: say the offline model answers (or ask for a key if none can)."""
         if self.controller.has_provider:
@@ -300,12 +416,23 @@ class MainWindow(QMainWindow):
         else:
             self.composer.focus_input()
 
+    def _on_menus_export_triggered(self) -> None:
+        self.exports.export_current()
+
+    def _on_menus_import_triggered(self) -> None:
+        self.exports.import_file()
+
     def _on_search(self) -> None:
         """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
         self.layout_parts.reveal_chat_list()
         self.conversations.focus_search()
 
     # ------------------------------------------------------------ handlers
+
+    def _on_composer_send_requested(self, *_args: object) -> None:
+        # A turn sent before the window finished building (a script, a very quick
+        # user) is saved all the same: the history exists before the controller sends.
+        self._history_parts()
 
     def _on_controller_turn_recorded(self, chat_id: int) -> None:
         if chat_id == self.controller.current_chat.id:
@@ -331,8 +458,12 @@ class MainWindow(QMainWindow):
         self.status_line.show_answer(next(answers, None))
 
     def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
-        self.panel.set_settings(settings)
+        if self._panel is not None:  # a panel made later reads them then
+            self._panel.set_settings(settings)
         self.view.set_show_thoughts(settings.include_thoughts)
+
+    def _on_picker_model_chosen(self, model: str) -> None:
+        self.panel.choose_model(model)  # as if typed in the panel
 
     def _on_panel_settings_edited(self, settings: GenerationSettings) -> None:
         self.controller.set_settings(settings)
@@ -375,6 +506,16 @@ class MainWindow(QMainWindow):
 
     def _on_launcher_task_failed(self, _name: str, message: str) -> None:
         self.show_notice(message)
+
+    def _on_consent_bar_opened(self) -> None:
+        self.status_line.set_state("The answer waits for your decision on a tool call.")
+
+    def _on_consent_bar_closed(self, had_keyboard: bool) -> None:
+        if had_keyboard:
+            self.composer.focus_input()
+
+    def _on_tool_host_settings_changed(self, tools: ToolSettings) -> None:
+        self.replace_settings(replace(self.app_settings, tools=tools))
 
     def _on_layout_settings_chosen(self, visible: bool) -> None:
         self._save_ui(settings_panel_visible=visible)

@@ -16,7 +16,7 @@ from rill.gui.common import MODES
 
 
 class WindowMenus(QObject):
-    """The menus of ``window``; ``providers_action`` goes under Settings.
+    """The menus of ``window``; ``providers_action`` goes under Settings, beside Tools….
 
     Signals:
         theme_chosen(str mode): View → Theme → "system", "light" or "dark" was picked.
@@ -42,6 +42,7 @@ class WindowMenus(QObject):
         self.focus_action = self._action("&Focus input", "Ctrl+L")
         self.settings_action = self._action("&Settings", "Ctrl+,", checkable=True)
         self.chats_action = self._action("&Chat list", checkable=True)
+        self.tools_action = self._action("&Tools…")
         self.chats_action.setChecked(True)
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
@@ -78,7 +79,7 @@ class WindowMenus(QObject):
         view_menu.addActions([self.focus_action, self.settings_action, self.chats_action])
         theme_menu = view_menu.addMenu("&Theme")
         theme_menu.addActions(list(self.theme_actions.values()))
-        bar.addMenu("&Settings").addAction(providers_action)
+        bar.addMenu("&Settings").addActions([providers_action, self.tools_action])
         # On screen, the rest have a place of their own: New chat and the panels in the
         # chat bar, Attach and Stop in the composer, search in the chat list, Undo in
         # the bar that follows a deletion, each chat's Export in its context menu.
@@ -88,7 +89,7 @@ class WindowMenus(QObject):
         self.more_menu.addAction(self.uri_action)
         self.more_menu.addSeparator()
         self.more_menu.addMenu(theme_menu)
-        self.more_menu.addAction(providers_action)
+        self.more_menu.addActions([providers_action, self.tools_action])
 
     def show_theme(self, mode: str) -> None:
         """Tick ``mode`` in View → Theme."""

@@ -219,8 +219,7 @@ class ModelPicker(QToolButton):
         self.setAccessibleName("Model")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         keep_focus_on_click(self)
-        self.popup = ModelPopup(self)
-        self.popup.chosen.connect(self._on_popup_chosen)
+        self._popup: ModelPopup | None = None  # made when first opened
         self.clicked.connect(self.open_popup)
         self._models: list[ModelInfo] = []
         self._providers: list[tuple[str, str]] = []
@@ -236,6 +235,14 @@ class ModelPicker(QToolButton):
         self._measure()
         self.setToolTip(plain_tip(f"{text}\nChoose the model (provider · model)"))
         self.setAccessibleDescription(plain_tip(text))
+
+    @property
+    def popup(self) -> ModelPopup:
+        """The popup, made on first use (not before the window's first paint)."""
+        if self._popup is None:
+            self._popup = ModelPopup(self)
+            self._popup.chosen.connect(self._on_popup_chosen)
+        return self._popup
 
     @property
     def choice(self) -> str:
@@ -288,17 +295,18 @@ class ModelPicker(QToolButton):
     def open_popup(self) -> None:
         """Show the popup under the button, the keyboard in its filter field."""
         others = [(n, label) for n, label in self._providers if n != self._provider]
-        self.popup.fill(self._models, self._model, others)
+        popup = self.popup
+        popup.fill(self._models, self._model, others)
         window = self.window()
         width = min(POPUP_WIDTH, max(240, window.width() - 16))
-        self.popup.resize(width, self.popup.fitting_height())
+        popup.resize(width, popup.fitting_height())
         corner = self.mapToGlobal(QPoint(0, self.height() + 2))
         # Kept inside the window: at 480 px the button may sit near its right edge.
         right = window.mapToGlobal(QPoint(window.width() - 8, 0)).x()
         corner.setX(max(window.mapToGlobal(QPoint(8, 0)).x(), min(corner.x(), right - width)))
-        self.popup.move(corner)
-        self.popup.show()
-        self.popup.filter.setFocus(Qt.FocusReason.PopupFocusReason)
+        popup.move(corner)
+        popup.show()
+        popup.filter.setFocus(Qt.FocusReason.PopupFocusReason)
 
     def _on_popup_chosen(self, kind: str, value: str) -> None:
         if kind == "provider":

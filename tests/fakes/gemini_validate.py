@@ -149,6 +149,81 @@ def _validate_tools(tools: Any, model: str) -> ErrorSpec | None:
             return unknown_name(name, f"tools[{i}]")
         if name in _REFUSED_TOOLS.get(model, set()):
             return invalid(f"{_TOOL_NAMES.get(name, name)} is not supported for {model}.")
+        if name == "functionDeclarations":
+            problem = _validate_declarations(tool[name], f"tools[{i}].function_declarations")
+            if problem:
+                return problem
+    return None
+
+
+_DECLARATION_KEYS = {
+    "name",
+    "description",
+    "parameters",
+    "parametersJsonSchema",
+    "response",
+    "responseJsonSchema",
+    "behavior",
+}
+_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
+
+
+def _validate_declarations(declarations: Any, where: str) -> ErrorSpec | None:
+    """Google's FunctionDeclaration: a valid name, known fields, one kind of schema."""
+    if not isinstance(declarations, list):
+        return invalid(f"Invalid value at '{where}': expected a list.", where)
+    for j, declaration in enumerate(declarations):
+        at = f"{where}[{j}]"
+        if not isinstance(declaration, dict):
+            return invalid(f"Invalid value at '{at}': expected an object.", at)
+        for key in declaration:
+            if key not in _DECLARATION_KEYS:
+                return unknown_name(key, at)
+        name = declaration.get("name")
+        if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
+            return invalid(
+                f"* GenerateContentRequest.{at}.name: Invalid function name. Must start with a "
+                "letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), "
+                "dots (.), colons (:) or dashes (-), with a maximum length of 64.\n"
+            )
+        if "parameters" in declaration and "parametersJsonSchema" in declaration:
+            return invalid(f"* {at}: parameters and parameters_json_schema are exclusive.\n")
+        schema = declaration.get("parametersJsonSchema")
+        if schema is not None and not isinstance(schema, dict):
+            return invalid(f"Invalid value at '{at}.parameters_json_schema'", at)
+    return None
+
+
+def validate_function_turns(contents: list[Any], model: str) -> ErrorSpec | None:
+    """A user turn answering a model turn's function calls must answer each one
+    (Google's 400), and Gemini 3 needs the call's thought signature back on it."""
+    for i, content in enumerate(contents):
+        parts = content.get("parts") or []
+        calls = [p for p in parts if isinstance(p, dict) and "functionCall" in p]
+        if content.get("role") != "model" or not calls:
+            continue
+        if model.startswith("gemini-3") and "thoughtSignature" not in calls[0]:
+            return invalid(
+                f"Function call is missing a thought_signature in functionCall parts. This is "
+                f"required for tools to work correctly, and missing thought_signature may lead "
+                f"to degraded model performance. Additional data, function call "
+                f"`default_api:{calls[0]['functionCall'].get('name')}` , position {i + 1}."
+            )
+        after = contents[i + 1] if i + 1 < len(contents) else None
+        replies = [
+            p
+            for p in (after or {}).get("parts") or []
+            if isinstance(p, dict) and "functionResponse" in p
+        ]
+        if after is None or not replies:
+            # The model's own last turn, or calls nobody ran (no tools were offered)
+            # followed by the next question: Google takes both.
+            continue
+        if after.get("role") != "user" or len(replies) != len(calls):
+            return invalid(
+                "Please ensure that the number of function response parts is equal to the "
+                "number of function call parts of the function call turn."
+            )
     return None
 
 
@@ -193,7 +268,8 @@ def validate_generate(
         if problem:
             return problem
     return (
-        _validate_generation_config(body.get("generationConfig"))
+        validate_function_turns(contents, model)
+        or _validate_generation_config(body.get("generationConfig"))
         or _validate_safety(body.get("safetySettings"))
         or _validate_tools(body.get("tools"), model)
         or _validate_modalities(body.get("generationConfig"), model)

@@ -45,6 +45,10 @@ class OAIScenario:
     malformed_after: int | None = None  # then an event that is not valid JSON
     ignore_stream: bool = False  # answer one JSON completion even when stream is true
     no_choices: bool = False  # 200 with "choices": [] (then usage and [DONE]): no answer
+    # Function calls after the texts: (id, name, arguments JSON text) each; streamed as
+    # ``delta.tool_calls`` by index, the arguments cut into pieces of ``arg_piece`` chars.
+    tool_calls: tuple[tuple[str, str, str], ...] = ()
+    arg_piece: int = 7
     label: str = "custom"
 
 
@@ -100,6 +104,13 @@ def mistral(
     the thoughts, as Mistral's schema allows."""
     return OAIScenario(
         texts=texts, reasoning=reasoning, content_style="mistral", label="mistral", **fields
+    )
+
+
+def tool_calls(*calls: tuple[str, str, str], texts: tuple[str, ...] = ()) -> OAIScenario:
+    """An answer that calls functions (several: parallel calls), finish "tool_calls"."""
+    return OAIScenario(
+        texts=texts, tool_calls=tuple(calls), finish_reason="tool_calls", label="tool_calls"
     )
 
 

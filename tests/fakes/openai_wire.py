@@ -9,6 +9,7 @@ and (with ``stream_options.include_usage``) a last chunk with ``choices: []`` an
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -51,6 +52,48 @@ def _check_content(content: Any, where: str) -> Any:
     return None
 
 
+def _check_tools(req: dict[str, Any]) -> Any:
+    """OpenAI's checks of ``tools`` and of the tool messages that answer calls."""
+    tools = req.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            return _invalid("Invalid type for 'tools'.", "tools")
+        for i, tool in enumerate(tools):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            name = function.get("name") if isinstance(function, dict) else None
+            if tool.get("type") != "function" or not isinstance(name, str):
+                return _invalid(f"Missing required parameter: 'tools[{i}].function'.")
+            if not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name):
+                return _invalid(
+                    f"Invalid 'tools[{i}].function.name': string does not match pattern.",
+                    f"tools[{i}].function.name",
+                )
+            params = function.get("parameters")
+            if params is not None and not (isinstance(params, dict) and params.get("type")):
+                return _invalid(f"Invalid schema for function '{name}'.")
+    open_ids: list[str] = []
+    for i, message in enumerate(req["messages"]):
+        if message.get("role") == "tool":
+            if message.get("tool_call_id") not in open_ids:
+                return _invalid(
+                    "Invalid parameter: messages with role 'tool' must be a response to a "
+                    "preceeding message with 'tool_calls'.",
+                    f"messages[{i}].role",
+                )
+            open_ids.remove(message["tool_call_id"])
+            continue
+        if open_ids:
+            return _invalid(
+                "An assistant message with 'tool_calls' must be followed by tool messages "
+                f"responding to each 'tool_call_id'. The following tool_call_ids did not have "
+                f"response messages: {', '.join(open_ids)}",
+                f"messages[{i}]",
+            )
+        for call in message.get("tool_calls") or []:
+            open_ids.append(call.get("id"))
+    return None
+
+
 def validate(req: Any, raw: bytes, reject_stream_options: bool) -> Any:
     """None when the body is a valid request, else OpenAI's 400 error body."""
     if not isinstance(req, dict):
@@ -79,6 +122,8 @@ def validate(req: Any, raw: bytes, reject_stream_options: bool) -> Any:
         role = message.get("role") if isinstance(message, dict) else None
         if role not in ("system", "developer", "user", "assistant", "tool"):
             return _invalid(f"Invalid value for 'messages[{i}].role': {role!r}.")
+        if role == "assistant" and message.get("tool_calls") and message.get("content") is None:
+            continue  # an answer that is only calls has null content
         problem = _check_content(message.get("content"), f"messages[{i}]")
         if problem is not None:
             return problem
@@ -94,6 +139,9 @@ def validate(req: Any, raw: bytes, reject_stream_options: bool) -> Any:
         isinstance(temperature, int | float) and 0 <= temperature <= 2
     ):
         return _invalid(f"Invalid 'temperature': {temperature!r}.", "temperature")
+    problem = _check_tools(req)
+    if problem is not None:
+        return problem
     max_tokens = req.get("max_tokens")
     if max_tokens is not None and not (isinstance(max_tokens, int) and max_tokens >= 1):
         return _invalid(f"Invalid 'max_tokens': {max_tokens!r}.", "max_tokens")
@@ -101,6 +149,8 @@ def validate(req: Any, raw: bytes, reject_stream_options: bool) -> Any:
 
 
 def _text_of(content: Any) -> str:
+    if content is None:
+        return ""
     if isinstance(content, str):
         return content
     return " ".join(p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text")
@@ -204,6 +254,14 @@ def build_events(  # noqa: C901 (one branch per scenario field, like the server'
     if scenario.error_after is not None and scenario.error_after >= len(texts):
         yield "data", json.dumps(error_body("Overloaded.", None, "server_error"))
         return
+    for index, (call_id, name, args) in enumerate(scenario.tool_calls):
+        first = {"index": index, "id": call_id, "type": "function"}
+        first["function"] = {"name": name, "arguments": ""}
+        yield "data", _chunk(req, scenario, {"tool_calls": [first]}, None)
+        step = max(1, scenario.arg_piece)
+        for at in range(0, len(args), step):
+            piece = {"index": index, "function": {"arguments": args[at : at + step]}}
+            yield "data", _chunk(req, scenario, {"tool_calls": [piece]}, None)
     if scenario.finish_reason is not None:
         yield "data", _chunk(req, scenario, {}, scenario.finish_reason)
     if usage and scenario.finish_reason is not None:
@@ -229,6 +287,12 @@ def completion_body(scenario: OAIScenario, req: dict[str, Any], texts: list[str]
         message["content"] = [*thinking, {"type": "text", "text": "".join(texts)}]
     elif scenario.reasoning:
         message[scenario.reasoning_field] = "".join(scenario.reasoning)
+    if scenario.tool_calls:
+        message["content"] = message["content"] or None
+        message["tool_calls"] = [
+            {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+            for i, n, a in scenario.tool_calls
+        ]
     choices = [
         {"index": 0, "message": message, "logprobs": None, "finish_reason": scenario.finish_reason}
     ]

@@ -25,7 +25,7 @@ import pytest
 
 from rill.core.tool_settings import ToolSettings
 from rill.core.tools.model import ServerState, ServerStatus, ToolCallError
-from tests.core.tools.support import alive, fake_config, time_config
+from tests.core.tools.support import fake_config, still_running, time_config
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIT_LIMIT_S = 1.0
@@ -99,7 +99,7 @@ def test_quitting_with_servers_running_exits_within_1s(tmp_path: Path) -> None:
     took = exited_at - closed_at
     assert code == 0, stderr[-2000:]
     assert took <= QUIT_LIMIT_S, f"quit took {took:.2f} s"
-    assert not [pid for pid in pids if alive(pid)]  # the stubborn one was killed too
+    assert not still_running(pids)  # the stubborn one was killed too
 
 
 async def _drive() -> int:

@@ -107,6 +107,14 @@ def test_without_the_timer_long_lines_and_slow_lexers_are_plain(
     assert "<span" in highlight("int main() { return 0; }\n", "c", "default")
 
 
+def test_lexers_slow_inside_one_token_are_plain_even_with_the_timer() -> None:
+    assert budget._timer_available()
+    for language in ("maple", "tnt", "easytrieve"):
+        code = "x := 1;\n"
+        shown, ms = cpu_ms(lambda c=code, lang=language: highlight(c, lang, "default"))  # type: ignore[misc]
+        assert plain(shown) == code and ms < CALL_MS, language
+
+
 def test_someone_elses_sigprof_handler_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     def theirs(signum: int, frame: object) -> None:
         pass

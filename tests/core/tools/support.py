@@ -122,6 +122,17 @@ async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> Non
         await asyncio.sleep(0.02)
 
 
+def still_running(pids: list[int], within: float = 5.0) -> list[int]:
+    """Those of ``pids`` still running after up to ``within`` seconds. A process sent
+    SIGKILL as its parent exits still has to be scheduled to die: on a loaded machine
+    it was seen running just after the app's exit, so this waits for it (a server
+    that was never killed still shows)."""
+    deadline = time.monotonic() + within
+    while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return left
+
+
 def alive(pid: int) -> bool:
     """Whether process ``pid`` exists and is not a zombie."""
     try:

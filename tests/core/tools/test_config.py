@@ -202,3 +202,17 @@ def test_malformed_stored_grants_are_left_out() -> None:
 def test_a_denial_tells_the_model() -> None:
     result = denial(ToolRef("time", "convert_time"))
     assert result.is_error and "denied this call of time.convert_time" in result.text
+
+
+def test_tools_can_be_turned_off_for_chats() -> None:
+    """``offer``: the window's "Let models use the enabled servers' tools in chats"."""
+    assert ToolSettings().offer
+    assert ToolSettings().to_dict()["offer"] is True
+    tools, warnings = read({"offer": False, "servers": {"ok": {"command": "/bin/server"}}})
+    assert not tools.offer and set(tools.servers) == {"ok"} and warnings == []
+    assert tools.to_dict()["offer"] is False
+    tools, warnings = read({"offer": "no"})
+    assert tools.offer
+    assert warnings == [
+        "setting tools.offer: expected true or false, got 'no'; using the default (True)"
+    ]

@@ -79,7 +79,7 @@ def test_a_chat_keeps_no_copy_of_its_streaming_text(
     """The text lives in the answer only: a chat's state holds no buffer or position,
     and a chat shown again mid-stream gets its answer whole from the answer itself."""
     assert {f.name for f in dataclasses.fields(Chat)} == {
-        "id", "session", "title", "answer", "retry_after", "retry_until", "editing"
+        "id", "session", "title", "answer", "retry_after", "retry_until", "editing", "grants"
     }  # fmt: skip
     rig = make_rig(fake_gemini)
     try:

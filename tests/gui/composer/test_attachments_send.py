@@ -176,7 +176,9 @@ def test_a_provider_without_vision_disables_attaching(
     composer = window.composer
     gemini = window.controller.provider
     assert composer.attach_button.isEnabled()
-    window.providers.manager.use_provider(LocalProvider(models_dir=tmp_path / "models"))
+    window.providers.manager.use_provider(
+        LocalProvider(models_dir=tmp_path / "models", n_threads=1)
+    )
     reason = "The offline model cannot read images"
     assert composer.attach_button.isEnabled()  # documents and text still go, as text
     assert composer.attach_button.toolTip() == reason + "; PDFs, text and code can still go."

@@ -85,8 +85,9 @@ def drag_leave(target: QObject) -> None:
 # ---------------------------------------------------------------- waiting and checking
 
 
-def wait_ready(qtbot: QtBot, composer: Composer, count: int, timeout: int = 10_000) -> None:
-    """Until ``count`` attachments sit in the strip, all prepared."""
+def wait_ready(qtbot: QtBot, composer: Composer, count: int, timeout: int = 60_000) -> None:
+    """Until ``count`` attachments sit in the strip, all prepared. A cap, not a bound:
+    a cold worker pool shrinking a 12-megapixel photo took over 10 s on a loaded CI."""
 
     def ready() -> bool:
         items = composer.attachments

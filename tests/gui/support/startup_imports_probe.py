@@ -4,16 +4,17 @@ loaded when its window was shown, and which arrived once they were needed.
 Usage: ``python -m tests.gui.support.startup_imports_probe REPORT``. Imports nothing
 heavy itself before the launch (this package's ``__init__`` files are empty). The
 window is shown by ``rill.gui.app.present``; right after it, before the event loop
-has run anything, the probe notes which of :data:`HEAVY` are in ``sys.modules``. Then
-it uses each deferred thing the way the app does (the store opens, a Markdown answer
-with code is shown, an image is made a thumbnail, the Gemini provider is
-connected) and notes ``sys.modules`` again, writes REPORT (JSON)
-and quits as Ctrl+Q would.
+has run anything, the probe notes which of :data:`HEAVY` and of :data:`BUILT_LATER`
+are in ``sys.modules``. Then it uses each deferred thing the way the app does (the
+window finishes building, the store opens, a Markdown answer with code is shown, an
+image is made a thumbnail, the Gemini provider is connected) and notes
+``sys.modules`` again, writes REPORT (JSON) and quits as Ctrl+Q would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -36,8 +37,16 @@ HEAVY = (
     "rill.core.store",
     "keyring",
 )
+# The modules of the window's parts made after its first paint (MainWindow.finish_building):
+# a part cannot be made before its module is loaded.
+BUILT_LATER = (
+    "rill.gui.settings.panel",
+    "rill.gui.conversations.history",
+    "rill.gui.conversations.export_actions",
+)
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
+_collecting: list[bool] = []  # whether the cycle collector ran at the paint
 _original_present = app.present
 _original_run = app.run
 _original_connect = app.connect_provider
@@ -45,12 +54,13 @@ _connected = asyncio.Event()
 
 
 def _loaded() -> list[str]:
-    return [name for name in HEAVY if name in sys.modules]
+    return [name for name in (*HEAVY, *BUILT_LATER) if name in sys.modules]
 
 
 def _present(window: MainWindow) -> None:
     _original_present(window)
     _shown.extend(_loaded())
+    _collecting.append(gc.isenabled())
 
 
 async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Path) -> None:
@@ -85,6 +95,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "transcript": window.view.plain_text(),
         "thumbnail": len(thumbnail),
         "provider": type(window.controller.provider).__name__,
+        "collecting": [*_collecting, gc.isenabled()],
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -98,15 +109,25 @@ async def _connect_and_tell(window: MainWindow) -> None:
 
 async def _probed_run(window: MainWindow, launcher: TaskLauncher) -> int:
     opened = asyncio.Event()
-    start = window.history.start
+    finish = window.finish_building
 
-    async def start_and_tell() -> object:
-        try:
-            return await start()
-        finally:
-            opened.set()
+    def finish_and_watch() -> None:
+        # The history exists from here on (not before: that would load it early).
+        finish()
+        start = window.history.start
+        if getattr(start, "watched", False):
+            return
 
-    window.history.start = start_and_tell  # type: ignore[method-assign]
+        async def start_and_tell() -> object:
+            try:
+                return await start()
+            finally:
+                opened.set()
+
+        start_and_tell.watched = True  # type: ignore[attr-defined]
+        window.history.start = start_and_tell  # type: ignore[method-assign]
+
+    window.finish_building = finish_and_watch  # type: ignore[method-assign]
     launcher.run("probe", _use_everything(window, opened, Path(sys.argv[1])))
     return await _original_run(window, launcher)
 

@@ -31,11 +31,14 @@ def window_maker(
     show: bool = False,
     apply_theme: bool = True,
     close_first: bool = False,
+    connect: bool = True,
 ) -> Iterator[Callable[[], MainWindow]]:
     """Yields ``make()``: a window connected to its provider (``show``: presented and
-    active, so shortcuts work). Afterwards every window made is shut down (answers
-    settle, the store writes; ``close_first``: the window is closed before, as a user
-    quitting does) and deleted, and the application's look reset for the next test.
+    active, so shortcuts work; not ``connect``: as at its first paint, before the app
+    finishes building it and connects the provider). Afterwards every window made is
+    shut down (answers settle, the store writes; ``close_first``: the window is closed
+    before, as a user quitting does) and deleted, and the application's look reset for
+    the next test.
     """
     made: list[tuple[MainWindow, ThemeManager]] = []
 
@@ -46,7 +49,8 @@ def window_maker(
             theme.apply()
         window = create_window(loaded, TaskLauncher(), theme)
         made.append((window, theme))
-        run_until_done(qloop, connect_provider(window))
+        if connect:
+            run_until_done(qloop, connect_provider(window))
         if show:
             with qtbot.waitActive(window):
                 present(window)

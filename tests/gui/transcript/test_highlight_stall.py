@@ -20,6 +20,7 @@ from rill.core.markdown.highlight import _lexer
 from tests.fakes.gemini_process import FakeGeminiProcess
 from tests.fakes.gemini_scenarios import stream
 from tests.faults.window_support import finish_warm_up
+from tests.gcwatch import collections_timed
 from tests.gui.support.history_support import MakeWindow, wait_saved
 from tests.heartbeat import Heartbeat
 from tests.lexers.sweep import shapes
@@ -72,15 +73,18 @@ def test_streaming_the_slowest_lexers_never_stalls_the_window(
     chunks = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
     remote_gemini.push(stream(chunks, delay=0.001))
     beat = Heartbeat()
-    beat.start()
-    with qtbot.waitSignal(window.controller.answer_finished, timeout=60_000) as done:
-        window.controller.send("Show me")
-    qtbot.waitUntil(lambda: not window.view.busy, timeout=30_000)
-    beat.stop()
+    with collections_timed() as collections:
+        beat.start()
+        with qtbot.waitSignal(window.controller.answer_finished, timeout=60_000) as done:
+            window.controller.send("Show me")
+        qtbot.waitUntil(lambda: not window.view.busy, timeout=30_000)
+        beat.stop()
     wait_saved(qtbot, window)
     assert done.args[1].text == text
     shown = window.view.message_text(1)
     for lexer, shape in WORST:  # every block is there, letter for letter
         assert shapes(SIZE)[shape].strip() in shown.replace("\u200b", ""), lexer
     cpu = worst_cpu_ms(beat)
-    assert cpu <= MAX_CPU_MS, f"the UI thread worked {cpu:.0f} ms without a break"
+    said = f"{cpu:.0f} ms (garbage collections: longest {collections.longest_ms:.0f} ms)"
+    print(f"slowest lexers streamed: the UI thread's longest work without a break {said}")
+    assert cpu <= MAX_CPU_MS, f"the UI thread worked {said} without a break"
