@@ -31,6 +31,7 @@ from rill.gui.transcript.renderers import (
     AS_TEXT,
     answer_extras,
     cited_parts,
+    pair_calls,
     part_kind,
     render_part,
 )
@@ -185,6 +186,7 @@ class Card:
             self._flush_text(text)
             self.views.append(render_part(self.context, part, self.id, kind=kind))
         self._flush_text(text)
+        pair_calls(self.views)
         self.views += answer_extras(self.context, message)
 
     def _flush_text(self, text: list[str]) -> None:
@@ -305,6 +307,8 @@ class Card:
                 self.views[-1].close()
             self.views.append(render_part(self.context, part, self.id))
             self._skip = len(part_markdown(part))
+            if part.function_response is not None:
+                pair_calls(self.views)
 
     def _push_text(self, text: str) -> None:
         while True:

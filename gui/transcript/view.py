@@ -29,8 +29,8 @@ from rill.gui.transcript.renderers.base import Context
 from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.images import ImageBlock, ImageDecoder, copy_image
 from rill.gui.transcript.renderers.lines import WaitingBlock
-from rill.gui.transcript.renderers.rows import RowsBlock
 from rill.gui.transcript.renderers.markdown import warm_up_in_background
+from rill.gui.transcript.renderers.rows import RowsBlock
 from rill.gui.transcript.surface_input import Surface
 
 WARM_UP_DELAY_MS = 300

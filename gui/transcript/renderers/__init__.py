@@ -19,6 +19,11 @@ from rill.gui.transcript.renderers.grounding import GroundingView, cited_parts
 from rill.gui.transcript.renderers.images import ImageView
 from rill.gui.transcript.renderers.markdown import MarkdownView
 from rill.gui.transcript.renderers.thoughts import ThoughtsView
+from rill.gui.transcript.renderers.tool_calls import (
+    FunctionCallView,
+    FunctionResponseView,
+    pair_calls,
+)
 from rill.gui.transcript.renderers.unsupported import UnsupportedView
 from rill.gui.transcript.renderers.url_context import UrlContextView
 
@@ -29,7 +34,7 @@ _RENDERERS: dict[str, Renderer] = {}
 
 # Kinds the card shows as their Markdown (``rill.core.answer_text.part_markdown``),
 # among the text: an error line Rill put where a part could not be read.
-AS_TEXT = frozenset({"error", "function_call"})
+AS_TEXT = frozenset({"error"})
 
 
 def part_kind(part: Part) -> str:
@@ -93,6 +98,16 @@ def _code_result(context: Context, part: Part, card_id: int) -> PartView:
     return CodeResultView(context, part)
 
 
+def _function_call(context: Context, part: Part, card_id: int) -> PartView:
+    del card_id
+    return FunctionCallView(context, part)
+
+
+def _function_response(context: Context, part: Part, card_id: int) -> PartView:
+    del card_id
+    return FunctionResponseView(context, part)
+
+
 def answer_extras(context: Context, message: Message) -> list[PartView]:
     """What ``message`` carries beside its parts, as views under them: the Sources and
     searches that grounded it, the pages it read."""
@@ -109,6 +124,8 @@ register("thought", _thought)
 register("image", _image)
 register("code_run", _code_run)
 register("code_result", _code_result)
+register("function_call", _function_call)
+register("function_response", _function_response)
 
 __all__ = [
     "AS_TEXT",
@@ -119,6 +136,7 @@ __all__ = [
     "Renderer",
     "answer_extras",
     "cited_parts",
+    "pair_calls",
     "part_kind",
     "register",
     "render_part",

@@ -91,7 +91,7 @@ def source_rows(grounding: Grounding) -> list[Row]:
     for number, source in enumerate(grounding.sources, start=1):
         title = clip(source_title(source, number))
         href = link_or_empty(source.uri)
-        host = host_of(href) or "" if href else ""
+        host = host_of(href) or ""
         redirect = host == REDIRECT_HOST
         detail = "" if redirect else host
         if source.kind == "retrieved" and not href:
@@ -150,14 +150,16 @@ class SuggestionsBlock(Block):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(font)
         painter.setPen(QColor(palette.muted))
-        painter.drawText(QRect(0, 8, self.width, self._chip_px()), Qt.AlignmentFlag.AlignVCenter, self._label)
+        label = QRect(0, 8, self.width, self._chip_px())
+        painter.drawText(label, Qt.AlignmentFlag.AlignVCenter, self._label)
         for query, rect in zip(self.queries, self.chips, strict=True):
             painter.setPen(QPen(QColor(theme.border), 1))
             painter.setBrush(QColor(theme.code_background))
             radius = rect.height() / 2
             painter.drawRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
             painter.setPen(QColor(palette.link))
-            shown = metrics.elidedText(query, Qt.TextElideMode.ElideRight, rect.width() - 2 * CHIP_PAD_PX)
+            room = rect.width() - 2 * CHIP_PAD_PX
+            shown = metrics.elidedText(query, Qt.TextElideMode.ElideRight, room)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, shown)
         painter.restore()
 

@@ -180,14 +180,13 @@ class RowsBlock(Block):
         title = metrics.elidedText(row.title, Qt.TextElideMode.ElideRight, title_w)
         painter.setPen(QColor(palette.link if row.href else palette.text))
         x = rect.left() + LEAD_PX + 4
-        painter.drawText(QRect(x, rect.top(), title_w, rect.height()), Qt.AlignmentFlag.AlignVCenter, title)
+        middle = Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(QRect(x, rect.top(), title_w, rect.height()), middle, title)
         if detail_w:
             detail = metrics.elidedText(row.detail, Qt.TextElideMode.ElideMiddle, detail_w)
             painter.setPen(QColor(palette.muted))
             at = x + metrics.horizontalAdvance(title) + 12
-            painter.drawText(
-                QRect(at, rect.top(), detail_w, rect.height()), Qt.AlignmentFlag.AlignVCenter, detail
-            )
+            painter.drawText(QRect(at, rect.top(), detail_w, rect.height()), middle, detail)
 
     def _paint_bar(self, painter: QPainter) -> None:
         if not self.scrolls:
