@@ -44,7 +44,8 @@ def _marker_markdown(numbers: str, links: list[str]) -> str:
     for found in _NUMBER.findall(numbers):
         n = int(found)
         uri = links[n - 1] if 0 < n <= len(links) else ""
-        out.append(f"\\[[{n}]({uri})\\]" if uri else f"\\[{n}\\]")
+        # The brackets as entities: "\\[" would open TeX display math.
+        out.append(f"&#91;[{n}]({uri})&#93;" if uri else f"&#91;{n}&#93;")
     return "".join(out)
 
 

@@ -136,11 +136,14 @@ def test_every_part_kind_shows_and_comes_back_after_reopening(
     expected = (
         "Let me add them up.",
         "print(total)",
-        "Output (OK):",
+        "Outcome: OK",
         "The sum is 55.",
-        tools.GROUNDED_TEXTS[1],
+        tools.GROUNDED_TEXTS[1].rstrip(".") + ".[2]",  # its marker, numbering its source
+        "Sources\n1 rill.example\n2 docs.example",
+        "Google Search suggestions\nwhat is rill chat",
         "The page says Rill streams answers.",
-        "The model asked to call get_weather; tools from servers are not enabled.",
+        "Pages read\n✓ https://example.com/rill (read)",
+        "Tool call · get_weather — not run: tools from servers are not enabled",
         "An image in this answer could not be read",
         "After the picture.",
     )
