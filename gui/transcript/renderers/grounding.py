@@ -31,6 +31,7 @@ SEARCH_URL = "https://www.google.com/search?q="
 # Gemini's grounding links go through Google's redirect; their title is the site.
 REDIRECT_HOST = "vertexaisearch.cloud.google.com"
 MAX_QUERIES = 12
+MAX_MARKER_NUMBERS = 5  # numbers in one marker; a stretch naming more ends with "…"
 QUERY_LIMIT = 80
 CHIP_PAD_PX = 10
 CHIP_GAP_PX = 6
@@ -41,11 +42,14 @@ _UNSAFE_IN_LINK = re.compile(r"[\s()<>\\]")
 def _marker_markdown(numbers: str, links: list[str]) -> str:
     """``[1][3]`` as Markdown: each number linked to its source where it has a link."""
     out = []
-    for found in _NUMBER.findall(numbers):
+    found_all = _NUMBER.findall(numbers)
+    for found in found_all[:MAX_MARKER_NUMBERS]:
         n = int(found)
         uri = links[n - 1] if 0 < n <= len(links) else ""
-        # The brackets as entities: "\\[" would open TeX display math.
+        # The brackets as entities: a backslash-escaped one would open TeX display math.
         out.append(f"&#91;[{n}]({uri})&#93;" if uri else f"&#91;{n}&#93;")
+    if len(found_all) > MAX_MARKER_NUMBERS:
+        out.append("&#91;…&#93;")
     return "".join(out)
 
 
@@ -153,7 +157,7 @@ class SuggestionsBlock(Block):
         painter.setPen(QColor(palette.muted))
         label = QRect(0, 8, self.width, self._chip_px())
         painter.drawText(label, Qt.AlignmentFlag.AlignVCenter, self._label)
-        for query, rect in zip(self.queries, self.chips, strict=True):
+        for query, rect in zip(self.queries, self.chips, strict=False):  # (none before layout)
             painter.setPen(QPen(QColor(theme.border), 1))
             painter.setBrush(QColor(theme.code_background))
             radius = rect.height() / 2
@@ -167,7 +171,7 @@ class SuggestionsBlock(Block):
     def hits(self) -> list[Hit]:
         """Each chip opens the Google search for its query."""
         out = []
-        for query, rect in zip(self.queries, self.chips, strict=True):
+        for query, rect in zip(self.queries, self.chips, strict=False):
             href = SEARCH_URL + quote_plus(query)
             out.append(Hit(href, rect, hover_text(QUrl(href)), f"Search Google for {query}"))
         return out
