@@ -17,6 +17,7 @@ from rill.core.answer_text import OUTCOME_LABELS, code_block, fence, part_markdo
 from rill.core.answer_types import CodeResult, Outcome
 from rill.core.types import Part
 from rill.gui.transcript.renderers.base import Block, Context, PartView
+from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.lines import LineBlock, small_font
 from rill.gui.transcript.renderers.markdown import MarkdownView
 
@@ -155,7 +156,11 @@ class CodeResultView(PartView):
 
     @property
     def blocks(self) -> list[Block]:  # noqa: D102 (the badge, then the output's code card)
-        return [self.badge, *self.output.blocks]
+        blocks = self.output.blocks
+        for block in blocks:
+            if isinstance(block, CodeBlock):
+                block.language = "output"  # its header's label (not a language to name)
+        return [self.badge, *blocks]
 
     @blocks.setter
     def blocks(self, value: list[Block]) -> None:

@@ -19,7 +19,7 @@ from rill.gui.transcript.link_guard import hover_text, is_external
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 from rill.gui.transcript.renderers.lines import small_font
 
-GAP_PX = 8  # space above and below the card
+GAP_PX = 12  # space above and below the card
 PAD_PX = 12
 RADIUS_PX = 8
 MAX_ROWS = 8
