@@ -25,7 +25,7 @@ from rill.gui.transcript.renderers.tool_calls import (
     pair_calls,
 )
 from rill.gui.transcript.renderers.unsupported import UnsupportedView
-from rill.gui.transcript.renderers.url_context import UrlContextView
+from rill.gui.transcript.renderers.url_context import RecitationView, UrlContextView
 
 Renderer = Callable[[Context, Part, int], PartView]
 
@@ -110,12 +110,14 @@ def _function_response(context: Context, part: Part, card_id: int) -> PartView:
 
 def answer_extras(context: Context, message: Message) -> list[PartView]:
     """What ``message`` carries beside its parts, as views under them: the Sources and
-    searches that grounded it, the pages it read."""
+    searches that grounded it, the pages it read, the works it recites."""
     views: list[PartView] = []
     if message.grounding is not None and not message.grounding.empty:
         views.append(GroundingView(context, message.grounding))
     if message.url_context:
         views.append(UrlContextView(context, message.url_context))
+    if message.citations:
+        views.append(RecitationView(context, message.citations))
     return [view for view in views if view.blocks]
 
 

@@ -115,6 +115,8 @@ class RowsBlock(Block):
         """Show the rows from ``first`` on; True when the view moved."""
         first = max(0, min(first, len(self.rows) - self.max_rows))
         moved, self.first = first != self.first, first
+        if moved:
+            self.context.hits_moved += 1  # other rows under the keyboard's stand-ins
         return moved
 
     def page(self, direction: str) -> None:

@@ -1,10 +1,11 @@
 """URL context: each page the model was asked to read, with whether it could, under
-the answer. The addresses are links (http and https only, through the link guard);
-the status is the provider's, in words."""
+the answer; and the works an answer recites (``citationMetadata``), with their
+licence. The addresses are links (http and https only, through the link guard); the
+status is the provider's, in words."""
 
 from __future__ import annotations
 
-from rill.core.answer_types import UrlRead
+from rill.core.answer_types import Citation, UrlRead
 from rill.gui.transcript.renderers.base import Context, PartView
 from rill.gui.transcript.renderers.rows import Row, RowsBlock, clip, link_or_empty
 
@@ -39,3 +40,26 @@ class UrlContextView(PartView):
         rows = url_rows(reads)
         if rows:
             self.blocks.append(RowsBlock(context, "Pages read", rows))
+
+
+def recited_rows(citations: tuple[Citation, ...]) -> list[Row]:
+    """A row per recited work: its title (or address), its licence."""
+    rows = []
+    for number, cited in enumerate(citations, start=1):
+        href = link_or_empty(cited.uri)
+        title = clip(cited.title or cited.uri or "A work")
+        detail = clip(cited.license or "", 80)
+        rows.append(Row(str(number), title, detail, href, title if href else ""))
+    return rows
+
+
+class RecitationView(PartView):
+    """The works an answer recites, as a list under it."""
+
+    kind = "citations"
+
+    def __init__(self, context: Context, citations: tuple[Citation, ...]) -> None:
+        super().__init__()
+        rows = recited_rows(citations)
+        if rows:
+            self.blocks.append(RowsBlock(context, "Recites", rows))

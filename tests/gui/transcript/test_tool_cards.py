@@ -383,3 +383,31 @@ def test_extras_have_no_text_of_their_own_for_copy(qtbot: QtBot) -> None:
     assert not math.isnan(view.cards[0].height)
     image_only = shown(qtbot, Part.from_bytes(tiny_png(), "image/png"))
     assert isinstance(image_only.cards[0].views[0], ImageView)
+
+
+def test_recited_works_are_listed_with_their_licence(qtbot: QtBot) -> None:
+    from rill.core.answer_types import Citation
+
+    recited = (
+        Citation("https://example.com/hamlet", None, "public domain", 0, 20),
+        Citation(None, "A book", None),
+    )
+    view = shown(qtbot, Part.from_text("To be, or not to be."), citations=recited)
+    assert kinds(view) == ["MarkdownView", "RecitationView"]
+    text = view.message_text(0)
+    assert "Recites\n1 https://example.com/hamlet (public domain)\n2 A book" in text
+    assert "https://example.com/hamlet" in anchors(view)
+
+
+def test_a_wheel_over_the_list_moves_the_keyboards_stand_ins_too(qtbot: QtBot) -> None:
+    sources = tuple(Source(f"https://s{n}.example/", f"Page {n}") for n in range(30))
+    meta = Grounding(sources=sources)
+    view = make_view(qtbot, height=900)
+    view.set_messages([Message(Role.MODEL, [Part.from_text("Text")], grounding=meta)])
+    into_the_pane(qtbot, view)
+    rows = next(b for b in view.cards[0].blocks if isinstance(b, RowsBlock))
+    assert rows.scroll_to(20)
+    view.surface.viewport().update()
+    qtbot.waitUntil(
+        lambda: "https://s20.example/" in [b.hit.href for b in view.surface.keyboard.buttons()]
+    )
