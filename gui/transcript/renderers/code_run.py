@@ -36,6 +36,14 @@ def _language_name(language: str) -> str:
     return {"python": "Python", "": "the"}.get(name.lower(), name)
 
 
+def as_output(blocks: list[Block]) -> list[Block]:
+    """``blocks`` with their code cards' headers saying "output" (not a language)."""
+    for block in blocks:
+        if isinstance(block, CodeBlock):
+            block.language = "output"
+    return blocks
+
+
 class CodeRunView(PartView):
     """The code of one run: a disclosure over its highlighted code card (open at first)."""
 
@@ -156,11 +164,7 @@ class CodeResultView(PartView):
 
     @property
     def blocks(self) -> list[Block]:  # noqa: D102 (the badge, then the output's code card)
-        blocks = self.output.blocks
-        for block in blocks:
-            if isinstance(block, CodeBlock):
-                block.language = "output"  # its header's label (not a language to name)
-        return [self.badge, *blocks]
+        return [self.badge, *as_output(self.output.blocks)]
 
     @blocks.setter
     def blocks(self, value: list[Block]) -> None:

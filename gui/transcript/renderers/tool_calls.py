@@ -20,6 +20,7 @@ from rill.core.answer_text import fence, part_markdown, safe_name, tool_name
 from rill.core.answer_types import DECISION_LABELS, FunctionCall, FunctionResponse
 from rill.core.types import Part
 from rill.gui.transcript.renderers.base import Block, Context, PartView
+from rill.gui.transcript.renderers.code_run import as_output
 from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.renderers.lines import LineBlock
 from rill.gui.transcript.renderers.markdown import MarkdownView
@@ -61,6 +62,21 @@ def _reply_fields(reply: FunctionResponse) -> tuple[str, str | None, Any]:
         structured = rest
     error_text = None if error is None else (error if isinstance(error, str) else json.dumps(error))
     return output if isinstance(output, str) else json.dumps(output), error_text, structured
+
+
+class Spacer(Block):
+    """Room under a block that has no margin of its own (an error's text)."""
+
+    def estimate(self, column: int) -> int:
+        """Always 10 px."""
+        del column
+        return 10
+
+    def layout(self, column: int) -> int:
+        """A fixed height."""
+        self.width, self.height = column, 10
+        self.laid_at, self.dirty = column, False
+        return self.height
 
 
 class Disclosure(PartView):
@@ -168,9 +184,11 @@ class FunctionResponseView(PartView):
             top=6, bottom=0,
         )  # fmt: skip
         self.parts: list[PartView] = []
+        self.output: PartView | None = None  # the tool's text, in a code card
         text = error if error is not None else output
         if text.strip():
             self.parts.append(self._text_view(context, text, failed=failed))
+            self.output = None if failed else self.parts[0]
         if structured is not None:
             body = _code_view(context, pretty_json(json.dumps(structured)), "json")
             fold = Disclosure(context, "Show or hide the structured result", body, open_=False)
@@ -197,12 +215,15 @@ class FunctionResponseView(PartView):
             f'<p style="margin:0px; white-space:pre-wrap; color:{colour};">'
             f"{html.escape(bounded(text))}</p>"
         )
-        view.blocks.append(block)
+        view.blocks += [block, Spacer()]
         return view
 
     @property
     def blocks(self) -> list[Block]:  # noqa: D102 (the head line, the text, the JSON fold)
-        return [self.head, *(b for view in self.parts for b in view.blocks)]
+        blocks: list[Block] = [self.head]
+        for view in self.parts:
+            blocks += as_output(view.blocks) if view is self.output else view.blocks
+        return blocks
 
     @blocks.setter
     def blocks(self, value: list[Block]) -> None:
