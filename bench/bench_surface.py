@@ -209,6 +209,12 @@ def stream(kind: str, chars: int, per_frame: int) -> dict[str, float]:
     gaps = sorted(beat.stalls_since(since))
     first = max(0, sum(1 for t in beat.ticks if t < since) - 1)
     cpu = sorted(gaps_ms(beat.cpu[first:]))  # the UI thread's own CPU time per gap
+    # The timer's connection holds ``frame``, which holds the timer and the view: a
+    # cycle through Qt that Python's collector cannot see, so every pane streamed into
+    # stayed alive and each later full collection walked it (the new pane's blocks are
+    # Python objects, the old pane's one document is not: it weighed on the new pane's
+    # later figures, open_5k most).
+    timer.timeout.disconnect(frame)
     pane.close()
     return {
         "p99": percentile(gaps, 0.99),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 from rill.core.answer_text import part_markdown
 from rill.core.types import Message, MessageStatus, Part, Role
@@ -46,6 +47,9 @@ from rill.gui.transcript.renderers.thoughts import ThoughtsView
 USER_TOP_PX = 16
 ANSWER_TOP_PX = 4
 BOTTOM_PX = 4
+# What an unbuilt card reads as its views, images and blocks: immutable, so an edit
+# that forgot to build the card first fails at once instead of sharing the edit.
+_NONE = cast("list[Any]", ())
 
 
 class Card:
@@ -67,6 +71,15 @@ class Card:
     _parts_seen = 0  # ... and the parts looked at for images and cards
     _skip = 0  # characters of a placed part's Markdown still to come in the deltas
     _cited = False  # markers were placed in the text (it is not the message's own)
+    # Made by build(): a chat of 5,000 messages made 25,000 empty lists at once, and
+    # every one was work for Python's collector (a full collection inside the open).
+    views: list[PartView] = _NONE
+    _status: list[Block] = _NONE
+    _blocks: list[Block] = _NONE
+    _tops: list[int] = cast("list[int]", (0,))
+    # Parts with views of their own (images, code runs, tool calls), each with the
+    # length of the answer text before it, waiting for their place.
+    _images: list[tuple[int, Part]] = _NONE
 
     def __init__(
         self,
@@ -88,13 +101,6 @@ class Card:
         self.show_thoughts = show_thoughts
         self.index = 0  # its place in the surface (the surface keeps it)
         self.height = 0  # an estimate until laid out at the column
-        self.views: list[PartView] = []
-        self._status: list[Block] = []
-        self._blocks: list[Block] = []
-        self._tops: list[int] = [0]
-        # Parts with views of their own (images, code runs, tool calls), each with the
-        # length of the answer text before it, waiting for their place.
-        self._images: list[tuple[int, Part]] = []
 
     @property
     def info(self) -> TurnInfo:
@@ -124,6 +130,8 @@ class Card:
         if self._built:
             return
         self._built = True
+        if self.views is _NONE:  # (a live card's rebuild may have made them)
+            self.views, self._images = [], []
         message = self.shown
         if self.live:
             self._scan_parts()
@@ -138,8 +146,8 @@ class Card:
         if self.live or not self._built:
             return
         self._built = False
-        self.views, self.thoughts, self._status, self._footer = [], None, [], None
-        self._blocks, self._tops = [], [0]
+        self.views, self.thoughts, self._status, self._footer = _NONE, None, _NONE, None
+        self._blocks, self._tops, self._images = _NONE, Card._tops, _NONE
 
     def _build_user(self, message: Message) -> None:
         view = PartView()
@@ -269,6 +277,7 @@ class Card:
 
     def push(self, text: str, thought: str, deadline: float) -> None:
         """One frame's deltas of the live answer; rendered until ``deadline``."""
+        self.build()
         if thought:
             if self.thoughts is None:
                 self.thoughts = ThoughtsView(self.context, card_id=self.id, live=True)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QWidget
 from rill.gui.transcript.document import TranscriptDocument
 from rill.gui.transcript.link_guard import hover_text, is_external
 from rill.gui.transcript.math import DocumentMath
-from rill.gui.transcript.message_html import SOFT_BREAK
+from rill.gui.transcript.message_html import LIGHT, SOFT_BREAK
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 
 _IMAGE = QTextDocument.ResourceType.ImageResource.value
@@ -55,7 +55,10 @@ class CardDocument(QTextDocument):
 
     def __init__(self, context: Context) -> None:
         super().__init__(context.owner)
-        self._context = context
+        # Weakly: the block's finalizer holds this document until the block goes, and
+        # the context holds the view; a strong reference here made a root of the view
+        # itself (a view dropped with cards built was never freed, nor its 5,000 cards).
+        self._context = weakref.ref(context)
         self.setUndoRedoEnabled(False)  # undo would keep every replaced tail alive
         self.math: DocumentMath | None = None  # made with the first formula
         # The block to tell when a formula's picture lands, held weakly: the document
@@ -67,12 +70,13 @@ class CardDocument(QTextDocument):
         """The typeset images of this document's formulas (made on first use: most
         blocks have none, and each costs two timers)."""
         if self.math is None:
-            owner = self._context.owner
+            owner = self.parent()  # the context's owner
             widget = owner if isinstance(owner, QWidget) else None
             self.math = DocumentMath(
                 self, widget.devicePixelRatioF if widget else lambda: 1.0, self
             )
-            palette = self._context.palette
+            context = self._context()
+            palette = context.palette if context is not None else LIGHT
             self.math.set_colours(palette.text, dark=palette.dark)
             self.math.changed = self._on_math_changed
         return self.math
@@ -98,7 +102,8 @@ class CardDocument(QTextDocument):
             # each of them. The typeset picture replaces it when it lands.
             self.addResource(type, QUrl(text), image)
             return image
-        hook = self._context.resource
+        context = self._context()
+        hook = context.resource if context is not None else None
         if hook is not None:
             found = hook(type, text)
             if found is not None:
