@@ -275,9 +275,12 @@ class Card:
 
     # ------------------------------------------------------------ streaming
 
-    def push(self, text: str, thought: str, deadline: float) -> None:
-        """One frame's deltas of the live answer; rendered until ``deadline``."""
+    def push(self, text: str, thought: str, deadline: float) -> bool:
+        """One frame's deltas of the live answer, parsed until ``deadline``; True when
+        what the card shows changed (thoughts, the first text, a new part). Otherwise
+        the text waits for :meth:`render` (the next turn) to reach the documents."""
         self.build()
+        shown = (len(self.views), self.received)
         if thought:
             if self.thoughts is None:
                 self.thoughts = ThoughtsView(self.context, card_id=self.id, live=True)
@@ -290,8 +293,14 @@ class Card:
         if (text or thought) and not self.received:
             self.received = True
             self._build_chrome()
-        self._restack()
-        self.render(deadline)
+        if thought or shown != (len(self.views), self.received):
+            self._restack()
+            self.render(deadline)
+            return True
+        for view in self.views:
+            if isinstance(view, MarkdownView) and view.streaming:
+                view.parse(deadline)
+        return False
 
     def _scan_parts(self) -> None:
         """Note the parts with views of their own, each with the length of the answer
@@ -345,7 +354,7 @@ class Card:
     def render(self, deadline: float) -> bool:
         """Render queued text (thoughts, then the views) until ``deadline``; True when done."""
         self.build()
-        before = [len(v.blocks) for v in self.views]
+        before = self._shape()
         views: list[PartView] = [v for v in (self.thoughts, *self.views) if v is not None]
         done = True
         for view in views:
@@ -354,11 +363,14 @@ class Card:
                 if time.perf_counter() >= deadline and view.pending:
                     done = False
                     break
-        if [len(v.blocks) for v in self.views] != before or (
-            self.thoughts is not None and self.thoughts.open
-        ):
+        if self._shape() != before or (self.thoughts is not None and self.thoughts.open):
             self._restack()
         return done and not self.pending
+
+    def _shape(self) -> list[tuple[int, int]]:
+        # Each view's block count and last block: a view that replaced its blocks (the
+        # plain-text fallback) changed the card as much as one that added some.
+        return [(len(v.blocks), id(v.blocks[-1]) if v.blocks else 0) for v in self.views]
 
     @property
     def has_content(self) -> bool:

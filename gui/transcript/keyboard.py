@@ -15,10 +15,11 @@ and a tooltip, and the one with the keyboard wears a ring in the theme's link co
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtCore import QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QAccessible,
     QColor,
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 
 RING_PX = 2
 SPARE_PROXIES = 24  # hidden proxies kept for reuse (more than a view shows)
+# Unless one of their buttons has the keyboard, proxies follow the cards at most this
+# often: moving a proxy repaints the view under it, and a streamed answer moves every
+# card in view each frame (each frame was painted twice). A focused button's ring, and
+# the button it moves to, follow at every paint.
+FOLLOW_S = 0.25
 # What a screen reader says for a button whose painted label is a glyph.
 NAMES = {"‹": "Previous version", "›": "Next version", "⧉": "Copy code"}
 
@@ -178,6 +184,10 @@ class KeyboardProxies:
         # ones) each step was a good part of its cost. Bounded: the most a view shows.
         self._spare: list[MessageProxy] = []
         self._focused: Card | None = None
+        self._synced_at = -FOLLOW_S
+        self._later = QTimer(surface)
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(self._on_later_timeout)
 
     @property
     def proxies(self) -> list[MessageProxy]:
@@ -195,8 +205,27 @@ class KeyboardProxies:
             focus is self._surface or self._surface.viewport().isAncestorOf(focus)
         )
 
-    def sync(self) -> None:
-        """Proxies for the cards in view now (buttons too while :meth:`active`)."""
+    def sync(self, *, now: bool = False) -> None:
+        """Proxies for the cards in view (buttons too while :meth:`active`): ``now``,
+        or while a button has the keyboard, or once FOLLOW_S has passed since the last
+        time (then later, once)."""
+        wait = self._synced_at + FOLLOW_S - time.monotonic()
+        if wait > 0 and not now and not self._button_focused():
+            if not self._later.isActive():
+                self._later.start(max(1, round(wait * 1000)))
+            return
+        self._later.stop()
+        self._synced_at = time.monotonic()
+        self._sync_now()
+
+    def _on_later_timeout(self) -> None:
+        self.sync(now=True)
+
+    def _button_focused(self) -> bool:
+        focus = QApplication.focusWidget()
+        return focus is not None and self._surface.viewport().isAncestorOf(focus)
+
+    def _sync_now(self) -> None:
         surface = self._surface
         with_buttons = self.active()
         old, self._proxies = self._proxies, {}

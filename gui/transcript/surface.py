@@ -46,6 +46,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         self._following = True
         self._anchor: tuple[Card, int, int] | None = None  # card, block, offset
         self._scrolling = False
+        self._painting_all = False  # in a paint of the whole view (see _repaint)
         self.bottom_pinned = True  # the bottom of the view follows the end when True
         self._built: OrderedDict[int, Card] = OrderedDict()
         self.highlighted: Card | None = None
@@ -165,7 +166,7 @@ class SurfaceGeometry(QAbstractScrollArea):
                 bar.setValue(self._anchored_y())
         finally:
             self._scrolling = False
-        self.viewport().update()
+        self._repaint()
 
     def _anchored_y(self) -> int:
         assert self._anchor is not None
@@ -193,8 +194,20 @@ class SurfaceGeometry(QAbstractScrollArea):
             within -= card.block_tops(self.column)[block]
         self._anchor = (card, block, within)
 
+    def _repaint(self) -> None:
+        # Not from inside a paint of the whole view: it paints what its layout settled
+        # on, and asking again scheduled a second paint of the same frame (every
+        # streamed frame was painted twice).
+        if not self._painting_all:
+            self.viewport().update()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        """The scroll bar moved: repaint (see :meth:`_repaint`)."""
+        del dx, dy
+        self._repaint()
+
     def _on_scroll_value_changed(self, value: int) -> None:
-        self.viewport().update()
+        self._repaint()
         if self._scrolling:
             return
         bar = self.verticalScrollBar()
@@ -323,8 +336,11 @@ class SurfaceGeometry(QAbstractScrollArea):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Lay out what is in view, then paint its blocks."""
-        del event
-        self.lay_out_visible()
+        self._painting_all = event.rect().contains(self.viewport().rect())
+        try:
+            self.lay_out_visible()
+        finally:
+            self._painting_all = False
         painter = QPainter(self.viewport())
         palette = self.context.palette
         painter.fillRect(self.viewport().rect(), QColor(palette.base))

@@ -76,7 +76,7 @@ class Surface(SurfaceGeometry):
     def focusInEvent(self, event: QFocusEvent) -> None:
         """The keyboard arrived: the actions of the cards in view become Tab stops."""
         super().focusInEvent(event)
-        self.keyboard.sync()
+        self.keyboard.sync(now=True)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         """The keyboard left (maybe only for one of the cards' buttons)."""

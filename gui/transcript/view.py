@@ -78,7 +78,11 @@ class ChatView(QWidget):
         self._notice_deadline = 0.0
         self.show_thoughts = True
         self.turn_info: Callable[[Message], chrome.TurnInfo] = lambda _m: chrome.SINGLE
-        self._work_timer = self._timer(0, self._on_work_timer_timeout, single=True)
+        # 1 ms, not 0: Qt's glib dispatcher runs a 0 ms timer only when the loop is idle,
+        # which a streaming window seldom is (it came a frame late, and a frame's two
+        # halves, the Markdown and the documents' edit, ran back to back).
+        self._work_timer = self._timer(1, self._on_work_timer_timeout, single=True)
+        self._work_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._waiting_timer = self._timer(400, self._on_waiting_timer_timeout)
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
@@ -203,7 +207,9 @@ class ChatView(QWidget):
         self._waiting_timer.start()
 
     def append_to_answer(self, text: str, thought: str) -> None:
-        """Add the deltas of one frame; they render now, until a few ms have passed."""
+        """Add the deltas of one frame: their Markdown is rendered now (a few ms at
+        most), written into the card's documents on the next turn, then painted (as the
+        old pane split a frame: two short turns of the event loop, not one long one)."""
         card = self._live
         if card is None:
             return
@@ -211,8 +217,8 @@ class ChatView(QWidget):
             # The retry is under way and answering: its countdown is over.
             self._notice_card, card.notice = None, ""
             self._notice_timer.stop()
-        card.push(text, thought, time.perf_counter() + SLICE_S)
-        self.surface.card_changed(card)
+        if card.push(text, thought, time.perf_counter() + SLICE_S):
+            self.surface.card_changed(card)
         if card.pending:
             self._work_timer.start()
 

@@ -167,16 +167,8 @@ class MarkdownView(PartView):
             elif self._queue and (not self._updates or time.perf_counter() < deadline):
                 # More text first, while the frame's time lasts: the documents are then
                 # edited once for all of it (a tail replaced per slice cost a relayout
-                # each, and only the last one is ever seen). An offset into the delta,
-                # not a copy of its rest: a 10 MB delta cut into 1 KB steps would
-                # otherwise be copied 10,000 times.
-                head, at = self._queue[0], self._head_at
-                piece = head[at : at + SLICE_CHARS]
-                self._head_at = at + SLICE_CHARS
-                if self._head_at >= len(head):
-                    self._queue.popleft()
-                    self._head_at = 0
-                self._step(piece)
+                # each, and only the last one is ever seen).
+                self._step_slice()
                 continue
             elif self._updates:
                 update = merged(self._updates)
@@ -189,6 +181,27 @@ class MarkdownView(PartView):
             if time.perf_counter() >= deadline and left:
                 break  # (the close is cheap: it is done with the last piece)
         return not self.pending
+
+    def parse(self, deadline: float) -> None:
+        """Render queued text to HTML until ``deadline`` without editing the documents
+        (at least one slice). A streamed frame parses in its own turn of the event loop
+        and :meth:`render` edits the documents in the next, before the paint: the two
+        halves of a frame's work are then two short turns instead of one long one."""
+        while self._queue and not self._plain and self._tail_todo is None:
+            self._step_slice()
+            if time.perf_counter() >= deadline:
+                break
+
+    def _step_slice(self) -> None:
+        # An offset into the delta, not a copy of its rest: a 10 MB delta cut into
+        # 2 KB steps would otherwise be copied 5,000 times.
+        head, at = self._queue[0], self._head_at
+        piece = head[at : at + SLICE_CHARS]
+        self._head_at = at + SLICE_CHARS
+        if self._head_at >= len(head):
+            self._queue.popleft()
+            self._head_at = 0
+        self._step(piece)
 
     def _step(self, piece: str | None) -> None:
         def step() -> None:
