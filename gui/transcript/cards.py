@@ -3,8 +3,11 @@
 A card from history builds its views only when it first comes into view; a long
 answer renders in slices (``render``), so opening it never holds the UI thread. The
 streaming answer's card takes deltas: its text goes to the current Markdown view, and
-an image the model sends between two pieces of text is placed exactly there (the
-answer's parts say after how many characters of text it came).
+a part of another kind (an image, a code run, a tool call) is placed exactly where it
+came (the answer's parts say after how many characters of text); the deltas carry
+such a part's Markdown (``Message.text``), which its card stands for, so the card
+skips those characters. What grounded the answer (markers, Sources) and the pages it
+read are shown once it ends, or when it is opened from history.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from rill.gui.transcript.chrome import (
     user_chunks,
 )
 from rill.gui.transcript.message_html import SINGLE, TurnInfo, footer_facts
-from rill.gui.transcript.renderers import AS_TEXT, part_kind, render_part
+from rill.gui.transcript.renderers import (
+    AS_TEXT,
+    answer_extras,
+    cited_parts,
+    pair_calls,
+    part_kind,
+    render_part,
+)
 from rill.gui.transcript.renderers.base import Block, Context, PartView
 from rill.gui.transcript.renderers.doc_block import LINE_PX, DocBlock
 from rill.gui.transcript.renderers.images import ImageBlock
@@ -59,14 +69,18 @@ class Card:
     _built = False
     _column = -1
     _shown_text = 0  # streaming: answer text handed over so far ...
-    _parts_seen = 0  # ... and the parts looked at for images
+    _parts_seen = 0  # ... and the parts looked at for images and cards
+    _skip = 0  # characters of a placed part's Markdown still to come in the deltas
+    _cited = False  # markers were placed in the text (it is not the message's own)
     # Made by build(): a chat of 5,000 messages made 25,000 empty lists at once, and
     # every one was work for Python's collector (a full collection inside the open).
     views: list[PartView] = _NONE
     _status: list[Block] = _NONE
     _blocks: list[Block] = _NONE
     _tops: list[int] = cast("list[int]", (0,))
-    _images: list[tuple[int, Part]] = _NONE  # images waiting for their place
+    # Parts with views of their own (images, code runs, tool calls), each with the
+    # length of the answer text before it, waiting for their place.
+    _images: list[tuple[int, Part]] = _NONE
 
     def __init__(
         self,
@@ -164,8 +178,15 @@ class Card:
         thoughts = message.thought_text
         if thoughts:
             self.thoughts = ThoughtsView(self.context, thoughts, card_id=self.id, live=False)
+        self._build_views(message)
+
+    def _build_views(self, message: Message) -> None:
+        """The views of a settled answer's parts (markers placed), then its extras."""
+        parts, placed = cited_parts(message.parts, message.grounding)
+        self._cited = placed > 0
+        self.views = []
         text: list[str] = []
-        for part in message.parts:
+        for part in parts:
             kind = part_kind(part)
             if kind == "thought":
                 continue
@@ -175,6 +196,8 @@ class Card:
             self._flush_text(text)
             self.views.append(render_part(self.context, part, self.id, kind=kind))
         self._flush_text(text)
+        pair_calls(self.views)
+        self.views += answer_extras(self.context, message)
 
     def _flush_text(self, text: list[str]) -> None:
         if text:
@@ -286,7 +309,7 @@ class Card:
         return False
 
     def _scan_parts(self) -> None:
-        """Note the images among the answer's parts, each with the length of the answer
+        """Note the parts with views of their own, each with the length of the answer
         text before it (text parts before a later part no longer grow)."""
         parts = self.message.parts
         while self._parts_seen < len(parts):
@@ -301,26 +324,38 @@ class Card:
         self._place_images()
 
     def _place_images(self) -> None:
-        while self._images and self._images[0][0] <= self._shown_text:
+        """Place the parts whose text has been reached; their Markdown is to be skipped."""
+        while not self._skip and self._images and self._images[0][0] <= self._shown_text:
             _at, part = self._images.pop(0)
             if self.views and isinstance(self.views[-1], MarkdownView):
                 self.views[-1].close()
             self.views.append(render_part(self.context, part, self.id))
+            self._skip = len(part_markdown(part))
+            if part.function_response is not None:
+                pair_calls(self.views)
 
     def _push_text(self, text: str) -> None:
-        while text:
-            upto = self._images[0][0] - self._shown_text if self._images else len(text)
-            piece, text = text[: max(0, upto)], text[max(0, upto) :]
-            if piece:
-                view = self.views[-1] if self.views else None
-                if not isinstance(view, MarkdownView) or not view.streaming:
-                    view = MarkdownView(self.context)
-                    self.views.append(view)
-                view.push(piece)
-                self._shown_text += len(piece)
+        while True:
+            if self._skip:  # a placed part's Markdown: its card shows it
+                eaten = min(self._skip, len(text))
+                text = text[eaten:]
+                self._skip -= eaten
+                self._shown_text += eaten
+                if self._skip:
+                    return
             self._place_images()
-            if not piece and not self._images:
-                break
+            if self._skip:
+                continue
+            if not text:
+                return
+            upto = self._images[0][0] - self._shown_text if self._images else len(text)
+            piece, text = text[: max(1, upto)], text[max(1, upto) :]
+            view = self.views[-1] if self.views else None
+            if not isinstance(view, MarkdownView) or not view.streaming:
+                view = MarkdownView(self.context)
+                self.views.append(view)
+            view.push(piece)
+            self._shown_text += len(piece)
 
     def render(self, deadline: float) -> bool:
         """Render queued text (thoughts, then the views) until ``deadline``; True when done."""
@@ -361,16 +396,20 @@ class Card:
         shown = self.text
         self._scan_parts()
         if message.text.startswith(shown):
-            self._push_text(message.text[len(shown) :])
+            self._push_text(message.text[self._shown_text :])
         else:  # the final text is not what streamed: show the final text
             self.views = []
-            self._shown_text = 0
+            self._shown_text = self._skip = 0
             self._images = []
             self._parts_seen = 0
             self.message = message
             self._scan_parts()
             self._push_text(message.text)
         self._images_at_end(message)
+        if cited_parts(message.parts, message.grounding)[1]:
+            self._build_views(message)  # the markers go into the text: render it again
+        else:
+            self.views += answer_extras(self.context, message)
         if self.thoughts is not None:
             streamed = self.thoughts.text()
             if message.thought_text.startswith(streamed):
@@ -388,6 +427,7 @@ class Card:
         text = self.text
         old = self.thoughts
         self.views, self._images, self._shown_text, self._parts_seen = [], [], 0, 0
+        self._skip = 0
         if old is not None:
             self.thoughts = ThoughtsView(self.context, card_id=self.id, live=True)
             self.thoughts.push(old.text())
@@ -410,11 +450,10 @@ class Card:
 
     @property
     def text(self) -> str:
-        """The Markdown source shown (what Copy copies)."""
-        if self.live or self.final is not None:
-            views = [v for v in self.views if isinstance(v, MarkdownView)]
-            if views:
-                return "".join(v.text() for v in views)
+        """The Markdown source shown (what Copy copies): the text, each part with a
+        card of its own as its Markdown (the message's own text once markers are in)."""
+        if (self.live or self.final is not None) and not self._cited and self.views:
+            return "".join(v.text() for v in self.views)
         return self.shown.text
 
     def body_text(self) -> str:

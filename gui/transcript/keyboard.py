@@ -293,6 +293,7 @@ class KeyboardProxies:
         key = (
             proxy.geometry().getRect(), surface.viewport().height(), card.live,
             len(blocks), id(blocks[-1]) if blocks else 0, surface.context.palette.link,
+            surface.context.hits_moved,
         )  # fmt: skip
         if key == proxy.placed and not card.live:
             return

@@ -44,6 +44,7 @@ class Palette:
     error_border: str
     error_title: str
     notice: str  # retry countdowns
+    success: str  # a code run that ended well, a page that was read
     rule: str  # the thin line between turns
 
 
@@ -62,6 +63,7 @@ def palette_for(dark: bool) -> Palette:
         error_border=t["error_border"],
         error_title=t["error_text"],
         notice=t["notice"],
+        success=t["success"],
         rule=t["rule"],
     )
 

@@ -32,6 +32,7 @@ from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.images import ImageBlock, ImageDecoder, copy_image
 from rill.gui.transcript.renderers.lines import WaitingBlock
 from rill.gui.transcript.renderers.markdown import warm_up_in_background
+from rill.gui.transcript.renderers.rows import RowsBlock
 from rill.gui.transcript.surface_input import Surface
 
 WARM_UP_DELAY_MS = 300
@@ -462,13 +463,18 @@ class ChatView(QWidget):
             self._toggle_thoughts(card)
         elif name == "toggle-part" and target is not None:
             self._toggle_part(target)
+        elif name == "page-part" and isinstance(target, RowsBlock):
+            target.page(extra)
+            self._refresh_visible()
         elif name == "image" and isinstance(target, ImageBlock):
             self.windows.append(show_full_size(self, target))
         elif name == "save-image" and isinstance(target, ImageBlock):
             self.windows.append(save_image(self, target))
         elif name == "copy-image" and isinstance(target, ImageBlock):
             copy_image(target)
-        if name not in ("toggle-thoughts", "toggle-part", "save-message", "image", "save-image"):
+        if name not in (
+            "toggle-thoughts", "toggle-part", "page-part", "save-message", "image", "save-image"
+        ):  # fmt: skip
             self.action_done.emit()
 
     def save_message(self, index: int) -> QFileDialog:
@@ -500,6 +506,11 @@ class ChatView(QWidget):
         if toggle is None:
             return
         toggle()
+        self._refresh_visible()
+
+    def _refresh_visible(self) -> None:
+        """A part in view changed its blocks (opened, folded, paged): lay them out again
+        and give the keyboard's stand-ins their new places."""
         for card in self.surface.visible():
             card.refresh_chrome()
             self.surface.card_changed(card)

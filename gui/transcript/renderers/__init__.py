@@ -3,30 +3,38 @@
 A renderer is ``(context, part, card_id) -> PartView``; :func:`register` adds one for a
 kind and :func:`part_kind` says which kind a part is. A kind nobody registered is
 shown by the placeholder (``unsupported``): a collapsed "Unsupported part (kind)" line.
-Issues that add part kinds (code runs, tool calls, citations) add a branch to
-:func:`part_kind` and register their renderer; nothing else changes.
+Issues that add part kinds add a branch to :func:`part_kind` and register their
+renderer; nothing else changes. What an answer carries beside its parts (grounding,
+URL context) is shown under them by :func:`answer_extras`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from rill.core.types import Part
+from rill.core.types import Message, Part
 from rill.gui.transcript.renderers.base import Block, Context, Hit, PartView
+from rill.gui.transcript.renderers.code_run import CodeResultView, CodeRunView
+from rill.gui.transcript.renderers.grounding import GroundingView, cited_parts
 from rill.gui.transcript.renderers.images import ImageView
 from rill.gui.transcript.renderers.markdown import MarkdownView
 from rill.gui.transcript.renderers.thoughts import ThoughtsView
+from rill.gui.transcript.renderers.tool_calls import (
+    FunctionCallView,
+    FunctionResponseView,
+    pair_calls,
+)
 from rill.gui.transcript.renderers.unsupported import UnsupportedView
+from rill.gui.transcript.renderers.url_context import RecitationView, UrlContextView
 
 Renderer = Callable[[Context, Part, int], PartView]
 
 _RENDERERS: dict[str, Renderer] = {}
 
 
-# Kinds a text-only view shows as Markdown (``rill.core.answer_text.part_markdown``):
-# until their cards exist (issue 16), the card shows them so, among the text, as the
-# answer's ``text`` (and so the frame feed's deltas) already has them.
-AS_TEXT = frozenset({"code_run", "code_result", "function_call", "error"})
+# Kinds the card shows as their Markdown (``rill.core.answer_text.part_markdown``),
+# among the text: an error line Rill put where a part could not be read.
+AS_TEXT = frozenset({"error"})
 
 
 def part_kind(part: Part) -> str:
@@ -80,9 +88,46 @@ def _image(context: Context, part: Part, card_id: int) -> PartView:
     return ImageView(context, part)
 
 
+def _code_run(context: Context, part: Part, card_id: int) -> PartView:
+    del card_id
+    return CodeRunView(context, part)
+
+
+def _code_result(context: Context, part: Part, card_id: int) -> PartView:
+    del card_id
+    return CodeResultView(context, part)
+
+
+def _function_call(context: Context, part: Part, card_id: int) -> PartView:
+    del card_id
+    return FunctionCallView(context, part)
+
+
+def _function_response(context: Context, part: Part, card_id: int) -> PartView:
+    del card_id
+    return FunctionResponseView(context, part)
+
+
+def answer_extras(context: Context, message: Message) -> list[PartView]:
+    """What ``message`` carries beside its parts, as views under them: the Sources and
+    searches that grounded it, the pages it read, the works it recites."""
+    views: list[PartView] = []
+    if message.grounding is not None and not message.grounding.empty:
+        views.append(GroundingView(context, message.grounding))
+    if message.url_context:
+        views.append(UrlContextView(context, message.url_context))
+    if message.citations:
+        views.append(RecitationView(context, message.citations))
+    return [view for view in views if view.blocks]
+
+
 register("text", _text)
 register("thought", _thought)
 register("image", _image)
+register("code_run", _code_run)
+register("code_result", _code_result)
+register("function_call", _function_call)
+register("function_response", _function_response)
 
 __all__ = [
     "AS_TEXT",
@@ -91,6 +136,9 @@ __all__ = [
     "Hit",
     "PartView",
     "Renderer",
+    "answer_extras",
+    "cited_parts",
+    "pair_calls",
     "part_kind",
     "register",
     "render_part",

@@ -59,6 +59,9 @@ class Context:
     resource: Callable[[int, str], object | None] | None = None
     # Decode an image block's picture off the UI thread (the surface sets it).
     decode: Callable[[Block], None] = lambda _block: None
+    # Counts moves of what a block's hits are (a list scrolled by the wheel): the
+    # keyboard's stand-ins are placed again when it changes.
+    hits_moved: int = 0
     _objects: weakref.WeakValueDictionary[int, Block] = field(
         default_factory=weakref.WeakValueDictionary
     )

@@ -145,3 +145,75 @@ def test_a_plain_qtextbrowser_would_have_read_the_file(qtbot: QtBot, png: Path) 
         QTextDocument.ResourceType.ImageResource.value, QUrl(png.as_uri())
     )
     assert loaded is not None and not (isinstance(loaded, QImage) and loaded.isNull())
+
+
+def test_a_grounded_answer_and_tool_cards_make_no_request(
+    qtbot: QtBot, server: CountingServer, png: Path
+) -> None:
+    """The search entry point's HTML, sources, queries, pages read, code output and a
+    tool's result all point at the server: shown, streamed, re-themed, nothing fetched."""
+    import json
+
+    from rill.core.answer_types import (
+        CodeResult,
+        CodeRun,
+        FunctionCall,
+        FunctionResponse,
+        Grounding,
+        Outcome,
+        Source,
+        Support,
+        UrlRead,
+    )
+    from rill.core.types import Message, MessageStatus, Part, Role
+
+    url = server.url
+    bait = hostile(url, png)
+    grounding = Grounding(
+        queries=(f'<img src="{url}/query.png">', f"{url}/q"),
+        sources=(Source(f"{url}/source", f'<img src="{url}/title.png">'), Source(None, bait)),
+        supports=(Support(end=10, sources=(0, 1)),),
+        search_entry_point=(
+            f'<style>@import url("{url}/entry.css");</style><img src="{url}/entry.png">'
+        ),
+    )
+    call = FunctionCall("fetch", json.dumps({"url": f"{url}/arg.png", "md": bait}), "c", True)
+    reply = FunctionResponse(
+        "fetch", json.dumps({"output": bait, "structuredContent": {"img": f"{url}/s.png"}}),
+        "c", "web", "fetch", "allow_once",
+    )  # fmt: skip
+    error = FunctionResponse("fetch", json.dumps({"error": bait}), "c", is_error=True)
+    parts = [
+        Part.from_text(bait),
+        Part(code=CodeRun(bait)),
+        Part(code_result=CodeResult(Outcome.FAILED, bait)),
+        Part(function_call=call),
+        Part(function_response=reply),
+        Part(function_response=error),
+    ]
+    answer = Message(
+        Role.MODEL, parts, status=MessageStatus.COMPLETE, grounding=grounding,
+        url_context=(UrlRead(f"{url}/read.png", "success"),),
+    )  # fmt: skip
+    view = make_view(qtbot, height=400)
+    view.set_messages([answer])
+    live = streaming()
+    view.begin_answer(live)
+    for part in parts:
+        live.append_part(part)
+        view.append_to_answer(live.text_after(len(view.cards[-1].text)), "")
+    view.finish_answer(answer)
+    view.set_dark(True)
+    settle(qtbot, view)
+    for card in view.cards:  # every fold open, painted
+        for part_view in card.views:
+            if getattr(part_view, "open", True) is False:
+                part_view.toggle()  # type: ignore[attr-defined]
+            for inner in getattr(part_view, "parts", []):
+                if getattr(inner, "open", True) is False:
+                    inner.toggle()
+        card.refresh_chrome()
+        view.surface.card_changed(card)
+    settle(qtbot, view)
+    assert "Innocent answer" in view.plain_text()
+    assert server.paths == []

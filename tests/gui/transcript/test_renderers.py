@@ -224,14 +224,17 @@ def tool_parts() -> list[Part]:
 
 
 def test_tool_parts_show_as_the_text_view_shows_them_in_order(qtbot: QtBot) -> None:
-    """Until issue 16's cards: a code run is a code card, its output another, a call one
-    sentence and an error part a warning line, in order among the text, whether the
-    answer was opened or streamed (the frame feed's deltas carry the same Markdown)."""
+    """A code run is a card (its code, its badge and output), a call a card of its own
+    and an error part a warning line, in order among the text and each once, whether
+    the answer was opened or streamed (the frame feed's deltas carry their Markdown,
+    which the cards stand for)."""
     expected = [
         "Let me compute it.",
         "print(6 * 7)",
+        "Outcome: OK",
         "42",
-        "The model asked to call lookup",
+        "Tool call · lookup — not run",
+        '"q": "x"',
         "⚠ An image part was not valid base64.",
         "The answer is 42.",
     ]
@@ -250,4 +253,10 @@ def test_tool_parts_show_as_the_text_view_shows_them_in_order(qtbot: QtBot) -> N
         places = [text.find(piece) for piece in expected]
         assert -1 not in places and places == sorted(places), places
         assert "Unsupported" not in text
-        assert sum(isinstance(b, CodeBlock) for b in view.cards[0].blocks) == 2
+        assert text.count("print(6 * 7)") == 1 and text.count("Output") == 1, text
+        kinds = [type(v).__name__ for v in view.cards[0].views]
+        assert kinds == [
+            "MarkdownView", "CodeRunView", "CodeResultView", "FunctionCallView", "MarkdownView"
+        ]  # fmt: skip
+        assert sum(isinstance(b, CodeBlock) for b in view.cards[0].blocks) == 3  # + the JSON
+        assert view.cards[0].text == Message(Role.MODEL, tool_parts()).text  # what Copy gives
