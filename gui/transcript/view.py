@@ -41,6 +41,10 @@ BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
 TURN_ACTIONS = ("regenerate", "edit", "delete")
+# The actions of a message (``rill:<action>/<card id>``); the rest name a block's id.
+CARD_ACTIONS = frozenset(
+    {*TURN_ACTIONS, "version", "copy-message", "copy-plain", "save-message", "toggle-thoughts"}
+)
 
 
 def body_font(font: QFont) -> QFont:
@@ -436,8 +440,19 @@ class ChatView(QWidget):
         name, _, arg = action.partition("/")
         arg, _, extra = arg.partition("/")
         number = int(arg) if arg.isdigit() else -1
+        # Cards and blocks are numbered apart: the action's name says which it means.
         card = self._by_id.get(number)
-        target = self.context.lookup(number)
+        if name == "retry" or (name in CARD_ACTIONS and card is not None):
+            self._card_action(name, card, extra)
+        elif name not in CARD_ACTIONS:
+            self._block_action(name, self.context.lookup(number), extra)
+        if name not in (
+            "toggle-thoughts", "toggle-part", "page-part", "save-message", "image", "save-image"
+        ):  # fmt: skip
+            self.action_done.emit()
+
+    def _card_action(self, name: str, card: Card | None, extra: str) -> None:
+        """A message's own button or menu entry (``card`` is None only for Retry)."""
         if name == "retry":
             # The last answer is sent again; an older one (turns followed it) gets a
             # new version, as Regenerate does: either way the click acts.
@@ -445,22 +460,27 @@ class ChatView(QWidget):
                 self.retry_requested.emit()
             else:
                 self.turn_action_requested.emit("regenerate", card.index)
-        elif name in TURN_ACTIONS and card is not None:
+            return
+        assert card is not None
+        if name in TURN_ACTIONS:
             self.turn_action_requested.emit(name, card.index)
-        elif name == "version" and card is not None and extra.isdigit():
+        elif name == "version" and extra.isdigit():
             self.version_requested.emit(card.index, int(extra))
-        elif name == "copy" and isinstance(target, CodeBlock):
+        elif name == "copy-message":
+            QGuiApplication.clipboard().setText(card.text)
+        elif name == "copy-plain":
+            QGuiApplication.clipboard().setText(card.body_text().replace(chrome.SOFT_BREAK, ""))
+        elif name == "save-message":
+            self.save_message(card.index)
+        elif name == "toggle-thoughts":
+            self._toggle_thoughts(card)
+
+    def _block_action(self, name: str, target: object, extra: str) -> None:
+        """A button inside a block: a code card's Copy, a fold, a list's page, an image."""
+        if name == "copy" and isinstance(target, CodeBlock):
             QGuiApplication.clipboard().setText(target.code())
             target.confirm_copy()
             self._confirm_timer.start()
-        elif name == "copy-message" and card is not None:
-            QGuiApplication.clipboard().setText(card.text)
-        elif name == "copy-plain" and card is not None:
-            QGuiApplication.clipboard().setText(card.body_text().replace(chrome.SOFT_BREAK, ""))
-        elif name == "save-message" and card is not None:
-            self.save_message(card.index)
-        elif name == "toggle-thoughts" and card is not None:
-            self._toggle_thoughts(card)
         elif name == "toggle-part" and target is not None:
             self._toggle_part(target)
         elif name == "page-part" and isinstance(target, RowsBlock):
@@ -472,10 +492,6 @@ class ChatView(QWidget):
             self.windows.append(save_image(self, target))
         elif name == "copy-image" and isinstance(target, ImageBlock):
             copy_image(target)
-        if name not in (
-            "toggle-thoughts", "toggle-part", "page-part", "save-message", "image", "save-image"
-        ):  # fmt: skip
-            self.action_done.emit()
 
     def save_message(self, index: int) -> QFileDialog:
         """Ask where to save the whole text of message ``index``; the dialog is returned
