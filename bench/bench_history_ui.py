@@ -82,7 +82,7 @@ class Rig:
         present(self.window)
         self.run(self.window.history.start())
         self.painted = 0.0
-        self.window.view.browser.viewport_painted.connect(self._on_painted)
+        self.window.view.surface.viewport_painted.connect(self._on_painted)
 
     def _on_painted(self) -> None:
         # The first paint with messages in the pane (not a repaint of the old content).
@@ -218,11 +218,11 @@ async def scroll_through(rig: Rig, length: int, results: dict[str, float]) -> No
     from PySide6.QtWidgets import QAbstractSlider
 
     view = rig.window.view
-    bar = view.browser.verticalScrollBar()
+    bar = view.surface.verticalScrollBar()
     pages = [0]
 
     def page_up() -> bool:
-        if bar.value() == 0 and view._transcript.loaded_from == 0:
+        if bar.value() == 0:
             return True
         bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)
         pages[0] += 1

@@ -1,8 +1,8 @@
 """Opening a chat whose answer is long: the UI thread's cost of showing it from history.
 
-A finished answer is rendered whole when its chat is shown (``ChatView.set_messages``:
-Markdown → HTML in Python, then one insertion the document lays out). The pane shows
-at most the first 50,000 characters of a message, so that is the largest case. Two
+A finished answer is rendered when its card comes into view, in slices (Markdown →
+HTML in Python, into the card's small documents, laid out as they show). 50,000
+characters is the largest case here (bench_surface.py opens a 1 MB answer). Two
 kinds of Markdown: prose (paragraphs, a heading and a short code block every ~2 KB,
 like a long explanation) and dense (a heading, a list, a code block and a table every
 ~450 characters, close to the worst a model writes). Each case is opened ``--runs``
@@ -13,7 +13,6 @@ to a 2,000-character prose baseline from the same run. "dense+" has a short turn
 the long answer, so the long one is not the last message.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_open_long_answer.py``
-(``--whole`` renders every answer in one go, as before long answers opened in slices).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from rill.core.types import Message, MessageStatus, Part, Role
-from rill.gui.transcript import view as chat_view
 from rill.gui.transcript.view import ChatView
 from tests.heartbeat import Heartbeat
 
@@ -88,12 +86,7 @@ def open_ms(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="opens per case")
-    parser.add_argument(
-        "--whole", action="store_true", help="render every answer in one go (before slices)"
-    )
     args = parser.parse_args(argv)
-    if args.whole:
-        chat_view.LONG_ANSWER_CHARS = 10**9
     app = QApplication.instance() or QApplication(sys.argv[:1])
     view = ChatView()
     view.resize(800, 700)

@@ -46,7 +46,6 @@ from rill.core.types import (  # noqa: E402
     Part,
     Role,
 )
-from rill.gui.transcript import message_html  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.fakes.gemini_scenarios import huge, huge_text  # noqa: E402
 from tests.heartbeat import Heartbeat  # noqa: E402
@@ -84,7 +83,7 @@ async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
     stamp_chunks(provider, chunk_times)
     pane = build_pane(provider, GenerationSettings(model=MODEL))
     view, controller = pane.view, pane.controller
-    browser = view.browser
+    browser = view.surface
 
     flushes: list[tuple[int, float]] = []  # (answer length before, seconds)
     flush_marks: list[tuple[float, float]] = []  # (start, seconds), for BENCH_DEBUG
@@ -120,16 +119,14 @@ async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
             paints.append((t0, time.perf_counter() - t0))
 
         browser.paintEvent = timed_paint  # type: ignore[method-assign]
-        transcript = view._transcript
-        original_advance = transcript.advance_live
+        original_work = view._on_work_timer_timeout
 
-        def timed_advance(entry: Any, deadline: float) -> bool:
+        def timed_work() -> None:
             t0 = time.perf_counter()
-            settled = original_advance(entry, deadline)
+            original_work()
             writes.append((t0, time.perf_counter() - t0))
-            return settled
 
-        transcript.advance_live = timed_advance  # type: ignore[method-assign]
+        view._on_work_timer_timeout = timed_work  # type: ignore[method-assign]
     view.append_to_answer = timed_append  # type: ignore[method-assign]
     view.finish_answer = timed_finish  # type: ignore[method-assign]
     browser.viewport_painted.connect(on_painted)
@@ -167,8 +164,7 @@ async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
     await asyncio.sleep(0.05)
     gaps = heartbeat.stop()
     assert message.text == huge_text(args.chars), "the answer arrived incomplete"
-    visible = message.text[: message_html.PREVIEW_CHARS]  # all of it unless --display-cut
-    assert view.plain_text().count("Paragraph") >= visible.count("Paragraph")
+    assert view.plain_text().count("Paragraph") >= message.text.count("Paragraph")  # no cut
 
     result: dict[str, Any] = {
         "gaps": gaps,
@@ -283,21 +279,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-reps", type=int, default=5, help="samples per size (naive)")
     parser.add_argument("--naive-budget", type=float, default=20.0, help="naive stream seconds")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
-    parser.add_argument(
-        "--display-cut",
-        action="store_true",
-        help="keep the pane's 50,000-character display cut (off: the whole answer renders, "
-        "so the 200 KB figures measure the streaming machinery, not the cut)",
-    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.display_cut:
-        # A message longer than PREVIEW_CHARS is shown cut; render all of it here so
-        # "one flush at 200 KB" still lays out a 200 KB document, as before the cut.
-        message_html.PREVIEW_CHARS = 10**9
     # The window saves geometry and settings: keep them out of the real profile.
     os.environ["RILL_HOME"] = tempfile.mkdtemp(prefix="rill-bench-")
     app = QApplication.instance() or QApplication(sys.argv[:1])

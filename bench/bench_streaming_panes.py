@@ -67,7 +67,7 @@ class Pane:
     def repaint(self) -> None:
         """Write what the flush rendered, then paint (synchronously), as the next turns would."""
         self.view.settle_live()
-        self.view.browser.viewport().repaint()
+        self.view.surface.viewport().repaint()
 
     def close(self) -> None:
         self.window.close()

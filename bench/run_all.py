@@ -38,6 +38,8 @@ QUICK: dict[str, list[str]] = {
     "bench_store.py": ["--scale", "0.05"],
     "bench_store_marks.py": ["--runs", "2", "--ops", "300"],
     "bench_startup.py": ["--quick"],
+    "bench_surface.py": ["--quick"],
+    "bench_surface_candidates.py": ["--quick"],
     "bench_streaming.py": ["--chars", "50000", "--reps", "5", "--naive-budget", "3"],
 }
 

@@ -57,6 +57,7 @@ LIGHT: dict[str, str] = {
     "error_border": "#f1b4ae",
     "error_text": "#b42318",
     "notice": "#8a5a00",
+    "success": "#1a7f37",
     "rule": "#e6e8eb",
     "code_background": "#f6f8fa",
     "inline_code": "#eef0f3",
@@ -87,6 +88,7 @@ DARK: dict[str, str] = {
     "error_border": "#7d3a40",
     "error_text": "#ff9a92",
     "notice": "#e3b341",
+    "success": "#56d364",
     "rule": "#2f3238",
     "code_background": "#161b22",
     "inline_code": "#2d333b",
@@ -107,6 +109,7 @@ TEXT_ON: dict[str, tuple[str, ...]] = {
     "link": ("window", "surface", "view", "bubble", "code_background", "inline_code"),
     "error_text": ("error_background", "window", "sidebar", "surface", "input"),
     "notice": ("view", "window"),  # also the chat bar's context meter, past 80 %
+    "success": ("view", "code_background"),  # a code run's "OK", a page read
     "on_accent": ("accent", "accent_hover", "danger", "danger_hover"),
 }  # fmt: skip
 

@@ -147,11 +147,11 @@ class ConversationLoader(QObject):
             if not future.done():
                 future.set_result(None)
 
-        self.view.browser.viewport_painted.connect(on_painted)
+        self.view.surface.viewport_painted.connect(on_painted)
         try:
             await asyncio.wait({future}, timeout=limit)
         finally:
-            self.view.browser.viewport_painted.disconnect(on_painted)
+            self.view.surface.viewport_painted.disconnect(on_painted)
 
     def _evict(self) -> None:
         """Forget idle chats beyond KEEP_CHATS, least recently shown first."""

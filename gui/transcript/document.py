@@ -19,15 +19,19 @@ from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument, QTextDoc
 _EMPTY_FIRST_BLOCK = '<p style="-qt-paragraph-type:empty; margin:0px;"><br /></p>'
 
 
-def html_fragment(html: str) -> QTextDocumentFragment:
+def html_fragment(html: str, document: QTextDocument | None = None) -> QTextDocumentFragment:
     """Parse ``html`` into a fragment that keeps every block's format when inserted.
 
     Inserting a fragment merges its first block into the block at the insertion point,
     which drops that first block's format (a heading would become a paragraph). So an
     empty paragraph goes first: inserted at the end of a block, it merges away, and
-    every real block arrives behind a separator that carries its own format.
+    every real block arrives behind a separator that carries its own format. Parsed
+    for ``document``, the fragment takes that document's default style sheet (a
+    ``<style>`` element in the fragment would keep the empty paragraph as a line).
     """
-    return QTextDocumentFragment.fromHtml(_EMPTY_FIRST_BLOCK + html)
+    if document is None:
+        return QTextDocumentFragment.fromHtml(_EMPTY_FIRST_BLOCK + html)
+    return QTextDocumentFragment.fromHtml(_EMPTY_FIRST_BLOCK + html, document)
 
 
 class TranscriptDocument:
@@ -73,7 +77,7 @@ class TranscriptDocument:
         """
         if not html:
             return 0
-        fragment = html_fragment(html)
+        fragment = html_fragment(html, self.document)
         cursor = self._cursor
         cursor.setPosition(position)
         cursor.insertFragment(fragment)

@@ -1,15 +1,16 @@
 """Formulas in the transcript: ``rill-math:`` placeholders resolved to typeset images.
 
 Core writes each formula as ``<img src="rill-math:…">`` with its TeX in the name
-(``rill.core.markdown.math``). When Qt lays one out it asks the browser's
-``loadResource``, which asks :meth:`DocumentMath.image`: an image already painted in
-this colour, size and pixel ratio comes back at once; otherwise the formula's source,
-drawn in code style, stands in while the worker process typesets it
-(``math_worker``). A result is painted on the UI thread a few milliseconds' worth per
-turn of the event loop, added to the document with ``addResource``, and only the blocks
-showing that formula are laid out again: a cursor is kept at each placeholder from its
-insertion (:meth:`DocumentMath.inserted`) until its image lands. TeX the engine cannot
-typeset keeps its source, with the reason as a tooltip.
+(``rill.core.markdown.math``). When Qt lays one out it asks the document's
+``loadResource`` (a card's text block, ``renderers.doc_block``), which asks
+:meth:`DocumentMath.image`: an image already painted in this colour, size and pixel
+ratio comes back at once; otherwise the formula's source, drawn in code style, stands in
+while the worker process typesets it (``math_worker``). A result is painted on the UI
+thread a few milliseconds' worth per turn of the event loop, added to the document with
+``addResource``, and only the blocks showing that formula are laid out again: a cursor
+is kept at each placeholder from its insertion (:meth:`DocumentMath.inserted`) until its
+image lands. TeX the engine cannot typeset keeps its source, with the reason as a
+tooltip.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from PySide6.QtGui import (
     QTextFormat,
     QTextOption,
 )
-from PySide6.QtWidgets import QTextEdit
 
 from rill.gui.common import tokens
 from rill.gui.transcript.math_worker import Key, MathWorker, Result, shared_worker
@@ -84,6 +84,14 @@ class Lru(Generic[K, V]):
         self._items.clear()
 
 
+class _Turn:
+    """Painting time spent on formulas in this turn of the event loop (all documents)."""
+
+    spent = 0.0
+
+
+TURN = _Turn()
+
 # Shared by every view of the app: what the worker said, and the pictures made from it.
 RESULTS: Lru[Key, Result] = Lru(4096)
 IMAGES: Lru[tuple[Key, str, float, float], QImage] = Lru(1024)
@@ -107,12 +115,23 @@ class MathStyle:
 
 
 class DocumentMath(QObject):
-    """The formulas of one QTextDocument (the transcript's), shown by one text widget."""
+    """The formulas of one QTextDocument (a text block of a card), painted at the pixel
+    ratio ``dpr`` gives; :attr:`changed` is told when the document must be laid out
+    again."""
 
-    def __init__(self, view: QTextEdit, worker: Callable[[], MathWorker] = shared_worker) -> None:
-        super().__init__(view)
-        self._view = view
-        self._document: QTextDocument = view.document()
+    def __init__(
+        self,
+        document: QTextDocument,
+        dpr: Callable[[], float],
+        parent: QObject | None = None,
+        worker: Callable[[], MathWorker] = shared_worker,
+    ) -> None:
+        super().__init__(parent)
+        self._dpr = dpr
+        self._document = document
+        # Told after a formula's picture (or its reason for staying source) went into
+        # the document: whoever lays it out must do so again.
+        self.changed: Callable[[], None] = lambda: None
         self._make_worker = worker
         self._worker: MathWorker | None = None
         self._colour = "#000000"
@@ -120,7 +139,6 @@ class DocumentMath(QObject):
         self._cursors: dict[str, list[QTextCursor]] = {}  # placeholders awaiting an image
         self._lost: set[str] = set()  # shown as source with no cursor (see image())
         self._ready: OrderedDict[str, None] = OrderedDict()  # names to paint, in order
-        self._spent = 0.0  # painting time in this turn of the event loop
         self._paint_timer = QTimer(self)
         self._paint_timer.setSingleShot(True)
         self._paint_timer.timeout.connect(self._on_paint_timer_timeout)
@@ -149,7 +167,7 @@ class DocumentMath(QObject):
         font = self._document.defaultFont()
         info = QFontInfo(font)
         x_height = QFontMetricsF(font).xHeight()
-        dpr = self._view.devicePixelRatioF()
+        dpr = self._dpr()
         size = float(info.pixelSize())
         return MathStyle(self._colour, self._code_background, size, x_height, dpr)
 
@@ -165,7 +183,7 @@ class DocumentMath(QObject):
         key: Key = (tex, display, style.math_px)
         done = IMAGES.get((key, style.colour, style.dpr, style.x_height))
         result = RESULTS.get(key)
-        if done is None and isinstance(result, Typeset) and self._spent < PAINT_BUDGET_S:
+        if done is None and isinstance(result, Typeset) and TURN.spent < PAINT_BUDGET_S:
             done = self._paint(key, result, style)
         if done is not None:
             if name in self._cursors:  # placeholders laid out earlier: give them the image
@@ -270,13 +288,16 @@ class DocumentMath(QObject):
             _explain(self._document, position, reason)
         self._cursors.pop(name, None)
         self._lost.discard(name)
+        self.changed()
 
     def _on_paint_timer_timeout(self) -> None:
         from rill.core.markdown import Typeset, parse_math_name
 
-        deadline = time.perf_counter() + PAINT_BUDGET_S
         style = self.style()
-        while self._ready and time.perf_counter() < deadline:
+        dirty: list[int] = []
+        # The budget is the turn's, shared by every document: a card's text is many
+        # documents, and each spending its own would add up.
+        while self._ready and TURN.spent < PAINT_BUDGET_S:
             name = next(iter(self._ready))
             del self._ready[name]
             parsed = parse_math_name(name)
@@ -290,10 +311,15 @@ class DocumentMath(QObject):
             if image is None:
                 continue
             self._document.addResource(_IMAGE, QUrl(name), image)
-            for position in self._positions(name):
-                self._document.markContentsDirty(position, 1)
+            dirty += self._positions(name)
             self._cursors.pop(name, None)
             self._lost.discard(name)
+        if dirty:
+            # One relayout for the turn's formulas: each call lays out the paragraphs
+            # it touches again, and 150 formulas in one paragraph made it 150 times.
+            start = min(dirty)
+            self._document.markContentsDirty(start, max(dirty) + 1 - start)
+            self.changed()
         if self._ready:
             self._paint_timer.start()
 
@@ -324,13 +350,13 @@ class DocumentMath(QObject):
         started = time.perf_counter()
         image = typeset_image(result, style)
         IMAGES.put((key, style.colour, style.dpr, style.x_height), image)
-        self._spent += time.perf_counter() - started
+        TURN.spent += time.perf_counter() - started
         if not self._turn_timer.isActive():
             self._turn_timer.start(0)
         return image
 
     def _on_turn_timer_timeout(self) -> None:
-        self._spent = 0.0
+        TURN.spent = 0.0
 
 
 def _explain(document: QTextDocument, position: int, reason: str) -> None:

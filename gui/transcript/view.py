@@ -1,14 +1,11 @@
-"""The chat pane: the whole conversation in one document, streamed into at its tail.
+"""The chat pane: the controller's view of the conversation, on the card surface.
 
-Each message owns a run of regions in one QTextDocument (``entries``). A
-streaming answer edits only its own tail, so a flush costs the same at the 10th and
-the 10,000th message, at 2 KB or 200 KB of answer. Work is cut into slices of a few
-milliseconds: a flush renders Markdown, the next turn of the event loop writes it into
-the document, and a long history fills in newest first, so the UI thread never stalls
-on a big catch-up, a theme switch or a chat of thousands of messages. Links never open
-by themselves: ``rill:`` anchors are the view's own buttons; http, https and mailto go
-to the system's apps when clicked, through ``link_guard`` (real target on hover, a
-question before a deceptive link).
+Each message is a card (``cards``) on a virtualised surface (``surface``); the answer
+streaming now is the live card, and only it changes per frame. Work is cut into slices
+of a few milliseconds: a frame's deltas render until a deadline, and what is left (a
+long answer opened from history, a burst of text) continues on the next turns of the
+event loop. Links never open by themselves: ``rill:`` hrefs are the pane's own buttons;
+http, https and mailto go to the system's apps when clicked, through ``link_guard``.
 """
 
 from __future__ import annotations
@@ -16,35 +13,46 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 
+from rill.core.retry import count_down
 from rill.core.types import Message, Role
 from rill.gui.transcript import message_html as chrome
-from rill.gui.transcript.browser import TranscriptBrowser
-from rill.gui.transcript.code_copy import CopyConfirmation
-from rill.gui.transcript.entries import (
-    BODY,
-    STATUS,
-    THOUGHTS_HEAD,
-    Entry,
-    Notice,
-    Transcript,
-)
-from rill.gui.transcript.link_guard import LinkOpener, hover_text, is_external
-from rill.gui.transcript.live_markdown import warm_up_in_background
-from rill.gui.transcript.navigation import Revealer
-from rill.gui.transcript.window import HistoryWindow
+from rill.gui.transcript.cards import Card
+from rill.gui.transcript.find import ChatFinder
+from rill.gui.transcript.find_bar import FindBar
+from rill.gui.transcript.image_viewer import save_image, show_full_size, write_file
+from rill.gui.transcript.link_guard import LinkOpener, is_external
+from rill.gui.transcript.renderers.base import Context
+from rill.gui.transcript.renderers.code import CodeBlock
+from rill.gui.transcript.renderers.images import ImageBlock, ImageDecoder, copy_image
+from rill.gui.transcript.renderers.lines import WaitingBlock
+from rill.gui.transcript.renderers.markdown import warm_up_in_background
+from rill.gui.transcript.renderers.rows import RowsBlock
+from rill.gui.transcript.surface_input import Surface
 
 WARM_UP_DELAY_MS = 300
+WAITING_TICK_S = 0.4  # the live answer's dots move this often
+BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
+BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
-# A finished answer longer than this is written into the pane in slices, like a
-# stream (dense Markdown costs ~6 ms per 1,000 characters to render and lay out).
-LONG_ANSWER_CHARS = 8_000
 TURN_ACTIONS = ("regenerate", "edit", "delete")
+# The actions of a message (``rill:<action>/<card id>``); the rest name a block's id.
+CARD_ACTIONS = frozenset(
+    {*TURN_ACTIONS, "version", "copy-message", "copy-plain", "save-message", "toggle-thoughts"}
+)
+
+
+def body_font(font: QFont) -> QFont:
+    """The reading font of the conversation: the window's, a little larger."""
+    body = QFont(font)
+    if body.pointSizeF() > 0:
+        body.setPointSizeF(max(BODY_MIN_PT, body.pointSizeF() * BODY_SCALE))
+    return body
 
 
 class ChatView(QWidget):
@@ -71,30 +79,46 @@ class ChatView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.browser = TranscriptBrowser(self)
+        self.context = Context(font=body_font(self.font()), owner=self)
+        self.surface = Surface(self.context, self)
+        self.context.changed = self.surface.viewport().update
+        self.context.decode = partial(ImageDecoder.shared().request, self.context)
+        self.finder = ChatFinder(self.surface, self)
+        self.find_bar = FindBar(self.finder, self)
+        self.find_bar.closed.connect(self._on_find_bar_closed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.browser)
-        self.browser.document().setDocumentMargin(chrome.DOCUMENT_MARGIN_PX)
-        self._transcript = Transcript(self.browser.document())
-        self._transcript.doc.math_inserted = self.browser.math.inserted
-        self._transcript.long_answer_chars = LONG_ANSWER_CHARS
-        self._live: Entry | None = None
-        self._notice_entry: Entry | None = None
-        self._work_timer = self._timer(0, self._on_work_timer_timeout, single=True)
-        self._waiting_timer = self._timer(400, self._on_waiting_timer_timeout)
+        layout.setSpacing(0)
+        layout.addWidget(self.find_bar)
+        layout.addWidget(self.surface)
+        self._by_id: dict[int, Card] = {}
+        self._next_id = 0
+        self._live: Card | None = None
+        self._finishing: list[Card] = []  # settled answers with text still to render
+        self._notice_card: Card | None = None
+        self._notice_text = ""
+        self._notice_deadline = 0.0
+        self.show_thoughts = True
+        self.turn_info: Callable[[Message], chrome.TurnInfo] = lambda _m: chrome.SINGLE
+        # 1 ms, not 0: Qt's glib dispatcher runs a 0 ms timer only when the loop is idle,
+        # which a streaming window seldom is (it came a frame late, and a frame's two
+        # halves, the Markdown and the documents' edit, ran back to back).
+        self._work_timer = self._timer(1, self._on_work_timer_timeout, single=True)
+        self._work_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._waiting_timer = self._timer(
+            int(WAITING_TICK_S * 1000), self._on_waiting_timer_timeout
+        )
+        self._last_frame_at = 0.0  # time.monotonic() of the live answer's last frame
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
-        self._revealer = Revealer(self.browser, self._transcript)
-        self._window = HistoryWindow(self._transcript, self.browser, self._revealer)
+        self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
         self.links = LinkOpener(self)
-        self._copied = CopyConfirmation(self.browser)
-        self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
-        self.browser.highlighted.connect(self._on_browser_highlighted)
-        self.browser.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
-        self._apply_palette()
+        self.surface.activated.connect(self._on_surface_activated)
+        self.surface.hovered.connect(self.link_hovered)
+        self.surface.viewport_painted.connect(self._on_surface_painted)
+        self.windows: list[QWidget] = []  # image viewers and dialogs opened from the pane
         # After the pane's first paint and the start-up work, so the window shows first
         # (a slow start must not let the imports race its paint); see warm_up_in_background.
-        self.browser.viewport_painted.connect(
+        self.surface.viewport_painted.connect(
             lambda: QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_in_background),
             type=Qt.ConnectionType.SingleShotConnection,
         )
@@ -106,389 +130,403 @@ class ChatView(QWidget):
         timer.timeout.connect(slot)
         return timer
 
+    # ------------------------------------------------------------ cards
+
+    @property
+    def cards(self) -> list[Card]:
+        """The cards, oldest first."""
+        return self.surface.cards
+
+    def _card(self, message: Message, *, live: bool = False) -> Card:
+        card = Card(
+            self._next_id, message, self.context, live=live,
+            info=self.turn_info, show_thoughts=self.show_thoughts,
+        )  # fmt: skip
+        self._next_id += 1
+        self._by_id[card.id] = card
+        return card
+
+    def _append(self, card: Card) -> Card:
+        card.index = len(self.cards)
+        self.cards.append(card)
+        self.surface.card_changed(card)
+        return card
+
+    def _drop_from(self, keep: int) -> None:
+        gone = self.cards[keep:]
+        del self.cards[keep:]
+        for card in gone:
+            self._by_id.pop(card.id, None)
+        self.surface.forget(gone)
+        if self._live is not None and self._live in gone:
+            self._live = None
+            self._waiting_timer.stop()
+        if self._notice_card is not None and self._notice_card in gone:
+            self._notice_card = None
+        self._finishing = [c for c in self._finishing if c not in gone]
+        self.surface.restack_from(keep)
+
     # ------------------------------------------------------------ the contract
 
     def clear(self) -> None:
         """Show an empty conversation."""
-        self._stop_timers()
-        self._revealer.cancel()
-        self._live = self._notice_entry = None
-        self._transcript.clear()
-        self.browser.scroll_to_bottom()
+        for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
+            timer.stop()
+        self._drop_from(0)
+        self.surface.clear_highlight()
+        self.surface.scroll_to_bottom()
+        self.finder.invalidate()
 
     def set_messages(self, messages: Sequence[Message]) -> None:
-        """Show a whole history: the newest at once, older ones in slices.
-
-        A prefix already on screen (the retry path shows the history less its failed
-        answer) is kept, not re-rendered. A long answer is written in slices too (see
-        LONG_ANSWER_CHARS): rendering 50,000 characters of dense Markdown in one go held
-        the UI thread ~320 ms (bench/bench_open_long_answer.py).
-        """
-        entries = self._transcript.entries
-        keep, limit = 0, min(len(messages), len(entries))
-        while keep < limit and (entries[keep].final or entries[keep].message) is messages[keep]:
+        """Show a whole history; a prefix already on screen (the retry path shows the
+        history less its failed answer) is kept as it is."""
+        cards = self.cards
+        keep, limit = 0, min(len(messages), len(cards))
+        while keep < limit and cards[keep].shown is messages[keep]:
             keep += 1
-        if self._live is not None and self._live.index < keep:
-            self.settle_live()  # it stays; anything after it must wait for its text
-        if keep == 0:
-            self.clear()
-        else:
-            self._transcript.truncate(keep)
-            if self._notice_entry is not None and self._notice_entry.index >= keep:
-                self._notice_entry = None
-            if self._live is not None and self._live.index >= keep:
-                self._live = None
-                self._waiting_timer.stop()
-            self._window.bring_back_the_end()
-        transcript = self._transcript
-        if transcript.loaded_from == len(entries):
-            # Nothing kept is on screen yet: everything loads newest first.
-            transcript.new_entries(messages[keep:])
-            transcript.loaded_from = len(entries)
-        else:  # after messages on screen: render in order, at once (usually one or two)
-            for message in messages[keep:]:
-                transcript.render(transcript.new_entry(message))
-        self._load_first_screen()
-        self.browser.scroll_to_bottom()
+        self._drop_from(keep)
+        for message in messages[keep:]:
+            card = self._card(message)
+            card.index = len(self.cards)
+            self.cards.append(card)
+        self.surface.restack_from(keep)
+        self.surface.scroll_to_bottom()
+        self.finder.invalidate()
 
     def prepend_messages(self, messages: Sequence[Message]) -> None:
-        """Put older messages in front of the history shown (its earlier part arrived
-        from the store); they render newest first like the rest."""
-        self._transcript.prepend(list(messages))
-        if self.busy:
-            self._work_timer.start()
+        """Put older messages in front of the history shown (they arrived from the store)."""
+        made = [self._card(m) for m in messages]
+        self.cards[:0] = made
+        self.surface.reindex()
+        self.surface.restack_from(0)
+        self.surface.update_range()
+        self.finder.invalidate()
 
     def reveal(self, index: int) -> None:
-        """Scroll message ``index`` into view and highlight it for a moment; when it is
-        not rendered yet, as soon as it is."""
-        if not self._revealer.request(index) and self._revealer.pending:
-            self._work_timer.start()
+        """Scroll message ``index`` into view and highlight it for a moment."""
+        if 0 <= index < len(self.cards):
+            self.surface.scroll_to_card(index)
+            self.surface.lay_out_visible()
+            self.surface.scroll_to_card(index)  # its height is known now
+            self.surface.highlight(self.cards[index])
 
     def set_turn_info(self, lookup: Callable[[Message], chrome.TurnInfo]) -> None:
         """Where versions (‹ 2/3 ›) and actions of a message come from; applies to what
-        is rendered from now on (use :meth:`refresh_turn` for what is shown)."""
-        self._transcript.turn_info = lookup
+        is shown from now on (use :meth:`refresh_turn` for what is shown)."""
+        self.turn_info = lookup
 
     def refresh_turn(self, message: Message) -> None:
-        """Render ``message``'s versions and actions again (they changed in the store)."""
-        for entry in reversed(self._transcript.entries):
-            if (entry.final or entry.message) is message:
-                self._transcript.refresh_chrome(entry)
+        """Show ``message``'s versions and actions again (they changed in the store)."""
+        for card in reversed(self.cards):
+            if card.shown is message:
+                card.info = self.turn_info(message)
+                card.refresh_chrome()
+                self.surface.card_changed(card)
                 return
 
     def add_user_message(self, message: Message) -> None:
         """Append the user's turn and follow the conversation to its end."""
-        self.settle_live()
-        self._append(message)
-        self.browser.scroll_to_bottom()
-
-    def _append(self, message: Message) -> Entry:
-        """A new last entry, rendered (the end of the chat comes back first if the
-        reader had left it far behind)."""
-        reloaded = self._window.bring_back_the_end()
-        entry = self._transcript.new_entry(message)
-        self._transcript.render(entry)
-        if reloaded:
-            self._load_first_screen()
-        return entry
+        self._append(self._card(message))
+        self.surface.scroll_to_bottom()
 
     def begin_answer(self, message: Message) -> None:
         """Start a streaming answer; it shows waiting dots until the first text."""
-        self.settle_live()
-        if self._window.bring_back_the_end():
-            self._load_first_screen()
-        entry = self._transcript.new_entry(message)
-        entry.body = self._transcript.live_markdown()
-        self._live = entry
-        self._transcript.render(entry)
+        self._live = self._append(self._card(message, live=True))
         self._waiting_timer.start()
 
     def append_to_answer(self, text: str, thought: str) -> None:
-        """Add the deltas of one frame: the Markdown is rendered now, written next turn."""
-        entry = self._live
-        if entry is None or entry.body is None or entry.final is not None:
+        """Add the deltas of one frame: their Markdown is rendered now (a few ms at
+        most), written into the card's documents on the next turn, then painted (as the
+        old pane split a frame: two short turns of the event loop, not one long one)."""
+        card = self._live
+        if card is None:
             return
-        if thought:
-            first = not entry.thought_parts
-            entry.thought_parts.append(thought)
-            if first and self._transcript.show_thoughts:
-                header = self._transcript.thoughts_header(entry)
-                self._transcript.set_segment(entry, THOUGHTS_HEAD, header)
-            if entry.thoughts is not None:
-                entry.thoughts.push(thought)
-        entry.body.push(text)
-        deadline = time.perf_counter() + SLICE_S
-        if entry.thoughts is not None:
-            entry.thoughts.render(deadline)
-        entry.body.render(deadline)
-        self._work_timer.start()
+        self._last_frame_at = time.monotonic()
+        if card is self._notice_card and (text or thought):
+            # The retry is under way and answering: its countdown is over.
+            self._notice_card, card.notice = None, ""
+            self._notice_timer.stop()
+        if card.push(text, thought, time.perf_counter() + SLICE_S):
+            self.surface.card_changed(card)
+        if card.pending:
+            self._work_timer.start()
 
     def finish_answer(self, message: Message) -> None:
-        """Settle the answer: footer, error card with Retry, or the "stopped" mark.
-
-        Text still queued is written first (in slices), then the footer replaces the
-        live state; until then the answer counts as live for ordering purposes.
-        """
-        entry = self._live
-        if entry is None or entry.body is None:
-            self._append(message)
+        """Settle the answer: footer, error card with Retry, or the "stopped" mark."""
+        card = self._live
+        if card is None:
+            self._append(self._card(message))
             return
+        self._live = None
         self._waiting_timer.stop()
-        entry.notice = None
-        shown = entry.body.text
-        if message.text.startswith(shown):
-            entry.body.push(message.text[len(shown) :])
-        else:  # the final text is not what streamed: show the final text
-            self._transcript.set_segment(entry, BODY, "")
-            entry.body = self._transcript.live_markdown()
-            entry.body.push(message.text)
-        thoughts = "".join(entry.thought_parts)
-        if message.thought_text.startswith(thoughts) and entry.thoughts is not None:
-            entry.thoughts.push(message.thought_text[len(thoughts) :])
-        entry.body.close()
-        if entry.thoughts is not None:
-            entry.thoughts.close()
-        entry.final = message
-        self._work_timer.start()
+        if self._notice_card is card and time.monotonic() >= self._notice_deadline:
+            self._notice_card, card.notice = None, ""
+        card.finish(message)
+        card.render(time.perf_counter() + SLICE_S)
+        if card.pending:
+            self._finishing.append(card)
+            self._work_timer.start()
+        self.surface.card_changed(card)
 
     def show_retry_notice(self, text: str, seconds: float) -> None:
         """Show ``text`` under the latest answer with its seconds counting down live."""
-        entry = self._live or next(
-            (e for e in reversed(self._transcript.entries) if e.message.role is Role.MODEL), None
+        card = self._live or next(
+            (c for c in reversed(self.cards) if c.message.role is Role.MODEL), None
         )
-        if entry is None:
+        if card is None:
             return
-        previous = self._notice_entry
-        if previous is not None and previous is not entry and previous.notice is not None:
-            previous.notice = None
-            self._render_status(previous)
-        entry.notice = Notice(text, time.monotonic() + max(0.0, seconds))
-        self._notice_entry = entry
-        self._render_status(entry)
+        previous = self._notice_card
+        if previous is not None and previous is not card:
+            previous.notice = ""
+            previous.refresh_chrome()
+            self.surface.card_changed(previous)
+        self._notice_card = card
+        self._notice_text = text
+        self._notice_deadline = time.monotonic() + max(0.0, seconds)
+        self._on_notice_timer_timeout()
         self._notice_timer.start()
 
     def set_dark(self, dark: bool) -> None:
-        """Switch the colours; everything is rendered again with the other palette."""
+        """Switch the colours; every card renders again with the other palette."""
         palette = chrome.DARK if dark else chrome.LIGHT
-        if palette is self._transcript.palette:
+        if palette is self.context.palette:
             return
-        self._transcript.palette = palette
-        self._apply_palette()
+        self.context.palette = palette
         self._rebuild()
 
     def set_show_thoughts(self, show: bool) -> None:
         """Show or hide the "Thoughts" disclosure of every answer."""
-        if show != self._transcript.show_thoughts:
-            self._transcript.show_thoughts = show
-            self._rebuild()
+        if show != self.show_thoughts:
+            self.show_thoughts = show
+            for card in self.cards:
+                card.show_thoughts = show
+                card.refresh_chrome()
+            self.surface.restack_from(0)
+            self.surface.update_range()
+
+    def _rebuild(self) -> None:
+        """Render everything again (colours): the live card from its text so far."""
+        self.settle_live()
+        for card in self.cards:
+            if card is not self._live:
+                card.release()
+                card.height = card.estimate(self.surface.column)
+        if self._live is not None:
+            self._live.rebuild_live()
+        self.surface.restack_from(0)
+        self.surface.update_range()
+        self._work_timer.start()
+
+    # ------------------------------------------------------------ find
+
+    def open_find(self) -> None:
+        """Ctrl+F: the find bar, with the keyboard in its field."""
+        self.find_bar.open_bar()
+
+    def _on_find_bar_closed(self) -> None:
+        self.surface.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------ queries and settling
 
     @property
     def messages(self) -> list[Message]:
         """The messages on screen, in order."""
-        return [e.final or e.message for e in self._transcript.entries]
+        return [card.shown for card in self.cards]
 
     def first_message(self) -> Message | None:
-        """The oldest message of the history shown (rendered or not)."""
-        entries = self._transcript.entries
-        return (entries[0].final or entries[0].message) if entries else None
+        """The oldest message of the history shown."""
+        return self.cards[0].shown if self.cards else None
 
     @property
     def is_dark(self) -> bool:
         """Whether the pane is drawn in the dark theme."""
-        return self._transcript.palette.dark
+        return self.context.palette.dark
 
     @property
     def busy(self) -> bool:
-        """Whether text or history is still on its way into the document."""
+        """Whether text is still on its way onto the surface (live, settling or in view)."""
         live = self._live is not None and self._live.pending
-        return live or bool(self._transcript.filling) or self._window.busy
+        shown = any(c.pending or not c.built for c in self.surface.visible())
+        return live or bool(self._finishing) or shown
 
     def settle(self) -> None:
-        """Finish all queued work now (tests, exports): the document is then complete."""
-        self.settle_live()
-        self._window.settle()
-        while (entry := self._transcript.next_filling()) is not None:
-            self._transcript.fill(entry, math.inf)
+        """Finish all queued work now (tests, exports): every card is then complete."""
+        for card in self.cards:
+            card.build()
+            if card.pending:
+                card.render(math.inf)
+            self.surface.card_changed(card)
+        self._finishing.clear()
 
     def settle_live(self) -> None:
-        """Write everything the live answer has queued, settling it if it was finished."""
-        entry = self._live
-        if entry is not None and entry.pending and self._transcript.advance_live(entry, math.inf):
-            self._live = None
+        """Render everything the live answer has queued."""
+        for card in (self._live, *self._finishing):
+            if card is not None and card.pending:
+                card.render(math.inf)
+                self.surface.card_changed(card)
+        self._finishing.clear()
 
     def message_text(self, index: int) -> str:
-        """The plain text the document shows for message ``index`` (after :meth:`settle`)."""
+        """The plain text card ``index`` shows (everything rendered first)."""
         self.settle()
-        entry = self._transcript.entries[index]
-        return self._transcript.doc.text(entry.start, entry.end - entry.start)
+        return self.cards[index].plain_text()
 
     def plain_text(self) -> str:
-        """All the text on screen (after :meth:`settle`), as "select all" would copy it."""
+        """All the text of the conversation as the pane shows it."""
         self.settle()
-        return self.browser.document().toPlainText()
+        return "\n".join(card.plain_text() for card in self.cards)
 
     # ------------------------------------------------------------ work in slices
 
     def _on_work_timer_timeout(self) -> None:
         deadline = time.perf_counter() + SLICE_S
-        entry = self._live
-        filling = self._transcript.next_filling()
-        if entry is not None and entry.pending:
-            if self._transcript.advance_live(entry, deadline):
-                self._live = None
-        elif filling is not None:
-            self._fill(filling, deadline)
-        else:
-            # A countdown or a live answer pins the end of the chat in the document.
-            pinned = self._live is not None or self._notice_entry is not None
-            self._window.step(deadline, bottom_busy=pinned)
+        queue = [c for c in (self._live, *self._finishing) if c is not None]
+        queue += [c for c in self.surface.visible() if c not in queue]
+        for card in queue:
+            if card.pending or not card.built:
+                card.render(deadline)
+                self.surface.card_changed(card)
+            if time.perf_counter() >= deadline:
+                break
+        self._finishing = [c for c in self._finishing if c.pending]
         if self.busy:
             self._work_timer.start()
 
-    def _fill(self, entry: Entry, deadline: float) -> None:
-        """A slice of a long answer; a reader below it keeps their place."""
-        transcript, after = self._transcript, entry.index + 1
-        below = transcript.entries[after].start if transcript.is_rendered(after) else None
-        self.browser.keep_in_place(below)
-        transcript.fill(entry, deadline)
-        self.browser.restore_place()
-
-    def _load_first_screen(self) -> None:
-        self._window.first_screen()
-        if self.busy:
-            self._work_timer.start()
-
-    def _on_scroll_value_changed(self, _value: int) -> None:
+    def _on_surface_painted(self) -> None:
         if not self._work_timer.isActive() and self.busy:
-            self._work_timer.start()  # the reader neared either end of what is shown
-
-    def _rebuild(self) -> None:
-        """Render everything again (colours, thoughts): the newest first, as on opening."""
-        self.settle_live()
-        self._revealer.cancel()
-        self._transcript.unload()
-        self._load_first_screen()
-
-    def _render_status(self, entry: Entry) -> None:
-        if self._transcript.is_rendered(entry.index):
-            self._transcript.set_segment(entry, STATUS, self._transcript.status_html(entry))
+            self._work_timer.start()  # a card came into view with text to render
 
     # ------------------------------------------------------------ timers
 
-    def _on_notice_timer_timeout(self) -> None:
-        entry = self._notice_entry
-        if entry is None or entry.notice is None:
-            self._notice_timer.stop()
-            return
-        if time.monotonic() >= entry.notice.deadline:
-            self._notice_timer.stop()
-            if entry.live and entry.final is None:
-                entry.notice = None
-        self._render_status(entry)
-
     def _on_waiting_timer_timeout(self) -> None:
-        entry = self._live
-        if entry is None or entry.received or entry.final is not None:
+        card = self._live
+        if card is None:
             self._waiting_timer.stop()
             return
-        self._transcript.waiting_phase += 1
-        if entry.notice is None:
-            self._render_status(entry)
+        card.waiting_phase += 1
+        for block in card.blocks:
+            if isinstance(block, WaitingBlock):
+                block.phase = card.waiting_phase
+        # While frames arrive, the next one paints the dots' move: no paint of its own.
+        if time.monotonic() - self._last_frame_at > WAITING_TICK_S:
+            self.surface.viewport().update()
 
-    def _stop_timers(self) -> None:
-        for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
-            timer.stop()
+    def _on_notice_timer_timeout(self) -> None:
+        card = self._notice_card
+        if card is None:
+            self._notice_timer.stop()
+            return
+        left = max(0, math.ceil(self._notice_deadline - time.monotonic()))
+        if left == 0:
+            self._notice_timer.stop()
+            # Live: the retry is under way and the waiting dots say so.
+            card.notice = "" if card is self._live else "You can retry now."
+        else:
+            text, found = count_down(self._notice_text, left)
+            card.notice = text if found else f"{text} ({left} s)"
+        card.refresh_chrome()
+        self.surface.card_changed(card)
 
-    # ------------------------------------------------------------ look
+    # ------------------------------------------------------------ links and actions
 
-    def _apply_palette(self) -> None:
-        palette = self.browser.palette()
-        colours = self._transcript.palette
-        palette.setColor(QPalette.ColorRole.Base, QColor(colours.base))
-        palette.setColor(QPalette.ColorRole.Text, QColor(colours.text))
-        palette.setColor(QPalette.ColorRole.Link, QColor(colours.link))
-        self.browser.setPalette(palette)
-        self.browser.math.set_colours(colours.text, dark=colours.dark)
-
-    # ------------------------------------------------------------ links
-
-    def _on_browser_anchor_clicked(self, url: QUrl) -> None:
+    def _on_surface_activated(self, href: str, text: str) -> None:
+        url = QUrl(href)
         if is_external(url):
-            self.links.open(url, self.browser.activated_link_text(url))
+            self.links.open(url, text)
         elif url.scheme().lower() == "rill":
             self._run_action(url.path())
-
-    def _on_browser_highlighted(self, url: QUrl) -> None:
-        self.link_hovered.emit(hover_text(url))
 
     def _run_action(self, action: str) -> None:
         name, _, arg = action.partition("/")
         arg, _, extra = arg.partition("/")
-        entry = self._transcript.find(int(arg)) if arg.isdigit() else None
+        number = int(arg) if arg.isdigit() else -1
+        # Cards and blocks are numbered apart: the action's name says which it means.
+        card = self._by_id.get(number)
+        if name == "retry" or (name in CARD_ACTIONS and card is not None):
+            self._card_action(name, card, extra)
+        elif name not in CARD_ACTIONS:
+            self._block_action(name, self.context.lookup(number), extra)
+        if name not in (
+            "toggle-thoughts", "toggle-part", "page-part", "save-message", "image", "save-image"
+        ):  # fmt: skip
+            self.action_done.emit()
+
+    def _card_action(self, name: str, card: Card | None, extra: str) -> None:
+        """A message's own button or menu entry (``card`` is None only for Retry)."""
         if name == "retry":
             # The last answer is sent again; an older one (turns followed it) gets a
             # new version, as Regenerate does: either way the click acts.
-            if entry is None or entry.index == len(self._transcript.entries) - 1:
+            if card is None or card.index == len(self.cards) - 1:
                 self.retry_requested.emit()
             else:
-                self.turn_action_requested.emit("regenerate", entry.index)
-        elif name in TURN_ACTIONS and entry is not None:
-            self.turn_action_requested.emit(name, entry.index)
-        elif name == "version" and entry is not None and extra.isdigit():
-            self.version_requested.emit(entry.index, int(extra))
-        elif name == "copy" and arg.isdigit():
-            code = self._transcript.codes.text(int(arg))
-            if code is not None:
-                QGuiApplication.clipboard().setText(code)
-                self._copied.confirm(f"rill:{action}")
-        elif name == "copy-message" and entry is not None:
-            QGuiApplication.clipboard().setText(entry.text)
-        elif name == "save-message" and entry is not None:
-            self.save_message(entry.index)
-        elif name == "toggle-thoughts" and entry is not None:
-            self._toggle_thoughts(entry)
-        if name not in ("toggle-thoughts", "save-message"):  # reading on / a dialog
-            self.action_done.emit()
+                self.turn_action_requested.emit("regenerate", card.index)
+            return
+        assert card is not None
+        if name in TURN_ACTIONS:
+            self.turn_action_requested.emit(name, card.index)
+        elif name == "version" and extra.isdigit():
+            self.version_requested.emit(card.index, int(extra))
+        elif name == "copy-message":
+            QGuiApplication.clipboard().setText(card.text)
+        elif name == "copy-plain":
+            QGuiApplication.clipboard().setText(card.body_text().replace(chrome.SOFT_BREAK, ""))
+        elif name == "save-message":
+            self.save_message(card.index)
+        elif name == "toggle-thoughts":
+            self._toggle_thoughts(card)
+
+    def _block_action(self, name: str, target: object, extra: str) -> None:
+        """A button inside a block: a code card's Copy, a fold, a list's page, an image."""
+        if name == "copy" and isinstance(target, CodeBlock):
+            QGuiApplication.clipboard().setText(target.code())
+            target.confirm_copy()
+            self._confirm_timer.start()
+        elif name == "toggle-part" and target is not None:
+            self._toggle_part(target)
+        elif name == "page-part" and isinstance(target, RowsBlock):
+            target.page(extra)
+            self._refresh_visible()
+        elif name == "image" and isinstance(target, ImageBlock):
+            self.windows.append(show_full_size(self, target))
+        elif name == "save-image" and isinstance(target, ImageBlock):
+            self.windows.append(save_image(self, target))
+        elif name == "copy-image" and isinstance(target, ImageBlock):
+            copy_image(target)
 
     def save_message(self, index: int) -> QFileDialog:
-        """Ask where to save the whole text of message ``index`` (a message too long to
-        show whole offers this); the dialog is returned open (never a nested loop)."""
-        entry = self._transcript.entries[index]
-        text = entry.text
+        """Ask where to save the whole text of message ``index``; the dialog is returned
+        open (never a nested loop)."""
+        text = self.cards[index].text
         dialog = QFileDialog(self, "Save message as")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters(["Markdown (*.md)", "Text (*.txt)", "All files (*)"])
         dialog.setDefaultSuffix("md")
         dialog.selectFile("message.md")
-        dialog.fileSelected.connect(lambda path: self._write_message(path, text))
+        dialog.fileSelected.connect(lambda path: write_file(self, path, text))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
 
-    def _write_message(self, path: str, text: str) -> None:
-        try:
-            Path(path).write_text(text, encoding="utf-8", newline="")
-        except OSError as error:
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
-                "Not saved",
-                f"Could not save {path}: {error}",
-                parent=self,
-            )
-            box.setTextFormat(Qt.TextFormat.PlainText)  # a path and an OS error: text
-            box.finished.connect(box.deleteLater)
-            box.open()
-
-    def _toggle_thoughts(self, entry: Entry) -> None:
-        if not self._transcript.is_rendered(entry.index):
+    def _toggle_thoughts(self, card: Card) -> None:
+        if card.thoughts is None:
             return
-        entry.thoughts_open = not entry.thoughts_open
-        self._transcript.doc.begin_edit()
-        try:
-            self._transcript.render_thoughts(entry)
-        finally:
-            self._transcript.doc.end_edit()
-        if entry.thoughts is not None:
-            self._work_timer.start()  # open while streaming: the thoughts fill in
+        card.thoughts.toggle()
+        card.refresh_chrome()
+        self.surface.card_changed(card)
+        if card.pending:
+            self._work_timer.start()  # open: the thoughts render in slices
+
+    def _toggle_part(self, target: object) -> None:
+        owner = getattr(target, "owner", None)
+        toggle = getattr(owner, "toggle", None)
+        if toggle is None:
+            return
+        toggle()
+        self._refresh_visible()
+
+    def _refresh_visible(self) -> None:
+        """A part in view changed its blocks (opened, folded, paged): lay them out again
+        and give the keyboard's stand-ins their new places."""
+        for card in self.surface.visible():
+            card.refresh_chrome()
+            self.surface.card_changed(card)

@@ -86,7 +86,7 @@ class ResponsiveLayout(QObject):
         self._chats_wanted = True  # the wide layout's choice (View → Chat list)
         self.narrow = False
         self._settings_open = False  # a narrow window shows settings instead of chat
-        self._list_open = False  # … or the chat list (View → Chat list, Ctrl+F)
+        self._list_open = False  # … or the chat list (View → Chat list, Ctrl+Shift+F)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)

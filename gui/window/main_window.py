@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
             (menus.quit_action.triggered, self.close),
             (menus.stop_action.triggered, c.stop),
             (menus.search_action.triggered, self._on_search),
+            (menus.find_action.triggered, self.view.open_find),
             (menus.undo_action.triggered, self.action_bar.trigger),
             (menus.focus_action.triggered, composer.focus_input),
             (menus.settings_action.triggered, layout.toggle_settings),
@@ -428,7 +429,7 @@ class MainWindow(QMainWindow):
         self.exports.import_file()
 
     def _on_search(self) -> None:
-        """Ctrl+F: the sidebar's search box (the list is shown first if it was hidden)."""
+        """Ctrl+Shift+F: the sidebar's search box (the list is shown first if it was hidden)."""
         self.layout_parts.reveal_chat_list()
         self.conversations.focus_search()
 

@@ -36,7 +36,8 @@ class WindowMenus(QObject):
         # Esc anywhere in the window stops an answer, not only in the input.
         self.stop_action = self._action("&Stop answer", "Esc")
         self.stop_action.setEnabled(False)
-        self.search_action = self._action("&Search all chats", "Ctrl+F")
+        self.find_action = self._action("&Find in chat", "Ctrl+F")
+        self.search_action = self._action("&Search all chats", "Ctrl+Shift+F")
         # Ctrl+Z in a text field still undoes typing: text fields take it first.
         self.undo_action = self._action("&Undo delete", "Ctrl+Z")
         self.focus_action = self._action("&Focus input", "Ctrl+L")
@@ -74,7 +75,9 @@ class WindowMenus(QObject):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         chat_menu = bar.addMenu("&Chat")
-        chat_menu.addActions([self.stop_action, self.search_action, self.undo_action])
+        chat_menu.addActions(
+            [self.stop_action, self.find_action, self.search_action, self.undo_action]
+        )
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.focus_action, self.settings_action, self.chats_action])
         theme_menu = view_menu.addMenu("&Theme")
@@ -84,6 +87,8 @@ class WindowMenus(QObject):
         # chat bar, Attach and Stop in the composer, search in the chat list, Undo in
         # the bar that follows a deletion, each chat's Export in its context menu.
         self.more_menu = QMenu("More", self._window)
+        self.more_menu.addAction(self.find_action)
+        self.more_menu.addSeparator()
         self.more_menu.addActions([self.export_action, self.import_action])
         self.more_menu.addSeparator()
         self.more_menu.addAction(self.uri_action)

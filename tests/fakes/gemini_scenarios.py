@@ -94,6 +94,9 @@ class Scenario:
 
     texts: tuple[str, ...] | None = None
     thoughts: tuple[str, ...] | None = None
+    # Images the model answers with: (after how many text chunks, MIME type, base64
+    # data), each an ``inlineData`` part in a chunk of its own, as image models send.
+    images: tuple[tuple[int, str, str], ...] = ()
     thought_signature: str | None = None
     signature_at: SignatureAt = "last"
     finish_reason: str | None = "STOP"
@@ -141,6 +144,8 @@ class Scenario:
         for key in ("texts", "thoughts"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
+        if "images" in values:
+            values["images"] = tuple(tuple(image) for image in values["images"] or ())
         if values.get("raw_parts") is not None:
             values["raw_parts"] = tuple(tuple(chunk) for chunk in values["raw_parts"])
         for key in ("http_error", "error_event"):

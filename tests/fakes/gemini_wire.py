@@ -178,6 +178,9 @@ def _chunk_parts(
         parts_per_chunk += [[dict(p) for p in chunk] for chunk in scenario.raw_parts]
     else:
         parts_per_chunk += [[{"text": t}] for t in texts]
+    for after, mime, data in sorted(scenario.images, reverse=True):
+        image = {"inlineData": {"mimeType": mime, "data": data}}
+        parts_per_chunk.insert(len(sent_thoughts) + after, [image])
     style: str = scenario.finish_style
     has_answer = len(parts_per_chunk) > len(sent_thoughts)
     needs_part = style == "empty_part" or (not has_answer and style != "content_less")

@@ -28,8 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.providers.base import Provider
 from rill.core.types import Message
-from rill.gui.transcript.entries import BODY, STATUS
-from rill.gui.transcript.live_markdown import warm_up_in_background
+from rill.gui.transcript.renderers.markdown import warm_up_in_background
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.fault_payloads import Dialect
 from tests.faults.cases import HEALTHY, Case, Setting, make_provider, user_turns
@@ -44,7 +43,7 @@ PREVIEW_FLOOR = 10_000
 SOFT_BREAK = "\u200b"
 MAX_STALL_MS = 100.0
 OUT_ENV = "RILL_FAULTS_WINDOW_OUT"
-WARM_UP_THREAD = "rill-markdown-warm-up"  # rill.gui.transcript.live_markdown's
+WARM_UP_THREAD = "rill-markdown-warm-up"  # rill.gui.transcript.renderers.markdown's
 QUESTION = "hi"
 # The longest case (a 1 byte/s drip) takes about 3 s; a 10 MB answer must render too.
 ANSWER_TIMEOUT_MS = 30_000
@@ -246,14 +245,16 @@ def stored(home: Path) -> list[list[str]]:
     return [[str(c) if c is not None else "" for c in row] for row in rows]
 
 
-def segment_text(window: MainWindow, index: int, segment: int) -> str:
-    """The plain text one region of message ``index`` shows in the chat pane."""
+BODY, STATUS = "body", "status"  # the parts a card shows / its notices and footer
+
+
+def segment_text(window: MainWindow, index: int, segment: str) -> str:
+    """The plain text one part of message ``index`` shows in the chat pane: its parts
+    (BODY) or its notices and footer (STATUS)."""
     view = window.view
     view.settle()  # a no-op once the view is not busy
-    transcript = view._transcript
-    entry = transcript.entries[index]
-    text = transcript.doc.text(entry.offset(segment), entry.lengths[segment])
-    return text.replace(SOFT_BREAK, "")  # as a copy of the selection has it
+    card = view.cards[index]
+    return card.body_text() if segment == BODY else card.status_text()
 
 
 def split_answer(window: MainWindow, index: int) -> tuple[str, list[str]]:

@@ -51,6 +51,7 @@ T = TypeVar("T")
 OFFSCREEN_NOISE = (
     r"This plugin does not support propagateSizeHints\(\)",
     r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",  # a popup menu's
 )
 
 

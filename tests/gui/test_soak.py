@@ -137,7 +137,7 @@ def child_main(base_url: str) -> int:  # noqa: PLR0915 (the whole child, in orde
         original_append(text, thought)
 
     view.append_to_answer = counted_append  # type: ignore[method-assign]
-    view.browser.viewport_painted.connect(
+    view.surface.viewport_painted.connect(
         lambda: counts.__setitem__("paints", counts["paints"] + 1)
     )
     heartbeat = QTimer()

@@ -61,10 +61,10 @@ def test_regenerate_adds_a_version_and_the_switcher_shows_either(
     assert href(window, "version", 1, 1) in anchors(window.view)
     # The question went again, alone: the first answer is not part of the request.
     assert sent_roles_and_texts(fake_gemini) == [("user", "Tell me something")]
-    question = window.view._transcript.entries[0]
+    question = window.view.cards[0]
     switch(qtbot, window, 1, 1)
     assert texts(window) == ["Tell me something", "First answer."]
-    assert window.view._transcript.entries[0] is question  # only what changed re-rendered
+    assert window.view.cards[0] is question  # only what changed is a new card
     assert stored_path(hermetic_profile) == ["Tell me something", "First answer."]
     switch(qtbot, window, 1, 2)
     assert texts(window) == ["Tell me something", "Second answer."]

@@ -127,7 +127,7 @@ def test_the_app_the_chat_pane_and_code_share_one_text_colour(qtbot: QtBot, dark
     qtbot.addWidget(view)
     view.set_dark(dark)
     assert message_html.palette_for(dark).text == text
-    assert view.browser.palette().color(QPalette.ColorRole.Text).name() == text
+    assert view.context.palette.text == text  # what the cards paint their text in
     theme = markdown_theme(dark)
     assert theme.text == text and theme.code_text == text
     # The highlight style's default text (a plain name) takes the theme's, not its own.

@@ -155,14 +155,21 @@ def test_a_tile_s_refusal_is_readable_in_both_themes() -> None:
         assert contrast_ratio("#ffffff", colour) >= 4.5, colour
 
 
-def test_a_reopened_turn_names_its_files_in_the_chat_pane() -> None:
+def test_a_reopened_turn_names_its_files_in_the_chat_pane(qtbot: QtBot) -> None:
     from rill.core.types import Message, Part, Role
-    from rill.gui.transcript.message_html import LIGHT, user_bubble
+    from rill.gui.transcript.chrome import file_tiles
+    from rill.gui.transcript.message_html import LIGHT
+    from rill.gui.transcript.view import ChatView
 
     pdf = Part(data=pdf_bytes(1), mime_type="application/pdf", file_name="<b>x</b>.pdf")
-    html = user_bubble(Message(Role.USER, [pdf, Part.from_text("hi")]), 1, LIGHT, [])
+    html = file_tiles([pdf], LIGHT)
     assert "&lt;b&gt;x&lt;/b&gt;.pdf" in html and "<b>x" not in html
     assert ">PDF</td>" in html and "pdf · " in html  # a tile: badge, name, kind and size
+    view = ChatView()  # the card of the reopened turn shows the tile, the name as text
+    qtbot.addWidget(view)
+    view.set_messages([Message(Role.USER, [pdf, Part.from_text("hi")])])
+    shown = view.plain_text()
+    assert "PDF" in shown and "<b>x</b>.pdf" in shown and "pdf · " in shown
 
 
 def test_a_100_page_pdf_and_a_50_mb_video_dropped_at_once_never_stall_the_ui(

@@ -16,6 +16,7 @@ from rill.gui.common import thumbnail_cache
 from rill.gui.composer.attachment_preview import preview_side
 from rill.gui.composer.attachment_queue import MAX_ATTACHMENTS, State
 from rill.gui.composer.uri_dialog import UriDialog
+from rill.gui.transcript.renderers.images import ImageBlock
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.attachment_support import (
     MakeWindow,
@@ -278,8 +279,9 @@ def test_the_sent_message_shows_the_thumbnails(
     wait_ready(qtbot, window.composer, 2)
     items = window.composer.attachments
     send_and_wait(qtbot, window, "Two pictures")
-    html = window.view.browser.document().toHtml()
-    assert html.count('src="rill-image:') == 2
+    window.view.settle()
+    thumbs = [b for b in window.view.cards[0].blocks if isinstance(b, ImageBlock)]
+    assert len(thumbs) == 2 and all(b.thumbnail for b in thumbs)
     # The strip's thumbnails are kept for the chat pane (no full decode on the UI thread).
     user = window.controller.current_chat.session.history[0]
     remembered = [thumbnail_cache.thumbnail_for(p) for p in user.images]

@@ -1,6 +1,6 @@
 """A long stored conversation in the window: shown from its newest messages while the
-rest is read, older history rendered as the reader goes up with the document kept to
-a window, a search hit deep in it revealed, and a new turn bringing the end back."""
+rest is read, cards built only as the reader goes up (and given back far out of view),
+a search hit deep in it revealed, and a new turn following the end again."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from rill.core.store.db import Store
 from rill.core.types import GenerationSettings, Message, Part, Role
 from rill.gui.conversations import loader as conversation_loader
-from rill.gui.transcript.window import WINDOW
+from rill.gui.transcript.surface import KEEP_BUILT
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.history_support import (
@@ -42,7 +42,7 @@ def test_a_long_conversation_opens_from_its_end_and_the_rest_slides_in(
     window = history_window()
     view = window.view
     shown: list[int] = []
-    view.browser.viewport_painted.connect(lambda: shown.append(len(view.messages)))
+    view.surface.viewport_painted.connect(lambda: shown.append(len(view.messages)))
     window.history.loader.show(cid)
     qtbot.waitUntil(lambda: len(view.messages) == LENGTH, timeout=10_000)
     assert shown and shown[0] == conversation_loader.TAIL  # painted before the rest came
@@ -52,7 +52,7 @@ def test_a_long_conversation_opens_from_its_end_and_the_rest_slides_in(
     assert [m.text for m in history] == texts(window)  # the session has all of it too
 
 
-def test_going_up_keeps_the_document_to_a_window_and_a_new_turn_brings_the_end_back(
+def test_going_up_keeps_few_cards_built_and_a_new_turn_brings_the_end_back(
     qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, hermetic_profile: Path
 ) -> None:
     cid = long_conversation(hermetic_profile)
@@ -60,25 +60,27 @@ def test_going_up_keeps_the_document_to_a_window_and_a_new_turn_brings_the_end_b
     view = window.view
     window.history.loader.show(cid)
     qtbot.waitUntil(lambda: len(view.messages) == LENGTH, timeout=10_000)
-    transcript, bar = view._transcript, view.browser.verticalScrollBar()
+    bar = view.surface.verticalScrollBar()
     largest = 0
 
     def page_up() -> bool:
         nonlocal largest
-        largest = max(largest, transcript.loaded_to - transcript.loaded_from)
+        largest = max(largest, sum(card.built for card in view.cards))
         bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)
-        return transcript.loaded_from == 0 and bar.value() == 0
+        view.surface.lay_out_visible()
+        return bar.value() == 0
 
     qtbot.waitUntil(page_up, timeout=60_000)
-    assert largest <= WINDOW + WINDOW // 4 + 100
-    assert transcript.newer_unloaded > 0  # the end is out of the document now
-    assert "Message number 0." in view.browser.document().toPlainText()
-    assert not view.browser.following
+    view.surface.lay_out_visible()
+    assert largest <= KEEP_BUILT + 50  # cards far out of view gave their blocks back
+    shown = [card.plain_text() for card in view.surface.visible()]
+    assert any("Message number 0." in text for text in shown)
+    assert not view.surface.following
     fake_gemini.push(stream(["A fresh answer."]))
     send(qtbot, window, "One more question")
-    plain = view.browser.document().toPlainText()
+    plain = view.plain_text()
     assert "A fresh answer." in plain and f"Message number {LENGTH - 1}." in plain
-    assert transcript.newer_unloaded == 0 and view.browser.following
+    assert view.surface.following
     assert window.controller.current_chat.session.history[-1].text == "A fresh answer."
 
 
@@ -91,8 +93,9 @@ def test_a_search_hit_deep_in_a_long_conversation_is_revealed(
     qtbot.waitUntil(lambda: len(window.conversations.results.hits()) == 1, timeout=3000)
     window.conversations.results.activate_current()
     view = window.view
-    qtbot.waitUntil(lambda: bool(view.browser.extraSelections()), timeout=20_000)
-    selection = view.browser.extraSelections()[0]
-    assert "Message number 17. The lighthouse keeper." in selection.cursor.selectedText()
-    top = view.browser.cursorRect(selection.cursor).top()
-    assert 0 <= top < view.browser.viewport().height()
+    qtbot.waitUntil(lambda: view.surface.highlighted is not None, timeout=20_000)
+    card = view.surface.highlighted
+    assert card is not None
+    assert "Message number 17. The lighthouse keeper." in card.plain_text()
+    top = view.surface.card_top(card.index) - view.surface.verticalScrollBar().value()
+    assert 0 <= top < view.surface.viewport().height()

@@ -30,6 +30,8 @@ from tests.gui.support.history_support import (
     wait_saved,
 )
 
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
 
 def titles(window: MainWindow) -> list[str]:
     model = window.conversations.model
@@ -196,7 +198,7 @@ def test_search_shows_the_hit_highlighted_and_jumps_to_the_message(
     fill_store(hermetic_profile, 6, messages=40)
     window = history_window()
     sidebar = window.conversations
-    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL_SHIFT)
     assert sidebar.search.hasFocus()
     qtbot.keyClicks(sidebar.search, "needl")  # a prefix, as while typing
     qtbot.waitUntil(lambda: len(sidebar.results.hits()) == 1, timeout=3000)
@@ -207,15 +209,15 @@ def test_search_shows_the_hit_highlighted_and_jumps_to_the_message(
     qtbot.keyClick(sidebar.search, Qt.Key.Key_Return)
     view = window.view
     qtbot.waitUntil(lambda: len(view.messages) == 40, timeout=3000)
-    qtbot.waitUntil(lambda: bool(view.browser.extraSelections()), timeout=3000)
+    qtbot.waitUntil(lambda: view.surface.highlighted is not None, timeout=3000)
     assert "conversation 3" in texts(window)[0]
-    selection = view.browser.extraSelections()[0]
-    assert "message 1 needle" in selection.cursor.selectedText()
+    card = view.surface.highlighted
+    assert card is not None and "message 1 needle" in card.plain_text()
     # The message is on screen, near the top of the pane.
-    top = view.browser.cursorRect(selection.cursor).top()
-    assert 0 <= top < view.browser.viewport().height() // 2
-    assert not view.browser.following
-    qtbot.waitUntil(lambda: not view.browser.extraSelections(), timeout=4000)  # it fades
+    top = view.surface.card_top(card.index) - view.surface.verticalScrollBar().value()
+    assert 0 <= top < view.surface.viewport().height() // 2
+    assert not view.surface.following
+    qtbot.waitUntil(lambda: view.surface.highlighted is None, timeout=4000)  # it fades
     qtbot.keyClick(sidebar.search, Qt.Key.Key_Escape)
     assert sidebar.search.text() == "" and sidebar.stack.currentWidget() is sidebar.list
 
@@ -266,7 +268,7 @@ def test_a_narrow_window_shows_the_list_in_place_of_the_chat(
     qtbot.waitUntil(lambda: texts(window) == ["beta", "B."])
     window.resize(480, 640)
     qtbot.waitUntil(lambda: not sidebar.isVisible())
-    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL_SHIFT)
     assert sidebar.isVisible() and not window.chat_column.isVisible()
     assert sidebar.search.hasFocus() and sidebar.selected_id() == sidebar.model.id_at(1)
     sidebar.list.setCurrentIndex(sidebar.model.index(2))  # alpha

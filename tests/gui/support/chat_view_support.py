@@ -1,15 +1,16 @@
-"""Helpers for the chat pane tests: messages, document inspection, clicking links."""
+"""Helpers for the chat pane tests: messages, the cards' documents, clicking links."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QTextBlock, QTextCursor, QTextFragment
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument, QTextFragment
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, MessageStatus, Part, Role, Usage
+from rill.gui.transcript.renderers.base import Block, Hit
 from rill.gui.transcript.view import ChatView
 
 
@@ -67,12 +68,29 @@ def stream(view: ChatView, text: str, sizes: tuple[int, ...] = (1, 7, 3, 40, 2, 
         at, i = at + size, i + 1
 
 
-def blocks(view: ChatView) -> Iterator[QTextBlock]:
-    view.settle()  # everything queued is in the document
-    block = view.browser.document().begin()
-    while block.isValid():
-        yield block
-        block = block.next()
+def documents(view: ChatView, index: int | None = None) -> Iterator[QTextDocument]:
+    """The text documents the pane shows (of message ``index`` only, when given), in
+    order: every prose block, code card, bubble and error card has its own."""
+    view.settle()  # everything queued is rendered
+    cards = view.cards if index is None else [view.cards[index]]
+    for card in cards:
+        for block in card.blocks:
+            doc = _document_of(block)
+            if doc is not None:
+                yield doc
+
+
+def _document_of(block: Block) -> QTextDocument | None:
+    inner = getattr(block, "body", block)
+    return getattr(inner, "doc", None)
+
+
+def blocks(view: ChatView, index: int | None = None) -> Iterator[QTextBlock]:
+    for doc in documents(view, index):
+        block = doc.begin()
+        while block.isValid():
+            yield block
+            block = block.next()
 
 
 def fragments(view: ChatView) -> Iterator[QTextFragment]:
@@ -84,28 +102,27 @@ def fragments(view: ChatView) -> Iterator[QTextFragment]:
 
 
 def anchors(view: ChatView) -> list[str]:
-    return [f.charFormat().anchorHref() for f in fragments(view) if f.charFormat().isAnchor()]
+    """Every link and button of the pane (``rill:`` ones too), oldest message first."""
+    view.settle()
+    return [hit.href for hit in view.surface.all_hits()]
 
 
-def find_anchor(view: ChatView, href: str, nth: int = 0) -> QTextFragment:
-    found = [f for f in fragments(view) if f.charFormat().anchorHref() == href]
+def find_anchor(view: ChatView, href: str, nth: int = 0) -> Hit:
+    view.settle()
+    found = [hit for hit in view.surface.all_hits() if hit.href == href]
     assert len(found) > nth, f"no link to {href!r}; links: {anchors(view)}"
     return found[nth]
 
 
 def click_anchor(qtbot: QtBot, view: ChatView, href: str, nth: int = 0) -> None:
-    """Click the link ``href`` the way a user would: scroll to it, press and release."""
-    fragment = find_anchor(view, href, nth)
-    browser = view.browser
-    cursor = QTextCursor(browser.document())
-    cursor.setPosition(fragment.position() + max(0, fragment.length() // 2))
-    browser.setTextCursor(cursor)
-    browser.ensureCursorVisible()
-    point: QPoint = browser.cursorRect(cursor).center()
-    # The cursor rectangle sits on the boundary between two characters: nudge onto
-    # the link's own glyphs.
-    point.setX(point.x() - 1)
-    qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    """Click the link or button ``href`` the way a user would: bring it into view,
+    point at it, press and release (the ``nth`` counted from the newest message)."""
+    view.settle()
+    point = view.surface.locate(href, nth)
+    assert point is not None, f"no link to {href!r}; links: {anchors(view)}"
+    viewport = view.surface.viewport()
+    qtbot.mouseMove(viewport, point)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
 
 
 @dataclass
@@ -121,13 +138,9 @@ class BlockShape:
 
 
 def shapes(view: ChatView, index: int) -> list[BlockShape]:
-    """The blocks of message ``index``, for comparing two renders of one message."""
-    view.settle()
-    entry = view._transcript.entries[index]
-    document = view.browser.document()
+    """The text blocks of message ``index``, for comparing two renders of one message."""
     out: list[BlockShape] = []
-    block = document.findBlock(entry.start)
-    while block.isValid() and block.position() < entry.end:
+    for block in blocks(view, index):
         fmt = block.blockFormat()
         brush = fmt.background()
         out.append(
@@ -140,5 +153,4 @@ def shapes(view: ChatView, index: int) -> list[BlockShape]:
                 fmt.nonBreakableLines(),
             )
         )
-        block = block.next()
     return out

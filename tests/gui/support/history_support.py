@@ -88,8 +88,8 @@ def db_rows(home: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
 def href(window: MainWindow, action: str, index: int, *extra: object) -> str:
     """The link of a turn action (``rill:regenerate/<entry>``) under message ``index``."""
     window.view.settle()
-    entry = window.view._transcript.entries[index]
-    return "/".join([f"rill:{action}", str(entry.id), *map(str, extra)])
+    card = window.view.cards[index]
+    return "/".join([f"rill:{action}", str(card.id), *map(str, extra)])
 
 
 def click(qtbot: QtBot, window: MainWindow, action: str, index: int, *extra: object) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
+from PySide6.QtCore import QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor, QWheelEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, MessageStatus, Role
+from rill.gui.transcript.chrome import BubbleBlock
+from rill.gui.transcript.renderers.code import CodeBlock
+from rill.gui.transcript.renderers.images import ImageBlock
 from rill.gui.transcript.view import ChatView
 from tests.gui.support.chat_view_support import (
     anchors,
@@ -80,36 +84,51 @@ def test_markdown_features_render_as_rich_text(view: ChatView) -> None:
     cell = by_text["Value"]
     assert QTextCursor(cell).currentTable() is not None
     code = by_text["def greet():"]
-    assert code.blockFormat().background().color().name() == "#f6f8fa"
     assert code.charFormat().fontFixedPitch() or "monospace" in code.charFormat().fontFamilies()[0]
+    card = next(b for b in view.cards[1].blocks if isinstance(b, CodeBlock))
+    assert card.language == "python" and card.code() == 'def greet():\n    return "hi"\n'
     inline = next(f for f in _fragments_of(view, "inline code"))
     assert inline.charFormat().background().color().name() == "#eef0f3"
     assert "https://example.com/docs" in anchors(view)
 
 
-def test_code_block_has_a_header_with_its_language_and_copy(view: ChatView) -> None:
+def test_code_block_is_a_card_with_its_language_and_copy(view: ChatView) -> None:
     view.set_messages([finished(RICH)])
-    header = next(b for b in blocks(view) if b.text().strip().startswith("python"))
-    assert "Copy" in header.text()
-    assert any(h.startswith("rill:copy/") for h in anchors(view))
+    view.settle()
+    card = next(b for b in view.cards[0].blocks if isinstance(b, CodeBlock))
+    hits = card.hits()
+    assert card.language == "python"
+    assert [h.text for h in hits] == ["Copy"] and hits[0].href.startswith("rill:copy/")
+    assert hits[0].href in anchors(view)
 
 
-def test_long_code_lines_wrap_instead_of_scrolling_sideways(qtbot: QtBot) -> None:
+def test_long_code_lines_scroll_sideways_in_their_card(qtbot: QtBot) -> None:
     view = make_view(qtbot, width=480, height=500)
     long_line = "x = " + " + ".join(f"value_{i}" for i in range(60))
-    # Six columns fit at 480 px; a table wider than the window is the one thing that
-    # may still scroll the transcript sideways (one document has no per-table scroll).
-    table = "| " + " | ".join(f"column {i}" for i in range(6)) + " |\n"
-    table += "|" + "---|" * 6 + "\n" + "| " + " | ".join("v" for _ in range(6)) + " |\n"
     prose = "A sentence that goes on and on. " * 40
-    view.set_messages([user(prose), finished(f"```python\n{long_line}\n```\n\n{table}\n{prose}")])
-    qtbot.waitUntil(lambda: view.browser.document().size().width() > 0)
-    assert view.browser.horizontalScrollBar().maximum() == 0
+    view.set_messages([user(prose), finished(f"```python\n{long_line}\n```\n\n{prose}")])
+    view.settle()
+    card = next(b for b in view.cards[1].blocks if isinstance(b, CodeBlock))
+    point = view.surface.locate(card.hits()[0].href)
+    assert point is not None
     code = next(b for b in blocks(view) if b.text().startswith("x = value_0"))
-    assert code.layout().lineCount() > 1
+    assert code.layout().lineCount() == 1  # never wrapped mid-token
+    assert card.width <= view.surface.column  # the card keeps to the column ...
+    assert view.surface.horizontalScrollBar().maximum() == 0  # ... and the pane too
+    assert card.x_offset == 0
+    below_header = point + QPoint(-card.width // 2, 50)
+    wheel = QWheelEvent(
+        QPointF(below_header), QPointF(view.surface.viewport().mapToGlobal(below_header)),
+        QPoint(0, 0), QPoint(-240, 0), Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(view.surface.viewport(), wheel)
+    assert card.x_offset > 0  # the code scrolled sideways inside its card
+    prose_lines = next(b for b in blocks(view, 1) if b.text().startswith("A sentence"))
+    assert prose_lines.layout().lineCount() > 1  # prose wraps
 
 
-def test_user_message_is_tinted_and_shows_image_thumbnails(view: ChatView) -> None:
+def test_user_message_is_tinted_and_shows_image_thumbnails(qtbot: QtBot, view: ChatView) -> None:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QImage, QTextDocument
 
@@ -120,21 +139,20 @@ def test_user_message_is_tinted_and_shows_image_thumbnails(view: ChatView) -> No
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
     view.set_messages([user("What is in this picture?", bytes(data.data()))])
-    question = next(b for b in blocks(view) if "What is in this picture?" in b.text())
-    table = QTextCursor(question).currentTable()
-    assert table is not None
-    assert table.format().background().color().name() == "#eef4fc"
-    images = [
-        f.charFormat().toImageFormat().name()
-        for f in _all_fragments(view)
-        if f.charFormat().isImageFormat()
-    ]
-    assert len(images) == 1 and images[0].startswith("rill-image:")
-    thumb = view.browser.document().resource(
-        QTextDocument.ResourceType.ImageResource.value, QUrl(images[0])
-    )
+    view.settle()
+    card = view.cards[0]
+    bubble = next(b for b in card.blocks if isinstance(b, BubbleBlock))
+    assert bubble.text() == "What is in this picture?" and bubble.align_right
+    assert view.context.palette.user_bubble == "#eef4fc"
+    thumbs = [b for b in card.blocks if isinstance(b, ImageBlock)]
+    assert len(thumbs) == 1 and thumbs[0].thumbnail
+    view.surface.lay_out_visible()
+    view.surface.viewport().update()  # painting asks for the picture
+    qtbot.waitUntil(lambda: thumbs[0].picture is not None, timeout=5000)
+    thumb = thumbs[0].picture
     assert isinstance(thumb, QImage) and not thumb.isNull()
-    assert thumb.width() <= 240  # stored at 2x of a 120 px thumbnail
+    assert thumb.width() <= 240  # decoded at 2x of a 120 px thumbnail, off the UI thread
+    del QTextDocument
 
 
 # ------------------------------------------------------------ footer, errors, stop
@@ -169,17 +187,17 @@ def test_error_card_shows_the_message_and_retry_emits(qtbot: QtBot, view: ChatVi
     assert "The server had a problem" in text
     assert "The model is overloaded. Please try again later." in text
     # What arrived can be copied; Retry on the last answer sends its question again.
-    assert f"rill:copy-message/{view._transcript.entries[1].id}" in anchors(view)
+    assert f"rill:copy-message/{view.cards[1].id}" in anchors(view)
     with qtbot.waitSignal(view.retry_requested, timeout=2000):
-        click_anchor(qtbot, view, f"rill:retry/{view._transcript.entries[1].id}")
+        click_anchor(qtbot, view, f"rill:retry/{view.cards[1].id}")
 
 
 def test_blocked_answer_gets_a_blocked_card(view: ChatView) -> None:
     blocked = answer("", status=MessageStatus.BLOCKED, error="The prompt was blocked (SAFETY).")
     view.set_messages([user("hi"), blocked])
     assert "Blocked" in view.message_text(1)
-    assert f"rill:retry/{view._transcript.entries[1].id}" in anchors(view)
-    assert f"rill:copy-message/{view._transcript.entries[1].id}" not in anchors(view)  # no text
+    assert f"rill:retry/{view.cards[1].id}" in anchors(view)
+    assert f"rill:copy-message/{view.cards[1].id}" not in anchors(view)  # no text
 
 
 def test_stopped_answer_is_marked_and_keeps_its_text(view: ChatView) -> None:
@@ -242,7 +260,7 @@ def test_thoughts_stream_live_once_opened(qtbot: QtBot, view: ChatView) -> None:
     text = view.plain_text()
     assert "Thinking about the question." in text and "The answer" in text
     view.finish_answer(finished("The answer", "Thinking about the question."))
-    assert "Thoughts" in view.plain_text() and "Thinking…" not in view.plain_text()
+    assert "Thought for" in view.plain_text() and "Thinking…" not in view.plain_text()
     assert "Thinking about the question." in view.plain_text()
 
 
@@ -309,7 +327,7 @@ def test_web_links_open_in_the_system_browser_when_clicked(
 def test_other_schemes_never_open(view: ChatView, opened: list[str], url: str) -> None:
     view.set_messages([finished(f"[click me]({url}) and <{url}>")])
     assert url not in anchors(view)  # the renderer makes no link of it
-    view.browser.anchorClicked.emit(QUrl(url))  # and the view ignores one if it came
+    view.surface.activated.emit(url, "click me")  # and the view ignores one if it came
     assert opened == []
 
 
@@ -354,3 +372,4 @@ def test_an_image_by_address_is_named_not_fetched(view: ChatView) -> None:
     view.set_messages([message])
     assert "Image: gs://bucket/cat.png" in view.message_text(0)
     assert not any(f.charFormat().isImageFormat() for f in _all_fragments(view))
+    assert not any(isinstance(b, ImageBlock) for b in view.cards[0].blocks)

@@ -1,4 +1,4 @@
-"""A long answer is written into the pane in slices (like a stream) and ends exactly
+"""A long answer is rendered onto the surface in slices (like a stream) and ends exactly
 as a whole render would: footer, thoughts, error card, later turns and all."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, MessageStatus
-from rill.gui.transcript import view as chat_view
 from rill.gui.transcript.view import ChatView
 from tests.gui.support.chat_view_support import answer, finished, make_view, user
 
@@ -23,11 +22,10 @@ LONG = (DENSE * 120)[:50_000]  # rendered in one go this held the UI thread ~330
 
 def whole(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, messages: list[Message]) -> str:
     """What the pane shows when every answer renders in one go (the reference)."""
-    with monkeypatch.context() as patch:
-        patch.setattr(chat_view, "LONG_ANSWER_CHARS", 10**9)
-        reference = make_view(qtbot)
-        reference.set_messages(messages)
-        return reference.plain_text()
+    del monkeypatch
+    reference = make_view(qtbot)
+    reference.set_messages(messages)
+    return reference.plain_text()  # everything rendered at once
 
 
 def open_sliced(qtbot: QtBot, view: ChatView, messages: list[Message]) -> float:

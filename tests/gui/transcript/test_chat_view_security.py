@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
-from rill.gui.transcript.document import TranscriptDocument
+from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.view import ChatView
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
@@ -84,11 +84,12 @@ def png(tmp_path: Path) -> Path:
 
 def settle(qtbot: QtBot, view: ChatView) -> None:
     """Lay out and paint everything (a fetch, if any, would happen synchronously here)."""
-    bar = view.browser.verticalScrollBar()
-    for value in range(0, bar.maximum() + 1, max(1, view.browser.viewport().height() // 2)):
+    view.settle()
+    bar = view.surface.verticalScrollBar()
+    for value in range(0, bar.maximum() + 1, max(1, view.surface.viewport().height() // 2)):
         bar.setValue(value)
         view.grab()
-    qtbot.waitUntil(lambda: view.browser.document().size().height() > 0)
+    qtbot.waitUntil(lambda: view.surface.content_height > 0)
 
 
 def test_hostile_markdown_makes_no_request(qtbot: QtBot, server: CountingServer, png: Path) -> None:
@@ -115,16 +116,20 @@ def test_hostile_markdown_makes_no_request(qtbot: QtBot, server: CountingServer,
 def test_browser_refuses_every_resource_even_in_raw_html(
     qtbot: QtBot, server: CountingServer, png: Path
 ) -> None:
-    """Defence in depth: raw <img> straight into the document still loads nothing."""
+    """Defence in depth: raw <img> straight into a card's document still loads nothing."""
     view = make_view(qtbot)
     html = (
         f'<p>x <img src="{server.url}/direct.png"> <img src="{png.as_uri()}">'
         f' <img src="{png}"> <img src="data:image/png;base64,iVBORw0KGgo="></p>'
     )
-    TranscriptDocument(view.browser.document()).insert(0, html)
+    view.set_messages([finished("A card to hold it.")])
+    view.settle()
+    block = next(b for b in view.cards[0].blocks if isinstance(b, DocBlock))
+    block.add(html)
+    view.surface.card_changed(view.cards[0])
     settle(qtbot, view)
     assert server.paths == []
-    document = view.browser.document()
+    document = block.doc
     for name in (png.as_uri(), str(png)):
         loaded = document.resource(QTextDocument.ResourceType.ImageResource.value, QUrl(name))
         assert isinstance(loaded, QImage) and loaded.isNull(), f"{name} was read from disk"
@@ -140,3 +145,75 @@ def test_a_plain_qtextbrowser_would_have_read_the_file(qtbot: QtBot, png: Path) 
         QTextDocument.ResourceType.ImageResource.value, QUrl(png.as_uri())
     )
     assert loaded is not None and not (isinstance(loaded, QImage) and loaded.isNull())
+
+
+def test_a_grounded_answer_and_tool_cards_make_no_request(
+    qtbot: QtBot, server: CountingServer, png: Path
+) -> None:
+    """The search entry point's HTML, sources, queries, pages read, code output and a
+    tool's result all point at the server: shown, streamed, re-themed, nothing fetched."""
+    import json
+
+    from rill.core.answer_types import (
+        CodeResult,
+        CodeRun,
+        FunctionCall,
+        FunctionResponse,
+        Grounding,
+        Outcome,
+        Source,
+        Support,
+        UrlRead,
+    )
+    from rill.core.types import Message, MessageStatus, Part, Role
+
+    url = server.url
+    bait = hostile(url, png)
+    grounding = Grounding(
+        queries=(f'<img src="{url}/query.png">', f"{url}/q"),
+        sources=(Source(f"{url}/source", f'<img src="{url}/title.png">'), Source(None, bait)),
+        supports=(Support(end=10, sources=(0, 1)),),
+        search_entry_point=(
+            f'<style>@import url("{url}/entry.css");</style><img src="{url}/entry.png">'
+        ),
+    )
+    call = FunctionCall("fetch", json.dumps({"url": f"{url}/arg.png", "md": bait}), "c", True)
+    reply = FunctionResponse(
+        "fetch", json.dumps({"output": bait, "structuredContent": {"img": f"{url}/s.png"}}),
+        "c", "web", "fetch", "allow_once",
+    )  # fmt: skip
+    error = FunctionResponse("fetch", json.dumps({"error": bait}), "c", is_error=True)
+    parts = [
+        Part.from_text(bait),
+        Part(code=CodeRun(bait)),
+        Part(code_result=CodeResult(Outcome.FAILED, bait)),
+        Part(function_call=call),
+        Part(function_response=reply),
+        Part(function_response=error),
+    ]
+    answer = Message(
+        Role.MODEL, parts, status=MessageStatus.COMPLETE, grounding=grounding,
+        url_context=(UrlRead(f"{url}/read.png", "success"),),
+    )  # fmt: skip
+    view = make_view(qtbot, height=400)
+    view.set_messages([answer])
+    live = streaming()
+    view.begin_answer(live)
+    for part in parts:
+        live.append_part(part)
+        view.append_to_answer(live.text_after(len(view.cards[-1].text)), "")
+    view.finish_answer(answer)
+    view.set_dark(True)
+    settle(qtbot, view)
+    for card in view.cards:  # every fold open, painted
+        for part_view in card.views:
+            if getattr(part_view, "open", True) is False:
+                part_view.toggle()  # type: ignore[attr-defined]
+            for inner in getattr(part_view, "parts", []):
+                if getattr(inner, "open", True) is False:
+                    inner.toggle()
+        card.refresh_chrome()
+        view.surface.card_changed(card)
+    settle(qtbot, view)
+    assert "Innocent answer" in view.plain_text()
+    assert server.paths == []

@@ -15,7 +15,6 @@ from rill.core.providers.gemini import GeminiProvider
 from rill.core.types import GenerationSettings, Message, MessageStatus
 from rill.gui.chat.controller import ChatController
 from rill.gui.common.tasks import TaskLauncher
-from rill.gui.transcript import message_html
 from rill.gui.transcript.view import ChatView
 from tests.fakes.gemini_scenarios import huge_text, stream
 from tests.fakes.gemini_server import FakeGemini
@@ -63,45 +62,47 @@ def test_streaming_shows_the_text_before_it_finishes(view: ChatView) -> None:
     assert "Heading" in text and "A paragraph that is still being writ" in text
 
 
-def test_a_flush_edits_only_the_tail_however_long_the_answer(
-    view: ChatView, monkeypatch: pytest.MonkeyPatch
+def test_a_frame_touches_only_the_live_cards_last_blocks_however_long_the_answer(
+    view: ChatView,
 ) -> None:
-    """The document change of one flush starts near the end and is as big as the delta
-    (with the pane's preview limit out of the way: past it nothing is written)."""
-    monkeypatch.setattr(message_html, "PREVIEW_CHARS", 1_000_000)
+    """Earlier cards, and all but the last blocks of the live card, are left alone by a
+    frame: the same objects with the same text, whatever the answer's length."""
     view.set_messages([user_message("q"), finished(huge_text(50_000))])
+    view.settle()
+    earlier = [(card, list(card.blocks)) for card in view.cards]
     view.begin_answer(streaming())
     text = huge_text(260_000)
-    changes: list[tuple[int, int, int]] = []
-    document = view.browser.document()
-    document.contentsChange.connect(lambda at, removed, added: changes.append((at, removed, added)))
     view.append_to_answer(text[:200_000], "")  # one big catch-up, then normal frames
     view.settle_live()
+    live = view.cards[-1]
     for size_at in (200_000, 230_000):
         for i in range(10):
-            changes.clear()
-            end_before = document.characterCount()
+            old = list(live.blocks)
+            before = {id(b): b.text() for b in old}
             start = size_at + i * 3_300
             view.append_to_answer(text[start : start + 3_300], "")
-            view.settle_live()  # the document half of the flush (next loop turn)
-            assert changes, "a flush must change the document"
-            first = min(at for at, _r, _a in changes)
-            touched = max(r + a for _at, r, a in changes)
-            assert end_before - first < 4_000  # only the last few KB were touched
-            assert touched < 8_000  # tail + delta, not the answer
+            view.settle_live()
+            after = live.blocks
+            assert after[: len(old) - 2] == old[:-2]  # the same blocks, in place
+            edited = [b for b in old if before[id(b)] != b.text()]
+            assert all(old.index(b) >= len(old) - 2 for b in edited)  # only the end of it
+            new = after[len(old) :]
+            assert edited or new, "a frame must change the live card"
+            size = sum(len(b.text()) for b in [*edited, *new])
+            assert size < 16_000  # tail + delta, not the answer
+    assert [(card, list(card.blocks)) for card in view.cards[:2]] == earlier
 
 
-def test_history_rendering_is_reused_for_a_prefix(view: ChatView) -> None:
-    """Retry shows the history without the failed answer: only that answer is removed."""
+def test_history_on_screen_is_kept_for_a_prefix(view: ChatView) -> None:
+    """Retry shows the history without the failed answer: only that answer's card goes."""
     first, failed = user_message("q"), answer("", status=MessageStatus.FAILED, error="x")
     history = [user_message("a"), finished(huge_text(20_000)), first, failed]
     view.set_messages(history)
     view.settle()
-    kept_end = view._transcript.entries[2].end
-    changes: list[int] = []
-    view.browser.document().contentsChange.connect(lambda at, _r, _a: changes.append(at))
+    kept = view.cards[:3]
+    blocks_kept = [list(card.blocks) for card in kept]
     view.set_messages(history[:3])
-    assert changes and min(changes) >= kept_end
+    assert view.cards == kept and [list(card.blocks) for card in kept] == blocks_kept
     assert view.messages == history[:3]
 
 
@@ -141,15 +142,20 @@ def test_dark_mode_recolours_and_streaming_continues(view: ChatView) -> None:
     view.append_to_answer("Live **answer** so far", "")
     view.set_dark(True)
     assert view.is_dark
-    base = view.browser.palette().base().color().name()
-    assert base == "#1c1d21"
+    assert view.context.palette.base == "#1c1d21"
+    assert view.context.theme.code_background == "#161b22"
+    view.settle()
     code = next(b for b in _blocks(view) if b.text() == "x = 1")
-    assert code.blockFormat().background().color().name() == "#161b22"
+    # The dark theme's syntax colours, not black (plain names take the text colour the
+    # block is painted with: they set none).
+    formats = [f.charFormat() for f in _fragments(code)]
+    colours = {f.foreground().color().name() for f in formats if f.foreground().style() != 0}
+    assert colours and "#000000" not in colours
     view.append_to_answer(", and the rest.", "")
     view.finish_answer(finished("Live **answer** so far, and the rest."))
     assert "Live answer so far, and the rest." in view.message_text(2)
     view.set_dark(False)
-    assert view.browser.palette().base().color().name() == "#ffffff"
+    assert view.context.palette.base == "#ffffff"
 
 
 def test_clear_empties_everything(view: ChatView) -> None:
@@ -165,7 +171,7 @@ def test_clear_empties_everything(view: ChatView) -> None:
 def test_follows_the_stream_stops_when_scrolled_up_and_resumes(qtbot: QtBot) -> None:
     view = make_view(qtbot, width=500, height=300)
     view.set_messages([user_message("q"), finished(huge_text(5_000))])
-    bar = view.browser.verticalScrollBar()
+    bar = view.surface.verticalScrollBar()
     view.begin_answer(streaming())
     for i in range(5):
         view.append_to_answer(f"Paragraph {i} of the answer.\n\n", "")
@@ -177,9 +183,9 @@ def test_follows_the_stream_stops_when_scrolled_up_and_resumes(qtbot: QtBot) -> 
         view.append_to_answer(f"More text {i} arriving.\n\n", "")
     qtbot.waitUntil(lambda: bar.maximum() > held + 40)
     assert bar.value() == held  # the view stayed where the user put it
-    assert not view.browser.following
+    assert not view.surface.following
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # back to the bottom
-    assert view.browser.following
+    assert view.surface.following
     view.append_to_answer("Following again.\n\n", "")
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
 
@@ -187,11 +193,11 @@ def test_follows_the_stream_stops_when_scrolled_up_and_resumes(qtbot: QtBot) -> 
 def test_sending_a_message_jumps_back_to_the_bottom(qtbot: QtBot) -> None:
     view = make_view(qtbot, width=500, height=300)
     view.set_messages([user_message("q"), finished(huge_text(5_000))])
-    bar = view.browser.verticalScrollBar()
+    bar = view.surface.verticalScrollBar()
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMinimum)
     view.add_user_message(user_message("next question"))
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
-    assert view.browser.following
+    assert view.surface.following
 
 
 # ------------------------------------------------------------ with the real controller
@@ -239,7 +245,7 @@ def test_retry_link_sends_the_turn_again(
         controller.send("Try")
     assert "The request was refused" in view.plain_text()
     with qtbot.waitSignal(controller.answer_finished, timeout=10_000):
-        click_anchor(qtbot, view, f"rill:retry/{view._transcript.entries[1].id}")
+        click_anchor(qtbot, view, f"rill:retry/{view.cards[1].id}")
     assert "Second time lucky." in view.plain_text()
     assert "The request was refused" not in view.plain_text()
     assert QGuiApplication.clipboard() is not None
@@ -249,6 +255,13 @@ def _blocks(view: ChatView):  # type: ignore[no-untyped-def]
     from tests.gui.support.chat_view_support import blocks
 
     return blocks(view)
+
+
+def _fragments(block):  # type: ignore[no-untyped-def]
+    it = block.begin()
+    while not it.atEnd():
+        yield it.fragment()
+        it += 1
 
 
 # ------------------------------------------------------------ work in slices
@@ -262,43 +275,48 @@ def long_history(count: int) -> list[Message]:
     return history
 
 
-def test_a_long_history_shows_its_end_at_once_and_fills_in(qtbot: QtBot) -> None:
+def test_a_long_history_shows_its_end_at_once_and_builds_only_what_is_in_view(
+    qtbot: QtBot,
+) -> None:
     view = make_view(qtbot, height=400)
     history = long_history(300)
     view.set_messages(history)
-    document = view.browser.document().toPlainText()  # no settle(): what is shown now
-    assert "Question 299?" in document and "Answer 299." in document
-    assert "Question 0?" not in document
-    assert view.busy
-    bar = view.browser.verticalScrollBar()
-    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
-    document = view.browser.document().toPlainText()
-    assert document.index("Question 0?") < document.index("Question 1?")
-    assert document.index("Question 298?") < document.index("Answer 299.")
-    qtbot.waitUntil(lambda: bar.value() == bar.maximum())  # followed the end throughout
+    view.surface.lay_out_visible()
+    shown = "\n".join(card.plain_text() for card in view.surface.visible())
+    assert "Answer 299." in shown and "Question 0?" not in shown
+    assert sum(card.built for card in view.cards) < 10  # the rest is heights, estimated
+    bar = view.surface.verticalScrollBar()
+    assert bar.value() == bar.maximum() and view.surface.following
+    bar.setValue(0)  # the top: its cards are built as they come into view
+    view.surface.lay_out_visible()
+    shown = "\n".join(card.plain_text() for card in view.surface.visible())
+    assert "Question 0?" in shown
     whole = make_view(qtbot)
     whole.set_messages(history)
-    whole.settle()
     assert view.plain_text() == whole.plain_text()
     assert shapes(view, 300) == shapes(whole, 300)
 
 
-def test_reading_older_messages_while_history_loads_keeps_the_place(qtbot: QtBot) -> None:
+def test_older_history_arriving_above_keeps_the_readers_place(qtbot: QtBot) -> None:
     view = make_view(qtbot, height=400)
-    view.set_messages(long_history(300))
-    browser, bar = view.browser, view.browser.verticalScrollBar()
+    history = long_history(300)
+    view.set_messages(history[400:])
+    view.surface.lay_out_visible()
+    bar = view.surface.verticalScrollBar()
     bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)  # the reader scrolls up
-    assert not browser.following
-    from PySide6.QtCore import QPoint
+    view.surface.lay_out_visible()
+    assert not view.surface.following
 
-    def line_at_top() -> str:
-        return browser.cursorForPosition(QPoint(0, browser.viewport().height() // 3)).block().text()
+    def reading() -> tuple[object, int]:
+        top = bar.value()
+        card = next(iter(view.surface.visible()))
+        return card, view.surface.card_top(card.index) - top
 
-    reading = line_at_top()
-    assert "answer" in reading or "Question" in reading
-    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
-    assert line_at_top() == reading  # older messages arrived above without moving it
-    assert bar.value() > 0 and not browser.following
+    before = reading()
+    view.prepend_messages(history[:400])  # the loader brings the older part
+    view.surface.lay_out_visible()
+    assert reading() == before  # older messages arrived above without moving it
+    assert bar.value() > 0 and not view.surface.following
 
 
 def test_a_whole_answer_at_once_is_written_in_slices(view: ChatView) -> None:
@@ -310,9 +328,8 @@ def test_a_whole_answer_at_once_is_written_in_slices(view: ChatView) -> None:
     assert view.busy  # not all written during the call
     view.settle()
     shown = view.message_text(0)
-    limit = message_html.PREVIEW_CHARS  # the pane shows that much, and says so
-    assert shown.count("Paragraph") == text[:limit].count("Paragraph")
-    assert f"Showing the first {limit:,} of {len(text):,} characters" in shown
+    assert shown.count("Paragraph") == text.count("Paragraph")  # all of it: no cut
+    assert "Showing the first" not in shown
     assert view.messages[0].text == text
     assert "gemini-2.5-flash-001" in shown
     assert "wait 30 s" in shown or "wait 29 s" in shown
@@ -348,4 +365,4 @@ def test_open_thoughts_survive_a_theme_switch_mid_stream(qtbot: QtBot, view: Cha
     text = view.message_text(0)
     assert "First I think about this. Then about that." in text
     assert text.index("Then about that.") < text.index("The answer starts and ends.")
-    assert "Thoughts" in text and "Thinking…" not in text
+    assert "Thought for" in text and "Thinking…" not in text

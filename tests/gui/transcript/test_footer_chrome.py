@@ -1,25 +1,17 @@
-"""The line under an answer: a version switcher big enough to click, figures that wrap
-whole, and sent image addresses without a missing-glyph box."""
+"""The row under a message: a version switcher big enough to click, buttons that stay
+inside the column at any width, and sent image addresses without a missing-glyph box."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
-from PySide6.QtGui import QFontMetrics, QTextBlock, QTextCursor
+from PySide6.QtGui import QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from rill.core.types import Message, Part, Role
+from rill.gui.transcript.chrome import FooterBlock
 from rill.gui.transcript.message_html import TurnInfo
 from rill.gui.transcript.view import ChatView
-from tests.gui.support.chat_view_support import (
-    anchors,
-    blocks,
-    find_anchor,
-    finished,
-    make_view,
-    user,
-)
+from tests.gui.support.chat_view_support import blocks, finished, make_view, user
 
 
 def two_versions(qtbot: QtBot, width: int) -> ChatView:
@@ -30,40 +22,31 @@ def two_versions(qtbot: QtBot, width: int) -> ChatView:
     return view
 
 
-def footer_block(view: ChatView) -> QTextBlock:
-    return next(b for b in blocks(view) if "tokens/s" in b.text())
+def footer(view: ChatView, index: int) -> FooterBlock:
+    found = next(b for b in view.cards[index].blocks if isinstance(b, FooterBlock))
+    found.layout(view.surface.column)
+    return found
 
 
 def test_the_version_arrows_are_a_target_a_finger_can_find(qtbot: QtBot) -> None:
     view = two_versions(qtbot, 800)
-    browser = view.browser
-    back = [h for h in anchors(view) if h.startswith("rill:version/")]
-    assert back, "no switcher"
-    for href in back:
-        fragment = find_anchor(view, href)
-        cursor = QTextCursor(browser.document())
-        cursor.setPosition(fragment.position())
-        start = browser.cursorRect(cursor)
-        cursor.setPosition(fragment.position() + fragment.length())
-        end = browser.cursorRect(cursor)
-        assert start.height() >= 18, f"the arrow is {start.height()} px tall"
-        assert end.x() - start.x() >= 16, f"the arrow is {end.x() - start.x()} px wide"
+    arrows = [h for h in footer(view, 1).hits() if h.href.startswith("rill:version/")]
+    assert arrows, "no switcher"
+    for hit in arrows:
+        assert hit.rect.height() >= 24, f"the arrow is {hit.rect.height()} px tall"
+        assert hit.rect.width() >= 24, f"the arrow is {hit.rect.width()} px wide"
+    assert "‹ 2/2 ›" in view.message_text(1)
 
 
-@pytest.mark.parametrize("width", range(330, 820, 45))
-def test_the_figures_wrap_between_facts_never_inside_one(qtbot: QtBot, width: int) -> None:
+@pytest.mark.parametrize("width", range(330, 820, 90))
+def test_the_buttons_stay_inside_the_column_at_any_width(qtbot: QtBot, width: int) -> None:
     view = two_versions(qtbot, width)
-    block = footer_block(view)
-    layout = block.layout()
-    lines = [
-        block.text()[line.textStart() : line.textStart() + line.textLength()]
-        for line in (layout.lineAt(i) for i in range(layout.lineCount()))
-    ]
-    for this, following in itertools.pairwise(lines):
-        at_separator = this.rstrip().endswith("·") or following.lstrip().startswith("·")
-        # …or after the actions, or at a hyphen of a long model name.
-        between = this.endswith("\u00a0\u00a0\u00a0 ") or this.endswith("-")
-        assert at_separator or between, f"cut: {this[-12:]!r} / {following[:12]!r}"
+    for index in (0, 1):
+        block = footer(view, index)
+        block.shown = True  # the actions show on hover
+        for hit in block.hits():
+            assert hit.rect.left() >= 0 and hit.rect.right() <= block.width, hit.href
+        assert len({h.href for h in block.hits()}) == len(block.hits())
 
 
 def test_an_image_sent_by_address_is_named_in_letters_the_font_has(qtbot: QtBot) -> None:
@@ -72,8 +55,8 @@ def test_an_image_sent_by_address_is_named_in_letters_the_font_has(qtbot: QtBot)
         Role.USER, [Part(file_uri="gs://bucket/cat.png", mime_type="image/png"), Part("Look")]
     )
     view.set_messages([sent])
-    view.settle()
-    line = next(b.text() for b in blocks(view) if "gs://bucket/cat.png" in b.text())
-    font = QFontMetrics(view.browser.document().defaultFont())
+    line = next(t for t in view.message_text(0).splitlines() if "gs://bucket/cat.png" in t)
+    font = QFontMetrics(view.context.font)
     missing = [c for c in line if not c.isspace() and not font.inFontUcs4(ord(c))]
     assert missing == [], f"no glyph for {[hex(ord(c)) for c in missing]}"
+    assert not next(iter(blocks(view, 0))).text().startswith("Image")  # named, not loaded

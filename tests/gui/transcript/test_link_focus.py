@@ -1,46 +1,54 @@
-"""A link that has the keyboard in the chat pane wears a clear ring, not a faint dotted box."""
+"""An action or a link that has the keyboard in the chat pane wears a clear ring (the
+cards are painted: the ring is their keyboard stand-in's, see transcript.keyboard)."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QTextCursor
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rill.gui.common.theme import contrast_ratio
 from rill.gui.transcript import message_html
+from rill.gui.transcript.keyboard import ActionButton
+from rill.gui.transcript.view import ChatView
 from tests.gui.support.chat_view_support import finished, make_view, user
+from tests.gui.transcript.test_keyboard_access import into_the_pane
 
 
 def ring_contrast(image: QImage, x: int, y_top: int, y_bottom: int, background: str) -> float:
     """The best contrast against ``background`` along column ``x`` between two rows."""
     return max(
         contrast_ratio(image.pixelColor(x, y).name(), background)
-        for y in range(y_top, y_bottom + 1)
+        for y in range(max(0, y_top), min(image.height() - 1, y_bottom) + 1)
     )
 
 
+def ring_stands_out(qtbot: QtBot, view: ChatView, button: ActionButton, dark: bool) -> bool:
+    qtbot.waitUntil(button.isVisible)
+    rect = button.geometry().translated(button.parentWidget().pos())
+    image = view.surface.viewport().grab().toImage()
+    palette = message_html.DARK if dark else message_html.LIGHT
+    ratio = ring_contrast(image, rect.left() + 1, rect.top() + 4, rect.bottom() - 4, palette.base)
+    return ratio >= 3.0
+
+
 @pytest.mark.parametrize("dark", [False, True])
-def test_the_focused_link_has_a_ring_that_stands_out(qtbot: QtBot, dark: bool) -> None:
+def test_the_focused_action_or_link_has_a_ring_that_stands_out(qtbot: QtBot, dark: bool) -> None:
     view = make_view(qtbot)
     view.set_dark(dark)
     view.set_messages([user("Q"), finished("See [this page](https://example.com) now.")])
-    view.settle()
-    with qtbot.waitActive(view):
-        view.activateWindow()
-    browser = view.browser
-    browser.setFocus(Qt.FocusReason.TabFocusReason)
-    qtbot.keyClick(browser, Qt.Key.Key_Tab)  # onto the first link (Edit under "Q")
-    cursor = browser.textCursor()
-    assert cursor.selectedText() == "Edit"
-    start = QTextCursor(cursor)
-    start.setPosition(cursor.selectionStart())
-    rect = browser.cursorRect(start)
-    palette = message_html.DARK if dark else message_html.LIGHT
-    image = browser.viewport().grab().toImage()
-    # Left of the link's first letter, where Qt's own indicator is a faint dotted line.
-    ratio = ring_contrast(image, rect.left() - 3, rect.top(), rect.bottom(), palette.base)
-    assert ratio >= 3.0, f"the ring is {ratio:.2f}:1 against the pane"
-    assert len(browser.focused_link_rects()) == 1
-    browser.clearFocus()
-    assert browser.focused_link_rects() == []
+    into_the_pane(qtbot, view)
+    qtbot.keyClick(view.surface, Qt.Key.Key_Tab)  # onto the first action (Edit under "Q")
+    button = QApplication.focusWidget()
+    assert isinstance(button, ActionButton) and button.accessibleName() == "Edit"
+    assert ring_stands_out(qtbot, view, button, dark)
+    for _ in range(3):  # Copy, Delete, then the link in the answer
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    link = QApplication.focusWidget()
+    assert isinstance(link, ActionButton) and link.accessibleName() == "Link: this page"
+    assert ring_stands_out(qtbot, view, link, dark)
+    view.surface.setFocus()
+    view.surface.clearFocus()
+    qtbot.waitUntil(lambda: not view.cards[0].hovered)

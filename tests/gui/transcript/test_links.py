@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QHelpEvent, QTextCursor
+from PySide6.QtGui import QDesktopServices, QHelpEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 from pytestqt.qtbot import QtBot
 
@@ -21,7 +21,7 @@ from rill.core.links import deceptive_host, safe_mailto, shown_host
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.support.chat_view_support import click_anchor, find_anchor
+from tests.gui.support.chat_view_support import click_anchor
 from tests.gui.support.history_support import MakeWindow
 
 DECEPTIVE = "http://elsewhere.example/login"
@@ -61,14 +61,9 @@ def opened() -> Iterator[Opened]:
 
 
 def link_point(window: MainWindow, href: str) -> QPoint:
-    browser = window.view.browser
-    fragment = find_anchor(window.view, href)
-    cursor = QTextCursor(browser.document())
-    cursor.setPosition(fragment.position() + fragment.length() // 2)
-    browser.setTextCursor(cursor)
-    browser.ensureCursorVisible()
-    point = browser.cursorRect(cursor).center()
-    return QPoint(point.x() - 1, point.y())
+    point = window.view.surface.locate(href)
+    assert point is not None, f"no link to {href}"
+    return point
 
 
 def answered(qtbot: QtBot, window: MainWindow, fake_gemini: FakeGemini) -> None:
@@ -83,7 +78,7 @@ def test_hovering_a_link_shows_its_real_target(
 ) -> None:
     window = history_window()
     answered(qtbot, window, fake_gemini)
-    viewport = window.view.browser.viewport()
+    viewport = window.view.surface.viewport()
     point = link_point(window, DECEPTIVE)
     qtbot.mouseMove(viewport, point)
     qtbot.waitUntil(lambda: window.status_line.currentMessage() == DECEPTIVE, timeout=2000)
@@ -173,21 +168,3 @@ def test_mailto_keeps_address_subject_and_a_short_body() -> None:
     assert url == "mailto:aBcc%3A%20c@d"
     assert left_out == ("control characters in the address", "attachment")
     assert shown_host("a@b.example") == "b.example"
-
-
-def test_a_link_taken_with_the_keyboard_is_judged_by_its_own_text(
-    qtbot: QtBot, history_window: MakeWindow, fake_gemini: FakeGemini, opened: Opened
-) -> None:
-    window = history_window()
-    answered(qtbot, window, fake_gemini)
-    browser = window.view.browser
-    fragment = find_anchor(window.view, DECEPTIVE)
-    cursor = QTextCursor(browser.document())  # what Tab to a link and Enter select
-    cursor.setPosition(fragment.position())
-    cursor.setPosition(fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor)
-    browser.setTextCursor(cursor)
-    browser.anchorClicked.emit(QUrl(DECEPTIVE))
-    box = window.view.links.question
-    assert box is not None and "accounts.google.com" in box.text()
-    assert opened.urls == []
-    box.button(QMessageBox.StandardButton.Cancel).click()

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QColor, QImage, QTextCursor, QTextDocument
+from PySide6.QtGui import QColor, QImage, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from rill.core.markdown.math import parse_math_name
 from rill.gui.transcript import message_html as chrome
-from rill.gui.transcript.math import OBJECT, source_image
+from rill.gui.transcript.math import OBJECT, DocumentMath, MathStyle, source_image
+from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.view import ChatView
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 from tests.gui.transcript.test_chat_view_security import CountingServer
@@ -36,19 +37,41 @@ def server() -> Iterator[CountingServer]:
     made.close()
 
 
+def documents(view: ChatView) -> list[QTextDocument]:
+    """The text documents of every card's blocks, in order (each card built)."""
+    out: list[QTextDocument] = []
+    for card in view.cards:
+        card.build()
+        out += [block.doc for block in card.blocks if isinstance(block, DocBlock)]
+    return out
+
+
+def maths(view: ChatView) -> list[DocumentMath]:
+    """The formulas' keepers of the documents that hold formulas."""
+    return [doc.math for doc in documents(view) if doc.math is not None]  # type: ignore[attr-defined]
+
+
+def pending(view: ChatView) -> bool:
+    return any(math.pending for math in maths(view))
+
+
+def style(view: ChatView) -> MathStyle:
+    return maths(view)[0].style()
+
+
 def formula_images(view: ChatView) -> list[tuple[str, bool, QImage, str]]:
-    """(tex, display, image shown, tooltip) of each formula in the document, in order."""
-    document = view.browser.document()
+    """(tex, display, image shown, tooltip) of each formula in the cards, in order."""
     out = []
-    found = document.find(OBJECT, 0)
-    while not found.isNull():
-        fmt = found.charFormat().toImageFormat()
-        parsed = parse_math_name(fmt.name())
-        if parsed is not None:
-            image = document.resource(IMAGE, QUrl(fmt.name()))
-            assert isinstance(image, QImage)
-            out.append((parsed[0], parsed[1], image, fmt.toolTip()))
-        found = document.find(OBJECT, found.selectionEnd())
+    for document in documents(view):
+        found = document.find(OBJECT, 0)
+        while not found.isNull():
+            fmt = found.charFormat().toImageFormat()
+            parsed = parse_math_name(fmt.name())
+            if parsed is not None:
+                image = document.resource(IMAGE, QUrl(fmt.name()))
+                assert isinstance(image, QImage)
+                out.append((parsed[0], parsed[1], image, fmt.toolTip()))
+            found = document.find(OBJECT, found.selectionEnd())
     return out
 
 
@@ -63,7 +86,9 @@ def stream_answer(qtbot: QtBot, view: ChatView, text: str, step: int = 7) -> Non
 
 
 def wait_typeset(qtbot: QtBot, view: ChatView) -> None:
-    qtbot.waitUntil(lambda: not view.browser.math.pending, timeout=TYPESET_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not view.busy, timeout=10_000)  # the text is in the cards
+    assert maths(view), "no formula in the cards"
+    qtbot.waitUntil(lambda: not pending(view), timeout=TYPESET_TIMEOUT_MS)
 
 
 def ink(image: QImage) -> QColor:
@@ -78,7 +103,7 @@ def ink(image: QImage) -> QColor:
 
 
 def is_source(view: ChatView, tex: str, display: bool, image: QImage) -> bool:
-    return image.cacheKey() == source_image(tex, display, view.browser.math.style()).cacheKey()
+    return image.cacheKey() == source_image(tex, display, style(view)).cacheKey()
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
@@ -98,7 +123,7 @@ def test_streamed_math_is_typeset_in_the_theme_colour(qtbot: QtBot, dark: bool) 
     text = QColor((chrome.DARK if dark else chrome.LIGHT).text)
     for tex, display, image, tip in shown[:4]:
         assert not is_source(view, tex, display, image), tex
-        assert image.devicePixelRatio() == view.browser.devicePixelRatioF()
+        assert image.devicePixelRatio() == view.devicePixelRatioF()
         assert ink(image).rgb() == text.rgb(), tex
         assert tip == ""
     # Invalid TeX keeps its source, in code style, and says why.
@@ -115,11 +140,13 @@ def test_display_math_is_taller_than_inline_and_on_its_own_centred_line(qtbot: Q
     shown = formula_images(view)
     inline, display = shown[0][2], shown[2][2]
     assert display.deviceIndependentSize().height() > inline.deviceIndependentSize().height()
-    document = view.browser.document()
-    found = document.find(OBJECT, 0)
-    for _ in range(2):
-        found = document.find(OBJECT, found.selectionEnd())
-    assert found.block().text() == OBJECT  # the sum is alone in its paragraph
+    names = []
+    for document in documents(view):
+        found = document.find(OBJECT, 0)
+        while not found.isNull():
+            names.append(found)
+            found = document.find(OBJECT, found.selectionEnd())
+    assert names[2].block().text() == OBJECT  # the sum is alone in its paragraph
 
 
 def test_theme_switch_repaints_formulas_in_the_new_colour(qtbot: QtBot) -> None:
@@ -137,11 +164,8 @@ def test_copy_gives_the_tex_source_with_its_delimiters(qtbot: QtBot) -> None:
     view = make_view(qtbot)
     view.set_messages([user("Maths"), finished(ANSWER)])
     wait_typeset(qtbot, view)
-    cursor = QTextCursor(view.browser.document())
-    cursor.select(QTextCursor.SelectionType.Document)
-    view.browser.setTextCursor(cursor)
-    copied = view.browser.createMimeDataFromSelection()
-    text = copied.text()
+    view.surface.select_all_of(view.cards[-1])
+    text = view.surface.selected_text()
     for source in [
         "$e^{i\\pi}+1=0$",
         "\\(a^2 + b^2 = c^2\\)",
@@ -151,7 +175,7 @@ def test_copy_gives_the_tex_source_with_its_delimiters(qtbot: QtBot) -> None:
     ]:
         assert source in text, source
     assert OBJECT not in text
-    assert "rill-math:" not in copied.html()
+    assert "rill-math:" not in text
     assert view.messages[-1].text == ANSWER  # the message's Copy copies its Markdown
 
 
@@ -188,12 +212,12 @@ def test_typesetting_never_stalls_the_ui_thread(qtbot: QtBot) -> None:
     # The text goes in first (in slices, as any long answer: not what is measured
     # here); the formulas' images land while and after it does.
     qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
-    assert view.browser.math.pending  # most are still being typeset: their source shows
+    assert pending(view)  # most are still being typeset: their source shows
     assert any(
         is_source(view, tex, display, image) for tex, display, image, _ in formula_images(view)
     )
     worst = 0.0
-    while view.browser.math.pending:
+    while pending(view):
         started = time.thread_time()
         qtbot.wait(1)  # one turn of the event loop, whatever it runs
         worst = max(worst, time.thread_time() - started)

@@ -11,10 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.retry import RetryPolicy, count_down
-from rill.gui.transcript.entries import STATUS
 from tests.fakes.gemini_scenarios import hold_open, stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.faults.window_support import segment_text
+from tests.faults.window_support import STATUS, segment_text
 from tests.gui.support.history_support import MakeWindow
 
 

@@ -94,6 +94,21 @@ def test_tools_reach_the_request_and_use_as_default_covers_them(
 # ---------------------------------------------------------------- the chat pane
 
 
+# The views of the answers to code_run, grounded, url_context, function_call, bad_image.
+CARD_KINDS = [
+    ["MarkdownView", "CodeRunView", "CodeResultView", "ImageView", "MarkdownView"],
+    ["MarkdownView", "GroundingView"],
+    ["MarkdownView", "UrlContextView"],
+    ["FunctionCallView"],
+    ["MarkdownView"],
+]
+
+
+def card_kinds(card: Any) -> list[str]:
+    card.build()
+    return [type(view).__name__ for view in card.views]
+
+
 def test_every_part_kind_shows_and_comes_back_after_reopening(
     qtbot: QtBot, qloop: qasync.QEventLoop, history_window: HistoryWindow, fake_gemini: FakeGemini
 ) -> None:
@@ -110,23 +125,29 @@ def test_every_part_kind_shows_and_comes_back_after_reopening(
     expected = (
         "Let me add them up.",
         "print(total)",
-        "Output (OK):",
+        "Outcome: OK",
         "The sum is 55.",
-        tools.GROUNDED_TEXTS[1],
+        tools.GROUNDED_TEXTS[1].rstrip(".") + ".[2]",  # its marker, numbering its source
+        "Sources\n1 rill.example\n2 docs.example",
+        "Google Search suggestions\nwhat is rill chat",
         "The page says Rill streams answers.",
-        "The model asked to call get_weather; tools from servers are not enabled.",
+        "Pages read\n✓ https://example.com/rill (read)",
+        "Tool call · get_weather — not run: tools from servers are not enabled",
         "An image in this answer could not be read",
         "After the picture.",
     )
     text = window.view.plain_text()
     assert [e for e in expected if e not in text] == []
     assert "<style>" not in text and "rill chat</a>" not in text  # the entry point's HTML
+    streamed = [card_kinds(card) for card in window.view.cards[1::2]]
+    assert streamed == CARD_KINDS
     close(qloop, window)
 
     again = history_window()
     qtbot.waitUntil(lambda: "After the picture." in again.view.plain_text(), timeout=5000)
     reopened = again.view.plain_text()
     assert [e for e in expected if e not in reopened] == []
+    assert [card_kinds(card) for card in again.view.cards[1::2]] == CARD_KINDS
     history = again.controller.current_chat.session.history
     answers = [m for m in history if m.role.value == "model"]
     assert answers[1].grounding is not None and answers[2].url_context

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
+from bench.old_transcript import message_html as chrome
+from bench.old_transcript.document import TranscriptDocument
+from bench.old_transcript.live_markdown import CodeRegistry, LiveMarkdown, render_markdown
 from rill.core.retry import count_down
 from rill.core.types import Message, MessageStatus, Role
 from rill.gui.common import thumbnail_for
-from rill.gui.transcript import message_html as chrome
-from rill.gui.transcript.document import TranscriptDocument
-from rill.gui.transcript.live_markdown import CodeRegistry, LiveMarkdown, render_markdown
 
 HEAD, THOUGHTS_HEAD, THOUGHTS, BODY, STATUS = range(5)
 SEGMENTS = 5

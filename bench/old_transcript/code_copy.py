@@ -14,7 +14,7 @@ from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
 PAD = "\u00a0" * 4
-COPY_LABEL = "Copy"  # followed by PAD in the header (rill.gui.transcript.live_markdown)
+COPY_LABEL = "Copy"  # followed by PAD in the header (bench.old_transcript.live_markdown)
 COPIED_LABEL = "Copied ✓"  # as long as COPY_LABEL + PAD
 CONFIRM_MS = 1500
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import time
 
-from rill.gui.transcript.browser import TranscriptBrowser
-from rill.gui.transcript.entries import SEGMENTS, Entry, Transcript
-from rill.gui.transcript.navigation import Revealer
+from bench.old_transcript.browser import TranscriptBrowser
+from bench.old_transcript.entries import SEGMENTS, Entry, Transcript
+from bench.old_transcript.navigation import Revealer
 
 WINDOW = 1000  # messages kept in the document while older ones come in at the top
 # Older history fills in by itself up to this many messages; beyond, only while the

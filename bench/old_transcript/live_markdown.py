@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from bench.old_transcript.code_copy import COPY_LABEL, PAD
+from bench.old_transcript.document import TranscriptDocument
+from bench.old_transcript.message_html import PREVIEW_CHARS, soft_breaks
 from rill.gui.common import markdown_theme
-from rill.gui.transcript.code_copy import COPY_LABEL, PAD
-from rill.gui.transcript.document import TranscriptDocument
-from rill.gui.transcript.message_html import PREVIEW_CHARS, soft_breaks
 
 # The Markdown stack (markdown-it, Pygments) is imported where text is first rendered,
 # not with this module: the window's first paint needs none of it (see "Startup" in

@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit
 
-from rill.gui.transcript.browser import TranscriptBrowser
-from rill.gui.transcript.entries import Transcript
+from bench.old_transcript.browser import TranscriptBrowser
+from bench.old_transcript.entries import Transcript
 
 HIGHLIGHT_MS = 1600
 TOP_MARGIN_PX = 12

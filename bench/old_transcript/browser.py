@@ -26,10 +26,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QTextBrowser, QTextEdit, QToolTip, QWidget
 
+from bench.old_transcript.message_html import SOFT_BREAK
 from rill.gui.common import plain_tip
 from rill.gui.transcript.link_guard import hover_text
 from rill.gui.transcript.math import DocumentMath
-from rill.gui.transcript.message_html import SOFT_BREAK
 
 # How close to the bottom (in pixels) still counts as "at the bottom": a wheel notch
 # or a fractional layout size must not turn following off.
@@ -62,7 +62,8 @@ class TranscriptBrowser(QTextBrowser):
         self._anchor: QTextCursor | None = None  # see keep_in_place
         self._anchor_y = 0
         self._released_at: QPoint | None = None  # where the last click ended (viewport)
-        self.math = DocumentMath(self)  # the images of the document's formulas
+        # The images of the document's formulas.
+        self.math = DocumentMath(self.document(), self.devicePixelRatioF, self)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_range_changed)
         bar.valueChanged.connect(self._on_scroll_value_changed)

@@ -1,0 +1,403 @@
+"""A block of rich text: a small ``QTextDocument`` of its own, edited at its tail.
+
+A Markdown answer is cut into many such blocks (a few dozen Markdown blocks each), so
+laying one out never costs more than its own few kilobytes, however long the answer.
+Its document loads no resource (a model's ``<img src="http://…">`` or ``file:`` paints
+nothing and fetches nothing) except through the surface's ``resource`` hook, which is
+where typeset math plugs in. Links are hits; the text can be selected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QUrl
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QImage,
+    QPainter,
+    QPalette,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextOption,
+)
+from PySide6.QtWidgets import QWidget
+
+from rill.gui.transcript.document import TranscriptDocument
+from rill.gui.transcript.link_guard import hover_text, is_external
+from rill.gui.transcript.math import DocumentMath
+from rill.gui.transcript.message_html import LIGHT, SOFT_BREAK
+from rill.gui.transcript.renderers.base import Block, Context, Hit
+
+_IMAGE = QTextDocument.ResourceType.ImageResource.value
+
+
+def _delete_later(doc: QTextDocument) -> None:
+    # Thread-safe (posted to the UI thread); a RuntimeError: the view that owned it is
+    # gone, and the document with it.
+    with contextlib.suppress(RuntimeError):
+        doc.deleteLater()
+
+
+def _set_width(doc: QTextDocument, width: float) -> None:
+    if doc.textWidth() != width:
+        doc.setTextWidth(width)
+
+
+# Prose reads at about 1.5 lines (issue 15's reading column); headings and code do not.
+PROSE_CSS = "p, li, blockquote { line-height: 150%; }"
+LINE_PX = 26  # a line of prose at that spacing (estimates before layout)
+
+
+class CardDocument(QTextDocument):
+    """A document that loads nothing by itself (see the module docstring)."""
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context.owner)
+        # Weakly: the block's finalizer holds this document until the block goes, and
+        # the context holds the view; a strong reference here made a root of the view
+        # itself (a view dropped with cards built was never freed, nor its 5,000 cards).
+        self._context = weakref.ref(context)
+        self.setUndoRedoEnabled(False)  # undo would keep every replaced tail alive
+        self.math: DocumentMath | None = None  # made with the first formula
+        # The block to tell when a formula's picture lands, held weakly: the document
+        # belongs to the view (Qt keeps it, and so its wrapper), and a strong reference
+        # back would keep every block, and its document, alive for good.
+        self.math_changed: weakref.WeakMethod[Callable[[], None]] | None = None
+
+    def formulas(self) -> DocumentMath:
+        """The typeset images of this document's formulas (made on first use: most
+        blocks have none, and each costs two timers)."""
+        if self.math is None:
+            owner = self.parent()  # the context's owner
+            widget = owner if isinstance(owner, QWidget) else None
+            self.math = DocumentMath(
+                self, widget.devicePixelRatioF if widget else lambda: 1.0, self
+            )
+            context = self._context()
+            palette = context.palette if context is not None else LIGHT
+            self.math.set_colours(palette.text, dark=palette.dark)
+            self.math.changed = self._on_math_changed
+        return self.math
+
+    def formulas_inserted(self, start: int, end: int) -> None:
+        """HTML with a formula went into ``[start, end)`` (see ``DocumentMath.inserted``)."""
+        self.formulas().inserted(start, end)
+
+    def _on_math_changed(self) -> None:
+        tell = self.math_changed() if self.math_changed is not None else None
+        if tell is not None:
+            tell()
+
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
+        """Formulas (``rill-math:``) are drawn by :meth:`formulas`, then the surface's
+        hook answers; otherwise an empty value, which Qt caches and paints as nothing
+        (a null answer would make Qt read files and data: URLs)."""
+        text = name.toString() if isinstance(name, QUrl) else name
+        if type == _IMAGE and text.startswith("rill-math:"):
+            image = self.formulas().image(text)
+            # Kept as the document's own resource (an override of loadResource is not
+            # cached by Qt): laying out a paragraph of 150 formulas again asked for
+            # each of them. The typeset picture replaces it when it lands.
+            self.addResource(type, QUrl(text), image)
+            return image
+        context = self._context()
+        hook = context.resource if context is not None else None
+        if hook is not None:
+            found = hook(type, text)
+            if found is not None:
+                return found
+        return QImage() if type == _IMAGE else ""
+
+
+class DocBlock(Block):
+    """Rich text laid out at the column width (or at most ``max_width``).
+
+    ``done`` characters of finished HTML, then a ``tail`` region replaced as a streamed
+    block grows (see :meth:`add` and :meth:`set_tail`).
+    """
+
+    def __init__(
+        self,
+        context: Context,
+        *,
+        muted: bool = False,
+        wrap: bool = True,
+        margin: int = 0,
+        prose: bool = True,
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.doc = CardDocument(context)
+        # The document belongs to the view; when the block goes, it goes on the UI thread.
+        weakref.finalize(self, _delete_later, self.doc)
+        self.doc.setDefaultFont(context.font)
+        self.doc.setDocumentMargin(margin)
+        # Prose: lines half their height apart. Code keeps its lines tight, and so does
+        # a bubble (Qt puts the extra under each line: a one-line bubble looked lopsided).
+        if wrap and prose:
+            self.doc.setDefaultStyleSheet(PROSE_CSS)
+        if not wrap:
+            self.doc.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignLeft))
+            option = self.doc.defaultTextOption()
+            option.setWrapMode(QTextOption.WrapMode.NoWrap)
+            self.doc.setDefaultTextOption(option)
+        self.edit = TranscriptDocument(self.doc)
+        self.edit.math_inserted = self.doc.formulas_inserted  # (no cycle back to the block)
+        self.doc.math_changed = weakref.WeakMethod(self._on_math_changed)
+        self.muted = muted
+        self.wrap = wrap
+        self.max_width: int | None = None  # a bubble is narrower than the column
+        self.shrink = False  # as wide as the text needs (up to max_width)
+        self.done = 0
+        self.tail = 0
+        self.chars = 0  # characters of HTML put in (for estimates before layout)
+        self.markdown_blocks = 0
+        self._selection: tuple[int, int] | None = None
+
+    # ------------------------------------------------------------ content
+
+    def add(self, html: str) -> None:
+        """Append finished HTML (after what is finished, before the tail)."""
+        if not html:
+            return
+        tail = self._tail_html if self.tail else None
+        if self.done == 0:
+            # The first region has no block separator in front (it would be an empty
+            # line at the top): the document is set whole, the tail goes back after.
+            self._set_html(html)
+            self.done, self.tail = self.doc.characterCount() - 1, 0
+            if tail is not None:
+                self.tail = self.edit.insert(self.done, tail)
+        else:
+            self.edit.begin_edit()
+            try:
+                if self.tail:
+                    self.edit.remove(self.done, self.tail)
+                    self.tail = 0
+                self.done += self.edit.insert(self.done, html)
+                if tail is not None:
+                    self.tail = self.edit.insert(self.done, tail)
+            finally:
+                self.edit.end_edit()
+        self.chars += len(html)
+        self.markdown_blocks += 1
+        self.dirty = True
+
+    def set_tail(self, html: str | None) -> None:
+        """Replace the open tail (None or "": no tail)."""
+        self._tail_html = html or None
+        self.dirty = True
+        if self.done == 0:
+            if html:
+                self._set_html(html)
+                self.tail = self.doc.characterCount() - 1
+            else:
+                self.doc.clear()
+                self.tail = 0
+            return
+        self.edit.begin_edit()
+        try:
+            self.edit.remove(self.done, self.tail)
+            self.tail = self.edit.insert(self.done, html) if html else 0
+        finally:
+            self.edit.end_edit()
+
+    _tail_html: str | None = None
+
+    def _set_html(self, html: str) -> None:
+        self.doc.setHtml(html)
+        if "rill-math:" in html:
+            self.doc.formulas_inserted(0, self.doc.characterCount())
+
+    def _on_math_changed(self) -> None:
+        self.dirty = True  # a formula's picture replaced its source: another height
+        self.context.changed()
+
+    def commit_tail(self) -> None:
+        """What the tail shows becomes finished (the block it rendered has closed)."""
+        if self._tail_html:
+            self.chars += len(self._tail_html)
+            self.markdown_blocks += 1
+        self.done += self.tail
+        self.tail, self._tail_html = 0, None
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is in the block (an open tail, even of no text, counts)."""
+        return self.done == 0 and self.tail == 0 and not self._tail_html
+
+    # ------------------------------------------------------------ layout and paint
+
+    def estimate(self, column: int) -> int:
+        """Lines of about 8 px per character, LINE_PX each, plus block spacing."""
+        if self.laid_at == column:  # exact, or (changed since) the last height: close
+            return self.height
+        if self.laid_at > 0 and not self.dirty:  # laid out at another width: scale
+            return max(16, int(self.height * self.laid_at / max(1, column)))
+        text = max(1, self.chars // 2)  # HTML is about twice its text
+        return 12 * self.markdown_blocks + LINE_PX * math.ceil(text * 8 / max(80, column))
+
+    def layout(self, column: int) -> int:
+        """Lay the document out at the column (or its ``max_width``)."""
+        width = min(column, self.max_width) if self.max_width else column
+        doc = self.doc
+        # setTextWidth lays the whole document out again, even at the same width; an
+        # edit (a streamed tail, a formula's picture) has Qt lay out only what changed.
+        if self.wrap:
+            if self.shrink:
+                _set_width(doc, width)
+                ideal = math.ceil(doc.idealWidth()) + 2 * int(doc.documentMargin())
+                if ideal < width:
+                    width = max(ideal, 24)
+                    _set_width(doc, width)
+            else:
+                _set_width(doc, width)
+        else:
+            _set_width(doc, -1)
+        self.width = width
+        self.height = math.ceil(doc.size().height())
+        self.laid_at, self.dirty = column, False
+        return self.height
+
+    def paint(self, painter: QPainter, clip: QRect) -> None:
+        """Draw the document's visible part, with the selection."""
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.clip = QRectF(clip)
+        palette = QPalette()
+        colours = self.context.palette
+        palette.setColor(
+            QPalette.ColorRole.Text, QColor(colours.muted if self.muted else colours.text)
+        )
+        palette.setColor(QPalette.ColorRole.Link, QColor(colours.link))
+        context.palette = palette
+        if self._selection is not None:
+            start, end = self._selection
+            cursor = QTextCursor(self.doc)
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            selection = QAbstractTextDocumentLayout.Selection()
+            selection.cursor = cursor
+            fmt = QTextCharFormat()
+            highlight = QColor(colours.link)
+            highlight.setAlpha(80)
+            fmt.setBackground(highlight)
+            selection.format = fmt
+            context.selections = [selection]
+        self.doc.documentLayout().draw(painter, context)
+
+    # ------------------------------------------------------------ links
+
+    def hit_at(self, pos: QPoint) -> Hit | None:
+        """The link under ``pos``: its target, its text, its real address as the tip."""
+        href = self.doc.documentLayout().anchorAt(QPointF(pos))
+        if not href:
+            return None
+        position = self.doc.documentLayout().hitTest(QPointF(pos), Qt.HitTestAccuracy.FuzzyHit)
+        text = self._link_text_at(position, href) or ""
+        return Hit(href, QRect(pos, pos), hover_text(QUrl(href)), text)
+
+    def hits(self) -> list[Hit]:
+        """Every link, each with the rectangle of its first character."""
+        out: list[Hit] = []
+        block = self.doc.begin()
+        layout = self.doc.documentLayout()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                fmt = fragment.charFormat()
+                if fmt.isAnchor() and fmt.anchorHref():
+                    line = block.layout().lineForTextPosition(
+                        fragment.position() - block.position()
+                    )
+                    origin = layout.blockBoundingRect(block).topLeft()
+                    if line.isValid():
+                        at = fragment.position() - block.position()
+                        x = float(line.cursorToX(at)[0])  # type: ignore[index]
+                        x2 = float(line.cursorToX(at + 1)[0])  # type: ignore[index]
+                        rect = QRectF(
+                            origin.x() + x, origin.y() + line.y(), max(2.0, x2 - x), line.height()
+                        )
+                        href = fmt.anchorHref()
+                        text = fragment.text().replace(SOFT_BREAK, "")
+                        tip = hover_text(QUrl(href)) if is_external(QUrl(href)) else ""
+                        out.append(Hit(href, rect.toRect(), tip, text))
+                it += 1
+            block = block.next()
+        return out
+
+    def _link_text_at(self, position: int, href: str) -> str | None:
+        """The text of the run of fragments linking to ``href`` around ``position``."""
+        block = self.doc.findBlock(position)
+        run: list[str] = []
+        hit = False
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.isAnchor() and fmt.anchorHref() == href:
+                run.append(fragment.text())
+                start = fragment.position()
+                hit = hit or start <= position <= start + fragment.length()
+            elif hit:
+                break
+            else:
+                run = []
+            it += 1
+        return "".join(run).replace(SOFT_BREAK, "") if hit else None
+
+    # ------------------------------------------------------------ text and selection
+
+    def text(self) -> str:
+        """The plain text shown, less the invisible break opportunities (a formula
+        as its TeX source, delimiters included)."""
+        if self.doc.math is not None:
+            return self.selected_text(0, self.text_length)
+        return self.doc.toPlainText().replace(SOFT_BREAK, "")
+
+    @property
+    def text_length(self) -> int:
+        """Positions in the document (its character count less the final separator)."""
+        return self.doc.characterCount() - 1
+
+    def search_text(self) -> str:
+        """The document's raw text: one character per position (paragraph and table
+        marks included), so a match's offsets are cursor positions."""
+        return self.doc.toRawText()
+
+    def position_y(self, position: int) -> int:
+        """The top of the line that holds ``position``."""
+        block = self.doc.findBlock(max(0, position))
+        if not block.isValid():
+            return 0
+        top = self.doc.documentLayout().blockBoundingRect(block).top()
+        layout = block.layout()
+        if layout is not None and layout.lineCount():
+            line = layout.lineForTextPosition(position - block.position())
+            if line.isValid():
+                top += line.y()
+        return int(top)
+
+    def position_at(self, pos: QPoint) -> int | None:
+        """The document position nearest ``pos``."""
+        return self.doc.documentLayout().hitTest(QPointF(pos), Qt.HitTestAccuracy.FuzzyHit)
+
+    def set_selection(self, start: int, end: int) -> None:
+        """Select ``[start, end)`` (equal: nothing)."""
+        self._selection = (start, end) if start != end else None
+
+    def selected_text(self, start: int, end: int) -> str:
+        """The plain text of ``[start, end)``, paragraphs separated by newlines."""
+        cursor = QTextCursor(self.doc)
+        cursor.setPosition(max(0, start))
+        cursor.setPosition(min(end, self.text_length), QTextCursor.MoveMode.KeepAnchor)
+        with_tex = self.doc.math.selection_text(cursor) if self.doc.math is not None else None
+        text = with_tex[0] if with_tex is not None else cursor.selection().toPlainText()
+        return text.replace(SOFT_BREAK, "")

@@ -1,0 +1,51 @@
+"""A streamed frame's work is two short turns of the event loop, as the old pane's
+was: its Markdown is rendered in the first, written into the card's documents in the
+next, then painted (about once per frame: the keyboard and screen-reader stand-ins
+follow the cards a few times a second, not at every paint, and a paint's own layout
+no longer asks for another paint). Both halves used to run in one turn.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from pytestqt.qtbot import QtBot
+
+from tests.fakes.gemini_scenarios import huge_text
+from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+
+FRAME = 3_333  # a 60 Hz frame's worth at 1,000 chunks/s of 200 characters
+
+
+class PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+def test_a_streamed_frame_is_parsed_then_written_then_painted_once(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    view.set_messages([user("Tell me."), finished("Sure.\n\n" * 20), user("More.")])
+    qtbot.waitUntil(lambda: not view.busy)
+    view.begin_answer(streaming())
+    text = huge_text(40 * FRAME)
+    view.append_to_answer(text[:FRAME], "")  # the first text: the card's chrome changes
+    qtbot.waitUntil(lambda: not view.busy)
+    qtbot.wait(300)  # the stand-ins' next move is due: frames are counted from here
+    counter = PaintCounter()
+    view.surface.viewport().installEventFilter(counter)
+    card = view.cards[-1]
+    frames = 0
+    for at in range(FRAME, len(text), FRAME):
+        shown = len(card.text)
+        view.append_to_answer(text[at : at + FRAME], "")
+        assert len(card.text) > shown and card.pending  # parsed, not yet written
+        qtbot.waitUntil(lambda: not view.busy)
+        frames += 1
+    # The stand-ins follow the cards a few times a second (and there may be one more
+    # paint at the start): never once per frame again.
+    assert counter.paints <= frames + 4, f"{counter.paints} paints for {frames} frames"
