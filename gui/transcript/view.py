@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QFont, QGuiApplication
@@ -24,7 +25,6 @@ from rill.core.types import Message, Role
 from rill.gui.transcript import message_html as chrome
 from rill.gui.transcript.cards import Card
 from rill.gui.transcript.find import ChatFinder
-from rill.gui.transcript.find_bar import FindBar
 from rill.gui.transcript.image_viewer import save_image, show_full_size, write_file
 from rill.gui.transcript.link_guard import LinkOpener, is_external
 from rill.gui.transcript.renderers.base import Context
@@ -34,6 +34,9 @@ from rill.gui.transcript.renderers.lines import WaitingBlock
 from rill.gui.transcript.renderers.markdown import warm_up_in_background
 from rill.gui.transcript.renderers.rows import RowsBlock
 from rill.gui.transcript.surface_input import Surface
+
+if TYPE_CHECKING:
+    from rill.gui.transcript.find_bar import FindBar
 
 WARM_UP_DELAY_MS = 300
 WAITING_TICK_S = 0.4  # the live answer's dots move this often
@@ -84,12 +87,10 @@ class ChatView(QWidget):
         self.context.changed = self.surface.viewport().update
         self.context.decode = partial(ImageDecoder.shared().request, self.context)
         self.finder = ChatFinder(self.surface, self)
-        self.find_bar = FindBar(self.finder, self)
-        self.find_bar.closed.connect(self._on_find_bar_closed)
+        self._find_bar: FindBar | None = None  # made at the first Ctrl+F (not before a paint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.find_bar)
         layout.addWidget(self.surface)
         self._by_id: dict[int, Card] = {}
         self._next_id = 0
@@ -322,6 +323,19 @@ class ChatView(QWidget):
     def open_find(self) -> None:
         """Ctrl+F: the find bar, with the keyboard in its field."""
         self.find_bar.open_bar()
+
+    @property
+    def find_bar(self) -> FindBar:
+        """The find bar over the pane (made on first use)."""
+        if self._find_bar is None:
+            from rill.gui.transcript import find_bar  # its widgets wait for a Ctrl+F
+
+            self._find_bar = find_bar.FindBar(self.finder, self)
+            self._find_bar.closed.connect(self._on_find_bar_closed)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(0, self._find_bar)
+        return self._find_bar
 
     def _on_find_bar_closed(self) -> None:
         self.surface.setFocus(Qt.FocusReason.OtherFocusReason)
