@@ -78,6 +78,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from bench.old_transcript import message_html as old_html
 from bench.old_transcript.view import ChatView as OldView
+from bench.surface_support import context, history, median_frame_ms
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui.transcript.view import ChatView as NewView
 from tests.fakes.gemini_scenarios import huge_text
@@ -158,14 +159,6 @@ def run_until(condition: Callable[[], bool], limit: float = 300.0) -> None:
             raise TimeoutError("benchmark step timed out")
         loop.exec()
     poll.stop()
-
-
-def context() -> list[Message]:
-    return [
-        Message(Role.USER, [Part.from_text("Tell me about foxes.")]),
-        Message(Role.MODEL, [Part.from_text("Foxes are small omnivores.\n\n" * 80)]),
-        Message(Role.USER, [Part.from_text("More, please.")]),
-    ]
 
 
 def streaming() -> Message:
@@ -250,28 +243,16 @@ def frame_cost(kind: str, size: int, reps: int, per_frame: int) -> float:
     view.append_to_answer(text[:size], "")
     view.settle_live()
     run_until(lambda: not view.busy, 60)
-    costs = []
-    at = size
-    for _ in range(reps):
-        cpu = time.thread_time()
+
+    def frame(i: int) -> None:
+        at = size + i * per_frame
         view.append_to_answer(text[at : at + per_frame], "")
         view.settle_live()
         pane.viewport().repaint()
-        costs.append((time.thread_time() - cpu) * 1000)
-        at += per_frame
+
+    cost = median_frame_ms(frame, reps)
     pane.close()
-    return statistics.median(costs)
-
-
-def history(n: int) -> list[Message]:
-    out = []
-    for i in range(n):
-        if i % 2 == 0:
-            out.append(Message(Role.USER, [Part.from_text(f"Question {i}: how do rivers form?")]))
-        else:
-            body = f"Answer {i}: rivers **form** where water gathers.\n\n- one\n- two\n\n" * 3
-            out.append(Message(Role.MODEL, [Part.from_text(body)], model="bench"))
-    return out
+    return cost
 
 
 def wheel(target: QWidget, notches: int) -> None:
@@ -286,7 +267,7 @@ def wheel(target: QWidget, notches: int) -> None:
 
 def open_and_scroll(kind: str, n: int) -> dict[str, float]:
     """Open ``n`` messages to the last painted (ms), then wheel to the top (CPU ms)."""
-    messages = history(n)
+    messages = history(n, "bench")
     pane = Pane(kind)
     run_until(lambda: pane.painted > 0)
     start = time.perf_counter()
@@ -337,7 +318,7 @@ def child_memory(kind: str, n: int) -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     pane = Pane(kind)
     run_until(lambda: pane.painted > 0)
-    messages = history(n)
+    messages = history(n, "bench")
     before = rss_mb()
     pane.view.set_messages(messages)
     run_until(lambda: not pane.view.busy, 120)

@@ -83,7 +83,8 @@ from bench.old_transcript.live_markdown import (
     render_markdown,
 )
 from bench.old_transcript.view import ChatView
-from rill.core.types import Message, Part, Role
+from bench.surface_support import context, history, median_frame_ms
+from rill.core.types import Message, Role
 from tests.fakes.gemini_scenarios import huge_text
 from tests.heartbeat import Heartbeat
 
@@ -371,14 +372,6 @@ class OldView(ChatView):
 Candidate = CardsView | ListViewCandidate | OldView
 
 
-def context() -> list[Message]:
-    return [
-        Message(Role.USER, [Part.from_text("Tell me about foxes.")]),
-        Message(Role.MODEL, [Part.from_text("Foxes are small omnivores.\n\n" * 80)]),
-        Message(Role.USER, [Part.from_text("More, please.")]),
-    ]
-
-
 def process_until(condition: Callable[[], bool], limit: float = 30.0) -> None:
     """Run the event loop (as the app does) until ``condition`` holds."""
     loop = QEventLoop()
@@ -449,29 +442,17 @@ def frame_cost(make: Callable[[], Candidate], size: int, reps: int, per_frame: i
     text = huge_text(size + per_frame * (reps + 1))
     view.append_to_answer(text[:size], float("inf"))
     QApplication.processEvents()
-    costs = []
-    at = size
-    for _ in range(reps):
-        cpu = time.thread_time()
+
+    def frame(i: int) -> None:
+        at = size + i * per_frame
         view.append_to_answer(text[at : at + per_frame])
         if isinstance(view, OldView):
             view.settle_live()
         view.viewport().repaint()
-        costs.append((time.thread_time() - cpu) * 1000)
-        at += per_frame
+
+    cost = median_frame_ms(frame, reps)
     view.close()
-    return statistics.median(costs)
-
-
-def history(n: int) -> list[Message]:
-    out = []
-    for i in range(n):
-        if i % 2 == 0:
-            out.append(Message(Role.USER, [Part.from_text(f"Question {i}: how do rivers form?")]))
-        else:
-            body = f"Answer {i}: rivers **form** where water gathers.\n\n- one\n- two\n\n" * 3
-            out.append(Message(Role.MODEL, [Part.from_text(body)]))
-    return out
+    return cost
 
 
 def open_and_scroll(make: Callable[[], Candidate], n: int, wheels: int) -> dict[str, float]:
