@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -21,12 +22,11 @@ from rill.core.errors import (
     PermissionDeniedError,
     ProtocolError,
     RillError,
-    StreamInterruptedError,
 )
 from rill.core.providers import gemini_wire as wire
 from rill.core.providers.gemini_files import GeminiFiles, KeptUploads, RemoteFile, part_for
-from rill.core.providers.gemini_tools import asked_for
-from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
+from rill.core.providers.gemini_tools import tool_refusal
+from rill.core.providers.http_client import make_client, open_response
 from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
     json_body,
@@ -34,7 +34,7 @@ from rill.core.providers.net_errors import (
     read_error_body,
     require_event_stream,
 )
-from rill.core.providers.sse import iter_sse
+from rill.core.providers.sse import EventStream, read_stream
 from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Part, Role
 
 _T = TypeVar("_T")
@@ -54,24 +54,6 @@ def default_api_key() -> str | None:
 def default_base_url() -> str:
     """GOOGLE_GEMINI_BASE_URL (the SDK's variable) or Google's endpoint."""
     return os.environ.get("GOOGLE_GEMINI_BASE_URL", "").strip() or DEFAULT_BASE_URL
-
-
-def tool_refusal(error: InvalidRequestError, request: GenerateRequest) -> InvalidRequestError:
-    """``error`` (a 400) naming the tools and the model when the request asked for any:
-    the likeliest cause is a combination the model does not take, and the user can
-    switch it off. Any other 400 comes back unchanged."""
-    asked = asked_for(request.settings)
-    if not asked or error.status not in (400, None):
-        return error
-    model = request.settings.model or "the default model"
-    said = error.message.rstrip(".")
-    refused = InvalidRequestError(
-        f"{said}. This chat asks {model} for {', '.join(asked)}; the model may not take "
-        "that: switch it off under Tools in the chat's settings, or pick another model.",
-        detail=error.detail,
-        status=error.status,
-    )
-    return refused
 
 
 class GeminiProvider:
@@ -169,74 +151,44 @@ class GeminiProvider:
 
     # ------------------------------------------------------------ the protocol
 
-    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+    def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
         """``streamGenerateContent?alt=sse``: chunks as they arrive.
 
         Raises :class:`StreamInterruptedError` when the body ends without a finish
         reason: a dropped connection must never look like a complete answer (and
         :class:`ServerError`, "no answer", when it carried no candidate at all). Uploaded
         images whose URI expired are uploaded again first; one the server says is gone
-        (403/404 naming the file) is uploaded again and the request sent once more.
+        (403/404 naming the file, before the first chunk) is uploaded again and the
+        request sent once more. This module is visited only while the stream opens:
+        its chunks come from ``sse.EventStream`` and ``gemini_wire.GeminiEvents``.
         """
-        request = await self._fresh_files(request)
-        for attempt in range(2):
-            started = False
-            chunks = self._stream_once(request)
-            try:
-                async for chunk in chunks:
-                    started = True
-                    yield chunk
-                return
-            except (PermissionDeniedError, NotFoundError) as error:
-                again = None if started or attempt else await self._files_gone(request, error)
-                if again is None:
-                    raise
-                request = again
-            except InvalidRequestError as error:
-                raise tool_refusal(error, request) from None
-            finally:
-                # Closed here (not at garbage collection), a stopped answer's HTTP
-                # response ends at once.
-                await chunks.aclose()
+        return read_stream(partial(self._with_files, request, self._open_stream))
 
-    async def _stream_once(self, request: GenerateRequest) -> AsyncGenerator[Chunk, None]:
-        model = request.settings.model
-        url = self._model_path(model, "streamGenerateContent") + "?alt=sse"
-        body = wire.encode_request(request, file_uris=self.can_upload_files)
-        async with self._request("POST", url, json=body, model=model) as resp:
-            require_event_stream(resp, self.host)
-            finished = usage_in = anything = False
+    async def _open_stream(self, request: GenerateRequest) -> EventStream:
+        """The answer's response, read up to its first chunk."""
+        try:
+            model = request.settings.model
+            url = self._model_path(model, "streamGenerateContent") + "?alt=sse"
+            body = wire.encode_request(request, file_uris=self.can_upload_files)
+            sent = self._client.build_request("POST", url, json=body, headers=self._headers())
 
-            def grace() -> float | None:
-                # Past candidate 0's finish, only a moment more: for its usage if it did
-                # not come with it, then for the body's end (a well-behaved server's is
-                # already on its way, and reading it keeps the connection for the next
-                # request). A server that keeps the connection open beyond that must not
-                # turn the complete answer into a timeout.
-                if not finished:
-                    return None
-                return END_GRACE if usage_in else FINISH_GRACE
+            async def checked(response: httpx.Response) -> httpx.Response:
+                await self._raise_for_status(response, model)
+                require_event_stream(response, self.host)
+                return response
 
-            events = iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError)
-            try:
-                async with aclosing(until_quiet(events, grace)) as quiet:
-                    async for data in quiet:
-                        chunk = wire.decode_event(data)
-                        anything = anything or wire.answered(chunk)
-                        finished = finished or chunk.finish_reason is not None
-                        usage_in = usage_in or (finished and chunk.usage is not None)
-                        yield chunk
-            except StreamInterruptedError as exc:
-                raise StreamInterruptedError(
-                    f"The connection to {self.host} broke before the answer was finished.",
-                    detail=str(exc),
-                ) from None
-            if not anything:  # the body ended cleanly without a candidate
-                raise wire.no_answer()
-            if not finished:
-                raise StreamInterruptedError(
-                    f"The connection to {self.host} closed before the answer was finished."
-                )
+            response = await open_response(self._client, sent, self._network_error, checked)
+        except InvalidRequestError as error:
+            raise tool_refusal(error, request) from None
+        stream = EventStream(
+            response.aiter_bytes(),
+            wire.GeminiEvents(self.host, request),
+            host=self.host,
+            close=response.aclose,
+            network_error=self._network_error,
+        )
+        await stream.first()  # closes the response if it fails
+        return stream
 
     async def generate(self, request: GenerateRequest) -> Message:
         """``generateContent``: the whole answer in one response (expired uploads renewed)."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rill.core.types import BUILTIN_TOOLS, GenerationSettings
+from rill.core.errors import InvalidRequestError
+from rill.core.types import BUILTIN_TOOLS, GenerateRequest, GenerationSettings
 
 TOOL_LABELS = {
     "google_search": "Google Search",
@@ -95,3 +96,21 @@ def nests_tool_images(model: str) -> bool:
     (``parts`` of ``inlineData``: multimodal function responses, Gemini 3 on). Older
     models get them as ``inlineData`` parts beside the responses, in the same turn."""
     return model.strip().lower().removeprefix("models/").startswith("gemini-3")
+
+
+def tool_refusal(error: InvalidRequestError, request: GenerateRequest) -> InvalidRequestError:
+    """``error`` (a 400) naming the tools and the model when the request asked for any:
+    the likeliest cause is a combination the model does not take, and the user can
+    switch it off. Any other 400 comes back unchanged."""
+    asked = asked_for(request.settings)
+    if not asked or error.status not in (400, None):
+        return error
+    model = request.settings.model or "the default model"
+    said = error.message.rstrip(".")
+    refused = InvalidRequestError(
+        f"{said}. This chat asks {model} for {', '.join(asked)}; the model may not take "
+        "that: switch it off under Tools in the chat's settings, or pick another model.",
+        detail=error.detail,
+        status=error.status,
+    )
+    return refused

@@ -24,6 +24,7 @@ from rill.core.errors import (
     RequestTimeoutError,
     RillError,
     ServerError,
+    StreamInterruptedError,
 )
 from rill.core.file_parts import text_file_text
 from rill.core.providers.gemini_parts import (
@@ -34,7 +35,8 @@ from rill.core.providers.gemini_parts import (
     encode_tool_part,
     encode_tools,
 )
-from rill.core.providers.gemini_tools import nests_tool_images
+from rill.core.providers.gemini_tools import nests_tool_images, tool_refusal
+from rill.core.providers.sse import END_GRACE, FINISH_GRACE
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
 
 JSON = dict[str, Any]
@@ -287,6 +289,49 @@ def decode_event(data: str) -> Chunk:
             "The server sent an event that is not valid JSON.", detail=data[:200]
         ) from None
     return decode_chunk(obj)
+
+
+class GeminiEvents:
+    """Gemini's half of the read loop (an ``sse.EventReader``): each event one chunk.
+
+    At the end, a body without a candidate is "no answer" and one without candidate
+    0's finish a broken connection: a dropped stream must never look complete.
+    """
+
+    done = False  # Gemini's stream ends with its body
+
+    def __init__(self, host: str, request: GenerateRequest) -> None:
+        self._host = host
+        self._request = request
+        self._finished = self._usage_in = self._anything = False
+
+    def event(self, data: str) -> Chunk:
+        """The chunk ``data`` carries; a 400 in the stream names the tools asked for."""
+        try:
+            chunk = decode_event(data)
+        except InvalidRequestError as error:
+            raise tool_refusal(error, self._request) from None
+        self._anything = self._anything or answered(chunk)
+        self._finished = self._finished or chunk.finish_reason is not None
+        self._usage_in = self._usage_in or (self._finished and chunk.usage is not None)
+        return chunk
+
+    def grace(self) -> float | None:
+        """Past candidate 0's finish, only a moment more: for its usage if it did not
+        come with it, then for the body's end (a well-behaved server's is on its way,
+        and reading it keeps the connection for the next request)."""
+        if not self._finished:
+            return None
+        return END_GRACE if self._usage_in else FINISH_GRACE
+
+    def end(self) -> None:
+        """Raise unless the body held an answer and its finish."""
+        if not self._anything:  # the body ended cleanly without a candidate
+            raise no_answer()
+        if not self._finished:
+            raise StreamInterruptedError(
+                f"The connection to {self._host} closed before the answer was finished."
+            )
 
 
 def decode_model(raw: Any) -> ModelInfo | None:

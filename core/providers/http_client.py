@@ -5,26 +5,19 @@ Files API rides on Gemini's client, Test connection on the provider it tests), s
 proxy rules cannot diverge between them: a server on this machine is always reached
 directly, whatever ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` say; elsewhere the
 settings' proxy wins, and without one httpx reads those variables and ``NO_PROXY``.
-Also home to :func:`until_quiet`, which ends a stream the server keeps open after
-its final event.
+Also home to :func:`open_response`, which sends a streamed request and hands its open
+response to the reader that will own it.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 USER_AGENT = "rill/0.1"
-# After an answer's finish, how long to wait for what may still follow it (usage after
-# the finish, [DONE]) before the response is closed and the answer is complete.
-FINISH_GRACE = 1.0
-# Once the answer is whole (finish and usage in), how long to wait for the body's end:
-# a well-behaved server's is on its way, and reading it keeps the connection pooled.
-END_GRACE = 0.25
 
 _T = TypeVar("_T")
 
@@ -74,40 +67,36 @@ def make_client(
     )
 
 
-async def until_quiet(
-    items: AsyncIterator[_T], grace: Callable[[], float | None]
-) -> AsyncGenerator[_T, None]:
-    """``items`` until they end, or until ``grace()`` seconds pass without one.
+async def open_response(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    network_error: Callable[[Exception], Exception],
+    use: Callable[[httpx.Response], Awaitable[_T]],
+) -> _T:
+    """Send ``request`` and hand its response, open for streaming, to ``use``.
 
-    ``grace()`` is asked before each item: None waits as long as the client's read
-    timeout allows (the answer is still coming); a number is for after the final
-    event, when a server that keeps the connection open must not hold the answer.
+    What ``use`` returns owns the response from then on (an ``EventStream`` closes it
+    when the answer ends or stops); if ``use`` fails, the response is closed here.
+    httpx's failures come out as ``network_error(exc)``.
     """
     try:
-        while True:
-            timer = asyncio.timeout(grace())
-            try:
-                async with timer:
-                    item = await anext(items)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                if timer.expired():
-                    return  # quiet after the end: the answer is complete as it is
-                raise
-            yield item
-    finally:
-        aclose = getattr(items, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        response = await client.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise network_error(exc) from None
+    try:
+        return await use(response)
+    except httpx.HTTPError as exc:
+        await response.aclose()
+        raise network_error(exc) from None
+    except BaseException:
+        await response.aclose()
+        raise
 
 
 __all__ = [
-    "END_GRACE",
-    "FINISH_GRACE",
     "USER_AGENT",
     "is_loopback",
     "make_client",
     "make_timeout",
-    "until_quiet",
+    "open_response",
 ]

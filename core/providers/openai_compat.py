@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json as jsonlib
 import math
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +21,10 @@ from rill.core.errors import (
     AuthError,
     InvalidRequestError,
     ProtocolError,
-    ServerError,
-    StreamInterruptedError,
+    RillError,
 )
 from rill.core.providers import openai_wire as wire
-from rill.core.providers.http_client import END_GRACE, FINISH_GRACE, make_client, until_quiet
+from rill.core.providers.http_client import make_client, open_response
 from rill.core.providers.model_choice import require_model
 from rill.core.providers.net_errors import (
     json_body,
@@ -33,11 +33,8 @@ from rill.core.providers.net_errors import (
     require_event_stream,
 )
 from rill.core.providers.openai_errors import error_from_http, rejects_stream_options
-from rill.core.providers.openai_tools import ToolCallAssembler
-from rill.core.providers.sse import iter_sse
-from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role, Usage
-
-DONE = "[DONE]"
+from rill.core.providers.sse import EventStream, read_stream
+from rill.core.types import Capabilities, Chunk, GenerateRequest, Message, ModelInfo, Role
 
 
 def estimate_tokens(request: GenerateRequest) -> int:
@@ -155,13 +152,12 @@ class OpenAICompatProvider:
                 await self._raise_for_status(resp, model)
                 yield resp
         except httpx.HTTPError as exc:
-            raise network_error(
-                exc,
-                self.host,
-                self.connect_timeout,
-                self.read_timeout,
-                hint="; is the server running?",
-            ) from None
+            raise self._network_error(exc) from None
+
+    def _network_error(self, exc: Exception) -> RillError:
+        return network_error(
+            exc, self.host, self.connect_timeout, self.read_timeout, hint="; is the server running?"
+        )
 
     async def _get_json(
         self, method: str, url: str, *, json: Any = None, model: str | None = None
@@ -177,108 +173,62 @@ class OpenAICompatProvider:
 
     # ------------------------------------------------------------ the protocol
 
-    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
+    def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
         """``chat/completions`` with ``stream: true``: chunks as they arrive.
 
         A server that refuses ``stream_options`` is asked again without it (no usage
         then). Raises StreamInterruptedError when the body ends with neither
         ``[DONE]`` nor a finish reason: a dropped connection is never a complete answer.
+        This module is visited only while the stream opens: its chunks come from
+        ``sse.EventStream`` and ``openai_wire.OpenAIEvents``.
         """
+        return read_stream(partial(self._open_stream, request))
+
+    async def _open_stream(self, request: GenerateRequest) -> EventStream | Chunk:
+        """The answer's response, read up to its first chunk."""
         model = self._model(request.settings.model)
-        started = False
         try:
-            async with aclosing(self._stream_once(request, model, self.include_usage)) as chunks:
-                async for chunk in chunks:
-                    started = True
-                    yield chunk
-            return
+            return await self._open_once(request, model, self.include_usage)
         except InvalidRequestError as exc:
-            if started or not self.include_usage or not rejects_stream_options(exc):
+            if not self.include_usage or not rejects_stream_options(exc):
                 raise
             self.include_usage = False
-        async with aclosing(self._stream_once(request, model, False)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        return await self._open_once(request, model, False)
 
-    async def _stream_once(
+    async def _open_once(
         self, request: GenerateRequest, model: str, include_usage: bool
-    ) -> AsyncGenerator[Chunk, None]:
+    ) -> EventStream | Chunk:
         body = wire.encode_request(
             request, model, stream=True, include_usage=include_usage, send_top_k=self.send_top_k
         )
-        url = self._url("chat/completions")
-        async with self._request("POST", url, json=body, model=model, streaming=True) as resp:
-            ctype = resp.headers.get("content-type", "")
+        sent = self._client.build_request(
+            "POST", self._url("chat/completions"), json=body, headers=self._headers(True)
+        )
+
+        async def checked(response: httpx.Response) -> httpx.Response | Chunk:
+            await self._raise_for_status(response, model)
+            ctype = response.headers.get("content-type", "")
             if "text/event-stream" not in ctype and "json" in ctype:
                 # The server ignored stream: true; take the answer whole.
-                yield self._whole(await resp.aread())
-                return
-            require_event_stream(resp, self.host)
-            async for chunk in self._read_events(resp, include_usage):
-                yield chunk
+                try:
+                    return self._whole(await response.aread())
+                finally:
+                    await response.aclose()
+            require_event_stream(response, self.host)
+            return response
 
-    async def _read_events(self, resp: httpx.Response, include_usage: bool) -> AsyncIterator[Chunk]:
-        """Text chunks as they come; finish reason and usage together in a last chunk.
-
-        With ``include_usage`` the usage arrives in its own event after the finish
-        reason, so the finish is held back until ``[DONE]`` to travel with it. Past the
-        finish, each read waits only a moment (see ``http_client``): a server that
-        keeps the connection open without ``[DONE]`` does not hold a complete answer.
-        """
-        splitter = wire.ThinkSplitter()
-        calls = ToolCallAssembler()
-        finish: str | None = None
-        usage: Usage | None = None
-        version: str | None = None
-        response_id: str | None = None
-        done = anything = False
-
-        def grace() -> float | None:
-            if finish is None:
-                return None
-            return FINISH_GRACE if include_usage and usage is None else END_GRACE
-
-        events = iter_sse(resp.aiter_bytes(), on_truncated=StreamInterruptedError)
-        try:
-            async with aclosing(until_quiet(events, grace)) as quiet:
-                async for data in quiet:
-                    if data.strip() == DONE:
-                        done = True
-                        break
-                    chunk = wire.decode_event(data, splitter, calls)
-                    anything = (
-                        anything
-                        or bool(chunk.parts)
-                        or chunk.finish_reason is not None
-                        or not calls.empty
-                    )
-                    finish = chunk.finish_reason or finish
-                    usage = chunk.usage or usage
-                    version = chunk.model_version or version
-                    response_id = chunk.response_id or response_id
-                    if chunk.parts:
-                        yield Chunk(
-                            parts=chunk.parts, model_version=version, response_id=response_id
-                        )
-        except StreamInterruptedError as exc:
-            raise StreamInterruptedError(
-                f"The connection to {self.host} broke before the answer was finished.",
-                detail=str(exc),
-            ) from None
-        if not anything:  # no choice carried anything: [DONE] (or the end) after nothing
-            raise self._no_answer()
-        if not done and finish is None:
-            raise StreamInterruptedError(
-                f"The connection to {self.host} closed before the answer was finished."
-            )
-        # The calls come whole, after the text, once their arguments have all arrived.
-        yield Chunk(
-            parts=(*splitter.flush(), *calls.parts()),
-            usage=usage,
-            finish_reason=finish,
-            model_version=version,
-            response_id=response_id,
+        response = await open_response(self._client, sent, self._network_error, checked)
+        if isinstance(response, Chunk):
+            return response
+        stream = EventStream(
+            response.aiter_bytes(),
+            wire.OpenAIEvents(self.host, self.label, include_usage),
+            host=self.host,
+            close=response.aclose,
+            network_error=self._network_error,
         )
+        await stream.first()  # closes the response if it fails
+        return stream
 
     def _whole(self, body: bytes) -> Chunk:
         """A non-streamed completion body as one chunk."""
@@ -289,7 +239,7 @@ class OpenAICompatProvider:
         splitter = wire.ThinkSplitter()
         chunk = wire.decode_chunk(obj, splitter, stream=False)
         if not chunk.parts and chunk.finish_reason is None:
-            raise self._no_answer()
+            raise wire.no_answer(self.label)
         return Chunk(
             parts=(*chunk.parts, *splitter.flush()),
             usage=chunk.usage,
@@ -297,10 +247,6 @@ class OpenAICompatProvider:
             model_version=chunk.model_version,
             response_id=chunk.response_id,
         )
-
-    def _no_answer(self) -> ServerError:
-        """No choice with any content or finish, streamed or not: the server said nothing."""
-        return ServerError(f"{self.label} returned no answer (the response had no choices).")
 
     async def generate(self, request: GenerateRequest) -> Message:
         """``chat/completions`` with ``stream: false``: the whole answer at once."""

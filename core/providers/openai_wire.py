@@ -14,7 +14,12 @@ import base64
 import json
 from typing import Any
 
-from rill.core.errors import InvalidRequestError, ProtocolError, ServerError
+from rill.core.errors import (
+    InvalidRequestError,
+    ProtocolError,
+    ServerError,
+    StreamInterruptedError,
+)
 from rill.core.file_parts import as_text
 from rill.core.providers.openai_errors import error_from_body
 from rill.core.providers.openai_tools import (
@@ -24,9 +29,11 @@ from rill.core.providers.openai_tools import (
     encode_turns,
     has_tool_parts,
 )
+from rill.core.providers.sse import END_GRACE, FINISH_GRACE
 from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo, Part, Role, Usage
 
 JSON = dict[str, Any]
+DONE = "[DONE]"  # the last event of a Chat Completions stream
 
 # OpenAI's finish reasons in Rill's (Gemini's) vocabulary; others are upper-cased.
 FINISH_REASONS = {
@@ -383,6 +390,77 @@ def decode_event(
             "The server sent an event that is not valid JSON.", detail=data[:200]
         ) from None
     return decode_chunk(obj, splitter, calls=calls)
+
+
+class OpenAIEvents:
+    """Chat Completions' half of the read loop (an ``sse.EventReader``).
+
+    Text chunks pass on as they come; the finish reason, the usage and the tool calls
+    (whole, once their arguments have all arrived) travel together in a last chunk.
+    With ``include_usage`` the usage arrives in its own event after the finish, so
+    the finish is held back until ``[DONE]`` (or the body's end) to travel with it.
+    ``label`` names the server in "no answer".
+    """
+
+    def __init__(self, host: str, label: str, include_usage: bool) -> None:
+        self.done = False
+        self._host = host
+        self._label = label
+        self._include_usage = include_usage
+        self._splitter = ThinkSplitter()
+        self._calls = ToolCallAssembler()
+        self._finish: str | None = None
+        self._usage: Usage | None = None
+        self._version: str | None = None
+        self._response_id: str | None = None
+        self._anything = False
+
+    def event(self, data: str) -> Chunk | None:
+        """A chunk of the text (or thoughts) ``data`` carries; None for the rest."""
+        if data.strip() == DONE:
+            self.done = True
+            return None
+        chunk = decode_event(data, self._splitter, self._calls)
+        self._anything = (
+            self._anything
+            or bool(chunk.parts)
+            or chunk.finish_reason is not None
+            or not self._calls.empty
+        )
+        self._finish = chunk.finish_reason or self._finish
+        self._usage = chunk.usage or self._usage
+        self._version = chunk.model_version or self._version
+        self._response_id = chunk.response_id or self._response_id
+        if not chunk.parts:
+            return None
+        return Chunk(parts=chunk.parts, model_version=self._version, response_id=self._response_id)
+
+    def grace(self) -> float | None:
+        """Past the finish, only a moment for the usage and ``[DONE]``."""
+        if self._finish is None:
+            return None
+        return FINISH_GRACE if self._include_usage and self._usage is None else END_GRACE
+
+    def end(self) -> Chunk:
+        """The last chunk; raises unless something was answered and finished."""
+        if not self._anything:  # no choice carried anything: [DONE] (or the end) after nothing
+            raise no_answer(self._label)
+        if not self.done and self._finish is None:
+            raise StreamInterruptedError(
+                f"The connection to {self._host} closed before the answer was finished."
+            )
+        return Chunk(
+            parts=(*self._splitter.flush(), *self._calls.parts()),
+            usage=self._usage,
+            finish_reason=self._finish,
+            model_version=self._version,
+            response_id=self._response_id,
+        )
+
+
+def no_answer(label: str) -> ServerError:
+    """No choice with any content or finish, streamed or not: the server said nothing."""
+    return ServerError(f"{label} returned no answer (the response had no choices).")
 
 
 # Words in a model id that mean it takes images / thinks, for servers that list

@@ -1,17 +1,34 @@
-"""An incremental Server-Sent Events reader that is exact about framing.
+"""Reading a streamed answer: bytes to Server-Sent Events to chunks, in one loop.
 
 Bytes arrive in arbitrary pieces: an event, a line ending (``\\r\\n`` split between
-reads) or a UTF-8 character may be cut anywhere. The decoder keeps what it has not
-understood yet and yields an event's data only once its terminating blank line came.
+reads) or a UTF-8 character may be cut anywhere. :class:`SSEDecoder` keeps what it
+has not understood yet and gives an event's data only once its terminating blank
+line came. :class:`EventStream` is the read loop every HTTP provider shares: it reads
+the body, decodes its events and hands each event's data to the provider's
+:class:`EventReader` (the wire format's half), so a chunk goes from the socket to
+the caller through this module and the wire module alone. The provider's own module
+is visited only while the stream opens.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
-from collections.abc import AsyncIterable, AsyncIterator
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
-from rill.core.errors import ProtocolError
+import httpx
 
+from rill.core.errors import ProtocolError, RillError, StreamInterruptedError
+from rill.core.types import Chunk
+
+# After an answer's finish, how long to wait for what may still follow it (usage after
+# the finish, [DONE]) before the response is closed and the answer is complete.
+FINISH_GRACE = 1.0
+# Once the answer is whole (finish and usage in), how long to wait for the body's end:
+# a well-behaved server's is on its way, and reading it keeps the connection pooled.
+END_GRACE = 0.25
 # A generous cap: a real event is a few KB; an endless line is a broken or hostile server.
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 
@@ -150,20 +167,144 @@ class SSEDecoder:
         return None
 
 
-async def iter_sse(
-    byte_stream: AsyncIterable[bytes], *, on_truncated: type[Exception] | None = None
-) -> AsyncIterator[str]:
-    """Yield each event's data from a byte stream.
+class EventReader(Protocol):
+    """A wire format's half of the read loop: each event's data to a chunk."""
 
-    If the body ends in the middle of an event and ``on_truncated`` is given, that
-    exception is raised (a body cut mid-event is a broken connection, not an end).
+    @property
+    def done(self) -> bool:
+        """Whether the last event ended the stream (OpenAI's ``[DONE]``)."""
+        ...
+
+    def event(self, data: str) -> Chunk | None:
+        """The chunk one event's data carries (None: nothing to pass on yet).
+
+        Raises the error the event reports, mapped onto Rill's errors.
+        """
+        ...
+
+    def grace(self) -> float | None:
+        """How long to wait for the next event: None while the answer is still coming
+        (the client's read timeout bounds each read), seconds once it is complete, so
+        a server that keeps the connection open cannot hold a finished answer."""
+        ...
+
+    def end(self) -> Chunk | None:
+        """The stream ended: a last chunk, if any; raises when the answer is not whole."""
+        ...
+
+
+class EventStream:
+    """One streamed response read as chunks: the read loop of every HTTP provider.
+
+    ``close`` ends the response (a stopped answer's connection is dropped at once);
+    ``network_error`` maps a failed read onto Rill's errors; ``host`` names the server
+    when the body ends in the middle of an event.
     """
-    decoder = SSEDecoder()
-    async for raw in byte_stream:
-        for data in decoder.feed(raw):
-            yield data
-    events, leftover = decoder.close()
-    for data in events:
-        yield data
-    if leftover is not None and leftover.strip() and on_truncated is not None:
-        raise on_truncated("The connection closed in the middle of an event.")
+
+    def __init__(
+        self,
+        body: AsyncIterator[bytes],
+        reader: EventReader,
+        *,
+        host: str,
+        close: Callable[[], Awaitable[None]],
+        network_error: Callable[[Exception], RillError],
+    ) -> None:
+        self._body = body
+        self._reader = reader
+        self._host = host
+        self._close = close
+        self._network_error = network_error
+        self._decoder = SSEDecoder()
+        self._events: deque[str] = deque()  # decoded, not yet handed to the reader
+        self._head: Chunk | None = None  # read by first(), not yet taken
+        self._ended = False  # the body ended, went quiet or the reader said done
+        self._finished = False  # the reader's end() was asked
+        self._failed: RillError | None = None  # raised once the events before it are out
+
+    async def first(self) -> None:
+        """Read up to the first chunk and keep it for :meth:`next`.
+
+        An error before any chunk is raised here, while the provider opening the
+        stream can still send its request again; the stream is closed then.
+        """
+        try:
+            self._head = await self.next()
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def next(self) -> Chunk | None:
+        """The next chunk; None once the stream has ended."""
+        if self._head is not None:
+            head, self._head = self._head, None
+            return head
+        while True:
+            if self._events:
+                chunk = self._reader.event(self._events.popleft())
+                if self._reader.done:
+                    self._events.clear()
+                    self._ended = True
+                if chunk is not None:
+                    return chunk
+            elif self._failed is not None:
+                raise self._failed
+            elif not self._ended:
+                await self._read()
+            elif self._finished:
+                return None
+            else:
+                self._finished = True
+                return self._reader.end()
+
+    async def _read(self) -> None:
+        """Read until the body gives an event or ends; once the answer is complete,
+        a wait longer than the reader's grace ends the stream (quiet after the end)."""
+        try:
+            async with asyncio.timeout(self._reader.grace()) as timer:
+                while not self._events and not self._ended:
+                    raw = await anext(self._body, None)
+                    if raw is None:
+                        self._body_ended()
+                    else:
+                        self._events.extend(self._decoder.feed(raw))
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            self._ended = True
+        except httpx.HTTPError as exc:
+            raise self._network_error(exc) from None
+
+    def _body_ended(self) -> None:
+        self._ended = True
+        events, leftover = self._decoder.close()
+        self._events.extend(events)
+        if leftover is not None and leftover.strip():
+            # A body cut mid-event is a broken connection, not an end.
+            self._failed = StreamInterruptedError(
+                f"The connection to {self._host} broke before the answer was finished.",
+                detail="The connection closed in the middle of an event.",
+            )
+
+    async def aclose(self) -> None:
+        """End the response (again is harmless)."""
+        await self._close()
+
+
+async def read_stream(
+    open_stream: Callable[[], Awaitable[EventStream | Chunk]],
+) -> AsyncGenerator[Chunk, None]:
+    """A provider's ``stream()``: ``open_stream()`` at the first read (sending the
+    request and reading to the first chunk, with the provider's own retries), then
+    the chunks straight from the :class:`EventStream`; closed when the caller stops.
+    A chunk from ``open_stream()`` is an answer that came whole (a server that
+    ignored the request to stream)."""
+    stream = await open_stream()
+    if isinstance(stream, Chunk):
+        yield stream
+        return
+    try:
+        while (chunk := await stream.next()) is not None:
+            yield chunk
+    finally:
+        await stream.aclose()

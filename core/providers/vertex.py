@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -22,7 +21,8 @@ import httpx
 from rill.core.errors import AuthError, ConfigurationError
 from rill.core.providers.gemini import GeminiProvider
 from rill.core.providers.model_choice import require_model
-from rill.core.types import Chunk, GenerateRequest, Message, ModelInfo
+from rill.core.providers.sse import EventStream
+from rill.core.types import GenerateRequest, Message, ModelInfo
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 DEFAULT_LOCATION = "us-central1"
@@ -200,18 +200,10 @@ class VertexProvider(GeminiProvider):
 
     # The protocol: the same calls, each with a fresh token first.
 
-    async def stream(self, request: GenerateRequest) -> AsyncIterator[Chunk]:
-        """Gemini's stream, with a fresh token first."""
+    async def _open_stream(self, request: GenerateRequest) -> EventStream:
+        """Gemini's stream, opened with a fresh token (its chunks never come through here)."""
         await self._refresh()
-        chunks = super().stream(request)
-        try:
-            async for chunk in chunks:
-                yield chunk
-        finally:
-            # Closing here (not at garbage collection) ends the HTTP response at once.
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                await aclose()
+        return await super()._open_stream(request)
 
     async def generate(self, request: GenerateRequest) -> Message:
         """Gemini's one-shot answer, with a fresh token first."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rill.core.errors import ProtocolError, StreamInterruptedError
-from rill.core.providers.sse import SSEDecoder, iter_sse
+from rill.core.providers.sse import SSEDecoder
+from tests.fakes.event_reader import data_stream, pieces, read_data
 from tests.fuzz.profile import FUZZ
 from tests.fuzz.strategies import splits, stream_bytes
 
@@ -65,17 +65,12 @@ def test_splitting_a_valid_stream_never_changes_its_events(data: st.DataObject) 
 
 @FUZZ
 @given(st.data())
-def test_iter_sse_raises_only_typed_errors(data: st.DataObject) -> None:
+def test_the_read_loop_raises_only_typed_errors(data: st.DataObject) -> None:
     raw = data.draw(stream_bytes)
-    pieces = data.draw(splits(raw))
-
-    async def body() -> AsyncIterator[bytes]:
-        for piece in pieces:
-            yield piece
+    split = data.draw(splits(raw))
 
     async def consume() -> None:
-        async for _ in iter_sse(body(), on_truncated=StreamInterruptedError):
-            pass
+        await read_data(data_stream(pieces(split)), [])
 
     with contextlib.suppress(ProtocolError, StreamInterruptedError):
         asyncio.run(consume())

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rill.core.errors import ProtocolError, StreamInterruptedError
-from rill.core.providers.sse import SSEDecoder, iter_sse
+from rill.core.providers.sse import SSEDecoder
+from tests.fakes.event_reader import DataEvents, data_stream, pieces, read_data
 
 EVENTS = [json.dumps({"i": i, "t": "héllo € 𝄞 日本"}, ensure_ascii=False) for i in range(20)]
 
@@ -101,13 +105,27 @@ def test_a_huge_line_in_small_reads_is_linear() -> None:
     assert decoder.feed(b"\n\n") == ["y" * 4096 * 2500]
 
 
-async def test_iter_sse_raises_when_the_body_ends_mid_event() -> None:
-    async def body() -> object:
-        yield b"data: one\n\n"
-        yield b"data: tw"
+async def test_a_body_ending_mid_event_is_a_broken_connection() -> None:
+    got: list[str] = []
+    with pytest.raises(StreamInterruptedError, match="broke before the answer"):
+        await read_data(data_stream(pieces([b"data: one\n\n", b"data: tw"])), got)
+    assert got == ["one"]
+
+
+async def test_a_quiet_server_ends_a_finished_stream_and_comments_do_not_hold_it() -> None:
+    """Past the finish, the reader's grace bounds the wait for the next *event*: a
+    server that keeps the connection open, sending only keep-alive comments, ends
+    the stream with what came (the grace of the old ``until_quiet``)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"data: a\n\ndata: end\n\n"
+        for _ in range(100):  # 5 s of comments, 50 ms apart
+            await asyncio.sleep(0.05)
+            yield b": keep-alive\n\n"
+        yield b"data: late\n\n"
 
     got: list[str] = []
-    with pytest.raises(StreamInterruptedError):
-        async for data in iter_sse(body(), on_truncated=StreamInterruptedError):  # type: ignore[arg-type]
-            got.append(data)
-    assert got == ["one"]
+    started = time.monotonic()
+    await read_data(data_stream(body(), DataEvents(finish="end", grace=0.3)), got)
+    assert got == ["a", "end"]
+    assert time.monotonic() - started < 2.5
