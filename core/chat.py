@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
-from contextlib import aclosing
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -22,8 +22,9 @@ from rill.core.retry import (
     OnRetry,
     RetryPolicy,
     call_with_retry,
+    close_stream,
     env_policy,
-    stream_with_retry,
+    open_with_retry,
 )
 from rill.core.tool_loop import ToolLoop, close_calls, mark_offered, tool_round
 from rill.core.types import (
@@ -240,15 +241,19 @@ class ChatSession:
         try:
             while True:
                 request = await self._request(answer)
-                stream = stream_with_retry(
+                head, stream = await open_with_retry(
                     partial(self.provider.stream, request),
                     self.retry_policy,
                     self.on_retry,
                     # Only what the user saw ends the retries: a usage-only event does not.
                     shows=lambda chunk: bool(chunk.parts),
                 )
-                async with aclosing(stream):
-                    async for received in stream:
+                try:
+                    # The chunks read while the stream opened, then the provider's own.
+                    queued = deque(head)
+                    while (
+                        received := queued.popleft() if queued else await anext(stream, None)
+                    ) is not None:
                         # What the caller prints or shows is exactly what the answer keeps.
                         chunk = mark_offered(self.tools, clean_chunk(received))
                         if chunk.parts:
@@ -256,6 +261,8 @@ class ChatSession:
                             answer.first_token_at = answer.first_token_at or last_piece_at
                         answer.absorb(chunk)
                         yield chunk
+                finally:
+                    await close_stream(stream)
                 replies = await tool_round(self.tools, answer, rounds)
                 if replies is None:
                     break

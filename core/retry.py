@@ -1,7 +1,9 @@
 """Retrying a stream before its first chunk, and never after.
 
 Once any output reached the user, a retry would silently show a different answer
-stitched onto the old one, so errors after the first chunk always surface.
+stitched onto the old one, so errors after the first chunk always surface. Only the
+opening is retried here (:func:`open_with_retry`): the chunks after the first come
+straight from the provider's stream, not through this module.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import os
 import random
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -109,42 +111,57 @@ def count_down(text: str, left: int) -> tuple[str, bool]:
     return f"{text[: last.start()]}{left} s{text[last.end() :]}", True
 
 
-async def stream_with_retry(
+async def open_with_retry(
     open_stream: Callable[[], AsyncIterator[T]],
     policy: RetryPolicy,
     on_retry: OnRetry | None = None,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     shows: Callable[[T], bool] | None = None,
-) -> AsyncGenerator[T, None]:
-    """Yield from ``open_stream()``, re-opening it on retryable errors before output.
+) -> tuple[list[T], AsyncIterator[T]]:
+    """Open ``open_stream()`` and read it up to its first output, re-opening it on
+    retryable errors until then: ``(items read, the stream)``.
 
     ``shows(item)`` says whether an item is output (default: every item is): one that
     shows nothing (usage alone, say) does not end the retries, so a stream failing
-    after it is retried like the same failure without a stream. Cancelling the
-    consumer during a backoff wait cancels the wait.
+    after it is retried like the same failure without a stream (and what it read is
+    dropped). The stream comes back as the provider made it, for the caller to read
+    on and close (:func:`close_stream`): later items do not pass through here, and an
+    error after output surfaces from it unretried. Cancelling the caller during a
+    backoff wait cancels the wait.
     """
     attempt = 1
     while True:
-        started = False
         stream = open_stream()
+        head: list[T] = []
         try:
-            async for item in stream:
-                started = started or shows is None or shows(item)
-                yield item
-            return
+            while True:
+                item = await anext(stream)
+                head.append(item)
+                if shows is None or shows(item):
+                    return head, stream
+        except StopAsyncIteration:
+            return head, stream
         except RillError as error:
-            if started or not policy.should_retry(attempt, error):
+            await close_stream(stream)
+            if not policy.should_retry(attempt, error):
                 raise
             delay = policy.delay_for(attempt, error)
             if on_retry is not None:
                 on_retry(RetryNotice(attempt, policy.max_attempts, delay, error))
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
+        except BaseException:
+            await close_stream(stream)
+            raise
         await sleep(delay)
         attempt += 1
+
+
+async def close_stream(stream: AsyncIterator[T]) -> None:
+    """Close ``stream`` now (not at garbage collection): a stopped answer's HTTP
+    response ends at once."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 async def call_with_retry(
@@ -176,7 +193,8 @@ __all__ = [
     "RetryNotice",
     "RetryPolicy",
     "call_with_retry",
+    "close_stream",
     "count_down",
     "env_policy",
-    "stream_with_retry",
+    "open_with_retry",
 ]
