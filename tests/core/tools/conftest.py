@@ -1,5 +1,6 @@
-"""Fixtures for the tools tests: a hermetic profile with an in-memory keychain, and
-tool servers that are always shut down (no child process outlives its test)."""
+"""Fixtures for the tools tests: a hermetic profile with an in-memory keychain, tool
+servers that are always shut down (no child process outlives its test), and a fake
+OpenAI-compatible server with its provider."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import keyring
 import pytest
 
 from rill.core import secrets
+from rill.core.providers.openai_compat import OpenAICompatProvider
 from rill.core.tool_settings import ServerConfig, ToolSettings
 from rill.core.tools.manager import ToolServers
 from rill.core.tools.model import ServerStatus
 from tests.core.test_secrets import MemoryKeyring
+from tests.fakes.openai_server import FakeOpenAI
 
 
 @pytest.fixture
@@ -56,3 +59,18 @@ async def make_servers(keychain: MemoryKeyring) -> AsyncIterator[Make]:
     yield make
     for servers in made:
         await servers.shutdown()
+
+
+@pytest.fixture
+def openai() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server on 127.0.0.1."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+async def oai_provider(openai: FakeOpenAI) -> AsyncIterator[OpenAICompatProvider]:
+    """An OpenAICompatProvider talking to :func:`openai`, closed after the test."""
+    made = OpenAICompatProvider(openai.base_url, "test-key", read_timeout=10.0)
+    yield made
+    await made.aclose()

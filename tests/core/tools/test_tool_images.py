@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from PIL import Image
 
 from rill.core.chat import ChatSession
@@ -32,19 +29,6 @@ from tests.fakes.mcp_server import RED_PIXEL_PNG
 from tests.fakes.openai_server import FakeOpenAI
 
 PIXEL_B64 = base64.b64encode(RED_PIXEL_PNG).decode("ascii")
-
-
-@pytest.fixture
-def openai() -> Any:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-async def oai_provider(openai: FakeOpenAI) -> AsyncIterator[OpenAICompatProvider]:
-    made = OpenAICompatProvider(openai.base_url, "test-key", read_timeout=10.0)
-    yield made
-    await made.aclose()
 
 
 async def ask_gemini(

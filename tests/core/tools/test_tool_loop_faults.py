@@ -39,19 +39,6 @@ MODEL = "gemini-2.5-flash"
 
 
 @pytest.fixture
-def openai() -> Any:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-async def oai_provider(openai: FakeOpenAI) -> AsyncIterator[OpenAICompatProvider]:
-    made = OpenAICompatProvider(openai.base_url, "test-key", read_timeout=10.0)
-    yield made
-    await made.aclose()
-
-
-@pytest.fixture
 async def provider(fake_gemini: FakeGemini) -> AsyncIterator[GeminiProvider]:
     made = GeminiProvider("test-key", fake_gemini.base_url, read_timeout=10.0)
     yield made

@@ -152,20 +152,9 @@ def test_a_grounded_answer_and_tool_cards_make_no_request(
 ) -> None:
     """The search entry point's HTML, sources, queries, pages read, code output and a
     tool's result all point at the server: shown, streamed, re-themed, nothing fetched."""
-    import json
-
-    from rill.core.answer_types import (
-        CodeResult,
-        CodeRun,
-        FunctionCall,
-        FunctionResponse,
-        Grounding,
-        Outcome,
-        Source,
-        Support,
-        UrlRead,
-    )
+    from rill.core.answer_types import Grounding, Outcome, Source, Support, UrlRead
     from rill.core.types import Message, MessageStatus, Part, Role
+    from tests.fakes.answer_parts import code_run, tool_call, tool_reply
 
     url = server.url
     bait = hostile(url, png)
@@ -177,19 +166,13 @@ def test_a_grounded_answer_and_tool_cards_make_no_request(
             f'<style>@import url("{url}/entry.css");</style><img src="{url}/entry.png">'
         ),
     )
-    call = FunctionCall("fetch", json.dumps({"url": f"{url}/arg.png", "md": bait}), "c", True)
-    reply = FunctionResponse(
-        "fetch", json.dumps({"output": bait, "structuredContent": {"img": f"{url}/s.png"}}),
-        "c", "web", "fetch", "allow_once",
-    )  # fmt: skip
-    error = FunctionResponse("fetch", json.dumps({"error": bait}), "c", is_error=True)
+    result = {"output": bait, "structuredContent": {"img": f"{url}/s.png"}}
     parts = [
         Part.from_text(bait),
-        Part(code=CodeRun(bait)),
-        Part(code_result=CodeResult(Outcome.FAILED, bait)),
-        Part(function_call=call),
-        Part(function_response=reply),
-        Part(function_response=error),
+        *code_run(bait, Outcome.FAILED, bait),
+        tool_call("fetch", {"url": f"{url}/arg.png", "md": bait}, "c"),
+        tool_reply("fetch", result, "c", server="web", tool="fetch", decision="allow_once"),
+        tool_reply("fetch", {"error": bait}, "c", is_error=True),
     ]
     answer = Message(
         Role.MODEL, parts, status=MessageStatus.COMPLETE, grounding=grounding,

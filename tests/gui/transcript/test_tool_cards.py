@@ -5,7 +5,6 @@ their card, and the keyboard reaches every fold and link."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -18,10 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.core.answer_text import part_markdown
 from rill.core.answer_types import (
-    CodeResult,
     CodeRun,
-    FunctionCall,
-    FunctionResponse,
     Grounding,
     Outcome,
     Source,
@@ -36,6 +32,7 @@ from rill.gui.transcript.renderers.images import ImageView
 from rill.gui.transcript.renderers.rows import RowsBlock
 from rill.gui.transcript.renderers.tool_calls import FunctionCallView, FunctionResponseView
 from rill.gui.transcript.view import ChatView
+from tests.fakes.answer_parts import code_run, tool_call, tool_reply
 from tests.fakes.gemini_tool_scenarios import tiny_png
 from tests.gui.support.chat_view_support import anchors, click_anchor, make_view, streaming
 from tests.gui.transcript.test_keyboard_access import focused_name, into_the_pane
@@ -62,8 +59,7 @@ def kinds(view: ChatView, index: int = 0) -> list[str]:
 def code_parts(outcome: Outcome = Outcome.OK, output: str = "55\n") -> list[Part]:
     return [
         Part.from_text("Let me add them up. "),
-        Part(code=CodeRun("total = sum(range(1, 11))\nprint(total)\n")),
-        Part(code_result=CodeResult(outcome, output)),
+        *code_run("total = sum(range(1, 11))\nprint(total)\n", outcome, output),
         Part.from_bytes(tiny_png(), "image/png"),
         Part.from_text("The sum is 55."),
     ]
@@ -277,17 +273,13 @@ def test_each_page_read_is_listed_with_its_status(qtbot: QtBot) -> None:
 
 
 def call(offered: bool = True) -> Part:
-    args = json.dumps({"timezone": "Europe/Zurich", "format": "<b>24h</b>"})
-    return Part(function_call=FunctionCall("time__now", args, "c1", offered=offered))
+    args = {"timezone": "Europe/Zurich", "format": "<b>24h</b>"}
+    return tool_call("time__now", args, offered=offered)
 
 
 def reply(response: dict[str, object], **fields: object) -> Part:
-    base: dict[str, object] = {
-        "name": "time__now", "response": json.dumps(response), "id": "c1", "server": "time",
-        "tool": "now", "decision": "allow_once",
-    }  # fmt: skip
-    base.update(fields)
-    return Part(function_response=FunctionResponse(**base))  # type: ignore[arg-type]
+    base: dict[str, object] = {"server": "time", "tool": "now", "decision": "allow_once"}
+    return tool_reply("time__now", response, **{**base, **fields})
 
 
 def test_a_call_and_its_result_are_cards_paired_by_id(qtbot: QtBot) -> None:
