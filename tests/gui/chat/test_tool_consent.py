@@ -7,55 +7,35 @@ asked again) and Stop during a hanging tool and at the bar."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-import pytest
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from rill.core.settings import load_settings, save_settings
-from rill.core.tool_settings import ToolSettings
+from rill.core.tool_settings import ServerConfig, ToolSettings
 from rill.core.tools import Decision
 from rill.core.types import MessageStatus
-from rill.gui.app import present
 from rill.gui.window.main_window import MainWindow
 from tests.core.tools.support import fake_config, time_config
 from tests.fakes import gemini_scenarios as sc
 from tests.fakes.gemini_scenarios import DEFAULT_SIGNATURE
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.gemini_tool_scenarios import function_call
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import MakeWindow, fake_gemini_windows
 
 START_MS = 30_000  # a server's first start (the SDK, a Python process)
-MakeWindow = Callable[..., MainWindow]
 
 
-@pytest.fixture
-def make_window(
-    qtbot: QtBot,
-    qloop: qasync.QEventLoop,
-    qapp: QApplication,
-    fake_gemini: FakeGemini,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MakeWindow]:
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
-    with window_maker(qtbot, qloop, qapp) as make:
+def write_tool_servers(**servers: ServerConfig) -> None:
+    """The profile's tool servers, saved before the window reads its settings."""
+    settings = load_settings().settings
+    save_settings(replace(settings, tools=ToolSettings(servers=servers)))
 
-        def shown(**servers: Any) -> MainWindow:
-            settings = load_settings().settings
-            save_settings(replace(settings, tools=ToolSettings(servers=servers)))
-            window = make()
-            window.resize(1100, 720)
-            with qtbot.waitActive(window):
-                present(window)
-            return window
 
-        yield shown
+make_window = fake_gemini_windows(show=True, size=(1100, 720), prepare=write_tool_servers)
 
 
 def bodies(gemini: FakeGemini) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import qasync
@@ -72,16 +73,20 @@ def window_maker(
         qapp.setPalette(QPalette())
 
 
-MakeWindow = Callable[[], MainWindow]
+MakeWindow = Callable[..., MainWindow]
 
 
 def fake_gemini_windows(
-    *, show: bool = False, size: tuple[int, int] | None = None
+    *,
+    show: bool = False,
+    size: tuple[int, int] | None = None,
+    prepare: Callable[..., None] | None = None,
 ) -> Callable[..., Iterator[MakeWindow]]:
     """A ``make_window`` fixture for a test module: windows built as ``main()`` builds
     them (a fresh profile), talking to the fake Gemini server (``size``: resized to it
-    first; ``show``: presented and active). Bind it to that name in the module:
-    ``make_window = fake_gemini_windows()``."""
+    first; ``show``: presented and active; ``prepare``: called with ``make_window``'s
+    keyword arguments before each window is built, to write what it reads at start).
+    Bind it to that name in the module: ``make_window = fake_gemini_windows()``."""
 
     # Not qtbot.addWidget: pytest-qt deletes those before fixtures tear down, and the
     # controller must shut down (tasks awaited, client closed) while it still exists.
@@ -97,7 +102,9 @@ def fake_gemini_windows(
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
         with window_maker(qtbot, qloop, qapp) as make:
 
-            def made() -> MainWindow:
+            def made(**options: Any) -> MainWindow:
+                if prepare is not None:
+                    prepare(**options)
                 window = make()
                 if size is not None:
                     window.resize(*size)
