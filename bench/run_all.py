@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 QUICK: dict[str, list[str]] = {
     "bench_append.py": ["--chars", "100000", "--small", "20000", "--runs", "2"],
     "bench_attach_ui.py": ["--count", "3", "--size", "2000x1500", "--cold-only"],
+    "bench_chunk_path.py": ["--chunks", "2000", "--runs", "2"],
     "bench_cli_startup.py": ["--runs", "3"],
     "bench_documents.py": ["--quick"],
     "bench_history_ui.py": ["--scale", "0.05"],
