@@ -66,19 +66,18 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ is not installed
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from bench.old_transcript import message_html as old_html
 from bench.old_transcript.view import ChatView as OldView
-from bench.surface_support import context, history, median_frame_ms
+from bench.surface_support import context, history, median_frame_ms, run_until
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui.transcript.view import ChatView as NewView
 from tests.fakes.gemini_scenarios import huge_text
@@ -136,29 +135,6 @@ def clean() -> None:
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
-
-
-def run_until(condition: Callable[[], bool], limit: float = 300.0) -> None:
-    """Run the event loop (as the app does) until ``condition`` holds."""
-    loop = QEventLoop()
-    deadline = time.monotonic() + limit
-
-    def check() -> None:
-        if condition() or time.monotonic() > deadline:
-            loop.quit()
-
-    poll = QTimer()
-    poll.setInterval(2)
-    poll.timeout.connect(check)
-    poll.start()
-    # Until it holds after the loop too: "not busy" can hold for a moment before a
-    # paint finds more to render.
-    while not condition():
-        if time.monotonic() > deadline:
-            poll.stop()
-            raise TimeoutError("benchmark step timed out")
-        loop.exec()
-    poll.stop()
 
 
 def streaming() -> Message:

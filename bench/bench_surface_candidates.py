@@ -47,7 +47,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ is not in
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QEventLoop,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -83,7 +82,7 @@ from bench.old_transcript.live_markdown import (
     render_markdown,
 )
 from bench.old_transcript.view import ChatView
-from bench.surface_support import context, history, median_frame_ms
+from bench.surface_support import context, history, median_frame_ms, run_until
 from rill.core.types import Message, Role
 from tests.fakes.gemini_scenarios import huge_text
 from tests.heartbeat import Heartbeat
@@ -372,25 +371,6 @@ class OldView(ChatView):
 Candidate = CardsView | ListViewCandidate | OldView
 
 
-def process_until(condition: Callable[[], bool], limit: float = 30.0) -> None:
-    """Run the event loop (as the app does) until ``condition`` holds."""
-    loop = QEventLoop()
-    deadline = time.monotonic() + limit
-
-    def check() -> None:
-        if condition() or time.monotonic() > deadline:
-            loop.quit()
-
-    poll = QTimer()
-    poll.setInterval(2)
-    poll.timeout.connect(check)
-    poll.start()
-    loop.exec()
-    poll.stop()
-    if not condition():
-        raise TimeoutError("step timed out")
-
-
 def stream(make: Callable[[], Candidate], chars: int, per_frame: int) -> dict[str, float]:
     """``chars`` of answer fed ``per_frame`` characters a 60 Hz frame."""
     view = make()
@@ -419,7 +399,7 @@ def stream(make: Callable[[], Candidate], chars: int, per_frame: int) -> dict[st
     beat.start()
     since = time.perf_counter()
     timer.start()
-    process_until(lambda: bool(state["last"]) and view.painted > state["last"], 300)
+    run_until(lambda: bool(state["last"]) and view.painted > state["last"], 300)
     beat.stop()
     # Each gap less the time the UI thread waited for a CPU: the machine is shared.
     gaps = sorted(beat.stalls_since(since))
@@ -465,7 +445,7 @@ def open_and_scroll(make: Callable[[], Candidate], n: int, wheels: int) -> dict[
     start = time.perf_counter()
     view.set_messages(messages)
     view.viewport().repaint()
-    process_until(lambda: view.painted > start)
+    run_until(lambda: view.painted > start, 30)
     opened = (view.painted - start) * 1000
     target = view.wheel_target()
     worst = 0.0

@@ -1,12 +1,14 @@
 """What ``bench_surface.py`` and ``bench_surface_candidates.py`` both need: the chats
-their panes open and the timing of one frame's work, so both scripts measure the
-same thing the same way."""
+their panes open, the timing of one frame's work and running the event loop until a
+step is done, so both scripts measure the same thing the same way."""
 
 from __future__ import annotations
 
 import statistics
 import time
 from collections.abc import Callable
+
+from PySide6.QtCore import QEventLoop, QTimer
 
 from rill.core.types import Message, Part, Role
 
@@ -41,3 +43,26 @@ def median_frame_ms(frame: Callable[[int], None], reps: int) -> float:
         frame(i)
         costs.append((time.thread_time() - cpu) * 1000)
     return statistics.median(costs)
+
+
+def run_until(condition: Callable[[], bool], limit: float = 300.0) -> None:
+    """Run the event loop (as the app does) until ``condition`` holds."""
+    loop = QEventLoop()
+    deadline = time.monotonic() + limit
+
+    def check() -> None:
+        if condition() or time.monotonic() > deadline:
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(2)
+    poll.timeout.connect(check)
+    poll.start()
+    # Until it holds after the loop too: "not busy" can hold for a moment before a
+    # paint finds more to render.
+    while not condition():
+        if time.monotonic() > deadline:
+            poll.stop()
+            raise TimeoutError("benchmark step timed out")
+        loop.exec()
+    poll.stop()
