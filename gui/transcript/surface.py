@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import accumulate
 
-from PySide6.QtCore import QPoint, QRect, QTimer
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QWidget
 
@@ -39,6 +39,8 @@ class SurfaceGeometry(QAbstractScrollArea):
     def __init__(self, context: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # The paint fills its whole rectangle itself: Qt need not clear it first.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.context = context
         self.cards: list[Card] = []
         self._tops: list[int] = [0]

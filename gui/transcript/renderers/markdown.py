@@ -234,8 +234,7 @@ class MarkdownView(PartView):
             finished.pop(0)
             self._commit_tail()
         self._drop_tail()
-        for block in finished:
-            self._add_finished(block)
+        self._add_finished(finished)
         if tail is not None:
             self._put_tail(tail)
         # A block that held only the old tail and was not reused goes.
@@ -265,13 +264,34 @@ class MarkdownView(PartView):
             block.commit_tail()
         self._tail_block, self._tail_pieces, self._tail_extra = None, [], []
 
-    def _add_finished(self, rendered: RenderedBlock) -> None:
-        if rendered.kind == "code":
-            card = self._code_card(rendered)
-            card.add_piece(rendered.html, rendered.code or "")
-            return
-        for piece in prose_pieces(rendered.html):
-            self._prose_block(room=True).add(soft_breaks(piece))
+    def _add_finished(self, finished: list[RenderedBlock]) -> None:
+        """Append finished blocks: the prose going into one block as one piece of HTML
+        (a frame's 20-30 Markdown blocks were as many parses and inserts), up to the
+        block's share (PROSE_BLOCKS, PROSE_CHARS), code to its card."""
+        batch: list[str] = []
+        size = 0
+        target: DocBlock | None = None
+        for rendered in finished:
+            if rendered.kind == "code":
+                if target is not None:
+                    target.add("".join(batch), blocks=len(batch))
+                    target, batch, size = None, [], 0
+                self._code_card(rendered).add_piece(rendered.html, rendered.code or "")
+                continue
+            for piece in prose_pieces(rendered.html):
+                if target is not None and (
+                    target.markdown_blocks + len(batch) >= PROSE_BLOCKS
+                    or target.chars + size >= PROSE_CHARS
+                ):
+                    target.add("".join(batch), blocks=len(batch))
+                    target, batch, size = None, [], 0
+                if target is None:
+                    target = self._prose_block(room=True)
+                html = soft_breaks(piece)
+                batch.append(html)
+                size += len(html)
+        if target is not None:
+            target.add("".join(batch), blocks=len(batch))
 
     def _put_tail(self, rendered: RenderedBlock) -> None:
         if rendered.kind == "code":
