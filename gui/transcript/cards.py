@@ -298,10 +298,11 @@ class Card:
 
     # ------------------------------------------------------------ streaming
 
-    def push(self, text: str, thought: str, deadline: float) -> bool:
-        """One frame's deltas of the live answer, parsed until ``deadline``; True when
-        what the card shows changed (thoughts, the first text, a new part). Otherwise
-        the text waits for :meth:`render` (the next turn) to reach the documents."""
+    def push(self, text: str, thought: str, deadline: float, *, parse: bool = True) -> bool:
+        """One frame's deltas of the live answer, parsed until ``deadline`` (unless not
+        ``parse``: queued only); True when what the card shows changed (thoughts, the
+        first text, a new part). Otherwise the text waits for :meth:`render` (the next
+        turn) to reach the documents."""
         self.build()
         shown = (len(self.views), self.received)
         if thought:
@@ -320,7 +321,7 @@ class Card:
             self._restack()
             self.render(deadline)
             return True
-        for view in self.views:
+        for view in self.views if parse else ():
             if isinstance(view, MarkdownView) and view.streaming:
                 view.parse(deadline)
         return False
@@ -406,6 +407,11 @@ class Card:
         if not self._built:
             return False
         return any(v.pending for v in (self.thoughts, *self.views) if v is not None)
+
+    @property
+    def queued(self) -> int:
+        """Characters of answer text queued and not parsed yet (a backlog)."""
+        return sum(v.queued for v in self.views if isinstance(v, MarkdownView))
 
     def finish(self, message: Message) -> None:
         """The answer ended as ``message``: the rest of its text, then the chrome."""

@@ -1,22 +1,30 @@
-"""A streamed frame's work on the card surface does not grow with the answer, and its
-finished Markdown goes into each block's document as one piece of HTML.
+"""A streamed frame's work on the card surface does not grow with the answer, its
+finished Markdown goes into each block's document as one piece of HTML, and a backlog
+(a burst of text) is written in slices without the frames adding their own parse or a
+paint per slice.
 
 Counted, not timed: how many block heights a frame estimates (it recomputed every
-block's top, each frame, in a card of thousands), and how many HTML inserts a frame
-makes (one per Markdown block, 20-30 per frame at 1,000 chunks/s, where the old pane
-made one).
+block's top, each frame, in a card of thousands), how many HTML inserts a frame makes
+(one per Markdown block, 20-30 per frame at 1,000 chunks/s, where the old pane made
+one), whether a frame behind parses, and how close together a backlog's paints come
+(a lower bound on wall time, which a busy machine can only lengthen).
 """
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from pytestqt.qtbot import QtBot
 
 from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.doc_block import DocBlock
+from rill.gui.transcript.renderers.markdown import MarkdownView
+from rill.gui.transcript.view import BACKLOG_CHARS
 from tests.fakes.gemini_scenarios import huge_text
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
@@ -80,3 +88,48 @@ def test_a_frame_inserts_one_piece_of_html_per_block(
         assert 0 < inserts <= 5, f"{inserts} inserts in one frame"
         assert inserts == blocks, f"{inserts} inserts into {blocks} blocks"
     assert view.cards[-1].text == prose[: len(view.cards[-1].text)]
+
+
+class PaintTimes(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.times.append(time.perf_counter())
+        return False
+
+
+def test_a_frame_far_behind_only_queues_its_text(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = make_view(qtbot)
+    view.begin_answer(streaming())
+    text = huge_text(60_000)
+    view.append_to_answer(text[:50_000], "")  # a burst: far more than a frame parses
+    card = view.cards[-1]
+    assert card.queued > BACKLOG_CHARS
+    sliced: list[Any] = []
+    _counting(monkeypatch, MarkdownView, "_step_slice", sliced)
+    view.append_to_answer(text[50_000:53_333], "")
+    assert not sliced, "a frame behind parsed in its own turn"
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    assert view.cards[-1].text == text[:53_333]
+
+
+def test_a_backlog_is_painted_once_per_display_frame(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    view.begin_answer(streaming())
+    view.append_to_answer("Start.\n\n", "")
+    qtbot.waitUntil(lambda: not view.busy)
+    paints = PaintTimes()
+    view.surface.viewport().installEventFilter(paints)
+    view.append_to_answer(huge_text(150_000), "")  # written in slices of a few ms
+    qtbot.waitUntil(lambda: not view.busy, timeout=30_000)
+    gaps = [b - a for a, b in itertools.pairwise(paints.times)]
+    assert len(gaps) >= 5
+    # Not after every slice: at most once per 60 Hz frame (the last paint, when the
+    # backlog is written, and the stand-ins' moves may come sooner).
+    close = sum(1 for gap in gaps if gap < 0.015)
+    assert close <= 3, f"{close} of {len(gaps)} paints within a frame of the last"
