@@ -13,6 +13,7 @@ read are shown once it ends, or when it is opened from history.
 from __future__ import annotations
 
 import bisect
+import operator
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -50,6 +51,16 @@ BOTTOM_PX = 4
 # What an unbuilt card reads as its views, images and blocks: immutable, so an edit
 # that forgot to build the card first fails at once instead of sharing the edit.
 _NONE = cast("list[Any]", ())
+RECHECK_BLOCKS = 8  # a restack computes again the tops of this many blocks before a change
+
+
+def _same_prefix(old: list[Block], new: list[Block]) -> int:
+    """How many blocks at the start of ``new`` are those of ``old``."""
+    same = list(map(operator.is_, old, new))  # (C-level: a card may hold thousands)
+    try:
+        return same.index(False)
+    except ValueError:
+        return len(same)
 
 
 class Card:
@@ -78,6 +89,7 @@ class Card:
     _status: list[Block] = _NONE
     _blocks: list[Block] = _NONE
     _tops: list[int] = cast("list[int]", (0,))
+    _valid = 0  # how many of _tops hold (the rest are computed on the next layout)
     # Parts with views of their own (images, code runs, tool calls), each with the
     # length of the answer text before it, waiting for their place.
     _images: list[tuple[int, Part]] = _NONE
@@ -270,8 +282,13 @@ class Card:
             blocks.append(self._footer)
         if self._footer is not None and isinstance(self._footer, FooterBlock):
             self._footer.shown = self.hovered
+        # Only the tops after the blocks still in place are computed again (and those
+        # of the last few of them, whose text a stream may have changed): a streamed
+        # frame appends blocks to a card of thousands, and recomputing every top cost
+        # each frame in proportion to the answer's length.
+        kept = _same_prefix(self._blocks, blocks) + 1
+        self._valid = max(1, min(self._valid, kept - RECHECK_BLOCKS))
         self._blocks = blocks
-        self._column = -1  # every top is recomputed on the next layout
 
     @property
     def blocks(self) -> list[Block]:
@@ -281,10 +298,11 @@ class Card:
 
     # ------------------------------------------------------------ streaming
 
-    def push(self, text: str, thought: str, deadline: float) -> bool:
-        """One frame's deltas of the live answer, parsed until ``deadline``; True when
-        what the card shows changed (thoughts, the first text, a new part). Otherwise
-        the text waits for :meth:`render` (the next turn) to reach the documents."""
+    def push(self, text: str, thought: str, deadline: float, *, parse: bool = True) -> bool:
+        """One frame's deltas of the live answer, parsed until ``deadline`` (unless not
+        ``parse``: queued only); True when what the card shows changed (thoughts, the
+        first text, a new part). Otherwise the text waits for :meth:`render` (the next
+        turn) to reach the documents."""
         self.build()
         shown = (len(self.views), self.received)
         if thought:
@@ -303,7 +321,7 @@ class Card:
             self._restack()
             self.render(deadline)
             return True
-        for view in self.views:
+        for view in self.views if parse else ():
             if isinstance(view, MarkdownView) and view.streaming:
                 view.parse(deadline)
         return False
@@ -389,6 +407,11 @@ class Card:
         if not self._built:
             return False
         return any(v.pending for v in (self.thoughts, *self.views) if v is not None)
+
+    @property
+    def queued(self) -> int:
+        """Characters of answer text queued and not parsed yet (a backlog)."""
+        return sum(v.queued for v in self.views if isinstance(v, MarkdownView))
 
     def finish(self, message: Message) -> None:
         """The answer ended as ``message``: the rest of its text, then the chrome."""
@@ -494,12 +517,15 @@ class Card:
     def block_tops(self, column: int) -> list[int]:
         """Where each block starts in the card (estimates for blocks not laid out)."""
         self.build()
-        if self._column != column or len(self._tops) != len(self._blocks) + 1:
-            tops = [self.top_margin]
-            for block in self._blocks:
+        if self._column != column or self._tops is Card._tops:
+            self._tops, self._column, self._valid = [self.top_margin], column, 1
+        tops = self._tops
+        if self._valid < len(self._blocks) + 1:
+            del tops[self._valid :]
+            for block in self._blocks[self._valid - 1 :]:
                 tops.append(tops[-1] + block.estimate(column))
-            self._tops, self._column = tops, column
-        return self._tops
+            self._valid = len(tops)
+        return tops
 
     def layout_between(self, column: int, y0: int, y1: int) -> bool:
         """Lay out the blocks overlapping ``[y0, y1)`` (card coordinates) at ``column``;

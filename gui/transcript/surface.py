@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import accumulate
 
-from PySide6.QtCore import QPoint, QRect, QTimer
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QWidget
 
@@ -39,6 +39,8 @@ class SurfaceGeometry(QAbstractScrollArea):
     def __init__(self, context: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # The paint fills its whole rectangle itself: Qt need not clear it first.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.context = context
         self.cards: list[Card] = []
         self._tops: list[int] = [0]
@@ -47,6 +49,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         self._anchor: tuple[Card, int, int] | None = None  # card, block, offset
         self._scrolling = False
         self._painting_all = False  # in a paint of the whole view (see _repaint)
+        self._quiet = False  # in an update_range that does not paint
         self.bottom_pinned = True  # the bottom of the view follows the end when True
         self._built: OrderedDict[int, Card] = OrderedDict()
         self.highlighted: Card | None = None
@@ -120,8 +123,9 @@ class SurfaceGeometry(QAbstractScrollArea):
         for i in range(start, len(self.cards)):
             self.cards[i].index = i
 
-    def card_changed(self, card: Card) -> None:
-        """``card``'s blocks or chrome changed: its height and everything after it."""
+    def card_changed(self, card: Card, *, paint: bool = True) -> None:
+        """``card``'s blocks or chrome changed: its height and everything after it
+        (repainted now, or not: ``paint`` False, the caller paints later)."""
         if not (0 <= card.index < len(self.cards)) or self.cards[card.index] is not card:
             return
         if card.built:
@@ -129,7 +133,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         else:
             card.height = card.estimate(self.column)
         self.restack_from(card.index)
-        self.update_range()
+        self.update_range(paint=paint)
 
     def card_at(self, y: int) -> int:
         """The index of the card at content ``y`` (-1: none)."""
@@ -152,12 +156,14 @@ class SurfaceGeometry(QAbstractScrollArea):
         """Whether the view follows the end of the chat (the reader is at the bottom)."""
         return self._following
 
-    def update_range(self) -> None:
+    def update_range(self, *, paint: bool = True) -> None:
         """Set the scroll bar to the content and put the view back where it belongs:
-        at the bottom while following, else at the anchored text."""
+        at the bottom while following, else at the anchored text; then repaint
+        (unless not ``paint``)."""
         bar = self.verticalScrollBar()
         page = self.viewport().height()
         self._scrolling = True
+        self._quiet = not paint
         try:
             bar.setPageStep(page)
             bar.setRange(0, max(0, self.content_height - page))
@@ -166,8 +172,9 @@ class SurfaceGeometry(QAbstractScrollArea):
             elif self._anchor is not None:
                 bar.setValue(self._anchored_y())
         finally:
-            self._scrolling = False
-        self._repaint()
+            self._scrolling = self._quiet = False
+        if paint:
+            self._repaint()
 
     def _anchored_y(self) -> int:
         assert self._anchor is not None
@@ -199,7 +206,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         # Not from inside a paint of the whole view: it paints what its layout settled
         # on, and asking again scheduled a second paint of the same frame (every
         # streamed frame was painted twice).
-        if not self._painting_all:
+        if not self._painting_all and not self._quiet:
             self.viewport().update()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:

@@ -43,6 +43,8 @@ WAITING_TICK_S = 0.4  # the live answer's dots move this often
 BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
 SLICE_S = 0.006  # one slice of work between two turns of the event loop
+BACKLOG_CHARS = 4_096  # queued text beyond which a frame's text is only queued
+FRAME_S = 0.016  # at most one paint this often while a backlog of text is written
 TURN_ACTIONS = ("regenerate", "edit", "delete")
 # The actions of a message (``rill:<action>/<card id>``); the rest name a block's id.
 CARD_ACTIONS = frozenset(
@@ -110,6 +112,10 @@ class ChatView(QWidget):
             int(WAITING_TICK_S * 1000), self._on_waiting_timer_timeout
         )
         self._last_frame_at = 0.0  # time.monotonic() of the live answer's last frame
+        self._painted_at = 0.0  # time.perf_counter() of the surface's last paint
+        # The paint a slice left for later (see _on_work_timer_timeout).
+        self._paint_timer = self._timer(1, self.surface.viewport().update, single=True)
+        self._paint_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
         self.links = LinkOpener(self)
@@ -171,7 +177,7 @@ class ChatView(QWidget):
 
     def clear(self) -> None:
         """Show an empty conversation."""
-        for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
+        for timer in (self._work_timer, self._waiting_timer, self._notice_timer, self._paint_timer):
             timer.stop()
         self._drop_from(0)
         self.surface.clear_highlight()
@@ -247,7 +253,12 @@ class ChatView(QWidget):
             # The retry is under way and answering: its countdown is over.
             self._notice_card, card.notice = None, ""
             self._notice_timer.stop()
-        if card.push(text, thought, time.perf_counter() + SLICE_S):
+        # Far behind (more text queued than a frame parses: a burst), the frame only
+        # queues its text for the slices already under way: parsing it here too made
+        # this turn and the next slice's one long stall. A frame's usual lag (the last
+        # one still being written) is caught up here, as before.
+        parse = card.queued < BACKLOG_CHARS
+        if card.push(text, thought, time.perf_counter() + SLICE_S, parse=parse):
             self.surface.card_changed(card)
         if card.pending:
             self._work_timer.start()
@@ -399,7 +410,14 @@ class ChatView(QWidget):
         for card in queue:
             if card.pending or not card.built:
                 card.render(deadline)
-                self.surface.card_changed(card)
+                # Behind (a burst, a busy machine): one paint per display frame, not
+                # one per slice; a paint of the whole view costs half a slice, and
+                # with one after each slice a burst took twice as long to catch up.
+                since = time.perf_counter() - self._painted_at
+                paint = not card.pending or since >= FRAME_S
+                self.surface.card_changed(card, paint=paint)
+                if not paint and not self._paint_timer.isActive():
+                    self._paint_timer.start(max(1, math.ceil((FRAME_S - since) * 1000)))
             if time.perf_counter() >= deadline:
                 break
         self._finishing = [c for c in self._finishing if c.pending]
@@ -407,6 +425,8 @@ class ChatView(QWidget):
             self._work_timer.start()
 
     def _on_surface_painted(self) -> None:
+        self._painted_at = time.perf_counter()
+        self._paint_timer.stop()  # (what it was to show is shown)
         if not self._work_timer.isActive() and self.busy:
             self._work_timer.start()  # a card came into view with text to render
 

@@ -57,6 +57,7 @@ class CodeBlock(Block):
         mono.setStyleHint(QFont.StyleHint.TypeWriter)
         self.body.doc.setDefaultFont(mono)
         self.pieces: list[str] = []
+        self._lines = 0  # newlines in the finished pieces (estimates without a join)
         self.open_piece = ""
         self.code_id = context.register(self)
         self.x_offset = 0
@@ -71,6 +72,7 @@ class CodeBlock(Block):
         """Append a finished piece."""
         self.body.add(code_piece_html(html))
         self.pieces.append(code)
+        self._lines += code.count("\n")
         self.open_piece = ""
         self.dirty = True
 
@@ -100,7 +102,7 @@ class CodeBlock(Block):
         """Header, padding and a line per line of code."""
         if self.laid_at == column and not self.dirty:
             return self.height
-        lines = self.code().count("\n") + 1
+        lines = self._lines + self.open_piece.count("\n") + 1
         return HEADER_PX + 2 * PAD_PX + 2 * GAP_PX + 20 * lines
 
     def layout(self, column: int) -> int:

@@ -163,8 +163,9 @@ class DocBlock(Block):
 
     # ------------------------------------------------------------ content
 
-    def add(self, html: str) -> None:
-        """Append finished HTML (after what is finished, before the tail)."""
+    def add(self, html: str, blocks: int = 1) -> None:
+        """Append finished HTML, ``blocks`` Markdown blocks of it (after what is
+        finished, before the tail)."""
         if not html:
             return
         tail = self._tail_html if self.tail else None
@@ -187,7 +188,7 @@ class DocBlock(Block):
             finally:
                 self.edit.end_edit()
         self.chars += len(html)
-        self.markdown_blocks += 1
+        self.markdown_blocks += blocks
         self.dirty = True
 
     def set_tail(self, html: str | None) -> None:

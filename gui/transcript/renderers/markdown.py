@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PROSE_BLOCKS = 24  # Markdown blocks per prose block at most ...
 PROSE_CHARS = 6_000  # ... and about this much HTML
 SLICE_CHARS = 2_048  # text handed to the renderer per step
+PARSE_SHARE = 0.6  # of a render's time spent parsing; the rest writes what was parsed
 TAIL_PIECES_PER_STEP = 2  # pieces of a huge tail shown per step
 SPLIT_CHARS = 8_192  # a huge plain block is cut into prose blocks of about this much HTML
 _PLAIN = '<p style="white-space:pre-wrap">'
@@ -114,6 +115,7 @@ class MarkdownView(PartView):
         self._pieces_for: str | None = None
         self._pieces: list[str] = []
         self._updates: list[RenderUpdate] = []  # rendered, not shown yet (behind a tail)
+        self._slice_s = 0.0  # what a slice of parsing is likely to cost (see _room)
         if text:
             self.push(text)
 
@@ -142,6 +144,11 @@ class MarkdownView(PartView):
         return backlog or bool(self._queue) or (self._closing and not self._closed)
 
     @property
+    def queued(self) -> int:
+        """Characters of text queued and not parsed yet."""
+        return sum(map(len, self._queue)) - self._head_at
+
+    @property
     def streaming(self) -> bool:
         """Whether more text may come."""
         return not self._closing
@@ -151,8 +158,12 @@ class MarkdownView(PartView):
     def render(self, deadline: float) -> bool:
         """Render queued text in slices until ``deadline``; True when nothing is left.
 
-        At least one step runs per call, so the work always advances.
+        At least one step runs per call, so the work always advances. Text is parsed
+        for PARSE_SHARE of the time left, so that writing it into the documents (about
+        0.7 of the parse's cost) still ends near ``deadline``.
         """
+        now = time.perf_counter()
+        parse_until = now + (deadline - now) * PARSE_SHARE
         while self.pending:
             if self._plain:
                 self._queue.clear()
@@ -164,7 +175,7 @@ class MarkdownView(PartView):
                 break
             if self._tail_todo is not None:  # a huge tail, a few pieces at a time
                 self._guarded(self._advance_tail)
-            elif self._queue and (not self._updates or time.perf_counter() < deadline):
+            elif self._queue and (not self._updates or time.perf_counter() < parse_until):
                 # More text first, while the frame's time lasts: the documents are then
                 # edited once for all of it (a tail replaced per slice cost a relayout
                 # each, and only the last one is ever seen).
@@ -174,6 +185,8 @@ class MarkdownView(PartView):
                 update = merged(self._updates)
                 self._updates = []
                 self._guarded(partial(self._apply, update))
+                if self._queue and not self._room(parse_until):
+                    break  # another slice and its writing would overrun the deadline
             else:
                 self._step(None)
                 self._closed = True
@@ -189,10 +202,16 @@ class MarkdownView(PartView):
         halves of a frame's work are then two short turns instead of one long one."""
         while self._queue and not self._plain and self._tail_todo is None:
             self._step_slice()
-            if time.perf_counter() >= deadline:
+            if not self._room(deadline):
                 break
 
+    def _room(self, deadline: float) -> bool:
+        """Whether another slice is likely to end before ``deadline`` (a slice of
+        2 KB takes 2-3 ms: stopping only once past the deadline overran it by that)."""
+        return time.perf_counter() + self._slice_s < deadline
+
     def _step_slice(self) -> None:
+        started = time.perf_counter()
         # An offset into the delta, not a copy of its rest: a 10 MB delta cut into
         # 2 KB steps would otherwise be copied 5,000 times.
         head, at = self._queue[0], self._head_at
@@ -202,6 +221,9 @@ class MarkdownView(PartView):
             self._queue.popleft()
             self._head_at = 0
         self._step(piece)
+        # What the next slice will likely cost: the last one's, decaying, so a slow
+        # one (a big table, a collection) does not stop the parse for long.
+        self._slice_s = max(time.perf_counter() - started, 0.8 * self._slice_s)
 
     def _step(self, piece: str | None) -> None:
         def step() -> None:
@@ -234,8 +256,7 @@ class MarkdownView(PartView):
             finished.pop(0)
             self._commit_tail()
         self._drop_tail()
-        for block in finished:
-            self._add_finished(block)
+        self._add_finished(finished)
         if tail is not None:
             self._put_tail(tail)
         # A block that held only the old tail and was not reused goes.
@@ -265,13 +286,34 @@ class MarkdownView(PartView):
             block.commit_tail()
         self._tail_block, self._tail_pieces, self._tail_extra = None, [], []
 
-    def _add_finished(self, rendered: RenderedBlock) -> None:
-        if rendered.kind == "code":
-            card = self._code_card(rendered)
-            card.add_piece(rendered.html, rendered.code or "")
-            return
-        for piece in prose_pieces(rendered.html):
-            self._prose_block(room=True).add(soft_breaks(piece))
+    def _add_finished(self, finished: list[RenderedBlock]) -> None:
+        """Append finished blocks: the prose going into one block as one piece of HTML
+        (a frame's 20-30 Markdown blocks were as many parses and inserts), up to the
+        block's share (PROSE_BLOCKS, PROSE_CHARS), code to its card."""
+        batch: list[str] = []
+        size = 0
+        target: DocBlock | None = None
+        for rendered in finished:
+            if rendered.kind == "code":
+                if target is not None:
+                    target.add("".join(batch), blocks=len(batch))
+                    target, batch, size = None, [], 0
+                self._code_card(rendered).add_piece(rendered.html, rendered.code or "")
+                continue
+            for piece in prose_pieces(rendered.html):
+                if target is not None and (
+                    target.markdown_blocks + len(batch) >= PROSE_BLOCKS
+                    or target.chars + size >= PROSE_CHARS
+                ):
+                    target.add("".join(batch), blocks=len(batch))
+                    target, batch, size = None, [], 0
+                if target is None:
+                    target = self._prose_block(room=True)
+                html = soft_breaks(piece)
+                batch.append(html)
+                size += len(html)
+        if target is not None:
+            target.add("".join(batch), blocks=len(batch))
 
     def _put_tail(self, rendered: RenderedBlock) -> None:
         if rendered.kind == "code":
