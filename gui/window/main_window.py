@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
         screen, and :func:`rill.gui.app.connect_provider` before the chats get a
         provider. Idempotent."""
         self._history_parts()
-        _ = self.panel
+        _ = self.panel  # … which puts the Tab order in place (see _build_focus)
 
     def _build_focus(self) -> None:
         """The keyboard comes back to the input after an action (see rill.gui.common.focus),
@@ -366,7 +366,10 @@ class MainWindow(QMainWindow):
         self.focus_return.watch(*cards, c.notice, c.long_card)
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
-        self._order_tabs(self._panel or self.layout_parts.panel_slot)
+        # The Tab order is set with the settings panel (finish_building, before any
+        # key reaches the window), not here: walking the focus chain meets Qt's own
+        # widgets (viewports, scroll bars), and PySide resolves ~50 lazy Qt types the
+        # first time it wraps one, 12 ms before the first paint.
 
     def _order_tabs(self, panel: QWidget) -> None:
         c = self.composer

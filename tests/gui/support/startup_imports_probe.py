@@ -15,6 +15,7 @@ Gemini provider is connected) and notes
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import json
 import sys
@@ -56,6 +57,8 @@ _original_run = app.run
 _original_connect = app.connect_provider
 _connected = asyncio.Event()
 _opened = asyncio.Event()  # the history's store is open
+_enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
+_enums_at_paint: list[int] = []
 
 
 def _loaded() -> list[str]:
@@ -69,6 +72,7 @@ def _present(window: MainWindow) -> None:
     finish = window.finish_building
 
     def finish_and_watch() -> None:
+        _enums_at_paint.append(_enum_types[0])  # the window has painted, nothing more
         # The history exists from here on (not before: that would load it early).
         finish()
         start = window.history.start
@@ -120,6 +124,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "thumbnail": len(thumbnail),
         "provider": type(window.controller.provider).__name__,
         "collecting": [*_collecting, gc.isenabled()],
+        "enums_at_paint": _enums_at_paint[0],
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -136,7 +141,20 @@ async def _probed_run(window: MainWindow, launcher: TaskLauncher) -> int:
     return await _original_run(window, launcher)
 
 
+def _count_enum_types() -> None:
+    """Count the enum types made from here on (Qt's, mostly: PySide builds a class's
+    enums the first time the class is touched)."""
+    make = enum.EnumType._create_
+
+    def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        _enum_types[0] += 1
+        return make(cls, *args, **kwargs)
+
+    enum.EnumType._create_ = counted  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
+    _count_enum_types()
     app.present = _present
     app.run = _probed_run
     app.connect_provider = _connect_and_tell
