@@ -13,9 +13,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QWindow
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from rill.core import secrets
 from rill.core.paths import ProfileError, logs_dir
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 APP_NAME = "Rill"
 EXIT_CANNOT_START = 9  # as the CLI's EXIT_PROFILE: the profile leaves nothing to open
 WARM_UP_AFTER_S = 2.0  # the image workers start at the latest this long after the window
+PAINT_LIMIT_MS = 2000  # how long paint_first waits for a window that never paints
 log = logging.getLogger("rill")
 
 
@@ -104,36 +104,48 @@ async def connect_provider(window: MainWindow) -> None:
         window.show_welcome()
 
 
-class _ExposeWatcher(QObject):
-    """Resolves a future at the window's first Expose event (it is on screen)."""
+class _FirstPaint(QObject):
+    """Ends ``loop`` once the window it watches has handled its first paint."""
 
-    def __init__(self, future: asyncio.Future[None]) -> None:
+    def __init__(self, loop: QEventLoop) -> None:
         super().__init__()
-        self._future = future
+        self._loop = loop
+        self.painted = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.Expose
-            and isinstance(watched, QWindow)
-            and watched.isExposed()
-            and not self._future.done()
-        ):
-            self._future.set_result(None)
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            # The paint pass this event starts (the children, the flush to the
+            # screen) runs before a zero timer fires; the loop ends a turn later, so
+            # what the paint queued for right after it (zero timers) runs first.
+            QTimer.singleShot(0, self._quit_next_turn)
         return False
 
+    def _quit_next_turn(self) -> None:
+        QTimer.singleShot(0, self._loop.quit)
 
-async def first_exposed(window: MainWindow, limit: float = 2.0) -> None:
-    """Wait until ``window`` is on screen (at most ``limit`` s: some platforms never say)."""
-    handle = window.windowHandle()
-    if handle is None or handle.isExposed():
-        return
-    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    watcher = _ExposeWatcher(future)
-    handle.installEventFilter(watcher)
+
+def paint_first(window: MainWindow, limit_ms: int = PAINT_LIMIT_MS) -> None:
+    """Run Qt's events until the shown ``window`` has painted (at most ``limit_ms``:
+    some platforms never show it), holding the user's input back.
+
+    This runs before the asyncio loop exists: what comes after the paint (the rest of
+    the window, qasync, the tasks) is not paid for before it. Keys and clicks that
+    arrive meanwhile are not dropped: Qt keeps them for the event loop's next turn
+    without the flag, by which time the window is whole.
+    """
+    loop = QEventLoop()
+    watcher = _FirstPaint(loop)
+    limit = QTimer()
+    limit.setSingleShot(True)
+    limit.timeout.connect(loop.quit)
+    window.installEventFilter(watcher)
     try:
-        await asyncio.wait({future}, timeout=limit)
+        limit.start(limit_ms)
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     finally:
-        handle.removeEventFilter(watcher)
+        limit.stop()
+        window.removeEventFilter(watcher)
 
 
 def present(window: MainWindow) -> None:
@@ -158,8 +170,22 @@ async def warm_image_workers(
         window.attachments.workers.warm_up()
 
 
+def finish_after_paint(window: MainWindow) -> None:
+    """Make what the first paint did not need (the chat pane, the history, the
+    settings panel), before the event loop hands the window any input, and let the
+    cycle collector run again (rill.gui.launch held it off until the paint)."""
+    window.finish_building()
+    if not gc.isenabled():
+        gc.enable()
+        gc.collect()
+
+
 async def run(window: MainWindow, launcher: TaskLauncher) -> int:
-    """Show the window, live until it closes, then shut everything down in order."""
+    """Live until the shown window closes, then shut everything down in order.
+
+    The key lookup and the provider import on a worker thread hold the GIL for a
+    while: they start here, after the first paint, not before it.
+    """
     loop = asyncio.get_running_loop()
     closed: asyncio.Future[None] = loop.create_future()
 
@@ -168,17 +194,12 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
             closed.set_result(None)
 
     window.closed.connect(on_closed)
+    if not window.isVisible():
+        # Closed while it first painted (paint_first lets a close through: it is not
+        # the user's input Qt holds back), before this loop could hear of it.
+        await window.controller.shutdown()
+        return 0
     window.providers.manager.expect_provider()
-    present(window)
-    # The key lookup and the provider import on a worker thread hold the GIL for a
-    # while; started before the first frame, they delay it by as much.
-    await first_exposed(window)
-    # What the first paint did not need (the history, the settings panel) is made
-    # now, before the store opens and the provider arrives.
-    window.finish_building()
-    if not gc.isenabled():  # rill.gui.launch held the collector off until the paint
-        gc.enable()
-        gc.collect()
     connecting = launcher.run("connect-provider", connect_provider(window))
     # The store opens (and may check itself) on its own thread; the window is usable
     # meanwhile, and turns sent before it is open are written once it is.
@@ -197,6 +218,8 @@ def cannot_start(error: OSError) -> int:
     The last resort: a profile Rill can work around opens the window with a notice.
     """
     log.error("the window could not start", exc_info=error)
+    from PySide6.QtWidgets import QMessageBox  # its class and enums: only when needed
+
     text = str(error) if isinstance(error, ProfileError) else f"Rill could not start: {error}"
     print(f"rill: {text}", file=sys.stderr)
     box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, text)
@@ -207,17 +230,17 @@ def cannot_start(error: OSError) -> int:
 
 def main() -> int:
     """Run the desktop app until its window closes; returns the exit status (0, or
-    EXIT_CANNOT_START when the profile leaves no window to open)."""
-    import qasync
+    EXIT_CANNOT_START when the profile leaves no window to open).
 
+    The window is shown and painted before the asyncio loop is made (qasync is
+    imported after the paint); the rest of it is made before that loop runs.
+    """
     secrets.hold_environment_keys()  # first, while no other thread reads the environment
     _configure_logging()
     app = create_application()
     guard = single_instance.claim()
     if guard is None:
         return 0  # a running Rill (same user and profile) brings its window forward
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     loaded = load_settings()
     theme = ThemeManager(app, loaded.settings.ui.theme)
     theme.apply()
@@ -229,6 +252,13 @@ def main() -> int:
         return cannot_start(error)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
     guard.activation_requested.connect(lambda: single_instance.bring_to_front(window))
+    present(window)
+    paint_first(window)
+    finish_after_paint(window)
+    import qasync  # not needed for the first paint
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     with loop, asyncgen_hooks(loop):
         code = loop.run_until_complete(run(window, launcher))
         loop.run_until_complete(loop.shutdown_asyncgens())

@@ -462,7 +462,9 @@ class AttachmentStrip(QScrollArea):
         """Room for the tiles, plus the scroll bar only when they overflow."""
         count = len(self._tiles)
         wanted = sum(t.width() for t in self._tiles.values()) + max(0, count - 1) * SPACING_PX
-        overflow = wanted > self.viewport().width() and count > 0
+        # No tiles, no question (viewport() made PySide resolve ~50 lazy Qt types the
+        # first time it was asked, before the window's first paint).
+        overflow = count > 0 and wanted > self.viewport().width()
         bar = self.horizontalScrollBar().sizeHint().height() if overflow else 0
         self.setFixedHeight(TILE_PX + 4 + bar)
 

@@ -526,8 +526,11 @@ class Composer(QWidget):
         self.edit.ensurePolished()
         wanted = max(1, int(self.edit.document().size().height()))
         lines = min(MAX_LINES, wanted)
-        # Frame, border and the style sheet's padding: measurable once laid out.
-        chrome = self.edit.height() - self.edit.viewport().height()
+        # Frame, border and the style sheet's padding: measurable once laid out. The
+        # contents rectangle is the viewport's (no viewport margins, no horizontal
+        # bar: lines wrap); asking for viewport() instead made PySide resolve ~80
+        # lazy Qt types the first time, 15 ms before the window's first paint.
+        chrome = self.edit.height() - self.edit.contentsRect().height()
         if not self.edit.isVisible() or chrome <= 0:
             chrome = self.edit.frameWidth() * 2 + 12
         margin = int(self.edit.document().documentMargin() * 2)

@@ -43,7 +43,6 @@ from rill.gui.common import (
 from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
 from rill.gui.conversations import ActionBar, Sidebar
 from rill.gui.providers import WelcomeCard, install_providers
-from rill.gui.transcript import ChatView
 from rill.gui.window.chat_bar import ChatBar
 from rill.gui.window.context_meter import input_limit, last_prompt_tokens
 from rill.gui.window.empty_state import EmptyState
@@ -52,6 +51,7 @@ from rill.gui.window.layout import ResponsiveLayout, chat_column
 from rill.gui.window.menus import WindowMenus
 from rill.gui.window.notice_bar import NoticeBar
 from rill.gui.window.status_bar import StatusLine
+from rill.gui.window.view_on_demand import ViewOnDemand
 
 if TYPE_CHECKING:
     from rill.core.providers import Provider
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from rill.gui.conversations import ExportImport, History
     from rill.gui.settings import SettingsPanel
     from rill.gui.tools import ToolsDialog
+    from rill.gui.transcript import ChatView
 
 Wire = tuple[SignalInstance, Callable[..., object]]
 
@@ -88,10 +89,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Rill")
         self.app_settings = app_settings
         self.theme = theme
-        self.view = ChatView()
+        self._view: ChatView | None = None
         self.attachments = AttachmentQueue(launcher, parent=self)
         self.controller = ChatController(
-            self.view,
+            ViewOnDemand(lambda: self.view),
             launcher,
             defaults or app_settings.generation_settings(),
             provider,
@@ -103,8 +104,6 @@ class MainWindow(QMainWindow):
         self._build_parts(launcher)
         for signal, slot in self._wiring(launcher):
             signal.connect(slot)
-        self.view.set_show_thoughts(self.controller.settings.include_thoughts)
-        self.view.set_dark(self.theme.dark)
         self._update_image_support()
         if self.controller.has_provider or not key_lookup_pending:
             self._on_provider_changed(self.controller.has_provider)
@@ -125,8 +124,7 @@ class MainWindow(QMainWindow):
         self.edit_banner = EditBanner(self.controller, self.composer)
         # The chat pane, or the empty state in its place while the chat has no message.
         self.empty_state = EmptyState()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
+        self.stack = QStackedWidget()  # the chat pane joins it when made (self.view)
         self.stack.addWidget(self.empty_state)
         # Tools from MCP servers: their one owner (servers start on first use) and the
         # bar that asks before a call runs.
@@ -191,9 +189,6 @@ class MainWindow(QMainWindow):
             (c.answer_finished, self._on_controller_answer_finished),
             (c.current_chat_changed, self._on_controller_current_chat_changed),
             (c.upload_progressed, composer.show_upload_progress),
-            (self.view.retry_requested, c.retry),
-            (self.view.link_hovered, status.show_link),
-            (self.view.links.reported, status.set_state),
             (launcher.task_failed, self._on_launcher_task_failed),
             # Tools from servers: the consent bar follows the chat on screen.
             (c.current_chat_changed, self.consent_bar.show_chat),
@@ -209,7 +204,6 @@ class MainWindow(QMainWindow):
             (c.settings_changed, self._update_image_support),
             (m.models_loaded, self._update_image_support),
             (self.image_drop.payload_dropped, self._on_image_drop_payload_dropped),
-            (self.theme.theme_changed, self.view.set_dark),
             # The chat bar's picker and meter, and the empty state: what answers.
             (bar.picker.model_chosen, self._on_picker_model_chosen),
             (bar.picker.provider_chosen, m.switch_to),  # as the panel's provider combo
@@ -246,7 +240,7 @@ class MainWindow(QMainWindow):
             (menus.quit_action.triggered, self.close),
             (menus.stop_action.triggered, c.stop),
             (menus.search_action.triggered, self._on_search),
-            (menus.find_action.triggered, self.view.open_find),
+            (menus.find_action.triggered, self._on_menus_find_triggered),
             (menus.undo_action.triggered, self.action_bar.trigger),
             (menus.focus_action.triggered, composer.focus_input),
             (menus.settings_action.triggered, layout.toggle_settings),
@@ -268,6 +262,16 @@ class MainWindow(QMainWindow):
             (panel.settings_edited, self._show_chat_target),
         ]
 
+    def _view_wiring(self, view: ChatView) -> list[Wire]:
+        """The chat pane's connections, made with the pane."""
+        return [
+            (view.retry_requested, self.controller.retry),
+            (view.link_hovered, self.status_line.show_link),
+            (view.links.reported, self.status_line.set_state),
+            (self.theme.theme_changed, view.set_dark),
+            (view.action_done, self.focus_input),  # the keyboard back to the input
+        ]
+
     def _history_wiring(self, history: History, exports: ExportImport) -> list[Wire]:
         """The chat history's and export's connections, made with them."""
         return [
@@ -275,6 +279,26 @@ class MainWindow(QMainWindow):
             (self.tool_host.grants_changed, history.persistence.save_grants),
             (exports.finished, self.status_line.set_state),
         ]
+
+    @property
+    def view(self) -> ChatView:
+        """The chat pane, made on first use: when a chat first has something to show,
+        or when the window finishes building after its first paint (the empty state
+        stands in for it until then)."""
+        if self._view is None:
+            self._view = self._build_view()
+        return self._view
+
+    def _build_view(self) -> ChatView:
+        from rill.gui.transcript import ChatView  # with the pane: not before the paint
+
+        view = ChatView()
+        view.set_show_thoughts(self.controller.settings.include_thoughts)
+        view.set_dark(self.theme.dark)
+        self.stack.insertWidget(0, view)
+        for signal, slot in self._view_wiring(view):
+            signal.connect(slot)
+        return view
 
     @property
     def history(self) -> History:
@@ -329,7 +353,7 @@ class MainWindow(QMainWindow):
         screen, and :func:`rill.gui.app.connect_provider` before the chats get a
         provider. Idempotent."""
         self._history_parts()
-        _ = self.panel
+        _ = self.panel  # … which puts the Tab order in place (see _build_focus)
 
     def _build_focus(self) -> None:
         """The keyboard comes back to the input after an action (see rill.gui.common.focus),
@@ -342,8 +366,10 @@ class MainWindow(QMainWindow):
         self.focus_return.watch(*cards, c.notice, c.long_card)
         for card in cards:
             keep_focus_on_click(*card.findChildren(QPushButton), *card.findChildren(QToolButton))
-        self.view.action_done.connect(self.focus_return.give_back)
-        self._order_tabs(self._panel or self.layout_parts.panel_slot)
+        # The Tab order is set with the settings panel (finish_building, before any
+        # key reaches the window), not here: walking the focus chain meets Qt's own
+        # widgets (viewports, scroll bars), and PySide resolves ~50 lazy Qt types the
+        # first time it wraps one, 12 ms before the first paint.
 
     def _order_tabs(self, panel: QWidget) -> None:
         c = self.composer
@@ -428,6 +454,9 @@ class MainWindow(QMainWindow):
     def _on_menus_import_triggered(self) -> None:
         self.exports.import_file()
 
+    def _on_menus_find_triggered(self) -> None:
+        self.view.open_find()
+
     def _on_search(self) -> None:
         """Ctrl+Shift+F: the sidebar's search box (the list is shown first if it was hidden)."""
         self.layout_parts.reveal_chat_list()
@@ -466,7 +495,8 @@ class MainWindow(QMainWindow):
     def _on_controller_settings_changed(self, settings: GenerationSettings) -> None:
         if self._panel is not None:  # a panel made later reads them then
             self._panel.set_settings(settings)
-        self.view.set_show_thoughts(settings.include_thoughts)
+        if self._view is not None:  # … and so does a chat pane
+            self._view.set_show_thoughts(settings.include_thoughts)
 
     def _on_picker_model_chosen(self, model: str) -> None:
         self.panel.choose_model(model)  # as if typed in the panel

@@ -3,17 +3,19 @@ loaded when its window was shown, and which arrived once they were needed.
 
 Usage: ``python -m tests.gui.support.startup_imports_probe REPORT``. Imports nothing
 heavy itself before the launch (this package's ``__init__`` files are empty). The
-window is shown by ``rill.gui.app.present``; right after it, before the event loop
-has run anything, the probe notes which of :data:`HEAVY` and of :data:`BUILT_LATER`
-are in ``sys.modules``. Then it uses each deferred thing the way the app does (the
-window finishes building, the store opens, a Markdown answer with code is shown, an
-image is made a thumbnail, the Gemini provider is connected) and notes
+window is shown by ``rill.gui.app.present``; right after it, before its first paint
+(``rill.gui.app.paint_first``) and before the asyncio loop exists, the probe notes
+which of :data:`HEAVY` and of :data:`BUILT_LATER` are in ``sys.modules``. Then it
+uses each deferred thing the way the app does (the window finishes building, the
+store opens, a Markdown answer with code is shown, an image is made a thumbnail, the
+Gemini provider is connected) and notes
 ``sys.modules`` again, writes REPORT (JSON) and quits as Ctrl+Q would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import json
 import sys
@@ -36,6 +38,7 @@ HEAVY = (
     "sqlite3",
     "rill.core.store",
     "keyring",
+    "qasync",  # the asyncio loop is made after the paint (rill.gui.app.paint_first)
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
@@ -43,6 +46,8 @@ BUILT_LATER = (
     "rill.gui.settings.panel",
     "rill.gui.conversations.history",
     "rill.gui.conversations.export_actions",
+    "rill.gui.transcript.view",  # the chat pane: the empty state stands in for it
+    "rill.gui.transcript.surface",
 )
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
@@ -51,6 +56,9 @@ _original_present = app.present
 _original_run = app.run
 _original_connect = app.connect_provider
 _connected = asyncio.Event()
+_opened = asyncio.Event()  # the history's store is open
+_enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
+_enums_at_paint: list[int] = []
 
 
 def _loaded() -> list[str]:
@@ -61,6 +69,26 @@ def _present(window: MainWindow) -> None:
     _original_present(window)
     _shown.extend(_loaded())
     _collecting.append(gc.isenabled())
+    finish = window.finish_building
+
+    def finish_and_watch() -> None:
+        _enums_at_paint.append(_enum_types[0])  # the window has painted, nothing more
+        # The history exists from here on (not before: that would load it early).
+        finish()
+        start = window.history.start
+        if getattr(start, "watched", False):
+            return
+
+        async def start_and_tell() -> object:
+            try:
+                return await start()
+            finally:
+                _opened.set()
+
+        start_and_tell.watched = True  # type: ignore[attr-defined]
+        window.history.start = start_and_tell  # type: ignore[method-assign]
+
+    window.finish_building = finish_and_watch  # type: ignore[method-assign]
 
 
 async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Path) -> None:
@@ -96,6 +124,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "thumbnail": len(thumbnail),
         "provider": type(window.controller.provider).__name__,
         "collecting": [*_collecting, gc.isenabled()],
+        "enums_at_paint": _enums_at_paint[0],
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -108,31 +137,24 @@ async def _connect_and_tell(window: MainWindow) -> None:
 
 
 async def _probed_run(window: MainWindow, launcher: TaskLauncher) -> int:
-    opened = asyncio.Event()
-    finish = window.finish_building
-
-    def finish_and_watch() -> None:
-        # The history exists from here on (not before: that would load it early).
-        finish()
-        start = window.history.start
-        if getattr(start, "watched", False):
-            return
-
-        async def start_and_tell() -> object:
-            try:
-                return await start()
-            finally:
-                opened.set()
-
-        start_and_tell.watched = True  # type: ignore[attr-defined]
-        window.history.start = start_and_tell  # type: ignore[method-assign]
-
-    window.finish_building = finish_and_watch  # type: ignore[method-assign]
-    launcher.run("probe", _use_everything(window, opened, Path(sys.argv[1])))
+    launcher.run("probe", _use_everything(window, _opened, Path(sys.argv[1])))
     return await _original_run(window, launcher)
 
 
+def _count_enum_types() -> None:
+    """Count the enum types made from here on (Qt's, mostly: PySide builds a class's
+    enums the first time the class is touched)."""
+    make = enum.EnumType._create_
+
+    def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        _enum_types[0] += 1
+        return make(cls, *args, **kwargs)
+
+    enum.EnumType._create_ = counted  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
+    _count_enum_types()
     app.present = _present
     app.run = _probed_run
     app.connect_provider = _connect_and_tell
