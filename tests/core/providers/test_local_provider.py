@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -377,3 +378,15 @@ async def test_a_stopped_offline_answer_keeps_its_tokens_and_speed(
     assert usage is not None and (usage.output_tokens or 0) >= 5
     assert speed is not None and 0 < speed < 10_000
     assert local.last_run is not None and await asyncio.to_thread(local.last_run.done.wait, 10)
+
+
+def test_the_offline_model_loads_no_http_stack() -> None:
+    # An empty profile answers with the offline model: httpx (with idna, click and
+    # http.cookiejar, ~6 MB) stays out of such an app until a server is used. The
+    # wire module the offline provider shares with OpenAI servers imports the read
+    # loop's constants, and the read loop imports httpx only when it reads.
+    code = (
+        "import sys; import rill.core.providers.local; assert 'httpx' not in sys.modules, 'httpx'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-400:]
