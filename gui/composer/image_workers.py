@@ -18,7 +18,6 @@ only Pillow and ``rill.core``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copyreg
 import logging
@@ -186,6 +185,8 @@ class ImageWorkers:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a worker thread."""
+        import asyncio  # not at the top: the window imports this module before its first paint
+
         self._enter()
         try:
             return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
@@ -198,6 +199,8 @@ class ImageWorkers:
         Falls back to a thread when the processes cannot start. A pool broken after it
         worked (a worker killed, say for memory) is replaced once for this job.
         """
+        import asyncio
+
         self._enter()
         try:
             for attempt in range(2):
