@@ -8,6 +8,7 @@ quitting mid-stream exits 0 with no "Task was destroyed but it is pending".
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -178,10 +179,15 @@ async def warm_image_workers(
 
 def finish_after_paint(window: MainWindow) -> None:
     """Make what the first paint did not need (the chat controller with the chat half
-    of the window, the chat pane, the history, the settings panel), before the event
-    loop hands the window any input, and let the cycle collector run again
-    (rill.gui.launch held it off until the paint)."""
+    of the window, the chat pane, the history, the settings panel) and import the
+    image workers' pool modules, before the event loop hands the window any input,
+    and let the cycle collector run again (rill.gui.launch held it off until the
+    paint)."""
     window.finish_building()
+    from rill.gui.composer.image_workers import POOL_MODULES
+
+    for name in POOL_MODULES:
+        importlib.import_module(name)
     if not gc.isenabled():
         gc.enable()
         gc.collect()

@@ -45,6 +45,8 @@ HEAVY = (
     "rill.core.chat",  # the chat controller is made after the paint, with the session,
     "rill.core.tool_loop",  # the tool loop and the provider manager
     "rill.core.tools",
+    "multiprocessing",  # the image workers' pool: imported right after the paint
+    "concurrent.futures.process",
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
