@@ -84,3 +84,21 @@ def test_finishing_makes_each_part_once(first_paint: MainWindow) -> None:
     history, panel = window.history, window.panel
     window.finish_building()
     assert window.history is history and window.panel is panel and panels_made(window) == 1
+
+
+def test_the_chat_half_comes_after_the_paint_and_puts_providers_in_the_menus(
+    first_paint: MainWindow,
+) -> None:
+    window = first_paint
+    # What the chat bar says before the provider manager exists: the settings' default.
+    assert window.chat_bar.picker.choice.startswith("Google Gemini")
+    settings_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Settings")
+    assert [a.text() for a in settings_menu.actions()] == ["&Tools…"]
+    assert not hasattr(window, "edit_banner")  # nor any other part of the chat half
+    window.finish_building()
+    assert [a.text() for a in settings_menu.actions()] == ["&Providers…", "&Tools…"]
+    more = [a.text() for a in window.menus.more_menu.actions()]
+    assert more[-2:] == ["&Providers…", "&Tools…"]
+    # The chat half's two bars join the chat column, hidden until used.
+    for bar in (window.edit_banner, window.consent_bar):
+        assert bar.parentWidget() is window.chat_column and bar.isHidden()
