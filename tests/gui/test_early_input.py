@@ -9,14 +9,11 @@ see ``tests.gui.support.early_input_driver``.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.fakes.gemini_scenarios import stream
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.support.launch_support import OFFSCREEN_NOISE, ROOT, launch_env
+from tests.gui.support.launch_support import launch_env, run_driver
 
 PROMPT = "typed at once"
 
@@ -26,22 +23,12 @@ def test_text_typed_before_the_window_is_whole_is_kept_and_sent(
 ) -> None:
     fake_gemini.push(stream(["An answer."]))
     report = tmp_path / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.gui.support.early_input_driver", str(report), PROMPT],
-        cwd=ROOT,
-        env=launch_env(tmp_path / "home", fake_gemini),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    run = run_driver(
+        "early_input_driver", launch_env(tmp_path / "home", fake_gemini), report, PROMPT
     )
-    noise = [
-        line
-        for line in done.stderr.splitlines()
-        if line.strip() and not any(n in line for n in OFFSCREEN_NOISE)
-    ]
-    assert done.returncode == 0 and not noise, "\n".join(noise[-20:])
-    assert report.exists(), "the driver failed: see logs/rill.log in its profile"
-    typed = json.loads(report.read_text(encoding="utf-8"))
+    assert run.code == 0 and not run.stderr, "\n".join(run.stderr.splitlines()[-20:])
+    assert run.report is not None, "the driver failed: see logs/rill.log in its profile"
+    typed = run.report
     # The keys came while the window was still being finished…
     assert typed["pane_made"] is False and typed["history_made"] is False
     # … and none was lost: they were in the input, and they were sent.
@@ -55,18 +42,7 @@ def test_a_window_closed_before_it_is_whole_ends_the_app(
 ) -> None:
     # A close is not input Qt holds back while the window first paints: it closes the
     # window before the asyncio loop runs, and the app must still end, not wait on.
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.gui.support.early_input_driver", "-", "--close"],
-        cwd=ROOT,
-        env=launch_env(tmp_path / "home", fake_gemini),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    noise = [
-        line
-        for line in done.stderr.splitlines()
-        if line.strip() and not any(n in line for n in OFFSCREEN_NOISE)
-    ]
-    assert done.returncode == 0 and not noise, "\n".join(noise[-20:])
+    env = launch_env(tmp_path / "home", fake_gemini)
+    run = run_driver("early_input_driver", env, tmp_path / "unused.json", "--close", timeout=60)
+    assert run.code == 0 and not run.stderr, "\n".join(run.stderr.splitlines()[-20:])
     assert fake_gemini.requests == [], "a closed window asked the model"

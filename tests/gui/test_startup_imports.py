@@ -10,13 +10,10 @@ already), launched as the ``rill`` command does; see
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.fakes.gemini_server import FakeGemini
-from tests.gui.support.launch_support import OFFSCREEN_NOISE, ROOT, launch_env
+from tests.gui.support.launch_support import launch_env, run_driver
 from tests.gui.support.startup_imports_probe import BUILT_LATER, HEAVY
 
 MAX_ENUM_TYPES_AT_PAINT = 125
@@ -26,22 +23,12 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     tmp_path: Path, fake_gemini: FakeGemini
 ) -> None:
     report = tmp_path / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.gui.support.startup_imports_probe", str(report)],
-        cwd=ROOT,
-        env=launch_env(tmp_path / "home", fake_gemini),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    run = run_driver(
+        "startup_imports_probe", launch_env(tmp_path / "home", fake_gemini), report, timeout=120
     )
-    noise = [
-        line
-        for line in done.stderr.splitlines()
-        if line.strip() and not any(n in line for n in OFFSCREEN_NOISE)
-    ]
-    assert done.returncode == 0 and not noise, "\n".join(noise[-20:])
-    assert report.exists(), "the probe failed: see logs/rill.log in its profile"
-    shown = json.loads(report.read_text(encoding="utf-8"))
+    assert run.code == 0 and not run.stderr, "\n".join(run.stderr.splitlines()[-20:])
+    assert run.report is not None, "the probe failed: see logs/rill.log in its profile"
+    shown = run.report
     assert shown["shown"] == [], f"imported before the first paint: {shown['shown']}"
     # Each arrived with its first use: the store opening, the answer's Markdown and
     # code, the thumbnail, the Gemini provider. (Not keyring: the

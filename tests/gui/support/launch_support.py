@@ -46,9 +46,16 @@ def launch_env(home: Path, fake: FakeGemini | None = None, **extra: str) -> dict
 
 def launch(env: dict[str, str], report: Path, prompt: str = "", timeout: float = 90) -> Launch:
     """Run the window until the probe has reported and closed it."""
-    args = [sys.executable, "-m", "tests.gui.support.launch_probe", str(report)]
+    return run_driver("launch_probe", env, report, *([prompt] if prompt else []), timeout=timeout)
+
+
+def run_driver(
+    driver: str, env: dict[str, str], report: Path, *args: str, timeout: float = 90
+) -> Launch:
+    """Run ``tests.gui.support.<driver> REPORT ARGS…`` (a real launch with hooks) to its
+    end, and read the JSON it wrote to ``report`` (if it got that far)."""
     done = subprocess.run(
-        [*args, prompt] if prompt else args,
+        [sys.executable, "-m", f"tests.gui.support.{driver}", str(report), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
