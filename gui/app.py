@@ -251,6 +251,7 @@ def main() -> int:
     imported after the paint); the rest of it is made before that loop runs.
     """
     secrets.hold_environment_keys()  # first, while no other thread reads the environment
+    secrets.begin_key_index()  # before anything writes to a new profile
     _configure_logging()
     app = create_application()
     guard = single_instance.claim()

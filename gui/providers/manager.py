@@ -194,7 +194,11 @@ class ProviderManager(QObject):
         Returns the name used, or "" when none could be built.
         """
         settings = self.settings
-        name = await asyncio.to_thread(registry.default_provider_name, settings)
+        # The start's own lookup: it asks the keychain only for a key this profile
+        # knows is there (a locked keychain would ask for its password unbidden).
+        name = await asyncio.to_thread(
+            registry.default_provider_name, settings, secrets.stored_key_at_start
+        )
         self.offered = settings.default_provider if name != settings.default_provider else ""
         return name if await self._switch(name) else ""
 
