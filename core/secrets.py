@@ -38,6 +38,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {"gemini": ("GEMINI_API_KEY", "GOOGLE_API
 KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY")
 _held: dict[str, str] = {}  # key variables taken out of os.environ, by name
 _index_lock = threading.Lock()  # lookups run on worker threads; one writer at a time
+_fresh_profile = [False]  # begin_key_index found the profile empty (set at start only)
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +149,14 @@ def stored_key_at_start(provider: str) -> str | None:
 
 
 def begin_key_index() -> None:
-    """Start the list of stored keys empty in a profile with nothing in it yet; leave
-    an existing profile (with or without a list) alone. Call it at start, before the
-    profile is written to. Never raises: without a list, lookups ask as before."""
+    """Note whether the profile holds nothing yet: then the start's lookup begins its
+    list of stored keys empty instead of asking. Call it at start, before anything
+    writes to the profile (it only looks: the paint waits for nothing here)."""
     try:
-        config, data = config_dir(create=False), data_dir(create=False)
-        if (config / INDEX_FILE_NAME).exists() or _holds_anything(config, data):
-            return
-        _write_index([])
-    except OSError as exc:  # an unusable profile: the window says so elsewhere
-        log.debug("no key list started: %s", type(exc).__name__)
+        fresh = not _holds_anything(config_dir(create=False), data_dir(create=False))
+    except OSError:  # an unusable profile: the window says so elsewhere; ask as ever
+        fresh = False
+    _fresh_profile[:] = [fresh]
 
 
 def set_api_key(provider: str, key: str) -> StorageStatus:
@@ -294,10 +293,15 @@ def _write_index(names: list[str]) -> None:
 
 
 def _may_be_in_keychain(provider: str) -> bool:
-    try:
-        names = _read_index(config_dir(create=False) / INDEX_FILE_NAME)
-    except OSError:
-        return True
+    with _index_lock:
+        try:
+            names = _read_index(config_dir(create=False) / INDEX_FILE_NAME)
+            if names is None and _fresh_profile[0]:
+                _write_index([])  # a new profile: nothing of its own is in the keychain
+                names = set()
+        except OSError as exc:  # a read-only profile: ask, as without a list
+            log.debug("key list not started: %s", type(exc).__name__)
+            return True
     return names is None or provider in names
 
 
