@@ -19,7 +19,7 @@ from rill.gui.settings import SettingsPanel
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.qt_waiting import run_until_done
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import answer_from, window_maker
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def first_paint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MainWindow]:
     """A window shown as at its first paint: not finished, no provider yet."""
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    answer_from(fake_gemini, monkeypatch)
     with window_maker(qtbot, qloop, qapp, show=True, connect=False) as make:
         yield make()
 
