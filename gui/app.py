@@ -270,6 +270,9 @@ def main() -> int:
     present(window)
     paint_first(window)
     finish_after_paint(window)
+    # Later launches have waited in the socket's queue since the claim; they are
+    # answered from here on (Qt's network module is imported for it, after the paint).
+    guard.serve()
     import asyncio  # neither is asyncio (with ssl): both after the first paint
 
     import qasync

@@ -23,9 +23,9 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     tmp_path: Path, fake_gemini: FakeGemini
 ) -> None:
     report = tmp_path / "report.json"
-    run = run_driver(
-        "startup_imports_probe", launch_env(tmp_path / "home", fake_gemini), report, timeout=120
-    )
+    # With the single-instance check on (launch_env turns it off), as a user's launch.
+    env = launch_env(tmp_path / "home", fake_gemini, RILL_MULTI_INSTANCE="0")
+    run = run_driver("startup_imports_probe", env, report, timeout=120)
     assert run.code == 0 and not run.stderr, "\n".join(run.stderr.splitlines()[-20:])
     assert run.report is not None, "the probe failed: see logs/rill.log in its profile"
     shown = run.report

@@ -47,6 +47,8 @@ HEAVY = (
     "rill.core.tools",
     "multiprocessing",  # the image workers' pool: imported right after the paint
     "concurrent.futures.process",
+    "PySide6.QtNetwork",  # the single-instance check claims with a Unix socket; Qt serves it later
+    "hashlib",  # … and names it with CPython's own SHA-256, not OpenSSL's
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
