@@ -396,10 +396,11 @@ class MainWindow(QMainWindow):
 
     def finish_building(self) -> None:
         """Make what the first paint did not need: the chat half (the controller and
-        what works on it), the chat history (before any turn can be sent) and the
-        settings panel. The app calls this once the window is on screen, before any
-        input reaches it, and :func:`rill.gui.app.connect_provider` before the chats
-        get a provider. Idempotent."""
+        what works on it), the sidebar's rows' delegate and search results, the chat
+        history (before any turn can be sent) and the settings panel. The app calls
+        this once the window is on screen, before any input reaches it, and
+        :func:`rill.gui.app.connect_provider` before the chats get a provider. Idempotent."""
+        self.conversations.finish_building()
         _ = self.controller
         self._history_parts()
         _ = self.panel  # … which puts the Tab order in place (see _build_focus)

@@ -56,6 +56,8 @@ BUILT_LATER = (
     "rill.gui.settings.panel",
     "rill.gui.conversations.history",
     "rill.gui.conversations.export_actions",
+    "rill.gui.conversations.delegate",  # the sidebar's rows (the list is empty at the paint)
+    "rill.gui.conversations.search_panel",  # … and its search results
     "rill.gui.transcript.view",  # the chat pane: the empty state stands in for it
     "rill.gui.transcript.surface",
     # The window's chat half: the controller and what works on it (MainWindow.controller).
@@ -74,6 +76,7 @@ _original_run = app.run
 _original_connect = app.connect_provider
 _events: dict[str, asyncio.Event] = {}  # "connected", "opened" (the history's store)
 _enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
+_enum_names: list[str] = []  # … and their qualified names
 _enums_at_paint: list[int] = []
 
 
@@ -143,6 +146,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "provider": type(window.controller.provider).__name__,
         "collecting": [*_collecting, gc.isenabled()],
         "enums_at_paint": _enums_at_paint[0],
+        "enum_names_at_paint": _enum_names[: _enums_at_paint[0]],
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -169,7 +173,9 @@ def _count_enum_types() -> None:
 
     def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
         _enum_types[0] += 1
-        return make(cls, *args, **kwargs)
+        made = make(cls, *args, **kwargs)
+        _enum_names.append(made.__qualname__)
+        return made
 
     enum.EnumType._create_ = counted  # type: ignore[method-assign]
 
