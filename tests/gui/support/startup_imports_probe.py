@@ -58,6 +58,7 @@ BUILT_LATER = (
     "rill.gui.conversations.export_actions",
     "rill.gui.conversations.delegate",  # the sidebar's rows (the list is empty at the paint)
     "rill.gui.conversations.search_panel",  # … and its search results
+    "rill.gui.conversations.action_bar",  # Undo a deletion: hidden until offered
     "rill.gui.transcript.view",  # the chat pane: the empty state stands in for it
     "rill.gui.transcript.surface",
     # The window's chat half: the controller and what works on it (MainWindow.controller).
