@@ -10,6 +10,8 @@ already), launched as the ``rill`` command does; see
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from tests.fakes.gemini_server import FakeGemini
@@ -23,9 +25,16 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     tmp_path: Path, fake_gemini: FakeGemini
 ) -> None:
     report = tmp_path / "report.json"
-    # With the single-instance check on (launch_env turns it off), as a user's launch.
-    env = launch_env(tmp_path / "home", fake_gemini, RILL_MULTI_INSTANCE="0")
-    run = run_driver("startup_imports_probe", env, report, timeout=120)
+    # With the single-instance check on (launch_env turns it off), as a user's launch,
+    # its socket and lock file in a private (short) runtime folder.
+    runtime = tempfile.mkdtemp(prefix="rill-si-")
+    env = launch_env(
+        tmp_path / "home", fake_gemini, RILL_MULTI_INSTANCE="0", XDG_RUNTIME_DIR=runtime
+    )
+    try:
+        run = run_driver("startup_imports_probe", env, report, timeout=120)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
     assert run.code == 0 and not run.stderr, "\n".join(run.stderr.splitlines()[-20:])
     assert run.report is not None, "the probe failed: see logs/rill.log in its profile"
     shown = run.report
