@@ -62,3 +62,5 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     # is made after the paint.
     names = shown["enum_names_at_paint"]
     assert not {"QStyle.PixelMetric", "QStyle.StandardPixmap"} & set(names), "QStyle built"
+    # The paint drew its icons without PySide's QtSvg module (Qt's image plugin).
+    assert shown["painted"] == [], f"loaded by the end of the paint: {shown['painted']}"

@@ -69,6 +69,10 @@ BUILT_LATER = (
     "rill.gui.providers.manager",
     "rill.gui.providers.wiring",
 )
+# Not loaded by the end of the first paint, nor necessarily later: the icons the paint
+# shows are drawn by Qt's SVG image plugin, not through PySide's QtSvg module.
+NOT_AT_PAINT = ("PySide6.QtSvg",)
+_painted: list[str] = []  # which of NOT_AT_PAINT were loaded when the paint was done
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
 _collecting: list[bool] = []  # whether the cycle collector ran at the paint
@@ -93,6 +97,8 @@ def _present(window: MainWindow) -> None:
 
     def finish_and_watch() -> None:
         _enums_at_paint.append(_enum_types[0])  # the window has painted, nothing more
+        if len(_enums_at_paint) == 1:  # the first call (connect_provider calls it again)
+            _painted.extend(name for name in NOT_AT_PAINT if name in sys.modules)
         # The history exists from here on (not before: that would load it early).
         finish()
         start = window.history.start
@@ -148,6 +154,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "collecting": [*_collecting, gc.isenabled()],
         "enums_at_paint": _enums_at_paint[0],
         "enum_names_at_paint": _enum_names[: _enums_at_paint[0]],
+        "painted": _painted,
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
