@@ -21,7 +21,7 @@ from rill.core.paths import ProfileError, logs_dir
 from rill.core.retry import env_policy
 from rill.core.settings import LoadResult, load_settings
 from rill.gui import single_instance
-from rill.gui.common import TaskLauncher, ThemeManager, app_icon, asyncgen_hooks
+from rill.gui.common import TaskLauncher, ThemeManager, app_icon, asyncgen_hooks, make_application
 
 if TYPE_CHECKING:
     import asyncio  # imported after the first paint, with qasync (see main)
@@ -55,7 +55,7 @@ def _configure_logging() -> None:
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with Rill's name, icon and desktop identity."""
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv)
+    app = existing if isinstance(existing, QApplication) else make_application(argv or sys.argv)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("rill")  # docks and task bars group the window with rill.desktop
@@ -271,6 +271,9 @@ def main() -> int:
     present(window)
     paint_first(window)
     finish_after_paint(window)
+    # Later launches have waited in the socket's queue since the claim; they are
+    # answered from here on (Qt's network module is imported for it, after the paint).
+    guard.serve()
     import asyncio  # neither is asyncio (with ssl): both after the first paint
 
     import qasync

@@ -6,6 +6,11 @@ click); Del, or the context menu, deletes it (the window offers Undo); the menu 
 pins and exports. Typing in the search box replaces the list by the hits after a
 short pause; Esc brings the list back. The widget only emits requests: the window's
 history controller does the work off the UI thread and reports back.
+
+The window's first paint shows the list empty (the store opens after it), so the
+rows' delegate and the search results' panel, with their modules, are made by
+:meth:`Sidebar.finish_building` after that paint (issue 14, item 7), or as the first
+rows arrive or the first search is typed, whichever comes first.
 """
 
 from __future__ import annotations
@@ -28,12 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from rill.gui.common import icons, plain_label, signals_blocked
-from rill.gui.conversations.delegate import ConversationDelegate
 from rill.gui.conversations.model import ConversationModel
-from rill.gui.conversations.search_panel import SearchPanel
 
 if TYPE_CHECKING:
     from rill.core.store import SearchHit
+    from rill.gui.conversations.search_panel import SearchPanel
 
 SEARCH_DELAY_MS = 180  # typing pauses this long before a search runs
 
@@ -128,11 +132,9 @@ class Sidebar(QWidget):
         self.clear_action.triggered.connect(self.search.clear)
         self.model = ConversationModel(self)
         self.list = self._build_list()
-        self.results = SearchPanel(self)
-        self.results.hit_activated.connect(self.hit_activated)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.list)
-        self.stack.addWidget(self.results)
+        self._results: SearchPanel | None = None  # made after the first paint
         self.hint = plain_label(QLabel(self))
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
@@ -150,7 +152,9 @@ class Sidebar(QWidget):
         view.setObjectName("chatList")
         view.setAccessibleName("Chats")
         view.setModel(self.model)
-        view.setItemDelegate(ConversationDelegate(view))
+        # The rows' delegate comes before the first row does (finish_building).
+        self.model.rowsAboutToBeInserted.connect(self.finish_building)
+        self.model.modelAboutToBeReset.connect(self.finish_building)
         view.setUniformItemSizes(True)
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
@@ -166,6 +170,26 @@ class Sidebar(QWidget):
         for changed in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
             changed.connect(self._update_hint)
         return view
+
+    def finish_building(self) -> None:
+        """Make what the window's first paint does not show: the rows' delegate and
+        the search results' panel. Idempotent; the window calls it after that paint."""
+        if self._results is not None:
+            return
+        from rill.gui.conversations.delegate import ConversationDelegate
+        from rill.gui.conversations.search_panel import SearchPanel
+
+        self.list.setItemDelegate(ConversationDelegate(self.list))
+        self._results = SearchPanel(self)
+        self._results.hit_activated.connect(self.hit_activated)
+        self.stack.addWidget(self._results)
+
+    @property
+    def results(self) -> SearchPanel:
+        """The search results' panel (made on first use, see :meth:`finish_building`)."""
+        self.finish_building()
+        assert self._results is not None
+        return self._results
 
     def _connect_search(self) -> None:
         self.search.textChanged.connect(self._on_search_text_changed)
@@ -271,7 +295,8 @@ class Sidebar(QWidget):
             self._search_timer.start()
         else:
             self._search_timer.stop()
-            self.results.set_hits([])
+            if self._results is not None:
+                self._results.set_hits([])
             self.stack.setCurrentWidget(self.list)
             self.search_requested.emit("")
         self._update_hint()

@@ -8,12 +8,13 @@ of one part reaches another. What a part does inside itself stays in its module.
 What the first paint does not show is made after it (:meth:`MainWindow.finish_building`,
 which the app calls once the window is on screen, before any input reaches it), or on
 first use of its attribute: the chat half (the controller with what works on it: the
-providers, the tool host and its consent bar, the edit banner, the drafts, the image
-drop) when the app asks for it (``chat_after_paint``), the settings panel (closed by
-default; made at once when the window opens with it shown), and the chat history with
-export and import, whose store opens after the paint anyway. Their connections are the
-table's other parts, :meth:`MainWindow._chat_wiring`, :meth:`MainWindow._panel_wiring`
-and :meth:`MainWindow._history_wiring`.
+providers, the tool host and its consent bar, the edit banner, the action bar, the
+drafts, the image drop) when the app asks for it (``chat_after_paint``), the sidebar's
+rows' delegate and search results, the settings panel (closed by default; made at once
+when the window opens with it shown), and the chat history with export and import,
+whose store opens after the paint anyway. Their connections are the table's other
+parts, :meth:`MainWindow._chat_wiring`, :meth:`MainWindow._panel_wiring` and
+:meth:`MainWindow._history_wiring`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from rill.gui.common import (
     order_tab_chain,
 )
 from rill.gui.composer import AttachmentQueue, Composer
-from rill.gui.conversations import ActionBar, Sidebar
+from rill.gui.conversations import Sidebar
 from rill.gui.providers import WelcomeCard
 from rill.gui.providers.names import provider_label, provider_names
 from rill.gui.window.chat_bar import ChatBar
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from rill.core.tool_settings import ToolSettings
     from rill.gui.chat import ChatController
     from rill.gui.composer import Drafts, WindowImageDrop
-    from rill.gui.conversations import ExportImport, History
+    from rill.gui.conversations import ActionBar, ExportImport, History
     from rill.gui.providers.wiring import ProvidersUi
     from rill.gui.settings import SettingsPanel
     from rill.gui.tools import ToolsDialog
@@ -123,13 +124,12 @@ class MainWindow(QMainWindow):
         self.composer = Composer(queue=self.attachments)
         self.welcome = WelcomeCard()
         self.notice = NoticeBar()
-        self.action_bar = ActionBar()
         # The chat pane, or the empty state in its place while the chat has no message.
         self.empty_state = EmptyState()
         self.stack = QStackedWidget()  # the chat pane joins it when made (self.view)
         self.stack.addWidget(self.empty_state)
         self.tools_dialog: ToolsDialog | None = None
-        bars = [self.action_bar, self.composer]  # the chat half adds its two bars
+        bars = [self.composer]  # the chat half adds its three bars
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
         self.layout_parts = ResponsiveLayout(
@@ -174,11 +174,16 @@ class MainWindow(QMainWindow):
         """The controller and what works on it; their wiring; what they show."""
         from rill.gui.chat import ChatController, ConsentBar, ToolHost
         from rill.gui.composer import Drafts, EditBanner, WindowImageDrop
+        from rill.gui.conversations import ActionBar
         from rill.gui.providers import install_providers
 
         defaults, provider = self._chat_args
         view = ViewOnDemand(lambda: self.view)
         c = self._chat = ChatController(view, self._launcher, defaults, provider, parent=self)
+        # The one-action bar (Undo a deleted chat, confirm deleting turns): the history
+        # and the chat offer on it; hidden until then, so not made for the first paint.
+        self.action_bar: ActionBar = ActionBar()
+        add_bar(self.chat_column, self.action_bar, self.composer)
         self.edit_banner = EditBanner(c, self.composer)
         # Tools from MCP servers: their one owner (servers start on first use) and the
         # bar that asks before a call runs.
@@ -234,7 +239,6 @@ class MainWindow(QMainWindow):
             (menus.quit_action.triggered, self.close),
             (menus.search_action.triggered, self._on_search),
             (menus.find_action.triggered, self._on_menus_find_triggered),
-            (menus.undo_action.triggered, self.action_bar.trigger),
             (menus.focus_action.triggered, composer.focus_input),
             (menus.settings_action.triggered, layout.toggle_settings),
             (menus.chats_action.triggered, layout.toggle_chat_list),
@@ -294,6 +298,7 @@ class MainWindow(QMainWindow):
             (c.turn_recorded, self._update_empty_state),
             (c.streaming_changed, self._update_empty_state),
             (menus.stop_action.triggered, c.stop),
+            (menus.undo_action.triggered, self.action_bar.trigger),
         ]
 
     def _panel_wiring(self, panel: SettingsPanel) -> list[Wire]:
@@ -396,10 +401,11 @@ class MainWindow(QMainWindow):
 
     def finish_building(self) -> None:
         """Make what the first paint did not need: the chat half (the controller and
-        what works on it), the chat history (before any turn can be sent) and the
-        settings panel. The app calls this once the window is on screen, before any
-        input reaches it, and :func:`rill.gui.app.connect_provider` before the chats
-        get a provider. Idempotent."""
+        what works on it), the sidebar's rows' delegate and search results, the chat
+        history (before any turn can be sent) and the settings panel. The app calls
+        this once the window is on screen, before any input reaches it, and
+        :func:`rill.gui.app.connect_provider` before the chats get a provider. Idempotent."""
+        self.conversations.finish_building()
         _ = self.controller
         self._history_parts()
         _ = self.panel  # … which puts the Tab order in place (see _build_focus)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtGui import QColor, QIcon, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 
@@ -108,3 +108,20 @@ def test_icons_stand_out_from_what_they_are_drawn_on(dark: bool) -> None:
     for background in ("accent", "accent_hover", "danger", "danger_hover"):  # Send / Stop
         assert contrast_ratio(t["on_accent"], t[background]) >= 3.0, background
     assert QColor(t["muted"]).isValid()
+
+
+@pytest.mark.parametrize("name", icons.NAMES)
+def test_the_image_plugin_draws_each_icon_as_the_renderer_does(
+    qapp: QApplication, name: str
+) -> None:
+    # The square icons widgets show come from Qt's SVG image plugin (no QtSvg module
+    # before the first paint); the same pixels as QSvgRenderer's, at 1x and 2x.
+    svg = icons._svg(name).replace("currentColor", "#2459d6")
+    for side in (16, 20, 40):
+        plugin = icons._render_square(svg, side)
+        assert plugin is not None, (name, side)
+        renderer = icons._render_centred(svg, side, side)
+        wanted = renderer.toImage().convertToFormat(QImage.Format.Format_ARGB32)
+        assert plugin.toImage().convertToFormat(QImage.Format.Format_ARGB32) == wanted, side
+    drawn = icons.pixmap(name, 20, "link", dark=False, ratio=2.0)
+    assert drawn.size() == QSize(40, 40) and drawn.devicePixelRatio() == 2.0

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from rill.core.store.records import ConversationSummary
-from rill.gui.conversations.delegate import GAP, PAD_Y, subtitle
+from rill.gui.conversations.delegate import GAP, PAD_Y, ConversationDelegate, subtitle
 from rill.gui.conversations.model import STREAMING_ROLE
 from rill.gui.conversations.sidebar import Sidebar
 from tests.fakes.gemini_scenarios import hold_open, stream
@@ -19,6 +19,22 @@ NOW = 1_700_000_000.0
 
 def summary(cid: int, title: str) -> ConversationSummary:
     return ConversationSummary(cid, title, "gemini", "gemini-2.5-flash", False, NOW, NOW, 2)
+
+
+def test_the_rows_delegate_and_the_search_panel_wait_for_their_first_use(qtbot: QtBot) -> None:
+    # The window's first paint shows the list empty: neither is made for it.
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    assert not isinstance(sidebar.list.itemDelegate(), ConversationDelegate)
+    assert sidebar.stack.count() == 1  # the list alone
+    sidebar.model.upsert(summary(1, "Trip plans"))  # a first row: both are there before it
+    assert isinstance(sidebar.list.itemDelegate(), ConversationDelegate)
+    assert sidebar.stack.count() == 2
+    searching = Sidebar()
+    qtbot.addWidget(searching)
+    searching.search.setText("trip")  # a search typed first
+    assert searching.stack.currentWidget() is searching.results
+    assert isinstance(searching.list.itemDelegate(), ConversationDelegate)
 
 
 def test_the_rename_editor_covers_the_title_line_and_leaves_the_second(qtbot: QtBot) -> None:

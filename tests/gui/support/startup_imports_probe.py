@@ -47,6 +47,8 @@ HEAVY = (
     "rill.core.tools",
     "multiprocessing",  # the image workers' pool: imported right after the paint
     "concurrent.futures.process",
+    "PySide6.QtNetwork",  # the single-instance check claims with a Unix socket; Qt serves it later
+    "hashlib",  # … and names it with CPython's own SHA-256, not OpenSSL's
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
@@ -54,6 +56,9 @@ BUILT_LATER = (
     "rill.gui.settings.panel",
     "rill.gui.conversations.history",
     "rill.gui.conversations.export_actions",
+    "rill.gui.conversations.delegate",  # the sidebar's rows (the list is empty at the paint)
+    "rill.gui.conversations.search_panel",  # … and its search results
+    "rill.gui.conversations.action_bar",  # Undo a deletion: hidden until offered
     "rill.gui.transcript.view",  # the chat pane: the empty state stands in for it
     "rill.gui.transcript.surface",
     # The window's chat half: the controller and what works on it (MainWindow.controller).
@@ -64,6 +69,10 @@ BUILT_LATER = (
     "rill.gui.providers.manager",
     "rill.gui.providers.wiring",
 )
+# Not loaded by the end of the first paint, nor necessarily later: the icons the paint
+# shows are drawn by Qt's SVG image plugin, not through PySide's QtSvg module.
+NOT_AT_PAINT = ("PySide6.QtSvg",)
+_painted: list[str] = []  # which of NOT_AT_PAINT were loaded when the paint was done
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
 _collecting: list[bool] = []  # whether the cycle collector ran at the paint
@@ -72,6 +81,7 @@ _original_run = app.run
 _original_connect = app.connect_provider
 _events: dict[str, asyncio.Event] = {}  # "connected", "opened" (the history's store)
 _enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
+_enum_names: list[str] = []  # … and their qualified names
 _enums_at_paint: list[int] = []
 
 
@@ -87,6 +97,8 @@ def _present(window: MainWindow) -> None:
 
     def finish_and_watch() -> None:
         _enums_at_paint.append(_enum_types[0])  # the window has painted, nothing more
+        if len(_enums_at_paint) == 1:  # the first call (connect_provider calls it again)
+            _painted.extend(name for name in NOT_AT_PAINT if name in sys.modules)
         # The history exists from here on (not before: that would load it early).
         finish()
         start = window.history.start
@@ -141,6 +153,8 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "provider": type(window.controller.provider).__name__,
         "collecting": [*_collecting, gc.isenabled()],
         "enums_at_paint": _enums_at_paint[0],
+        "enum_names_at_paint": _enum_names[: _enums_at_paint[0]],
+        "painted": _painted,
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -167,7 +181,9 @@ def _count_enum_types() -> None:
 
     def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
         _enum_types[0] += 1
-        return make(cls, *args, **kwargs)
+        made = make(cls, *args, **kwargs)
+        _enum_names.append(made.__qualname__)
+        return made
 
     enum.EnumType._create_ = counted  # type: ignore[method-assign]
 
