@@ -9,8 +9,10 @@ chat pane asks :func:`thumbnail_for` before decoding a part itself. Qt-free.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from rill.core.types import Part
+if TYPE_CHECKING:  # the window's first paint names no part (issue 14, item 7)
+    from rill.core.types import Part
 
 LIMIT = 512  # entries; a 256-px PNG is 10-150 KB
 
