@@ -27,9 +27,6 @@ from rill.core.attachments import (
     AttachmentLimits,
     Delivery,
     FileUri,
-    Prepared,
-    PreparedFile,
-    PreparedImage,
     delivery,
     uri_delivery,
 )
@@ -46,6 +43,10 @@ from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail
 
 if TYPE_CHECKING:
     import asyncio
+
+    # A prepared file comes from the documents and image modules, which load after the
+    # window's first paint (issue 14, item 7): a file to ask about means they are loaded.
+    from rill.core.attachments import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class QueuedFile:
         if self.uri is not None:
             return True
         if self.prepared is not None:
+            from rill.core.attachments import PreparedFile
+
             return isinstance(self.prepared, PreparedFile)
         if isinstance(self.source, Path):
             kind = by_extension(self.source.name)
@@ -139,6 +142,8 @@ class QueuedFile:
     def looks_like_image(self) -> bool:
         """Whether this is an image, or will surely be one (pasted pixels, an image's name)."""
         if self.prepared is not None:
+            from rill.core.attachments import PreparedImage
+
             return isinstance(self.prepared, PreparedImage)
         if isinstance(self.source, QImage):
             return True
@@ -162,6 +167,8 @@ async def _prepare(
     workers: ImageWorkers, source: Path | bytes | QImage, name: str, limits: AttachmentLimits
 ) -> Prepared:
     """``prepare_job`` in a worker process (a pasted QImage is PNG-encoded on a thread)."""
+    from rill.core.attachments import PreparedImage
+
     data = await workers.run(png_bytes, source) if isinstance(source, QImage) else source
     prepared = await workers.run_isolated(prepare_job, data, name, limits)
     # The bytes' hash (the thumbnail cache's key) is cached by the object; under 1 ms
@@ -381,6 +388,8 @@ class AttachmentQueue(QObject):
     async def _prepare_item(self, item: QueuedFile) -> None:
         import asyncio
 
+        from rill.core.attachments import PreparedImage
+
         try:
             await self._first_thumbnail(item)
             source = item.source
@@ -438,6 +447,8 @@ class AttachmentQueue(QObject):
 
     def _deliver(self, item: QueuedFile) -> bool:
         """Work out ``item.delivery`` for a document or a link; True when it changed."""
+        from rill.core.attachments import PreparedFile
+
         native, can_upload, who = self.target
         if item.uri is not None:
             mime = item.uri.known_mime_type

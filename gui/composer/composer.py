@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextCursor, QTextOption
@@ -29,13 +30,15 @@ from PySide6.QtWidgets import (
 
 from rill.core.attachments import PICKER_FILTERS, FileUri, provider_facts
 from rill.gui.common import icons, keep_focus_on_click, plain_label, plain_tip
-from rill.gui.composer.attachment_preview import ImagePreview, preview_side
 from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedFile, State
 from rill.gui.composer.attachment_strip import AttachmentStrip
-from rill.gui.composer.drafts import Draft
 from rill.gui.composer.image_drop import FilePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.composer.long_text_card import LongTextCard
-from rill.gui.composer.uri_dialog import UriDialog
+
+if TYPE_CHECKING:  # made on first use, after the window's first paint (issue 14, item 7)
+    from rill.gui.composer.attachment_preview import ImagePreview
+    from rill.gui.composer.drafts import Draft
+    from rill.gui.composer.uri_dialog import UriDialog
 
 MAX_LINES = 8
 # Longer pastes are refused: no model takes that much, and a message is held in memory
@@ -275,6 +278,8 @@ class Composer(QWidget):
 
     def take_draft(self) -> Draft:
         """Empty the composer into a draft; images keep preparing (see drafts.py)."""
+        from rill.gui.composer.drafts import Draft
+
         shown = self.error_label.text() if self.notice.isVisibleTo(self) else ""
         draft = Draft(
             self.long_text,
@@ -381,6 +386,8 @@ class Composer(QWidget):
 
     def open_uri_dialog(self) -> UriDialog:
         """ "Add file by URI…": validated in the dialog, attached on Add."""
+        from rill.gui.composer.uri_dialog import UriDialog
+
         dialog = UriDialog(self)
         dialog.uri_chosen.connect(self.add_uri)
         dialog.finished.connect(dialog.deleteLater)
@@ -391,6 +398,8 @@ class Composer(QWidget):
         """Open (or reuse) the non-modal preview window for ``item``."""
         if not isinstance(item, QueuedFile):
             return
+        from rill.gui.composer.attachment_preview import ImagePreview, preview_side
+
         if self.preview is None:
             self.preview = ImagePreview(self)
         self.preview.show_item(item)
