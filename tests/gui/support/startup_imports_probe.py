@@ -29,6 +29,15 @@ if TYPE_CHECKING:  # asyncio too: the probe must not import it before the app do
     from rill.gui.common.tasks import TaskLauncher
     from rill.gui.window.main_window import MainWindow
 
+# What a file dropped or pasted, or sent, needs (the prepared files' modules): after the
+# first paint, but loaded before any input reaches the window (app.finish_after_paint).
+NEEDED_AT_INPUT = (
+    "rill.core.attachments.documents",
+    "rill.core.attachments.pdf",
+    "rill.core.attachments.media",
+    "rill.core.attachments.prepare",
+    "rill.core.attachments.request_parts",
+)
 # What the first paint does not need (docs/ARCHITECTURE.md, "Startup").
 HEAVY = (
     "httpx",
@@ -47,6 +56,12 @@ HEAVY = (
     "rill.core.tools",
     "multiprocessing",  # the image workers' pool: imported right after the paint
     "concurrent.futures.process",
+    # The message, part and answer dataclasses: the settings and the chat bar use
+    # rill.core.generation's types (GenerationSettings, ModelInfo, Role) without them.
+    "rill.core.types",
+    "rill.core.answer_types",
+    "rill.core.providers",  # the default provider's label: gui/providers/names.py
+    *NEEDED_AT_INPUT,
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
@@ -64,19 +79,29 @@ BUILT_LATER = (
     "rill.gui.providers.manager",
     "rill.gui.providers.wiring",
 )
+# Made on the user's first call for them (the composer's link dialog and preview): not
+# at the paint, and not required later.
+ON_FIRST_USE = ("rill.gui.composer.uri_dialog", "rill.gui.composer.attachment_preview")
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
 _collecting: list[bool] = []  # whether the cycle collector ran at the paint
 _original_present = app.present
 _original_run = app.run
 _original_connect = app.connect_provider
+_original_finish = app.finish_after_paint
+_before_input: list[str] = []  # of NEEDED_AT_INPUT, loaded when the paint's work is done
 _events: dict[str, asyncio.Event] = {}  # "connected", "opened" (the history's store)
 _enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
 _enums_at_paint: list[int] = []
 
 
 def _loaded() -> list[str]:
-    return [name for name in (*HEAVY, *BUILT_LATER) if name in sys.modules]
+    return [name for name in (*HEAVY, *BUILT_LATER, *ON_FIRST_USE) if name in sys.modules]
+
+
+def _finish_after_paint(window: MainWindow) -> None:
+    _original_finish(window)
+    _before_input.extend(name for name in NEEDED_AT_INPUT if name in sys.modules)
 
 
 def _present(window: MainWindow) -> None:
@@ -141,6 +166,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "provider": type(window.controller.provider).__name__,
         "collecting": [*_collecting, gc.isenabled()],
         "enums_at_paint": _enums_at_paint[0],
+        "before_input": _before_input,
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -177,4 +203,5 @@ if __name__ == "__main__":
     app.present = _present
     app.run = _probed_run
     app.connect_provider = _connect_and_tell
+    app.finish_after_paint = _finish_after_paint
     sys.exit(launch.main([]))
