@@ -1,5 +1,5 @@
-"""What a request asks of a model and what models and providers offer: who speaks
-(``Role``), the request's settings, a model's and a provider's facts.
+"""What a request asks of a model and what a model is: who speaks
+(``Role``), the request's settings, a model's facts as its provider lists them.
 
 Plain values without messages, apart from ``rill.core.types`` (which re-exports them,
 so either name means the same class): the settings file and the window's first paint
@@ -81,21 +81,3 @@ class ModelInfo:
     top_k: int | None = None
     thinking: bool = False
     vision: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """What a provider can take, so the UI offers only what works."""
-
-    images: bool = True
-    # Reads PDFs, audio and video as they are (Gemini); without, PDFs and text files
-    # go as their text and audio and video are refused (``rill.core.file_parts``).
-    documents: bool = True
-    file_uris: bool = True
-    thoughts: bool = True
-    system_instruction: bool = True
-    safety_settings: bool = True
-    seed: bool = True
-    top_k: bool = True
-    builtin_tools: bool = False  # Google Search, URL context, code execution
-    image_output: bool = False  # answers with images, on the models that draw

@@ -24,7 +24,6 @@ from rill.core.answer_types import (
 from rill.core.generation import BUILTIN_TOOLS as BUILTIN_TOOLS
 from rill.core.generation import SAFETY_CATEGORIES as SAFETY_CATEGORIES
 from rill.core.generation import SAFETY_THRESHOLDS as SAFETY_THRESHOLDS
-from rill.core.generation import Capabilities as Capabilities
 from rill.core.generation import GenerationSettings as GenerationSettings
 from rill.core.generation import ModelInfo as ModelInfo
 from rill.core.generation import Role as Role
@@ -470,3 +469,21 @@ class GenerateRequest:
     contents: tuple[Message, ...]
     settings: GenerationSettings
     functions: tuple[FunctionDeclaration, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a provider can take, so the UI offers only what works."""
+
+    images: bool = True
+    # Reads PDFs, audio and video as they are (Gemini); without, PDFs and text files
+    # go as their text and audio and video are refused (``rill.core.file_parts``).
+    documents: bool = True
+    file_uris: bool = True
+    thoughts: bool = True
+    system_instruction: bool = True
+    safety_settings: bool = True
+    seed: bool = True
+    top_k: bool = True
+    builtin_tools: bool = False  # Google Search, URL context, code execution
+    image_output: bool = False  # answers with images, on the models that draw

@@ -35,7 +35,6 @@ from rill.core.file_parts import FileKind
 from rill.gui.chat import image_limits
 from rill.gui.common import TaskLauncher
 from rill.gui.composer.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
-from rill.gui.composer.image_drop import FilePayload
 from rill.gui.composer.image_workers import SWITCH_INTERVAL_S as SWITCH_INTERVAL_S
 from rill.gui.composer.image_workers import WORKER_NICENESS as WORKER_NICENESS
 from rill.gui.composer.image_workers import WORKERS as WORKERS
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     # A prepared file comes from the documents and image modules, which load after the
     # window's first paint (issue 14, item 7): a file to ask about means they are loaded.
     from rill.core.attachments import Prepared
+    from rill.gui.composer.image_drop import FilePayload  # loaded after the paint too
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +236,14 @@ class AttachmentQueue(QObject):
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[QueuedFile]:
         """Attach local files (each prepared on a worker thread)."""
+        from rill.gui.composer.image_drop import FilePayload
+
         return self.add_payload(FilePayload(paths=[Path(p) for p in paths]))
 
     def add_uri(self, uri: FileUri) -> list[QueuedFile]:
         """Queue a file by URI."""
+        from rill.gui.composer.image_drop import FilePayload
+
         return self.add_payload(FilePayload(uris=[uri]))
 
     def add_payload(self, payload: FilePayload) -> list[QueuedFile]:

@@ -33,7 +33,6 @@ def test_core_types_gives_the_same_classes() -> None:
         "BUILTIN_TOOLS",
         "SAFETY_CATEGORIES",
         "SAFETY_THRESHOLDS",
-        "Capabilities",
         "GenerationSettings",
         "ModelInfo",
         "Role",

@@ -76,6 +76,7 @@ BUILT_LATER = (
     "rill.gui.chat.consent_bar",
     "rill.gui.chat.tool_host",
     "rill.gui.composer.edit_banner",
+    "rill.gui.composer.image_drop",  # the window's image drop; the composer's paste helpers
     "rill.gui.providers.manager",
     "rill.gui.providers.wiring",
 )
