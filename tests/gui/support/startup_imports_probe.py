@@ -37,6 +37,7 @@ NEEDED_AT_INPUT = (
     "rill.core.attachments.media",
     "rill.core.attachments.prepare",
     "rill.core.attachments.request_parts",
+    "rill.gui.composer.image_drop",  # the drop and paste helpers (the window's image drop)
 )
 # What the first paint does not need (docs/ARCHITECTURE.md, "Startup").
 HEAVY = (
@@ -76,7 +77,6 @@ BUILT_LATER = (
     "rill.gui.chat.consent_bar",
     "rill.gui.chat.tool_host",
     "rill.gui.composer.edit_banner",
-    "rill.gui.composer.image_drop",  # the window's image drop; the composer's paste helpers
     "rill.gui.providers.manager",
     "rill.gui.providers.wiring",
 )
