@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from rill.core.types import Part
+if TYPE_CHECKING:  # the composer names kinds at the first paint, before any message
+    from rill.core.types import Part
 
 
 class FileKind(StrEnum):

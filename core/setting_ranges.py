@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rill.core.types import SAFETY_CATEGORIES, SAFETY_THRESHOLDS
+from rill.core.generation import SAFETY_CATEGORIES, SAFETY_THRESHOLDS
 
 # A Python str holding one of these cannot be written as UTF-8 (the settings file,
 # SQLite): JSON's "\ud800" escape makes one.

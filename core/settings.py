@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from rill.core.generation import GenerationSettings
 from rill.core.paths import ProfileError, atomic_write_text, config_dir
 from rill.core.setting_ranges import READ_TIMEOUT, STORE_ID, Checker, savable, shown
 from rill.core.tool_settings import ToolSettings, read_tool_settings
-from rill.core.types import GenerationSettings
 
 SCHEMA_VERSION = 1
 FILE_NAME = "settings.json"

@@ -21,13 +21,12 @@ from rill.core.answer_types import (
     Grounding,
     UrlRead,
 )
-
-
-class Role(StrEnum):
-    """Who wrote a message."""
-
-    USER = "user"
-    MODEL = "model"
+from rill.core.generation import BUILTIN_TOOLS as BUILTIN_TOOLS
+from rill.core.generation import SAFETY_CATEGORIES as SAFETY_CATEGORIES
+from rill.core.generation import SAFETY_THRESHOLDS as SAFETY_THRESHOLDS
+from rill.core.generation import GenerationSettings as GenerationSettings
+from rill.core.generation import ModelInfo as ModelInfo
+from rill.core.generation import Role as Role
 
 
 class MessageStatus(StrEnum):
@@ -462,52 +461,6 @@ class Message(_MessageFields):
         return "".join(reversed(newest_first))
 
 
-# The provider tools a chat can switch on, by GenerationSettings field name.
-BUILTIN_TOOLS = ("google_search", "url_context", "code_execution")
-
-SAFETY_CATEGORIES = (
-    "HARM_CATEGORY_HARASSMENT",
-    "HARM_CATEGORY_HATE_SPEECH",
-    "HARM_CATEGORY_SEXUALLY_EXPLICIT",
-    "HARM_CATEGORY_DANGEROUS_CONTENT",
-)
-SAFETY_THRESHOLDS = (
-    "BLOCK_LOW_AND_ABOVE",
-    "BLOCK_MEDIUM_AND_ABOVE",
-    "BLOCK_ONLY_HIGH",
-    "BLOCK_NONE",
-    "OFF",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationSettings:
-    """What the user chose for a request; None means "the provider's default"."""
-
-    model: str = ""
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    max_output_tokens: int | None = None
-    stop_sequences: tuple[str, ...] = ()
-    seed: int | None = None
-    system_instruction: str | None = None
-    thinking_budget: int | None = None  # 0 off, -1 automatic
-    include_thoughts: bool = False
-    safety: tuple[tuple[str, str], ...] = ()  # (category, threshold)
-    stream: bool = True
-    # The provider's own tools (Gemini's), sent only where the provider has them.
-    google_search: bool = False
-    url_context: bool = False
-    code_execution: bool = False
-    image_output: bool = False  # ask for images in answers (image models)
-
-    @property
-    def tools(self) -> tuple[str, ...]:
-        """The built-in tools these settings ask for, by field name, in a fixed order."""
-        return tuple(name for name in BUILTIN_TOOLS if getattr(self, name))
-
-
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
     """Everything a provider needs for one call; ``functions`` are the tools from
@@ -516,23 +469,6 @@ class GenerateRequest:
     contents: tuple[Message, ...]
     settings: GenerationSettings
     functions: tuple[FunctionDeclaration, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """A model as the provider lists it."""
-
-    id: str  # what goes into a request, e.g. "gemini-2.5-flash"
-    display_name: str = ""
-    description: str = ""
-    input_token_limit: int | None = None
-    output_token_limit: int | None = None
-    temperature: float | None = None  # the model's default
-    max_temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    thinking: bool = False
-    vision: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from rill.core.attachments.documents import PreparedFile
 from rill.core.attachments.formats import AttachmentError, human_bytes
-from rill.core.attachments.media import clock
 from rill.core.file_parts import FileKind, kind_of
+
+# The composer says how a link goes at its first paint; a file's note needs a file,
+# prepared by the documents module, which loads after the paint (issue 14, item 7).
+if TYPE_CHECKING:
+    from rill.core.attachments.documents import PreparedFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,8 @@ def delivery(file: PreparedFile, *, native: bool, can_upload: bool, who: str) ->
             return Delivery("no text to extract", why)
         why = f"{who} cannot take {file.kind.value}; only Gemini hears audio and watches video"
         return Delivery(f"{file.kind.value}: Gemini only", why)
+    from rill.core.attachments.media import clock  # loaded with the file's documents module
+
     length = f", {clock(file.duration)}" if file.duration is not None else ""
     what = {FileKind.PDF: "as a PDF", FileKind.AUDIO: "as audio", FileKind.VIDEO: "as video"}
     note = f"{what.get(file.kind, 'as a file')}{_pages(file.pages)}{length}"

@@ -18,8 +18,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import replace
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
@@ -35,7 +35,6 @@ from rill.core.attachments.documents import (
     prepare_attachment,
 )
 from rill.core.attachments.formats import SUPPORTED_MIME_TYPES
-from rill.core.attachments.kinds import by_extension
 from rill.core.attachments.prepare import (
     DEFAULT_LIMITS,
     AttachmentError,
@@ -44,82 +43,23 @@ from rill.core.attachments.prepare import (
     human_bytes,
     inline_cost,
 )
+from rill.core.attachments.uris import (
+    DEFAULT_URI_MIME_TYPE,
+    FileUri,
+    guess_uri_mime_type,
+    parse_file_uri,
+)
 from rill.core.errors import NotFoundError, PermissionDeniedError
-from rill.core.file_parts import FileKind, kind_of
+from rill.core.file_parts import FileKind
 from rill.core.types import Message, Part
 
-# A URI without a telling extension (many CDN links) is assumed to be a JPEG, the
-# commonest photo format, unless the caller says otherwise; Files API URIs are asked.
-DEFAULT_URI_MIME_TYPE = "image/jpeg"
 # Room in the inline budget for the request's JSON, settings and this turn's text.
 REQUEST_SLACK = 64 * 1024
-
-# Extensions are looked up here first: the stdlib table varies with /etc/mime.types.
-_EXTENSION_MIME = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".jpe": "image/jpeg",
-    ".webp": "image/webp",
-    ".heic": "image/heic",
-    ".heif": "image/heif",
-    ".pdf": "application/pdf",
-}
-
-_LINK_LABELS = {
-    FileKind.IMAGE: "Image",
-    FileKind.PDF: "PDF",
-    FileKind.TEXT: "Text",
-    FileKind.AUDIO: "Audio",
-    FileKind.VIDEO: "Video",
-}
 
 UploadProgress = Callable[[Prepared, int, int], None]
 """Told (file, bytes sent, total bytes) while a file goes through the Files API."""
 Processing = Callable[[Prepared, float], None]
 """Told (file, seconds waited) while Gemini processes an uploaded file (video)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileUri:
-    """An image by reference: ``https://``, ``gs://`` or a Gemini Files API URI."""
-
-    uri: str
-    mime_type: str | None = None  # None: asked (Files API) or guessed at send time
-
-    @property
-    def name(self) -> str:
-        """The file name at the end of the URI (the URI itself when it has none)."""
-        return PurePosixPath(unquote(urlsplit(self.uri).path)).name or self.uri
-
-    @property
-    def known_mime_type(self) -> str | None:
-        """The MIME type given, else the one the address's extension names (a JPEG when
-        it names none); None for a Files API URI of unknown type, asked when sent."""
-        if self.mime_type or self.uri.startswith(FILES_API_PREFIX):
-            return self.mime_type
-        return guess_uri_mime_type(self.uri)
-
-    @property
-    def kind(self) -> FileKind | None:
-        """The file's family by its MIME type (None: a Files API URI not asked yet)."""
-        mime = self.known_mime_type
-        return kind_of(mime) if mime else None
-
-    def facts(self) -> str:
-        """What a link's tile says it is: "PDF link · example.com"."""
-        kind = self.kind
-        mime = self.known_mime_type or ""
-        what = (
-            mime if kind is FileKind.OTHER else _LINK_LABELS.get(kind, "File") if kind else "File"
-        )
-        parts = urlsplit(self.uri)
-        where = "Gemini Files API" if self.uri.startswith(FILES_API_PREFIX) else parts.netloc
-        return f"{what} link · {where}" if where else f"{what} link"
-
-    def to_part(self) -> Part:
-        """This URI as a request part, with its MIME type (guessed from the name if unknown)."""
-        return Part.from_uri(self.uri, self.mime_type or guess_uri_mime_type(self.uri))
 
 
 Attachment = PreparedImage | PreparedFile | FileUri | Part
@@ -159,41 +99,6 @@ class FileResolver(Protocol):
 
 
 # ---------------------------------------------------------------- one item
-
-
-def parse_file_uri(text: str, mime_type: str | None = None) -> FileUri | None:
-    """An FileUri for ``https://`` and ``gs://``; None for a local path or ``file:``.
-
-    Raises AttachmentError (code ``uri``) for ``http://`` and other schemes.
-    """
-    source = text.strip()
-    scheme = urlsplit(source).scheme.lower()
-    if scheme in ("https", "gs"):
-        return FileUri(source, mime_type)
-    if scheme == "http":
-        raise AttachmentError(
-            source, "plain http:// URLs are not accepted; use https://", code="uri"
-        )
-    if len(scheme) > 1 and scheme not in ("file", "data"):  # "c:" is a Windows drive
-        raise AttachmentError(source, f"the {scheme}:// scheme is not supported", code="uri")
-    return None
-
-
-def guess_uri_mime_type(uri: str) -> str:
-    """The MIME type a URI's extension names; DEFAULT_URI_MIME_TYPE when it names none."""
-    suffix = PurePosixPath(unquote(urlsplit(uri).path)).suffix.lower()
-    if suffix in _EXTENSION_MIME:
-        return _EXTENSION_MIME[suffix]
-    known = by_extension(suffix)  # Gemini's documented types for documents and media
-    if known is not None and known.kind is not FileKind.IMAGE:
-        return known.mime_type
-    if suffix:
-        import mimetypes
-
-        guessed, _ = mimetypes.guess_type(f"x{suffix}")
-        if guessed:
-            return guessed
-    return DEFAULT_URI_MIME_TYPE
 
 
 def _data_uri_bytes(uri: str) -> bytes:

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
-from rill.core.attachments import (
-    AttachmentLimits,
-    FileUri,
-    Prepared,
-    PreparedImage,
-    attachments_to_parts,
-    human_bytes,
-    inline_request_bytes,
-)
-from rill.core.types import Message, ModelInfo, Part
+from rill.core.attachments import AttachmentLimits, human_bytes
 from rill.gui.common import thumbnail_cache
+
+# The composer's queue takes its limits from here at the window's first paint; the
+# message and request modules load with the chat half, after it (issue 14, item 7).
+if TYPE_CHECKING:
+    from rill.core.attachments import FileUri, Prepared
+    from rill.core.generation import ModelInfo
+    from rill.core.types import Message, Part
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +44,7 @@ class PendingImage(Protocol):
         """The prepared file or URI, once preparing has finished."""
 
 
-Outgoing = Part | PendingImage
+Outgoing: TypeAlias = "Part | PendingImage"
 Progress = Callable[[object, int, int], None]
 """Told (the attachment as handed in, bytes sent, total) during an upload."""
 Processing = Callable[[object, float], None]
@@ -55,6 +53,8 @@ Processing = Callable[[object, float], None]
 
 def needs_work(attachments: Sequence[object]) -> bool:
     """Whether any attachment must be awaited or uploaded before the turn is recorded."""
+    from rill.core.types import Part
+
     return any(not isinstance(item, Part) for item in attachments)
 
 
@@ -83,6 +83,9 @@ async def turn_parts(
     the budget). Raises AttachmentError naming the file (a failed or removed image, one
     too large for a provider that cannot upload) or a RillError from the upload.
     """
+    from rill.core.attachments import PreparedImage, attachments_to_parts, inline_request_bytes
+    from rill.core.types import Part
+
     owners: dict[int, object] = {}
     items: list[Prepared | FileUri | Part] = []
     for attachment in attachments:

@@ -27,9 +27,6 @@ from rill.core.attachments import (
     AttachmentLimits,
     Delivery,
     FileUri,
-    Prepared,
-    PreparedFile,
-    PreparedImage,
     delivery,
     uri_delivery,
 )
@@ -38,7 +35,6 @@ from rill.core.file_parts import FileKind
 from rill.gui.chat import image_limits
 from rill.gui.common import TaskLauncher
 from rill.gui.composer.image_decode import BIG_FILE_BYTES, decode_scaled, png_bytes, source_size
-from rill.gui.composer.image_drop import FilePayload
 from rill.gui.composer.image_workers import SWITCH_INTERVAL_S as SWITCH_INTERVAL_S
 from rill.gui.composer.image_workers import WORKER_NICENESS as WORKER_NICENESS
 from rill.gui.composer.image_workers import WORKERS as WORKERS
@@ -46,6 +42,11 @@ from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail
 
 if TYPE_CHECKING:
     import asyncio
+
+    # A prepared file comes from the documents and image modules, which load after the
+    # window's first paint (issue 14, item 7): a file to ask about means they are loaded.
+    from rill.core.attachments import Prepared
+    from rill.gui.composer.image_drop import FilePayload  # loaded after the paint too
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class QueuedFile:
         if self.uri is not None:
             return True
         if self.prepared is not None:
+            from rill.core.attachments import PreparedFile
+
             return isinstance(self.prepared, PreparedFile)
         if isinstance(self.source, Path):
             kind = by_extension(self.source.name)
@@ -139,6 +142,8 @@ class QueuedFile:
     def looks_like_image(self) -> bool:
         """Whether this is an image, or will surely be one (pasted pixels, an image's name)."""
         if self.prepared is not None:
+            from rill.core.attachments import PreparedImage
+
             return isinstance(self.prepared, PreparedImage)
         if isinstance(self.source, QImage):
             return True
@@ -162,6 +167,8 @@ async def _prepare(
     workers: ImageWorkers, source: Path | bytes | QImage, name: str, limits: AttachmentLimits
 ) -> Prepared:
     """``prepare_job`` in a worker process (a pasted QImage is PNG-encoded on a thread)."""
+    from rill.core.attachments import PreparedImage
+
     data = await workers.run(png_bytes, source) if isinstance(source, QImage) else source
     prepared = await workers.run_isolated(prepare_job, data, name, limits)
     # The bytes' hash (the thumbnail cache's key) is cached by the object; under 1 ms
@@ -229,10 +236,14 @@ class AttachmentQueue(QObject):
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[QueuedFile]:
         """Attach local files (each prepared on a worker thread)."""
+        from rill.gui.composer.image_drop import FilePayload
+
         return self.add_payload(FilePayload(paths=[Path(p) for p in paths]))
 
     def add_uri(self, uri: FileUri) -> list[QueuedFile]:
         """Queue a file by URI."""
+        from rill.gui.composer.image_drop import FilePayload
+
         return self.add_payload(FilePayload(uris=[uri]))
 
     def add_payload(self, payload: FilePayload) -> list[QueuedFile]:
@@ -381,6 +392,8 @@ class AttachmentQueue(QObject):
     async def _prepare_item(self, item: QueuedFile) -> None:
         import asyncio
 
+        from rill.core.attachments import PreparedImage
+
         try:
             await self._first_thumbnail(item)
             source = item.source
@@ -438,6 +451,8 @@ class AttachmentQueue(QObject):
 
     def _deliver(self, item: QueuedFile) -> bool:
         """Work out ``item.delivery`` for a document or a link; True when it changed."""
+        from rill.core.attachments import PreparedFile
+
         native, can_upload, who = self.target
         if item.uri is not None:
             mime = item.uri.known_mime_type

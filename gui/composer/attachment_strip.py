@@ -31,7 +31,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QScrollArea, QWidget
 
-from rill.core.attachments import PreparedFile
 from rill.core.attachments.kinds import by_extension
 from rill.core.file_parts import FileKind
 from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, plain_tip, tokens
@@ -219,6 +218,10 @@ class AttachmentTile(QWidget):
 
     def text_lines(self) -> list[str]:
         """A document tile's lines: name, facts, how it will be sent (or why not)."""
+        # A tile means a file: the documents module has loaded by then (not at the
+        # window's first paint, issue 14, item 7).
+        from rill.core.attachments import PreparedFile
+
         item = self.item
         prepared = item.prepared
         if item.uri is not None:
@@ -288,6 +291,8 @@ class AttachmentTile(QWidget):
         self._paint_label(painter, box, label, 0.75)
 
     def _kind(self) -> FileKind:
+        from rill.core.attachments import PreparedFile
+
         item = self.item
         if isinstance(item.prepared, PreparedFile):
             return item.prepared.kind

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QShowEvent, QTextCursor, QTextOption
@@ -29,13 +30,17 @@ from PySide6.QtWidgets import (
 
 from rill.core.attachments import PICKER_FILTERS, FileUri, provider_facts
 from rill.gui.common import icons, keep_focus_on_click, plain_label, plain_tip
-from rill.gui.composer.attachment_preview import ImagePreview, preview_side
 from rill.gui.composer.attachment_queue import AttachmentQueue, QueuedFile, State
 from rill.gui.composer.attachment_strip import AttachmentStrip
-from rill.gui.composer.drafts import Draft
-from rill.gui.composer.image_drop import FilePayload, has_files_or_image_data, payload_from_mime
 from rill.gui.composer.long_text_card import LongTextCard
-from rill.gui.composer.uri_dialog import UriDialog
+
+# Made on first use, after the window's first paint (issue 14, item 7). The drop and
+# paste helpers (image_drop) load with the window's image drop, after the paint and
+# before any input (MainWindow.finish_building).
+if TYPE_CHECKING:
+    from rill.gui.composer.attachment_preview import ImagePreview
+    from rill.gui.composer.drafts import Draft
+    from rill.gui.composer.uri_dialog import UriDialog
 
 MAX_LINES = 8
 # Longer pastes are refused: no model takes that much, and a message is held in memory
@@ -107,10 +112,14 @@ class PromptEdit(QPlainTextEdit):
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         """Qt: images and files can be pasted too."""
+        from rill.gui.composer.image_drop import has_files_or_image_data
+
         return has_files_or_image_data(source) or super().canInsertFromMimeData(source)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         """Qt: pasted images are attached, long text may become a card; other text is typed."""
+        from rill.gui.composer.image_drop import has_files_or_image_data, payload_from_mime
+
         if has_files_or_image_data(source):
             self.images_pasted.emit(payload_from_mime(source, paste=True))
         elif self.text_filter is None or not self.text_filter(source):
@@ -275,6 +284,8 @@ class Composer(QWidget):
 
     def take_draft(self) -> Draft:
         """Empty the composer into a draft; images keep preparing (see drafts.py)."""
+        from rill.gui.composer.drafts import Draft
+
         shown = self.error_label.text() if self.notice.isVisibleTo(self) else ""
         draft = Draft(
             self.long_text,
@@ -356,14 +367,20 @@ class Composer(QWidget):
 
     def add_files(self, paths: Sequence[str | Path]) -> list[QueuedFile]:
         """Attach local image files; they are prepared off the UI thread."""
+        from rill.gui.composer.image_drop import FilePayload
+
         return self.add_payload(FilePayload(paths=[Path(p) for p in paths]))
 
     def add_uri(self, uri: FileUri) -> list[QueuedFile]:
         """Attach an image by URI."""
+        from rill.gui.composer.image_drop import FilePayload
+
         return self.add_payload(FilePayload(uris=[uri]))
 
     def add_payload(self, payload: object) -> list[QueuedFile]:
         """Attach what a drop or a paste brought (an FilePayload)."""
+        from rill.gui.composer.image_drop import FilePayload
+
         if not isinstance(payload, FilePayload) or not payload:
             return []
         self.show_error("")
@@ -381,6 +398,8 @@ class Composer(QWidget):
 
     def open_uri_dialog(self) -> UriDialog:
         """ "Add file by URI…": validated in the dialog, attached on Add."""
+        from rill.gui.composer.uri_dialog import UriDialog
+
         dialog = UriDialog(self)
         dialog.uri_chosen.connect(self.add_uri)
         dialog.finished.connect(dialog.deleteLater)
@@ -391,6 +410,8 @@ class Composer(QWidget):
         """Open (or reuse) the non-modal preview window for ``item``."""
         if not isinstance(item, QueuedFile):
             return
+        from rill.gui.composer.attachment_preview import ImagePreview, preview_side
+
         if self.preview is None:
             self.preview = ImagePreview(self)
         self.preview.show_item(item)

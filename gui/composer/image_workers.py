@@ -29,17 +29,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rill.core.attachments import (
-    AttachmentError,
-    AttachmentLimits,
-    Prepared,
-    make_thumbnail,
-    prepare_attachment,
-)
+from rill.core.attachments import AttachmentError
 
 if TYPE_CHECKING:  # imported with the first pool: see POOL_MODULES
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    # The jobs' modules (Pillow's helpers, documents, PDF, media) load where a job
+    # first runs, not with the window's first paint (issue 14, item 7).
+    from rill.core.attachments import AttachmentLimits, Prepared
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -48,10 +46,15 @@ WORKERS = 2  # measured best on a 2-CPU machine
 WORKER_NICENESS = 10  # added to the workers' nice value: background work yields the CPU
 SWITCH_INTERVAL_S = 0.001  # GIL hand-over interval while images are being prepared
 START_METHOD = "spawn"  # never "fork": a forked Qt process inherits locks and threads
-# What the first pool imports (~20 ms of CPU): not before the window's first paint, and
-# not in warm_up() either, which runs while the user may type; the app imports them
-# right after the paint, before any input (rill.gui.app.finish_after_paint).
-POOL_MODULES = ("multiprocessing", "concurrent.futures.process")
+# The modules a prepared file is made of and turned into parts by (documents, PDF,
+# media, Pillow's helpers, the request's parts: ~12 ms of CPU), loaded in this process
+# when a job's result first comes back or at the first Send with it.
+ATTACHMENT_MODULES = ("rill.core.attachments.documents", "rill.core.attachments.request_parts")
+# What the first pool imports (~20 ms of CPU) and what its results need here: not before
+# the window's first paint, and not in warm_up() either, which runs while the user may
+# type; the app imports them right after the paint, before any input can drop or paste
+# a file (rill.gui.app.finish_after_paint).
+POOL_MODULES = ("multiprocessing", "concurrent.futures.process", *ATTACHMENT_MODULES)
 
 
 # ------------------------------------------------------------ picklable errors
@@ -91,12 +94,16 @@ def lower_priority() -> None:
 
 def thumbnail_job(source: Path | bytes, side: int, name: str) -> bytes:
     """A small PNG for the strip (``make_thumbnail``)."""
+    from rill.core.attachments import make_thumbnail
+
     return make_thumbnail(source, side, name=name)
 
 
 def prepare_job(source: Path | bytes, name: str, limits: AttachmentLimits) -> Prepared:
     """The file made fit to send (``prepare_attachment``: an image, a PDF read with
     PDFium, text checked, audio or video described; big media stays on disk)."""
+    from rill.core.attachments import prepare_attachment
+
     return prepare_attachment(source, name=name, limits=limits)
 
 
@@ -105,6 +112,8 @@ def warm_job() -> int:
     from io import BytesIO
 
     from PIL import Image
+
+    from rill.core.attachments import make_thumbnail
 
     buffer = BytesIO()
     Image.new("RGB", (32, 24), (40, 90, 160)).save(buffer, "JPEG")

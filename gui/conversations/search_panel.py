@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rill.core.types import Role
+from rill.core.generation import Role
 from rill.gui.conversations.delegate import PAD_X, PAD_Y, when
 
 if TYPE_CHECKING:

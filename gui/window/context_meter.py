@@ -5,10 +5,14 @@ input limit ("12.4k / 1M"), amber past 80 %, hidden when either number is unknow
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from rill.core.types import Message, ModelInfo, Role
+from rill.core.generation import ModelInfo, Role
+
+if TYPE_CHECKING:  # the window's first paint names no message (issue 14, item 7)
+    from rill.core.types import Message
 
 WARN_AT = 0.8  # past this share of the limit the meter turns amber
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core import settings as core_settings
-from rill.core.types import GenerationSettings, Message, ModelInfo, Role
+from rill.core.generation import GenerationSettings, ModelInfo, Role
 from rill.gui.common import (
     FocusReturn,
     TaskLauncher,
@@ -60,6 +60,7 @@ from rill.gui.window.view_on_demand import ViewOnDemand
 if TYPE_CHECKING:
     from rill.core.providers import Provider
     from rill.core.tool_settings import ToolSettings
+    from rill.core.types import Message
     from rill.gui.chat import ChatController
     from rill.gui.composer import Drafts, WindowImageDrop
     from rill.gui.conversations import ActionBar, ExportImport, History

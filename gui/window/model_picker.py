@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QFrame, QLineEdit, QListView, QToolButton, QVBoxLayout, QWidget
 
-from rill.core.types import ModelInfo
+from rill.core.generation import ModelInfo
 from rill.gui.common import icons, keep_focus_on_click, plain_tip
 
 KIND = Qt.ItemDataRole.UserRole + 1  # "model", "provider" or "heading"

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from rill.core.retry import count_down
-from rill.core.types import Message
 from rill.gui.common import plain_label, plain_tip
+
+if TYPE_CHECKING:  # the window's first paint names no message (issue 14, item 7)
+    from rill.core.types import Message
 
 
 def format_stats(message: Message) -> str:

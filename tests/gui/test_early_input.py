@@ -37,6 +37,28 @@ def test_text_typed_before_the_window_is_whole_is_kept_and_sent(
     assert typed["input_after"] == ""
 
 
+def test_a_file_pasted_as_the_window_takes_input_is_attached_and_sent(
+    tmp_path: Path, fake_gemini: FakeGemini
+) -> None:
+    # The modules that prepare a file load after the first paint (issue 14, item 7):
+    # a paste the moment the window hands out input must still find them (loaded by
+    # then, app.finish_after_paint) and work as it does later.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The pasted file's own words.\n", encoding="utf-8")
+    fake_gemini.push(stream(["Read it."]))
+    report = tmp_path / "report.json"
+    env = launch_env(tmp_path / "home", fake_gemini)
+    run = run_driver("early_input_driver", env, report, PROMPT, str(notes))
+    assert run.code == 0 and not run.stderr, "\n".join(run.stderr.splitlines()[-20:])
+    assert run.report is not None, "the driver failed: see logs/rill.log in its profile"
+    typed = run.report
+    assert typed["pasted"] == ["notes.txt"]
+    ((state, described),) = typed["tiles"]
+    assert state == "ready" and "Sent as text, 1 line" in described, described
+    assert "notes.txt" in typed["transcript"] and "Read it." in typed["transcript"]
+    assert b"The pasted file's own words." in fake_gemini.requests[-1].body
+
+
 def test_a_window_closed_before_it_is_whole_ends_the_app(
     tmp_path: Path, fake_gemini: FakeGemini
 ) -> None:

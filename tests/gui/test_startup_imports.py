@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.launch_support import launch_env, run_driver
-from tests.gui.support.startup_imports_probe import BUILT_LATER, HEAVY
+from tests.gui.support.startup_imports_probe import BUILT_LATER, HEAVY, NEEDED_AT_INPUT
 
 MAX_ENUM_TYPES_AT_PAINT = 85
 
@@ -45,6 +45,9 @@ def test_heavy_modules_wait_for_the_first_paint_and_arrive_when_needed(
     expected = [*HEAVY, *BUILT_LATER]
     missing = [name for name in expected if name not in shown["later"] and name != "keyring"]
     assert missing == [], f"never imported: {missing}"
+    # What a dropped, pasted or sent file needs is loaded after the paint but before
+    # the window gets any input, so the first drop does not pay for it.
+    assert shown["before_input"] == list(NEEDED_AT_INPUT), shown["before_input"]
     assert "bold text." in shown["transcript"] and "print('hi')" in shown["transcript"]
     assert shown["thumbnail"] > 0 and shown["provider"] == "GeminiProvider"
     # The cycle collector waits for the paint (rill.gui.launch), then runs again.

@@ -8,7 +8,9 @@ the chat pane and the history exist and before the asyncio loop does. Once the l
 runs, Return sends it; when the answer has finished, REPORT (JSON) says what the
 window had made when the keys arrived, what the input held, and what the chat shows.
 With PROMPT ``--close``, the window is closed at that moment instead, and the app
-must end by itself.
+must end by itself. With a third argument FILE, FILE is pasted (Ctrl+V with its URL on
+the clipboard, as a file manager's copy puts it) the moment the window hands out
+input, before the prompt is sent, and REPORT says what its tile said once ready.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QMimeData, Qt, QTimer, QUrl
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
 from rill.gui import app, launch
@@ -27,6 +30,7 @@ from rill.gui.common.tasks import TaskLauncher
 from rill.gui.window.main_window import MainWindow
 
 ANSWER_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 30.0
 CLOSE = "--close"
 _original_present = app.present
 _original_run = app.run
@@ -47,8 +51,27 @@ def _present(window: MainWindow) -> None:
     QTimer.singleShot(0, type_now)
 
 
+async def _paste_file(window: MainWindow, path: Path) -> None:
+    """Ctrl+V with ``path``'s URL on the clipboard, then wait for its tile to be ready."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard is not None
+    clipboard.setMimeData(mime)
+    QTest.keyClick(window.composer.edit, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    clipboard.clear()  # the clipboard owns the data: left there, quitting crashes PySide
+    items = window.composer.attachments
+    _typed["pasted"] = [item.name for item in items]
+    await asyncio.wait_for(
+        asyncio.gather(*(item.settled.wait() for item in items)), READY_TIMEOUT_S
+    )
+    _typed["tiles"] = [(item.state.value, item.describe()) for item in items]
+
+
 async def _send_and_report(window: MainWindow, report: Path) -> None:
     try:
+        if len(sys.argv) > 3:
+            await _paste_file(window, Path(sys.argv[3]))
         finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         window.controller.answer_finished.connect(
             lambda *_: finished.done() or finished.set_result(None)

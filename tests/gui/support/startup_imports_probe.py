@@ -29,6 +29,16 @@ if TYPE_CHECKING:  # asyncio too: the probe must not import it before the app do
     from rill.gui.common.tasks import TaskLauncher
     from rill.gui.window.main_window import MainWindow
 
+# What a file dropped or pasted, or sent, needs (the prepared files' modules): after the
+# first paint, but loaded before any input reaches the window (app.finish_after_paint).
+NEEDED_AT_INPUT = (
+    "rill.core.attachments.documents",
+    "rill.core.attachments.pdf",
+    "rill.core.attachments.media",
+    "rill.core.attachments.prepare",
+    "rill.core.attachments.request_parts",
+    "rill.gui.composer.image_drop",  # the drop and paste helpers (the window's image drop)
+)
 # What the first paint does not need (docs/ARCHITECTURE.md, "Startup").
 HEAVY = (
     "httpx",
@@ -49,6 +59,12 @@ HEAVY = (
     "concurrent.futures.process",
     "PySide6.QtNetwork",  # the single-instance check claims with a Unix socket; Qt serves it later
     "hashlib",  # … and names it with CPython's own SHA-256, not OpenSSL's
+    # The message, part and answer dataclasses: the settings and the chat bar use
+    # rill.core.generation's types (GenerationSettings, ModelInfo, Role) without them.
+    "rill.core.types",
+    "rill.core.answer_types",
+    "rill.core.providers",  # the default provider's label: gui/providers/names.py
+    *NEEDED_AT_INPUT,
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
@@ -73,12 +89,17 @@ BUILT_LATER = (
 # shows are drawn by Qt's SVG image plugin, not through PySide's QtSvg module.
 NOT_AT_PAINT = ("PySide6.QtSvg",)
 _painted: list[str] = []  # which of NOT_AT_PAINT were loaded when the paint was done
+# Made on the user's first call for them (the composer's link dialog and preview): not
+# at the paint, and not required later.
+ON_FIRST_USE = ("rill.gui.composer.uri_dialog", "rill.gui.composer.attachment_preview")
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
 _collecting: list[bool] = []  # whether the cycle collector ran at the paint
 _original_present = app.present
 _original_run = app.run
 _original_connect = app.connect_provider
+_original_finish = app.finish_after_paint
+_before_input: list[str] = []  # of NEEDED_AT_INPUT, loaded when the paint's work is done
 _events: dict[str, asyncio.Event] = {}  # "connected", "opened" (the history's store)
 _enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
 _enum_names: list[str] = []  # … and their qualified names
@@ -86,7 +107,12 @@ _enums_at_paint: list[int] = []
 
 
 def _loaded() -> list[str]:
-    return [name for name in (*HEAVY, *BUILT_LATER) if name in sys.modules]
+    return [name for name in (*HEAVY, *BUILT_LATER, *ON_FIRST_USE) if name in sys.modules]
+
+
+def _finish_after_paint(window: MainWindow) -> None:
+    _original_finish(window)
+    _before_input.extend(name for name in NEEDED_AT_INPUT if name in sys.modules)
 
 
 def _present(window: MainWindow) -> None:
@@ -155,6 +181,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "enums_at_paint": _enums_at_paint[0],
         "enum_names_at_paint": _enum_names[: _enums_at_paint[0]],
         "painted": _painted,
+        "before_input": _before_input,
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
@@ -193,4 +220,5 @@ if __name__ == "__main__":
     app.present = _present
     app.run = _probed_run
     app.connect_provider = _connect_and_tell
+    app.finish_after_paint = _finish_after_paint
     sys.exit(launch.main([]))
