@@ -255,6 +255,7 @@ class KeyboardProxies:
             rect.setWidth(surface.column)
             if proxy.geometry() != rect:
                 proxy.setGeometry(rect)
+                surface.paint_asked = True  # (Qt repaints the view under it)
             proxy.describe()
             if with_buttons:
                 self._place_buttons(proxy)

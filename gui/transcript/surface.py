@@ -30,6 +30,7 @@ BOTTOM_SLACK_PX = 8  # this close to the bottom still counts as "at the bottom"
 END_PAD_PX = 16  # space after the last card
 KEEP_BUILT = 48  # cards whose blocks are kept while out of view
 HIGHLIGHT_S = 1.6
+PAINT_DECAY = 0.9  # how fast a slow paint's cost is forgotten
 RENDER_IN_PAINT_S = 0.004  # text of cards coming into view rendered before a paint
 
 
@@ -50,6 +51,8 @@ class SurfaceGeometry(QAbstractScrollArea):
         self._scrolling = False
         self._painting_all = False  # in a paint of the whole view (see _repaint)
         self._quiet = False  # in an update_range that does not paint
+        self.paint_asked = False  # a paint of the view is on its way (request_paint)
+        self.paint_s = 0.003  # what a paint of the view costs (UI-thread CPU, lately)
         self.bottom_pinned = True  # the bottom of the view follows the end when True
         self._built: OrderedDict[int, Card] = OrderedDict()
         self.highlighted: Card | None = None
@@ -207,7 +210,13 @@ class SurfaceGeometry(QAbstractScrollArea):
         # on, and asking again scheduled a second paint of the same frame (every
         # streamed frame was painted twice).
         if not self._painting_all and not self._quiet:
-            self.viewport().update()
+            self.request_paint()
+
+    def request_paint(self) -> None:
+        """Ask for a paint of the view, noting that one is on its way (work in slices
+        lets it go first: a slice and a paint in one turn were one long stall)."""
+        self.paint_asked = True
+        self.viewport().update()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         """The scroll bar moved: repaint (see :meth:`_repaint`)."""
@@ -354,6 +363,8 @@ class SurfaceGeometry(QAbstractScrollArea):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Lay out what is in view, then paint its blocks."""
+        self.paint_asked = False
+        started = time.thread_time()
         self._painting_all = event.rect().contains(self.viewport().rect())
         try:
             self.lay_out_visible()
@@ -379,6 +390,8 @@ class SurfaceGeometry(QAbstractScrollArea):
                 j += 1
         painter.end()
         self.after_paint()
+        # Decaying: one slow paint (a first layout, a collection) is soon forgotten.
+        self.paint_s = max(time.thread_time() - started, PAINT_DECAY * self.paint_s)
 
     def _paint_block(
         self, painter: QPainter, block: Block, x0: int, y: int, column: int, height: int

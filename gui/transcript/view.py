@@ -42,9 +42,11 @@ WARM_UP_DELAY_MS = 300
 WAITING_TICK_S = 0.4  # the live answer's dots move this often
 BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
-SLICE_S = 0.006  # one slice of work between two turns of the event loop
+SLICE_S = 0.005  # one slice of work between two turns of the event loop, its paint included
+MIN_SLICE_S = 0.002  # the least a slice renders for when a paint takes the rest
 BACKLOG_CHARS = 4_096  # queued text beyond which a frame's text is only queued
-FRAME_S = 0.016  # at most one paint this often while a backlog of text is written
+BACKLOG_PAINT_S = 0.033  # at most one paint this often while a backlog of text is written
+PAINT_WAIT_MS = 16  # the next slice waits this long at most for the paint asked for
 TURN_ACTIONS = ("regenerate", "edit", "delete")
 # The actions of a message (``rill:<action>/<card id>``); the rest name a block's id.
 CARD_ACTIONS = frozenset(
@@ -113,9 +115,7 @@ class ChatView(QWidget):
         )
         self._last_frame_at = 0.0  # time.monotonic() of the live answer's last frame
         self._painted_at = 0.0  # time.perf_counter() of the surface's last paint
-        # The paint a slice left for later (see _on_work_timer_timeout).
-        self._paint_timer = self._timer(1, self.surface.viewport().update, single=True)
-        self._paint_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._paint_owed = False  # slices changed what is shown since the last paint
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
         self.links = LinkOpener(self)
@@ -177,7 +177,7 @@ class ChatView(QWidget):
 
     def clear(self) -> None:
         """Show an empty conversation."""
-        for timer in (self._work_timer, self._waiting_timer, self._notice_timer, self._paint_timer):
+        for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
             timer.stop()
         self._drop_from(0)
         self.surface.clear_highlight()
@@ -261,7 +261,7 @@ class ChatView(QWidget):
         if card.push(text, thought, time.perf_counter() + SLICE_S, parse=parse):
             self.surface.card_changed(card)
         if card.pending:
-            self._work_timer.start()
+            self._work_timer.start(1)
 
     def finish_answer(self, message: Message) -> None:
         """Settle the answer: footer, error card with Retry, or the "stopped" mark."""
@@ -277,7 +277,7 @@ class ChatView(QWidget):
         card.render(time.perf_counter() + SLICE_S)
         if card.pending:
             self._finishing.append(card)
-            self._work_timer.start()
+            self._work_timer.start(1)
         self.surface.card_changed(card)
 
     def show_retry_notice(self, text: str, seconds: float) -> None:
@@ -327,7 +327,7 @@ class ChatView(QWidget):
             self._live.rebuild_live()
         self.surface.restack_from(0)
         self.surface.update_range()
-        self._work_timer.start()
+        self._work_timer.start(1)
 
     # ------------------------------------------------------------ find
 
@@ -404,31 +404,46 @@ class ChatView(QWidget):
     # ------------------------------------------------------------ work in slices
 
     def _on_work_timer_timeout(self) -> None:
-        deadline = time.perf_counter() + SLICE_S
+        now = time.perf_counter()
+        # What the slices wrote is painted once it is all written (a frame's text: in
+        # the frame), and while a backlog lasts (a burst, a busy machine) every other
+        # display frame: a paint of the whole view costs most of a slice, and painted
+        # every frame a 1 MB burst took half as long again to catch up.
+        if self._paint_owed and (now - self._painted_at >= BACKLOG_PAINT_S or not self.busy):
+            # The paint is a turn of its own: Qt runs a posted paint right after the
+            # turn that asked for it, so a slice and its paint were one stall (6 ms of
+            # text and 3 ms of paint: most of a 1 MB stream's stalls were 9-16 ms).
+            # Posted, it joins any other paint on its way (the stand-ins', the dots');
+            # the paint starts the next slice, so other timers due run between the
+            # two, and this wait only matters when nothing paints (a hidden pane).
+            self._paint_owed = False
+            self._painted_at = now
+            self.surface.request_paint()
+            self._work_timer.start(PAINT_WAIT_MS)
+            return
+        deadline = now + SLICE_S
+        if self.surface.paint_asked:
+            # A paint is already on its way (a scroll, the keyboard's stand-ins moved):
+            # it comes right after this slice, which leaves it its time.
+            deadline -= min(self.surface.paint_s, SLICE_S - MIN_SLICE_S)
         queue = [c for c in (self._live, *self._finishing) if c is not None]
         queue += [c for c in self.surface.visible() if c not in queue]
         for card in queue:
             if card.pending or not card.built:
                 card.render(deadline)
-                # Behind (a burst, a busy machine): one paint per display frame, not
-                # one per slice; a paint of the whole view costs half a slice, and
-                # with one after each slice a burst took twice as long to catch up.
-                since = time.perf_counter() - self._painted_at
-                paint = not card.pending or since >= FRAME_S
-                self.surface.card_changed(card, paint=paint)
-                if not paint and not self._paint_timer.isActive():
-                    self._paint_timer.start(max(1, math.ceil((FRAME_S - since) * 1000)))
+                self.surface.card_changed(card, paint=False)
+                self._paint_owed = True
             if time.perf_counter() >= deadline:
                 break
         self._finishing = [c for c in self._finishing if c.pending]
-        if self.busy:
-            self._work_timer.start()
+        if self.busy or self._paint_owed:
+            self._work_timer.start(1)
 
     def _on_surface_painted(self) -> None:
         self._painted_at = time.perf_counter()
-        self._paint_timer.stop()  # (what it was to show is shown)
-        if not self._work_timer.isActive() and self.busy:
-            self._work_timer.start()  # a card came into view with text to render
+        self._paint_owed = False  # (what it was to show is shown)
+        if self.busy:  # (sooner than a slice waiting for this paint would)
+            self._work_timer.start(1)  # a card came into view with text to render
 
     # ------------------------------------------------------------ timers
 
@@ -548,7 +563,7 @@ class ChatView(QWidget):
         card.refresh_chrome()
         self.surface.card_changed(card)
         if card.pending:
-            self._work_timer.start()  # open: the thoughts render in slices
+            self._work_timer.start(1)  # open: the thoughts render in slices
 
     def _toggle_part(self, target: object) -> None:
         owner = getattr(target, "owner", None)
