@@ -44,6 +44,8 @@ BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
 SLICE_S = 0.005  # one slice of work between two turns of the event loop, its paint included
 MIN_SLICE_S = 0.002  # the least a slice renders for when a paint takes the rest
+SCROLL_SLICE_S = 0.003  # a slice while the reader scrolls (within SCROLLING_S) ...
+SCROLLING_S = 0.1
 BACKLOG_CHARS = 4_096  # queued text beyond which a frame's text is only queued
 BACKLOG_PAINT_S = 0.033  # at most one paint this often while a backlog of text is written
 PAINT_WAIT_MS = 16  # the next slice waits this long at most for the paint asked for
@@ -421,7 +423,10 @@ class ChatView(QWidget):
             self.surface.request_paint()
             self._work_timer.start(PAINT_WAIT_MS)
             return
-        deadline = now + SLICE_S
+        # While the reader scrolls, shorter: a wheel step's own paint lays out and
+        # renders the cards coming into view, and the two must fit in a frame.
+        scrolling = time.monotonic() - self.surface.scrolled_at < SCROLLING_S
+        deadline = now + (SCROLL_SLICE_S if scrolling else SLICE_S)
         if self.surface.paint_asked:
             # A paint is already on its way (a scroll, the keyboard's stand-ins moved):
             # it comes right after this slice, which leaves it its time.

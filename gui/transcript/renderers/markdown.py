@@ -38,6 +38,7 @@ PROSE_CHARS = 6_000  # ... and about this much HTML
 SLICE_CHARS = 8_192  # text handed to the renderer per step at most ...
 MIN_SLICE_CHARS = 512  # ... and at least
 MEASURED_CHARS = 1_024  # a piece of at least this much measures the parse's cost
+WHOLE_CHARS = 2_048  # a closed text this short is parsed in one pass (_render_whole)
 # Until measured: parsing a character of text, the HTML it makes, writing that.
 PARSE_S_PER_CHAR = 1.5e-6
 HTML_PER_CHAR = 2.0
@@ -123,6 +124,7 @@ class MarkdownView(PartView):
         self._head_at = 0  # how much of the queue's first delta was rendered already
         self._closing = False
         self._closed = False
+        self._begun = False  # some of the text was parsed
         self._plain = False
         self._tail_block: Block | None = None
         self._tail_pieces: list[str] = []  # a prose tail's pieces (see prose_pieces) ...
@@ -184,6 +186,7 @@ class MarkdownView(PartView):
         then written, as much of it as is likely to fit: a frame's parse, or a burst's,
         no longer wrote for as long again in the same turn.
         """
+        self._render_whole()  # (and written below: a short message shows whole)
         progressed = False
         while self.pending:
             if self._plain:
@@ -215,6 +218,26 @@ class MarkdownView(PartView):
                 self._closed = True
             progressed = True
         return not self.pending
+
+    def _render_whole(self) -> None:
+        """A short text already closed and not begun (a message from history) is
+        parsed in one pass, as ``render_all`` does: fed as a stream and then closed,
+        it was segmented and its last block rendered twice more, and cards coming
+        into view by a wheel flick are a screenful of these."""
+        if not self._closing or self._begun or not self._queue or self.queued > WHOLE_CHARS:
+            return
+        self._begun = True
+        text = "".join(self._queue)
+        self._queue.clear()
+
+        def whole() -> None:
+            from rill.core.markdown import RenderUpdate, render_all
+
+            blocks = render_all(text, self._markdown.theme)
+            self._updates.append(RenderUpdate(blocks, None, tail_changed=False))
+            self._closed = True
+
+        self._guarded(whole)
 
     def parse(self, deadline: float) -> None:
         """Render queued text to HTML until ``deadline`` without editing the documents
@@ -264,6 +287,7 @@ class MarkdownView(PartView):
         with ``write`` written) before ``deadline``, within MIN_SLICE_CHARS and
         SLICE_CHARS. A fixed piece of 2 KB (2-3 ms) left a 5 ms slice a third idle
         or overran it."""
+        self._begun = True
         started = time.perf_counter()
         room = deadline - started
         if write:
