@@ -47,7 +47,9 @@ MIN_SLICE_S = 0.002  # the least a slice renders for when a paint takes the rest
 SCROLL_SLICE_S = 0.003  # a slice while the reader scrolls (within SCROLLING_S) ...
 SCROLLING_S = 0.1
 BACKLOG_CHARS = 4_096  # queued text beyond which a frame's text is only queued
-BACKLOG_PAINT_S = 0.033  # at most one paint this often while a backlog of text is written
+FRAME_S = 0.016  # at most one paint this often while text is written ...
+BACKLOG_PAINT_S = 0.033  # ... and this often while more than BACKLOG_CHARS is queued
+SAME_TURN_S = 0.0005  # work this soon after the last is in the same turn of the loop
 PAINT_WAIT_MS = 16  # the next slice waits this long at most for the paint asked for
 TURN_ACTIONS = ("regenerate", "edit", "delete")
 # The actions of a message (``rill:<action>/<card id>``); the rest name a block's id.
@@ -118,6 +120,7 @@ class ChatView(QWidget):
         self._last_frame_at = 0.0  # time.monotonic() of the live answer's last frame
         self._painted_at = 0.0  # time.perf_counter() of the surface's last paint
         self._paint_owed = False  # slices changed what is shown since the last paint
+        self._worked_from = self._worked_to = 0.0  # the last frame's or slice's work
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
         self.links = LinkOpener(self)
@@ -259,11 +262,23 @@ class ChatView(QWidget):
         # queues its text for the slices already under way: parsing it here too made
         # this turn and the next slice's one long stall. A frame's usual lag (the last
         # one still being written) is caught up here, as before.
-        parse = card.queued < BACKLOG_CHARS
-        if card.push(text, thought, time.perf_counter() + SLICE_S, parse=parse):
+        # So is a frame that comes in the same turn as a slice (their timers were due
+        # together): the two ran back to back, a full slice each.
+        deadline = self._turn_deadline()
+        parse = card.queued < BACKLOG_CHARS and deadline - time.perf_counter() > MIN_SLICE_S
+        if card.push(text, thought, deadline, parse=parse):
             self.surface.card_changed(card)
         if card.pending:
             self._work_timer.start(1)
+        self._worked_to = time.perf_counter()
+
+    def _turn_deadline(self) -> float:
+        """SLICE_S from the start of this turn of the event loop: the frame's timer
+        and the slices' run back to back when both are due, as one stall."""
+        now = time.perf_counter()
+        if now - self._worked_to > SAME_TURN_S:
+            self._worked_from = now
+        return self._worked_from + SLICE_S
 
     def finish_answer(self, message: Message) -> None:
         """Settle the answer: footer, error card with Retry, or the "stopped" mark."""
@@ -408,10 +423,14 @@ class ChatView(QWidget):
     def _on_work_timer_timeout(self) -> None:
         now = time.perf_counter()
         # What the slices wrote is painted once it is all written (a frame's text: in
-        # the frame), and while a backlog lasts (a burst, a busy machine) every other
-        # display frame: a paint of the whole view costs most of a slice, and painted
-        # every frame a 1 MB burst took half as long again to catch up.
-        if self._paint_owed and (now - self._painted_at >= BACKLOG_PAINT_S or not self.busy):
+        # the frame), else once per display frame, and while a backlog is queued (a
+        # burst, a busy machine) every other one: a paint of the whole view costs
+        # most of a slice, and painted every frame a 1 MB burst took half as long
+        # again to catch up.
+        writing = (c for c in (self._live, *self._finishing) if c is not None)
+        behind = any(card.queued > BACKLOG_CHARS for card in writing)
+        every = BACKLOG_PAINT_S if behind else FRAME_S
+        if self._paint_owed and (now - self._painted_at >= every or not self.busy):
             # The paint is a turn of its own: Qt runs a posted paint right after the
             # turn that asked for it, so a slice and its paint were one stall (6 ms of
             # text and 3 ms of paint: most of a 1 MB stream's stalls were 9-16 ms).
@@ -425,8 +444,9 @@ class ChatView(QWidget):
             return
         # While the reader scrolls, shorter: a wheel step's own paint lays out and
         # renders the cards coming into view, and the two must fit in a frame.
-        scrolling = time.monotonic() - self.surface.scrolled_at < SCROLLING_S
-        deadline = now + (SCROLL_SLICE_S if scrolling else SLICE_S)
+        deadline = self._turn_deadline()
+        if time.monotonic() - self.surface.scrolled_at < SCROLLING_S:
+            deadline -= SLICE_S - SCROLL_SLICE_S
         if self.surface.paint_asked:
             # A paint is already on its way (a scroll, the keyboard's stand-ins moved):
             # it comes right after this slice, which leaves it its time.
@@ -443,6 +463,7 @@ class ChatView(QWidget):
         self._finishing = [c for c in self._finishing if c.pending]
         if self.busy or self._paint_owed:
             self._work_timer.start(1)
+        self._worked_to = time.perf_counter()
 
     def _on_surface_painted(self) -> None:
         self._painted_at = time.perf_counter()

@@ -275,10 +275,10 @@ class MarkdownView(PartView):
         if not take:
             return False
         batch, self._updates = self._updates[:take], self._updates[take:]
-        started = time.perf_counter()
+        started = time.thread_time()
         self._guarded(partial(self._apply, merged(batch)))
         # (A small edit's cost is mostly its fixed part: not a cost per character.)
-        rate = (time.perf_counter() - started) / size if size >= MEASURED_HTML else 0.0
+        rate = (time.thread_time() - started) / size if size >= MEASURED_HTML else 0.0
         self._write_rate = max(rate, RATE_DECAY * self._write_rate)
         return True
 
@@ -288,8 +288,7 @@ class MarkdownView(PartView):
         SLICE_CHARS. A fixed piece of 2 KB (2-3 ms) left a 5 ms slice a third idle
         or overran it."""
         self._begun = True
-        started = time.perf_counter()
-        room = deadline - started
+        room = deadline - time.perf_counter()
         if write:
             room -= sum(map(_html_size, self._updates)) * self._write_rate
         chars = room / max(self._char_cost(write=write), 1e-9)  # (inf: settling)
@@ -302,14 +301,17 @@ class MarkdownView(PartView):
         if self._head_at >= len(head):
             self._queue.popleft()
             self._head_at = 0
+        started = time.thread_time()
         self._step(piece)
         # What the next piece will likely cost: the last one's, decaying, so a slow
-        # one (a big table, a collection) does not shrink the pieces for long. A small
+        # one (a big table, a collection) does not shrink the pieces for long. The
+        # UI thread's own time: measured on the clock, a busy machine's waits made
+        # every piece and write smaller, and the stream fell behind. A small
         # piece's cost is mostly fixed (the open block rendered again), not per
         # character: measured, it made the next piece smaller still.
         rate = ratio = 0.0
         if len(piece) >= MEASURED_CHARS:
-            rate = (time.perf_counter() - started) / len(piece)
+            rate = (time.thread_time() - started) / len(piece)
             if self._updates:
                 ratio = _html_size(self._updates[-1]) / len(piece)
         self._parse_rate = max(rate, RATE_DECAY * self._parse_rate)
