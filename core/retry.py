@@ -8,7 +8,6 @@ straight from the provider's stream, not through this module.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import re
@@ -19,6 +18,15 @@ from typing import TypeVar
 from rill.core.errors import RillError
 
 T = TypeVar("T")
+
+
+async def _sleep(seconds: float) -> None:
+    """``asyncio.sleep``, importing asyncio when a retry first waits: the app reads
+    this module's policy before the window's first paint, and asyncio (with ssl) is
+    not imported before it (issue 14, item 7)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,7 @@ async def open_with_retry(
     policy: RetryPolicy,
     on_retry: OnRetry | None = None,
     *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] = _sleep,
     shows: Callable[[T], bool] | None = None,
 ) -> tuple[list[T], AsyncIterator[T]]:
     """Open ``open_stream()`` and read it up to its first output, re-opening it on
@@ -169,7 +177,7 @@ async def call_with_retry(
     policy: RetryPolicy,
     on_retry: OnRetry | None = None,
     *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] = _sleep,
 ) -> T:
     """Await ``call()``, retrying retryable failures under ``policy``."""
     attempt = 1

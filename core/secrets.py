@@ -6,6 +6,14 @@ machine has no usable keychain, they go to ``api-keys.json`` in the config dir, 
 none reaches a process Rill starts: the window takes key variables out of its own
 environment at start (:func:`hold_environment_keys`) and reads them with
 :func:`env_value`.
+
+Asking a keychain is not free for the user: a locked one (an automatic login leaves
+GNOME's login keyring locked) asks for its password in a dialog of its own. So the
+window's start asks it only for a key this profile knows is there
+(:func:`stored_key_at_start`): ``stored-keys.json`` in the config dir lists the names
+whose keys Rill put in, or found in, the keychain (names only, never a key). A new
+profile starts that list empty (:func:`begin_key_index`); a profile from before the
+list asks as it always did, once, and the answer starts its list.
 """
 
 from __future__ import annotations
@@ -13,20 +21,24 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rill.core.paths import atomic_write_text, config_dir
+from rill.core.paths import atomic_write_text, config_dir, data_dir
 
 SERVICE = "rill"
 KEY_FILE_NAME = "api-keys.json"
+INDEX_FILE_NAME = "stored-keys.json"  # the names whose keys are in the keychain
 # The official SDK's names, in its order of precedence.
 ENV_VARS: dict[str, tuple[str, ...]] = {"gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
 # Every variable Rill reads a key from (the presets' too); any other *_API_KEY counts
 # as a key as well when children's environments are cleaned.
 KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY")
 _held: dict[str, str] = {}  # key variables taken out of os.environ, by name
+_index_lock = threading.Lock()  # lookups run on worker threads; one writer at a time
+_fresh_profile = [False]  # begin_key_index found the profile empty (set at start only)
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +107,20 @@ def env_api_key(provider: str) -> KeyLookup | None:
     return None
 
 
-def find_api_key(provider: str, *, use_env: bool = True) -> KeyLookup | None:
-    """The key for ``provider`` and its source: env (if ``use_env``), keychain, file."""
+def find_api_key(provider: str, *, use_env: bool = True, keychain: bool = True) -> KeyLookup | None:
+    """The key for ``provider`` and its source: env (if ``use_env``), the keychain
+    (if ``keychain``), the private file. What the keychain answers keeps the profile's
+    list of stored keys true."""
     if use_env and (found := env_api_key(provider)):
         return found
-    keychain = _usable_keyring()
-    if keychain is not None:
+    backend = _usable_keyring() if keychain else None
+    if backend is not None:
         try:
-            value = keychain.get_password(SERVICE, provider)
+            value = backend.get_password(SERVICE, provider)
         except Exception as exc:  # any backend failure: locked, D-Bus gone, denied
             log.warning("keychain lookup for %s failed: %s", provider, type(exc).__name__)
         else:
+            _note_in_keychain(provider, bool(value))
             if value:
                 return KeyLookup(value, "keychain")
     path = key_file_path(create=False)
@@ -119,6 +134,29 @@ def get_api_key(provider: str, *, use_env: bool = True) -> str | None:
     """The key for ``provider``, or None when none is set anywhere."""
     found = find_api_key(provider, use_env=use_env)
     return found.key if found else None
+
+
+def stored_key_at_start(provider: str) -> str | None:
+    """The stored key for ``provider`` (no environment), asking the keychain only when
+    this profile's list says it holds one, or the profile has no list yet.
+
+    For the window's start, which nobody asked to open a keychain: a new profile
+    does not load a keychain backend or make a locked keychain ask for its password.
+    Choosing a provider, saving a key or opening the Providers screen asks it as ever.
+    """
+    found = find_api_key(provider, use_env=False, keychain=_may_be_in_keychain(provider))
+    return found.key if found else None
+
+
+def begin_key_index() -> None:
+    """Note whether the profile holds nothing yet: then the start's lookup begins its
+    list of stored keys empty instead of asking. Call it at start, before anything
+    writes to the profile (it only looks: the paint waits for nothing here)."""
+    try:
+        fresh = not _holds_anything(config_dir(create=False), data_dir(create=False))
+    except OSError:  # an unusable profile: the window says so elsewhere; ask as ever
+        fresh = False
+    _fresh_profile[:] = [fresh]
 
 
 def set_api_key(provider: str, key: str) -> StorageStatus:
@@ -137,6 +175,7 @@ def set_api_key(provider: str, key: str) -> StorageStatus:
             log.warning("keychain refused the %s key: %s", provider, type(exc).__name__)
         else:
             _remove_from_file(provider)  # an older copy in the file must not win later
+            _note_in_keychain(provider, True)
             return storage_status()
     path = key_file_path()
     keys = _read_key_file(path)
@@ -153,6 +192,7 @@ def delete_api_key(provider: str) -> None:
             keychain.delete_password(SERVICE, provider)
         except Exception as exc:  # PasswordDeleteError when absent, or a backend failure
             log.debug("keychain delete for %s: %s", provider, type(exc).__name__)
+        _note_in_keychain(provider, False)
     _remove_from_file(provider)
 
 
@@ -218,3 +258,66 @@ def _remove_from_file(provider: str) -> None:
             _write_key_file(path, keys)
         else:
             path.unlink(missing_ok=True)
+
+
+def _holds_anything(*folders: Path) -> bool:
+    for folder in folders:
+        try:
+            if any(folder.iterdir()):
+                return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
+def _read_index(path: Path) -> set[str] | None:
+    """The names the list holds; None when there is no list or it is not one (it is
+    ours, but a file on disk: a broken one means "ask", never a crash)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("key list %s unreadable: %s", path.name, type(exc).__name__)
+        return None
+    names = data.get("keychain") if isinstance(data, dict) else None
+    if not isinstance(names, list):
+        return None
+    return {name for name in names if isinstance(name, str)}
+
+
+def _write_index(names: list[str]) -> None:
+    # config_dir() makes the folder user-only, as for the key file.
+    path = config_dir() / INDEX_FILE_NAME
+    atomic_write_text(path, json.dumps({"keychain": names}, indent=2) + "\n")
+
+
+def _may_be_in_keychain(provider: str) -> bool:
+    with _index_lock:
+        try:
+            names = _read_index(config_dir(create=False) / INDEX_FILE_NAME)
+            if names is None and _fresh_profile[0]:
+                _write_index([])  # a new profile: nothing of its own is in the keychain
+                names = set()
+        except OSError as exc:  # a read-only profile: ask, as without a list
+            log.debug("key list not started: %s", type(exc).__name__)
+            return True
+    return names is None or provider in names
+
+
+def _note_in_keychain(provider: str, present: bool) -> None:
+    """Keep the list true to what the keychain just said about ``provider``."""
+    with _index_lock:
+        try:
+            path = config_dir(create=False) / INDEX_FILE_NAME
+            names = _read_index(path)
+            if names is not None and (provider in names) == present:
+                return
+            names = set(names or ())
+            if present:
+                names.add(provider)
+            else:
+                names.discard(provider)
+            _write_index(sorted(names))
+        except OSError as exc:  # a read-only profile: the next start asks again
+            log.debug("key list not updated: %s", type(exc).__name__)

@@ -7,8 +7,8 @@ quitting mid-stream exits 0 with no "Task was destroyed but it is pending".
 
 from __future__ import annotations
 
-import asyncio
 import gc
+import importlib
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,8 @@ from rill.gui import single_instance
 from rill.gui.common import TaskLauncher, ThemeManager, app_icon, asyncgen_hooks
 
 if TYPE_CHECKING:
+    import asyncio  # imported after the first paint, with qasync (see main)
+
     from rill.gui.window import MainWindow
 
 APP_NAME = "Rill"
@@ -64,7 +66,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManager) -> MainWindow:
-    """The main window, still without a provider: :func:`connect_provider` adds it.
+    """The main window, still without a provider (:func:`connect_provider` adds it)
+    and without its chat half (the controller and what works on it: made by
+    :func:`finish_after_paint`, after the first paint and before any input).
 
     Making the provider (httpx, an SSL context) and reaching the keychain cost more
     than the window itself, so both happen after the window is on screen.
@@ -79,6 +83,7 @@ def create_window(loaded: LoadResult, launcher: TaskLauncher, theme: ThemeManage
         None,  # the ProviderManager gives it one (connect_provider)
         settings.generation_settings(),
         key_lookup_pending=True,
+        chat_after_paint=True,  # the controller and its chat half: finish_after_paint
     )
     warnings = list(loaded.warnings)
     _policy, retry_problem = env_policy()  # the controller reads the same variable
@@ -165,16 +170,24 @@ async def warm_image_workers(
     priority; an image dropped before then starts them itself, as before. Not while
     the provider cannot read images (the offline model): two idle workers cost about
     54 MB, and the first image after a switch starts them."""
+    import asyncio
+
     await asyncio.wait(after, timeout=limit)
     if window.attachments.refusal is None:
         window.attachments.workers.warm_up()
 
 
 def finish_after_paint(window: MainWindow) -> None:
-    """Make what the first paint did not need (the chat pane, the history, the
-    settings panel), before the event loop hands the window any input, and let the
-    cycle collector run again (rill.gui.launch held it off until the paint)."""
+    """Make what the first paint did not need (the chat controller with the chat half
+    of the window, the chat pane, the history, the settings panel) and import the
+    image workers' pool modules, before the event loop hands the window any input,
+    and let the cycle collector run again (rill.gui.launch held it off until the
+    paint)."""
     window.finish_building()
+    from rill.gui.composer.image_workers import POOL_MODULES
+
+    for name in POOL_MODULES:
+        importlib.import_module(name)
     if not gc.isenabled():
         gc.enable()
         gc.collect()
@@ -186,6 +199,8 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     The key lookup and the provider import on a worker thread hold the GIL for a
     while: they start here, after the first paint, not before it.
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     closed: asyncio.Future[None] = loop.create_future()
 
@@ -236,6 +251,7 @@ def main() -> int:
     imported after the paint); the rest of it is made before that loop runs.
     """
     secrets.hold_environment_keys()  # first, while no other thread reads the environment
+    secrets.begin_key_index()  # before anything writes to a new profile
     _configure_logging()
     app = create_application()
     guard = single_instance.claim()
@@ -255,7 +271,9 @@ def main() -> int:
     present(window)
     paint_first(window)
     finish_after_paint(window)
-    import qasync  # not needed for the first paint
+    import asyncio  # neither is asyncio (with ssl): both after the first paint
+
+    import qasync
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

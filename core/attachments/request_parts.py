@@ -15,7 +15,6 @@ and a provider without a Files API sends them inline.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Callable, Iterable, Sequence
@@ -347,6 +346,8 @@ async def attachments_to_parts(
     go as parts the provider sends as text. Raises AttachmentError naming the file,
     or a RillError from the upload.
     """
+    import asyncio  # here: the window imports this module before its first paint
+
     uploader = (
         provider if isinstance(provider, FileUploader) and provider.can_upload_files else None
     )

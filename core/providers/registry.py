@@ -8,7 +8,6 @@ way. Provider modules are imported only when their kind is built: the Gemini pat
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -403,6 +402,8 @@ async def test_connection(
 
     The local provider loads its model instead, which is its real test.
     """
+    import asyncio  # here: the window names the presets before its first paint
+
     started = time.monotonic()
     try:
         async with asyncio.timeout(time_limit):

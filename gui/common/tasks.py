@@ -8,16 +8,18 @@ a non-modal notice — never a traceback, never a dialog from inside a coroutine
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from rill.core.errors import RillError
+
+if TYPE_CHECKING:  # asyncio is imported when a task first starts: not before the paint
+    import asyncio
 
 T = TypeVar("T")
 
@@ -81,6 +83,8 @@ class TaskLauncher(QObject):
         if previous is not None and not previous.done():
             previous.cancel()
         was_busy = self.busy
+        import asyncio
+
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks[name] = task
         task.add_done_callback(self._on_task_done)
@@ -121,6 +125,8 @@ class TaskLauncher(QObject):
         for task in tasks:
             task.cancel()
         if tasks:
+            import asyncio
+
             _done, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:
                 log.warning("task %s did not stop within %.1f s", task.get_name(), grace)

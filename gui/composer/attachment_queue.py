@@ -10,7 +10,6 @@ a reduced decode allows, then its prepared form (``prepare_image``) for sending.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import itertools
 import logging
@@ -18,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
@@ -44,7 +44,19 @@ from rill.gui.composer.image_workers import WORKER_NICENESS as WORKER_NICENESS
 from rill.gui.composer.image_workers import WORKERS as WORKERS
 from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail_job
 
+if TYPE_CHECKING:
+    import asyncio
+
 log = logging.getLogger(__name__)
+
+
+def _new_event() -> asyncio.Event:
+    """A file's ``settled`` event; asyncio is imported with the first file, not with
+    this module, which the window imports before its first paint (issue 14, item 7)."""
+    import asyncio
+
+    return asyncio.Event()
+
 
 MAX_ATTACHMENTS = 100  # per message: a sane cap that still allows a photo album
 # Items shown (a tile, a worker job) per turn of the event loop. Each costs the UI
@@ -84,7 +96,7 @@ class QueuedFile:
     error: str | None = None
     progress: float | None = None  # 0..1 while uploading
     announced: bool = True  # shown (and started) before being detached with a draft
-    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    settled: asyncio.Event = field(default_factory=_new_event)
 
     @property
     def uri(self) -> FileUri | None:
@@ -367,6 +379,8 @@ class AttachmentQueue(QObject):
     # ------------------------------------------------------------ the work
 
     async def _prepare_item(self, item: QueuedFile) -> None:
+        import asyncio
+
         try:
             await self._first_thumbnail(item)
             source = item.source

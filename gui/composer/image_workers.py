@@ -18,19 +18,16 @@ only Pillow and ``rill.core``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copyreg
 import logging
-import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rill.core.attachments import (
     AttachmentError,
@@ -40,6 +37,10 @@ from rill.core.attachments import (
     prepare_attachment,
 )
 
+if TYPE_CHECKING:  # imported with the first pool: see POOL_MODULES
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ WORKERS = 2  # measured best on a 2-CPU machine
 WORKER_NICENESS = 10  # added to the workers' nice value: background work yields the CPU
 SWITCH_INTERVAL_S = 0.001  # GIL hand-over interval while images are being prepared
 START_METHOD = "spawn"  # never "fork": a forked Qt process inherits locks and threads
+# What the first pool imports (~20 ms of CPU): not before the window's first paint, and
+# not in warm_up() either, which runs while the user may type; the app imports them
+# right after the paint, before any input (rill.gui.app.finish_after_paint).
+POOL_MODULES = ("multiprocessing", "concurrent.futures.process")
 
 
 # ------------------------------------------------------------ picklable errors
@@ -186,6 +191,8 @@ class ImageWorkers:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a worker thread."""
+        import asyncio  # not at the top: the window imports this module before its first paint
+
         self._enter()
         try:
             return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
@@ -198,6 +205,8 @@ class ImageWorkers:
         Falls back to a thread when the processes cannot start. A pool broken after it
         worked (a worker killed, say for memory) is replaced once for this job.
         """
+        import asyncio
+
         self._enter()
         try:
             for attempt in range(2):
@@ -216,6 +225,8 @@ class ImageWorkers:
                 with self._isolated_lock:
                     self._isolated += 1
                 job.add_done_callback(self._job_done)
+                from concurrent.futures.process import BrokenProcessPool  # loaded with the pool
+
                 try:
                     result = await asyncio.wrap_future(job)
                 except BrokenProcessPool:
@@ -244,6 +255,9 @@ class ImageWorkers:
             return None
         if self._processes is None:
             try:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 context = multiprocessing.get_context(START_METHOD)
                 self._processes = ProcessPoolExecutor(
                     max_workers=self._workers, mp_context=context, initializer=lower_priority

@@ -33,8 +33,9 @@ from rill.core.providers import registry
 from rill.core.setting_ranges import READ_TIMEOUT
 from rill.core.settings import ProviderConfig, Settings
 from rill.gui.common import plain_label, signals_blocked
-from rill.gui.providers.manager import IN_FILE, LOCAL, NO_KEY, ProviderManager, provider_names
+from rill.gui.providers.manager import IN_FILE, NO_KEY, ProviderManager
 from rill.gui.providers.model_files import ModelFilesEditor
+from rill.gui.providers.names import LOCAL, provider_names
 
 KIND_LABELS = {
     "gemini": "Google Gemini",

@@ -27,29 +27,10 @@ from rill.core.settings import NetworkSettings, ProviderConfig, Settings
 from rill.core.types import ModelInfo
 from rill.gui.chat import ChatController
 from rill.gui.common import TaskLauncher
+from rill.gui.providers.names import LOCAL, provider_names
 
-LOCAL = "local"
 LOADING_LOCAL = "Loading the offline model… (the first answer only)"
 SettingsSink = Callable[[Settings], bool]  # stores new settings; False when saving failed
-
-
-def provider_names(settings: Settings) -> list[str]:
-    """The providers a chat can use: the settings' table, and the built-in offline model."""
-    names = list(settings.providers)
-    if LOCAL not in names:
-        names.append(LOCAL)
-    return names
-
-
-def provider_label(name: str, settings: Settings) -> str:
-    """What the combo shows: the preset's label for a preset's own name, else the name."""
-    if name == LOCAL and name not in settings.providers:
-        return "Offline model"  # the preset's "(built in)" does not fit the panel
-    found = registry.preset(name)
-    config = settings.providers.get(name)
-    if found is not None and (config is None or config.kind == found.kind):
-        return found.label
-    return name
 
 
 IN_KEYCHAIN, IN_FILE, NO_KEY = "in keychain", "in file (warned)", "none"
@@ -213,7 +194,11 @@ class ProviderManager(QObject):
         Returns the name used, or "" when none could be built.
         """
         settings = self.settings
-        name = await asyncio.to_thread(registry.default_provider_name, settings)
+        # The start's own lookup: it asks the keychain only for a key this profile
+        # knows is there (a locked keychain would ask for its password unbidden).
+        name = await asyncio.to_thread(
+            registry.default_provider_name, settings, secrets.stored_key_at_start
+        )
         self.offered = settings.default_provider if name != settings.default_provider else ""
         return name if await self._switch(name) else ""
 

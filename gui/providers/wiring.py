@@ -22,7 +22,8 @@ from rill.core.settings import Settings
 from rill.core.types import ModelInfo
 from rill.gui.chat import ChatController
 from rill.gui.common import TaskLauncher
-from rill.gui.providers.manager import LOCAL, ProviderManager, provider_label, provider_names
+from rill.gui.providers.manager import ProviderManager
+from rill.gui.providers.names import LOCAL, provider_label, provider_names
 from rill.gui.providers.welcome import WelcomeCard
 
 if TYPE_CHECKING:
@@ -33,9 +34,13 @@ if TYPE_CHECKING:
 class ProvidersHost(Protocol):
     """What the provider wiring uses of the window it is installed in."""
 
-    controller: ChatController
     app_settings: Settings
     welcome: WelcomeCard
+
+    @property
+    def controller(self) -> ChatController:
+        """The chat controller the providers are handed to."""
+        ...
 
     def replace_settings(self, settings: Settings) -> bool:
         """Make ``settings`` the app's settings (saved); whether that worked."""

@@ -44,6 +44,15 @@ def chat_column(cards: Sequence[QWidget], chat: QWidget, bars: Sequence[QWidget]
     return column
 
 
+def add_bar(column: QWidget, bar: QWidget, composer: QWidget) -> None:
+    """Put ``bar`` in ``column`` (a :func:`chat_column`) right above ``composer``: the
+    bars the chat controller works (the edit banner, the tool consent bar) are made
+    with it, after the window's first paint, and are hidden until used."""
+    layout = column.layout()
+    assert isinstance(layout, QVBoxLayout)
+    layout.insertLayout(layout.indexOf(composer), _row(bar, top=4))
+
+
 def _row(widget: QWidget, *, top: int) -> QHBoxLayout:
     row = QHBoxLayout()
     row.setContentsMargins(12, top, 12, 0)

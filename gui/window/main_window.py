@@ -6,11 +6,14 @@ them in ONE wiring table, :meth:`MainWindow._wiring`: the place to read how a si
 of one part reaches another. What a part does inside itself stays in its module.
 
 What the first paint does not show is made after it (:meth:`MainWindow.finish_building`,
-which the app calls once the window is on screen), or on first use of its attribute:
-the settings panel (closed by default; made at once when the window opens with it
-shown), and the chat history with export and import, whose store opens after the
-paint anyway. Their connections are the table's other parts,
-:meth:`MainWindow._panel_wiring` and :meth:`MainWindow._history_wiring`.
+which the app calls once the window is on screen, before any input reaches it), or on
+first use of its attribute: the chat half (the controller with what works on it: the
+providers, the tool host and its consent bar, the edit banner, the drafts, the image
+drop) when the app asks for it (``chat_after_paint``), the settings panel (closed by
+default; made at once when the window opens with it shown), and the chat history with
+export and import, whose store opens after the paint anyway. Their connections are the
+table's other parts, :meth:`MainWindow._chat_wiring`, :meth:`MainWindow._panel_wiring`
+and :meth:`MainWindow._history_wiring`.
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from rill.core import settings as core_settings
-from rill.core.types import GenerationSettings, Message, Role
-from rill.gui.chat import ChatController, ConsentBar, ToolHost, image_refusal
+from rill.core.types import GenerationSettings, Message, ModelInfo, Role
 from rill.gui.common import (
     FocusReturn,
     TaskLauncher,
@@ -40,14 +42,15 @@ from rill.gui.common import (
     keep_focus_on_click,
     order_tab_chain,
 )
-from rill.gui.composer import AttachmentQueue, Composer, Drafts, EditBanner, WindowImageDrop
+from rill.gui.composer import AttachmentQueue, Composer
 from rill.gui.conversations import ActionBar, Sidebar
-from rill.gui.providers import WelcomeCard, install_providers
+from rill.gui.providers import WelcomeCard
+from rill.gui.providers.names import provider_label, provider_names
 from rill.gui.window.chat_bar import ChatBar
 from rill.gui.window.context_meter import input_limit, last_prompt_tokens
 from rill.gui.window.empty_state import EmptyState
 from rill.gui.window.geometry import restore_geometry, save_geometry
-from rill.gui.window.layout import ResponsiveLayout, chat_column
+from rill.gui.window.layout import ResponsiveLayout, add_bar, chat_column
 from rill.gui.window.menus import WindowMenus
 from rill.gui.window.notice_bar import NoticeBar
 from rill.gui.window.status_bar import StatusLine
@@ -56,7 +59,10 @@ from rill.gui.window.view_on_demand import ViewOnDemand
 if TYPE_CHECKING:
     from rill.core.providers import Provider
     from rill.core.tool_settings import ToolSettings
+    from rill.gui.chat import ChatController
+    from rill.gui.composer import Drafts, WindowImageDrop
     from rill.gui.conversations import ExportImport, History
+    from rill.gui.providers.wiring import ProvidersUi
     from rill.gui.settings import SettingsPanel
     from rill.gui.tools import ToolsDialog
     from rill.gui.transcript import ChatView
@@ -82,62 +88,48 @@ class MainWindow(QMainWindow):
         defaults: GenerationSettings | None = None,
         *,
         key_lookup_pending: bool = False,
+        chat_after_paint: bool = False,
     ) -> None:
         """``key_lookup_pending``: a stored key is being looked up; the welcome card
-        waits for :meth:`show_welcome` instead of flashing up before the key arrives."""
+        waits for :meth:`show_welcome` instead of flashing up before the key arrives.
+        ``chat_after_paint``: the chat half (see :attr:`controller`) is made by
+        :meth:`finish_building`, after the first paint, not here."""
         super().__init__()
         self.setWindowTitle("Rill")
         self.app_settings = app_settings
         self.theme = theme
         self._view: ChatView | None = None
+        self._chat: ChatController | None = None
+        self._chat_args = defaults or app_settings.generation_settings(), provider
+        self._key_lookup_pending = key_lookup_pending
         self.attachments = AttachmentQueue(launcher, parent=self)
-        self.controller = ChatController(
-            ViewOnDemand(lambda: self.view),
-            launcher,
-            defaults or app_settings.generation_settings(),
-            provider,
-            parent=self,
-        )
         self._launcher = launcher
         self._panel: SettingsPanel | None = None
         self._history: tuple[History, ExportImport] | None = None
-        self._build_parts(launcher)
-        for signal, slot in self._wiring(launcher):
+        self._build_parts()
+        for signal, slot in self._wiring():
             signal.connect(slot)
-        self._update_image_support()
-        if self.controller.has_provider or not key_lookup_pending:
-            self._on_provider_changed(self.controller.has_provider)
         self._show_chat_target()
-        self._update_empty_state()
         restore_geometry(self, self.layout_parts.splitter)
         self.layout_parts.fit(self.width(), force=True)
-        self._build_focus()
+        if not chat_after_paint:
+            _ = self.controller
 
     # ------------------------------------------------------------ the parts
 
-    def _build_parts(self, launcher: TaskLauncher) -> None:
+    def _build_parts(self) -> None:
+        """The parts the first paint shows (the chat half comes with :attr:`controller`)."""
         self.conversations = Sidebar()
         self.composer = Composer(queue=self.attachments)
         self.welcome = WelcomeCard()
         self.notice = NoticeBar()
         self.action_bar = ActionBar()
-        self.edit_banner = EditBanner(self.controller, self.composer)
         # The chat pane, or the empty state in its place while the chat has no message.
         self.empty_state = EmptyState()
         self.stack = QStackedWidget()  # the chat pane joins it when made (self.view)
         self.stack.addWidget(self.empty_state)
-        # Tools from MCP servers: their one owner (servers start on first use) and the
-        # bar that asks before a call runs.
-        self.consent_bar = ConsentBar()
         self.tools_dialog: ToolsDialog | None = None
-        self._launcher = launcher
-        self.tool_host = ToolHost(self.app_settings.tools, self)
-        self.tool_host.consent = self.consent_bar.ask
-        self.tool_host.retry = self.consent_bar.ask_retry
-        self.controller.tool_host = self.tool_host
-        self.controller.add_shutdown_hook(self.tool_host.shutdown)
-        self.consent_bar.show_chat(self.controller.current_chat.id)
-        bars = [self.action_bar, self.edit_banner, self.consent_bar, self.composer]
+        bars = [self.action_bar, self.composer]  # the chat half adds its two bars
         self.chat_column = chat_column([self.notice, self.welcome], self.stack, bars)
         ui = self.app_settings.ui
         self.layout_parts = ResponsiveLayout(
@@ -158,19 +150,103 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
         self.setMinimumSize(420, 360)
-        # Providers: the panel's combo, Settings → Providers…, the welcome card's key.
-        self.providers = install_providers(self, launcher, owner=self)
-        self.menus = WindowMenus(self, self.theme.mode, self.providers.action)
+        self.menus = WindowMenus(self, self.theme.mode)
         self.chat_bar.set_more_menu(self.menus.more_menu)
-        self.drafts = Drafts(self.composer, self.controller)
-        self.image_drop = WindowImageDrop(self, lambda: self.attachments.refusal)
 
-    def _wiring(self, launcher: TaskLauncher) -> list[Wire]:
-        """Every connection between parts, in the order they run (a signal's slots run
-        in the order listed)."""
-        c, m, composer = self.controller, self.providers.manager, self.composer
-        menus, layout, status = self.menus, self.layout_parts, self.status_line
+    @property
+    def controller(self) -> ChatController:
+        """The chat controller, made with the chat half of the window on first use:
+        at once, or after the first paint when the window was made ``chat_after_paint``
+        (see :meth:`finish_building`)."""
+        if self._chat is None:
+            self._build_chat()
+        assert self._chat is not None
+        return self._chat
+
+    @property
+    def providers(self) -> ProvidersUi:
+        """The window's provider pieces (the manager, Providers…), made with the chat
+        half (see :attr:`controller`)."""
+        _ = self.controller
+        return self._providers
+
+    def _build_chat(self) -> None:
+        """The controller and what works on it; their wiring; what they show."""
+        from rill.gui.chat import ChatController, ConsentBar, ToolHost
+        from rill.gui.composer import Drafts, EditBanner, WindowImageDrop
+        from rill.gui.providers import install_providers
+
+        defaults, provider = self._chat_args
+        view = ViewOnDemand(lambda: self.view)
+        c = self._chat = ChatController(view, self._launcher, defaults, provider, parent=self)
+        self.edit_banner = EditBanner(c, self.composer)
+        # Tools from MCP servers: their one owner (servers start on first use) and the
+        # bar that asks before a call runs.
+        self.consent_bar = ConsentBar()
+        self.tool_host = ToolHost(self.app_settings.tools, self)
+        self.tool_host.consent = self.consent_bar.ask
+        self.tool_host.retry = self.consent_bar.ask_retry
+        c.tool_host = self.tool_host
+        c.add_shutdown_hook(self.tool_host.shutdown)
+        self.consent_bar.show_chat(c.current_chat.id)
+        add_bar(self.chat_column, self.edit_banner, self.composer)
+        add_bar(self.chat_column, self.consent_bar, self.composer)
+        # Providers: the panel's combo, Settings → Providers…, the welcome card's key.
+        self._providers = install_providers(self, self._launcher, owner=self)
+        self.menus.add_providers_action(self._providers.action)
+        self.drafts: Drafts = Drafts(self.composer, c)
+        self.image_drop: WindowImageDrop = WindowImageDrop(self, lambda: self.attachments.refusal)
+        for signal, slot in self._chat_wiring(self._launcher):
+            signal.connect(slot)
+        self._update_image_support()
+        if c.has_provider or not self._key_lookup_pending:
+            self._on_provider_changed(c.has_provider)
+        self._show_chat_target()
+        self._update_empty_state()
+        self._build_focus()
+
+    def _wiring(self) -> list[Wire]:
+        """The connections between the parts the first paint shows, in the order they
+        run (a signal's slots run in the order listed)."""
+        composer, menus, layout = self.composer, self.menus, self.layout_parts
         sidebar, bar = self.conversations, self.chat_bar
+        return [
+            (self.empty_state.suggestion_chosen, composer.suggest),
+            # History, export and import (their own signals: _history_wiring).
+            (sidebar.new_chat_requested, self.new_chat),
+            (sidebar.conversation_selected, layout.back_to_chat),
+            (sidebar.hit_activated, layout.back_to_chat),
+            (sidebar.new_chat_requested, layout.back_to_chat),
+            (bar.new_chat_requested, self.new_chat),
+            (bar.new_chat_requested, layout.back_to_chat),
+            # Layout: the chat bar and the menu ask, the layout says what is shown.
+            (self.chat_bar.chat_list_toggle_requested, layout.toggle_chat_list),
+            (self.chat_bar.settings_toggle_requested, layout.toggle_settings),
+            (layout.shown_changed, menus.show_panels),
+            (layout.shown_changed, self.chat_bar.show_state),
+            (layout.settings_chosen, self._on_layout_settings_chosen),
+            # The menus.
+            (menus.new_chat_action.triggered, self.new_chat),
+            (menus.export_action.triggered, self._on_menus_export_triggered),
+            (menus.import_action.triggered, self._on_menus_import_triggered),
+            (menus.attach_action.triggered, composer.open_file_dialog),
+            (menus.uri_action.triggered, composer.open_uri_dialog),
+            (menus.quit_action.triggered, self.close),
+            (menus.search_action.triggered, self._on_search),
+            (menus.find_action.triggered, self._on_menus_find_triggered),
+            (menus.undo_action.triggered, self.action_bar.trigger),
+            (menus.focus_action.triggered, composer.focus_input),
+            (menus.settings_action.triggered, layout.toggle_settings),
+            (menus.chats_action.triggered, layout.toggle_chat_list),
+            (menus.theme_chosen, self.set_theme_mode),
+            (menus.tools_action.triggered, self.open_tools_dialog),
+        ]
+
+    def _chat_wiring(self, launcher: TaskLauncher) -> list[Wire]:
+        """The chat half's connections (made with it, see :attr:`controller`), in the
+        order they run."""
+        c, m, composer = self.controller, self.providers.manager, self.composer
+        menus, status, bar = self.menus, self.status_line, self.chat_bar
         return [
             # Sending, stopping, streaming.
             (composer.send_requested, self._on_composer_send_requested),  # first
@@ -217,36 +293,7 @@ class MainWindow(QMainWindow):
             (c.current_chat_changed, self._update_empty_state),
             (c.turn_recorded, self._update_empty_state),
             (c.streaming_changed, self._update_empty_state),
-            (self.empty_state.suggestion_chosen, composer.suggest),
-            # History, export and import (their own signals: _history_wiring).
-            (sidebar.new_chat_requested, self.new_chat),
-            (sidebar.conversation_selected, layout.back_to_chat),
-            (sidebar.hit_activated, layout.back_to_chat),
-            (sidebar.new_chat_requested, layout.back_to_chat),
-            (bar.new_chat_requested, self.new_chat),
-            (bar.new_chat_requested, layout.back_to_chat),
-            # Layout: the chat bar and the menu ask, the layout says what is shown.
-            (self.chat_bar.chat_list_toggle_requested, layout.toggle_chat_list),
-            (self.chat_bar.settings_toggle_requested, layout.toggle_settings),
-            (layout.shown_changed, menus.show_panels),
-            (layout.shown_changed, self.chat_bar.show_state),
-            (layout.settings_chosen, self._on_layout_settings_chosen),
-            # The menus.
-            (menus.new_chat_action.triggered, self.new_chat),
-            (menus.export_action.triggered, self._on_menus_export_triggered),
-            (menus.import_action.triggered, self._on_menus_import_triggered),
-            (menus.attach_action.triggered, composer.open_file_dialog),
-            (menus.uri_action.triggered, composer.open_uri_dialog),
-            (menus.quit_action.triggered, self.close),
             (menus.stop_action.triggered, c.stop),
-            (menus.search_action.triggered, self._on_search),
-            (menus.find_action.triggered, self._on_menus_find_triggered),
-            (menus.undo_action.triggered, self.action_bar.trigger),
-            (menus.focus_action.triggered, composer.focus_input),
-            (menus.settings_action.triggered, layout.toggle_settings),
-            (menus.chats_action.triggered, layout.toggle_chat_list),
-            (menus.theme_chosen, self.set_theme_mode),
-            (menus.tools_action.triggered, self.open_tools_dialog),
         ]
 
     def _panel_wiring(self, panel: SettingsPanel) -> list[Wire]:
@@ -348,10 +395,12 @@ class MainWindow(QMainWindow):
         return panel
 
     def finish_building(self) -> None:
-        """Make what the first paint did not need: the chat history (before any turn
-        can be sent) and the settings panel. The app calls this once the window is on
-        screen, and :func:`rill.gui.app.connect_provider` before the chats get a
-        provider. Idempotent."""
+        """Make what the first paint did not need: the chat half (the controller and
+        what works on it), the chat history (before any turn can be sent) and the
+        settings panel. The app calls this once the window is on screen, before any
+        input reaches it, and :func:`rill.gui.app.connect_provider` before the chats
+        get a provider. Idempotent."""
+        _ = self.controller
         self._history_parts()
         _ = self.panel  # … which puts the Tab order in place (see _build_focus)
 
@@ -526,6 +575,8 @@ class MainWindow(QMainWindow):
 
     def _update_image_support(self, *_args: object) -> None:
         """Grey out attaching when the provider or the chosen model cannot read images."""
+        from rill.gui.chat import image_refusal  # with the chat half
+
         c, m = self.controller, self.providers.manager
         reason = image_refusal(c.provider, c.settings.model, m.models)
         self.composer.set_images_refused(reason)
@@ -562,15 +613,25 @@ class MainWindow(QMainWindow):
     def _show_chat_target(self, *_args: object) -> None:
         """The chat bar and the empty state say what answers the chat on screen: the
         provider and model, and how full the context is."""
-        c, providers = self.controller, self.providers
-        label, model, models = providers.current_label(), c.settings.model, providers.manager.models
-        self.chat_bar.picker.show_choice(providers.current_name, label, model)
+        settings = self.app_settings
+        if self._chat is None:  # the first paint: the default provider, not yet built
+            name, model = settings.default_provider, self._chat_args[0].model
+            models: list[ModelInfo] = []
+            history: list[Message] = []
+            offline = available = False
+        else:
+            c, providers = self._chat, self.providers
+            name, model, models = providers.current_name, c.settings.model, providers.manager.models
+            history = c.current_chat.session.history
+            offline, available = providers.answering_offline, c.has_provider
+        label = provider_label(name, settings)
+        self.chat_bar.picker.show_choice(name, label, model)
         self.chat_bar.picker.set_models(models)
-        self.chat_bar.picker.set_providers(providers.entries())
-        history = c.current_chat.session.history
+        self.chat_bar.picker.set_providers(
+            [(n, provider_label(n, settings)) for n in provider_names(settings)]
+        )
         self.chat_bar.meter.show_usage(last_prompt_tokens(history), input_limit(models, model))
-        offline = providers.answering_offline
-        self.empty_state.show_target(label, model, offline=offline, available=c.has_provider)
+        self.empty_state.show_target(label, model, offline=offline, available=available)
 
     def _update_empty_state(self, *_args: object) -> None:
         """The empty state stands in for the chat pane while the chat has no message."""

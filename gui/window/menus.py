@@ -16,7 +16,8 @@ from rill.gui.common import MODES
 
 
 class WindowMenus(QObject):
-    """The menus of ``window``; ``providers_action`` goes under Settings, beside Tools….
+    """The menus of ``window``; the providers' action goes under Settings, beside
+    Tools…, when the window has made its providers (:meth:`add_providers_action`).
 
     Signals:
         theme_chosen(str mode): View → Theme → "system", "light" or "dark" was picked.
@@ -24,7 +25,7 @@ class WindowMenus(QObject):
 
     theme_chosen = Signal(str)
 
-    def __init__(self, window: QMainWindow, theme_mode: str, providers_action: QAction) -> None:
+    def __init__(self, window: QMainWindow, theme_mode: str) -> None:
         super().__init__(window)
         self._window = window
         self.new_chat_action = self._action("&New chat", "Ctrl+N")
@@ -53,7 +54,7 @@ class WindowMenus(QObject):
             action.setChecked(mode == theme_mode)
             action.triggered.connect(lambda _checked=False, m=mode: self.theme_chosen.emit(m))
             self.theme_actions[mode] = action
-        self._fill(providers_action)
+        self._fill()
 
     def _action(self, text: str, shortcut: str = "", *, checkable: bool = False) -> QAction:
         action = QAction(text, self._window)
@@ -64,7 +65,7 @@ class WindowMenus(QObject):
         self._window.addAction(action)  # shortcuts work even with the menu bar hidden
         return action
 
-    def _fill(self, providers_action: QAction) -> None:
+    def _fill(self) -> None:
         bar = self._window.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_chat_action)
@@ -82,7 +83,8 @@ class WindowMenus(QObject):
         view_menu.addActions([self.focus_action, self.settings_action, self.chats_action])
         theme_menu = view_menu.addMenu("&Theme")
         theme_menu.addActions(list(self.theme_actions.values()))
-        bar.addMenu("&Settings").addActions([providers_action, self.tools_action])
+        self._settings_menu = bar.addMenu("&Settings")
+        self._settings_menu.addAction(self.tools_action)
         # On screen, the rest have a place of their own: New chat and the panels in the
         # chat bar, Attach and Stop in the composer, search in the chat list, Undo in
         # the bar that follows a deletion, each chat's Export in its context menu.
@@ -94,7 +96,13 @@ class WindowMenus(QObject):
         self.more_menu.addAction(self.uri_action)
         self.more_menu.addSeparator()
         self.more_menu.addMenu(theme_menu)
-        self.more_menu.addActions([providers_action, self.tools_action])
+        self.more_menu.addAction(self.tools_action)
+
+    def add_providers_action(self, action: QAction) -> None:
+        """Put ``action`` (Providers…) before Tools… in Settings and in More: the
+        window makes its providers after its first paint, before any input."""
+        self._settings_menu.insertAction(self.tools_action, action)
+        self.more_menu.insertAction(self.tools_action, action)
 
     def show_theme(self, mode: str) -> None:
         """Tick ``mode`` in View → Theme."""

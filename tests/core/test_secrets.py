@@ -6,6 +6,7 @@ No test touches the real keychain: each installs its own backend with
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -65,6 +66,8 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     # Restores whatever backend was there (or none) when the test ends.
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
+    # What begin_key_index noted about a test's profile stays with that test.
+    monkeypatch.setattr(secrets, "_fresh_profile", [False])
     yield
 
 
@@ -202,3 +205,111 @@ def test_a_corrupt_key_file_reads_as_empty(
     assert secrets.get_api_key("gemini") is None
     secrets.set_api_key("gemini", KEY)  # and a save repairs it
     assert secrets.get_api_key("gemini") == KEY
+
+
+# ------------------------------------------------- the keychain at the window's start
+
+
+class CountingKeyring(MemoryKeyring):
+    """Counts the questions: a locked keychain would answer each with a password prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.asked += 1
+        return super().get_password(service, username)
+
+
+@pytest.fixture
+def counting(use_backend: Callable[[KeyringBackend], KeyringBackend]) -> CountingKeyring:
+    backend = CountingKeyring()
+    use_backend(backend)
+    return backend
+
+
+def listed(tmp_path: Path) -> object:
+    path = tmp_path / "config" / secrets.INDEX_FILE_NAME
+    return json.loads(path.read_text(encoding="utf-8"))["keychain"] if path.exists() else None
+
+
+def test_a_new_profile_does_not_ask_the_keychain_at_start(
+    counting: CountingKeyring, tmp_path: Path
+) -> None:
+    counting.store[("rill", "gemini")] = KEY  # put there by another profile, or by hand
+    secrets.begin_key_index()
+    assert listed(tmp_path) is None  # nothing is written before the window's paint
+    assert secrets.stored_key_at_start("gemini") is None
+    assert counting.asked == 0 and listed(tmp_path) == []
+    # Asked on purpose (choosing Gemini, the Providers screen), the keychain answers
+    # as ever, and the list remembers what it said for the next start.
+    assert secrets.get_api_key("gemini") == KEY
+    assert listed(tmp_path) == ["gemini"]
+    assert secrets.stored_key_at_start("gemini") == KEY
+
+
+def test_a_key_saved_in_the_app_is_found_at_the_next_start(
+    counting: CountingKeyring, tmp_path: Path
+) -> None:
+    secrets.begin_key_index()
+    secrets.set_api_key("gemini", KEY)
+    assert listed(tmp_path) == ["gemini"]
+    assert secrets.stored_key_at_start("gemini") == KEY
+    secrets.delete_api_key("gemini")
+    assert listed(tmp_path) == []
+    asked = counting.asked
+    assert secrets.stored_key_at_start("gemini") is None
+    assert counting.asked == asked
+
+
+def test_a_profile_from_before_the_list_asks_once_and_starts_its_list(
+    counting: CountingKeyring, tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rill.sqlite").write_bytes(b"")  # chats from an older version
+    counting.store[("rill", "gemini")] = KEY
+    secrets.begin_key_index()
+    assert listed(tmp_path) is None  # not a new profile: no list is made up for it
+    assert secrets.stored_key_at_start("gemini") == KEY
+    assert counting.asked == 1 and listed(tmp_path) == ["gemini"]
+
+
+def test_an_older_profile_without_a_key_stops_asking_after_one_answer(
+    counting: CountingKeyring, tmp_path: Path
+) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.json").write_text("{}", encoding="utf-8")
+    secrets.begin_key_index()
+    assert secrets.stored_key_at_start("gemini") is None
+    assert secrets.stored_key_at_start("gemini") is None
+    assert counting.asked == 1 and listed(tmp_path) == []
+
+
+@pytest.mark.parametrize("text", ["{not json", '["gemini"]', '{"keychain": "gemini"}', "\xff"])
+def test_a_broken_list_means_ask(counting: CountingKeyring, tmp_path: Path, text: str) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / secrets.INDEX_FILE_NAME).write_text(text, encoding="latin-1")
+    counting.store[("rill", "gemini")] = KEY
+    assert secrets.stored_key_at_start("gemini") == KEY
+    assert listed(tmp_path) == ["gemini"]  # and the answer mends it
+
+
+def test_a_failing_keychain_changes_nothing_in_the_list(
+    use_backend: Callable[[KeyringBackend], KeyringBackend], tmp_path: Path
+) -> None:
+    use_backend(MemoryKeyring())
+    secrets.begin_key_index()
+    secrets.set_api_key("gemini", KEY)
+    use_backend(BrokenKeyring())
+    assert secrets.stored_key_at_start("gemini") is None
+    assert listed(tmp_path) == ["gemini"]
+
+
+def test_the_list_holds_names_only(counting: CountingKeyring, tmp_path: Path) -> None:
+    secrets.begin_key_index()
+    secrets.set_api_key("gemini", KEY)
+    path = tmp_path / "config" / secrets.INDEX_FILE_NAME
+    assert KEY not in path.read_text(encoding="utf-8")
+    if os.name == "posix":
+        assert stat.S_IMODE((tmp_path / "config").stat().st_mode) == 0o700

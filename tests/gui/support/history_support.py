@@ -17,7 +17,7 @@ from rill.core.types import Message
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.qt_waiting import run_until_done
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import answer_from, window_maker
 
 MakeWindow = Callable[..., MainWindow]
 
@@ -34,8 +34,7 @@ def history_window(
 
     Registered for tests/gui in its conftest.
     """
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    answer_from(fake_gemini, monkeypatch)
 
     def make(*, start: bool = True) -> MainWindow:
         window = make_shown()

@@ -14,7 +14,6 @@ Gemini provider is connected) and notes
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import gc
 import json
@@ -24,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from rill.gui import app, launch
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio too: the probe must not import it before the app does
+    import asyncio
+
     from rill.gui.common.tasks import TaskLauncher
     from rill.gui.window.main_window import MainWindow
 
@@ -39,6 +40,13 @@ HEAVY = (
     "rill.core.store",
     "keyring",
     "qasync",  # the asyncio loop is made after the paint (rill.gui.app.paint_first)
+    "asyncio",  # … and asyncio with it (ssl comes with asyncio)
+    "ssl",
+    "rill.core.chat",  # the chat controller is made after the paint, with the session,
+    "rill.core.tool_loop",  # the tool loop and the provider manager
+    "rill.core.tools",
+    "multiprocessing",  # the image workers' pool: imported right after the paint
+    "concurrent.futures.process",
 )
 # The modules of the window's parts made after its first paint (MainWindow.finish_building):
 # a part cannot be made before its module is loaded.
@@ -48,6 +56,13 @@ BUILT_LATER = (
     "rill.gui.conversations.export_actions",
     "rill.gui.transcript.view",  # the chat pane: the empty state stands in for it
     "rill.gui.transcript.surface",
+    # The window's chat half: the controller and what works on it (MainWindow.controller).
+    "rill.gui.chat.controller",
+    "rill.gui.chat.consent_bar",
+    "rill.gui.chat.tool_host",
+    "rill.gui.composer.edit_banner",
+    "rill.gui.providers.manager",
+    "rill.gui.providers.wiring",
 )
 CONNECT_LIMIT_S = 30.0
 _shown: list[str] = []
@@ -55,8 +70,7 @@ _collecting: list[bool] = []  # whether the cycle collector ran at the paint
 _original_present = app.present
 _original_run = app.run
 _original_connect = app.connect_provider
-_connected = asyncio.Event()
-_opened = asyncio.Event()  # the history's store is open
+_events: dict[str, asyncio.Event] = {}  # "connected", "opened" (the history's store)
 _enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
 _enums_at_paint: list[int] = []
 
@@ -83,7 +97,7 @@ def _present(window: MainWindow) -> None:
             try:
                 return await start()
             finally:
-                _opened.set()
+                _events["opened"].set()
 
         start_and_tell.watched = True  # type: ignore[attr-defined]
         window.history.start = start_and_tell  # type: ignore[method-assign]
@@ -99,6 +113,8 @@ async def _use_everything(window: MainWindow, opened: asyncio.Event, report: Pat
 
 
 async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Path) -> None:
+    import asyncio
+
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QImage
 
@@ -116,7 +132,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
     thumbnail = await asyncio.to_thread(make_thumbnail, bytes(data.data()), 4)
-    await asyncio.wait_for(_connected.wait(), CONNECT_LIMIT_S)
+    await asyncio.wait_for(_events["connected"].wait(), CONNECT_LIMIT_S)
     shown: dict[str, Any] = {
         "shown": _shown,
         "later": _loaded(),
@@ -133,11 +149,14 @@ async def _connect_and_tell(window: MainWindow) -> None:
     try:
         await _original_connect(window)
     finally:
-        _connected.set()
+        _events["connected"].set()
 
 
 async def _probed_run(window: MainWindow, launcher: TaskLauncher) -> int:
-    launcher.run("probe", _use_everything(window, _opened, Path(sys.argv[1])))
+    import asyncio
+
+    _events.update(connected=asyncio.Event(), opened=asyncio.Event())
+    launcher.run("probe", _use_everything(window, _events["opened"], Path(sys.argv[1])))
     return await _original_run(window, launcher)
 
 

@@ -23,6 +23,13 @@ from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.qt_waiting import run_until_done
 
 
+def answer_from(fake: FakeGemini, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the windows a test builds talk to ``fake`` with a test key, as a user's
+    environment variables would (the official SDK's names)."""
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.base_url)
+
+
 @contextmanager
 def window_maker(
     qtbot: QtBot,
@@ -98,8 +105,7 @@ def fake_gemini_windows(
         fake_gemini: FakeGemini,
         monkeypatch: pytest.MonkeyPatch,
     ) -> Iterator[MakeWindow]:
-        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+        answer_from(fake_gemini, monkeypatch)
         with window_maker(qtbot, qloop, qapp) as make:
 
             def made(**options: Any) -> MainWindow:

@@ -18,7 +18,9 @@ from tests.gui.support.chat_view_support import finished, make_view, user
 def find(qtbot: QtBot, view: ChatView, query: str) -> None:
     view.open_find()
     view.find_bar.field.setText(query)
-    qtbot.waitUntil(lambda: not view.finder.scanning and view.finder._going is None)
+    # A scan of a million characters is sliced between the loop's other work: on a
+    # loaded machine that takes seconds of wall time (the test bounds its CPU time).
+    qtbot.waitUntil(lambda: not view.finder.scanning and view.finder._going is None, timeout=60_000)
 
 
 def selected(view: ChatView) -> str:

@@ -7,9 +7,13 @@ no longer asks for another paint). Both halves used to run in one turn.
 
 from __future__ import annotations
 
+import math
+import time
+
 from PySide6.QtCore import QEvent, QObject
 from pytestqt.qtbot import QtBot
 
+from rill.gui.transcript.keyboard import FOLLOW_S
 from tests.fakes.gemini_scenarios import huge_text
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
@@ -40,12 +44,15 @@ def test_a_streamed_frame_is_parsed_then_written_then_painted_once(qtbot: QtBot)
     view.surface.viewport().installEventFilter(counter)
     card = view.cards[-1]
     frames = 0
+    started = time.monotonic()
     for at in range(FRAME, len(text), FRAME):
         shown = len(card.text)
         view.append_to_answer(text[at : at + FRAME], "")
         assert len(card.text) > shown and card.pending  # parsed, not yet written
         qtbot.waitUntil(lambda: not view.busy)
         frames += 1
-    # The stand-ins follow the cards a few times a second (and there may be one more
-    # paint at the start): never once per frame again.
-    assert counter.paints <= frames + 4, f"{counter.paints} paints for {frames} frames"
+    # The stand-ins follow the cards at most once per FOLLOW_S, each move a paint (and
+    # there may be one more at the start): never once per frame again. On a loaded
+    # machine the frames take longer, and the stand-ins move more often between them.
+    moves = math.ceil((time.monotonic() - started) / FOLLOW_S) + 1
+    assert counter.paints <= frames + moves, f"{counter.paints} paints for {frames} frames"

@@ -19,7 +19,7 @@ from rill.gui.settings import SettingsPanel
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_server import FakeGemini
 from tests.gui.support.qt_waiting import run_until_done
-from tests.gui.support.window_factory import window_maker
+from tests.gui.support.window_factory import answer_from, window_maker
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def first_paint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MainWindow]:
     """A window shown as at its first paint: not finished, no provider yet."""
-    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    answer_from(fake_gemini, monkeypatch)
     with window_maker(qtbot, qloop, qapp, show=True, connect=False) as make:
         yield make()
 
@@ -84,3 +83,21 @@ def test_finishing_makes_each_part_once(first_paint: MainWindow) -> None:
     history, panel = window.history, window.panel
     window.finish_building()
     assert window.history is history and window.panel is panel and panels_made(window) == 1
+
+
+def test_the_chat_half_comes_after_the_paint_and_puts_providers_in_the_menus(
+    first_paint: MainWindow,
+) -> None:
+    window = first_paint
+    # What the chat bar says before the provider manager exists: the settings' default.
+    assert window.chat_bar.picker.choice.startswith("Google Gemini")
+    settings_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Settings")
+    assert [a.text() for a in settings_menu.actions()] == ["&Tools…"]
+    assert not hasattr(window, "edit_banner")  # nor any other part of the chat half
+    window.finish_building()
+    assert [a.text() for a in settings_menu.actions()] == ["&Providers…", "&Tools…"]
+    more = [a.text() for a in window.menus.more_menu.actions()]
+    assert more[-2:] == ["&Providers…", "&Tools…"]
+    # The chat half's two bars join the chat column, hidden until used.
+    for bar in (window.edit_banner, window.consent_bar):
+        assert bar.parentWidget() is window.chat_column and bar.isHidden()
