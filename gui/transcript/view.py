@@ -430,7 +430,8 @@ class ChatView(QWidget):
         writing = (c for c in (self._live, *self._finishing) if c is not None)
         behind = any(card.queued > BACKLOG_CHARS for card in writing)
         every = BACKLOG_PAINT_S if behind else FRAME_S
-        if self._paint_owed and (now - self._painted_at >= every or not self.busy):
+        shown = self.surface.viewport().isVisible()  # (a hidden pane paints nothing)
+        if self._paint_owed and shown and (now - self._painted_at >= every or not self.busy):
             # The paint is a turn of its own: Qt runs a posted paint right after the
             # turn that asked for it, so a slice and its paint were one stall (6 ms of
             # text and 3 ms of paint: most of a 1 MB stream's stalls were 9-16 ms).

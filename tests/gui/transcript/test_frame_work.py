@@ -30,7 +30,7 @@ from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.renderers.markdown import MIN_SLICE_CHARS, MarkdownView
 from rill.gui.transcript.surface import SurfaceGeometry
-from rill.gui.transcript.view import BACKLOG_CHARS, BACKLOG_PAINT_S, ChatView
+from rill.gui.transcript.view import BACKLOG_CHARS, BACKLOG_PAINT_S, PAINT_WAIT_MS, ChatView
 from tests.fakes.gemini_scenarios import huge_text
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 
@@ -233,4 +233,30 @@ def test_a_paint_is_a_turn_of_its_own(qtbot: QtBot, monkeypatch: pytest.MonkeyPa
     painting = sum(1 for turn in turns if turn == ["paint"])
     assert both == 0, f"{both} of {len(turns)} turns wrote text and asked for a paint"
     assert painting >= 5
+    assert view.cards[-1].text == text
+
+
+def test_a_hidden_pane_writes_its_backlog_without_waiting_for_paints(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A work turn that asks for a paint lets the paint start the next slice; a pane
+    # out of sight paints nothing, so its slices must not wait for one.
+    waits: list[int] = []
+    work = ChatView._on_work_timer_timeout
+
+    def counted_work(self: ChatView) -> None:
+        work(self)
+        if self._work_timer.isActive() and self._work_timer.interval() == PAINT_WAIT_MS:
+            waits.append(1)
+
+    monkeypatch.setattr(ChatView, "_on_work_timer_timeout", counted_work)
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)  # never shown
+    view.begin_answer(streaming())
+    text = huge_text(60_000)
+    view.append_to_answer(text, "")
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    count = len(waits)
+    assert count == 0, f"{count} slices of a hidden pane waited for a paint"
     assert view.cards[-1].text == text

@@ -98,5 +98,8 @@ def test_the_stand_ins_wait_until_the_reader_stops_scrolling(
     QApplication.processEvents()
     top = surface.verticalScrollBar().value()
     proxies = surface.keyboard.proxies
-    assert proxies and all(p.card in set(surface.visible()) for p in proxies)
-    assert proxies[0].geometry().top() == surface.card_top(proxies[0].card.index) - top
+    in_view = set(surface.visible())
+    assert proxies, "no stand-ins once the reader stopped"
+    assert all(p.card in in_view for p in proxies), "a stand-in of a card out of view"
+    first = proxies[0]
+    assert first.geometry().top() == surface.card_top(first.card.index) - top, "misplaced"
