@@ -47,8 +47,7 @@ MIN_SLICE_S = 0.002  # the least a slice renders for when a paint takes the rest
 SCROLL_SLICE_S = 0.002  # a slice while the reader scrolls (within SCROLLING_S) ...
 SCROLLING_S = 0.1
 BACKLOG_CHARS = 4_096  # queued text beyond which a frame's text is only queued
-FRAME_S = 0.016  # at most one paint this often while text is written ...
-BACKLOG_PAINT_S = 0.033  # ... and this often while more than BACKLOG_CHARS is queued
+FRAME_S = 0.016  # at most one paint this often while a backlog of text is written
 SAME_TURN_S = 0.0005  # work this soon after the last is in the same turn of the loop
 PAINT_WAIT_MS = 16  # the next slice waits this long at most for the paint asked for
 TURN_ACTIONS = ("regenerate", "edit", "delete")
@@ -423,15 +422,10 @@ class ChatView(QWidget):
     def _on_work_timer_timeout(self) -> None:
         now = time.perf_counter()
         # What the slices wrote is painted once it is all written (a frame's text: in
-        # the frame), else once per display frame, and while a backlog is queued (a
-        # burst, a busy machine) every other one: a paint of the whole view costs
-        # most of a slice, and painted every frame a 1 MB burst took half as long
-        # again to catch up.
-        writing = (c for c in (self._live, *self._finishing) if c is not None)
-        behind = any(card.queued > BACKLOG_CHARS for card in writing)
-        every = BACKLOG_PAINT_S if behind else FRAME_S
+        # the frame), and while a backlog is written (a burst, a busy machine) once
+        # per display frame, not after every slice.
         shown = self.surface.viewport().isVisible()  # (a hidden pane paints nothing)
-        if self._paint_owed and shown and (now - self._painted_at >= every or not self.busy):
+        if self._paint_owed and shown and (now - self._painted_at >= FRAME_S or not self.busy):
             # The paint is a turn of its own: Qt runs a posted paint right after the
             # turn that asked for it, so a slice and its paint were one stall (6 ms of
             # text and 3 ms of paint: most of a 1 MB stream's stalls were 9-16 ms).
