@@ -420,22 +420,11 @@ class ChatView(QWidget):
     # ------------------------------------------------------------ work in slices
 
     def _on_work_timer_timeout(self) -> None:
-        now = time.perf_counter()
-        # What the slices wrote is painted once it is all written (a frame's text: in
-        # the frame), and while a backlog is written (a burst, a busy machine) once
-        # per display frame, not after every slice.
-        shown = self.surface.viewport().isVisible()  # (a hidden pane paints nothing)
-        if self._paint_owed and shown and (now - self._painted_at >= FRAME_S or not self.busy):
+        if self._paint_due():
             # The paint is a turn of its own: Qt runs a posted paint right after the
             # turn that asked for it, so a slice and its paint were one stall (6 ms of
             # text and 3 ms of paint: most of a 1 MB stream's stalls were 9-16 ms).
-            # Posted, it joins any other paint on its way (the stand-ins', the dots');
-            # the paint starts the next slice, so other timers due run between the
-            # two, and this wait only matters when nothing paints (a hidden pane).
-            self._paint_owed = False
-            self._painted_at = now
-            self.surface.request_paint()
-            self._work_timer.start(PAINT_WAIT_MS)
+            self._ask_paint()
             return
         # While the reader scrolls, shorter: a wheel step's own paint lays out and
         # renders the cards coming into view, and the two must fit in a frame.
@@ -456,9 +445,32 @@ class ChatView(QWidget):
             if time.perf_counter() >= deadline:
                 break
         self._finishing = [c for c in self._finishing if c.pending]
-        if self.busy or self._paint_owed:
+        # A short slice (a frame's text) leaves room in its turn for the paint: it
+        # comes right after, without a turn's wait (the last text shown sooner).
+        spent = time.perf_counter() - self._worked_from
+        if self._paint_due() and spent + self.surface.paint_s <= SLICE_S:
+            self._ask_paint()
+        elif self.busy or self._paint_owed:
             self._work_timer.start(1)
         self._worked_to = time.perf_counter()
+
+    def _paint_due(self) -> bool:
+        """Whether what the slices wrote is to be painted now: once it is all written
+        (a frame's text: in the frame), and while a backlog is written (a burst, a
+        busy machine) once per display frame, not after every slice. A hidden pane
+        paints nothing."""
+        if not self._paint_owed or not self.surface.viewport().isVisible():
+            return False
+        return time.perf_counter() - self._painted_at >= FRAME_S or not self.busy
+
+    def _ask_paint(self) -> None:
+        """Post the paint: it joins any other on its way (the stand-ins', the dots'),
+        and it starts the next slice, so other timers due run in between (the wait
+        only matters if no paint comes)."""
+        self._paint_owed = False
+        self._painted_at = time.perf_counter()
+        self.surface.request_paint()
+        self._work_timer.start(PAINT_WAIT_MS)
 
     def _on_surface_painted(self) -> None:
         self._painted_at = time.perf_counter()
