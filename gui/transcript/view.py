@@ -445,10 +445,12 @@ class ChatView(QWidget):
             if time.perf_counter() >= deadline:
                 break
         self._finishing = [c for c in self._finishing if c.pending]
-        # A short slice (a frame's text) leaves room in its turn for the paint: it
-        # comes right after, without a turn's wait (the last text shown sooner).
+        # A short slice that wrote all there was (a frame's text) leaves room in its
+        # turn for the paint: it comes right after, without a turn's wait (the last
+        # text shown sooner). A backlog's paints keep turns of their own.
         spent = time.perf_counter() - self._worked_from
-        if self._paint_due() and spent + self.surface.paint_s <= SLICE_S:
+        room = spent + self.surface.paint_s <= SLICE_S
+        if room and not self.busy and self._paint_due():
             self._ask_paint()
         elif self.busy or self._paint_owed:
             self._work_timer.start(1)
