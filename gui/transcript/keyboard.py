@@ -47,6 +47,7 @@ SPARE_PROXIES = 24  # hidden proxies kept for reuse (more than a view shows)
 # card in view each frame (each frame was painted twice). A focused button's ring, and
 # the button it moves to, follow at every paint.
 FOLLOW_S = 0.25
+SETTLE_S = 0.15  # ... and, while the reader scrolls, once it stopped for this long
 # What a screen reader says for a button whose painted label is a glyph.
 NAMES = {"‹": "Previous version", "›": "Next version", "⧉": "Copy code"}
 
@@ -223,8 +224,12 @@ class KeyboardProxies:
     def sync(self, *, now: bool = False) -> None:
         """Proxies for the cards in view (buttons too while :meth:`active`): ``now``,
         or while a button has the keyboard, or once FOLLOW_S has passed since the last
-        time (then later, once)."""
-        wait = self._synced_at + FOLLOW_S - time.monotonic()
+        time and SETTLE_S since the reader last scrolled (then later, once)."""
+        # While the reader scrolls, not until it settles: at a wheel flick's every
+        # step the stand-ins of a screenful of new cards moved, and the view under
+        # them was painted a second time (the flick's slowest steps).
+        due = max(self._synced_at + FOLLOW_S, self._surface.scrolled_at + SETTLE_S)
+        wait = due - time.monotonic()
         if wait > 0 and not now and not self._button_focused():
             if not self._later.isActive():
                 self._later.start(max(1, round(wait * 1000)))
@@ -234,7 +239,7 @@ class KeyboardProxies:
         self._sync_now()
 
     def _on_later_timeout(self) -> None:
-        self.sync(now=True)
+        self.sync()  # (later again if the reader is still scrolling)
 
     def _button_focused(self) -> bool:
         focus = QApplication.focusWidget()
@@ -255,6 +260,7 @@ class KeyboardProxies:
             rect.setWidth(surface.column)
             if proxy.geometry() != rect:
                 proxy.setGeometry(rect)
+                surface.paint_asked = True  # (Qt repaints the view under it)
             proxy.describe()
             if with_buttons:
                 self._place_buttons(proxy)

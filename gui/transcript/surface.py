@@ -30,7 +30,8 @@ BOTTOM_SLACK_PX = 8  # this close to the bottom still counts as "at the bottom"
 END_PAD_PX = 16  # space after the last card
 KEEP_BUILT = 48  # cards whose blocks are kept while out of view
 HIGHLIGHT_S = 1.6
-RENDER_IN_PAINT_S = 0.004  # text of cards coming into view rendered before a paint
+PAINT_DECAY = 0.9  # how fast a slow paint's cost is forgotten
+RENDER_IN_PAINT_S = 0.002  # text of cards coming into view rendered before a paint
 
 
 class SurfaceGeometry(QAbstractScrollArea):
@@ -50,6 +51,9 @@ class SurfaceGeometry(QAbstractScrollArea):
         self._scrolling = False
         self._painting_all = False  # in a paint of the whole view (see _repaint)
         self._quiet = False  # in an update_range that does not paint
+        self.paint_asked = False  # a paint of the view is on its way (request_paint)
+        self.paint_s = 0.003  # what a paint of the view costs (UI-thread CPU, lately)
+        self.scrolled_at = -1.0  # time.monotonic() when the reader last scrolled
         self.bottom_pinned = True  # the bottom of the view follows the end when True
         self._built: OrderedDict[int, Card] = OrderedDict()
         self.highlighted: Card | None = None
@@ -207,7 +211,13 @@ class SurfaceGeometry(QAbstractScrollArea):
         # on, and asking again scheduled a second paint of the same frame (every
         # streamed frame was painted twice).
         if not self._painting_all and not self._quiet:
-            self.viewport().update()
+            self.request_paint()
+
+    def request_paint(self) -> None:
+        """Ask for a paint of the view, noting that one is on its way (work in slices
+        lets it go first: a slice and a paint in one turn were one long stall)."""
+        self.paint_asked = True
+        self.viewport().update()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         """The scroll bar moved: repaint (see :meth:`_repaint`)."""
@@ -218,6 +228,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         self._repaint()
         if self._scrolling:
             return
+        self.scrolled_at = time.monotonic()
         bar = self.verticalScrollBar()
         self._following = value >= bar.maximum() - BOTTOM_SLACK_PX and self.bottom_pinned
         self.set_anchor()
@@ -274,11 +285,11 @@ class SurfaceGeometry(QAbstractScrollArea):
         # A card coming into view with nothing to show renders a first slice now (a
         # short message: all of it); the rest goes on in slices on later turns.
         deadline = time.perf_counter() + RENDER_IN_PAINT_S
-        for _ in range(6):  # heights settle in a pass or two
+        for n in range(6):  # heights settle in a pass or two
             top = self.verticalScrollBar().value()
             bottom = top + self.viewport().height()
             first = max(0, self.card_at(top))
-            self._first_words(first, bottom, deadline)
+            self._first_words(first, bottom, deadline, at_least_one=n == 0)
             changed = False
             i = first
             while i < len(self.cards) and self._tops[i] < bottom:
@@ -296,10 +307,11 @@ class SurfaceGeometry(QAbstractScrollArea):
         self._release_far()
         return pending
 
-    def _first_words(self, first: int, bottom: int, deadline: float) -> None:
+    def _first_words(self, first: int, bottom: int, deadline: float, *, at_least_one: bool) -> None:
         """Build the cards from ``first`` down to ``bottom``; those with nothing to show
         render a first slice (a short message: all of it), nearest the end the reader
-        follows first, at least one and then until ``deadline``. The rest goes on in
+        follows first, until ``deadline`` (one at least if ``at_least_one``: the first
+        pass of a layout; each of its passes rendered one more). The rest goes on in
         slices on later turns: a paint never waits for a screenful of Markdown."""
         cards = self.cards
         last = first
@@ -310,7 +322,7 @@ class SurfaceGeometry(QAbstractScrollArea):
         if self._following:
             empty.reverse()
         for n, card in enumerate(empty):
-            if n and time.perf_counter() >= deadline:
+            if (n or not at_least_one) and time.perf_counter() >= deadline:
                 break
             card.render(deadline)
 
@@ -354,6 +366,8 @@ class SurfaceGeometry(QAbstractScrollArea):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Lay out what is in view, then paint its blocks."""
+        self.paint_asked = False
+        started = time.thread_time()
         self._painting_all = event.rect().contains(self.viewport().rect())
         try:
             self.lay_out_visible()
@@ -379,6 +393,8 @@ class SurfaceGeometry(QAbstractScrollArea):
                 j += 1
         painter.end()
         self.after_paint()
+        # Decaying: one slow paint (a first layout, a collection) is soon forgotten.
+        self.paint_s = max(time.thread_time() - started, PAINT_DECAY * self.paint_s)
 
     def _paint_block(
         self, painter: QPainter, block: Block, x0: int, y: int, column: int, height: int

@@ -42,9 +42,14 @@ WARM_UP_DELAY_MS = 300
 WAITING_TICK_S = 0.4  # the live answer's dots move this often
 BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
-SLICE_S = 0.006  # one slice of work between two turns of the event loop
+SLICE_S = 0.0045  # one slice of work between two turns of the event loop (a paint due, included)
+MIN_SLICE_S = 0.002  # the least a slice renders for when a paint takes the rest
+SCROLL_SLICE_S = 0.002  # a slice while the reader scrolls (within SCROLLING_S) ...
+SCROLLING_S = 0.1
 BACKLOG_CHARS = 4_096  # queued text beyond which a frame's text is only queued
 FRAME_S = 0.016  # at most one paint this often while a backlog of text is written
+SAME_TURN_S = 0.0005  # work this soon after the last is in the same turn of the loop
+PAINT_WAIT_MS = 16  # the next slice waits this long at most for the paint asked for
 TURN_ACTIONS = ("regenerate", "edit", "delete")
 # The actions of a message (``rill:<action>/<card id>``); the rest name a block's id.
 CARD_ACTIONS = frozenset(
@@ -113,9 +118,8 @@ class ChatView(QWidget):
         )
         self._last_frame_at = 0.0  # time.monotonic() of the live answer's last frame
         self._painted_at = 0.0  # time.perf_counter() of the surface's last paint
-        # The paint a slice left for later (see _on_work_timer_timeout).
-        self._paint_timer = self._timer(1, self.surface.viewport().update, single=True)
-        self._paint_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._paint_owed = False  # slices changed what is shown since the last paint
+        self._worked_from = self._worked_to = 0.0  # the last frame's or slice's work
         self._notice_timer = self._timer(250, self._on_notice_timer_timeout)
         self._confirm_timer = self._timer(1600, self.surface.viewport().update, single=True)
         self.links = LinkOpener(self)
@@ -177,7 +181,7 @@ class ChatView(QWidget):
 
     def clear(self) -> None:
         """Show an empty conversation."""
-        for timer in (self._work_timer, self._waiting_timer, self._notice_timer, self._paint_timer):
+        for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
             timer.stop()
         self._drop_from(0)
         self.surface.clear_highlight()
@@ -257,11 +261,23 @@ class ChatView(QWidget):
         # queues its text for the slices already under way: parsing it here too made
         # this turn and the next slice's one long stall. A frame's usual lag (the last
         # one still being written) is caught up here, as before.
-        parse = card.queued < BACKLOG_CHARS
-        if card.push(text, thought, time.perf_counter() + SLICE_S, parse=parse):
+        # So is a frame that comes in the same turn as a slice (their timers were due
+        # together): the two ran back to back, a full slice each.
+        deadline = self._turn_deadline()
+        parse = card.queued < BACKLOG_CHARS and deadline - time.perf_counter() > MIN_SLICE_S
+        if card.push(text, thought, deadline, parse=parse):
             self.surface.card_changed(card)
         if card.pending:
-            self._work_timer.start()
+            self._work_timer.start(1)
+        self._worked_to = time.perf_counter()
+
+    def _turn_deadline(self) -> float:
+        """SLICE_S from the start of this turn of the event loop: the frame's timer
+        and the slices' run back to back when both are due, as one stall."""
+        now = time.perf_counter()
+        if now - self._worked_to > SAME_TURN_S:
+            self._worked_from = now
+        return self._worked_from + SLICE_S
 
     def finish_answer(self, message: Message) -> None:
         """Settle the answer: footer, error card with Retry, or the "stopped" mark."""
@@ -277,7 +293,7 @@ class ChatView(QWidget):
         card.render(time.perf_counter() + SLICE_S)
         if card.pending:
             self._finishing.append(card)
-            self._work_timer.start()
+            self._work_timer.start(1)
         self.surface.card_changed(card)
 
     def show_retry_notice(self, text: str, seconds: float) -> None:
@@ -327,7 +343,7 @@ class ChatView(QWidget):
             self._live.rebuild_live()
         self.surface.restack_from(0)
         self.surface.update_range()
-        self._work_timer.start()
+        self._work_timer.start(1)
 
     # ------------------------------------------------------------ find
 
@@ -404,31 +420,65 @@ class ChatView(QWidget):
     # ------------------------------------------------------------ work in slices
 
     def _on_work_timer_timeout(self) -> None:
-        deadline = time.perf_counter() + SLICE_S
+        if self._paint_due():
+            # The paint is a turn of its own: Qt runs a posted paint right after the
+            # turn that asked for it, so a slice and its paint were one stall (6 ms of
+            # text and 3 ms of paint: most of a 1 MB stream's stalls were 9-16 ms).
+            self._ask_paint()
+            return
+        # While the reader scrolls, shorter: a wheel step's own paint lays out and
+        # renders the cards coming into view, and the two must fit in a frame.
+        deadline = self._turn_deadline()
+        if time.monotonic() - self.surface.scrolled_at < SCROLLING_S:
+            deadline -= SLICE_S - SCROLL_SLICE_S
+        if self.surface.paint_asked:
+            # A paint is already on its way (a scroll, the keyboard's stand-ins moved):
+            # it comes right after this slice, which leaves it its time.
+            deadline -= min(self.surface.paint_s, SLICE_S - MIN_SLICE_S)
         queue = [c for c in (self._live, *self._finishing) if c is not None]
         queue += [c for c in self.surface.visible() if c not in queue]
         for card in queue:
             if card.pending or not card.built:
                 card.render(deadline)
-                # Behind (a burst, a busy machine): one paint per display frame, not
-                # one per slice; a paint of the whole view costs half a slice, and
-                # with one after each slice a burst took twice as long to catch up.
-                since = time.perf_counter() - self._painted_at
-                paint = not card.pending or since >= FRAME_S
-                self.surface.card_changed(card, paint=paint)
-                if not paint and not self._paint_timer.isActive():
-                    self._paint_timer.start(max(1, math.ceil((FRAME_S - since) * 1000)))
+                self.surface.card_changed(card, paint=False)
+                self._paint_owed = True
             if time.perf_counter() >= deadline:
                 break
         self._finishing = [c for c in self._finishing if c.pending]
-        if self.busy:
-            self._work_timer.start()
+        # A short slice that wrote all there was (a frame's text) leaves room in its
+        # turn for the paint: it comes right after, without a turn's wait (the last
+        # text shown sooner). A backlog's paints keep turns of their own.
+        spent = time.perf_counter() - self._worked_from
+        room = spent + self.surface.paint_s <= SLICE_S
+        if room and not self.busy and self._paint_due():
+            self._ask_paint()
+        elif self.busy or self._paint_owed:
+            self._work_timer.start(1)
+        self._worked_to = time.perf_counter()
+
+    def _paint_due(self) -> bool:
+        """Whether what the slices wrote is to be painted now: once it is all written
+        (a frame's text: in the frame), and while a backlog is written (a burst, a
+        busy machine) once per display frame, not after every slice. A hidden pane
+        paints nothing."""
+        if not self._paint_owed or not self.surface.viewport().isVisible():
+            return False
+        return time.perf_counter() - self._painted_at >= FRAME_S or not self.busy
+
+    def _ask_paint(self) -> None:
+        """Post the paint: it joins any other on its way (the stand-ins', the dots'),
+        and it starts the next slice, so other timers due run in between (the wait
+        only matters if no paint comes)."""
+        self._paint_owed = False
+        self._painted_at = time.perf_counter()
+        self.surface.request_paint()
+        self._work_timer.start(PAINT_WAIT_MS)
 
     def _on_surface_painted(self) -> None:
         self._painted_at = time.perf_counter()
-        self._paint_timer.stop()  # (what it was to show is shown)
-        if not self._work_timer.isActive() and self.busy:
-            self._work_timer.start()  # a card came into view with text to render
+        self._paint_owed = False  # (what it was to show is shown)
+        if self.busy:  # (sooner than a slice waiting for this paint would)
+            self._work_timer.start(1)  # a card came into view with text to render
 
     # ------------------------------------------------------------ timers
 
@@ -548,7 +598,7 @@ class ChatView(QWidget):
         card.refresh_chrome()
         self.surface.card_changed(card)
         if card.pending:
-            self._work_timer.start()  # open: the thoughts render in slices
+            self._work_timer.start(1)  # open: the thoughts render in slices
 
     def _toggle_part(self, target: object) -> None:
         owner = getattr(target, "owner", None)

@@ -35,8 +35,16 @@ log = logging.getLogger(__name__)
 
 PROSE_BLOCKS = 24  # Markdown blocks per prose block at most ...
 PROSE_CHARS = 6_000  # ... and about this much HTML
-SLICE_CHARS = 2_048  # text handed to the renderer per step
-PARSE_SHARE = 0.6  # of a render's time spent parsing; the rest writes what was parsed
+SLICE_CHARS = 8_192  # text handed to the renderer per step at most ...
+MIN_SLICE_CHARS = 512  # ... and at least
+MEASURED_CHARS = 1_024  # a piece of at least this much measures the parse's cost
+WHOLE_CHARS = 2_048  # a closed text this short is parsed in one pass (_render_whole)
+# Until measured: parsing a character of text, the HTML it makes, writing that.
+PARSE_S_PER_CHAR = 1.5e-6
+HTML_PER_CHAR = 2.0
+WRITE_S_PER_CHAR = 0.5e-6
+RATE_DECAY = 0.8  # a slow step's cost is forgotten this fast
+MEASURED_HTML = 512  # a write of at least this much HTML measures the rate
 TAIL_PIECES_PER_STEP = 2  # pieces of a huge tail shown per step
 SPLIT_CHARS = 8_192  # a huge plain block is cut into prose blocks of about this much HTML
 _PLAIN = '<p style="white-space:pre-wrap">'
@@ -77,6 +85,15 @@ def prose_pieces(html: str) -> list[str]:
     return pieces
 
 
+def _html_size(update: RenderUpdate) -> int:
+    """How much HTML writing ``update`` edits into the blocks (a huge tail is shown
+    a few pieces per step: that much of it)."""
+    size = sum(len(block.html) for block in update.finished)
+    if update.tail is not None and update.tail_changed:
+        size += min(len(update.tail.html), SPLIT_CHARS * TAIL_PIECES_PER_STEP)
+    return size
+
+
 def merged(updates: list[RenderUpdate]) -> RenderUpdate:
     """Several renderer updates as one: every finished block in order, then the last
     tail (an earlier tail is either finished in a later update or replaced by it)."""
@@ -107,6 +124,7 @@ class MarkdownView(PartView):
         self._head_at = 0  # how much of the queue's first delta was rendered already
         self._closing = False
         self._closed = False
+        self._begun = False  # some of the text was parsed
         self._plain = False
         self._tail_block: Block | None = None
         self._tail_pieces: list[str] = []  # a prose tail's pieces (see prose_pieces) ...
@@ -115,7 +133,11 @@ class MarkdownView(PartView):
         self._pieces_for: str | None = None
         self._pieces: list[str] = []
         self._updates: list[RenderUpdate] = []  # rendered, not shown yet (behind a tail)
-        self._slice_s = 0.0  # what a slice of parsing is likely to cost (see _room)
+        # What a character of text likely costs to parse, how much HTML it makes and
+        # what a character of HTML costs to write (measured as it goes; see _room).
+        self._parse_rate = PARSE_S_PER_CHAR
+        self._html_ratio = HTML_PER_CHAR
+        self._write_rate = WRITE_S_PER_CHAR
         if text:
             self.push(text)
 
@@ -158,12 +180,14 @@ class MarkdownView(PartView):
     def render(self, deadline: float) -> bool:
         """Render queued text in slices until ``deadline``; True when nothing is left.
 
-        At least one step runs per call, so the work always advances. Text is parsed
-        for PARSE_SHARE of the time left, so that writing it into the documents (about
-        0.7 of the parse's cost) still ends near ``deadline``.
+        At least one step runs per call, so the work always advances. Another slice is
+        parsed only while it and the writing of everything parsed (each step's cost
+        measured as it goes) are likely to end before ``deadline``; what was parsed is
+        then written, as much of it as is likely to fit: a frame's parse, or a burst's,
+        no longer wrote for as long again in the same turn.
         """
-        now = time.perf_counter()
-        parse_until = now + (deadline - now) * PARSE_SHARE
+        self._render_whole()  # (and written below: a short message shows whole)
+        progressed = False
         while self.pending:
             if self._plain:
                 self._queue.clear()
@@ -173,27 +197,47 @@ class MarkdownView(PartView):
                 self._closed = self._closing
                 self._show_plain()
                 break
+            if progressed and time.perf_counter() >= deadline:
+                break
             if self._tail_todo is not None:  # a huge tail, a few pieces at a time
                 self._guarded(self._advance_tail)
-            elif self._queue and (not self._updates or time.perf_counter() < parse_until):
-                # More text first, while the frame's time lasts: the documents are then
+            elif self._queue and (
+                self._room(deadline, write=True) or not (progressed or self._updates)
+            ):
+                # More text first, while the turn's time lasts: the documents are then
                 # edited once for all of it (a tail replaced per slice cost a relayout
                 # each, and only the last one is ever seen).
-                self._step_slice()
-                continue
+                self._step_slice(deadline, write=True)
             elif self._updates:
-                update = merged(self._updates)
-                self._updates = []
-                self._guarded(partial(self._apply, update))
-                if self._queue and not self._room(parse_until):
-                    break  # another slice and its writing would overrun the deadline
+                if not self._write(deadline, at_least_one=not progressed):
+                    break
+            elif self._queue or (progressed and not self._room(deadline, write=True)):
+                break  # no room for another slice (or for the close's last render)
             else:
                 self._step(None)
                 self._closed = True
-            left = self._queue or self._updates or self._tail_todo is not None
-            if time.perf_counter() >= deadline and left:
-                break  # (the close is cheap: it is done with the last piece)
+            progressed = True
         return not self.pending
+
+    def _render_whole(self) -> None:
+        """A short text already closed and not begun (a message from history) is
+        parsed in one pass, as ``render_all`` does: fed as a stream and then closed,
+        it was segmented and its last block rendered twice more, and cards coming
+        into view by a wheel flick are a screenful of these."""
+        if not self._closing or self._begun or not self._queue or self.queued > WHOLE_CHARS:
+            return
+        self._begun = True
+        text = "".join(self._queue)
+        self._queue.clear()
+
+        def whole() -> None:
+            from rill.core.markdown import RenderUpdate, render_all
+
+            blocks = render_all(text, self._markdown.theme)
+            self._updates.append(RenderUpdate(blocks, None, tail_changed=False))
+            self._closed = True
+
+        self._guarded(whole)
 
     def parse(self, deadline: float) -> None:
         """Render queued text to HTML until ``deadline`` without editing the documents
@@ -201,29 +245,77 @@ class MarkdownView(PartView):
         and :meth:`render` edits the documents in the next, before the paint: the two
         halves of a frame's work are then two short turns instead of one long one."""
         while self._queue and not self._plain and self._tail_todo is None:
-            self._step_slice()
+            self._step_slice(deadline, write=False)
             if not self._room(deadline):
                 break
 
-    def _room(self, deadline: float) -> bool:
-        """Whether another slice is likely to end before ``deadline`` (a slice of
-        2 KB takes 2-3 ms: stopping only once past the deadline overran it by that)."""
-        return time.perf_counter() + self._slice_s < deadline
+    def _room(self, deadline: float, *, write: bool = False) -> bool:
+        """Whether a slice of text (MIN_SLICE_CHARS at least) is likely to be parsed,
+        and with ``write`` everything parsed written, before ``deadline``."""
+        cost = MIN_SLICE_CHARS * self._char_cost(write=write)
+        if write:
+            cost += sum(map(_html_size, self._updates)) * self._write_rate
+        return time.perf_counter() + cost < deadline
 
-    def _step_slice(self) -> None:
-        started = time.perf_counter()
+    def _char_cost(self, *, write: bool) -> float:
+        """What a character of text likely costs to parse (and to write: its HTML)."""
+        return self._parse_rate + (self._html_ratio * self._write_rate if write else 0.0)
+
+    def _write(self, deadline: float, *, at_least_one: bool) -> bool:
+        """Write the parsed updates into the blocks, merged into one edit: as many as
+        are likely to fit before ``deadline`` (at least one if ``at_least_one``);
+        False when none was."""
+        room = (deadline - time.perf_counter()) / max(self._write_rate, 1e-9)
+        take, size = 0, 0
+        for update in self._updates:
+            html = _html_size(update)
+            if size + html > room and (take or not at_least_one):
+                break
+            take, size = take + 1, size + html
+        if not take:
+            return False
+        batch, self._updates = self._updates[:take], self._updates[take:]
+        started = time.thread_time()
+        self._guarded(partial(self._apply, merged(batch)))
+        # (A small edit's cost is mostly its fixed part: not a cost per character.)
+        rate = (time.thread_time() - started) / size if size >= MEASURED_HTML else 0.0
+        self._write_rate = max(rate, RATE_DECAY * self._write_rate)
+        return True
+
+    def _step_slice(self, deadline: float, *, write: bool) -> None:
+        """Parse the next piece of the queue: as much as is likely to be parsed (and
+        with ``write`` written) before ``deadline``, within MIN_SLICE_CHARS and
+        SLICE_CHARS. A fixed piece of 2 KB (2-3 ms) left a 5 ms slice a third idle
+        or overran it."""
+        self._begun = True
+        room = deadline - time.perf_counter()
+        if write:
+            room -= sum(map(_html_size, self._updates)) * self._write_rate
+        chars = room / max(self._char_cost(write=write), 1e-9)  # (inf: settling)
+        size = SLICE_CHARS if chars >= SLICE_CHARS else max(MIN_SLICE_CHARS, int(chars))
         # An offset into the delta, not a copy of its rest: a 10 MB delta cut into
         # 2 KB steps would otherwise be copied 5,000 times.
         head, at = self._queue[0], self._head_at
-        piece = head[at : at + SLICE_CHARS]
-        self._head_at = at + SLICE_CHARS
+        piece = head[at : at + size]
+        self._head_at = at + size
         if self._head_at >= len(head):
             self._queue.popleft()
             self._head_at = 0
+        started = time.thread_time()
         self._step(piece)
-        # What the next slice will likely cost: the last one's, decaying, so a slow
-        # one (a big table, a collection) does not stop the parse for long.
-        self._slice_s = max(time.perf_counter() - started, 0.8 * self._slice_s)
+        # What the next piece will likely cost: the last one's, decaying, so a slow
+        # one (a big table, a collection) does not shrink the pieces for long. The
+        # UI thread's own time: measured on the clock, a busy machine's waits made
+        # every piece and write smaller, and the stream fell behind. A small
+        # piece's cost is mostly fixed (the open block rendered again), not per
+        # character: measured, it made the next piece smaller still.
+        rate = ratio = 0.0
+        if len(piece) >= MEASURED_CHARS:
+            rate = (time.thread_time() - started) / len(piece)
+            if self._updates:
+                ratio = _html_size(self._updates[-1]) / len(piece)
+        self._parse_rate = max(rate, RATE_DECAY * self._parse_rate)
+        self._html_ratio = max(ratio, RATE_DECAY * self._html_ratio)
 
     def _step(self, piece: str | None) -> None:
         def step() -> None:
