@@ -10,7 +10,6 @@ with the chat half, right after the paint and before any input.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 # Loaded with the face: ``delivery`` is also the name of its module, which Python sets
@@ -23,6 +22,7 @@ from rill.core.attachments.delivery import (
     provider_facts,
     uri_delivery,
 )
+from rill.core.lazy_names import name_loader
 
 if TYPE_CHECKING:
     from rill.core.attachments.documents import (
@@ -89,9 +89,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import the module that holds ``name`` when it is first named."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = name_loader(__name__, _HOMES)

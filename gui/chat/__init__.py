@@ -8,8 +8,9 @@ controller, ``rill.core.chat``, the tool loop or asyncio with it.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from rill.core.lazy_names import name_loader
 
 if TYPE_CHECKING:
     from rill.gui.chat.consent_bar import ConsentBar
@@ -30,9 +31,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import the module that holds ``name`` when it is first named."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = name_loader(__name__, _HOMES)

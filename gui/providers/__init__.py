@@ -8,8 +8,9 @@ item 7), so naming ``WelcomeCard`` must not import the manager or the registry.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from rill.core.lazy_names import name_loader
 
 if TYPE_CHECKING:
     from rill.gui.providers.welcome import WelcomeCard
@@ -20,9 +21,4 @@ __all__ = ["WelcomeCard", "install_providers"]
 _HOMES = {"WelcomeCard": "welcome", "install_providers": "wiring"}
 
 
-def __getattr__(name: str) -> object:
-    """Import the module that holds ``name`` when it is first named."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = name_loader(__name__, _HOMES)

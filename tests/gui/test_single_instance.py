@@ -34,6 +34,16 @@ def socket_path(name: str) -> Path:
     return Path(single_instance.socket_path(name))
 
 
+def serves_the_next_launch(qtbot: QtBot, guard: SingleInstance, name: str) -> None:
+    """Serve ``guard``'s name, check a later launch's word brings it forward, close it."""
+    guard.serve()
+    try:
+        with qtbot.waitSignal(guard.activation_requested, timeout=5000):
+            assert hand_over(name)
+    finally:
+        guard.close()
+
+
 def test_name_depends_on_profile(
     runtime: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,12 +96,7 @@ def test_stale_socket_after_a_crash_is_replaced(qtbot: QtBot, runtime: Path) -> 
     assert not hand_over(name)
     guard = claim()
     assert guard is not None
-    guard.serve()
-    try:
-        with qtbot.waitSignal(guard.activation_requested, timeout=5000):
-            assert hand_over(name)
-    finally:
-        guard.close()
+    serves_the_next_launch(qtbot, guard, name)
 
 
 def test_no_guard_between_profiles(qtbot: QtBot, runtime: Path, tmp_path: Path) -> None:
@@ -114,13 +119,20 @@ def wait_until(condition: object, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def window_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment of a window launched on ``home``'s profile; this process uses
+    that profile too, so the name it looks up is the windows'."""
+    monkeypatch.setenv("RILL_HOME", str(home))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RILL_HOME": str(home)}
+    env.pop("GEMINI_API_KEY", None)
+    return env
+
+
 def test_two_processes_second_exits_and_first_comes_forward(
     runtime: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "home"
-    monkeypatch.setenv("RILL_HOME", str(home))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RILL_HOME": str(home)}
-    env.pop("GEMINI_API_KEY", None)
+    env = window_env(home, monkeypatch)
     command = [sys.executable, "-m", "rill.gui.launch"]
     first = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -163,12 +175,7 @@ def test_a_crashed_copys_lock_file_and_socket_do_not_stop_a_launch(
     dead.close()
     guard = claim()
     assert guard is not None and guard.owned
-    guard.serve()
-    try:
-        with qtbot.waitSignal(guard.activation_requested, timeout=5000):
-            assert hand_over(name)
-    finally:
-        guard.close()
+    serves_the_next_launch(qtbot, guard, name)
     assert not socket_path(name).exists()
 
 
@@ -213,9 +220,7 @@ def test_two_windows_launched_at_once_make_one(
     runtime: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "home"
-    monkeypatch.setenv("RILL_HOME", str(home))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "RILL_HOME": str(home)}
-    env.pop("GEMINI_API_KEY", None)
+    env = window_env(home, monkeypatch)
     command = [sys.executable, "-m", "rill.gui.launch"]
     launches = [
         subprocess.Popen(
