@@ -12,6 +12,7 @@ A frozen app, or a platform where the process cannot start, typesets on a thread
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import queue
@@ -39,9 +40,29 @@ Result: TypeAlias = "Typeset | str"  # a typeset formula, or why it is not one
 
 
 class _Bridge(QObject):
-    """Carries what the reader thread receives to the UI thread (a queued signal)."""
+    """Carries what a reader thread receives to the UI thread (a queued signal).
+
+    One for the whole process, never deleted: a reader thread may still be emitting
+    while its worker is destroyed on the UI thread, and emitting on a QObject being
+    deleted is a use-after-free (a segfault, not a RuntimeError). Qt removes a dead
+    receiver's connections under its own lock, so the emit is then simply not delivered.
+    """
 
     received = Signal(int, object)  # generation, (key, result) or None when it died
+
+
+_bridge: _Bridge | None = None
+# Generations are unique across workers, so each worker can tell its own readers'
+# messages apart on the one bridge.
+_generations = itertools.count(1)
+
+
+def _shared_bridge() -> _Bridge:
+    """The process's bridge (made on the UI thread, by the first worker)."""
+    global _bridge
+    if _bridge is None:
+        _bridge = _Bridge()
+    return _bridge
 
 
 class MathWorker(QObject):
@@ -61,12 +82,11 @@ class MathWorker(QObject):
         self._queue: dict[Key, None] = {}  # an ordered set
         self._busy: Key | None = None
         self._warm = False
-        self._generation = 0
+        self._generation = next(_generations)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._jobs: queue.SimpleQueue[Key | None] | None = None  # the thread fallback
-        self._bridge = _Bridge(self)
-        self._bridge.received.connect(self._on_bridge_received)
+        _shared_bridge().received.connect(self._on_bridge_received)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -131,7 +151,7 @@ class MathWorker(QObject):
         process = context.Process(target=serve, args=(theirs,), name="rill-math", daemon=True)
         process.start()
         theirs.close()
-        self._generation += 1
+        self._generation = next(_generations)
         self._process, self._conn, self._warm = process, ours, False
         self.started_processes += 1
         generation = self._generation
@@ -141,20 +161,20 @@ class MathWorker(QObject):
         if self._jobs is None:
             jobs: queue.SimpleQueue[Key | None] = queue.SimpleQueue()
             self._jobs = jobs
-            self._generation += 1
+            self._generation = next(_generations)
             self._reader(lambda: _typeset_next(jobs), self._generation)
         return self._jobs
 
     def _reader(self, receive: Callable[[], Any], generation: int) -> None:
         """A daemon thread that hands each result to the UI thread until the source ends."""
-        emit = self._bridge.received.emit
+        emit = _shared_bridge().received.emit
 
         def run() -> None:
             while True:
                 message = receive()
                 try:
                     emit(generation, message)
-                except RuntimeError:  # the worker object is gone (the app is closing)
+                except RuntimeError:  # Qt is being torn down (the app is closing)
                     return
                 if message is None:
                     return
@@ -193,7 +213,7 @@ class MathWorker(QObject):
         self.typeset_done.emit(key, result)
 
     def _stop_process(self) -> None:
-        self._generation += 1  # whatever the old reader still says is ignored
+        self._generation = next(_generations)  # whatever the old reader says is ignored
         process, conn = self._process, self._conn
         self._process = self._conn = None
         if conn is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -82,3 +85,36 @@ def test_without_processes_a_thread_typesets(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
     worker.close()
     assert isinstance(got[0][1], Typeset) and worker.started_processes == 0
+
+
+# A worker made, closed and dropped at once, many times: each close wakes its reader
+# thread, which emits while the UI thread destroys the worker. When the reader emitted
+# on a QObject owned by the worker, this crashed within a hundred rounds (CI, stop 24).
+DESTROYED_WHILE_EMITTING = """
+import gc
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from rill.gui.transcript.math_worker import MathWorker
+for _ in range(300):
+    worker = MathWorker(processes=False)
+    worker.request(("x", False, 16.0))
+    worker.close()
+    del worker
+    gc.collect()
+    app.processEvents()
+print("survived")
+"""
+
+
+def test_a_worker_destroyed_while_its_reader_emits_does_not_crash_the_app() -> None:
+    # In a child process: a crash here must fail this test, not end the whole run.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", DESTROYED_WHILE_EMITTING],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-400:]
+    assert "survived" in result.stdout
