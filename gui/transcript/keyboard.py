@@ -241,6 +241,14 @@ class KeyboardProxies:
     def _on_later_timeout(self) -> None:
         self.sync()  # (later again if the reader is still scrolling)
 
+    def describe(self, card: Card) -> None:
+        """Give ``card``'s stand-in, if it has one, the card's text now: a finished
+        answer is read whole at once, not when the stand-ins next follow the cards
+        (up to FOLLOW_S later, or longer while the reader scrolls)."""
+        proxy = self._proxies.get(card.id)
+        if proxy is not None and proxy.card is card:
+            proxy.describe()
+
     def _button_focused(self) -> bool:
         focus = QApplication.focusWidget()
         return focus is not None and self._surface.viewport().isAncestorOf(focus)

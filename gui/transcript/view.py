@@ -295,6 +295,7 @@ class ChatView(QWidget):
             self._finishing.append(card)
             self._work_timer.start(1)
         self.surface.card_changed(card)
+        self.surface.keyboard.describe(card)
 
     def show_retry_notice(self, text: str, seconds: float) -> None:
         """Show ``text`` under the latest answer with its seconds counting down live."""

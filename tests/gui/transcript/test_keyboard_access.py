@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.gui.transcript.keyboard import ActionButton
 from rill.gui.transcript.view import ChatView
-from tests.gui.support.chat_view_support import finished, make_view, user
+from tests.gui.support.chat_view_support import finished, make_view, streaming, user
 from tests.gui.transcript.test_links import Opened, opened  # noqa: F401 (a fixture)
 
 
@@ -80,3 +80,17 @@ def test_the_conversation_and_each_message_have_a_name_and_their_text(qtbot: QtB
     assert [b.text(QAccessible.Text.Name) for b in buttons] == ["Copy", "Regenerate", "Delete"]
     assert all(b.role() == QAccessible.Role.Button for b in buttons)
     assert all(b.text(QAccessible.Text.Description) or True for b in buttons)
+
+
+def test_a_finished_answer_is_read_whole_at_once(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    view.set_messages([user("What is a river?")])
+    view.begin_answer(streaming())
+    view.append_to_answer("Water, ", "")
+    into_the_pane(qtbot, view)  # (the stand-ins follow the cards now)
+    qtbot.waitUntil(lambda: len(view.surface.keyboard.proxies) == 2)
+    view.finish_answer(finished("Water, **flowing** downhill."))
+    # Not when the stand-ins next follow the cards (up to a quarter second later).
+    proxy = view.surface.keyboard.proxies[1]
+    message = QAccessible.queryAccessibleInterface(proxy)
+    assert message.text(QAccessible.Text.Description) == "Water, **flowing** downhill."
