@@ -26,6 +26,7 @@ QUICK: dict[str, list[str]] = {
     "bench_attach_ui.py": ["--count", "3", "--size", "2000x1500", "--cold-only"],
     "bench_chunk_path.py": ["--chunks", "2000", "--runs", "2"],
     "bench_cli_startup.py": ["--runs", "3"],
+    "bench_collector.py": ["--runs", "2", "--settle", "1"],
     "bench_documents.py": ["--quick"],
     "bench_history_ui.py": ["--scale", "0.05"],
     "bench_images.py": ["--count", "3", "--size", "2000x1500"],

@@ -11,7 +11,8 @@ window's first paint has been handled it prints one line,
 ``painted <CLOCK_MONOTONIC ns> <process CPU ns>``, on stdout. The parent reads that
 line, measures the idle RSS later, and ends the process. With STARTUP_PROBE_MODULES=PATH
 it also writes the names in ``sys.modules`` at the paint (PATH.paint) and two seconds
-later (PATH.idle).
+later (PATH.idle); with STARTUP_PROBE_COLLECT=SECONDS it times full collections that
+long after the paint (``bench_collector.py``).
 
 Only modules the interpreter has already loaded are imported here before the launch.
 """
@@ -42,6 +43,26 @@ def _report_painted() -> None:
 
         _write_modules(listing + ".paint")
         QTimer.singleShot(2000, lambda: _write_modules(listing + ".idle"))
+    collect_after = os.environ.get("STARTUP_PROBE_COLLECT")
+    if collect_after:  # the cost of a full collection once idle (bench_collector.py)
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(round(float(collect_after) * 1000), _report_collections)
+
+
+def _report_collections() -> None:
+    """Print ``collected <tracked> <frozen> <ms> <ms> <ms>``: the objects the cycle
+    collector tracks (frozen ones apart) and three full collections' time, on the
+    UI thread as the collector would run them."""
+    import gc
+
+    tracked, frozen = len(gc.get_objects()), gc.get_freeze_count()
+    times = []
+    for _ in range(3):
+        started = time.perf_counter_ns()
+        gc.collect()
+        times.append(f"{(time.perf_counter_ns() - started) / 1e6:.2f}")
+    os.write(1, f"collected {tracked} {frozen} {' '.join(times)}\n".encode())
 
 
 def _instrument(widgets: ModuleType) -> None:

@@ -100,6 +100,7 @@ _original_run = app.run
 _original_connect = app.connect_provider
 _original_finish = app.finish_after_paint
 _before_input: list[str] = []  # of NEEDED_AT_INPUT, loaded when the paint's work is done
+_frozen: list[int] = []  # objects the collector leaves out once the window is built
 _events: dict[str, asyncio.Event] = {}  # "connected", "opened" (the history's store)
 _enum_types = [0]  # Python enum types made so far (PySide makes Qt's as they are touched)
 _enum_names: list[str] = []  # … and their qualified names
@@ -113,6 +114,7 @@ def _loaded() -> list[str]:
 def _finish_after_paint(window: MainWindow) -> None:
     _original_finish(window)
     _before_input.extend(name for name in NEEDED_AT_INPUT if name in sys.modules)
+    _frozen.append(gc.get_freeze_count())
 
 
 def _present(window: MainWindow) -> None:
@@ -182,6 +184,7 @@ async def _use_and_report(window: MainWindow, opened: asyncio.Event, report: Pat
         "enum_names_at_paint": _enum_names[: _enums_at_paint[0]],
         "painted": _painted,
         "before_input": _before_input,
+        "frozen": _frozen,
     }
     await asyncio.to_thread(report.write_text, json.dumps(shown), encoding="utf-8")
 
