@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from rill.core.file_parts import file_label, kind_of
 from rill.core.types import Message, Part
 from rill.gui.common import FILE_BADGES, FILE_LINK_BADGE, icons
-from rill.gui.transcript.message_html import SOFT_BREAK, Palette, TurnInfo, soft_breaks
+from rill.gui.transcript.message_html import Palette, TurnInfo
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.renderers.lines import small_font
@@ -200,7 +200,8 @@ class BubbleBlock(Block):
     def _fill(self) -> None:
         if not self._filled:
             self._filled = True
-            escaped = soft_breaks(html.escape(self.source)).replace("\n", "<br/>")
+            # (The block puts break opportunities into long runs: soft_breaks.)
+            escaped = html.escape(self.source).replace("\n", "<br/>")
             self.body.add(f'<p style="margin:0px;">{escaped}</p>')
 
     def _pad(self) -> tuple[int, int]:
@@ -273,7 +274,7 @@ class BubbleBlock(Block):
     def selected_text(self, start: int, end: int) -> str:
         """The selected text."""
         self._fill()
-        return self.body.selected_text(start, end).replace(SOFT_BREAK, "")
+        return self.body.selected_text(start, end)
 
     def search_text(self) -> str:
         """The user's text, one character per position."""
@@ -323,7 +324,7 @@ def file_tiles(files: list[Part], palette: Palette) -> str:
             f'style="background-color:{badge}; color:#ffffff; font-weight:600;">'
             f"{html.escape(extension[:4].upper())}</td>"
             f'<td style="background-color:{palette.base};">'
-            f"{soft_breaks(html.escape(name))}<br/>"
+            f"{html.escape(name)}<br/>"
             f'<span style="color:{palette.muted};">{html.escape(kind.value)} · {size}</span>'
             "</td></tr>"
         )

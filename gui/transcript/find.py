@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from rill.gui.transcript.cards import Card
-from rill.gui.transcript.message_html import SOFT_BREAK
 from rill.gui.transcript.renderers.base import Block
+from rill.gui.transcript.renderers.doc_block import SOFT_BREAK
 from rill.gui.transcript.surface_input import Surface
 
 # Characters outside the Basic Multilingual Plane (emoji): one in a Python string, two

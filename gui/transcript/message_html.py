@@ -1,6 +1,5 @@
 """What the chat pane's chrome says and in which colours: the palettes of both themes,
-the facts under an answer, error titles, a turn's versions, and the invisible break
-opportunities that let long unbroken runs wrap (``soft_breaks``).
+the facts under an answer, error titles, a turn's versions.
 
 Everything a model or user wrote is escaped before it reaches a document, or rendered
 by ``rill.core.markdown``. Switching light/dark renders again with the other palette.
@@ -8,26 +7,10 @@ by ``rill.core.markdown``. Switching light/dark renders again with the other pal
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rill.core.types import Message
 from rill.gui.common import tokens
-
-# Qt's word wrap rescans an unbreakable run for every line it makes (quadratic: a
-# 100,000-character base64 line ~2 s, 1 MB ~2 min). In shown text, a run of at least
-# SOFT_BREAK_MIN characters without a space (no word is that long; base64, hashes and
-# hostile output are) gets an invisible break opportunity (U+200B) every
-# SOFT_BREAK_EVERY characters; copying a selection takes them out.
-SOFT_BREAK_MIN = 64
-SOFT_BREAK_EVERY = 16  # short: such a run wraps at most this far short of the right edge
-SOFT_BREAK = "\u200b"
-_TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
-_TOKEN = re.compile(_TEXT_TOKEN)
-_LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_MIN},}}")
-_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
-# Every run _LONG_RUN can find lies within a match of this (which may also be in a tag).
-_ANY_LONG_RUN = re.compile(f"[^\\s<>\u200b]{{{SOFT_BREAK_MIN},}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,26 +83,6 @@ ERROR_TITLES = {
     "protocol": "Unexpected answer from the server",
     "configuration": "Not set up yet",
 }
-
-
-def soft_breaks(rich: str) -> str:
-    """``rich`` (HTML) with a U+200B every SOFT_BREAK_EVERY characters in each run of
-    text of SOFT_BREAK_MIN or more without a space; tags, attributes and entities stay
-    whole, and shorter runs (words) are left alone."""
-    if len(rich) < SOFT_BREAK_MIN or _ANY_LONG_RUN.search(rich) is None:
-        return rich  # (most prose: one scan in C instead of a split and a loop)
-    pieces = _TAG_OR_TEXT.split(rich)
-    for i in range(0, len(pieces), 2):  # even pieces are text between tags
-        if len(pieces[i]) >= SOFT_BREAK_MIN:
-            pieces[i] = _LONG_RUN.sub(_add_break, pieces[i])
-    return "".join(pieces)
-
-
-def _add_break(match: re.Match[str]) -> str:
-    run = match.group(0)
-    tokens = _TOKEN.findall(run) if "&" in run else run
-    every = SOFT_BREAK_EVERY
-    return SOFT_BREAK.join("".join(tokens[i : i + every]) for i in range(0, len(tokens), every))
 
 
 @dataclass(frozen=True, slots=True)

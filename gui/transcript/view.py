@@ -29,6 +29,7 @@ from rill.gui.transcript.image_viewer import save_image, show_full_size, write_f
 from rill.gui.transcript.link_guard import LinkOpener, is_external
 from rill.gui.transcript.renderers.base import Context
 from rill.gui.transcript.renderers.code import CodeBlock
+from rill.gui.transcript.renderers.doc_block import SOFT_BREAK
 from rill.gui.transcript.renderers.images import ImageBlock, ImageDecoder, copy_image
 from rill.gui.transcript.renderers.lines import WaitingBlock
 from rill.gui.transcript.renderers.markdown import warm_up_in_background
@@ -554,7 +555,7 @@ class ChatView(QWidget):
         elif name == "copy-message":
             QGuiApplication.clipboard().setText(card.text)
         elif name == "copy-plain":
-            QGuiApplication.clipboard().setText(card.body_text().replace(chrome.SOFT_BREAK, ""))
+            QGuiApplication.clipboard().setText(card.body_text().replace(SOFT_BREAK, ""))
         elif name == "save-message":
             self.save_message(card.index)
         elif name == "toggle-thoughts":

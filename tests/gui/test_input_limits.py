@@ -31,8 +31,8 @@ from PySide6.QtGui import QGuiApplication, QTextCursor, QTextOption
 from pytestqt.qtbot import QtBot
 
 from rill.gui.composer.composer import EDIT_MAX_LINE, MAX_PROMPT_CHARS, Composer
-from rill.gui.transcript import message_html
-from rill.gui.transcript.message_html import SOFT_BREAK, soft_breaks
+from rill.gui.transcript.renderers import doc_block
+from rill.gui.transcript.renderers.doc_block import SOFT_BREAK, soft_breaks
 from rill.gui.window.main_window import MainWindow
 from tests.fakes.gemini_process import FakeGeminiProcess
 from tests.fakes.gemini_scenarios import stream
@@ -370,7 +370,7 @@ def test_save_as_writes_the_whole_message(
 
 
 def test_soft_breaks_go_into_long_runs_of_text_only() -> None:
-    every, least = message_html.SOFT_BREAK_EVERY, message_html.SOFT_BREAK_MIN
+    every, least = doc_block.SOFT_BREAK_EVERY, doc_block.SOFT_BREAK_MIN
     run = "a" * (least + 5)
     chunks = [run[i : i + every] for i in range(0, len(run), every)]
     assert soft_breaks(run) == SOFT_BREAK.join(chunks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +33,46 @@ from PySide6.QtWidgets import QWidget
 from rill.gui.transcript.document import TranscriptDocument
 from rill.gui.transcript.link_guard import hover_text, is_external
 from rill.gui.transcript.math import DocumentMath
-from rill.gui.transcript.message_html import LIGHT, SOFT_BREAK
+from rill.gui.transcript.message_html import LIGHT
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 
 _IMAGE = QTextDocument.ResourceType.ImageResource.value
+
+
+# Qt's word wrap rescans an unbreakable run for every line it makes (quadratic: a
+# 100,000-character base64 line ~2 s, 1 MB ~2 min). In shown text, a run of at least
+# SOFT_BREAK_MIN characters without a space (no word is that long; base64, hashes and
+# hostile output are) gets an invisible break opportunity (U+200B) every
+# SOFT_BREAK_EVERY characters; copying a selection takes them out.
+SOFT_BREAK_MIN = 64
+SOFT_BREAK_EVERY = 16  # short: such a run wraps at most this far short of the right edge
+SOFT_BREAK = "\u200b"
+_TEXT_TOKEN = r"(?:&#?\w+;|[^\s<>&\u200b])"
+_TOKEN = re.compile(_TEXT_TOKEN)
+_LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_MIN},}}")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+# Every run _LONG_RUN can find lies within a match of this (which may also be in a tag).
+_ANY_LONG_RUN = re.compile(f"[^\\s<>\u200b]{{{SOFT_BREAK_MIN},}}")
+
+
+def soft_breaks(rich: str) -> str:
+    """``rich`` (HTML) with a U+200B every SOFT_BREAK_EVERY characters in each run of
+    text of SOFT_BREAK_MIN or more without a space; tags, attributes and entities stay
+    whole, and shorter runs (words) are left alone."""
+    if len(rich) < SOFT_BREAK_MIN or _ANY_LONG_RUN.search(rich) is None:
+        return rich  # (most prose: one scan in C instead of a split and a loop)
+    pieces = _TAG_OR_TEXT.split(rich)
+    for i in range(0, len(pieces), 2):  # even pieces are text between tags
+        if len(pieces[i]) >= SOFT_BREAK_MIN:
+            pieces[i] = _LONG_RUN.sub(_add_break, pieces[i])
+    return "".join(pieces)
+
+
+def _add_break(match: re.Match[str]) -> str:
+    run = match.group(0)
+    tokens = _TOKEN.findall(run) if "&" in run else run
+    every = SOFT_BREAK_EVERY
+    return SOFT_BREAK.join("".join(tokens[i : i + every]) for i in range(0, len(tokens), every))
 
 
 def _delete_later(doc: QTextDocument) -> None:
@@ -165,9 +202,12 @@ class DocBlock(Block):
 
     def add(self, html: str, blocks: int = 1) -> None:
         """Append finished HTML, ``blocks`` Markdown blocks of it (after what is
-        finished, before the tail)."""
+        finished, before the tail). A wrapping block puts break opportunities into
+        long unbroken runs first (:func:`soft_breaks`)."""
         if not html:
             return
+        if self.wrap:
+            html = soft_breaks(html)
         tail = self._tail_html if self.tail else None
         if self.done == 0:
             # The first region has no block separator in front (it would be an empty
@@ -192,7 +232,10 @@ class DocBlock(Block):
         self.dirty = True
 
     def set_tail(self, html: str | None) -> None:
-        """Replace the open tail (None or "": no tail)."""
+        """Replace the open tail (None or "": no tail), with break opportunities as
+        :meth:`add` puts them."""
+        if html and self.wrap:
+            html = soft_breaks(html)
         self._tail_html = html or None
         self.dirty = True
         if self.done == 0:

@@ -20,7 +20,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from rill.gui.common import markdown_theme
-from rill.gui.transcript.message_html import soft_breaks
 from rill.gui.transcript.renderers.base import Block, Context, PartView
 from rill.gui.transcript.renderers.code import CodeBlock
 from rill.gui.transcript.renderers.doc_block import DocBlock
@@ -66,8 +65,8 @@ def prose_pieces(html: str) -> list[str]:
     A block too big to render (``core.markdown``'s plain-text fallback, e.g. a
     1,000,000-character line) is cut into pieces of about SPLIT_CHARS, each its own
     paragraph, so no document ever lays out more than that at once; an entity is never
-    cut. Anything else stays whole. The pieces are raw: :func:`soft_breaks` is applied
-    to each as it goes into a block (only the pieces that changed, for a growing tail).
+    cut. Anything else stays whole. The pieces are raw: a block puts break opportunities
+    into each as it goes in (only the pieces that changed, for a growing tail).
     """
     html = html.replace(_PRE, _PRE_WRAP)
     if len(html) <= SPLIT_CHARS or not html.startswith(_PLAIN) or not html.endswith("</p>"):
@@ -401,9 +400,8 @@ class MarkdownView(PartView):
                     target, batch, size = None, [], 0
                 if target is None:
                     target = self._prose_block(room=True)
-                html = soft_breaks(piece)
-                batch.append(html)
-                size += len(html)
+                batch.append(piece)
+                size += len(piece)
         if target is not None:
             target.add("".join(batch), blocks=len(batch))
 
@@ -441,7 +439,7 @@ class MarkdownView(PartView):
             if i < len(shown) and shown[i] == target[i]:
                 i += 1
                 continue
-            html = soft_breaks(target[i])
+            html = target[i]
             if i == 0:
                 first.set_tail(html)
             elif i - 1 < len(extra):
@@ -494,7 +492,7 @@ class MarkdownView(PartView):
 
         for piece in prose_pieces(f"{_PLAIN}{escape(self.text())}</p>"):
             block = DocBlock(self.context, muted=self.muted)
-            block.add(soft_breaks(piece))
+            block.add(piece)
             self.blocks.append(block)
 
 

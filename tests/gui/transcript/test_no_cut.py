@@ -11,7 +11,7 @@ from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 import rill.core.markdown  # noqa: F401 (loaded as the app's warm-up does: frames are measured)
-from rill.gui.transcript.message_html import SOFT_BREAK
+from rill.gui.transcript.renderers.doc_block import SOFT_BREAK
 from rill.gui.transcript.view import ChatView
 from tests.fakes.gemini_scenarios import huge_text
 from tests.gui.support.chat_view_support import finished, make_view, streaming, user
