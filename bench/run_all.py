@@ -42,6 +42,7 @@ QUICK: dict[str, list[str]] = {
     "bench_startup.py": ["--quick"],
     "bench_surface.py": ["--quick"],
     "bench_surface_candidates.py": ["--quick"],
+    "bench_scrollbar.py": ["--paints", "50", "--rounds", "2"],
     "bench_streaming.py": ["--chars", "50000", "--reps", "5", "--naive-budget", "3"],
 }
 

@@ -34,6 +34,8 @@ _STYLE_PROPERTY = "rillStyle"  # on an application made in STYLE (make_applicati
 # app's: ``view`` its background, ``bubble`` the user's turns, ``error_*`` the failed
 # answer's card, ``notice`` a retry countdown, ``rule`` the line between turns, and
 # ``code_background``, ``inline_code`` and ``table_header`` the Markdown's boxes.
+# ``scrollbar`` fills a scroll bar's handle (a control: ≥ 3:1 on CONTROL_BACKGROUNDS),
+# ``scrollbar_hover`` the handle under the pointer or dragged.
 LIGHT: dict[str, str] = {
     "window": "#f6f7f9",
     "view": "#ffffff",
@@ -64,6 +66,8 @@ LIGHT: dict[str, str] = {
     "code_background": "#f6f8fa",
     "inline_code": "#eef0f3",
     "table_header": "#f0f3f6",
+    "scrollbar": "#7f8691",
+    "scrollbar_hover": "#5f6670",
 }
 DARK: dict[str, str] = {
     "window": "#1c1e22",
@@ -95,6 +99,8 @@ DARK: dict[str, str] = {
     "code_background": "#161b22",
     "inline_code": "#2d333b",
     "table_header": "#21262d",
+    "scrollbar": "#707782",
+    "scrollbar_hover": "#9aa1ac",
 }
 # Pygments' style for code in each theme (its token colours; plain code takes "text").
 PYGMENTS_STYLE = {False: "default", True: "github-dark"}

@@ -83,6 +83,16 @@ def test_control_borders_stand_out_from_every_background(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", THEMES)
+def test_scroll_bar_handles_stand_out_from_every_background(name: str) -> None:
+    tokens = THEMES[name]
+    panes = [pane for pane in CONTROL_BACKGROUNDS if pane != "hover"]  # (not a pane)
+    for handle in ("scrollbar", "scrollbar_hover"):
+        for background in panes:
+            ratio = contrast_ratio(tokens[handle], tokens[background])
+            assert ratio >= MIN_CONTROL, f"{name}: {handle} on {background} is {ratio:.2f}:1"
+
+
+@pytest.mark.parametrize("name", THEMES)
 def test_every_control_border_in_the_style_sheet_uses_a_visible_token(name: str) -> None:
     tokens = THEMES[name]
     used = border_tokens()
