@@ -22,21 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import selectors
 import shlex
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_startup import LAUNCH_TIMEOUT_S, PROBE, _environment
+from bench.bench_startup import PROBE, _environment, launched, wait_line
 
 
 @dataclass
@@ -50,54 +44,11 @@ class Kind:
     collect_ms: list[float] = field(default_factory=list)  # each launch's median of 3
 
 
-def _wait_line(proc: subprocess.Popen[bytes], prefix: str) -> str:
-    """The first line the child prints that starts with ``prefix``."""
-    assert proc.stdout is not None
-    deadline = time.monotonic() + LAUNCH_TIMEOUT_S
-    buffer = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=0.5):
-                if proc.poll() is not None:
-                    break
-                continue
-            chunk = os.read(proc.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            buffer += chunk
-            for line in buffer.decode(errors="replace").splitlines():
-                if line.startswith(prefix):
-                    return line
-    raise RuntimeError(f"the window did not report {prefix.strip()!r}")
-
-
 def launch(kind: Kind, env: dict[str, str], settle: float) -> None:
     """Start one process, read its collector figures once it idles, end it."""
-    home = tempfile.mkdtemp(prefix="rill-bench-collector-")
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(
-            kind.command,
-            env={**env, "RILL_HOME": home, "STARTUP_PROBE_COLLECT": str(settle)},
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-        try:
-            line = _wait_line(proc, "collected ")
-        except (RuntimeError, OSError) as error:
-            errors.seek(0)
-            tail = errors.read()[-2000:].decode(errors="replace")
-            raise SystemExit(f"{kind.label}: {error}\n{tail}") from None
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-            shutil.rmtree(home, ignore_errors=True)
+    probe_env = {**env, "STARTUP_PROBE_COLLECT": str(settle)}
+    with launched(kind.label, kind.command, probe_env) as (proc, _started):
+        line = wait_line(proc, "collected ")
     _, walked, frozen, *times = line.split()
     kind.walked.append(int(walked))
     kind.frozen.append(int(frozen))

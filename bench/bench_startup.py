@@ -31,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,8 +76,9 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS line")
 
 
-def _wait_painted(proc: subprocess.Popen[bytes]) -> tuple[int, int]:
-    """The CLOCK_MONOTONIC time of the child's first paint and its CPU time by then (ns)."""
+def wait_line(proc: subprocess.Popen[bytes], prefix: str) -> str:
+    """The first line the child prints that starts with ``prefix`` (within
+    LAUNCH_TIMEOUT_S; RuntimeError when it ends or times out first)."""
     assert proc.stdout is not None
     deadline = time.monotonic() + LAUNCH_TIMEOUT_S
     buffer = b""
@@ -91,38 +94,59 @@ def _wait_painted(proc: subprocess.Popen[bytes]) -> tuple[int, int]:
                 break
             buffer += chunk
             for line in buffer.decode(errors="replace").splitlines():
-                if line.startswith("painted "):
-                    _, at, cpu = line.split()
-                    return int(at), int(cpu)
-    raise RuntimeError("the window did not report a first paint")
+                if line.startswith(prefix):
+                    return line
+    raise RuntimeError(f"the window did not report {prefix.strip()!r}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End the child (SIGTERM, then SIGKILL after 10 s) and close its stdout."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def _wait_painted(proc: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """The CLOCK_MONOTONIC time of the child's first paint and its CPU time by then (ns)."""
+    _, at, cpu = wait_line(proc, "painted ").split()
+    return int(at), int(cpu)
+
+
+@contextmanager
+def launched(
+    label: str, command: list[str], env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``command`` started with a fresh private RILL_HOME: the process and the
+    CLOCK_MONOTONIC time (ns) just before it was spawned. A RuntimeError or OSError
+    inside ends the benchmark with the child's stderr; the child is ended after."""
+    home = tempfile.mkdtemp(prefix="rill-bench-launch-")
+    with tempfile.TemporaryFile() as errors:
+        started = time.monotonic_ns()
+        proc = subprocess.Popen(
+            command, env={**env, "RILL_HOME": home}, stdout=subprocess.PIPE, stderr=errors
+        )
+        try:
+            yield proc, started
+        except (RuntimeError, OSError) as error:
+            errors.seek(0)
+            tail = errors.read()[-2000:].decode(errors="replace")
+            raise SystemExit(f"{label}: {error}\n{tail}") from None
+        finally:
+            stop(proc)
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def launch(kind: Kind, env: dict[str, str], settle: float, record: bool) -> None:
     """Start one process, time its first paint, read its idle RSS, end it."""
-    home = tempfile.mkdtemp(prefix="rill-bench-startup-")
-    with tempfile.TemporaryFile() as errors:
-        started = time.monotonic_ns()
-        proc = subprocess.Popen(
-            kind.command, env={**env, "RILL_HOME": home}, stdout=subprocess.PIPE, stderr=errors
-        )
-        try:
-            painted, cpu = _wait_painted(proc)
-            time.sleep(settle)
-            rss = _rss_mb(proc.pid)
-        except (RuntimeError, OSError) as error:
-            errors.seek(0)
-            tail = errors.read()[-2000:].decode(errors="replace")
-            raise SystemExit(f"{kind.label}: {error}\n{tail}") from None
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-            shutil.rmtree(home, ignore_errors=True)
+    with launched(kind.label, kind.command, env) as (proc, started):
+        painted, cpu = _wait_painted(proc)
+        time.sleep(settle)
+        rss = _rss_mb(proc.pid)
     if record:
         kind.seconds.append((painted - started) / 1e9)
         kind.cpu_seconds.append(cpu / 1e9)

@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import pickle
 import re
-import subprocess
 import sys
 import textwrap
 from collections.abc import Awaitable, Callable
@@ -21,9 +20,9 @@ from rill.core.attachments.prepare import DEFAULT_LIMITS, AttachmentError, Prepa
 from rill.gui.composer import image_workers
 from rill.gui.composer.image_workers import ImageWorkers, prepare_job, thumbnail_job
 from tests.gui.support.attachment_support import noisy_jpeg, png_bytes
+from tests.gui.support.launch_support import run_snippet
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[3]
 SLOW_STEP = re.compile(r"Executing <.*> took \d+\.\d+ seconds$")
 
 
@@ -169,15 +168,7 @@ QUIT_WHILE_PREPARING = textwrap.dedent(
 
 def test_quitting_while_images_are_prepared_exits_cleanly(tmp_path: Path) -> None:
     photos = [str(noisy_jpeg(tmp_path / f"big {i}.jpg", (3000, 2000))) for i in range(4)]
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONASYNCIODEBUG": "1"}
-    result = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", QUIT_WHILE_PREPARING, *photos],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_snippet(QUIT_WHILE_PREPARING, *photos, dev=True, PYTHONASYNCIODEBUG="1")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "quit while preparing" in result.stdout
     pids = [int(word) for word in result.stdout.split("quit while preparing")[1].split()]

@@ -44,6 +44,23 @@ def launch_env(home: Path, fake: FakeGemini | None = None, **extra: str) -> dict
     return env
 
 
+def run_snippet(
+    code: str, *args: str, dev: bool = False, timeout: float = 60, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` (with ``args``) in a child Python, offscreen, from the project's
+    root, with faulthandler on (and ``-X dev`` when ``dev``): a crash or a hang there
+    fails the one test that ran it, not the whole run."""
+    flags = ["-X", "faulthandler", *(["-X", "dev"] if dev else [])]
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code, *args],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def launch(env: dict[str, str], report: Path, prompt: str = "", timeout: float = 90) -> Launch:
     """Run the window until the probe has reported and closed it."""
     return run_driver("launch_probe", env, report, *([prompt] if prompt else []), timeout=timeout)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +10,7 @@ from pytestqt.qtbot import QtBot
 import rill.gui.transcript.math_worker as math_worker
 from rill.core.markdown.typeset import Typeset
 from rill.gui.transcript.math_worker import Key, MathWorker, Result
+from tests.gui.support.launch_support import run_snippet
 
 START_MS = 60_000
 
@@ -107,14 +105,6 @@ print("survived")
 
 
 def test_a_worker_destroyed_while_its_reader_emits_does_not_crash_the_app() -> None:
-    # In a child process: a crash here must fail this test, not end the whole run.
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", DESTROYED_WHILE_EMITTING],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_snippet(DESTROYED_WHILE_EMITTING, timeout=120)
     assert result.returncode == 0, result.stderr[-400:]
     assert "survived" in result.stdout
