@@ -1,5 +1,6 @@
-"""Crash safety: the real app killed with SIGKILL mid-answer; the next start shows the
-partial answer marked "interrupted", and Retry answers again as a new version."""
+"""Crash safety: the real app killed with SIGKILL mid-answer; its worker processes end
+with it, the next start shows the partial answer marked "interrupted", and Retry
+answers again as a new version."""
 
 from __future__ import annotations
 
@@ -41,6 +42,28 @@ def wait_for_line(proc: subprocess.Popen[bytes], wanted: bytes, timeout: float) 
         seen += os.read(proc.stdout.fileno(), 4096)
 
 
+def children(pid: int) -> set[int]:
+    """The processes ``pid`` started that are still running (Linux's /proc)."""
+    found: set[int] = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if int(fields.get("PPid", "0")) == pid and not fields["State"].strip().startswith("Z"):
+            found.add(int(status.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def wait_until(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
     """Poll another process's effect (the store file) until ``condition()`` holds."""
     deadline = time.monotonic() + timeout
@@ -73,8 +96,13 @@ def test_kill_9_mid_stream_then_restart_shows_interrupted_and_retry_works(
         query = "SELECT status, text FROM messages WHERE role = 'model'"
         wait_until(lambda: db_rows(hermetic_profile, query) == [("streaming", PARTIAL)], 5)
         assert time.monotonic() - streaming < 1.5  # written within about a second
+        # The image workers (and multiprocessing's resource tracker) start once the
+        # window is up; killed, the app must not leave them behind.
+        wait_until(lambda: len(children(proc.pid)) >= 2, 30)
+        workers = children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=10) == -signal.SIGKILL
+        wait_until(lambda: not any(running(pid) for pid in workers), 15)
     finally:
         if proc.poll() is None:
             proc.kill()
