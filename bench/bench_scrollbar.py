@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 
-from rill.gui.common.theme import stylesheet
+from rill.gui.common.theme import make_application, stylesheet
 
 SIZE = (800, 700)
 # A long answer's height in pixels (1 MB of prose: ~12,500 lines of 26 px), growing by a
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paints", type=int, default=200, help="repaints per round")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication([sys.argv[0], "-style", "Fusion"])
+    app = QApplication.instance() or make_application(sys.argv[:1])
     assert isinstance(app, QApplication)
     shipped = stylesheet(dark=False)
     without = _SCROLLBAR_RULE.sub("", shipped)

@@ -46,6 +46,7 @@ from rill.core.types import (  # noqa: E402
     Part,
     Role,
 )
+from rill.gui.common.theme import make_application  # noqa: E402
 from tests.fakes.gemini_process import FakeGeminiProcess  # noqa: E402
 from tests.fakes.gemini_scenarios import huge, huge_text  # noqa: E402
 from tests.heartbeat import Heartbeat  # noqa: E402
@@ -286,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The window saves geometry and settings: keep them out of the real profile.
     os.environ["RILL_HOME"] = tempfile.mkdtemp(prefix="rill-bench-")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or make_application(sys.argv[:1])  # as the app makes it
     app.setQuitOnLastWindowClosed(False)  # closing one pane must not end the run
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -79,7 +79,7 @@ from bench.old_transcript import message_html as old_html
 from bench.old_transcript.view import ChatView as OldView
 from bench.surface_support import context, history, median_frame_ms, run_until
 from rill.core.types import Message, MessageStatus, Part, Role
-from rill.gui.common.theme import ThemeManager
+from rill.gui.common.theme import ThemeManager, make_application
 from rill.gui.transcript.view import ChatView as NewView
 from tests.fakes.gemini_scenarios import huge_text
 from tests.heartbeat import Heartbeat, gaps_ms
@@ -295,7 +295,7 @@ def rss_mb() -> float:
 
 def child_memory(kind: str, n: int) -> None:
     """In a child process: RSS growth for opening ``n`` messages and scrolling through."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or make_application(sys.argv[:1])
     _theme = ThemeManager(app, "light")  # as in the parent (see main)
     pane = Pane(kind)
     run_until(lambda: pane.painted > 0)
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.runs, args.chars, args.big, args.messages, args.reps = 1, 50_000, 200_000, 1_000, 5
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or make_application(sys.argv[:1])
     # Both panes in the app's own look (its style sheet and palette), as users see them:
     # what the style sheet draws, the scroll bar that moves each frame among it, costs
     # differently from the bare style.

@@ -14,6 +14,9 @@ from tests.fakes.gemini_server import FakeGemini
 # display (ssh, a container) must not abort creating the QApplication, and on a
 # desktop no test windows flash up. The e2e tests start their own Xvfb and say so.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# And they paint on the UI thread alone, as the app does (NO_GUI_THREADPOOL in
+# rill.gui.common.theme; named here because the core-only run has no Qt to import).
+os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 # A failure's report is cut to this many characters: one assertion once printed the
 # repr of thumbnails (27 MB on one line, a 54 MB CI log) and hid every other result.

@@ -10,6 +10,7 @@ app runs; "light" and "dark" pin one.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -239,13 +240,25 @@ def palette(dark: bool) -> QPalette:
     return pal
 
 
+# Qt's raster engine hands a fill of more than ~100 lines (a window's background, a tall
+# scroll bar's) to a pool of its own threads and waits for them. On a 2-CPU machine the
+# UI thread then sat 1-4 ms in a paint waiting for those threads to be scheduled, with
+# little CPU spent; a fill of a window's size on the UI thread alone costs far less
+# (bench_surface's 1 MB stream: stall p99 9.6-17 → 7.0-7.2 ms, UI-thread CPU p99
+# 7.0-7.2 → 5.1 in single runs; bench/README.md). Set before the application exists:
+# Qt reads it once.
+NO_GUI_THREADPOOL = "QT_NO_GUI_THREADPOOL"
+
+
 def make_application(argv: list[str]) -> QApplication:
     """A QApplication in Rill's style from its start (Qt's ``-style`` argument, after
-    any the user gave, so ours wins as ``setStyle`` did).
+    any the user gave, so ours wins as ``setStyle`` did), painting on the UI thread
+    alone (NO_GUI_THREADPOOL).
 
     Not ``setStyle`` afterwards: it returns the style, and wrapping that makes PySide
     build QStyle's enum types (11 large ones, ~5 ms) before the window's first paint.
     """
+    os.environ.setdefault(NO_GUI_THREADPOOL, "1")
     app = QApplication([*argv, "-style", STYLE])
     app.setProperty(_STYLE_PROPERTY, STYLE)
     return app
