@@ -150,7 +150,6 @@ class IncrementalMarkdown:
         self._ctx = _Ctx()
         self._fence: _Fence | None = None
         self._window: Window | None = None
-        self._blocks: list[RenderedBlock] = []
         self._tail: RenderedBlock | None = None
         self._tail_mark = 0
         self._tail_cost = 0.0
@@ -160,11 +159,6 @@ class IncrementalMarkdown:
     def text(self) -> str:
         """The normalised source received so far."""
         return "".join(self._done_src) + self._open
-
-    @property
-    def blocks(self) -> list[RenderedBlock]:
-        """Every finished block so far, in order."""
-        return list(self._blocks)
 
     def append(self, delta: str) -> RenderUpdate:
         """Add a delta; return the newly finished blocks and the re-rendered tail.
@@ -188,7 +182,6 @@ class IncrementalMarkdown:
                 finished = self._scan_fence()
             elif self._window is None or not self._window_continues(self._window):
                 finished = self._scan()
-            self._blocks.extend(finished)
         size = self._tail_size()
         slow = self._tail_cost > TAIL_BUDGET and size > TAIL_ALWAYS
         if slow and not finished and size < self._tail_mark:
@@ -215,7 +208,6 @@ class IncrementalMarkdown:
         self._done_src.append(self._open)
         had_tail, self._tail = self._tail is not None, None
         self._open, self._fence, self._window = "", None, None
-        self._blocks.extend(done)
         return RenderUpdate(done, None, tail_changed=had_tail)
 
     def _scan(self) -> list[RenderedBlock]:
