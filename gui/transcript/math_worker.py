@@ -225,10 +225,15 @@ class MathWorker(QObject):
 
 
 def _read(conn: Connection) -> tuple[Key, Result] | None:
-    """The next result from the worker process; None once it is gone."""
+    """The next result from the worker process; None once it is gone (or once the UI
+    thread closed the pipe: a formula past its time limit)."""
     try:
         message: tuple[Key, Result] = conn.recv()
     except (EOFError, OSError):
+        return None
+    except TypeError:
+        # Closed by the UI thread in the middle of a read: the connection's handle is
+        # None by then, and multiprocessing's read raises TypeError on it (CI run 41).
         return None
     return message
 
