@@ -26,17 +26,20 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextDocumentFragment,
     QTextOption,
 )
 from PySide6.QtWidgets import QWidget
 
-from rill.gui.transcript.document import TranscriptDocument
 from rill.gui.transcript.link_guard import hover_text, is_external
 from rill.gui.transcript.math import DocumentMath
 from rill.gui.transcript.message_html import LIGHT
 from rill.gui.transcript.renderers.base import Block, Context, Hit
 
 _IMAGE = QTextDocument.ResourceType.ImageResource.value
+# An empty paragraph Qt's importer keeps (it drops a plain "<p></p>"): its own toHtml()
+# writes empty paragraphs this way. See DocBlock._insert.
+_EMPTY_FIRST_BLOCK = '<p style="-qt-paragraph-type:empty; margin:0px;"><br /></p>'
 
 
 # Qt's word wrap rescans an unbreakable run for every line it makes (quadratic: a
@@ -185,8 +188,6 @@ class DocBlock(Block):
             option = self.doc.defaultTextOption()
             option.setWrapMode(QTextOption.WrapMode.NoWrap)
             self.doc.setDefaultTextOption(option)
-        self.edit = TranscriptDocument(self.doc)
-        self.edit.math_inserted = self.doc.formulas_inserted  # (no cycle back to the block)
         self.doc.math_changed = weakref.WeakMethod(self._on_math_changed)
         self.muted = muted
         self.wrap = wrap
@@ -215,18 +216,11 @@ class DocBlock(Block):
             self._set_html(html)
             self.done, self.tail = self.doc.characterCount() - 1, 0
             if tail is not None:
-                self.tail = self.edit.insert(self.done, tail)
+                self.tail = self._edit(0, tail)[0]
         else:
-            self.edit.begin_edit()
-            try:
-                if self.tail:
-                    self.edit.remove(self.done, self.tail)
-                    self.tail = 0
-                self.done += self.edit.insert(self.done, html)
-                if tail is not None:
-                    self.tail = self.edit.insert(self.done, tail)
-            finally:
-                self.edit.end_edit()
+            lengths = self._edit(self.tail, html, *([tail] if tail is not None else []))
+            self.done += lengths[0]
+            self.tail = lengths[1] if tail is not None else 0
         self.chars += len(html)
         self.markdown_blocks += blocks
         self.dirty = True
@@ -246,14 +240,63 @@ class DocBlock(Block):
                 self.doc.clear()
                 self.tail = 0
             return
-        self.edit.begin_edit()
-        try:
-            self.edit.remove(self.done, self.tail)
-            self.tail = self.edit.insert(self.done, html) if html else 0
-        finally:
-            self.edit.end_edit()
+        self.tail = self._edit(self.tail, *([html] if html else []))[0]
 
     _tail_html: str | None = None
+
+    def _edit(self, remove: int, *regions: str) -> list[int]:
+        """At ``done`` (the tail's place): remove ``remove`` characters, then insert each
+        piece of HTML as a region of whole blocks, one after the other, all as one edit
+        (Qt lays the document out once, from the first changed position: appending
+        costs what is appended, however long the block). The regions' lengths, or
+        ``[0]`` when none was inserted."""
+        cursor = QTextCursor(self.doc)
+        cursor.beginEditBlock()
+        try:
+            if remove > 0:
+                self._remove(cursor, self.done, remove)
+            at, lengths = self.done, []
+            for html in regions:
+                length = self._insert(cursor, at, html)
+                lengths.append(length)
+                at += length
+        finally:
+            cursor.endEditBlock()
+        return lengths or [0]
+
+    def _insert(self, cursor: QTextCursor, position: int, html: str) -> int:
+        """Insert ``html`` at ``position`` (a region boundary: the end of a block);
+        its length.
+
+        Inserting a fragment merges its first block into the block at the insertion
+        point, which drops that first block's format (a heading would become a
+        paragraph). So an empty paragraph goes first: inserted at the end of a block,
+        it merges away, and every real block arrives behind a separator that carries
+        its own format. Parsed for this document, the fragment takes the document's
+        default style sheet.
+        """
+        if not html:
+            return 0
+        fragment = QTextDocumentFragment.fromHtml(_EMPTY_FIRST_BLOCK + html, self.doc)
+        cursor.setPosition(position)
+        cursor.insertFragment(fragment)
+        if "rill-math:" in html:
+            self.doc.formulas_inserted(position, cursor.position())
+        return cursor.position() - position
+
+    @staticmethod
+    def _remove(cursor: QTextCursor, position: int, length: int) -> None:
+        """Remove the region ``[position, position + length)``."""
+        cursor.setPosition(position)
+        # When the block the region hangs off is empty, Qt gives it the format of the
+        # first removed block (an empty line would turn into a heading): put it back.
+        block_format, char_format = cursor.blockFormat(), cursor.blockCharFormat()
+        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if cursor.blockFormat() != block_format:
+            cursor.setBlockFormat(block_format)
+        if cursor.blockCharFormat() != char_format:
+            cursor.setBlockCharFormat(char_format)
 
     def _set_html(self, html: str) -> None:
         self.doc.setHtml(html)
