@@ -1,17 +1,18 @@
-"""A long answer in tiny deltas: ``Message.append_part`` and the frame feed, before and after.
+"""A long answer in tiny deltas: ``Message.append_part`` and the frames, before and after.
 
 A local server sends one token per chunk, so a long answer arrives a few characters
 at a time. This streams ``--chars`` characters (1 MB) in ``--chunk``-character parts
 (4) two ways, alternating runs in one process:
 
 * append: every part through ``append_part``, then the text read once;
-* feed: the same, plus what the window does per display frame (every 16 ms of a
+* frames: the same, plus what the window does per display frame (every 16 ms of a
   stream at ``--rate`` chunks/s): the text that arrived since the last frame.
 
 "before" is the rule as it was, kept here as the baseline: a new string per merged
 delta (``last.text + part.text``), and the controller's buffer of chunk texts joined
-per frame. "after" is ``Message.append_part`` and ``FrameFeed.flush`` (reading
-``Message.text_after``). Times are the thread's CPU time, medians of ``--runs``;
+per frame. "after" is ``Message.append_part`` and what the pane's live card reads per
+frame (``Card.unseen``: ``Message.text_after`` for the text and the thoughts). Times
+are the thread's CPU time, medians of ``--runs``;
 the same stream at ``--small`` characters shows how each grows with the answer.
 
     .venv/bin/python bench/bench_append.py [--chars 1000000] [--chunk 4] [--runs 5]
@@ -29,10 +30,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import QCoreApplication
-
 from rill.core.types import Message, MessageStatus, Part, Role
-from rill.gui.chat.feed import FRAME_MS, FrameFeed
+from rill.gui.transcript.view import FRAME_MS
 
 Stream = Callable[[Sequence[Part], int], None]  # (parts, chunks per frame; 0: no frames)
 
@@ -74,29 +73,29 @@ def stream_before(chunks: Sequence[Part], per_frame: int) -> None:
     assert "".join(p.text or "" for p in parts)
 
 
-class _Counting:
-    """The view's side of the feed: counts what it is handed."""
+class _Frames:
+    """The live card's side of a frame (``Card.unseen``): what the answer gained since
+    the last one, its text and its thoughts."""
 
-    def __init__(self) -> None:
-        self.shown = 0
+    def __init__(self, answer: Message) -> None:
+        self.answer = answer
+        self.text = self.thought = 0
 
-    def append_to_answer(self, text: str, thought: str) -> None:
-        self.shown += len(text) + len(thought)
+    def take(self) -> None:
+        self.text += len(self.answer.text_after(self.text))
+        self.thought += len(self.answer.text_after(self.thought, thought=True))
 
 
 def stream_after(chunks: Sequence[Part], per_frame: int) -> None:
-    """Today's path: ``Message.append_part``; a frame is ``FrameFeed.flush``."""
+    """Today's path: ``Message.append_part``; a frame is what the live card reads."""
     answer = Message(Role.MODEL, status=MessageStatus.STREAMING)
-    view = _Counting()
-    feed = FrameFeed(view)  # type: ignore[arg-type]  # only append_to_answer is called
-    feed.follow(answer)
-    feed.halt()  # the frames are driven below, not by the timer
+    frames = _Frames(answer)
     for n, chunk in enumerate(chunks, 1):
         answer.append_part(chunk)
         if per_frame and n % per_frame == 0:
-            feed.flush()
-    feed.flush()
-    assert answer.text and (not per_frame or view.shown == len(answer.text))
+            frames.take()
+    frames.take()
+    assert answer.text and (not per_frame or frames.text == len(answer.text))
 
 
 def cpu_ms(stream: Stream, chunks: Sequence[Part], per_frame: int) -> float:
@@ -113,7 +112,7 @@ def measure(args: argparse.Namespace, size: int, runs: int) -> dict[str, list[fl
     per_frame = max(1, round(args.rate * FRAME_MS / 1000))
     out: dict[str, list[float]] = {}
     for _ in range(runs):
-        for label, frames in (("append", 0), ("feed", per_frame)):
+        for label, frames in (("append", 0), ("frames", per_frame)):
             for when, stream in (("before", stream_before), ("after", stream_after)):
                 out.setdefault(f"{label} {when}", []).append(cpu_ms(stream, chunks, frames))
     return out
@@ -128,20 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=1000, help="chunks per second")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    _app = QCoreApplication.instance() or QCoreApplication([])
     print("command:", shlex.join([sys.executable, *sys.argv]))
     print(f"platform: {platform.platform()}, Python {platform.python_version()}")
     per_frame = max(1, round(args.rate * FRAME_MS / 1000))
     print(
         f"stream: {args.chars:,} characters in {args.chunk}-character parts "
-        f"({-(-args.chars // args.chunk):,} parts); feed: a frame every {per_frame} parts "
+        f"({-(-args.chars // args.chunk):,} parts); frames: one every {per_frame} parts "
         f"({FRAME_MS} ms at {args.rate:,} parts/s); {args.runs} runs, medians of CPU time"
     )
     big = {k: statistics.median(v) for k, v in measure(args, args.chars, args.runs).items()}
     small = {k: statistics.median(v) for k, v in measure(args, args.small, args.runs).items()}
     print("load average at the end: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     print(f"\n{'':16}{'before':>12}{'after':>12}{'before/after':>14}")
-    for label in ("append", "feed"):
+    for label in ("append", "frames"):
         before, after = big[f"{label} before"], big[f"{label} after"]
         print(f"{label + ' (ms)':16}{before:12.1f}{after:12.1f}{before / after:14.1f}")
     print(f"\nper part, {args.small:,} → {args.chars:,} characters (µs; flat = O(delta)):")

@@ -2,7 +2,7 @@
 
 The fake Gemini server runs in a child process (its thread must not share our GIL)
 and streams ``huge_text`` in 200-character chunks 1 ms apart. The answer goes through
-the real path: GeminiProvider → ChatSession → the answer's Message → FrameFeed's 60 Hz
+the real path: GeminiProvider → ChatSession → the answer's Message → the pane's 60 Hz
 frames → ChatView.
 Measured on the UI thread:
 
@@ -89,15 +89,19 @@ async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
     flushes: list[tuple[int, float]] = []  # (answer length before, seconds)
     flush_marks: list[tuple[float, float]] = []  # (start, seconds), for BENCH_DEBUG
     final = {"flushed": False, "painted": 0.0}
-    original_append, original_finish = view.append_to_answer, view.finish_answer
-    shown = [0]
+    original_flush, original_finish = view.flush_answer, view.finish_answer
 
-    def timed_append(text: str, thought: str) -> None:
+    def timed_flush() -> None:
+        # A frame that found nothing new returns at once: only frames that showed text
+        # are counted (the live card's count of the answer text it has taken).
+        card = next((c for c in reversed(view.cards) if c.live), None)
+        before = card._shown_text if card is not None else 0
         t0 = time.perf_counter()
-        original_append(text, thought)
-        flushes.append((shown[0], time.perf_counter() - t0))
-        flush_marks.append((t0, time.perf_counter() - t0))
-        shown[0] += len(text)
+        original_flush()
+        spent = time.perf_counter() - t0
+        if card is not None and card._shown_text != before:
+            flushes.append((before, spent))
+            flush_marks.append((t0, spent))
 
     def timed_finish(message: Message) -> None:
         original_finish(message)
@@ -128,7 +132,7 @@ async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
             writes.append((t0, time.perf_counter() - t0))
 
         view._on_work_timer_timeout = timed_work  # type: ignore[method-assign]
-    view.append_to_answer = timed_append  # type: ignore[method-assign]
+    view.flush_answer = timed_flush  # type: ignore[method-assign]
     view.finish_answer = timed_finish  # type: ignore[method-assign]
     browser.viewport_painted.connect(on_painted)
 
@@ -144,7 +148,6 @@ async def run_rill(  # noqa: PLR0915 (one scripted session, step by step)
     await asyncio.sleep(1.0)  # the view's background warm-up (parser, lexers) is done
     final["flushed"], final["painted"] = False, 0.0
     flushes.clear()
-    shown[0] = 0
     chunk_times.clear()
     server.push(scenario)
     heartbeat = Heartbeat()

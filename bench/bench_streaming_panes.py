@@ -55,14 +55,12 @@ class Pane:
         self.view.set_messages(CONTEXT)
         self.answer = Message(Role.MODEL, status=MessageStatus.STREAMING, model="bench")
         self.view.begin_answer(self.answer)
-        self.controller.feed.follow(self.answer)
         self.flush(prefill)
 
     def flush(self, text: str) -> None:
-        """One frame through the controller's own feed: the answer grows, the feed hands
-        the view what it gained."""
+        """One frame as in the app: the answer grows, the pane takes what it gained."""
         self.answer.append_part(Part.from_text(text))
-        self.controller.flush()
+        self.view.flush_answer()
 
     def repaint(self) -> None:
         """Write what the flush rendered, then paint (synchronously), as the next turns would."""

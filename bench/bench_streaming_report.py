@@ -45,7 +45,7 @@ def report(args: argparse.Namespace, rill: dict[str, Any], naive: dict[str, Any]
         f"chars, {args.interval * 1000:g} ms apart, fake Gemini server in a child process"
     )
     print()
-    print("Rill chat pane (GeminiProvider → ChatSession → Message → FrameFeed 60 Hz → ChatView)")
+    print("Rill chat pane (GeminiProvider → ChatSession → Message → ChatView's 60 Hz frames)")
     print(
         f"  chunks received        {rill['chunks']:,} in {rill['stream_s']:.2f} s "
         f"({rill['chunks'] / rill['stream_s']:,.0f}/s), {len(rill['flushes'])} flushes"
@@ -83,7 +83,7 @@ def report(args: argparse.Namespace, rill: dict[str, Any], naive: dict[str, Any]
     tail = [s * 1000 for n, s in live if n >= large * 3 // 4]
     if head and tail:
         print(
-            f"  append_to_answer       median {statistics.median(head):.2f} ms in the first quarter"
+            f"  flush_answer           median {statistics.median(head):.2f} ms in the first quarter"
             f" of the answer, {statistics.median(tail):.2f} ms in the last;"
             f" max {max(s * 1000 for _, s in live):.1f} ms"
         )

@@ -1,7 +1,8 @@
 """The chat surface (issue 15) against the old transcript, measured in the same run.
 
-Both panes get the same work through the same calls (``set_messages``,
-``begin_answer``, ``append_to_answer`` once per 60 Hz frame, ``finish_answer``) with
+Both panes get the same work (``set_messages``, ``begin_answer``, once per 60 Hz frame
+the answer's new text, ``finish_answer``: the new pane takes each frame's text from the
+answer's message, ``flush_answer``, as in the app; the old one is handed it) with
 the event loop running as in the app; the old one is ``bench/old_transcript`` (one
 QTextDocument in regions, with its 50,000-character display cut lifted so both show
 everything). Figures, medians of ``--runs``:
@@ -124,6 +125,14 @@ class Pane:
     def viewport(self) -> QWidget:
         return self.widget.viewport()  # type: ignore[no-any-return]
 
+    def frame(self, answer: Message, piece: str) -> None:
+        """One 60 Hz frame: ``piece`` arrives in ``answer`` and the pane shows it."""
+        answer.append_part(Part.from_text(piece))
+        if isinstance(self.view, NewView):
+            self.view.flush_answer()
+        else:
+            self.view.append_to_answer(piece, "")
+
     def close(self) -> None:
         self.view.close()
         self.view.deleteLater()
@@ -157,9 +166,7 @@ def stream(kind: str, chars: int, per_frame: int) -> dict[str, float]:
         at = int(state["at"])
         if at >= len(text):
             return
-        piece = text[at : at + per_frame]
-        answer.parts[:] = [Part.from_text(text[: at + len(piece)])]
-        view.append_to_answer(piece, "")
+        pane.frame(answer, text[at : at + per_frame])
         state["at"] = at + per_frame
         if state["at"] >= len(text):
             answer.status = MessageStatus.COMPLETE
@@ -215,9 +222,10 @@ def frame_cost(kind: str, size: int, reps: int, per_frame: int) -> float:
     pane = Pane(kind)
     view = pane.view
     view.set_messages(context())
-    view.begin_answer(streaming())
+    answer = streaming()
+    view.begin_answer(answer)
     text = huge_text(size + per_frame * (reps + 1))
-    view.append_to_answer(text[:size], "")
+    pane.frame(answer, text[:size])
     view.settle_live()
     run_until(lambda: not view.busy, 60)
     # Shown, so the repaint below paints: until the window is exposed, repaint() of
@@ -226,7 +234,7 @@ def frame_cost(kind: str, size: int, reps: int, per_frame: int) -> float:
 
     def frame(i: int) -> None:
         at = size + i * per_frame
-        view.append_to_answer(text[at : at + per_frame], "")
+        pane.frame(answer, text[at : at + per_frame])
         view.settle_live()
         pane.viewport().repaint()
 

@@ -11,7 +11,7 @@ lay out and paint only the messages in view:
 
 Measured per candidate, on the UI thread (CPU time where a bound is about our work):
 
-* 200 KB at 1,000 chunks/s, fed as the app's 60 Hz frame feed does (about 3,300
+* 200 KB at 1,000 chunks/s, fed as the app's 60 Hz frames did (about 3,300
   characters a frame): heartbeat gaps p99 / max, last chunk → painted;
 * one frame's work (append + synchronous repaint) at 1 MB against 2 KB of answer;
 * a 5,000-message chat: set the messages → the last one painted;

@@ -1,9 +1,9 @@
 """ChatController: the chats of this window and their streaming tasks.
 
 It owns one ``ChatSession`` per chat and the tasks that feed them. An answer's text
-grows in its ``Message`` only (the session absorbs each chunk); the ``FrameFeed``
-(``rill.gui.chat.feed``) hands the view what it gained once per frame, while the
-chat on screen streams. No widget is awaited here; the view is only called from the
+grows in its ``Message`` only (the session absorbs each chunk); the view follows the
+answer of the chat on screen (``begin_answer``) and takes what it gained once per
+display frame, until ``finish_answer``. No widget is awaited here; the view is only called from the
 UI thread.
 """
 
@@ -34,7 +34,6 @@ from rill.core.types import (
 )
 from rill.gui.chat.controller_turns import TurnActions
 from rill.gui.chat.controller_turns import Work as _Work
-from rill.gui.chat.feed import FrameFeed
 from rill.gui.chat.state import (  # AnswerView is part of this module's interface
     NEW_CHAT_TITLE,
     AnswerView,
@@ -139,7 +138,6 @@ class ChatController(QObject, TurnActions):
         self.tool_host: ToolHost | None = None
         self._current: Chat = self._make_chat()
         self.image_limits = image_limits()
-        self._feed = FrameFeed(view, self)
 
     # ------------------------------------------------------------ state
 
@@ -157,11 +155,6 @@ class ChatController(QObject, TurnActions):
     def launcher(self) -> TaskLauncher:
         """Runs this window's tasks (``task_failed`` reports one that crashed)."""
         return self._launcher
-
-    @property
-    def feed(self) -> FrameFeed:
-        """Hands the view the answer on screen as it grows, once per frame."""
-        return self._feed
 
     @property
     def current_chat(self) -> Chat:
@@ -239,9 +232,7 @@ class ChatController(QObject, TurnActions):
             self._view.set_messages(history)
         else:
             self._view.set_messages([m for m in history if m is not answer])
-            self._view.begin_answer(answer)
-        self._feed.follow(answer)
-        self._feed.flush()  # all it holds so far, at once
+            self._view.begin_answer(answer)  # (all it holds so far, at once)
         self.current_chat_changed.emit(chat.id)
         self.settings_changed.emit(chat.session.settings)
         if was_busy != self.is_busy:
@@ -433,7 +424,6 @@ class ChatController(QObject, TurnActions):
         self.answer_started.emit(chat.id)
         if chat is self._current:
             self._view.begin_answer(answer)
-            self._feed.follow(answer)
             self.streaming_changed.emit(True)
         self._set_status(chat, f"Waiting for {answer.model or 'the model'}…")
 
@@ -497,10 +487,8 @@ class ChatController(QObject, TurnActions):
         if chat.retry_after:
             chat.retry_until = time.monotonic() + chat.retry_after
         if chat is self._current:
-            self._feed.flush()  # what came since the last frame, or a whole answer
-            self._view.finish_answer(answer)
+            self._view.finish_answer(answer)  # (with what came since the last frame)
             self._show_wait(chat)
-            self._feed.follow(None)
             self.streaming_changed.emit(False)
         self._set_status(chat, final_status(answer))
         self.answer_finished.emit(chat.id, answer)
@@ -524,12 +512,6 @@ class ChatController(QObject, TurnActions):
         if chat is self._current:
             self.status_changed.emit(text)
 
-    # ------------------------------------------------------------ flushing
-
-    def flush(self) -> None:
-        """Hand what the answer on screen gained since the last frame to the view now."""
-        self._feed.flush()
-
     # ------------------------------------------------------------ retries
 
     def _on_session_retry(self, chat: Chat, notice: RetryNotice) -> None:
@@ -547,7 +529,6 @@ class ChatController(QObject, TurnActions):
 
     async def shutdown(self) -> None:
         """Cancel every task, wait for them, then close the provider's connections."""
-        self._feed.halt()
         await self._launcher.shutdown()
         await self._provider.aclose()
         for hook in self._shutdown_hooks:

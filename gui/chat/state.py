@@ -32,10 +32,8 @@ class AnswerView(Protocol):
         """Show a user turn at the end."""
 
     def begin_answer(self, message: Message) -> None:
-        """Start showing ``message``, the answer now streaming."""
-
-    def append_to_answer(self, text: str, thought: str) -> None:
-        """Add streamed answer and thought text to the live answer."""
+        """Start showing ``message``, the answer now streaming: all it holds, then
+        once per display frame what it gained (its text lives in the message alone)."""
 
     def finish_answer(self, message: Message) -> None:
         """The live answer ended as ``message`` (complete, stopped or failed)."""

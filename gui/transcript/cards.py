@@ -79,7 +79,8 @@ class Card:
     _header: Block | None = None  # an answer's model name, above it
     _built = False
     _column = -1
-    _shown_text = 0  # streaming: answer text handed over so far ...
+    _shown_text = 0  # streaming: answer text taken from the message so far ...
+    _shown_thought = 0  # ... its thoughts ...
     _parts_seen = 0  # ... and the parts looked at for images and cards
     _skip = 0  # characters of a placed part's Markdown still to come in the deltas
     _cited = False  # markers were placed in the text (it is not the message's own)
@@ -298,6 +299,15 @@ class Card:
 
     # ------------------------------------------------------------ streaming
 
+    def unseen(self) -> tuple[str, str]:
+        """What the live answer gained since the card last took its text: its text and
+        its thoughts (``Message.text_after``, which costs what it returns)."""
+        message = self.message
+        return (
+            message.text_after(self._shown_text),
+            message.text_after(self._shown_thought, thought=True),
+        )
+
     def push(self, text: str, thought: str, deadline: float, *, parse: bool = True) -> bool:
         """One frame's deltas of the live answer, parsed until ``deadline`` (unless not
         ``parse``: queued only); True when what the card shows changed (thoughts, the
@@ -309,6 +319,7 @@ class Card:
             if self.thoughts is None:
                 self.thoughts = ThoughtsView(self.context, card_id=self.id, live=True)
             self.thoughts.push(thought)
+            self._shown_thought += len(thought)
         if text:
             if self.thoughts is not None:
                 self.thoughts.end()
@@ -335,7 +346,7 @@ class Card:
             kind = part_kind(part)
             if kind not in ("text", "thought") and kind not in AS_TEXT:
                 before = parts[: self._parts_seen]
-                # As the frame feed counts the answer's text (``Message.text_after``).
+                # As ``unseen`` counts the answer's text (``Message.text_after``).
                 offset = sum(len(part_markdown(p)) for p in before)
                 self._images.append((offset, part))
             self._parts_seen += 1
@@ -447,7 +458,7 @@ class Card:
 
     def rebuild_live(self) -> None:
         """Render the live answer afresh from its text so far (new colours)."""
-        text = self.text
+        text = self.message.text[: self._shown_text]  # as much as was taken, no more
         old = self.thoughts
         self.views, self._images, self._shown_text, self._parts_seen = [], [], 0, 0
         self._skip = 0

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from rill.gui.transcript.find_bar import FindBar
 
 WARM_UP_DELAY_MS = 300
+FRAME_MS = 16  # the live answer's new text is shown once per display frame at 60 Hz
 WAITING_TICK_S = 0.4  # the live answer's dots move this often
 BODY_SCALE = 1.1  # the answers' text, relative to the window's font ...
 BODY_MIN_PT = 11.0  # ... and never below about 15 px at 96 dpi
@@ -114,6 +115,9 @@ class ChatView(QWidget):
         # halves, the Markdown and the documents' edit, ran back to back).
         self._work_timer = self._timer(1, self._on_work_timer_timeout, single=True)
         self._work_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        # Runs only while an answer streams on screen (begin_answer to finish_answer).
+        self._frame_timer = self._timer(FRAME_MS, self._on_frame_timer_timeout)
+        self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._waiting_timer = self._timer(
             int(WAITING_TICK_S * 1000), self._on_waiting_timer_timeout
         )
@@ -171,8 +175,7 @@ class ChatView(QWidget):
             self._by_id.pop(card.id, None)
         self.surface.forget(gone)
         if self._live is not None and self._live in gone:
-            self._live = None
-            self._waiting_timer.stop()
+            self._end_live()
         if self._notice_card is not None and self._notice_card in gone:
             self._notice_card = None
         self._finishing = [c for c in self._finishing if c not in gone]
@@ -182,7 +185,7 @@ class ChatView(QWidget):
 
     def clear(self) -> None:
         """Show an empty conversation."""
-        for timer in (self._work_timer, self._waiting_timer, self._notice_timer):
+        for timer in (self._work_timer, self._frame_timer, self._waiting_timer, self._notice_timer):
             timer.stop()
         self._drop_from(0)
         self.surface.clear_highlight()
@@ -242,19 +245,31 @@ class ChatView(QWidget):
         self.surface.scroll_to_bottom()
 
     def begin_answer(self, message: Message) -> None:
-        """Start a streaming answer; it shows waiting dots until the first text."""
+        """Follow ``message``, the answer streaming now: it shows waiting dots until its
+        first text, then once per display frame what it gained (:meth:`flush_answer`).
+        An answer shown again mid-stream (its chat selected) shows all it holds at once."""
         self._live = self._append(self._card(message, live=True))
         self._waiting_timer.start()
+        self._frame_timer.start()
+        self.flush_answer()
 
-    def append_to_answer(self, text: str, thought: str) -> None:
-        """Add the deltas of one frame: their Markdown is rendered now (a few ms at
-        most), written into the card's documents on the next turn, then painted (as the
-        old pane split a frame: two short turns of the event loop, not one long one)."""
+    def flush_answer(self) -> None:
+        """Show what the live answer gained since the last frame, now (the frame timer
+        calls this ~60 times a second). The text lives in the answer's ``Message``
+        alone; the live card knows how much of it it has taken (``Card.unseen``), so
+        chunks are never shown one by one and nothing is buffered twice.
+
+        The new text's Markdown is rendered now (a few ms at most), written into the
+        card's documents on the next turn, then painted (as the old pane split a frame:
+        two short turns of the event loop, not one long one)."""
         card = self._live
         if card is None:
             return
+        text, thought = card.unseen()
+        if not text and not thought:
+            return
         self._last_frame_at = time.monotonic()
-        if card is self._notice_card and (text or thought):
+        if card is self._notice_card:
             # The retry is under way and answering: its countdown is over.
             self._notice_card, card.notice = None, ""
             self._notice_timer.stop()
@@ -286,8 +301,7 @@ class ChatView(QWidget):
         if card is None:
             self._append(self._card(message))
             return
-        self._live = None
-        self._waiting_timer.stop()
+        self._end_live()
         if self._notice_card is card and time.monotonic() >= self._notice_deadline:
             self._notice_card, card.notice = None, ""
         card.finish(message)
@@ -297,6 +311,12 @@ class ChatView(QWidget):
             self._work_timer.start(1)
         self.surface.card_changed(card)
         self.surface.keyboard.describe(card)
+
+    def _end_live(self) -> None:
+        """No answer streams on screen any more: no frames, no waiting dots."""
+        self._live = None
+        self._frame_timer.stop()
+        self._waiting_timer.stop()
 
     def show_retry_notice(self, text: str, seconds: float) -> None:
         """Show ``text`` under the latest answer with its seconds counting down live."""
@@ -483,6 +503,9 @@ class ChatView(QWidget):
             self._work_timer.start(1)  # a card came into view with text to render
 
     # ------------------------------------------------------------ timers
+
+    def _on_frame_timer_timeout(self) -> None:
+        self.flush_answer()
 
     def _on_waiting_timer_timeout(self) -> None:
         card = self._live

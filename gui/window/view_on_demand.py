@@ -40,10 +40,6 @@ class ViewOnDemand:
         """Start showing the answer now streaming."""
         self._view().begin_answer(message)
 
-    def append_to_answer(self, text: str, thought: str) -> None:
-        """Add streamed text to the live answer."""
-        self._view().append_to_answer(text, thought)
-
     def finish_answer(self, message: Message) -> None:
         """The live answer ended as ``message``."""
         self._view().finish_answer(message)

@@ -389,13 +389,13 @@ def test_soft_breaks_go_into_long_runs_of_text_only() -> None:
 
 
 def test_a_streamed_answer_is_shown_whole_while_it_streams_and_after(qtbot: QtBot) -> None:
-    from tests.gui.support.chat_view_support import finished, make_view, streaming
+    from tests.gui.support.chat_view_support import finished, frame, make_view, streaming
 
     view = make_view(qtbot)
     view.begin_answer(streaming())
     text = "".join(f"Line {i} of a long answer.\n\n" for i in range(2000))
     for start in range(0, len(text), 700):
-        view.append_to_answer(text[start : start + 700], "")
+        frame(view, text[start : start + 700], "")
         view.settle_live()
     live = view.message_text(0)
     assert "Line 0 of" in live and "Line 1999 of" in live and "Showing the first" not in live

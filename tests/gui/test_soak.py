@@ -5,7 +5,7 @@ none_dealloc" after a few thousand C++ → Python callbacks under qasync). The a
 a child process so a hard abort becomes a test failure carrying the child's stderr
 instead of killing pytest. The child streams ten answers of 10,000 tiny chunks each
 from the fake Gemini server (in this process) through GeminiProvider, ChatSession,
-the frame feed's timer and ChatView, with a 1 ms heartbeat timer and a paint hook
+the pane's frame timer and ChatView, with a 1 ms heartbeat timer and a paint hook
 adding Python callbacks of their own; it reports its counts as one JSON line.
 
 Run the child by hand: ``python tests/gui/test_soak.py --child http://127.0.0.1:PORT``.
@@ -132,13 +132,13 @@ def child_main(base_url: str) -> int:  # noqa: PLR0915 (the whole child, in orde
     window.resize(900, 700)
     window.show()
     view, controller = window.view, window.controller
-    original_append = view.append_to_answer
+    original_flush = view.flush_answer
 
-    def counted_append(text: str, thought: str) -> None:
+    def counted_flush() -> None:
         counts["flushes"] += 1
-        original_append(text, thought)
+        original_flush()
 
-    view.append_to_answer = counted_append  # type: ignore[method-assign]
+    view.flush_answer = counted_flush  # type: ignore[method-assign]
     view.surface.viewport_painted.connect(
         lambda: counts.__setitem__("paints", counts["paints"] + 1)
     )

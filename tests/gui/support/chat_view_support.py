@@ -31,6 +31,17 @@ def answer(
     return Message(Role.MODEL, parts, status=status, **fields)  # type: ignore[arg-type]
 
 
+def frame(view: ChatView, text: str, thought: str = "") -> None:
+    """One frame of the live answer: ``thought`` and ``text`` arrive in its message (as
+    the session absorbs chunks), then the pane shows them (``flush_answer``)."""
+    live = next(card for card in reversed(view.cards) if card.live).message
+    if thought:
+        live.append_part(Part(text=thought, thought=True))
+    if text:
+        live.append_part(Part.from_text(text))
+    view.flush_answer()
+
+
 def streaming() -> Message:
     return Message(Role.MODEL, status=MessageStatus.STREAMING, model="gemini-2.5-flash")
 
@@ -64,7 +75,7 @@ def stream(view: ChatView, text: str, sizes: tuple[int, ...] = (1, 7, 3, 40, 2, 
     at, i = 0, 0
     while at < len(text):
         size = sizes[i % len(sizes)]
-        view.append_to_answer(text[at : at + size], "")
+        frame(view, text[at : at + size], "")
         at, i = at + size, i + 1
 
 

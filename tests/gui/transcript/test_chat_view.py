@@ -20,6 +20,7 @@ from tests.gui.support.chat_view_support import (
     click_anchor,
     find_anchor,
     finished,
+    frame,
     make_view,
     streaming,
     user,
@@ -202,7 +203,7 @@ def test_blocked_answer_gets_a_blocked_card(view: ChatView) -> None:
 
 def test_stopped_answer_is_marked_and_keeps_its_text(view: ChatView) -> None:
     view.begin_answer(streaming())
-    view.append_to_answer("Half an ans", "")
+    frame(view, "Half an ans", "")
     message = finished("Half an ans", status=MessageStatus.STOPPED)
     view.finish_answer(message)
     text = view.message_text(0)
@@ -214,7 +215,7 @@ def test_retry_notice_counts_down_live(qtbot: QtBot, view: ChatView) -> None:
     view.show_retry_notice("The model is overloaded. Retrying in 2 s… (attempt 2 of 5)", 2.0)
     assert "Retrying in 2 s…" in view.message_text(0)
     qtbot.waitUntil(lambda: "Retrying in 1 s…" in view.message_text(0), timeout=3000)
-    view.append_to_answer("Here it is", "")
+    frame(view, "Here it is", "")
     assert "Retrying" not in view.message_text(0)
 
 
@@ -230,7 +231,7 @@ def test_retry_notice_after_a_failure_ends_in_you_can_retry(qtbot: QtBot, view: 
 def test_waiting_indicator_until_the_first_text(view: ChatView) -> None:
     view.begin_answer(streaming())
     assert "●" in view.message_text(0)
-    view.append_to_answer("First words", "")
+    frame(view, "First words", "")
     assert "●" not in view.message_text(0)
     assert "First words" in view.message_text(0)
 
@@ -252,11 +253,11 @@ def test_thoughts_fold_under_a_disclosure(qtbot: QtBot, view: ChatView) -> None:
 
 def test_thoughts_stream_live_once_opened(qtbot: QtBot, view: ChatView) -> None:
     view.begin_answer(streaming())
-    view.append_to_answer("", "Thinking about ")
+    frame(view, "", "Thinking about ")
     assert "Thinking…" in view.plain_text()
     href = next(h for h in anchors(view) if h.startswith("rill:toggle-thoughts/"))
     click_anchor(qtbot, view, href)
-    view.append_to_answer("The answer", "the question.")
+    frame(view, "The answer", "the question.")
     text = view.plain_text()
     assert "Thinking about the question." in text and "The answer" in text
     view.finish_answer(finished("The answer", "Thinking about the question."))
@@ -296,7 +297,7 @@ def test_copy_message_copies_the_markdown_source(qtbot: QtBot, view: ChatView) -
 
 def test_copy_code_while_it_streams(qtbot: QtBot, view: ChatView) -> None:
     view.begin_answer(streaming())
-    view.append_to_answer("```python\nline_one = 1\nline_two", "")
+    frame(view, "```python\nline_one = 1\nline_two", "")
     href = next(h for h in anchors(view) if h.startswith("rill:copy/"))
     click_anchor(qtbot, view, href)
     assert QGuiApplication.clipboard().text().startswith("line_one = 1\nline_two")

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.view import ChatView
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 
 
 class CountingServer:
@@ -99,7 +99,7 @@ def test_hostile_markdown_makes_no_request(qtbot: QtBot, server: CountingServer,
     view.set_show_thoughts(True)
     view.begin_answer(streaming())
     for i in range(0, len(text), 9):  # and streamed, tail re-rendered many times
-        view.append_to_answer(text[i : i + 9], text[i : i + 9])
+        frame(view, text[i : i + 9], text[i : i + 9])
     view.finish_answer(finished(text, text))
     view.set_dark(True)  # a full re-render
     settle(qtbot, view)
@@ -184,7 +184,7 @@ def test_a_grounded_answer_and_tool_cards_make_no_request(
     view.begin_answer(live)
     for part in parts:
         live.append_part(part)
-        view.append_to_answer(live.text_after(len(view.cards[-1].text)), "")
+        view.flush_answer()
     view.finish_answer(answer)
     view.set_dark(True)
     settle(qtbot, view)

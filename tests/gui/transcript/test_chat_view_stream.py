@@ -22,6 +22,7 @@ from tests.gui.conftest import run_until_done
 from tests.gui.support.chat_view_support import (
     answer,
     finished,
+    frame,
     make_view,
     shapes,
     streaming,
@@ -72,7 +73,7 @@ def test_a_frame_touches_only_the_live_cards_last_blocks_however_long_the_answer
     earlier = [(card, list(card.blocks)) for card in view.cards]
     view.begin_answer(streaming())
     text = huge_text(260_000)
-    view.append_to_answer(text[:200_000], "")  # one big catch-up, then normal frames
+    frame(view, text[:200_000], "")  # one big catch-up, then normal frames
     view.settle_live()
     live = view.cards[-1]
     for size_at in (200_000, 230_000):
@@ -80,7 +81,7 @@ def test_a_frame_touches_only_the_live_cards_last_blocks_however_long_the_answer
             old = list(live.blocks)
             before = {id(b): b.text() for b in old}
             start = size_at + i * 3_300
-            view.append_to_answer(text[start : start + 3_300], "")
+            frame(view, text[start : start + 3_300], "")
             view.settle_live()
             after = live.blocks
             assert after[: len(old) - 2] == old[:-2]  # the same blocks, in place
@@ -115,7 +116,7 @@ def test_finish_renders_a_whole_answer_that_never_streamed(view: ChatView) -> No
 
 def test_finish_with_a_different_text_re_renders_the_body(view: ChatView) -> None:
     view.begin_answer(streaming())
-    view.append_to_answer("draft words", "")
+    frame(view, "draft words", "")
     view.finish_answer(finished("Final words"))
     text = view.message_text(0)
     assert "Final words" in text and "draft" not in text
@@ -128,10 +129,10 @@ def test_a_renderer_failure_shows_plain_text_instead_of_crashing(
         raise KeyError("a renderer bug")
 
     view.begin_answer(streaming())
-    view.append_to_answer("Good **start**\n\n", "")
+    frame(view, "Good **start**\n\n", "")
     monkeypatch.setattr(core_markdown.IncrementalMarkdown, "append", broken)
-    view.append_to_answer("then `more`", "")
-    view.append_to_answer(" and more", "")
+    frame(view, "then `more`", "")
+    frame(view, " and more", "")
     view.finish_answer(finished("Good **start**\n\nthen `more` and more"))
     assert "Good **start**\n\nthen `more` and more" in view.message_text(0)
 
@@ -139,7 +140,7 @@ def test_a_renderer_failure_shows_plain_text_instead_of_crashing(
 def test_dark_mode_recolours_and_streaming_continues(view: ChatView) -> None:
     view.set_messages([user_message("q"), finished("```python\nx = 1\n```")])
     view.begin_answer(streaming())
-    view.append_to_answer("Live **answer** so far", "")
+    frame(view, "Live **answer** so far", "")
     view.set_dark(True)
     assert view.is_dark
     assert view.context.palette.base == "#1c1d21"
@@ -151,7 +152,7 @@ def test_dark_mode_recolours_and_streaming_continues(view: ChatView) -> None:
     formats = [f.charFormat() for f in _fragments(code)]
     colours = {f.foreground().color().name() for f in formats if f.foreground().style() != 0}
     assert colours and "#000000" not in colours
-    view.append_to_answer(", and the rest.", "")
+    frame(view, ", and the rest.", "")
     view.finish_answer(finished("Live **answer** so far, and the rest."))
     assert "Live answer so far, and the rest." in view.message_text(2)
     view.set_dark(False)
@@ -174,19 +175,19 @@ def test_follows_the_stream_stops_when_scrolled_up_and_resumes(qtbot: QtBot) -> 
     bar = view.surface.verticalScrollBar()
     view.begin_answer(streaming())
     for i in range(5):
-        view.append_to_answer(f"Paragraph {i} of the answer.\n\n", "")
+        frame(view, f"Paragraph {i} of the answer.\n\n", "")
         qtbot.waitUntil(lambda: bar.value() == bar.maximum())
     bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepSub)  # the user scrolls up
     held = bar.value()
     assert held < bar.maximum()
     for i in range(5):
-        view.append_to_answer(f"More text {i} arriving.\n\n", "")
+        frame(view, f"More text {i} arriving.\n\n", "")
     qtbot.waitUntil(lambda: bar.maximum() > held + 40)
     assert bar.value() == held  # the view stayed where the user put it
     assert not view.surface.following
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # back to the bottom
     assert view.surface.following
-    view.append_to_answer("Following again.\n\n", "")
+    frame(view, "Following again.\n\n", "")
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
 
 
@@ -322,7 +323,7 @@ def test_older_history_arriving_above_keeps_the_readers_place(qtbot: QtBot) -> N
 def test_a_whole_answer_at_once_is_written_in_slices(view: ChatView) -> None:
     view.begin_answer(streaming())
     text = huge_text(120_000)
-    view.append_to_answer(text, "")  # what the controller does for a non-streamed answer
+    frame(view, text, "")  # what the controller does for a non-streamed answer
     view.finish_answer(finished(text))
     view.show_retry_notice("The server asked to wait 30 s before retrying.", 30)
     assert view.busy  # not all written during the call
@@ -338,11 +339,11 @@ def test_a_whole_answer_at_once_is_written_in_slices(view: ChatView) -> None:
 
 def test_sending_while_an_answer_settles_keeps_the_order(view: ChatView) -> None:
     view.begin_answer(streaming())
-    view.append_to_answer("First answer text.", "")
+    frame(view, "First answer text.", "")
     view.finish_answer(finished("First answer text."))
     view.add_user_message(user_message("Second question"))  # before the work loop ran
     view.begin_answer(streaming())
-    view.append_to_answer("Second answer.", "")
+    frame(view, "Second answer.", "")
     text = view.plain_text()
     assert text.index("First answer text.") < text.index("Second question")
     assert text.index("Second question") < text.index("Second answer.")
@@ -353,12 +354,12 @@ def test_open_thoughts_survive_a_theme_switch_mid_stream(qtbot: QtBot, view: Cha
     from tests.gui.support.chat_view_support import anchors, click_anchor
 
     view.begin_answer(streaming())
-    view.append_to_answer("", "First I think about **this**. ")
+    frame(view, "", "First I think about **this**. ")
     href = next(h for h in anchors(view) if h.startswith("rill:toggle-thoughts/"))
     click_anchor(qtbot, view, href)
-    view.append_to_answer("The answer starts", "Then about that.")
+    frame(view, "The answer starts", "Then about that.")
     view.set_dark(True)
-    view.append_to_answer(" and ends.", "")
+    frame(view, " and ends.", "")
     view.finish_answer(
         finished("The answer starts and ends.", "First I think about **this**. Then about that.")
     )

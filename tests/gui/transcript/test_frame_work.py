@@ -32,7 +32,7 @@ from rill.gui.transcript.renderers.markdown import MIN_SLICE_CHARS, MarkdownView
 from rill.gui.transcript.surface import SurfaceGeometry
 from rill.gui.transcript.view import BACKLOG_CHARS, FRAME_S, PAINT_WAIT_MS, ChatView
 from tests.fakes.gemini_scenarios import huge_text
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 
 FRAME = 3_333  # a 60 Hz frame's worth at 1,000 chunks/s of 200 characters
 
@@ -54,7 +54,7 @@ def test_a_frame_estimates_only_the_blocks_it_changed(
     view.set_messages([user("Tell me."), finished("Sure."), user("At length.")])
     view.begin_answer(streaming())
     text = huge_text(120_000 + 4 * FRAME)
-    view.append_to_answer(text[:120_000], "")
+    frame(view, text[:120_000], "")
     qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
     card = view.cards[-1]
     assert len(card.blocks) > 250
@@ -64,7 +64,7 @@ def test_a_frame_estimates_only_the_blocks_it_changed(
     for at in range(120_000, len(text), FRAME):
         before = len(card.blocks)
         estimated.clear()
-        view.append_to_answer(text[at : at + FRAME], "")
+        frame(view, text[at : at + FRAME], "")
         qtbot.waitUntil(lambda: not view.busy)
         added = len(card.blocks) - before
         assert added > 0
@@ -80,7 +80,7 @@ def test_a_frame_inserts_one_piece_of_html_per_block(
     view = make_view(qtbot)
     view.begin_answer(streaming())
     prose = "".join(f"Paragraph {n} with **bold** and `code`.\n\n" for n in range(400))
-    view.append_to_answer(prose[:1_000], "")
+    frame(view, prose[:1_000], "")
     qtbot.waitUntil(lambda: not view.busy)
     writes: list[list[Any]] = []  # the blocks each write into the documents added to
     apply = MarkdownView._apply
@@ -99,7 +99,7 @@ def test_a_frame_inserts_one_piece_of_html_per_block(
     monkeypatch.setattr(DocBlock, "add", counted_add)
     for at in range(1_000, len(prose), FRAME):
         writes.clear()
-        view.append_to_answer(prose[at : at + FRAME], "")
+        frame(view, prose[at : at + FRAME], "")
         qtbot.waitUntil(lambda: not view.busy)
         # ~80 paragraphs a frame: one insert per block they filled (24 Markdown
         # blocks a block at most) in each write, not one per paragraph; a frame's text
@@ -129,12 +129,12 @@ def test_a_frame_far_behind_only_queues_its_text(
     view = make_view(qtbot)
     view.begin_answer(streaming())
     text = huge_text(60_000)
-    view.append_to_answer(text[:50_000], "")  # a burst: far more than a frame parses
+    frame(view, text[:50_000], "")  # a burst: far more than a frame parses
     card = view.cards[-1]
     assert card.queued > BACKLOG_CHARS
     sliced: list[Any] = []
     _counting(monkeypatch, MarkdownView, "_step_slice", sliced)
-    view.append_to_answer(text[50_000:53_333], "")
+    frame(view, text[50_000:53_333], "")
     assert not sliced, "a frame behind parsed in its own turn"
     qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
     assert view.cards[-1].text == text[:53_333]
@@ -147,13 +147,13 @@ def test_a_backlog_is_painted_once_per_display_frame(
     _counting(monkeypatch, ChatView, "_on_work_timer_timeout", turns)
     view = make_view(qtbot)
     view.begin_answer(streaming())
-    view.append_to_answer("Start.\n\n", "")
+    frame(view, "Start.\n\n", "")
     qtbot.waitUntil(lambda: not view.busy)
     paints = PaintTimes()
     view.surface.viewport().installEventFilter(paints)
     turns.clear()
     started = time.perf_counter()
-    view.append_to_answer(huge_text(150_000), "")  # written in slices of a few ms
+    frame(view, huge_text(150_000), "")  # written in slices of a few ms
     qtbot.waitUntil(lambda: not view.busy, timeout=30_000)
     took = time.perf_counter() - started
     gaps = [b - a for a, b in itertools.pairwise(paints.times)]
@@ -227,7 +227,7 @@ def test_a_paint_is_a_turn_of_its_own(qtbot: QtBot, monkeypatch: pytest.MonkeyPa
     view.begin_answer(streaming())
     text = huge_text(100_000)
     for at in range(0, len(text), 5 * FRAME):  # a burst, frame after frame
-        view.append_to_answer(text[at : at + 5 * FRAME], "")
+        frame(view, text[at : at + 5 * FRAME], "")
         qtbot.wait(16)
     qtbot.waitUntil(lambda: not view.busy, timeout=30_000)
     # (A short slice, its backlog written, may leave room for the paint in its turn.)
@@ -257,7 +257,7 @@ def test_a_hidden_pane_writes_its_backlog_without_waiting_for_paints(
     view.resize(800, 600)  # never shown
     view.begin_answer(streaming())
     text = huge_text(60_000)
-    view.append_to_answer(text, "")
+    frame(view, text, "")
     qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
     count = len(waits)
     assert count == 0, f"{count} slices of a hidden pane waited for a paint"

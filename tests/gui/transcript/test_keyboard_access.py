@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.gui.transcript.keyboard import ActionButton
 from rill.gui.transcript.view import ChatView
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 from tests.gui.transcript.test_links import Opened, opened  # noqa: F401 (a fixture)
 
 
@@ -86,7 +86,7 @@ def test_a_finished_answer_is_read_whole_at_once(qtbot: QtBot) -> None:
     view = make_view(qtbot)
     view.set_messages([user("What is a river?")])
     view.begin_answer(streaming())
-    view.append_to_answer("Water, ", "")
+    frame(view, "Water, ", "")
     into_the_pane(qtbot, view)  # (the stand-ins follow the cards now)
     qtbot.waitUntil(lambda: len(view.surface.keyboard.proxies) == 2)
     view.finish_answer(finished("Water, **flowing** downhill."))

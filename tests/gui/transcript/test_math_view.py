@@ -15,7 +15,7 @@ from rill.gui.transcript import message_html as chrome
 from rill.gui.transcript.math import OBJECT, DocumentMath, MathStyle, source_image
 from rill.gui.transcript.renderers.doc_block import DocBlock
 from rill.gui.transcript.view import ChatView
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 from tests.gui.transcript.test_chat_view_security import CountingServer
 
 ANSWER = r"""Euler's identity $e^{i\pi}+1=0$ and \(a^2 + b^2 = c^2\) in a line; it costs $5 and $10.
@@ -79,7 +79,7 @@ def stream_answer(qtbot: QtBot, view: ChatView, text: str, step: int = 7) -> Non
     view.add_user_message(user("Some maths, please."))
     view.begin_answer(streaming())
     for start in range(0, len(text), step):
-        view.append_to_answer(text[start : start + step], "")
+        frame(view, text[start : start + step], "")
         qtbot.wait(1)
     view.finish_answer(finished(text))
     qtbot.waitUntil(lambda: not view.busy, timeout=10_000)

@@ -94,7 +94,7 @@ def test_an_image_streams_in_where_it_came_while_text_follows(qtbot: QtBot) -> N
     answer.parts.append(Part.from_text("Before. "))
     answer.parts.append(Part.from_bytes(png(64, 64), "image/png"))
     answer.parts.append(Part.from_text("After."))
-    view.append_to_answer("Before. After.", "")  # one frame holding both sides of it
+    view.flush_answer()  # one frame holding both sides of it
     view.settle_live()
     kinds = [type(v).__name__ for v in view.cards[0].views]
     assert kinds == ["MarkdownView", "ImageView", "MarkdownView"]

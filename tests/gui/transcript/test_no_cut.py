@@ -14,7 +14,7 @@ import rill.core.markdown  # noqa: F401 (loaded as the app's warm-up does: frame
 from rill.gui.transcript.renderers.doc_block import SOFT_BREAK
 from rill.gui.transcript.view import ChatView
 from tests.fakes.gemini_scenarios import huge_text
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 
 MB = 1_000_000
 FRAME = 16_000  # a frame's worth at 1,000 chunks/s of 16-character chunks, and more
@@ -49,7 +49,7 @@ def test_a_million_characters_stream_in_whole_and_end_on_screen(qtbot: QtBot) ->
     try:
         for at in range(0, len(text), FRAME):
             started, before = time.thread_time(), collecting[1]
-            view.append_to_answer(text[at : at + FRAME], "")
+            frame(view, text[at : at + FRAME], "")
             QCoreApplication.processEvents()
             worst = max(worst, time.thread_time() - started - (collecting[1] - before))
     finally:

@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from rill.core.answer_text import part_markdown
 from rill.core.answer_types import CodeResult, CodeRun, FunctionCall, Outcome
 from rill.core.types import Message, MessageStatus, Part, Role
 from rill.gui.transcript import renderers
@@ -29,6 +28,7 @@ from tests.gui.support.chat_view_support import (
     answer,
     click_anchor,
     finished,
+    frame,
     make_view,
     streaming,
     user,
@@ -127,7 +127,7 @@ def test_a_streamed_code_block_is_one_card_with_one_copy(qtbot: QtBot) -> None:
     pieces = ["```python\n", "a = 1\n", "b = 2\n", "c = 3", "\n```\n\nAfter."]
     hrefs = set()
     for piece in pieces:
-        view.append_to_answer(piece, "")
+        frame(view, piece, "")
         view.settle_live()
         cards = [b for b in view.cards[0].blocks if isinstance(b, CodeBlock)]
         if cards:
@@ -226,8 +226,8 @@ def tool_parts() -> list[Part]:
 def test_tool_parts_show_as_the_text_view_shows_them_in_order(qtbot: QtBot) -> None:
     """A code run is a card (its code, its badge and output), a call a card of its own
     and an error part a warning line, in order among the text and each once, whether
-    the answer was opened or streamed (the frame feed's deltas carry their Markdown,
-    which the cards stand for)."""
+    the answer was opened or streamed (the answer's text, which the live card takes
+    each frame, carries their Markdown, which the cards stand for)."""
     expected = [
         "Let me compute it.",
         "print(6 * 7)",
@@ -245,7 +245,7 @@ def test_tool_parts_show_as_the_text_view_shows_them_in_order(qtbot: QtBot) -> N
     streamed.begin_answer(live)
     for part in tool_parts():
         live.append_part(part)
-        streamed.append_to_answer(part_markdown(part), "")
+        streamed.flush_answer()
     streamed.finish_answer(Message(Role.MODEL, tool_parts(), model="gemini-2.5-flash"))
     for view in (opened, streamed):
         view.settle()

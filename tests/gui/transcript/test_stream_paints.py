@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from rill.gui.transcript.keyboard import FOLLOW_S
 from tests.fakes.gemini_scenarios import huge_text
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 
 FRAME = 3_333  # a 60 Hz frame's worth at 1,000 chunks/s of 200 characters
 
@@ -37,7 +37,7 @@ def test_a_streamed_frame_is_parsed_then_written_then_painted_once(qtbot: QtBot)
     qtbot.waitUntil(lambda: not view.busy)
     view.begin_answer(streaming())
     text = huge_text(40 * FRAME)
-    view.append_to_answer(text[:FRAME], "")  # the first text: the card's chrome changes
+    frame(view, text[:FRAME], "")  # the first text: the card's chrome changes
     qtbot.waitUntil(lambda: not view.busy)
     qtbot.wait(300)  # the stand-ins' next move is due: frames are counted from here
     counter = PaintCounter()
@@ -47,7 +47,7 @@ def test_a_streamed_frame_is_parsed_then_written_then_painted_once(qtbot: QtBot)
     started = time.monotonic()
     for at in range(FRAME, len(text), FRAME):
         shown = len(card.text)
-        view.append_to_answer(text[at : at + FRAME], "")
+        frame(view, text[at : at + FRAME], "")
         assert len(card.text) > shown and card.pending  # parsed, not yet written
         qtbot.waitUntil(lambda: not view.busy)
         frames += 1

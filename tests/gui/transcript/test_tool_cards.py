@@ -15,7 +15,6 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from rill.core.answer_text import part_markdown
 from rill.core.answer_types import (
     CodeRun,
     Grounding,
@@ -106,15 +105,14 @@ def test_each_outcome_has_its_badge(qtbot: QtBot, outcome: Outcome, words: str) 
 def test_a_streamed_code_run_is_the_same_cards_and_its_markdown_shows_once(
     qtbot: QtBot,
 ) -> None:
-    """The frame feed's deltas carry each part's Markdown; the cards stand for it."""
+    """The answer's text, which the live card takes each frame, carries each part's
+    Markdown; the cards stand for it."""
     view = make_view(qtbot)
     live = streaming()
     view.begin_answer(live)
     for part in code_parts():
         live.append_part(part)
-        text = part_markdown(part)
-        for at in range(0, len(text), 7):  # in small pieces, a part's split across frames
-            view.append_to_answer(text[at : at + 7], "")
+        view.flush_answer()  # a frame per part
     view.finish_answer(Message(Role.MODEL, code_parts(), status=MessageStatus.COMPLETE))
     view.settle()
     assert kinds(view) == [
@@ -322,13 +320,13 @@ def test_a_call_waits_for_its_decision_while_the_answer_streams(qtbot: QtBot) ->
     view.begin_answer(live)
     live.append_part(Part.from_text("Checking. "))
     live.append_part(call())
-    view.append_to_answer(live.text_after(0), "")
+    view.flush_answer()
     view.settle_live()
     assert "Tool call · time__now — waiting for your decision" in view.cards[0].plain_text()
     answer = reply({"output": "12:00"})
     live.append_part(answer)
     live.append_part(Part.from_text("Noon."))
-    view.append_to_answer(live.text_after(len(view.cards[0].text)), "")
+    view.flush_answer()
     view.settle_live()
     assert "Tool call · time · now — allowed once" in view.cards[0].plain_text()
     assert kinds(view) == [

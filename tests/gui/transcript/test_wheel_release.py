@@ -16,7 +16,7 @@ from rill.core.types import Message
 from rill.gui.transcript import keyboard
 from rill.gui.transcript.keyboard import SPARE_PROXIES, MessageProxy
 from rill.gui.transcript.surface import KEEP_BUILT
-from tests.gui.support.chat_view_support import finished, make_view, streaming, user
+from tests.gui.support.chat_view_support import finished, frame, make_view, streaming, user
 
 BODY = "Rivers **form** where water gathers.\n\n- one\n- two\n\n" * 3
 
@@ -73,7 +73,7 @@ def test_a_streamed_frame_leaves_the_buttons_of_settled_cards_alone(
     monkeypatch.setattr(keyboard, "card_hits", lambda c, b: asked.append(c.index) or real(c, b))
     view.begin_answer(streaming())
     for n in range(20):  # every paint syncs the stand-ins: a frame's paint
-        view.append_to_answer(f"word {n} ", "")
+        frame(view, f"word {n} ", "")
         view.settle_live()
         surface.viewport().repaint()
     settled = [i for i in asked if i < 3]
