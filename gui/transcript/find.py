@@ -22,12 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from rill.gui.transcript.cards import Card
 from rill.gui.transcript.renderers.base import Block
-from rill.gui.transcript.renderers.doc_block import SOFT_BREAK
+from rill.gui.transcript.renderers.doc_block import ASTRAL, SOFT_BREAK
 from rill.gui.transcript.surface_input import Surface
 
-# Characters outside the Basic Multilingual Plane (emoji): one in a Python string, two
-# UTF-16 units, so two positions, in a Qt document.
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 SLICE_S = 0.006  # one slice of searching between two turns of the event loop
 VIEW_MARGIN = 3  # the match's line this far (a fraction of the view) from the top
 
@@ -60,7 +57,7 @@ def may_hold(card: Card, words: list[str]) -> bool:
 
 def utf16_positions(text: str) -> Callable[[int], int]:
     """Maps an index into ``text`` to the document position of that character."""
-    astral = [m.start() for m in _ASTRAL.finditer(text)]
+    astral = [m.start() for m in ASTRAL.finditer(text)]
     if not astral:
         return lambda index: index
     return lambda index: index + bisect.bisect_left(astral, index)

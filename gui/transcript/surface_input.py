@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 from rill.gui.common import plain_tip
 from rill.gui.transcript.cards import Card
 from rill.gui.transcript.keyboard import KeyboardProxies, opens_menu
-from rill.gui.transcript.renderers.base import Block, Context, Hit
+from rill.gui.transcript.renderers.base import Block, Context, Hit, join_lines
 from rill.gui.transcript.surface import SurfaceGeometry
 
 # A message's own entries in the context menu: (label, rill: action on the card).
@@ -246,9 +246,12 @@ class Surface(SurfaceGeometry):
         self.viewport().update()
 
     def selected_text(self) -> str:
-        """The selection as plain text (blocks on lines of their own)."""
-        pieces = [block.selected_text(lo, hi) for block, lo, hi in self._selection_ranges()]
-        return "\n".join(p for p in pieces if p)
+        """The selection as plain text (blocks on lines of their own, except a piece of
+        the line before: see ``join_lines``)."""
+        return join_lines(
+            (block.selected_text(lo, hi), lo == 0 and block.continues_line)
+            for block, lo, hi in self._selection_ranges()
+        )
 
     def select_all_of(self, card: Card) -> None:
         """Select everything ``card`` shows (tests; "select all" of a message)."""
