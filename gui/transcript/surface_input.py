@@ -187,12 +187,22 @@ class Surface(SurfaceGeometry):
         """Select nothing."""
         self._clear_selection()
 
-    def show_range(self, card: Card, block: int, start: int, end: int, margin: int) -> None:
-        """Select ``[start, end)`` of block ``block`` of the built ``card`` and scroll its
-        line to ``margin`` px under the top of the view (a find's match)."""
+    def show_range(
+        self,
+        card: Card,
+        block: int,
+        start: int,
+        end: int,
+        margin: int,
+        *,
+        end_block: int | None = None,
+    ) -> None:
+        """Select from ``start`` of block ``block`` of the built ``card`` to ``end`` of
+        the same block (or of ``end_block``) and scroll the start's line to ``margin``
+        px under the top of the view (a find's match)."""
         self._clear_selection()
         self._anchor_spot = Spot(card, block, start)
-        self._focus_spot = Spot(card, block, end)
+        self._focus_spot = Spot(card, block if end_block is None else end_block, end)
         self._apply_selection()
         for _ in range(2):  # once to lay the block out, once more to its line
             column = self.column
