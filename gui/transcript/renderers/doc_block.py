@@ -429,11 +429,12 @@ class DocBlock(Block):
         same line follows (see CONTINUES_LINE). Walks the paragraphs, and only when
         text is asked for: nothing is kept up to date as the document is edited."""
         joins: list[int] = []
-        block = self.doc.findBlock(max(0, start)).next()
-        while block.isValid() and block.position() <= end:
+        block = self.doc.findBlock(max(0, start))
+        # (Counted, not tested for validity and position: half the calls into Qt.)
+        for _ in range(self.doc.findBlock(end).blockNumber() - block.blockNumber()):
+            block = block.next()
             if block.userState() == CONTINUES_LINE:
                 joins.append(block.position() - 1)
-            block = block.next()
         return joins
 
     @property
