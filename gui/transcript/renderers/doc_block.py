@@ -57,10 +57,11 @@ _ANY_LONG_RUN = re.compile(f"[^\\s<>\u200b]{{{SOFT_BREAK_MIN},}}")
 
 
 # A paragraph that goes on with the previous paragraph's line: a piece of a line too
-# long to lay out at once (markdown.prose_pieces). Qt's HTML importer gives a <p> with
-# this CSS property that QTextBlock.userState (insertFragment keeps it); nothing else
-# here sets a user state. The text of such a paragraph, or of a block that begins with
-# one, joins the line before it without a newline (DocBlock.selected_text, join_lines).
+# long to lay out at once (markdown.prose_pieces). Qt's HTML importer makes this CSS
+# property of a <p> the paragraph's QTextBlock.userState (and insertFragment keeps it);
+# nothing else here sets a user state. The text of such a paragraph, or of a block that
+# begins with one, joins the line before it without a newline (DocBlock.selected_text,
+# join_lines).
 CONTINUES_LINE = 1
 CONTINUES_LINE_CSS = f"-qt-user-state:{CONTINUES_LINE};"
 # Characters outside the Basic Multilingual Plane (emoji): one in a Python string, two
