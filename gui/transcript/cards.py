@@ -37,7 +37,7 @@ from rill.gui.transcript.renderers import (
     part_kind,
     render_part,
 )
-from rill.gui.transcript.renderers.base import Block, Context, PartView
+from rill.gui.transcript.renderers.base import Block, Context, PartView, blocks_text
 from rill.gui.transcript.renderers.doc_block import LINE_PX, DocBlock
 from rill.gui.transcript.renderers.images import ImageBlock
 from rill.gui.transcript.renderers.lines import LineBlock, WaitingBlock
@@ -498,12 +498,12 @@ class Card:
     def status_text(self) -> str:
         """What the notices and the footer under the message say."""
         self.build()
-        blocks = [*self._status, *([self._footer] if self._footer is not None else [])]
-        return "\n".join(t for t in (b.text() for b in blocks) if t)
+        return blocks_text([*self._status, *([self._footer] if self._footer is not None else [])])
 
     def plain_text(self) -> str:
-        """Everything the card shows, as plain text (blocks joined by newlines)."""
-        return "\n".join(t for t in (b.text() for b in self.blocks) if t)
+        """Everything the card shows, as plain text (blocks on lines of their own,
+        except a piece of the line before: see ``join_lines``)."""
+        return blocks_text(self.blocks)
 
     # ------------------------------------------------------------ geometry
 

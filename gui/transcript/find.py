@@ -22,12 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from rill.gui.transcript.cards import Card
 from rill.gui.transcript.renderers.base import Block
-from rill.gui.transcript.renderers.doc_block import SOFT_BREAK
+from rill.gui.transcript.renderers.doc_block import ASTRAL, SOFT_BREAK
 from rill.gui.transcript.surface_input import Surface
 
-# Characters outside the Basic Multilingual Plane (emoji): one in a Python string, two
-# UTF-16 units, so two positions, in a Qt document.
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 SLICE_S = 0.006  # one slice of searching between two turns of the event loop
 VIEW_MARGIN = 3  # the match's line this far (a fraction of the view) from the top
 
@@ -60,27 +57,67 @@ def may_hold(card: Card, words: list[str]) -> bool:
 
 def utf16_positions(text: str) -> Callable[[int], int]:
     """Maps an index into ``text`` to the document position of that character."""
-    astral = [m.start() for m in _ASTRAL.finditer(text)]
+    astral = [m.start() for m in ASTRAL.finditer(text)]
     if not astral:
         return lambda index: index
     return lambda index: index + bisect.bisect_left(astral, index)
 
 
-Spot = tuple[int, int, int]  # block index, start, end (positions in the block)
+# Where a match lies: the block it begins in and its start there, the block it ends in
+# and its end there (positions in the blocks; two blocks when a piece of a huge line,
+# see ``Block.continues_line``, cut it).
+Spot = tuple[int, int, int, int]
 
 
-def block_matches(index: int, block: Block, found: re.Pattern[str]) -> list[Spot]:
-    """Every match in block ``index``, as positions in its text (what selecting takes)."""
-    text = block.search_text()
+def reach(query: str) -> int:
+    """The most characters a match of ``query`` can span (a break opportunity may
+    follow each of its characters but the last)."""
+    return max(0, 2 * len(query) - 1)
+
+
+def block_matches(
+    index: int, blocks: list[Block], found: re.Pattern[str], span: int, before: Spot | None = None
+) -> list[Spot]:
+    """Every match that begins in block ``index``, as positions in its text (what
+    selecting takes). A match cut where the next block goes on with the same line ends
+    in that block; ``span`` is the longest a match can be (:func:`reach`) and
+    ``before`` the last match found before this block, whose end may lie in it."""
+    text = blocks[index].search_text()
     if not text:
         return []
     position = utf16_positions(text)
-    return [(index, position(m.start()), position(m.end())) for m in found.finditer(text)]
+    matches = list(found.finditer(text))
+    since = before[3] if before is not None and before[2] == index else 0
+    spots = [
+        (index, position(m.start()), index, position(m.end()))
+        for m in matches
+        if position(m.start()) >= since  # (not within the match cut from the block before)
+    ]
+    after = blocks[index + 1] if index + 1 < len(blocks) else None
+    if after is None or not after.continues_line or span < 2:
+        return spots
+    # This text's end, a break opportunity for the cut (the pattern matches through one)
+    # and the next block's start: a match across it begins before the cut, ends after.
+    tail_at = max(len(text) - span, matches[-1].end() if matches else 0)
+    head = after.search_text()[:span]
+    cut = len(text) - tail_at
+    for m in found.finditer(f"{text[tail_at:]}{SOFT_BREAK}{head}"):
+        if m.start() >= cut:
+            break
+        if m.end() > cut + 1:
+            end = utf16_positions(head)(m.end() - cut - 1)
+            spots.append((index, position(tail_at + m.start()), index + 1, end))
+            break
+    return spots
 
 
-def card_matches(card: Card, found: re.Pattern[str]) -> list[Spot]:
+def card_matches(card: Card, found: re.Pattern[str], span: int) -> list[Spot]:
     """Every match in what a built, rendered card shows, in reading order."""
-    return [spot for i, b in enumerate(card.blocks) for spot in block_matches(i, b, found)]
+    spots: list[Spot] = []
+    blocks = card.blocks
+    for i in range(len(blocks)):
+        spots += block_matches(i, blocks, found, span, spots[-1] if spots else None)
+    return spots
 
 
 class ChatFinder(QObject):
@@ -99,6 +136,7 @@ class ChatFinder(QObject):
         self.matches: list[Match] = []
         self.current = -1  # index into matches (-1: none gone to)
         self._pattern: re.Pattern[str] | None = None
+        self._span = 0  # the most characters a match can span (see reach)
         self._words: list[str] = []
         self._next_card = 0  # the scan's position
         self._cards: list[Card] = []  # the cards being searched (a snapshot)
@@ -125,6 +163,7 @@ class ChatFinder(QObject):
         of the view is gone to as soon as it is found."""
         self.query = query
         self._pattern = pattern(query)
+        self._span = reach(query)
         self._words = query.casefold().split()
         self.matches, self.current, self._going = [], -1, None
         self._scan, self._spots = None, {}
@@ -199,7 +238,8 @@ class ChatFinder(QObject):
         found = self._pattern
         assert found is not None
         while next_block < len(blocks):
-            spots += block_matches(next_block, blocks[next_block], found)
+            before = spots[-1] if spots else None
+            spots += block_matches(next_block, blocks, found, self._span, before)
             next_block += 1
             if time.perf_counter() >= deadline and next_block < len(blocks):
                 self._scan = (card, next_block, spots, was_built)
@@ -245,9 +285,9 @@ class ChatFinder(QObject):
             return
         count, spots = self._spots.get(card.id, (-1, []))
         if count != len(card.blocks):
-            spots = card_matches(card, found)  # built again since, maybe otherwise
+            spots = card_matches(card, found, self._span)  # built again since, maybe otherwise
         if not spots:
             return
-        block, start, end = spots[min(match.nth, len(spots) - 1)]
+        block, start, end_block, end = spots[min(match.nth, len(spots) - 1)]
         margin = self.surface.viewport().height() // VIEW_MARGIN
-        self.surface.show_range(card, block, start, end, margin)
+        self.surface.show_range(card, block, start, end, margin, end_block=end_block)

@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QWidget
 
 from rill.gui.transcript.cards import BOTTOM_PX, Card
-from rill.gui.transcript.renderers.base import Block, Context
+from rill.gui.transcript.renderers.base import Block, Context, join_lines
 
 MAX_COLUMN_PX = 760  # the reading column at most; full width below that
 SIDE_PX = 16  # margin either side of the column
@@ -418,18 +418,18 @@ class SurfaceGeometry(QAbstractScrollArea):
         top = self.verticalScrollBar().value()
         height = self.viewport().height()
         column = self.column
-        out: list[str] = []
+        out: list[tuple[str, bool]] = []
         for card in self.visible():
             card_y = self._tops[card.index] - top
             tops = card.block_tops(column)
             blocks = card.blocks
             j = max(0, card.block_at(column, -card_y))
             while j < len(blocks) and card_y + tops[j] < height:
-                text = blocks[j].text()
-                if text and card_y + tops[j + 1] > 0:
-                    out.append(text)
+                block = blocks[j]
+                if card_y + tops[j + 1] > 0:
+                    out.append((block.text(), block.continues_line))
                 j += 1
-        return "\n".join(out)
+        return join_lines(out)
 
     # ------------------------------------------------------------ hit testing
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 from rill.gui.common import plain_tip
 from rill.gui.transcript.cards import Card
 from rill.gui.transcript.keyboard import KeyboardProxies, opens_menu
-from rill.gui.transcript.renderers.base import Block, Context, Hit
+from rill.gui.transcript.renderers.base import Block, Context, Hit, join_lines
 from rill.gui.transcript.surface import SurfaceGeometry
 
 # A message's own entries in the context menu: (label, rill: action on the card).
@@ -187,12 +187,22 @@ class Surface(SurfaceGeometry):
         """Select nothing."""
         self._clear_selection()
 
-    def show_range(self, card: Card, block: int, start: int, end: int, margin: int) -> None:
-        """Select ``[start, end)`` of block ``block`` of the built ``card`` and scroll its
-        line to ``margin`` px under the top of the view (a find's match)."""
+    def show_range(
+        self,
+        card: Card,
+        block: int,
+        start: int,
+        end: int,
+        margin: int,
+        *,
+        end_block: int | None = None,
+    ) -> None:
+        """Select from ``start`` of block ``block`` of the built ``card`` to ``end`` of
+        the same block (or of ``end_block``) and scroll the start's line to ``margin``
+        px under the top of the view (a find's match)."""
         self._clear_selection()
         self._anchor_spot = Spot(card, block, start)
-        self._focus_spot = Spot(card, block, end)
+        self._focus_spot = Spot(card, block if end_block is None else end_block, end)
         self._apply_selection()
         for _ in range(2):  # once to lay the block out, once more to its line
             column = self.column
@@ -246,9 +256,12 @@ class Surface(SurfaceGeometry):
         self.viewport().update()
 
     def selected_text(self) -> str:
-        """The selection as plain text (blocks on lines of their own)."""
-        pieces = [block.selected_text(lo, hi) for block, lo, hi in self._selection_ranges()]
-        return "\n".join(p for p in pieces if p)
+        """The selection as plain text (blocks on lines of their own, except a piece of
+        the line before: see ``join_lines``)."""
+        return join_lines(
+            (block.selected_text(lo, hi), lo == 0 and block.continues_line)
+            for block, lo, hi in self._selection_ranges()
+        )
 
     def select_all_of(self, card: Card) -> None:
         """Select everything ``card`` shows (tests; "select all" of a message)."""

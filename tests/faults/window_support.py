@@ -160,10 +160,6 @@ class WindowOutcome:
         if case.error is not None:
             return self.shown == case.partial.strip()
         text = self.shown
-        if "\n" not in case.success_text:
-            # A huge line is laid out as paragraphs of ~8 KB (prose_pieces in
-            # renderers/markdown.py): those line breaks are the pane's, not the answer's.
-            text = text.replace("\n", "")
         shown, total = len(text), len(case.success_text)
         if not case.success_text.startswith(text):
             return False

@@ -11,7 +11,7 @@ acts on.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -126,6 +126,13 @@ class Block:
         """The block's plain text, as copying all of it would give."""
         return ""
 
+    @property
+    def continues_line(self) -> bool:
+        """Whether the block's text goes on with the previous block's last line (a
+        piece of a line too long to lay out at once): its text joins that line's
+        without a newline (:func:`join_lines`)."""
+        return False
+
     # ------------------------------------------------------------ selection
 
     def position_at(self, pos: QPoint) -> int | None:
@@ -199,7 +206,29 @@ class PartView:
 
     def plain_text(self) -> str:
         """What the part shows, as plain text."""
-        return "\n".join(t for t in (block.text() for block in self.blocks) if t)
+        return blocks_text(self.blocks)
+
+
+def join_lines(texts: Iterable[tuple[str, bool]]) -> str:
+    """The texts of blocks (or of runs of paragraphs) in reading order as one: each
+    on lines of its own, except one marked as going on with the previous one's line
+    (``(text, True)``), which joins it with nothing between. Empty texts are left out.
+
+    The one place the pane decides where copied or searched text gets a newline
+    between blocks: a huge line cut into pieces for layout must come back whole."""
+    out: list[str] = []
+    for text, continues in texts:
+        if not text:
+            continue
+        if out and not continues:
+            out.append("\n")
+        out.append(text)
+    return "".join(out)
+
+
+def blocks_text(blocks: Iterable[Block]) -> str:
+    """The plain text of ``blocks`` (each whole) as :func:`join_lines` joins it."""
+    return join_lines((block.text(), block.continues_line) for block in blocks)
 
 
 Renderer = Callable[..., PartView]

@@ -9,6 +9,7 @@ where typeset math plugs in. Links are hits; the text can be selected.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import math
 import re
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import QWidget
 from rill.gui.transcript.link_guard import hover_text, is_external
 from rill.gui.transcript.math import DocumentMath
 from rill.gui.transcript.message_html import LIGHT
-from rill.gui.transcript.renderers.base import Block, Context, Hit
+from rill.gui.transcript.renderers.base import Block, Context, Hit, join_lines
 
 _IMAGE = QTextDocument.ResourceType.ImageResource.value
 # An empty paragraph Qt's importer keeps (it drops a plain "<p></p>"): its own toHtml()
@@ -56,6 +57,19 @@ _LONG_RUN = re.compile(f"{_TEXT_TOKEN}{{{SOFT_BREAK_MIN},}}")
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 # Every run _LONG_RUN can find lies within a match of this (which may also be in a tag).
 _ANY_LONG_RUN = re.compile(f"[^\\s<>\u200b]{{{SOFT_BREAK_MIN},}}")
+
+
+# A paragraph that goes on with the previous paragraph's line: a piece of a line too
+# long to lay out at once (markdown.prose_pieces). Qt's HTML importer makes this CSS
+# property of a <p> the paragraph's QTextBlock.userState (and insertFragment keeps it);
+# nothing else here sets a user state. The text of such a paragraph, or of a block that
+# begins with one, joins the line before it without a newline (DocBlock.selected_text,
+# join_lines).
+CONTINUES_LINE = 1
+CONTINUES_LINE_CSS = f"-qt-user-state:{CONTINUES_LINE};"
+# Characters outside the Basic Multilingual Plane (emoji): one in a Python string, two
+# UTF-16 units, so two positions, in a Qt document.
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def soft_breaks(rich: str) -> str:
@@ -445,9 +459,27 @@ class DocBlock(Block):
     def text(self) -> str:
         """The plain text shown, less the invisible break opportunities (a formula
         as its TeX source, delimiters included)."""
-        if self.doc.math is not None:
+        if self.doc.math is not None or self._line_joins(0, self.text_length):
             return self.selected_text(0, self.text_length)
         return self.doc.toPlainText().replace(SOFT_BREAK, "")
+
+    @property
+    def continues_line(self) -> bool:
+        """Whether the first paragraph goes on with the previous block's last line."""
+        return self.doc.firstBlock().userState() == CONTINUES_LINE
+
+    def _line_joins(self, start: int, end: int) -> list[int]:
+        """The paragraph ends in ``[start, end)`` that a paragraph going on with the
+        same line follows (see CONTINUES_LINE). Walks the paragraphs, and only when
+        text is asked for: nothing is kept up to date as the document is edited."""
+        joins: list[int] = []
+        block = self.doc.findBlock(max(0, start))
+        # (Counted, not tested for validity and position: half the calls into Qt.)
+        for _ in range(self.doc.findBlock(end).blockNumber() - block.blockNumber()):
+            block = block.next()
+            if block.userState() == CONTINUES_LINE:
+                joins.append(block.position() - 1)
+        return joins
 
     @property
     def text_length(self) -> int:
@@ -456,8 +488,23 @@ class DocBlock(Block):
 
     def search_text(self) -> str:
         """The document's raw text: one character per position (paragraph and table
-        marks included), so a match's offsets are cursor positions."""
-        return self.doc.toRawText()
+        marks included), so a match's offsets are cursor positions. Where a paragraph
+        goes on with the same line, its mark is a break opportunity instead, which a
+        search matches through as it does inside a long word."""
+        text = self.doc.toRawText()
+        joins = self._line_joins(0, self.text_length)
+        if not joins:
+            return text
+        # Positions count UTF-16 units, the string one character per code point.
+        astral = [m.start() + n for n, m in enumerate(ASTRAL.finditer(text))]
+        at = 0
+        out: list[str] = []
+        for join in joins:
+            index = join - bisect.bisect_left(astral, join)
+            out += [text[at:index], SOFT_BREAK]
+            at = index + 1
+        out.append(text[at:])
+        return "".join(out)
 
     def position_y(self, position: int) -> int:
         """The top of the line that holds ``position``."""
@@ -481,10 +528,21 @@ class DocBlock(Block):
         self._selection = (start, end) if start != end else None
 
     def selected_text(self, start: int, end: int) -> str:
-        """The plain text of ``[start, end)``, paragraphs separated by newlines."""
+        """The plain text of ``[start, end)``, paragraphs separated by newlines, except
+        where a paragraph goes on with the previous one's line (see CONTINUES_LINE)."""
+        start, end = max(0, start), min(end, self.text_length)
+        joins = self._line_joins(start, end)
+        if not joins:
+            return self._plain_text(start, end)
+        # (Each run's own text, then joined: a formula's TeX is read per run.)
+        bounds = [start, *(at for join in joins for at in (join, join + 1)), end]
+        runs = (self._plain_text(a, b) for a, b in zip(bounds[::2], bounds[1::2], strict=True))
+        return join_lines((run, True) for run in runs)
+
+    def _plain_text(self, start: int, end: int) -> str:
         cursor = QTextCursor(self.doc)
-        cursor.setPosition(max(0, start))
-        cursor.setPosition(min(end, self.text_length), QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         with_tex = self.doc.math.selection_text(cursor) if self.doc.math is not None else None
         text = with_tex[0] if with_tex is not None else cursor.selection().toPlainText()
         return text.replace(SOFT_BREAK, "")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from rill.gui.common import markdown_theme
 from rill.gui.transcript.renderers.base import Block, Context, PartView
 from rill.gui.transcript.renderers.code import CodeBlock
-from rill.gui.transcript.renderers.doc_block import DocBlock
+from rill.gui.transcript.renderers.doc_block import CONTINUES_LINE_CSS, DocBlock
 
 # The Markdown stack (markdown-it, Pygments) is imported where text is first rendered,
 # not with this module: the window's first paint needs none of it (see "Startup" in
@@ -65,8 +65,11 @@ def prose_pieces(html: str) -> list[str]:
     A block too big to render (``core.markdown``'s plain-text fallback, e.g. a
     1,000,000-character line) is cut into pieces of about SPLIT_CHARS, each its own
     paragraph, so no document ever lays out more than that at once; an entity is never
-    cut. Anything else stays whole. The pieces are raw: a block puts break opportunities
-    into each as it goes in (only the pieces that changed, for a growing tail).
+    cut. Each piece after the first is marked as going on with the line before it
+    (``CONTINUES_LINE_CSS``), so its text is copied and searched without a newline
+    there. Anything else stays whole. The pieces are raw: a block puts break
+    opportunities into each as it goes in (only the pieces that changed, for a growing
+    tail).
     """
     html = html.replace(_PRE, _PRE_WRAP)
     if len(html) <= SPLIT_CHARS or not html.startswith(_PLAIN) or not html.endswith("</p>"):
@@ -79,7 +82,8 @@ def prose_pieces(html: str) -> list[str]:
         amp = inner.rfind("&", max(at, end - 10), end)
         if amp > at and ";" not in inner[amp:end]:
             end = amp  # not inside "&amp;"
-        pieces.append(f'<p style="white-space:pre-wrap; margin:0px;">{inner[at:end]}</p>')
+        goes_on = CONTINUES_LINE_CSS if pieces else ""
+        pieces.append(f'<p style="white-space:pre-wrap; margin:0px;{goes_on}">{inner[at:end]}</p>')
         at = end
     return pieces
 
