@@ -2,7 +2,8 @@
 
 Exit order matters: the window closes → every task is cancelled and awaited (streams
 close their HTTP responses) → the provider's client is closed → the loop stops. So
-quitting mid-stream exits 0 with no "Task was destroyed but it is pending".
+quitting mid-stream exits 0 with no "Task was destroyed but it is pending". SIGTERM,
+SIGINT and SIGHUP close the window the same way (:func:`close_on_signals`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,9 @@ APP_NAME = "Rill"
 EXIT_CANNOT_START = 9  # as the CLI's EXIT_PROFILE: the profile leaves nothing to open
 WARM_UP_AFTER_S = 2.0  # the image workers start at the latest this long after the window
 PAINT_LIMIT_MS = 2000  # how long paint_first waits for a window that never paints
+# What asks a desktop app to end: a logout or `kill` (SIGTERM), Ctrl+C in the terminal
+# it runs from (SIGINT), that terminal closed (SIGHUP; not on Windows).
+CLOSING_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
 log = logging.getLogger("rill")
 
 
@@ -200,6 +205,51 @@ def finish_after_paint(window: MainWindow) -> None:
         gc.freeze()
 
 
+def close_on_signals(loop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    """Close ``window`` as its close button does when the process is asked to end.
+
+    The default ends the process where it stands: the answer being streamed kept only
+    its last periodic save (and showed "interrupted" at the next start), the geometry
+    and the open chat were not saved. Closing the window stops the answer (saved as
+    stopped, as Stop saves it), saves both and shuts the workers down; :func:`run`
+    then returns 0.
+
+    A Python handler runs only when the interpreter next gets control, which under
+    Qt's event loop may be never. The asyncio loop's handlers do not wait for that:
+    the C handler writes the signal's number to the loop's self-pipe
+    (``signal.set_wakeup_fd``), which qasync watches with a ``QSocketNotifier``, so
+    an idle window wakes at once. The first signal puts the defaults back: a second
+    one (Ctrl+C again, a session manager's patience running out) ends the process at
+    once, however the close is going. Where the loop has no signal handlers
+    (Windows), nothing changes.
+    """
+    wanted = [getattr(signal, name) for name in CLOSING_SIGNALS if hasattr(signal, name)]
+
+    def restore_defaults() -> None:
+        for number in wanted:
+            loop.remove_signal_handler(number)
+            signal.signal(number, signal.SIG_DFL)
+
+    def on_signal(number: int) -> None:
+        log.info("%s: closing the window", signal.Signals(number).name)
+        restore_defaults()
+        if not window.isVisible():
+            return  # already closed: the shutdown under way ends the app
+        # A user cannot close the window while a modal dialog is up: they dismiss it
+        # first (Escape), and so does this. The Tools dialog's server form runs an
+        # event loop of its own (exec): it ends here, its caller sees "cancelled".
+        modal = QApplication.activeModalWidget()
+        if modal is not None and modal is not window:
+            modal.close()
+        window.close()
+
+    try:
+        for number in wanted:
+            loop.add_signal_handler(number, on_signal, number)
+    except (NotImplementedError, RuntimeError, ValueError) as error:
+        log.info("closing on signals is not available here: %s", error)
+
+
 async def run(window: MainWindow, launcher: TaskLauncher) -> int:
     """Live until the shown window closes, then shut everything down in order.
 
@@ -221,6 +271,7 @@ async def run(window: MainWindow, launcher: TaskLauncher) -> int:
         # the user's input Qt holds back), before this loop could hear of it.
         await window.controller.shutdown()
         return 0
+    close_on_signals(loop, window)
     window.providers.manager.expect_provider()
     connecting = launcher.run("connect-provider", connect_provider(window))
     # The store opens (and may check itself) on its own thread; the window is usable

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import sys
 import warnings
 from dataclasses import dataclass
@@ -133,6 +134,10 @@ WORKER_MEMORY = 1 << 30  # bytes of address space a worker may use (Linux)
 def serve(conn: Connection) -> None:
     """A worker process's loop: typeset each ``(tex, display, size)`` received, send
     ``(key, result)`` back; return when the other end closes."""
+    # Ctrl+C in the app's terminal reaches this process too (one process group): the
+    # app closes in order on it and ends this worker itself (the pipe closes); dying
+    # of it here only printed a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_worker()
     with contextlib.suppress(Exception):
         warm_job()

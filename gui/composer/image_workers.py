@@ -93,9 +93,20 @@ def lower_priority() -> None:
 
 
 def start_worker() -> None:
-    """A worker process's first step: a lower priority, and an end with the app's."""
+    """A worker process's first step: a lower priority, an end with the app's, and
+    no end of its own on Ctrl+C."""
     lower_priority()
     exit_with_parent()
+    ignore_interrupts()
+
+
+def ignore_interrupts() -> None:
+    """Leave Ctrl+C to the app: a terminal sends SIGINT to every process of its group,
+    and an idle worker died of it printing a KeyboardInterrupt traceback while the app
+    (which closes on SIGINT) was still shutting its pool down in order."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def exit_with_parent() -> None:

@@ -5,7 +5,6 @@ answers again as a new version."""
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -26,50 +25,10 @@ from tests.gui.support.history_support import (
     texts,
     wait_saved,
 )
+from tests.gui.support.launch_support import children, running, wait_for_line, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTIAL = "Once upon a time, a river"
-
-
-def wait_for_line(proc: subprocess.Popen[bytes], wanted: bytes, timeout: float) -> None:
-    assert proc.stdout is not None
-    deadline, seen = time.monotonic() + timeout, b""
-    while wanted not in seen:
-        left = deadline - time.monotonic()
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, left))
-        if not ready or proc.poll() is not None:
-            raise AssertionError(f"no {wanted!r} from the app (got {seen!r})")
-        seen += os.read(proc.stdout.fileno(), 4096)
-
-
-def children(pid: int) -> set[int]:
-    """The processes ``pid`` started that are still running (Linux's /proc)."""
-    found: set[int] = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
-        except (OSError, ValueError):
-            continue  # gone meanwhile
-        if int(fields.get("PPid", "0")) == pid and not fields["State"].strip().startswith("Z"):
-            found.add(int(status.parent.name))
-    return found
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` is a process that has not ended (a zombie has)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-def wait_until(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    """Poll another process's effect (the store file) until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_kill_9_mid_stream_then_restart_shows_interrupted_and_retry_works(

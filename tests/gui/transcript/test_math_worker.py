@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -74,6 +76,21 @@ def test_a_worker_that_dies_mid_formula_fails_only_that_formula(
     b = results[("b", False, 16.0)]
     assert b == "crashed the typesetter" or isinstance(b, Typeset)  # done before the kill?
     assert isinstance(results[("c", False, 16.0)], Typeset)
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_worker_to_the_app(
+    qtbot: QtBot, worker: MathWorker
+) -> None:
+    got = collect(worker)
+    worker.request(("a", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    process = worker._process
+    assert process is not None and process.pid is not None
+    os.kill(process.pid, signal.SIGINT)  # a terminal sends it to the app's whole group
+    worker.request(("b", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    assert isinstance(got[-1][1], Typeset)
+    assert process.is_alive() and worker.started_processes == 1
 
 
 def test_without_processes_a_thread_typesets(qtbot: QtBot) -> None:
