@@ -114,7 +114,7 @@ class CardDocument(QTextDocument):
 
     def __init__(self, context: Context) -> None:
         super().__init__(context.owner)
-        # Weakly: the block's finalizer holds this document until the block goes, and
+        # Weakly: the block holds this document until the block goes, and
         # the context holds the view; a strong reference here made a root of the view
         # itself (a view dropped with cards built was never freed, nor its 5,000 cards).
         self._context = weakref.ref(context)
@@ -189,8 +189,6 @@ class DocBlock(Block):
         super().__init__()
         self.context = context
         self.doc = CardDocument(context)
-        # The document belongs to the view; when the block goes, it goes on the UI thread.
-        weakref.finalize(self, _delete_later, self.doc)
         self.doc.setDefaultFont(context.font)
         self.doc.setDocumentMargin(margin)
         # Prose: lines half their height apart. Code keeps its lines tight, and so does
@@ -202,7 +200,6 @@ class DocBlock(Block):
             option = self.doc.defaultTextOption()
             option.setWrapMode(QTextOption.WrapMode.NoWrap)
             self.doc.setDefaultTextOption(option)
-        self.doc.math_changed = weakref.WeakMethod(self._on_math_changed)
         self.muted = muted
         self.wrap = wrap
         self.max_width: int | None = None  # a bubble is narrower than the column
@@ -295,7 +292,7 @@ class DocBlock(Block):
         cursor.setPosition(position)
         cursor.insertFragment(fragment)
         if "rill-math:" in html:
-            self.doc.formulas_inserted(position, cursor.position())
+            self._formulas_inserted(position, cursor.position())
         return cursor.position() - position
 
     @staticmethod
@@ -315,7 +312,22 @@ class DocBlock(Block):
     def _set_html(self, html: str) -> None:
         self.doc.setHtml(html)
         if "rill-math:" in html:
-            self.doc.formulas_inserted(0, self.doc.characterCount())
+            self._formulas_inserted(0, self.doc.characterCount())
+
+    def _formulas_inserted(self, start: int, end: int) -> None:
+        """HTML with a formula went into ``[start, end)``: the document typesets it, and
+        tells this block when a picture lands (asked for only now: a 1 MB answer has
+        ~9,000 blocks, few with a formula, and the weak method is six objects more for
+        the cycle collector to walk in each)."""
+        if self.doc.math_changed is None:
+            self.doc.math_changed = weakref.WeakMethod(self._on_math_changed)
+        self.doc.formulas_inserted(start, end)
+
+    def __del__(self) -> None:
+        # The document belongs to the view (so Qt never deletes it on the collector's
+        # thread); when the block goes, it goes on the UI thread. Not weakref.finalize:
+        # that is four objects more per block, all walked by every full collection.
+        _delete_later(self.doc)
 
     def _on_math_changed(self) -> None:
         self.dirty = True  # a formula's picture replaced its source: another height
