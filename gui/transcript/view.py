@@ -301,6 +301,10 @@ class ChatView(QWidget):
         if card is None:
             self._append(self._card(message))
             return
+        # What came since the last frame goes in as a frame would take it: thoughts
+        # that came only now get their disclosure (finish adds only to one that
+        # exists), and text that came clears a retry's countdown.
+        self.flush_answer()
         self._end_live()
         if self._notice_card is card and time.monotonic() >= self._notice_deadline:
             self._notice_card, card.notice = None, ""
