@@ -132,3 +132,13 @@ def wait_until(condition: Callable[[], object], timeout: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def send_prompt(window: Any, text: str) -> None:
+    """In a driven app (a driver script's child): type ``text`` into the composer and
+    press Return, as the user would."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.keyClicks(window.composer.edit, text)
+    QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QTimer
 
 from rill.gui import app
 from rill.gui.common.tasks import TaskLauncher
 from rill.gui.window.main_window import MainWindow
+from tests.gui.support.launch_support import send_prompt
 
 _original_run = app.run
 
@@ -39,15 +39,11 @@ async def _driven_run(window: MainWindow, launcher: TaskLauncher) -> int:
             streaming = True
             print("driver: streaming", flush=True)
 
-    def send() -> None:
-        QTest.keyClicks(window.composer.edit, sys.argv[1])
-        QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
-
     window.controller.status_changed.connect(on_status)
     window.closed.connect(lambda: print("driver: closed", flush=True))
     if "--hang-on-close" in sys.argv:
         window.controller.add_shutdown_hook(_hang)
-    QTimer.singleShot(0, send)
+    QTimer.singleShot(0, lambda: send_prompt(window, sys.argv[1]))
     return await _original_run(window, launcher)
 
 

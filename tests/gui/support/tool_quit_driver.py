@@ -22,6 +22,7 @@ from PySide6.QtTest import QTest
 from rill.gui import app
 from rill.gui.common.tasks import TaskLauncher
 from rill.gui.window.main_window import MainWindow
+from tests.gui.support.launch_support import send_prompt
 from tests.gui.support.quit_timing import CLOSE_MARK, PIDS_MARK
 
 _original_run = app.run
@@ -56,13 +57,9 @@ async def _driven_run(window: MainWindow, launcher: TaskLauncher) -> int:
         print(f"{CLOSE_MARK}{time.monotonic()}", flush=True)
         window.menus.quit_action.trigger()
 
-    def send() -> None:
-        QTest.keyClicks(window.composer.edit, sys.argv[1])
-        QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
-
     bar.opened.connect(on_opened)
     bar.closed.connect(on_closed)
-    QTimer.singleShot(0, send)
+    QTimer.singleShot(0, lambda: send_prompt(window, sys.argv[1]))
     return await _original_run(window, launcher)
 
 

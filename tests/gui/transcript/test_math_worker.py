@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from multiprocessing.process import BaseProcess
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -28,6 +29,15 @@ def collect(worker: MathWorker) -> list[tuple[Key, Result]]:
     got: list[tuple[Key, Result]] = []
     worker.typeset_done.connect(lambda key, result: got.append((key, result)))
     return got
+
+
+def first_formula(qtbot: QtBot, worker: MathWorker) -> BaseProcess:
+    """The worker's process, once it has typeset a first formula."""
+    worker.request(("a", False, 16.0))
+    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
+    process = worker._process
+    assert process is not None
+    return process
 
 
 def test_formulas_come_back_typeset_or_with_a_reason(qtbot: QtBot, worker: MathWorker) -> None:
@@ -63,10 +73,7 @@ def test_a_worker_that_dies_mid_formula_fails_only_that_formula(
     qtbot: QtBot, worker: MathWorker
 ) -> None:
     got = collect(worker)
-    worker.request(("a", False, 16.0))
-    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
-    process = worker._process
-    assert process is not None
+    process = first_formula(qtbot, worker)
     worker.request(("b", False, 16.0))
     process.kill()  # as the kernel would for memory, or an engine crash
     qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
@@ -82,10 +89,8 @@ def test_ctrl_c_in_the_terminal_leaves_the_worker_to_the_app(
     qtbot: QtBot, worker: MathWorker
 ) -> None:
     got = collect(worker)
-    worker.request(("a", False, 16.0))
-    qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
-    process = worker._process
-    assert process is not None and process.pid is not None
+    process = first_formula(qtbot, worker)
+    assert process.pid is not None
     os.kill(process.pid, signal.SIGINT)  # a terminal sends it to the app's whole group
     worker.request(("b", False, 16.0))
     qtbot.waitUntil(lambda: worker.idle, timeout=START_MS)
