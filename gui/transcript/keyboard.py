@@ -139,7 +139,7 @@ class MessageProxy(QWidget):
 
     def __init__(self, parent: QWidget, card: Card) -> None:
         super().__init__(parent)
-        self.card = card
+        self._card: Card | None = card
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.buttons: list[ActionButton] = []
@@ -149,16 +149,26 @@ class MessageProxy(QWidget):
         self.setAccessibleName(message_name(card))
         self.show()
 
+    @property
+    def card(self) -> Card:
+        """The card it stands in for (only while it does: see :meth:`retire`)."""
+        assert self._card is not None, "a retired proxy stands in for no card"
+        return self._card
+
     def bind(self, card: Card) -> None:
         """Stand in for ``card`` now (a proxy reused after its card left the view)."""
-        self.card = card
+        self._card = card
         self._described = (-1, False)
         self.placed = ()
         self.setAccessibleName(message_name(card))
         self.show()
 
     def retire(self) -> None:
-        """Out of view: hidden, its buttons kept hidden for reuse."""
+        """Out of view: hidden, its buttons kept hidden for reuse, and its card let go
+        (a spare proxy kept the last card it stood for, so a chat left for another
+        kept its longest answer's blocks and documents, 9,000 for 1 MB of dense
+        Markdown, until the proxy was used again, and they all went at once then)."""
+        self._card = None
         self.hide()
         self.retire_buttons(self.buttons)
         self.buttons = []
@@ -248,6 +258,17 @@ class KeyboardProxies:
         proxy = self._proxies.get(card.id)
         if proxy is not None and proxy.card is card:
             proxy.describe()
+
+    def forget(self, cards: list[Card]) -> None:
+        """``cards`` left the surface: their stand-ins retire now, not at the next sync
+        (a hidden pane has none), and the keyboard's card is let go."""
+        for card in cards:
+            proxy = self._proxies.get(card.id)
+            if proxy is not None and proxy.card is card:
+                del self._proxies[card.id]
+                self._retire(proxy)
+        if self._focused is not None and self._focused in cards:
+            self._focused = None
 
     def _button_focused(self) -> bool:
         focus = QApplication.focusWidget()

@@ -90,6 +90,15 @@ class Surface(SurfaceGeometry):
         super().focusOutEvent(event)
         QTimer.singleShot(0, self.keyboard.focus_left)
 
+    def forget(self, cards: list[Card]) -> None:
+        """Cards that left the surface: nothing here keeps them (a selection in one, or
+        its stand-in, held the card, and so all its blocks and documents)."""
+        super().forget(cards)
+        spots = (self._anchor_spot, self._focus_spot)
+        if any(spot is not None and spot.card in cards for spot in spots):
+            self._clear_selection()
+        self.keyboard.forget(cards)
+
     def after_paint(self) -> None:
         """Keep the cards' keyboard and screen-reader stand-ins in step, and announce
         the paint (the benchmarks' and tests' "painted" mark)."""
