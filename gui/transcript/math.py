@@ -207,6 +207,8 @@ class DocumentMath(QObject):
     def inserted(self, start: int, end: int) -> None:
         """HTML went into ``[start, end)``: keep a cursor at each formula still waiting."""
         style = self.style()
+        batch = QTextCursor(self._document)
+        batch.beginEditBlock()  # one change for all the formats set (_fit)
         found = self._document.find(OBJECT, start)
         while not found.isNull() and found.selectionStart() < end:
             from rill.core.markdown import parse_math_name  # loaded by then: a formula
@@ -226,6 +228,7 @@ class DocumentMath(QObject):
                     if result is None:
                         self._request(key)
             found = self._document.find(OBJECT, found.selectionEnd())
+        batch.endEditBlock()
 
     def selection_text(self, cursor: QTextCursor) -> tuple[str, str] | None:
         """The plain text and HTML of ``cursor``'s selection with each formula as its TeX
@@ -300,6 +303,8 @@ class DocumentMath(QObject):
 
         style = self.style()
         dirty: list[int] = []
+        batch = QTextCursor(self._document)
+        batch.beginEditBlock()  # one change for all the formats set (_fit)
         # The budget is the turn's, shared by every document: a card's text is many
         # documents, and each spending its own would add up.
         while self._ready and TURN.spent < PAINT_BUDGET_S:
@@ -322,6 +327,7 @@ class DocumentMath(QObject):
             dirty += positions
             self._cursors.pop(name, None)
             self._lost.discard(name)
+        batch.endEditBlock()
         if dirty:
             # One relayout for the turn's formulas: each call lays out the paragraphs
             # it touches again, and 150 formulas in one paragraph made it 150 times.
