@@ -202,13 +202,15 @@ def quantiles(gaps: list[float]) -> str:
 
 
 def ui_side() -> None:
+    from PySide6.QtGui import QFont
+
     from rill.core.markdown.typeset import Typeset, typeset_job
     from rill.gui.transcript.math import MathStyle, source_image, typeset_image
 
     made = [typeset_job(tex, n % 2 == 0, 20.0) for n, tex in enumerate(CORPUS)]
     results = [result for result in made if isinstance(result, Typeset)]
     for dpr in (1.0, 2.0):
-        style = MathStyle("#1f2328", "#eef0f3", 16.0, 8.5, dpr)
+        style = MathStyle("#1f2328", "#eef0f3", 16.0, QFont().toString(), dpr)
         paint, source = [], []
         for n, result in enumerate(results):
             t = time.perf_counter()

@@ -15,6 +15,8 @@ tooltip.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import time
 from collections import OrderedDict
@@ -25,8 +27,10 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from PySide6.QtCore import QByteArray, QObject, QRectF, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QFontDatabase,
     QFontInfo,
+    QFontMetrics,
     QFontMetricsF,
     QImage,
     QPainter,
@@ -53,6 +57,8 @@ PAINT_BUDGET_S = 0.004  # painting typeset formulas per turn of the event loop
 SOURCE_MAX_WIDTH_PX = 480  # a formula shown as source wraps at this width
 SOURCE_MAX_LINES = 24  # ... and stops (with "…") after this many lines
 OBJECT = "\ufffc"  # what an image is in the document's text
+FIT_TEXT = "rill-math-fit"  # a typeset picture's note of the font size it is padded for
+MAX_FIT_PX = 1024  # the largest font size a formula's format is given (see fitting_size)
 _IMAGE = QTextDocument.ResourceType.ImageResource.value
 _MATH_IMG = re.compile(r'<img[^>]*?src="rill-math:[^"]*"[^>]*>')
 _ALT = re.compile(r'alt="([^"]*)"')
@@ -94,7 +100,7 @@ TURN = _Turn()
 
 # Shared by every view of the app: what the worker said, and the pictures made from it.
 RESULTS: Lru[Key, Result] = Lru(4096)
-IMAGES: Lru[tuple[Key, str, float, float], QImage] = Lru(1024)
+IMAGES: Lru[tuple[Key, str, float, str], QImage] = Lru(1024)
 SOURCES: Lru[tuple[str, bool, str, float, float], QImage] = Lru(512)
 
 
@@ -105,7 +111,7 @@ class MathStyle:
     colour: str
     code_background: str
     font_px: float
-    x_height: float  # of the body font: inline formulas centre on its middle
+    font: str  # the body font (QFont.toString): see fitting_size
     dpr: float
 
     @property
@@ -165,11 +171,8 @@ class DocumentMath(QObject):
     def style(self) -> MathStyle:
         """The colour, size and pixel ratio formulas are painted with now."""
         font = self._document.defaultFont()
-        info = QFontInfo(font)
-        x_height = QFontMetricsF(font).xHeight()
-        dpr = self._dpr()
-        size = float(info.pixelSize())
-        return MathStyle(self._colour, self._code_background, size, x_height, dpr)
+        size = float(QFontInfo(font).pixelSize())
+        return MathStyle(self._colour, self._code_background, size, font.toString(), self._dpr())
 
     def image(self, name: str) -> QImage:
         """The picture for resource ``name`` (asked by the layout, on the UI thread)."""
@@ -181,7 +184,7 @@ class DocumentMath(QObject):
         tex, display = parsed
         style = self.style()
         key: Key = (tex, display, style.math_px)
-        done = IMAGES.get((key, style.colour, style.dpr, style.x_height))
+        done = IMAGES.get((key, style.colour, style.dpr, style.font))
         result = RESULTS.get(key)
         if done is None and isinstance(result, Typeset) and TURN.spent < PAINT_BUDGET_S:
             done = self._paint(key, result, style)
@@ -204,6 +207,8 @@ class DocumentMath(QObject):
     def inserted(self, start: int, end: int) -> None:
         """HTML went into ``[start, end)``: keep a cursor at each formula still waiting."""
         style = self.style()
+        batch = QTextCursor(self._document)
+        batch.beginEditBlock()  # one change for all the formats set (_fit)
         found = self._document.find(OBJECT, start)
         while not found.isNull() and found.selectionStart() < end:
             from rill.core.markdown import parse_math_name  # loaded by then: a formula
@@ -213,14 +218,17 @@ class DocumentMath(QObject):
             if parsed is not None:
                 key: Key = (parsed[0], parsed[1], style.math_px)
                 result = RESULTS.get(key)
-                pictured = IMAGES.get((key, style.colour, style.dpr, style.x_height)) is not None
-                if isinstance(result, str):
+                picture = IMAGES.get((key, style.colour, style.dpr, style.font))
+                if picture is not None:  # shown as soon as laid out: in its format now
+                    _fit(self._document, found.selectionStart(), picture)
+                elif isinstance(result, str):
                     _explain(self._document, found.selectionStart(), result)
-                elif not pictured:
+                else:
                     self._keep(name, found.selectionStart())
                     if result is None:
                         self._request(key)
             found = self._document.find(OBJECT, found.selectionEnd())
+        batch.endEditBlock()
 
     def selection_text(self, cursor: QTextCursor) -> tuple[str, str] | None:
         """The plain text and HTML of ``cursor``'s selection with each formula as its TeX
@@ -295,6 +303,8 @@ class DocumentMath(QObject):
 
         style = self.style()
         dirty: list[int] = []
+        batch = QTextCursor(self._document)
+        batch.beginEditBlock()  # one change for all the formats set (_fit)
         # The budget is the turn's, shared by every document: a card's text is many
         # documents, and each spending its own would add up.
         while self._ready and TURN.spent < PAINT_BUDGET_S:
@@ -304,16 +314,20 @@ class DocumentMath(QObject):
             if parsed is None:
                 continue
             key: Key = (parsed[0], parsed[1], style.math_px)
-            image = IMAGES.get((key, style.colour, style.dpr, style.x_height))
+            image = IMAGES.get((key, style.colour, style.dpr, style.font))
             result = RESULTS.get(key)
             if image is None and isinstance(result, Typeset):
                 image = self._paint(key, result, style)
             if image is None:
                 continue
             self._document.addResource(_IMAGE, QUrl(name), image)
-            dirty += self._positions(name)
+            positions = self._positions(name)
+            for position in positions:
+                _fit(self._document, position, image)
+            dirty += positions
             self._cursors.pop(name, None)
             self._lost.discard(name)
+        batch.endEditBlock()
         if dirty:
             # One relayout for the turn's formulas: each call lays out the paragraphs
             # it touches again, and 150 formulas in one paragraph made it 150 times.
@@ -349,7 +363,7 @@ class DocumentMath(QObject):
     def _paint(self, key: Key, result: Typeset, style: MathStyle) -> QImage:
         started = time.perf_counter()
         image = typeset_image(result, style)
-        IMAGES.put((key, style.colour, style.dpr, style.x_height), image)
+        IMAGES.put((key, style.colour, style.dpr, style.font), image)
         TURN.spent += time.perf_counter() - started
         if not self._turn_timer.isActive():
             self._turn_timer.start(0)
@@ -369,16 +383,85 @@ def _explain(document: QTextDocument, position: int, reason: str) -> None:
     cursor.mergeCharFormat(tip)
 
 
+def _fit(document: QTextDocument, position: int, picture: QImage) -> None:
+    """Give the formula at ``position`` the font size its typeset ``picture`` is padded
+    for (see :func:`fitting_size`)."""
+    size = int(picture.text(FIT_TEXT) or 0)
+    cursor = QTextCursor(document)
+    cursor.setPosition(position)
+    cursor.setPosition(position + 1, QTextCursor.MoveMode.KeepAnchor)
+    if not size or cursor.charFormat().intProperty(QTextFormat.Property.FontPixelSize) == size:
+        return
+    fit = QTextCharFormat()
+    fit.setProperty(QTextFormat.Property.FontPixelSize, size)
+    cursor.mergeCharFormat(fit)
+
+
+@functools.lru_cache(maxsize=4096)
+def half_x_height(font: str, pixel_size: int) -> float:
+    """Half the x-height Qt centres a "middle" object on when its format has ``font``
+    (QFont.toString) at ``pixel_size``: Qt measures it in whole pixels (QFontMetrics)."""
+    qfont = QFont()
+    qfont.fromString(font)
+    qfont.setPixelSize(pixel_size)
+    return QFontMetrics(qfont).xHeight() / 2
+
+
+@functools.lru_cache(maxsize=64)
+def text_extent(font: str) -> tuple[float, float]:
+    """How far a line of text in ``font`` reaches above and below its baseline."""
+    qfont = QFont()
+    qfont.fromString(font)
+    metrics = QFontMetricsF(qfont)
+    return metrics.ascent(), metrics.descent()
+
+
+def formula_box(result: Typeset, style: MathStyle) -> tuple[float, float]:
+    """How far the picture of a formula reaches above and below the baseline: the
+    formula, or the body text where that reaches further."""
+    above, below = text_extent(style.font)
+    return max(result.height - result.depth, above), max(result.depth, below)
+
+
+def fitting_size(result: Typeset, style: MathStyle) -> int:
+    """The font size a formula's format gets so that its line makes room for the formula
+    (:func:`formula_box`), not for padding.
+
+    Measured on Qt 6.11 (tests/gui/transcript/test_math_lines.py): Qt lays out an object
+    with ``vertical-align: middle`` and height h with the ascent (h + x) / 2 and descent
+    (h - x) / 2, x being half the x-height of the format's font; and paints it centred
+    in its line's height. With the body font's x (4.5 px at 15 px), a formula standing
+    16.6 px above the baseline and 1.2 below (x^2) had 12 px of padding below to keep
+    its baseline on the line's, and its line grew by all of it. A font whose x is the
+    box's ascent minus its descent needs no such padding; the box reaches as far as the
+    text does on both sides, so the centred painting puts the baseline where the layout
+    has it. Sizes go in whole pixels: the largest whose x is not over it."""
+    above, below = formula_box(result, style)
+    target = above - below
+    low, high = 1, MAX_FIT_PX
+    while low < high:
+        middle = (low + high + 1) // 2
+        if half_x_height(style.font, middle) <= target:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def typeset_image(result: Typeset, style: MathStyle) -> QImage:
-    """Paint a typeset formula in ``style``'s colour, padded so that Qt's
-    ``vertical-align: middle`` puts the formula's baseline on the line's."""
-    # Qt centres a "middle" object on half the x-height above the baseline, so the
-    # depth below it must be (height - x_height / 2) / 2 of the padded height.
-    ascent = result.height - result.depth
-    shift = ascent - result.depth - style.x_height / 2
-    pad_top, pad_bottom = max(0.0, -shift), max(0.0, shift)
+    """Paint a typeset formula in ``style``'s colour for a format of font size
+    :func:`fitting_size` (noted in the image's text ``FIT_TEXT``), padded to its
+    :func:`formula_box` so that Qt's ``vertical-align: middle`` puts the formula's
+    baseline on the line's."""
+    size = fitting_size(result, style)
+    half = half_x_height(style.font, size)
+    above, below = formula_box(result, style)
+    below = max(below, above - half)  # Qt's ascent is the descent plus half
     dpr = style.dpr
-    width, height = result.width, result.height + pad_top + pad_bottom
+    # In whole device pixels: Qt lays out and centres the image's own height.
+    height = math.ceil((2 * below + half) * dpr - 1e-6) / dpr
+    pad_top = (height + half) / 2 - (result.height - result.depth)
+    width = result.width
     from PySide6.QtSvg import QSvgRenderer  # only once a formula is typeset: not at start
 
     image = _blank(width, height, dpr)
@@ -390,6 +473,7 @@ def typeset_image(result: Typeset, style: MathStyle) -> QImage:
     painter.fillRect(image.rect(), QColor(style.colour))
     painter.end()
     image.setDevicePixelRatio(dpr)
+    image.setText(FIT_TEXT, str(size))
     return image
 
 

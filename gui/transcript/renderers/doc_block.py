@@ -24,6 +24,8 @@ from PySide6.QtCore import QObject, QPoint, QPointF, QRect, QRectF, Qt, QTimer, 
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
+    QFont,
+    QFontMetricsF,
     QImage,
     QPainter,
     QPalette,
@@ -151,8 +153,25 @@ def _set_width(doc: QTextDocument, width: float) -> None:
 
 
 # Prose reads at about 1.5 lines (issue 15's reading column); headings and code do not.
-PROSE_CSS = "p, li, blockquote { line-height: 150%; }"
 LINE_PX = 26  # a line of prose at that spacing (estimates before layout)
+_PROSE_CSS: dict[str, str] = {}  # by font (QFont.key)
+
+
+def prose_css(font: QFont) -> str:
+    """The style sheet of prose in ``font``: half a line of the font's between lines.
+
+    Added to each line rather than multiplying it (a "150%" line height): the two are
+    the same for plain text, but a line holding a formula a few pixels taller than the
+    text grew by one and a half times that (``transcript.math.fitting_size``)."""
+    key = font.key()
+    css = _PROSE_CSS.get(key)
+    if css is None:
+        metrics = QFontMetricsF(font)
+        # As Qt counts a line: its ascent, descent and leading, up to a whole pixel.
+        half = math.ceil(metrics.ascent() + metrics.descent() + metrics.leading()) / 2
+        css = f"p, li, blockquote {{ line-height: {half}px; -qt-line-height-type: line-distance; }}"
+        _PROSE_CSS[key] = css
+    return css
 
 
 class CardDocument(QTextDocument):
@@ -243,7 +262,7 @@ class DocBlock(Block):
         # Prose: lines half their height apart. Code keeps its lines tight, and so does
         # a bubble (Qt puts the extra under each line: a one-line bubble looked lopsided).
         if wrap and prose:
-            self.doc.setDefaultStyleSheet(PROSE_CSS)
+            self.doc.setDefaultStyleSheet(prose_css(context.font))
         if not wrap:
             self.doc.setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignLeft))
             option = self.doc.defaultTextOption()
